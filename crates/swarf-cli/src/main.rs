@@ -1,0 +1,38 @@
+//! `swarf-cli`: Swarf without a window. Every command calls the same core functions as the app.
+
+mod inspect;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "swarf-cli",
+    version,
+    about = "Swarf, CAM for micro milling: inspect drawings and meshes from the command line"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Summarise a drawing: units, size, entities, loops, open chains, regions, warnings.
+    Inspect(inspect::InspectArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inspect(args) => inspect::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("swarf-cli: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

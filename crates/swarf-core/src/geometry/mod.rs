@@ -1,0 +1,15 @@
+//! 2D geometry: vectors, tolerances, transforms, curves and their conversion to arcs, polylines
+//! with arc segments and regions.
+
+pub mod biarc;
+mod curve;
+mod region;
+mod tolerance;
+mod transform;
+mod vec2;
+
+pub use curve::{Curve, CurveError, EllipseArc, FitPointCurve, Nurbs};
+pub use region::{Pline, Region, arc_count, nest_loops, pline_bbox, reversed};
+pub use tolerance::Tolerance;
+pub use transform::Affine2;
+pub use vec2::{Bbox2, V2};

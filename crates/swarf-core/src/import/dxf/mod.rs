@@ -1,0 +1,697 @@
+//! DXF import: from an ASCII DXF file to closed loops, open chains and nested regions in mm.
+//!
+//! Pipeline: groups ([`reader`]) → sections, blocks, entities with their OCS ([`entities`]) →
+//! block inserts expanded into world primitives → units to mm → curves fitted with arcs
+//! ([`crate::geometry::biarc`]) → loose pieces chained ([`chain`]) → loops nested into regions.
+
+mod chain;
+mod entities;
+mod reader;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use cavalier_contours::polyline::{
+    PlineCreation, PlineSelfIntersectOptions, PlineSource, PlineSourceMut, PlineVertex,
+};
+use serde::Serialize;
+
+use self::chain::Piece;
+use self::entities::{Ent, Prim, Src};
+use super::units::{Units, plausibility_warning};
+use crate::geometry::{
+    Affine2, Bbox2, Curve, Pline, Region, Tolerance, V2, arc_count, biarc, nest_loops, pline_bbox,
+};
+
+/// What can make a DXF file unreadable as a whole. Problems with single entities are warnings.
+#[derive(Debug, thiserror::Error)]
+pub enum DxfError {
+    #[error("dxf: cannot read {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "dxf: this is a binary DXF; Swarf reads ASCII DXF only: save the drawing as ASCII DXF in \
+         your CAD program"
+    )]
+    Binary,
+    #[error("dxf: the file is empty")]
+    Empty,
+    #[error(
+        "dxf: line {line}: group code '{text}' is not a number; the file is not a DXF or is \
+         damaged"
+    )]
+    BadCode { line: usize, text: String },
+    #[error(
+        "dxf: line {line}: group code {code} has no value because the file ends there; the file \
+         is truncated: export it again"
+    )]
+    Truncated { line: usize, code: i32 },
+    #[error("dxf: no SECTION found; the file is not a DXF drawing")]
+    NotDxf,
+    #[error("dxf: layer '{name}' is not in the drawing; its layers are: {available}")]
+    UnknownLayer { name: String, available: String },
+    #[error("dxf: {0}")]
+    Options(String),
+}
+
+/// How to import.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DxfOptions {
+    /// Overrides the unit the file declares.
+    pub units: Option<Units>,
+    /// Import only entities on these layers; `None` imports all.
+    pub layers: Option<Vec<String>>,
+    pub tolerance: Tolerance,
+    /// Chains whose ends miss each other by at most this are joined or closed, with a warning.
+    /// Default 0.001 mm (1 µm): CAD rounding, not a real opening.
+    pub close_gap_mm: f64,
+}
+
+impl Default for DxfOptions {
+    fn default() -> Self {
+        Self {
+            units: None,
+            layers: None,
+            tolerance: Tolerance::default(),
+            close_gap_mm: 1e-3,
+        }
+    }
+}
+
+/// A layer of the drawing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Layer {
+    pub name: String,
+    /// Model-space entities on it.
+    pub entities: usize,
+    /// Whether it was imported.
+    pub imported: bool,
+}
+
+/// An imported drawing, all lengths in mm.
+#[derive(Debug, Clone)]
+pub struct Drawing {
+    /// `$ACADVER`, e.g. `AC1015`.
+    pub version: Option<String>,
+    /// The unit the header declares (`$INSUNITS`), if any.
+    pub declared_units: Option<Units>,
+    /// The unit the numbers were read in.
+    pub units: Units,
+    /// How `units` was decided, for the user.
+    pub units_source: &'static str,
+    pub layers: Vec<Layer>,
+    /// Model-space entities by type, as in the file.
+    pub entity_counts: BTreeMap<String, usize>,
+    /// Every closed loop, as found (before nesting).
+    pub closed_loops: Vec<Pline>,
+    /// Chains that do not close: usable for contouring on the line or engraving.
+    pub open_chains: Vec<Pline>,
+    /// Closed loops nested into regions (outer + islands).
+    pub regions: Vec<Region>,
+    pub bbox: Bbox2,
+    /// Largest distance between a spline or ellipse and the arcs that replace it, mm.
+    pub max_fit_error_mm: f64,
+    pub warnings: Vec<String>,
+}
+
+impl Drawing {
+    /// Arc segments over all loops and chains.
+    pub fn arc_segments(&self) -> usize {
+        self.closed_loops.iter().map(arc_count).sum::<usize>()
+            + self.open_chains.iter().map(arc_count).sum::<usize>()
+    }
+}
+
+/// Reads a DXF file.
+pub fn import_dxf_file(path: &Path, opts: &DxfOptions) -> Result<Drawing, DxfError> {
+    let bytes = std::fs::read(path).map_err(|source| DxfError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    import_dxf(&bytes, opts)
+}
+
+/// Most primitives block expansion may produce; beyond it a drawing is refused as hostile.
+const MAX_PRIMITIVES: usize = 2_000_000;
+
+/// Reads DXF bytes.
+pub fn import_dxf(bytes: &[u8], opts: &DxfOptions) -> Result<Drawing, DxfError> {
+    opts.tolerance.validate().map_err(DxfError::Options)?;
+    if !(opts.close_gap_mm.is_finite() && opts.close_gap_mm >= 0.0) {
+        return Err(DxfError::Options(format!(
+            "close gap {} mm must be zero or a positive number",
+            opts.close_gap_mm
+        )));
+    }
+    let text = reader::decode(bytes)?;
+    let pairs = reader::pairs(&text)?;
+    let parsed = entities::parse(&pairs);
+    if !parsed.had_section {
+        return Err(DxfError::NotDxf);
+    }
+    let mut warnings = Vec::new();
+    let mut problems = Similar::default();
+    for (src, msg) in &parsed.problems {
+        problems.add(
+            format!("{}|{msg}", src.kind),
+            format!("dxf: {src} {msg}; skipped"),
+            &src.kind,
+        );
+    }
+    problems.emit(&mut warnings);
+
+    // Units.
+    let declared = parsed.insunits.and_then(Units::from_insunits);
+    let (units, units_source) = match (opts.units, declared) {
+        (Some(u), _) => (u, "given by the user"),
+        (None, Some(u)) => (u, "declared by $INSUNITS"),
+        (None, None) => (Units::Mm, "assumed: the file declares no unit"),
+    };
+    if opts.units.is_none() && declared.is_none() {
+        let what = match (parsed.insunits, parsed.measurement) {
+            (Some(c), _) if c != 0 => format!("$INSUNITS {c} is not a length unit Swarf knows"),
+            (_, Some(0)) => "$INSUNITS is absent and $MEASUREMENT says imperial".to_string(),
+            _ => "$INSUNITS is absent or unitless".to_string(),
+        };
+        warnings.push(format!(
+            "units: {what}; the numbers are read as mm (use --units to change)"
+        ));
+    }
+
+    // Layers.
+    let mut layer_counts: BTreeMap<String, usize> = BTreeMap::new();
+    for e in &parsed.entities {
+        let src = match e {
+            Ent::Prim(_, s) => s,
+            Ent::Insert(i) => &i.src,
+        };
+        *layer_counts.entry(src.layer.clone()).or_insert(0) += 1;
+    }
+    let mut layer_names: Vec<String> = parsed.table_layers.clone();
+    for name in layer_counts.keys() {
+        if !layer_names.iter().any(|l| l == name) {
+            layer_names.push(name.clone());
+        }
+    }
+    let selected: Option<Vec<String>> = match &opts.layers {
+        None => None,
+        Some(wanted) => {
+            let mut sel = Vec::new();
+            for w in wanted {
+                match layer_names.iter().find(|l| l.eq_ignore_ascii_case(w)) {
+                    Some(l) => sel.push(l.clone()),
+                    None => {
+                        return Err(DxfError::UnknownLayer {
+                            name: w.clone(),
+                            available: layer_names.join(", "),
+                        });
+                    }
+                }
+            }
+            Some(sel)
+        }
+    };
+    let is_selected = |layer: &str| {
+        selected
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|l| l == layer))
+    };
+    let layers = layer_names
+        .iter()
+        .map(|name| Layer {
+            name: name.clone(),
+            entities: layer_counts.get(name).copied().unwrap_or(0),
+            imported: is_selected(name),
+        })
+        .collect();
+
+    // Expand block inserts into world primitives, in mm.
+    let root = Affine2::scale(units.mm_per_unit(), units.mm_per_unit());
+    let mut prims: Vec<(Prim, Src)> = Vec::new();
+    let mut unsupported = parsed.unsupported.clone();
+    let mut ctx = Expand {
+        blocks: &parsed.blocks,
+        out: &mut prims,
+        warnings: &mut warnings,
+        stack: Vec::new(),
+        overflow: false,
+        is_selected: &is_selected,
+    };
+    ctx.expand(&parsed.entities, &root, None);
+    let overflow = ctx.overflow;
+    if overflow {
+        warnings.push(format!(
+            "dxf: block inserts expand to more than {MAX_PRIMITIVES} entities; the rest was not \
+             imported (the drawing is damaged or hostile)"
+        ));
+    }
+    for (kind, count) in &mut unsupported {
+        warnings.push(entities::unsupported_warning(kind, *count));
+    }
+
+    // Primitives to pieces and loops.
+    let tol = opts.tolerance;
+    let eq = tol.equal_point_mm;
+    let mut srcs: Vec<Src> = Vec::new();
+    let mut pieces: Vec<Piece> = Vec::new();
+    let mut loops: Vec<(Pline, usize)> = Vec::new();
+    let mut max_fit: f64 = 0.0;
+    let mut unconverged = 0usize;
+    let mut degenerate: Vec<String> = Vec::new();
+    for (prim, src) in prims {
+        let si = srcs.len();
+        let mut fit = |c: &dyn Curve| -> Vec<PlineVertex<f64>> {
+            let mut v = Vec::new();
+            let rep = biarc::fit_curve(c, tol.path_mm, eq, &mut v);
+            max_fit = max_fit.max(rep.max_error_mm);
+            if !rep.converged {
+                unconverged += 1;
+            }
+            v
+        };
+        let (verts, closed): (Vec<PlineVertex<f64>>, bool) = match &prim {
+            Prim::Line(a, b) => (
+                vec![
+                    PlineVertex::new(a.x, a.y, 0.0),
+                    PlineVertex::new(b.x, b.y, 0.0),
+                ],
+                false,
+            ),
+            Prim::Arc(c, r, a0, sw) => {
+                let p0 = *c + V2::from_angle(*a0) * *r;
+                let p1 = *c + V2::from_angle(a0 + sw) * *r;
+                // Arcs over 180° are split in two so every bulge stays within ±1.
+                if sw.abs() > std::f64::consts::PI {
+                    let pm = *c + V2::from_angle(a0 + sw * 0.5) * *r;
+                    let b = (sw / 8.0).tan();
+                    (
+                        vec![
+                            PlineVertex::new(p0.x, p0.y, b),
+                            PlineVertex::new(pm.x, pm.y, b),
+                            PlineVertex::new(p1.x, p1.y, 0.0),
+                        ],
+                        false,
+                    )
+                } else {
+                    (
+                        vec![
+                            PlineVertex::new(p0.x, p0.y, (sw / 4.0).tan()),
+                            PlineVertex::new(p1.x, p1.y, 0.0),
+                        ],
+                        false,
+                    )
+                }
+            }
+            Prim::Circle(c, r) => (
+                vec![
+                    PlineVertex::new(c.x + r, c.y, 1.0),
+                    PlineVertex::new(c.x - r, c.y, 1.0),
+                    PlineVertex::new(c.x + r, c.y, 0.0),
+                ],
+                true,
+            ),
+            Prim::Poly(v, closed) => {
+                let mut v = v.clone();
+                if *closed {
+                    let f = v[0];
+                    let l = v[v.len() - 1];
+                    if V2::new(f.x, f.y).dist(V2::new(l.x, l.y)) > eq {
+                        v.push(PlineVertex::new(f.x, f.y, 0.0));
+                    } else {
+                        let n = v.len() - 1;
+                        v[n] = PlineVertex::new(f.x, f.y, 0.0);
+                    }
+                }
+                (v, *closed)
+            }
+            Prim::Ellipse(e) => (fit(e), e.is_full()),
+            Prim::Spline(s, closed) => (fit(s), *closed),
+            Prim::FitSpline(p, closed, st, et) => {
+                let Some(c) = Prim::fit_curve(p, *closed, *st, *et) else {
+                    degenerate.push(src.to_string());
+                    continue;
+                };
+                (fit(&c), *closed)
+            }
+        };
+        // Remove zero-length segments; split arcs over 180° so every bulge is within ±1.
+        let mut clean: Vec<PlineVertex<f64>> = Vec::with_capacity(verts.len());
+        for v in split_big_arcs(verts) {
+            match clean.last_mut() {
+                Some(l) if V2::new(l.x, l.y).dist(V2::new(v.x, v.y)) <= eq => {
+                    if l.bulge == 0.0 {
+                        l.bulge = v.bulge;
+                    }
+                }
+                _ => clean.push(v),
+            }
+        }
+        if clean.len() < 2 {
+            degenerate.push(src.to_string());
+            continue;
+        }
+        let first = V2::new(clean[0].x, clean[0].y);
+        let last = V2::new(clean[clean.len() - 1].x, clean[clean.len() - 1].y);
+        srcs.push(src);
+        if closed || (clean.len() > 2 && first.dist(last) <= eq) {
+            let n = clean.len();
+            clean[n - 1].x = first.x;
+            clean[n - 1].y = first.y;
+            clean.pop();
+            let mut p = Pline::with_capacity(clean.len(), true);
+            for v in clean {
+                p.add_vertex(v);
+            }
+            loops.push((p, si));
+        } else {
+            pieces.push(Piece {
+                verts: clean,
+                src: si,
+            });
+        }
+    }
+    if !degenerate.is_empty() {
+        warnings.push(format!(
+            "dxf: {} entit{} of zero length skipped (first: {})",
+            degenerate.len(),
+            if degenerate.len() == 1 { "y" } else { "ies" },
+            degenerate[0]
+        ));
+    }
+    if unconverged > 0 {
+        warnings.push(format!(
+            "dxf: {unconverged} curve(s) could not be fitted with arcs within {} mm; the largest \
+             deviation is {max_fit:.6} mm",
+            tol.path_mm
+        ));
+    }
+
+    let chained = chain::chain(pieces, eq, opts.close_gap_mm);
+    if chained.duplicates > 0 {
+        warnings.push(format!(
+            "dxf: {} duplicated segment(s) removed (the drawing has overlapping copies)",
+            chained.duplicates
+        ));
+    }
+    for (k, (p, d)) in chained.gaps.iter().enumerate() {
+        if k == 10 {
+            warnings.push(format!(
+                "dxf: … and {} more gaps closed",
+                chained.gaps.len() - 10
+            ));
+            break;
+        }
+        warnings.push(format!(
+            "dxf: closed a gap of {d:.6} mm at ({:.4}, {:.4}) mm; check the drawing there (gaps up \
+             to {} mm are closed)",
+            p.x, p.y, opts.close_gap_mm
+        ));
+    }
+    loops.extend(chained.closed);
+    let mut open_chains: Vec<Pline> = Vec::new();
+    let mut open_src: Vec<usize> = Vec::new();
+    for (p, s) in chained.open {
+        open_chains.push(p);
+        open_src.push(s);
+    }
+
+    // Closed loops: drop duplicates and zero-area ones, report self-intersections.
+    let (loops, dup_loops) = dedupe_loops(loops, eq);
+    if dup_loops > 0 {
+        warnings.push(format!(
+            "dxf: {dup_loops} duplicated closed loop(s) removed (the drawing has overlapping copies)"
+        ));
+    }
+    let mut closed_loops: Vec<Pline> = Vec::new();
+    let mut self_x = Vec::new();
+    let mut no_area = Similar::default();
+    for (p, s) in loops {
+        let len = p.path_length();
+        if p.area().abs() <= eq * len {
+            no_area.add(
+                String::new(),
+                format!(
+                    "dxf: a closed loop from {} has no area (it runs back over itself); kept as \
+                     an open chain",
+                    srcs[s]
+                ),
+                "loop",
+            );
+            let mut o = p.clone();
+            o.set_is_closed(false);
+            if o.vertex_count() > 0 {
+                let f = o.at(0);
+                o.add(f.x, f.y, 0.0);
+            }
+            open_chains.push(o);
+            open_src.push(s);
+            continue;
+        }
+        let mut sx = PlineSelfIntersectOptions::new();
+        sx.pos_equal_eps = eq;
+        if p.vertex_count() > 2 && p.scan_for_self_intersect_opt(&sx) {
+            self_x.push(srcs[s].to_string());
+        }
+        closed_loops.push(p);
+    }
+    no_area.emit(&mut warnings);
+    if !self_x.is_empty() {
+        warnings.push(format!(
+            "dxf: {} closed loop(s) cross themselves (first from {}); pockets and offsets of such \
+             loops are unreliable: fix the outline in the drawing",
+            self_x.len(),
+            self_x[0]
+        ));
+    }
+    if !open_chains.is_empty() {
+        let p = open_chains[0].at(0);
+        warnings.push(format!(
+            "dxf: {} open chain(s) do not close into loops (the first starts at ({:.4}, {:.4}) mm, \
+             from {}); they can be contoured on the line or engraved but not pocketed",
+            open_chains.len(),
+            p.x,
+            p.y,
+            srcs[open_src[0]]
+        ));
+    }
+
+    let mut bbox = Bbox2::EMPTY;
+    for p in closed_loops.iter().chain(&open_chains) {
+        bbox.union(&pline_bbox(p));
+    }
+    if bbox.is_empty() {
+        warnings.push(
+            "dxf: the drawing has no machinable geometry (lines, arcs, circles, \
+                       polylines, splines or ellipses)"
+                .to_string(),
+        );
+    } else if let Some(w) = plausibility_warning(
+        bbox.extent() / units.mm_per_unit(),
+        units,
+        match units_source {
+            "declared by $INSUNITS" => "the declared",
+            "given by the user" => "the given",
+            _ => "the assumed",
+        },
+    ) {
+        warnings.push(w);
+    }
+
+    let regions = nest_loops(closed_loops.clone(), &tol);
+    Ok(Drawing {
+        version: parsed.version.clone(),
+        declared_units: declared,
+        units,
+        units_source,
+        layers,
+        entity_counts: parsed.counts.clone(),
+        closed_loops,
+        open_chains,
+        regions,
+        bbox,
+        max_fit_error_mm: max_fit,
+        warnings,
+    })
+}
+
+/// Splits every arc segment of more than 180° into two halves (bulge within ±1), which keeps
+/// later offsetting and G-code arcs well-conditioned.
+fn split_big_arcs(verts: Vec<PlineVertex<f64>>) -> Vec<PlineVertex<f64>> {
+    if verts.iter().all(|v| v.bulge.abs() <= 1.0) {
+        return verts;
+    }
+    let mut out = Vec::with_capacity(verts.len() + 4);
+    for (i, v) in verts.iter().enumerate() {
+        if v.bulge.abs() > 1.0 && i + 1 < verts.len() {
+            let (a, b) = (V2::new(v.x, v.y), V2::new(verts[i + 1].x, verts[i + 1].y));
+            let (c, r, a0, sweep) = biarc::arc_from_bulge(a, b, v.bulge);
+            let m = c + V2::from_angle(a0 + sweep * 0.5) * r;
+            let half = (sweep / 8.0).tan();
+            out.push(PlineVertex::new(v.x, v.y, half));
+            out.push(PlineVertex::new(m.x, m.y, half));
+        } else {
+            out.push(*v);
+        }
+    }
+    out
+}
+
+/// Collects warnings of one kind so that a drawing with 500 broken entities gives one line
+/// naming the first and the count, not 500 lines.
+#[derive(Default)]
+struct Similar {
+    groups: Vec<(String, String, String, usize)>,
+}
+
+impl Similar {
+    fn add(&mut self, key: String, message: String, what: &str) {
+        if let Some(g) = self.groups.iter_mut().find(|g| g.0 == key) {
+            g.3 += 1;
+        } else {
+            self.groups.push((key, message, what.to_string(), 1));
+        }
+    }
+    fn emit(self, warnings: &mut Vec<String>) {
+        for (_, msg, what, n) in self.groups {
+            if n > 1 {
+                warnings.push(format!(
+                    "{msg} (and {} more {what}s with the same problem)",
+                    n - 1
+                ));
+            } else {
+                warnings.push(msg);
+            }
+        }
+    }
+}
+
+/// Removes closed loops that repeat another (same vertices from any start, either direction).
+fn dedupe_loops(loops: Vec<(Pline, usize)>, eq: f64) -> (Vec<(Pline, usize)>, usize) {
+    let key = |p: &Pline| {
+        let b = pline_bbox(p);
+        let q = |v: f64| (v / (eq * 8.0)).round() as i64;
+        (
+            q(b.min.x),
+            q(b.min.y),
+            q(b.max.x),
+            q(b.max.y),
+            p.vertex_count(),
+        )
+    };
+    let mut seen: HashMap<(i64, i64, i64, i64, usize), Vec<usize>> = HashMap::new();
+    let mut out: Vec<(Pline, usize)> = Vec::with_capacity(loops.len());
+    let mut dups = 0;
+    for (p, s) in loops {
+        let list = seen.entry(key(&p)).or_default();
+        if list.iter().any(|&k| same_loop(&out[k].0, &p, eq)) {
+            dups += 1;
+            continue;
+        }
+        list.push(out.len());
+        out.push((p, s));
+    }
+    (out, dups)
+}
+
+fn same_loop(a: &Pline, b: &Pline, eq: f64) -> bool {
+    let n = a.vertex_count();
+    if n != b.vertex_count() || n == 0 {
+        return false;
+    }
+    let b2 = if (a.area() > 0.0) == (b.area() > 0.0) {
+        b.clone()
+    } else {
+        let mut r = b.clone();
+        r.invert_direction_mut();
+        r
+    };
+    let a0 = V2::new(a.at(0).x, a.at(0).y);
+    (0..n).any(|off| {
+        let v = b2.at(off);
+        V2::new(v.x, v.y).dist(a0) <= eq
+            && (0..n).all(|i| {
+                let (p, q) = (a.at(i), b2.at((i + off) % n));
+                V2::new(p.x, p.y).dist(V2::new(q.x, q.y)) <= eq && (p.bulge - q.bulge).abs() <= 1e-9
+            })
+    })
+}
+
+/// Recursive expansion of entities and block inserts.
+struct Expand<'a, F: Fn(&str) -> bool> {
+    blocks: &'a HashMap<String, entities::Block>,
+    out: &'a mut Vec<(Prim, Src)>,
+    warnings: &'a mut Vec<String>,
+    stack: Vec<String>,
+    overflow: bool,
+    is_selected: &'a F,
+}
+
+impl<F: Fn(&str) -> bool> Expand<'_, F> {
+    fn expand(&mut self, ents: &[Ent], xf: &Affine2, inherited_layer: Option<&str>) {
+        for e in ents {
+            if self.overflow {
+                return;
+            }
+            match e {
+                Ent::Prim(p, src) => {
+                    let layer = match inherited_layer {
+                        Some(l) if src.layer == "0" => l,
+                        _ => src.layer.as_str(),
+                    };
+                    if !(self.is_selected)(layer) {
+                        continue;
+                    }
+                    for q in p.transformed(xf) {
+                        if self.out.len() >= MAX_PRIMITIVES {
+                            self.overflow = true;
+                            return;
+                        }
+                        let mut s = src.clone();
+                        s.layer = layer.to_string();
+                        self.out.push((q, s));
+                    }
+                }
+                Ent::Insert(ins) => {
+                    let block = self.blocks.get(&ins.block).or_else(|| {
+                        self.blocks
+                            .iter()
+                            .find(|(k, _)| k.eq_ignore_ascii_case(&ins.block))
+                            .map(|(_, b)| b)
+                    });
+                    let Some(block) = block else {
+                        self.warnings.push(format!(
+                            "dxf: {} inserts block '{}', which the file does not define; skipped",
+                            ins.src, ins.block
+                        ));
+                        continue;
+                    };
+                    if self.stack.iter().any(|b| b == &ins.block) || self.stack.len() >= 64 {
+                        self.warnings.push(format!(
+                            "dxf: {} inserts block '{}' inside itself (or nests deeper than 64); \
+                             skipped",
+                            ins.src, ins.block
+                        ));
+                        continue;
+                    }
+                    let layer = match inherited_layer {
+                        Some(l) if ins.src.layer == "0" => l.to_string(),
+                        _ => ins.src.layer.clone(),
+                    };
+                    self.stack.push(ins.block.clone());
+                    for t in &ins.transforms {
+                        let m = xf
+                            .then_after(t)
+                            .then_after(&Affine2::translate(-block.base));
+                        self.expand(&block.ents, &m, Some(&layer));
+                    }
+                    self.stack.pop();
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

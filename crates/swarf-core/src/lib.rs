@@ -1,0 +1,12 @@
+//! Swarf's core: geometry and CAM for micro milling, as pure functions from values to values.
+//!
+//! Millimetres and `f64` everywhere; every tolerance comes from one [`geometry::Tolerance`].
+//! No GUI, no GPU, no I/O beyond reading and writing files.
+
+pub mod geometry;
+pub mod import;
+
+/// The example part embedded in the app and the CLI: a small watch-plate-like drawing.
+pub const EXAMPLE_DXF: &str = include_str!("../../../assets/example_plate.dxf");
+/// The file name shown for [`EXAMPLE_DXF`].
+pub const EXAMPLE_DXF_NAME: &str = "example_plate.dxf";
