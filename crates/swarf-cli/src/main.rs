@@ -1,5 +1,6 @@
 //! `swarf-cli`: Swarf without a window. Every command calls the same core functions as the app.
 
+mod generate;
 mod inspect;
 
 use std::process::ExitCode;
@@ -21,12 +22,15 @@ struct Cli {
 enum Command {
     /// Summarise a drawing: units, size, entities, loops, open chains, regions, warnings.
     Inspect(inspect::InspectArgs),
+    /// Generate a pocket or contour toolpath and write G-code.
+    Generate(Box<generate::GenerateArgs>),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(&args),
+        Command::Generate(args) => generate::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

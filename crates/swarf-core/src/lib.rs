@@ -5,6 +5,10 @@
 
 pub mod geometry;
 pub mod import;
+pub mod ops;
+pub mod post;
+pub mod tool;
+pub mod toolpath;
 
 /// The example part embedded in the app and the CLI: a small watch-plate-like drawing.
 pub const EXAMPLE_DXF: &str = include_str!("../../../assets/example_plate.dxf");

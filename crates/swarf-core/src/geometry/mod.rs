@@ -3,6 +3,7 @@
 
 pub mod biarc;
 mod curve;
+pub mod offset;
 mod region;
 mod tolerance;
 mod transform;

@@ -5,3 +5,10 @@ pub mod units;
 
 pub use dxf::{Drawing, DxfError, DxfOptions, import_dxf, import_dxf_file};
 pub use units::Units;
+
+/// An open bulge polyline reversed (vertex order reversed, bulges negated and shifted).
+pub fn dxf_reverse_open(
+    verts: &[cavalier_contours::polyline::PlineVertex<f64>],
+) -> Vec<cavalier_contours::polyline::PlineVertex<f64>> {
+    dxf::reverse_open(verts)
+}

@@ -5,6 +5,8 @@
 //! ([`crate::geometry::biarc`]) → loose pieces chained ([`chain`]) → loops nested into regions.
 
 mod chain;
+
+pub(crate) use chain::reverse_open;
 mod entities;
 mod reader;
 

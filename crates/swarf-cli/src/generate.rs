@@ -1,0 +1,349 @@
+//! `swarf-cli generate`: import, generate an operation (or a job file's operations), write
+//! G-code, print a summary.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use serde_json::json;
+use swarf_core::geometry::Tolerance;
+use swarf_core::ops::contour::{ContourParams, Side, contour};
+use swarf_core::ops::pocket::{Pattern, PocketParams, pocket};
+use swarf_core::ops::{Direction, EntryKind, Heights, Stepover};
+use swarf_core::post::{Dialect, PostOptions, Section, write_program};
+use swarf_core::tool::{Tool, ToolShape};
+use swarf_core::toolpath::Toolpath;
+
+use crate::inspect::{InspectArgs, load};
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum OpKind {
+    Pocket,
+    Contour,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ShapeArg {
+    Flat,
+    Ball,
+    Bull,
+    V,
+}
+
+// Command-line flags are naturally booleans.
+#[allow(clippy::struct_excessive_bools)]
+#[derive(Args)]
+pub struct GenerateArgs {
+    /// A DXF file; without one, the embedded example part.
+    pub file: Option<PathBuf>,
+    /// The operation.
+    #[arg(long, value_enum, default_value = "pocket")]
+    pub op: OpKind,
+    /// Contour side: outside, inside or on the line.
+    #[arg(long, default_value = "outside")]
+    pub side: Side,
+    /// Pocket pattern.
+    #[arg(long, default_value = "offset")]
+    pub pattern: Pattern,
+    /// Zigzag angle, degrees.
+    #[arg(long, default_value_t = 0.0)]
+    pub zigzag_angle: f64,
+    /// Tool diameter, mm.
+    #[arg(long)]
+    pub tool_diameter: f64,
+    /// Tool shape.
+    #[arg(long, value_enum, default_value = "flat")]
+    pub tool: ShapeArg,
+    /// Corner radius of a bull-nose tool, mm.
+    #[arg(long)]
+    pub corner_radius: Option<f64>,
+    /// Included angle of a V tool, degrees.
+    #[arg(long, default_value_t = 30.0)]
+    pub v_angle: f64,
+    /// Flutes.
+    #[arg(long, default_value_t = 2)]
+    pub flutes: u32,
+    /// Step-over: fraction of the diameter (0.1), percentage (10%) or mm (0.02mm).
+    #[arg(long, default_value = "0.4")]
+    pub stepover: Stepover,
+    /// Final depth, mm (positive; the cut goes to Z = -depth).
+    #[arg(long)]
+    pub depth: f64,
+    /// Start depth, mm.
+    #[arg(long, default_value_t = 0.0)]
+    pub start_depth: f64,
+    /// Depth per level, mm (default: the whole depth in one level).
+    #[arg(long)]
+    pub stepdown: Option<f64>,
+    /// Radial (wall) finishing allowance, mm.
+    #[arg(long, default_value_t = 0.0)]
+    pub allowance: f64,
+    /// Axial (floor) finishing allowance, mm.
+    #[arg(long, default_value_t = 0.0)]
+    pub floor_allowance: f64,
+    /// Cutting feed, mm/min (default: rpm × flutes × chip load of the tool preset).
+    #[arg(long)]
+    pub feed: Option<f64>,
+    /// Spindle speed, rpm.
+    #[arg(long)]
+    pub rpm: Option<f64>,
+    /// Safe height, mm above the stock.
+    #[arg(long, default_value_t = 0.5)]
+    pub safe_height: f64,
+    /// Clearance height, mm above the stock.
+    #[arg(long, default_value_t = 5.0)]
+    pub clearance_height: f64,
+    /// Entry into stock.
+    #[arg(long, default_value = "helix")]
+    pub entry: EntryKind,
+    /// Ramp and helix angle, degrees.
+    #[arg(long, default_value_t = 2.0)]
+    pub ramp_angle: f64,
+    /// Number of radial roughing passes of a contour (before the finishing pass).
+    #[arg(long, default_value_t = 1)]
+    pub passes: u32,
+    /// Repeat the last contour pass (spring pass).
+    #[arg(long)]
+    pub spring_pass: bool,
+    /// Lead-in/out arc radius of a contour, mm (0: none).
+    #[arg(long)]
+    pub lead_radius: Option<f64>,
+    /// Holding tabs per outside contour.
+    #[arg(long, default_value_t = 0)]
+    pub tabs: u32,
+    /// Tab width, mm.
+    #[arg(long, default_value_t = 0.5)]
+    pub tab_width: f64,
+    /// Tab height above the final depth, mm.
+    #[arg(long, default_value_t = 0.1)]
+    pub tab_height: f64,
+    /// G-code dialect.
+    #[arg(long, default_value = "linuxcnc")]
+    pub dialect: Dialect,
+    /// Decimals of coordinates (3 to 6).
+    #[arg(long, default_value_t = 4)]
+    pub decimals: u32,
+    /// Climb milling (the default).
+    #[arg(long, conflicts_with = "conventional")]
+    pub climb: bool,
+    /// Conventional milling.
+    #[arg(long)]
+    pub conventional: bool,
+    /// Read the drawing in this unit.
+    #[arg(long)]
+    pub units: Option<swarf_core::import::Units>,
+    /// Only these layers.
+    #[arg(long, value_delimiter = ',')]
+    pub layers: Option<Vec<String>>,
+    /// Output G-code file.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Print a JSON summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn make_tool(a: &GenerateArgs) -> Result<Tool> {
+    let mut t = Tool::micro_flat(a.tool_diameter);
+    t.name = format!(
+        "{} mm {} end mill",
+        a.tool_diameter,
+        match a.tool {
+            ShapeArg::Flat => "flat",
+            ShapeArg::Ball => "ball",
+            ShapeArg::Bull => "bull-nose",
+            ShapeArg::V => "V",
+        }
+    );
+    t.flutes = a.flutes;
+    t.shape = match a.tool {
+        ShapeArg::Flat => ToolShape::Flat,
+        ShapeArg::Ball => ToolShape::Ball,
+        ShapeArg::Bull => ToolShape::Bull {
+            corner_radius_mm: a
+                .corner_radius
+                .context("--tool bull needs --corner-radius MM")?,
+        },
+        ShapeArg::V => ToolShape::V {
+            angle_deg: a.v_angle,
+            tip_diameter_mm: 0.0,
+        },
+    };
+    if let Some(rpm) = a.rpm {
+        t.feeds.rpm = rpm;
+        t.max_rpm = t.max_rpm.max(rpm);
+    }
+    if let Some(f) = a.feed {
+        if !(f.is_finite() && f > 0.0) {
+            bail!("--feed is {f}; it must be a positive number of mm/min");
+        }
+        t.feeds.feed_per_tooth_mm = f / (t.feeds.rpm * f64::from(t.flutes.max(1)));
+    }
+    t.validate()?;
+    Ok(t)
+}
+
+pub fn run(a: &GenerateArgs) -> Result<()> {
+    let t0 = Instant::now();
+    let (name, drawing) = load(&InspectArgs {
+        file: a.file.clone(),
+        units: a.units,
+        layers: a.layers.clone(),
+        close_gap: swarf_core::import::DxfOptions::default().close_gap_mm,
+        json: false,
+    })?;
+    let tool = make_tool(a)?;
+    let tol = Tolerance::default();
+    let heights = Heights {
+        clearance_mm: a.clearance_height,
+        safe_mm: a.safe_height,
+        start_depth_mm: a.start_depth,
+        final_depth_mm: a.depth,
+    };
+    let entry = swarf_core::ops::Entry {
+        kind: a.entry,
+        ramp_angle_deg: a.ramp_angle,
+        ..swarf_core::ops::Entry::default()
+    };
+    let direction = if a.conventional {
+        Direction::Conventional
+    } else {
+        Direction::Climb
+    };
+    let mut warnings = drawing.warnings.clone();
+    let (op_name, result) = match a.op {
+        OpKind::Pocket => {
+            let p = PocketParams {
+                heights,
+                stepover: a.stepover,
+                stepdown_mm: a.stepdown,
+                allowance_radial_mm: a.allowance,
+                allowance_axial_mm: a.floor_allowance,
+                direction,
+                pattern: a.pattern,
+                zigzag_angle_deg: a.zigzag_angle,
+                entry,
+            };
+            if drawing.regions.is_empty() {
+                bail!(
+                    "{name}: no closed regions to pocket (open chains can only be contoured on the line)"
+                );
+            }
+            ("pocket", pocket(&drawing.regions, &tool, &p, &tol)?)
+        }
+        OpKind::Contour => {
+            let p = ContourParams {
+                heights,
+                side: a.side,
+                stepover: a.stepover,
+                stepdown_mm: a.stepdown,
+                allowance_radial_mm: a.allowance,
+                roughing_passes: a.passes,
+                spring_pass: a.spring_pass,
+                direction,
+                entry,
+                lead_radius_mm: a.lead_radius.unwrap_or(tool.diameter_mm * 0.5),
+                tabs: a.tabs,
+                tab_width_mm: a.tab_width,
+                tab_height_mm: a.tab_height,
+            };
+            let mut loops = drawing.closed_loops.clone();
+            let open = drawing.open_chains.clone();
+            loops.retain(|_| true);
+            ("contour", contour(&loops, &open, &tool, &p, &tol)?)
+        }
+    };
+    warnings.extend(result.warnings.iter().cloned());
+    let post = PostOptions {
+        dialect: a.dialect,
+        decimals: a.decimals,
+        title: format!("{op_name} of {name}"),
+        ..PostOptions::default()
+    };
+    let program = write_program(
+        &[Section {
+            name: op_name,
+            tool: &tool,
+            toolpath: &result.toolpath,
+        }],
+        &post,
+        &tol,
+    )?;
+    write_atomic(&a.output, program.text.as_bytes())?;
+    let elapsed = t0.elapsed().as_secs_f64();
+    summary(a, &result.toolpath, &program, &warnings, elapsed, &post)
+}
+
+/// Writes a file so that an interrupted write never leaves a half file: temporary file in the
+/// same folder, flushed to disk, then renamed over the target.
+pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.swarf-tmp",
+        path.file_name()
+            .map_or("out".into(), |n| n.to_string_lossy())
+    ));
+    let mut f =
+        std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+fn summary(
+    a: &GenerateArgs,
+    tp: &Toolpath,
+    program: &swarf_core::post::Program,
+    warnings: &[String],
+    elapsed: f64,
+    post: &PostOptions,
+) -> Result<()> {
+    let st = tp.stats(post.rapid_mm_per_min);
+    if a.json {
+        let v = json!({
+            "output": a.output.display().to_string(),
+            "moves": st.moves,
+            "arcs": st.arcs,
+            "arcs_written": program.arcs_written,
+            "arcs_as_lines": program.arcs_as_lines,
+            "max_arc_radius_error_mm": program.max_arc_radius_error_mm,
+            "feed_length_mm": st.feed_length_mm,
+            "rapid_length_mm": st.rapid_length_mm,
+            "estimated_seconds": st.estimated_seconds,
+            "bounds_mm": [[st.bounds_min.x, st.bounds_min.y, st.bounds_min.z], [st.bounds_max.x, st.bounds_max.y, st.bounds_max.z]],
+            "gcode_lines": program.line_source.len(),
+            "gcode_bytes": program.text.len(),
+            "warnings": warnings,
+            "generate_seconds": elapsed,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        println!(
+            "wrote {} ({} lines)",
+            a.output.display(),
+            program.line_source.len()
+        );
+        println!(
+            "moves {}, arcs {} ({} written as G2/G3, {} as lines), feed {:.4} mm, rapid {:.4} mm, about {:.1} s",
+            st.moves,
+            st.arcs,
+            program.arcs_written,
+            program.arcs_as_lines,
+            st.feed_length_mm,
+            st.rapid_length_mm,
+            st.estimated_seconds
+        );
+        println!("generated in {:.1} ms", elapsed * 1000.0);
+        for w in warnings {
+            println!("warning: {w}");
+        }
+    }
+    Ok(())
+}

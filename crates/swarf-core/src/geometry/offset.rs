@@ -1,0 +1,172 @@
+//! Offsetting regions with `cavalier_contours`, arcs kept exact.
+//!
+//! The known traps of the library are handled here, once: every offset is computed from the
+//! original loops (never from a previous offset, which can grow an inverted sliver forever),
+//! results that are open, of zero area or of flipped orientation are dropped, and the library's
+//! epsilons come from [`Tolerance`].
+
+use cavalier_contours::polyline::{PlineSource, PlineSourceMut};
+use cavalier_contours::shape_algorithms::{Shape, ShapeOffsetOptions};
+
+use super::{Bbox2, Pline, Region, Tolerance, V2, pline_bbox};
+
+/// One connected piece of an offset: a counter-clockwise boundary and the clockwise loops
+/// (around islands) inside it.
+#[derive(Debug, Clone)]
+pub struct OffsetComponent {
+    pub outer: Pline,
+    pub holes: Vec<Pline>,
+    pub bbox: Bbox2,
+}
+
+impl OffsetComponent {
+    /// Whether `p` lies inside the component (inside outer, outside every hole).
+    pub fn contains(&self, p: V2) -> bool {
+        self.outer.winding_number(p.into()) != 0
+            && self.holes.iter().all(|h| h.winding_number(p.into()) == 0)
+    }
+    /// All loops, outer first.
+    pub fn loops(&self) -> impl Iterator<Item = &Pline> {
+        std::iter::once(&self.outer).chain(self.holes.iter())
+    }
+}
+
+fn options(tol: &Tolerance) -> ShapeOffsetOptions<f64> {
+    ShapeOffsetOptions {
+        pos_equal_eps: tol.equal_point_mm,
+        offset_dist_eps: tol.path_mm,
+        slice_join_eps: tol.path_mm,
+    }
+}
+
+/// The region shrunk by `dist` (> 0; the area where a tool of radius `dist` may put its
+/// centre), as components. Empty when the region is narrower than `2·dist` everywhere.
+pub fn inset_region(region: &Region, dist: f64, tol: &Tolerance) -> Vec<OffsetComponent> {
+    inset_loops(
+        std::iter::once(region.outer.clone()).chain(region.islands.iter().cloned()),
+        dist,
+        tol,
+    )
+}
+
+/// Like [`inset_region`] for loose loops (outer loops counter-clockwise, islands clockwise).
+pub fn inset_loops(
+    loops: impl IntoIterator<Item = Pline>,
+    dist: f64,
+    tol: &Tolerance,
+) -> Vec<OffsetComponent> {
+    let shape = Shape::from_plines(loops.into_iter().filter(|p| p.vertex_count() > 1));
+    let off = shape.parallel_offset(dist, &options(tol));
+    let keep = |p: &Pline, ccw: bool| {
+        let a = p.area();
+        p.is_closed()
+            && p.vertex_count() > 1
+            && (if ccw { a > 0.0 } else { a < 0.0 })
+            && a.abs() > tol.equal_point_mm * p.path_length()
+    };
+    let mut comps: Vec<OffsetComponent> = off
+        .ccw_plines
+        .into_iter()
+        .map(|ip| ip.polyline)
+        .filter(|p| keep(p, true))
+        .map(|outer| OffsetComponent {
+            bbox: pline_bbox(&outer),
+            outer,
+            holes: Vec::new(),
+        })
+        .collect();
+    // Each hole goes to the smallest outer loop containing it.
+    for h in off.cw_plines.into_iter().map(|ip| ip.polyline) {
+        if !keep(&h, false) {
+            continue;
+        }
+        let hb = pline_bbox(&h);
+        let v = h.at(0);
+        let probe = V2::new(v.x, v.y);
+        let owner = comps
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                c.bbox.contains_box(&hb, tol.path_mm) && c.outer.winding_number(probe.into()) != 0
+            })
+            .min_by(|a, b| a.1.outer.area().total_cmp(&b.1.outer.area()))
+            .map(|(i, _)| i);
+        if let Some(i) = owner {
+            comps[i].holes.push(h);
+        }
+    }
+    comps
+}
+
+/// A closed loop offset by `dist` (positive: to the left of its direction, so a
+/// counter-clockwise loop grows... see [`offset_loop`] tests), as closed loops.
+pub fn offset_loop(p: &Pline, dist: f64, tol: &Tolerance) -> Vec<Pline> {
+    let mut o = cavalier_contours::polyline::PlineOffsetOptions::new();
+    o.pos_equal_eps = tol.equal_point_mm;
+    o.offset_dist_eps = tol.path_mm;
+    o.handle_self_intersects = false;
+    p.parallel_offset_opt(dist, &o)
+        .into_iter()
+        .filter(|q| {
+            !p.is_closed()
+                || (q.is_closed() && q.area().abs() > tol.equal_point_mm * q.path_length())
+        })
+        .collect()
+}
+
+/// Reverses a loop in place if its orientation is not the wanted one.
+pub fn orient(p: &mut Pline, ccw: bool) {
+    if (p.area() > 0.0) != ccw {
+        p.invert_direction_mut();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn square(s: f64) -> Pline {
+        let mut p = Pline::new_closed();
+        p.add(0.0, 0.0, 0.0);
+        p.add(s, 0.0, 0.0);
+        p.add(s, s, 0.0);
+        p.add(0.0, s, 0.0);
+        p
+    }
+
+    #[test]
+    fn inset_shrinks_and_keeps_arcs_exact() {
+        let mut hole = Pline::new_closed();
+        hole.add(4.0, 5.0, -1.0);
+        hole.add(6.0, 5.0, -1.0);
+        let region = Region {
+            outer: square(10.0),
+            islands: vec![hole],
+        };
+        let tol = Tolerance::default();
+        let c = inset_region(&region, 1.0, &tol);
+        assert_eq!(c.len(), 1);
+        let b = c[0].bbox;
+        assert!((b.min.x - 1.0).abs() < 1e-12 && (b.max.x - 9.0).abs() < 1e-12);
+        assert_eq!(c[0].holes.len(), 1);
+        // The island circle of radius 1 grows to radius 2, still two arcs.
+        let h = &c[0].holes[0];
+        assert!((pline_bbox(h).width() - 4.0).abs() < 1e-12);
+        assert!(h.iter_vertexes().all(|v| v.bulge != 0.0));
+        assert!(c[0].contains(V2::new(1.5, 1.5)));
+        assert!(!c[0].contains(V2::new(5.0, 5.0)));
+        // Too narrow: nothing.
+        assert!(inset_region(&region, 5.1, &tol).is_empty());
+    }
+
+    #[test]
+    fn offset_loop_sign() {
+        let tol = Tolerance::default();
+        let out = offset_loop(&square(10.0), 1.0, &tol);
+        assert_eq!(out.len(), 1);
+        // Positive offsets move a counter-clockwise loop inward.
+        assert!((pline_bbox(&out[0]).width() - 8.0).abs() < 1e-12);
+        let out = offset_loop(&square(10.0), -1.0, &tol);
+        assert!((pline_bbox(&out[0]).width() - 12.0).abs() < 1e-12);
+    }
+}

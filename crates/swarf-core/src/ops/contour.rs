@@ -1,0 +1,436 @@
+//! Contour (profile): cuts along loops outside, inside or on the line, with the tool-radius
+//! compensation computed here (never G41/G42). Several radial passes (roughing at the step-over,
+//! a finishing pass at the line, an optional spring pass), a continuous ramp down through the
+//! levels (never steeper than the ramp angle, never deeper per lap than the step-down), a full
+//! lap at the final depth, tangent lead-in and lead-out arcs on the waste side, and holding tabs
+//! on outside contours.
+
+use cavalier_contours::polyline::{PlineSource, PlineVertex};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Cursor, Direction, Entry, EntryKind, Heights, OpError, OpResult, Stepover, check_common,
+    param_err,
+};
+use crate::geometry::offset::{offset_loop, orient};
+use crate::geometry::{Pline, Tolerance, V2, pline_bbox};
+use crate::tool::Tool;
+use crate::toolpath::emit::{ZProfile, emit_path, loop_path, path_len, repeat_loop, seg_len};
+use crate::toolpath::{MoveClass, P3};
+
+/// Which side of the line the tool runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    #[default]
+    Outside,
+    Inside,
+    On,
+}
+
+impl std::str::FromStr for Side {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "outside" | "out" => Ok(Side::Outside),
+            "inside" | "in" => Ok(Side::Inside),
+            "on" | "online" => Ok(Side::On),
+            _ => Err(format!("unknown side '{s}'; use outside, inside or on")),
+        }
+    }
+}
+
+/// Contour parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContourParams {
+    pub heights: Heights,
+    pub side: Side,
+    /// Distance between radial passes.
+    pub stepover: Stepover,
+    pub stepdown_mm: Option<f64>,
+    /// Material the roughing passes leave for the finishing pass.
+    pub allowance_radial_mm: f64,
+    /// Radial roughing passes (at least 1; with no allowance the last one is the finish).
+    pub roughing_passes: u32,
+    /// Repeat the final pass once more (spring pass).
+    pub spring_pass: bool,
+    pub direction: Direction,
+    pub entry: Entry,
+    /// Radius of the lead-in and lead-out arcs (0: none).
+    pub lead_radius_mm: f64,
+    /// Holding tabs per outside contour (0: none).
+    pub tabs: u32,
+    /// Tab width along the part, mm.
+    pub tab_width_mm: f64,
+    /// Tab height above the final depth, mm.
+    pub tab_height_mm: f64,
+}
+
+impl Default for ContourParams {
+    fn default() -> Self {
+        Self {
+            heights: Heights::default(),
+            side: Side::Outside,
+            stepover: Stepover::Fraction(0.4),
+            stepdown_mm: None,
+            allowance_radial_mm: 0.0,
+            roughing_passes: 1,
+            spring_pass: false,
+            direction: Direction::Climb,
+            entry: Entry {
+                kind: EntryKind::Ramp,
+                ..Entry::default()
+            },
+            lead_radius_mm: 0.1,
+            tabs: 0,
+            tab_width_mm: 0.5,
+            tab_height_mm: 0.1,
+        }
+    }
+}
+
+/// Contours `loops` (closed) and `chains` (open; only on the line).
+pub fn contour(
+    loops: &[Pline],
+    chains: &[Pline],
+    tool: &Tool,
+    p: &ContourParams,
+    tol: &Tolerance,
+) -> Result<OpResult, OpError> {
+    const OP: &str = "contour";
+    check_common(
+        OP,
+        tool,
+        &p.heights,
+        p.stepdown_mm,
+        (p.allowance_radial_mm, 0.0),
+        &p.entry,
+    )?;
+    let d = tool.diameter_mm;
+    let s = p.stepover.mm(d);
+    if p.roughing_passes == 0 || p.roughing_passes > 1000 {
+        return Err(param_err(
+            OP,
+            "roughing_passes",
+            format!("is {}; use 1 to 1000", p.roughing_passes),
+        ));
+    }
+    if p.roughing_passes > 1 && !(s.is_finite() && s > 0.0 && s <= d) {
+        return Err(param_err(
+            OP,
+            "stepover",
+            format!("is {s} mm; it must be positive and at most the tool diameter {d} mm"),
+        ));
+    }
+    if !(p.lead_radius_mm.is_finite() && p.lead_radius_mm >= 0.0) {
+        return Err(param_err(
+            OP,
+            "lead_radius_mm",
+            format!("is {}; it must be zero or positive", p.lead_radius_mm),
+        ));
+    }
+    if p.tabs > 0 {
+        if !(p.tab_width_mm.is_finite() && p.tab_width_mm > 0.0) {
+            return Err(param_err(
+                OP,
+                "tab_width_mm",
+                format!("is {}; it must be positive", p.tab_width_mm),
+            ));
+        }
+        let depth = p.heights.final_depth_mm - p.heights.start_depth_mm;
+        if !(p.tab_height_mm.is_finite() && p.tab_height_mm > 0.0 && p.tab_height_mm < depth) {
+            return Err(param_err(
+                OP,
+                "tab_height_mm",
+                format!(
+                    "is {}; it must be positive and less than the cut depth {depth}",
+                    p.tab_height_mm
+                ),
+            ));
+        }
+    }
+    let r = tool.radius_mm();
+    let mut out = OpResult::default();
+    let mut cur = Cursor::new(tool, p.heights, p.entry, tol.equal_point_mm);
+    // Offsets of the passes, farthest first.
+    let mut dists: Vec<f64> = Vec::new();
+    let base = if p.side == Side::On { 0.0 } else { r };
+    let rough = base + p.allowance_radial_mm;
+    for k in (0..p.roughing_passes).rev() {
+        dists.push(rough + f64::from(k) * s);
+    }
+    if p.allowance_radial_mm > 0.0 {
+        dists.push(base);
+    }
+    if p.spring_pass {
+        dists.push(base);
+    }
+    for (li, l) in loops.iter().enumerate() {
+        if !l.is_closed() || l.vertex_count() < 2 {
+            continue;
+        }
+        let mut ccw_loop = l.clone();
+        orient(&mut ccw_loop, true);
+        let b = pline_bbox(&ccw_loop);
+        for &dist in &dists {
+            // Positive offsets move a counter-clockwise loop inward.
+            let signed = match p.side {
+                Side::Outside => -dist,
+                Side::Inside => dist,
+                Side::On => 0.0,
+            };
+            let passes = if signed == 0.0 {
+                vec![ccw_loop.clone()]
+            } else {
+                offset_loop(&ccw_loop, signed, tol)
+            };
+            if passes.is_empty() {
+                out.warnings.push(format!(
+                    "contour: loop {li} ({:.4} x {:.4} mm at ({:.4}, {:.4})) is too small for the {d} mm tool on the inside; not cut",
+                    b.width(), b.height(), b.min.x, b.min.y
+                ));
+                break;
+            }
+            for mut pass in passes {
+                // Climb (M3): outside contours clockwise (part on the right), inside
+                // counter-clockwise.
+                let want_ccw = match p.side {
+                    Side::Outside => p.direction == Direction::Conventional,
+                    Side::Inside | Side::On => p.direction == Direction::Climb,
+                };
+                orient(&mut pass, want_ccw);
+                let tabs = p.side == Side::Outside && p.tabs > 0;
+                cut_closed(&mut cur, &pass, p, tol, tabs, &ccw_loop, &mut out.warnings);
+            }
+        }
+    }
+    for (ci, c) in chains.iter().enumerate() {
+        if c.vertex_count() < 2 {
+            continue;
+        }
+        if p.side != Side::On {
+            let v = c.at(0);
+            out.warnings.push(format!(
+                "contour: open chain {ci} (starting at ({:.4}, {:.4})) has no inside or outside; not cut: use side 'on' to cut along it",
+                v.x, v.y
+            ));
+            continue;
+        }
+        let fwd: Vec<PlineVertex<f64>> = c.iter_vertexes().collect();
+        let back = crate::import::dxf_reverse_open(&fwd);
+        let mut lap = fwd.clone();
+        lap.pop();
+        lap.extend(back);
+        cut_lap_path(&mut cur, &lap, p, tol, None, &mut out.warnings);
+    }
+    cur.retract_clearance();
+    out.toolpath = cur.tp;
+    Ok(out)
+}
+
+/// A closed pass with lead-in/out and tabs.
+fn cut_closed(
+    cur: &mut Cursor,
+    pass: &Pline,
+    p: &ContourParams,
+    tol: &Tolerance,
+    tabs: bool,
+    part: &Pline,
+    warnings: &mut Vec<String>,
+) {
+    let lap = loop_path(pass);
+    let lead = lead_arcs(&lap, pass.area() > 0.0, p, part, tol);
+    cut_lap_path(cur, &lap, p, tol, Some((lead, tabs)), warnings);
+}
+
+type Lead = Option<(Vec<PlineVertex<f64>>, Vec<PlineVertex<f64>>)>;
+
+/// Lead-in (ending at the start, tangent to it) and lead-out (from the start, tangent) arcs on
+/// the waste side. `None` when they would touch the part.
+fn lead_arcs(
+    lap: &[PlineVertex<f64>],
+    ccw: bool,
+    p: &ContourParams,
+    part: &Pline,
+    tol: &Tolerance,
+) -> Lead {
+    let rl = p.lead_radius_mm;
+    if rl <= 0.0 || lap.len() < 2 {
+        return None;
+    }
+    let p0 = V2::new(lap[0].x, lap[0].y);
+    let t_in = {
+        let (a, b) = (lap[0], lap[1]);
+        let chord = (V2::new(b.x, b.y) - p0).normalized();
+        let half = 2.0 * a.bulge.atan();
+        let (s, c) = (-half).sin_cos();
+        V2::new(chord.x * c - chord.y * s, chord.x * s + chord.y * c)
+    };
+    // Waste side: away from the part. The part lies on the right of a clockwise outside pass
+    // and on the left of a counter-clockwise inside pass; test which side is farther.
+    let left = t_in.perp();
+    let probe = |n: V2| part.winding_number((p0 + n * (rl * 0.5)).into()) != 0;
+    let n = match p.side {
+        Side::Outside => {
+            if probe(left) {
+                -left
+            } else {
+                left
+            }
+        }
+        Side::Inside => {
+            if probe(left) {
+                left
+            } else {
+                -left
+            }
+        }
+        Side::On => {
+            if ccw {
+                left
+            } else {
+                -left
+            }
+        }
+    };
+    let c = p0 + n * rl;
+    let l0 = c - t_in * rl;
+    let l1 = c + t_in * rl;
+    let ccw_arc = t_in.cross(n) > 0.0;
+    let b = (std::f64::consts::FRAC_PI_2 / 4.0).tan() * if ccw_arc { 1.0 } else { -1.0 };
+    // The arcs must stay off the part (outside) / inside the pocket (inside) beyond the tool
+    // radius: check samples against the part.
+    let part_side_ok = |q: V2| {
+        let inside_part = part.winding_number(q.into()) != 0;
+        match p.side {
+            Side::Outside => !inside_part,
+            Side::Inside => inside_part,
+            Side::On => true,
+        }
+    };
+    for k in 0..=8 {
+        let a = f64::from(k) / 8.0 * std::f64::consts::FRAC_PI_2;
+        let q = c + (-n * a.cos() - t_in * a.sin()) * rl;
+        let q2 = c + (-n * a.cos() + t_in * a.sin()) * rl;
+        if !part_side_ok(q) || !part_side_ok(q2) {
+            return None;
+        }
+    }
+    let _ = tol;
+    Some((
+        vec![
+            PlineVertex::new(l0.x, l0.y, b),
+            PlineVertex::new(p0.x, p0.y, 0.0),
+        ],
+        vec![
+            PlineVertex::new(p0.x, p0.y, b),
+            PlineVertex::new(l1.x, l1.y, 0.0),
+        ],
+    ))
+}
+
+/// Ramps down along laps of `lap` (a path that returns to its start) from the top to the final
+/// depth, no steeper than the ramp angle and no deeper per lap than the step-down, then one
+/// flat lap; with lead arcs and tabs when given.
+fn cut_lap_path(
+    cur: &mut Cursor,
+    lap: &[PlineVertex<f64>],
+    p: &ContourParams,
+    tol: &Tolerance,
+    extras: Option<(Lead, bool)>,
+    _warnings: &mut Vec<String>,
+) {
+    let lap_len = path_len(lap);
+    if lap_len <= tol.equal_point_mm {
+        return;
+    }
+    let z_top = -p.heights.start_depth_mm;
+    let z_final = -p.heights.final_depth_mm;
+    let depth = z_top - z_final;
+    let tan = p.entry.ramp_angle_deg.to_radians().tan();
+    let mut slope = tan;
+    if let Some(sd) = p.stepdown_mm {
+        slope = slope.min(sd / lap_len);
+    }
+    let (lead, tabs) = extras.unwrap_or((None, false));
+    let (lead_in, lead_out) = match &lead {
+        Some((a, b)) => (a.clone(), b.clone()),
+        None => (Vec::new(), Vec::new()),
+    };
+    let lead_len = if lead_in.is_empty() {
+        0.0
+    } else {
+        path_len(&lead_in)
+    };
+    let plunge = p.entry.kind == EntryKind::Plunge;
+    let ramp_len = if plunge { 0.0 } else { depth / slope };
+    let ramp_laps = ((ramp_len - lead_len).max(0.0) / lap_len).ceil() as usize;
+    let laps = ramp_laps + 1;
+    let mut path: Vec<PlineVertex<f64>> = lead_in.clone();
+    let loops = repeat_loop(lap, laps);
+    if path.is_empty() {
+        path = loops;
+    } else {
+        path.pop();
+        path.extend(loops);
+    }
+    if !lead_out.is_empty() {
+        path.pop();
+        path.extend(lead_out.iter().copied());
+    }
+    let start = V2::new(path[0].x, path[0].y);
+    let mut prof = if plunge {
+        ZProfile::flat(z_final)
+    } else {
+        ZProfile::ramp(z_top, z_final, ramp_len)
+    };
+    if tabs && p.tabs > 0 {
+        let z_tab = z_final + p.tab_height_mm;
+        let hw = p.tab_width_mm * 0.5 + cur.tool.radius_mm();
+        let mut tab_pts: Vec<(f64, f64)> = vec![(0.0, z_final - 1.0)];
+        let run = (z_tab - z_final + 1.0) / tan;
+        for lap_i in 0..laps {
+            for t in 0..p.tabs {
+                let c =
+                    lead_len + lap_len * (lap_i as f64 + (f64::from(t) + 0.5) / f64::from(p.tabs));
+                tab_pts.push((c - hw - run, z_final - 1.0));
+                tab_pts.push((c - hw, z_tab));
+                tab_pts.push((c + hw, z_tab));
+                tab_pts.push((c + hw + run, z_final - 1.0));
+            }
+        }
+        tab_pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        prof = prof.max_with(&ZProfile { points: tab_pts });
+    }
+    if plunge {
+        cur.descend_cleared(start, z_top, z_final);
+    } else {
+        cur.descend_cleared(start, z_top, z_top);
+    }
+    let feed = cur.feed;
+    let ramp_feed = cur.tool.feeds.ramp_mm_per_min;
+    let total = path_len(&path);
+    let lead_out_start = total
+        - if lead_out.is_empty() {
+            0.0
+        } else {
+            path_len(&lead_out)
+        };
+    let cuts = [lead_len, ramp_len, lead_out_start];
+    emit_path(&mut cur.tp, &path, &prof, &cuts, tol.equal_point_mm, &|s| {
+        if s < lead_len || s > lead_out_start {
+            (MoveClass::Lead, feed)
+        } else if s < ramp_len {
+            (MoveClass::Entry, ramp_feed)
+        } else {
+            (MoveClass::Cut, feed)
+        }
+    });
+    let _ = seg_len;
+    cur.retract();
+    let _ = P3::default();
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,328 @@
+//! Machining operations: pure functions from regions, a tool and parameters to a toolpath and
+//! warnings. Parameters use the usual CAM vocabulary (clearance/safe height, start/final depth,
+//! step-down, step-over, allowances, climb/conventional, helix/ramp entry, leads, tabs).
+
+pub mod contour;
+mod cursor;
+pub mod pocket;
+
+use serde::{Deserialize, Serialize};
+
+use crate::tool::{Tool, ToolError};
+use crate::toolpath::Toolpath;
+
+pub use cursor::Cursor;
+
+/// Heights, mm. Z = 0 is the top of the stock; depths are positive numbers below it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Heights {
+    /// Z for moves between operations and regions, and at start and end.
+    pub clearance_mm: f64,
+    /// Z for rapid moves between cuts inside an operation (above the stock).
+    pub safe_mm: f64,
+    /// Depth where cutting starts (material above is already gone).
+    pub start_depth_mm: f64,
+    /// Depth of the finished floor: the tool cuts down to Z = −`final_depth_mm`.
+    pub final_depth_mm: f64,
+}
+
+impl Default for Heights {
+    fn default() -> Self {
+        Self {
+            clearance_mm: 5.0,
+            safe_mm: 0.5,
+            start_depth_mm: 0.0,
+            final_depth_mm: 0.1,
+        }
+    }
+}
+
+/// Step-over between passes: a fraction of the tool diameter, or millimetres.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "StepoverRepr", into = "StepoverRepr")]
+pub enum Stepover {
+    Fraction(f64),
+    Mm(f64),
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum StepoverRepr {
+    Number(f64),
+    Text(String),
+}
+
+impl TryFrom<StepoverRepr> for Stepover {
+    type Error = String;
+    fn try_from(r: StepoverRepr) -> Result<Self, String> {
+        match r {
+            StepoverRepr::Number(f) => Ok(Stepover::Fraction(f)),
+            StepoverRepr::Text(s) => s.parse(),
+        }
+    }
+}
+
+impl From<Stepover> for StepoverRepr {
+    fn from(s: Stepover) -> Self {
+        match s {
+            Stepover::Fraction(f) => StepoverRepr::Number(f),
+            Stepover::Mm(mm) => StepoverRepr::Text(format!("{mm}mm")),
+        }
+    }
+}
+
+impl std::str::FromStr for Stepover {
+    type Err = String;
+    /// `"0.1"` (fraction of the diameter), `"10%"` or `"0.02mm"`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        let bad = || {
+            format!(
+                "stepover '{s}' is not a number: use a fraction of the diameter (0.1), a percentage (10%) or millimetres (0.02mm)"
+            )
+        };
+        if let Some(mm) = t.strip_suffix("mm") {
+            mm.trim().parse().map(Stepover::Mm).map_err(|_| bad())
+        } else if let Some(pc) = t.strip_suffix('%') {
+            pc.trim()
+                .parse::<f64>()
+                .map(|v| Stepover::Fraction(v / 100.0))
+                .map_err(|_| bad())
+        } else {
+            t.parse().map(Stepover::Fraction).map_err(|_| bad())
+        }
+    }
+}
+
+impl Stepover {
+    pub fn mm(self, tool_diameter_mm: f64) -> f64 {
+        match self {
+            Stepover::Fraction(f) => f * tool_diameter_mm,
+            Stepover::Mm(mm) => mm,
+        }
+    }
+}
+
+/// Climb or conventional milling (with a clockwise, M3 spindle).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    #[default]
+    Climb,
+    Conventional,
+}
+
+/// How the tool gets down into stock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryKind {
+    /// Helix where there is room, else a ramp along the path.
+    #[default]
+    Helix,
+    /// Ramp along the path at the ramp angle.
+    Ramp,
+    /// Straight plunge: only when the user asks for it (pre-drilled holes).
+    Plunge,
+}
+
+impl std::str::FromStr for EntryKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "helix" => Ok(EntryKind::Helix),
+            "ramp" => Ok(EntryKind::Ramp),
+            "plunge" => Ok(EntryKind::Plunge),
+            _ => Err(format!("unknown entry '{s}'; use helix, ramp or plunge")),
+        }
+    }
+}
+
+/// Entry settings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Entry {
+    pub kind: EntryKind,
+    /// Angle of ramps and helices from the horizontal, degrees. Micro tools want 1–3°.
+    pub ramp_angle_deg: f64,
+    /// Diameter of the helix the tool centre follows, as a fraction of the tool diameter.
+    pub helix_diameter_frac: f64,
+}
+
+impl Default for Entry {
+    fn default() -> Self {
+        Self {
+            kind: EntryKind::Helix,
+            ramp_angle_deg: 2.0,
+            helix_diameter_frac: 0.8,
+        }
+    }
+}
+
+/// What an operation produced.
+#[derive(Debug, Clone, Default)]
+pub struct OpResult {
+    pub toolpath: Toolpath,
+    /// Best-effort skips and risks, for the user.
+    pub warnings: Vec<String>,
+}
+
+/// A parameter that makes no sense, named.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum OpError {
+    #[error("{op}: {param} {problem}")]
+    Param {
+        op: &'static str,
+        param: &'static str,
+        problem: String,
+    },
+    #[error("{0}")]
+    Tool(#[from] ToolError),
+}
+
+pub(crate) fn param_err(op: &'static str, param: &'static str, problem: String) -> OpError {
+    OpError::Param { op, param, problem }
+}
+
+/// Checks heights, step-down, allowances and entry shared by all operations.
+pub(crate) fn check_common(
+    op: &'static str,
+    tool: &Tool,
+    h: &Heights,
+    stepdown_mm: Option<f64>,
+    allowances: (f64, f64),
+    entry: &Entry,
+) -> Result<(), OpError> {
+    tool.validate()?;
+    let finite = |param: &'static str, v: f64| {
+        if v.is_finite() {
+            Ok(())
+        } else {
+            Err(param_err(op, param, format!("is {v}; it must be a number")))
+        }
+    };
+    finite("clearance_mm", h.clearance_mm)?;
+    finite("safe_mm", h.safe_mm)?;
+    finite("start_depth_mm", h.start_depth_mm)?;
+    finite("final_depth_mm", h.final_depth_mm)?;
+    if h.final_depth_mm <= 0.0 {
+        return Err(param_err(
+            op,
+            "final_depth_mm",
+            format!(
+                "is {}; give the depth as a positive number (the cut goes to Z = -depth)",
+                h.final_depth_mm
+            ),
+        ));
+    }
+    if h.start_depth_mm < 0.0 || h.start_depth_mm >= h.final_depth_mm {
+        return Err(param_err(
+            op,
+            "start_depth_mm",
+            format!(
+                "is {}; it must be at least 0 and less than the final depth {}",
+                h.start_depth_mm, h.final_depth_mm
+            ),
+        ));
+    }
+    if h.safe_mm <= 0.0 {
+        return Err(param_err(
+            op,
+            "safe_mm",
+            format!(
+                "is {}; the safe height must be above the stock (> 0)",
+                h.safe_mm
+            ),
+        ));
+    }
+    if h.clearance_mm < h.safe_mm {
+        return Err(param_err(
+            op,
+            "clearance_mm",
+            format!(
+                "({}) is below the safe height ({}); clearance must be at or above it",
+                h.clearance_mm, h.safe_mm
+            ),
+        ));
+    }
+    if let Some(sd) = stepdown_mm
+        && !(sd.is_finite() && sd > 0.0)
+    {
+        return Err(param_err(
+            op,
+            "stepdown_mm",
+            format!("is {sd}; it must be a positive number of mm (or absent for one pass)"),
+        ));
+    }
+    let (ar, az) = allowances;
+    if !(ar.is_finite() && ar >= 0.0) {
+        return Err(param_err(
+            op,
+            "allowance_radial_mm",
+            format!("is {ar}; it must be zero or positive"),
+        ));
+    }
+    if !(az.is_finite() && az >= 0.0 && az < h.final_depth_mm - h.start_depth_mm) {
+        return Err(param_err(
+            op,
+            "allowance_axial_mm",
+            format!("is {az}; it must be zero or positive and less than the cut depth"),
+        ));
+    }
+    if !(entry.ramp_angle_deg > 0.0 && entry.ramp_angle_deg <= 45.0) {
+        return Err(param_err(
+            op,
+            "ramp_angle_deg",
+            format!(
+                "is {}; it must be more than 0 and at most 45 degrees",
+                entry.ramp_angle_deg
+            ),
+        ));
+    }
+    if !(entry.helix_diameter_frac > 0.0 && entry.helix_diameter_frac <= 2.0) {
+        return Err(param_err(
+            op,
+            "helix_diameter_frac",
+            format!("is {}; it must be in (0, 2]", entry.helix_diameter_frac),
+        ));
+    }
+    Ok(())
+}
+
+/// Z levels from `z_top` (exclusive) down to `z_bottom` (inclusive) in equal steps no larger
+/// than `stepdown` (one step when `None`). Steps that differ from a whole number by less than
+/// `tol_mm` of depth do not add a level.
+pub fn z_levels(z_top: f64, z_bottom: f64, stepdown: Option<f64>, tol_mm: f64) -> Vec<f64> {
+    let h = z_top - z_bottom;
+    if h <= 0.0 {
+        return Vec::new();
+    }
+    let n = match stepdown {
+        Some(sd) => (((h - tol_mm) / sd).ceil().max(1.0)) as usize,
+        None => 1,
+    };
+    (1..=n).map(|k| z_top - h * k as f64 / n as f64).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stepover_parsing() {
+        assert_eq!("0.1".parse::<Stepover>().unwrap(), Stepover::Fraction(0.1));
+        assert_eq!("10%".parse::<Stepover>().unwrap(), Stepover::Fraction(0.1));
+        assert_eq!("0.02mm".parse::<Stepover>().unwrap(), Stepover::Mm(0.02));
+        assert!("abc".parse::<Stepover>().unwrap_err().contains("0.02mm"));
+        assert!((Stepover::Fraction(0.1).mm(0.2) - 0.02).abs() < 1e-15);
+    }
+
+    #[test]
+    fn levels_are_even_and_end_at_the_bottom() {
+        let l = z_levels(0.0, -0.3, Some(0.1), 1e-4);
+        assert_eq!(l.len(), 3);
+        assert!((l[2] + 0.3).abs() < 1e-15);
+        assert_eq!(z_levels(0.0, -0.25, Some(0.1), 1e-4).len(), 3);
+        assert_eq!(z_levels(0.0, -0.25, None, 1e-4), vec![-0.25]);
+    }
+}

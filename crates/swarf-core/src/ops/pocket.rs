@@ -1,0 +1,607 @@
+//! Pocket: clears the inside of regions down to the final depth, leaving the islands.
+//!
+//! Offset pattern: the tool-centre domain (the region shrunk by the tool radius plus the radial
+//! allowance) is offset inward by the step-over, each level computed from the original region.
+//! The loops form a tree (a loop at one level lies inside one loop of the level before); each
+//! Z level is cut inside-out, leaves first: a helix (or a ramp along the loop where there is no
+//! room) enters at each innermost loop, and the tool works outward to the wall, staying down
+//! where the link runs through cleared material and retracting otherwise. With a radial
+//! allowance the wall itself is the outermost loop, cut last (the finishing pass); with an
+//! axial allowance a last level at the final depth finishes the floor.
+//!
+//! Zigzag pattern: parallel lines at an angle clipped to the domain, joined alternately where
+//! the join stays inside, followed by the boundary loops (which remove the scallops the line
+//! ends leave) and the finishing wall.
+
+use cavalier_contours::polyline::PlineSource;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Cursor, Direction, Entry, EntryKind, Heights, OpError, OpResult, Stepover, check_common,
+    param_err, z_levels,
+};
+use crate::geometry::offset::{OffsetComponent, inset_region, orient};
+use crate::geometry::{Pline, Region, Tolerance, V2};
+use crate::tool::Tool;
+use crate::toolpath::emit::loop_path;
+use crate::toolpath::{MoveClass, P3};
+
+/// How the inside is cleared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Pattern {
+    /// Contour-parallel rings from the centre out to the wall.
+    #[default]
+    Offset,
+    /// Parallel lines at `zigzag_angle_deg`, then the boundary.
+    Zigzag,
+}
+
+impl std::str::FromStr for Pattern {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "offset" | "contour-parallel" => Ok(Pattern::Offset),
+            "zigzag" | "raster" => Ok(Pattern::Zigzag),
+            _ => Err(format!("unknown pattern '{s}'; use offset or zigzag")),
+        }
+    }
+}
+
+/// Pocket parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PocketParams {
+    pub heights: Heights,
+    pub stepover: Stepover,
+    /// Depth per level; `None` cuts the full depth in one level.
+    pub stepdown_mm: Option<f64>,
+    /// Material left on the walls for the finishing pass.
+    pub allowance_radial_mm: f64,
+    /// Material left on the floor for the finishing level.
+    pub allowance_axial_mm: f64,
+    pub direction: Direction,
+    pub pattern: Pattern,
+    pub zigzag_angle_deg: f64,
+    pub entry: Entry,
+}
+
+impl Default for PocketParams {
+    fn default() -> Self {
+        Self {
+            heights: Heights::default(),
+            stepover: Stepover::Fraction(0.4),
+            stepdown_mm: None,
+            allowance_radial_mm: 0.0,
+            allowance_axial_mm: 0.0,
+            direction: Direction::Climb,
+            pattern: Pattern::Offset,
+            zigzag_angle_deg: 0.0,
+            entry: Entry::default(),
+        }
+    }
+}
+
+/// The most offset levels a pocket may have (a sanity bound against absurd step-overs).
+const MAX_LEVELS: usize = 100_000;
+
+/// One loop-set of the offset tree.
+struct Node {
+    level: usize,
+    comp: OffsetComponent,
+    children: Vec<usize>,
+}
+
+/// Generates the pocket toolpath for `regions`.
+pub fn pocket(
+    regions: &[Region],
+    tool: &Tool,
+    p: &PocketParams,
+    tol: &Tolerance,
+) -> Result<OpResult, OpError> {
+    const OP: &str = "pocket";
+    check_common(
+        OP,
+        tool,
+        &p.heights,
+        p.stepdown_mm,
+        (p.allowance_radial_mm, p.allowance_axial_mm),
+        &p.entry,
+    )?;
+    let d = tool.diameter_mm;
+    let s = p.stepover.mm(d);
+    if !(s.is_finite() && s > 0.0) {
+        return Err(param_err(
+            OP,
+            "stepover",
+            format!("is {s} mm; it must be positive"),
+        ));
+    }
+    if s > d {
+        return Err(param_err(
+            OP,
+            "stepover",
+            format!(
+                "is {s} mm, more than the tool diameter {d} mm; ribs would be left standing: use at most 1.0 (100 %)"
+            ),
+        ));
+    }
+    if s < tol.path_mm * 10.0 {
+        return Err(param_err(
+            OP,
+            "stepover",
+            format!("is {s} mm, below ten times the path tolerance; use a larger step-over"),
+        ));
+    }
+    if !p.zigzag_angle_deg.is_finite() {
+        return Err(param_err(OP, "zigzag_angle_deg", "is not a number".into()));
+    }
+    let r = tool.radius_mm();
+    let mut out = OpResult::default();
+    let mut cur = Cursor::new(tool, p.heights, p.entry, tol.equal_point_mm);
+    let z_top = -p.heights.start_depth_mm;
+    let z_floor = -p.heights.final_depth_mm;
+    let mut levels: Vec<(f64, bool)> = z_levels(
+        z_top,
+        z_floor + p.allowance_axial_mm,
+        p.stepdown_mm,
+        tol.path_mm,
+    )
+    .into_iter()
+    .map(|z| (z, false))
+    .collect();
+    if p.allowance_axial_mm > 0.0 {
+        levels.push((z_floor, true));
+    }
+
+    for (ri, region) in regions.iter().enumerate() {
+        let rb = region.bbox();
+        let name = format!(
+            "region {ri} ({:.4} x {:.4} mm at ({:.4}, {:.4}))",
+            rb.width(),
+            rb.height(),
+            rb.min.x,
+            rb.min.y
+        );
+        let d0 = r + p.allowance_radial_mm;
+        let domain = inset_region(region, d0, tol);
+        if domain.is_empty() {
+            out.warnings.push(format!(
+                "pocket: {name} is narrower than the {d} mm tool{}; not cut: use a smaller tool",
+                if p.allowance_radial_mm > 0.0 {
+                    " plus the radial allowance"
+                } else {
+                    ""
+                }
+            ));
+            continue;
+        }
+        // Levels of components, outermost first: the wall (finishing) when there is a radial
+        // allowance, then the roughing domain and its offsets (offset pattern only).
+        let mut lv: Vec<Vec<OffsetComponent>> = Vec::new();
+        let mut gaps: Vec<f64> = Vec::new();
+        if p.allowance_radial_mm > 0.0 {
+            lv.push(inset_region(region, r, tol));
+            gaps.push(p.allowance_radial_mm);
+        }
+        let rough0 = lv.len();
+        lv.push(domain);
+        if p.pattern == Pattern::Offset {
+            for k in 1.. {
+                if k > MAX_LEVELS {
+                    return Err(param_err(
+                        OP,
+                        "stepover",
+                        format!(
+                            "gives more than {MAX_LEVELS} rings in {name}; use a larger step-over"
+                        ),
+                    ));
+                }
+                let c = inset_region(region, d0 + k as f64 * s, tol);
+                if c.is_empty() {
+                    break;
+                }
+                gaps.push(s);
+                lv.push(c);
+            }
+        }
+        gaps.push(s);
+        let ccw = p.direction == Direction::Climb;
+        let mut ctx = Level {
+            lv: &lv,
+            gaps: &gaps,
+            rough0,
+            ccw,
+            entry: p.entry,
+            tol: *tol,
+            d,
+        };
+        let (nodes, roots) = build_tree(&lv);
+        let mut z_prev = z_top;
+        for &(z, _finish) in &levels {
+            match p.pattern {
+                Pattern::Offset => {
+                    let mut at_depth = false;
+                    for &root in &roots {
+                        ctx.cut_node(&mut cur, &nodes, root, z_prev, z, &mut at_depth);
+                    }
+                }
+                Pattern::Zigzag => {
+                    ctx.zigzag(
+                        &mut cur,
+                        p.zigzag_angle_deg,
+                        s,
+                        z_prev,
+                        z,
+                        &mut out.warnings,
+                    );
+                    let mut at_depth = true;
+                    // Boundary loops of the domain and the wall, outermost last.
+                    for li in (0..lv.len()).rev() {
+                        for comp in &lv[li] {
+                            let loops: Vec<Pline> = comp.loops().cloned().collect();
+                            ctx.cut_loops(&mut cur, li, loops, z_prev, z, &mut at_depth);
+                        }
+                    }
+                }
+            }
+            cur.retract();
+            z_prev = z;
+        }
+        cur.retract_clearance();
+    }
+    cur.retract_clearance();
+    out.toolpath = cur.tp;
+    Ok(out)
+}
+
+/// Parent links between consecutive levels: a component at level k+1 belongs to the component
+/// of level k that contains it.
+fn build_tree(lv: &[Vec<OffsetComponent>]) -> (Vec<Node>, Vec<usize>) {
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut roots = Vec::new();
+    let mut prev: Vec<usize> = Vec::new();
+    for (k, comps) in lv.iter().enumerate() {
+        let mut here = Vec::new();
+        for c in comps {
+            let v = c.outer.at(0);
+            let probe = V2::new(v.x, v.y);
+            let id = nodes.len();
+            let parent = prev
+                .iter()
+                .copied()
+                .find(|&pid| nodes[pid].comp.contains(probe));
+            nodes.push(Node {
+                level: k,
+                comp: c.clone(),
+                children: Vec::new(),
+            });
+            match parent {
+                Some(pid) => nodes[pid].children.push(id),
+                None => roots.push(id),
+            }
+            here.push(id);
+        }
+        prev = here;
+    }
+    (nodes, roots)
+}
+
+/// Everything a region's cutting needs.
+struct Level<'a> {
+    lv: &'a [Vec<OffsetComponent>],
+    /// Distance from level k to level k+1.
+    gaps: &'a [f64],
+    rough0: usize,
+    ccw: bool,
+    entry: Entry,
+    tol: Tolerance,
+    d: f64,
+}
+
+/// Whether every sample of the segment lies inside some component.
+fn inside(comps: &[OffsetComponent], a: V2, b: V2, step: f64) -> bool {
+    let len = a.dist(b);
+    let n = ((len / step).ceil() as usize).clamp(1, 256);
+    (0..=n).all(|i| {
+        let q = a.lerp(b, i as f64 / n as f64);
+        comps.iter().any(|c| c.contains(q))
+    })
+}
+
+/// Distance from `p` to the nearest boundary of the components.
+fn boundary_distance(comps: &[OffsetComponent], p: V2, eps: f64) -> f64 {
+    comps
+        .iter()
+        .flat_map(OffsetComponent::loops)
+        .filter_map(|l| l.closest_point(p.into(), eps).map(|c| c.distance))
+        .fold(f64::INFINITY, f64::min)
+}
+
+impl Level<'_> {
+    /// Loop oriented for the cutting direction and started nearest to `near`.
+    fn prepare(&self, l: &Pline, is_outer: bool, near: V2) -> Pline {
+        let mut l = l.clone();
+        // Climb milling: walls on the right, i.e. outer loops counter-clockwise and island
+        // loops clockwise (as offsets come); conventional is the reverse.
+        orient(&mut l, is_outer == self.ccw);
+        if let Some(cp) = l.closest_point(near.into(), self.tol.equal_point_mm)
+            && let Some(rot) =
+                l.rotate_start(cp.seg_start_index, cp.seg_point, self.tol.equal_point_mm)
+        {
+            return rot;
+        }
+        l
+    }
+
+    /// Whether a link from `a` to `b` at level `k` may stay down: it must stay in the tool-centre
+    /// domain, and be short (one step) or run through what level k+1 has already cleared.
+    fn link_ok(&self, k: usize, a: V2, b: V2) -> bool {
+        let gap = self.gaps.get(k).copied().unwrap_or(self.d);
+        let step = (gap * 0.25).max(self.tol.path_mm);
+        let len = a.dist(b);
+        let domain = &self.lv[k.max(self.rough0).min(self.lv.len() - 1)];
+        let wall = &self.lv[k];
+        if !inside(wall, a, b, step) && !inside(domain, a, b, step) {
+            return false;
+        }
+        if len <= 1.5 * gap {
+            return true;
+        }
+        if k + 1 < self.lv.len() && len > 2.0 * gap {
+            let u = (b - a).normalized();
+            return inside(&self.lv[k + 1], a + u * gap, b - u * gap, step);
+        }
+        false
+    }
+
+    fn cut_node(
+        &mut self,
+        cur: &mut Cursor,
+        nodes: &[Node],
+        id: usize,
+        z_prev: f64,
+        z: f64,
+        at_depth: &mut bool,
+    ) {
+        let n = &nodes[id];
+        if n.children.is_empty() {
+            // A leaf: enter here. Every new subtree starts with an entry.
+            *at_depth = false;
+            self.enter_leaf(cur, n, z_prev, z, at_depth);
+        } else {
+            for &c in &n.children {
+                self.cut_node(cur, nodes, c, z_prev, z, at_depth);
+            }
+        }
+        let loops: Vec<Pline> = n.comp.loops().cloned().collect();
+        self.cut_loops(cur, n.level, loops, z_prev, z, at_depth);
+    }
+
+    /// Helix down at an innermost loop where there is room; otherwise the loop's own ramp
+    /// entry follows in [`Self::cut_loops`].
+    fn enter_leaf(&self, cur: &mut Cursor, n: &Node, z_prev: f64, z: f64, at_depth: &mut bool) {
+        if self.entry.kind != EntryKind::Helix {
+            return;
+        }
+        let verts: Vec<V2> = n
+            .comp
+            .outer
+            .iter_vertexes()
+            .map(|v| V2::new(v.x, v.y))
+            .collect();
+        let mut c = verts.iter().fold(V2::default(), |a, &b| a + b) * (1.0 / verts.len() as f64);
+        if !n.comp.contains(c) {
+            c = verts[0];
+        }
+        let domain = &self.lv[self.rough0];
+        if !domain.iter().any(|k| k.contains(c)) {
+            return;
+        }
+        let avail = boundary_distance(domain, c, self.tol.equal_point_mm) - self.tol.path_mm;
+        let rh = (0.5 * self.entry.helix_diameter_frac * self.d).min(avail);
+        if rh < 0.1 * self.d {
+            return;
+        }
+        cur.helix(c, rh, z_prev, z, self.ccw);
+        *at_depth = true;
+    }
+
+    /// Cuts loops of one level, nearest first, linking or re-entering between them.
+    fn cut_loops(
+        &self,
+        cur: &mut Cursor,
+        k: usize,
+        loops: Vec<Pline>,
+        z_prev: f64,
+        z: f64,
+        at_depth: &mut bool,
+    ) {
+        let mut todo: Vec<(Pline, bool)> = loops
+            .into_iter()
+            .enumerate()
+            .map(|(i, l)| (l, i == 0))
+            .collect();
+        while !todo.is_empty() {
+            let here = cur.pos().xy();
+            let (idx, _) = todo
+                .iter()
+                .enumerate()
+                .map(|(i, (l, _))| {
+                    let dist = l
+                        .closest_point(here.into(), self.tol.equal_point_mm)
+                        .map_or(f64::INFINITY, |c| c.distance);
+                    (i, dist)
+                })
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .expect("todo is not empty");
+            let (l, is_outer) = todo.swap_remove(idx);
+            let l = self.prepare(&l, is_outer, here);
+            let path = loop_path(&l);
+            let start = V2::new(path[0].x, path[0].y);
+            if *at_depth && self.link_ok(k, here, start) {
+                cur.link(P3::new(start.x, start.y, z));
+                cur.cut_path(&path, z);
+            } else {
+                cur.ramp_loop(&path, z_prev, z, self.entry.kind == EntryKind::Plunge);
+            }
+            *at_depth = true;
+        }
+    }
+
+    /// Parallel passes at `angle_deg`, `s` apart, clipped to the roughing domain.
+    fn zigzag(
+        &self,
+        cur: &mut Cursor,
+        angle_deg: f64,
+        s: f64,
+        z_prev: f64,
+        z: f64,
+        warnings: &mut Vec<String>,
+    ) {
+        let domain = &self.lv[self.rough0];
+        let dir = V2::from_angle(angle_deg.to_radians());
+        let nrm = dir.perp();
+        // Range of the domain across the lines.
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for c in domain {
+            for v in c.outer.iter_vertexes() {
+                let q = V2::new(v.x, v.y).dot(nrm);
+                lo = lo.min(q);
+                hi = hi.max(q);
+            }
+            let b = c.bbox;
+            for q in [
+                b.min,
+                b.max,
+                V2::new(b.min.x, b.max.y),
+                V2::new(b.max.x, b.min.y),
+            ] {
+                lo = lo.min(q.dot(nrm));
+                hi = hi.max(q.dot(nrm));
+            }
+        }
+        let n = ((hi - lo) / s).floor() as usize;
+        let mut passes: Vec<Vec<(V2, V2)>> = Vec::new();
+        for i in 0..=n {
+            let off = lo + (hi - lo - n as f64 * s) * 0.5 + i as f64 * s;
+            let segs = clip_line(domain, nrm * off, dir, self.tol.equal_point_mm);
+            if !segs.is_empty() {
+                passes.push(segs);
+            }
+        }
+        if passes.is_empty() {
+            warnings.push(
+                "pocket: zigzag found no passes inside the domain; only the boundary is cut".into(),
+            );
+            return;
+        }
+        let step = (s * 0.25).max(self.tol.path_mm);
+        let mut at_depth = false;
+        // Line by line; on each line the segment nearest the tool, entered from its nearer end,
+        // which makes the back-and-forth of a zigzag.
+        for mut segs in passes {
+            while let Some(i) = nearest_seg(&segs, cur.pos().xy()) {
+                let here = cur.pos().xy();
+                let (a, b) = segs.swap_remove(i);
+                let (a, b) = if here.dist(a) <= here.dist(b) {
+                    (a, b)
+                } else {
+                    (b, a)
+                };
+                if at_depth && here.dist(a) <= 2.0 * s && inside(domain, here, a, step) {
+                    cur.link(P3::new(a.x, a.y, z));
+                } else {
+                    // Ramp in along the pass itself, back and forth.
+                    self.ramp_on_segment(cur, a, b, z_prev, z);
+                }
+                cur.tp.line(P3::new(b.x, b.y, z), MoveClass::Cut, cur.feed);
+                at_depth = true;
+            }
+        }
+    }
+
+    /// Enters at `a` by ramping along a→b and back until `z` is reached (plunge if asked).
+    fn ramp_on_segment(&self, cur: &mut Cursor, a: V2, b: V2, z_from: f64, z: f64) {
+        if self.entry.kind == EntryKind::Plunge {
+            cur.descend_cleared(a, z_from, z);
+            return;
+        }
+        cur.descend_cleared(a, z_from, z_from);
+        let len = a.dist(b).min(self.d * 2.0).max(self.tol.path_mm);
+        let tip = a + (b - a).normalized() * len;
+        let tan = self.entry.ramp_angle_deg.to_radians().tan();
+        let mut zc = z_from;
+        let mut at_a = true;
+        let ramp = cur.tool.feeds.ramp_mm_per_min;
+        while zc > z {
+            zc = (zc - len * tan).max(z);
+            let to = if at_a { tip } else { a };
+            cur.tp.line(P3::new(to.x, to.y, zc), MoveClass::Entry, ramp);
+            at_a = !at_a;
+        }
+        if !at_a {
+            cur.tp.line(P3::new(a.x, a.y, z), MoveClass::Cut, cur.feed);
+        }
+    }
+}
+
+fn nearest_seg(segs: &[(V2, V2)], p: V2) -> Option<usize> {
+    segs.iter()
+        .enumerate()
+        .map(|(i, (a, b))| (i, p.dist(*a).min(p.dist(*b))))
+        .min_by(|x, y| x.1.total_cmp(&y.1))
+        .map(|(i, _)| i)
+}
+
+/// The parts of the line `origin + t·dir` inside the components, as segments in increasing
+/// `t`.
+fn clip_line(comps: &[OffsetComponent], origin: V2, dir: V2, eps: f64) -> Vec<(V2, V2)> {
+    let mut ts: Vec<f64> = Vec::new();
+    for l in comps.iter().flat_map(OffsetComponent::loops) {
+        for (v1, v2) in l.iter_segments() {
+            let (a, b) = (V2::new(v1.x, v1.y), V2::new(v2.x, v2.y));
+            if v1.bulge == 0.0 {
+                let e = b - a;
+                let den = dir.cross(e);
+                if den.abs() <= f64::MIN_POSITIVE {
+                    continue;
+                }
+                let w = a - origin;
+                let t = w.cross(e) / den;
+                let u = w.cross(dir) / den;
+                if (0.0..=1.0).contains(&u) {
+                    ts.push(t);
+                }
+            } else {
+                let (c, r) = crate::geometry::biarc::arc_centre_radius(a, b, v1.bulge);
+                let w = origin - c;
+                let bq = w.dot(dir);
+                let cq = w.dot(w) - r * r;
+                let disc = bq * bq - cq;
+                if disc < 0.0 {
+                    continue;
+                }
+                for t in [-bq - disc.sqrt(), -bq + disc.sqrt()] {
+                    let q = origin + dir * t;
+                    if crate::geometry::biarc::seg_distance(v1, v2, q) <= eps {
+                        ts.push(t);
+                    }
+                }
+            }
+        }
+    }
+    ts.sort_by(f64::total_cmp);
+    ts.dedup_by(|a, b| (*a - *b).abs() <= eps);
+    let mut out = Vec::new();
+    for w in ts.windows(2) {
+        let mid = origin + dir * (0.5 * (w[0] + w[1]));
+        if w[1] - w[0] > eps && comps.iter().any(|c| c.contains(mid)) {
+            out.push((origin + dir * w[0], origin + dir * w[1]));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,538 @@
+//! G-code writing: dialects as data, a fixed-decimal number writer, arcs checked after
+//! rounding, sanitised comments, deterministic output.
+
+mod number;
+
+use serde::{Deserialize, Serialize};
+
+use crate::geometry::{Tolerance, V2};
+use crate::tool::Tool;
+use crate::toolpath::{Motion, P3, Stats, Toolpath, arc_sweep};
+
+pub use number::write_fixed;
+
+/// A controller family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    Grbl,
+    #[default]
+    LinuxCnc,
+    Fanuc,
+}
+
+impl std::str::FromStr for Dialect {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "grbl" => Ok(Dialect::Grbl),
+            "linuxcnc" | "emc" => Ok(Dialect::LinuxCnc),
+            "fanuc" | "iso" | "generic" => Ok(Dialect::Fanuc),
+            _ => Err(format!(
+                "unknown dialect '{s}'; use grbl, linuxcnc or fanuc"
+            )),
+        }
+    }
+}
+
+/// What differs between controllers, as data.
+#[derive(Debug, Clone, Copy)]
+pub struct DialectSpec {
+    pub name: &'static str,
+    /// Words after the units in the safety line.
+    pub modal_reset: &'static str,
+    /// Whether `Tn M6` is understood.
+    pub tool_change: bool,
+    pub program_end: &'static str,
+    /// `%` lines around the program and an `O` number.
+    pub percent_and_number: bool,
+    /// Dwell word for seconds: `P` (seconds) or `X` (Fanuc seconds).
+    pub dwell_word: char,
+    /// Start/end radius difference the controller itself rejects, mm (for the header).
+    pub controller_arc_limit_mm: f64,
+}
+
+impl Dialect {
+    pub fn spec(self) -> DialectSpec {
+        match self {
+            Dialect::Grbl => DialectSpec {
+                name: "GRBL",
+                modal_reset: "G94",
+                tool_change: false,
+                program_end: "M2",
+                percent_and_number: false,
+                dwell_word: 'P',
+                controller_arc_limit_mm: 0.005,
+            },
+            Dialect::LinuxCnc => DialectSpec {
+                name: "LinuxCNC",
+                modal_reset: "G94 G40 G49 G80",
+                tool_change: true,
+                program_end: "M2",
+                percent_and_number: false,
+                dwell_word: 'P',
+                controller_arc_limit_mm: 0.0283,
+            },
+            Dialect::Fanuc => DialectSpec {
+                name: "ISO/Fanuc",
+                modal_reset: "G94 G40 G49 G80",
+                tool_change: true,
+                program_end: "M30",
+                percent_and_number: true,
+                dwell_word: 'X',
+                controller_arc_limit_mm: 0.005,
+            },
+        }
+    }
+}
+
+/// Coolant words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Coolant {
+    #[default]
+    Off,
+    Mist,
+    Flood,
+}
+
+/// How to write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PostOptions {
+    pub dialect: Dialect,
+    /// Decimals of coordinates in mm, 3 to 6 (default 4: 0.1 µm).
+    pub decimals: u32,
+    /// Largest start/end radius difference of an arc after rounding, mm (default 0.5 µm);
+    /// arcs beyond it are written as lines.
+    pub arc_radius_tolerance_mm: f64,
+    /// Arcs of larger radius are written as lines, mm.
+    pub max_arc_radius_mm: f64,
+    pub coolant: Coolant,
+    /// Seconds to wait after starting the spindle.
+    pub spindle_dwell_s: f64,
+    /// Rapid rate used for the time estimate, mm/min.
+    pub rapid_mm_per_min: f64,
+    /// Program title for the header.
+    pub title: String,
+}
+
+impl Default for PostOptions {
+    fn default() -> Self {
+        Self {
+            dialect: Dialect::LinuxCnc,
+            decimals: 4,
+            arc_radius_tolerance_mm: 0.0005,
+            max_arc_radius_mm: 2000.0,
+            coolant: Coolant::Off,
+            spindle_dwell_s: 2.0,
+            rapid_mm_per_min: 3000.0,
+            title: "Swarf job".into(),
+        }
+    }
+}
+
+/// Why a program cannot be written.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PostError {
+    #[error("post: decimals is {0}; use 3 to 6")]
+    Decimals(u32),
+    #[error("post: {0}")]
+    Option(String),
+    #[error(
+        "post: operation {op} has a feed move without a feed rate (move {index}); set the tool's feeds"
+    )]
+    NoFeed { op: usize, index: usize },
+    #[error("post: operation {op} has a coordinate that is not a number (move {index})")]
+    NotFinite { op: usize, index: usize },
+}
+
+/// One operation to write: its name, tool and toolpath.
+#[derive(Debug, Clone, Copy)]
+pub struct Section<'a> {
+    pub name: &'a str,
+    pub tool: &'a Tool,
+    pub toolpath: &'a Toolpath,
+}
+
+/// A written program and what happened on the way.
+#[derive(Debug, Clone, Default)]
+pub struct Program {
+    pub text: String,
+    /// For each line (index = line number − 1): the (section, move) it comes from.
+    pub line_source: Vec<Option<(usize, usize)>>,
+    pub arcs_written: usize,
+    /// Arcs written as lines (radius mismatch after rounding, huge radius, tiny sweep).
+    pub arcs_as_lines: usize,
+    /// Largest start/end radius difference of the arcs written, mm.
+    pub max_arc_radius_error_mm: f64,
+}
+
+/// Removes everything that could end a comment or start a new word: parentheses, semicolons,
+/// line breaks, control and non-ASCII characters.
+pub fn sanitize_comment(text: &str) -> String {
+    text.chars()
+        .take(200)
+        .map(|c| match c {
+            '(' => '[',
+            ')' => ']',
+            ';' => ',',
+            c if c.is_ascii_graphic() || c == ' ' => c,
+            _ => ' ',
+        })
+        .collect()
+}
+
+struct Writer<'o> {
+    out: Vec<u8>,
+    lines: Vec<Option<(usize, usize)>>,
+    dec: u32,
+    scale: f64,
+    /// Current position in output units (integers of 10^-dec mm); None before known.
+    pos: [Option<i64>; 3],
+    feed: Option<i64>,
+    src: Option<(usize, usize)>,
+    opts: &'o PostOptions,
+    tol: Tolerance,
+    arcs_written: usize,
+    arcs_as_lines: usize,
+    max_err: f64,
+}
+
+impl Writer<'_> {
+    fn q(&self, v: f64) -> i64 {
+        (v * self.scale).round() as i64
+    }
+    fn val(&self, q: i64) -> f64 {
+        q as f64 / self.scale
+    }
+    fn end_line(&mut self) {
+        self.out.push(b'\n');
+        self.lines.push(self.src);
+    }
+    fn raw(&mut self, s: &str) {
+        self.out.extend_from_slice(s.as_bytes());
+        self.end_line();
+    }
+    fn comment(&mut self, s: &str) {
+        self.out.push(b'(');
+        self.out.extend_from_slice(sanitize_comment(s).as_bytes());
+        self.out.push(b')');
+        self.end_line();
+    }
+    fn word(&mut self, letter: u8, q: i64) {
+        self.out.push(b' ');
+        self.out.push(letter);
+        number::write_scaled(&mut self.out, q, self.dec);
+    }
+    fn feed_word(&mut self, f: f64) {
+        let qf = (f * 10.0).round() as i64; // F to 0.1 mm/min
+        if self.feed != Some(qf) {
+            self.out.extend_from_slice(b" F");
+            number::write_scaled(&mut self.out, qf, 1);
+            self.feed = Some(qf);
+        }
+    }
+    /// G0/G1 to `to`, only the axes that change.
+    fn straight(&mut self, g: &[u8], to: P3, feed: Option<f64>) {
+        let t = [self.q(to.x), self.q(to.y), self.q(to.z)];
+        if t.iter().zip(&self.pos).all(|(a, b)| Some(*a) == *b) {
+            return; // no motion after rounding
+        }
+        self.out.extend_from_slice(g);
+        for (i, letter) in [b'X', b'Y', b'Z'].into_iter().enumerate() {
+            if self.pos[i] != Some(t[i]) {
+                self.word(letter, t[i]);
+                self.pos[i] = Some(t[i]);
+            }
+        }
+        if let Some(f) = feed {
+            self.feed_word(f);
+        }
+        self.end_line();
+    }
+    fn arc(&mut self, from: P3, to: P3, centre: V2, ccw: bool, feed: f64) {
+        let (Some(sx), Some(sy), Some(_)) = (self.pos[0], self.pos[1], self.pos[2]) else {
+            self.straight(b"G1", to, Some(feed));
+            return;
+        };
+        let (ex, ey) = (self.q(to.x), self.q(to.y));
+        let (s_real, e_real) = (from.xy(), to.xy());
+        let r = s_real.dist(centre);
+        let sweep = arc_sweep(s_real, e_real, centre, ccw);
+        let sagitta = r * (1.0 - (sweep.abs().min(std::f64::consts::PI) * 0.5).cos());
+        let i = self.q(centre.x - self.val(sx));
+        let j = self.q(centre.y - self.val(sy));
+        let (cx, cy) = (sx + i, sy + j);
+        let r1 = ((sx - cx) as f64).hypot((sy - cy) as f64) / self.scale;
+        let r2 = ((ex - cx) as f64).hypot((ey - cy) as f64) / self.scale;
+        let err = (r1 - r2).abs();
+        if ex == sx && ey == sy {
+            // Toolpaths never hold full circles in one move: an arc that starts and ends on the
+            // same grid point is a sliver (a controller would read a full circle). Only Z moves.
+            self.straight(b"G1", to, Some(feed));
+            return;
+        }
+        let resolution = 1.0 / self.scale;
+        let as_lines = err > self.opts.arc_radius_tolerance_mm
+            || r > self.opts.max_arc_radius_mm
+            || r1 < 2.0 * resolution;
+        if !as_lines && sagitta <= self.tol.path_mm.min(resolution * 0.5) {
+            // Indistinguishable from its chord at this resolution: a line.
+            self.straight(b"G1", to, Some(feed));
+            return;
+        }
+        if as_lines {
+            self.arcs_as_lines += 1;
+            // Chords within the path tolerance.
+            let dth = if r > self.tol.path_mm {
+                2.0 * (1.0 - self.tol.path_mm / r).clamp(-1.0, 1.0).acos()
+            } else {
+                std::f64::consts::FRAC_PI_2
+            };
+            let n = ((sweep.abs() / dth).ceil() as usize).clamp(1, 100_000);
+            let a0 = (s_real - centre).angle();
+            for k in 1..=n {
+                let f = k as f64 / n as f64;
+                let p = if k == n {
+                    to
+                } else {
+                    let q = centre + V2::from_angle(a0 + sweep * f) * r;
+                    P3::new(q.x, q.y, from.z + (to.z - from.z) * f)
+                };
+                self.straight(b"G1", p, Some(feed));
+            }
+            return;
+        }
+        self.arcs_written += 1;
+        self.max_err = self.max_err.max(err);
+        self.out.extend_from_slice(if ccw { b"G3" } else { b"G2" });
+        self.word(b'X', ex);
+        self.word(b'Y', ey);
+        self.pos[0] = Some(ex);
+        self.pos[1] = Some(ey);
+        let ez = self.q(to.z);
+        if self.pos[2] != Some(ez) {
+            self.word(b'Z', ez);
+            self.pos[2] = Some(ez);
+        }
+        self.word(b'I', i);
+        self.word(b'J', j);
+        self.feed_word(feed);
+        self.end_line();
+    }
+}
+
+fn fmt_mm(v: f64) -> String {
+    format!("{v:.4}")
+}
+
+/// Writes a program for the sections, in order.
+pub fn write_program(
+    sections: &[Section<'_>],
+    opts: &PostOptions,
+    tol: &Tolerance,
+) -> Result<Program, PostError> {
+    if !(3..=6).contains(&opts.decimals) {
+        return Err(PostError::Decimals(opts.decimals));
+    }
+    for (name, v) in [
+        ("arc_radius_tolerance_mm", opts.arc_radius_tolerance_mm),
+        ("max_arc_radius_mm", opts.max_arc_radius_mm),
+        ("rapid_mm_per_min", opts.rapid_mm_per_min),
+    ] {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(PostError::Option(format!(
+                "{name} is {v}; it must be positive"
+            )));
+        }
+    }
+    if !(opts.spindle_dwell_s.is_finite() && opts.spindle_dwell_s >= 0.0) {
+        return Err(PostError::Option(format!(
+            "spindle_dwell_s is {}; it must be zero or positive",
+            opts.spindle_dwell_s
+        )));
+    }
+    for (si, s) in sections.iter().enumerate() {
+        for (mi, m) in s.toolpath.moves.iter().enumerate() {
+            if !(m.to.x.is_finite() && m.to.y.is_finite() && m.to.z.is_finite()) {
+                return Err(PostError::NotFinite { op: si, index: mi });
+            }
+            if !matches!(m.motion, Motion::Rapid) && m.feed_mm_per_min.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+                return Err(PostError::NoFeed { op: si, index: mi });
+            }
+        }
+    }
+    let spec = opts.dialect.spec();
+    let scale = 10f64.powi(opts.decimals as i32);
+    let mut w = Writer {
+        out: Vec::with_capacity(
+            sections
+                .iter()
+                .map(|s| s.toolpath.moves.len() * 40)
+                .sum::<usize>()
+                + 2048,
+        ),
+        lines: Vec::new(),
+        dec: opts.decimals,
+        scale,
+        pos: [None; 3],
+        feed: None,
+        src: None,
+        opts,
+        tol: *tol,
+        arcs_written: 0,
+        arcs_as_lines: 0,
+        max_err: 0.0,
+    };
+    // Header: job summary, no timestamps.
+    if spec.percent_and_number {
+        w.raw("%");
+        w.raw("O0001");
+    }
+    w.comment(&format!(
+        "{} - Swarf {} - micro milling CAM",
+        opts.title,
+        env!("CARGO_PKG_VERSION")
+    ));
+    w.comment(&format!(
+        "dialect {}, units mm, {} decimals, absolute",
+        spec.name, opts.decimals
+    ));
+    let clearance = sections
+        .iter()
+        .map(|s| s.toolpath.start.z)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let clearance = if clearance.is_finite() {
+        clearance
+    } else {
+        5.0
+    };
+    let mut total = Stats::default();
+    let mut first = true;
+    for (i, s) in sections.iter().enumerate() {
+        let st = s.toolpath.stats(opts.rapid_mm_per_min);
+        w.comment(&format!("op {}: {} - {}", i + 1, s.name, s.tool.describe()));
+        if st.moves > 0 {
+            w.comment(&format!(
+                "  bounds X {}..{} Y {}..{} Z {}..{} mm",
+                fmt_mm(st.bounds_min.x),
+                fmt_mm(st.bounds_max.x),
+                fmt_mm(st.bounds_min.y),
+                fmt_mm(st.bounds_max.y),
+                fmt_mm(st.bounds_min.z),
+                fmt_mm(st.bounds_max.z)
+            ));
+        }
+        w.comment(&format!(
+            "  {} moves, {} arcs, feed {} mm, rapid {} mm, about {:.0} s",
+            st.moves,
+            st.arcs,
+            fmt_mm(st.feed_length_mm),
+            fmt_mm(st.rapid_length_mm),
+            st.estimated_seconds
+        ));
+        total.moves += st.moves;
+        total.arcs += st.arcs;
+        total.feed_length_mm += st.feed_length_mm;
+        total.rapid_length_mm += st.rapid_length_mm;
+        total.estimated_seconds += st.estimated_seconds;
+        if first {
+            total.bounds_min = st.bounds_min;
+            total.bounds_max = st.bounds_max;
+            first = false;
+        }
+    }
+    w.comment(&format!(
+        "total: {} moves, {} arcs, feed {} mm, rapid {} mm, about {:.0} s at programmed feeds",
+        total.moves,
+        total.arcs,
+        fmt_mm(total.feed_length_mm),
+        fmt_mm(total.rapid_length_mm),
+        total.estimated_seconds
+    ));
+    // Safe preamble: units, absolute, plane, then up to clearance before any XY move.
+    w.raw(&format!("G21 G90 G17 {}", spec.modal_reset));
+    let cz = w.q(clearance);
+    w.out.extend_from_slice(b"G0");
+    w.word(b'Z', cz);
+    w.end_line();
+    w.pos[2] = Some(cz);
+    let mut current_tool: Option<u32> = None;
+    let mut spindle: Option<f64> = None;
+    for (si, s) in sections.iter().enumerate() {
+        w.src = None;
+        w.comment(&format!("op {}: {}", si + 1, s.name));
+        if current_tool != Some(s.tool.number) {
+            if spindle.is_some() {
+                w.raw("M5");
+                spindle = None;
+            }
+            if spec.tool_change {
+                w.raw(&format!("T{} M6", s.tool.number));
+            } else {
+                w.comment(&format!(
+                    "change to tool {}: {} (GRBL has no tool changer)",
+                    s.tool.number, s.tool.name
+                ));
+            }
+            current_tool = Some(s.tool.number);
+        }
+        if spindle != Some(s.tool.feeds.rpm) {
+            w.raw(&format!("S{} M3", s.tool.feeds.rpm.round() as i64));
+            match opts.coolant {
+                Coolant::Off => {}
+                Coolant::Mist => w.raw("M7"),
+                Coolant::Flood => w.raw("M8"),
+            }
+            if opts.spindle_dwell_s > 0.0 {
+                let ms = (opts.spindle_dwell_s * 1000.0).round() as i64;
+                let mut line = format!("G4 {}", spec.dwell_word);
+                let mut b = Vec::new();
+                number::write_scaled(&mut b, ms, 3);
+                line.push_str(std::str::from_utf8(&b).unwrap_or("0"));
+                w.raw(&line);
+            }
+            spindle = Some(s.tool.feeds.rpm);
+        }
+        let mut from = s.toolpath.start;
+        for (mi, m) in s.toolpath.moves.iter().enumerate() {
+            w.src = Some((si, mi));
+            match m.motion {
+                Motion::Rapid => {
+                    // Never move in XY below where we are before going up: rapids are
+                    // generated retract-first already; write them as they are.
+                    w.straight(b"G0", m.to, None);
+                }
+                Motion::Line => w.straight(b"G1", m.to, Some(m.feed_mm_per_min)),
+                Motion::Arc { centre, ccw } => w.arc(from, m.to, centre, ccw, m.feed_mm_per_min),
+            }
+            from = m.to;
+        }
+    }
+    w.src = None;
+    let cz = w.q(clearance);
+    if w.pos[2] != Some(cz) {
+        w.out.extend_from_slice(b"G0");
+        w.word(b'Z', cz);
+        w.end_line();
+    }
+    w.raw("M5");
+    if opts.coolant != Coolant::Off {
+        w.raw("M9");
+    }
+    w.raw(spec.program_end);
+    if spec.percent_and_number {
+        w.raw("%");
+    }
+    Ok(Program {
+        text: String::from_utf8(w.out).expect("G-code is ASCII"),
+        line_source: w.lines,
+        arcs_written: w.arcs_written,
+        arcs_as_lines: w.arcs_as_lines,
+        max_arc_radius_error_mm: w.max_err,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,256 @@
+//! Machine-neutral toolpaths: rapid, linear feed and arc moves in mm, each with its feed, and
+//! their statistics.
+
+pub mod emit;
+
+use serde::{Deserialize, Serialize};
+
+use crate::geometry::V2;
+
+/// A point in machine space, mm. Z = 0 is the top of the stock.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct P3 {
+    pub x: f64,
+    pub y: f64,
+    pub z: f64,
+}
+
+impl P3 {
+    pub const fn new(x: f64, y: f64, z: f64) -> Self {
+        Self { x, y, z }
+    }
+    pub fn xy(self) -> V2 {
+        V2::new(self.x, self.y)
+    }
+    pub fn dist(self, o: Self) -> f64 {
+        ((self.x - o.x).powi(2) + (self.y - o.y).powi(2) + (self.z - o.z).powi(2)).sqrt()
+    }
+}
+
+/// How the tool moves to `Move::to`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Motion {
+    /// Rapid traverse (G0), never into stock.
+    Rapid,
+    /// Straight feed (G1).
+    Line,
+    /// Arc in the XY plane around `centre` (G2 clockwise / G3 counter-clockwise); Z may change
+    /// linearly along it (a helix). Start and end lie at the same distance from the centre.
+    Arc { centre: V2, ccw: bool },
+}
+
+/// What a move is for: drawn in its own colour, fed at its own rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum MoveClass {
+    /// Rapid traverse.
+    Rapid,
+    /// Cutting at the full feed.
+    Cut,
+    /// Helix, ramp or plunge entry.
+    Entry,
+    /// A move between cuts that stays down, in cleared area.
+    Link,
+    /// Lead-in / lead-out arcs.
+    Lead,
+}
+
+/// One move. At most 64 bytes (DESIGN budget).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Move {
+    pub motion: Motion,
+    pub class: MoveClass,
+    pub to: P3,
+    /// Feed rate, mm/min; ignored for rapids.
+    pub feed_mm_per_min: f64,
+}
+
+/// A toolpath: moves from a start position (above the work at clearance height).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Toolpath {
+    /// Where the tool is before the first move.
+    pub start: P3,
+    pub moves: Vec<Move>,
+}
+
+/// Summary figures of a toolpath.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Stats {
+    pub moves: usize,
+    pub arcs: usize,
+    pub feed_length_mm: f64,
+    pub rapid_length_mm: f64,
+    /// Length / feed for feed moves plus length / rapid rate for rapids, seconds.
+    pub estimated_seconds: f64,
+    pub bounds_min: P3,
+    pub bounds_max: P3,
+}
+
+/// Signed sweep (rad) of an arc from `a` to `b` around `c`, counter-clockwise positive. Arcs of
+/// a toolpath are less than a full turn; equal start and end give a full turn here.
+pub fn arc_sweep(a: V2, b: V2, c: V2, ccw: bool) -> f64 {
+    let (sa, sb) = (a - c, b - c);
+    let mut ang = sa.cross(sb).atan2(sa.dot(sb));
+    if ccw {
+        if ang <= 0.0 {
+            ang += std::f64::consts::TAU;
+        }
+    } else if ang >= 0.0 {
+        ang -= std::f64::consts::TAU;
+    }
+    ang
+}
+
+impl Move {
+    /// Length of the move from `from`, helices included.
+    pub fn length_from(&self, from: P3) -> f64 {
+        match self.motion {
+            Motion::Rapid | Motion::Line => from.dist(self.to),
+            Motion::Arc { centre, ccw } => {
+                let r = from.xy().dist(centre);
+                let sweep = arc_sweep(from.xy(), self.to.xy(), centre, ccw);
+                (r * sweep).hypot(self.to.z - from.z)
+            }
+        }
+    }
+}
+
+impl Toolpath {
+    pub fn new(start: P3) -> Self {
+        Self {
+            start,
+            moves: Vec::new(),
+        }
+    }
+    /// Where the tool is after the last move.
+    pub fn end(&self) -> P3 {
+        self.moves.last().map_or(self.start, |m| m.to)
+    }
+    pub fn rapid(&mut self, to: P3) {
+        self.push(Move {
+            motion: Motion::Rapid,
+            class: MoveClass::Rapid,
+            to,
+            feed_mm_per_min: 0.0,
+        });
+    }
+    pub fn line(&mut self, to: P3, class: MoveClass, feed: f64) {
+        self.push(Move {
+            motion: Motion::Line,
+            class,
+            to,
+            feed_mm_per_min: feed,
+        });
+    }
+    pub fn arc(&mut self, to: P3, centre: V2, ccw: bool, class: MoveClass, feed: f64) {
+        self.push(Move {
+            motion: Motion::Arc { centre, ccw },
+            class,
+            to,
+            feed_mm_per_min: feed,
+        });
+    }
+    /// Appends a move unless it goes nowhere. Arcs are always less than a full turn, so an arc
+    /// that ends where it starts goes nowhere too.
+    pub fn push(&mut self, m: Move) {
+        let from = self.end();
+        if from == m.to {
+            return;
+        }
+        self.moves.push(m);
+    }
+    pub fn extend(&mut self, other: &Toolpath) {
+        for m in &other.moves {
+            self.push(*m);
+        }
+    }
+
+    /// Statistics; `rapid_mm_per_min` is the machine's rapid rate.
+    pub fn stats(&self, rapid_mm_per_min: f64) -> Stats {
+        let mut s = Stats {
+            moves: self.moves.len(),
+            bounds_min: self.start,
+            bounds_max: self.start,
+            ..Stats::default()
+        };
+        let mut from = self.start;
+        let grow = |s: &mut Stats, p: P3| {
+            s.bounds_min.x = s.bounds_min.x.min(p.x);
+            s.bounds_min.y = s.bounds_min.y.min(p.y);
+            s.bounds_min.z = s.bounds_min.z.min(p.z);
+            s.bounds_max.x = s.bounds_max.x.max(p.x);
+            s.bounds_max.y = s.bounds_max.y.max(p.y);
+            s.bounds_max.z = s.bounds_max.z.max(p.z);
+        };
+        for m in &self.moves {
+            let len = m.length_from(from);
+            match m.motion {
+                Motion::Rapid => {
+                    s.rapid_length_mm += len;
+                    s.estimated_seconds += len / rapid_mm_per_min * 60.0;
+                }
+                Motion::Line | Motion::Arc { .. } => {
+                    s.feed_length_mm += len;
+                    if m.feed_mm_per_min > 0.0 {
+                        s.estimated_seconds += len / m.feed_mm_per_min * 60.0;
+                    }
+                }
+            }
+            if let Motion::Arc { centre, ccw } = m.motion {
+                s.arcs += 1;
+                // Arc extremes in X and Y.
+                let r = from.xy().dist(centre);
+                let sweep = arc_sweep(from.xy(), m.to.xy(), centre, ccw);
+                let a0 = (from.xy() - centre).angle();
+                for k in 0..4 {
+                    let ang = f64::from(k) * std::f64::consts::FRAC_PI_2;
+                    let rel = ((ang - a0) * sweep.signum()).rem_euclid(std::f64::consts::TAU);
+                    if rel <= sweep.abs() {
+                        let p = centre + V2::from_angle(ang) * r;
+                        grow(&mut s, P3::new(p.x, p.y, from.z));
+                    }
+                }
+            }
+            grow(&mut s, m.to);
+            from = m.to;
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_move_fits_the_memory_budget() {
+        assert!(
+            std::mem::size_of::<Move>() <= 64,
+            "{}",
+            std::mem::size_of::<Move>()
+        );
+    }
+
+    #[test]
+    fn stats_of_a_square_and_a_helix() {
+        let mut t = Toolpath::new(P3::new(0.0, 0.0, 5.0));
+        t.rapid(P3::new(1.0, 0.0, 5.0));
+        t.rapid(P3::new(1.0, 0.0, 0.0));
+        // One full helical turn of radius 1 down by 0.1 at 60 mm/min.
+        t.arc(
+            P3::new(1.0, 0.0, -0.1),
+            V2::new(0.0, 0.0),
+            true,
+            MoveClass::Entry,
+            60.0,
+        );
+        t.line(P3::new(2.0, 0.0, -0.1), MoveClass::Cut, 60.0);
+        let s = t.stats(600.0);
+        assert_eq!(s.moves, 4);
+        assert_eq!(s.arcs, 1);
+        let helix = (std::f64::consts::TAU).hypot(0.1);
+        assert!((s.feed_length_mm - (helix + 1.0)).abs() < 1e-12);
+        assert!((s.rapid_length_mm - 6.0).abs() < 1e-12);
+        assert!((s.bounds_min.x + 1.0).abs() < 1e-12 && (s.bounds_max.y - 1.0).abs() < 1e-12);
+        assert!((s.estimated_seconds - ((helix + 1.0) + 6.0 / 10.0)).abs() < 1e-9);
+    }
+}
