@@ -388,16 +388,20 @@ fn cut_lap_path(
     if tabs && p.tabs > 0 {
         let z_tab = z_final + p.tab_height_mm;
         let hw = p.tab_width_mm * 0.5 + cur.tool.radius_mm();
-        let mut tab_pts: Vec<(f64, f64)> = vec![(0.0, z_final - 1.0)];
-        let run = (z_tab - z_final + 1.0) / tan;
+        // Tab edges rise and fall at 45° (or the ramp angle if steeper): the tool never drops
+        // vertically into the material beyond a tab.
+        let tab_slope = tan.max(1.0);
+        let below = z_final - p.tab_height_mm;
+        let mut tab_pts: Vec<(f64, f64)> = vec![(0.0, below)];
+        let run = (z_tab - below) / tab_slope;
         for lap_i in 0..laps {
             for t in 0..p.tabs {
                 let c =
                     lead_len + lap_len * (lap_i as f64 + (f64::from(t) + 0.5) / f64::from(p.tabs));
-                tab_pts.push((c - hw - run, z_final - 1.0));
+                tab_pts.push((c - hw - run, below));
                 tab_pts.push((c - hw, z_tab));
                 tab_pts.push((c + hw, z_tab));
-                tab_pts.push((c + hw + run, z_final - 1.0));
+                tab_pts.push((c + hw + run, below));
             }
         }
         tab_pts.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -419,10 +423,10 @@ fn cut_lap_path(
         };
     let cuts = [lead_len, ramp_len, lead_out_start];
     emit_path(&mut cur.tp, &path, &prof, &cuts, tol.equal_point_mm, &|s| {
-        if s < lead_len || s > lead_out_start {
-            (MoveClass::Lead, feed)
-        } else if s < ramp_len {
+        if s < ramp_len {
             (MoveClass::Entry, ramp_feed)
+        } else if s < lead_len || s > lead_out_start {
+            (MoveClass::Lead, feed)
         } else {
             (MoveClass::Cut, feed)
         }

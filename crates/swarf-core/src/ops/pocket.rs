@@ -299,11 +299,12 @@ struct Level<'a> {
     d: f64,
 }
 
-/// Whether every sample of the segment lies inside some component.
+/// Whether every sample of the segment between its ends lies inside some component (the ends
+/// themselves usually lie on loops, where inside and outside are a matter of rounding).
 fn inside(comps: &[OffsetComponent], a: V2, b: V2, step: f64) -> bool {
     let len = a.dist(b);
-    let n = ((len / step).ceil() as usize).clamp(1, 256);
-    (0..=n).all(|i| {
+    let n = ((len / step).ceil() as usize).clamp(2, 256);
+    (1..n).all(|i| {
         let q = a.lerp(b, i as f64 / n as f64);
         comps.iter().any(|c| c.contains(q))
     })
@@ -340,6 +341,9 @@ impl Level<'_> {
         let gap = self.gaps.get(k).copied().unwrap_or(self.d);
         let step = (gap * 0.25).max(self.tol.path_mm);
         let len = a.dist(b);
+        if len <= self.tol.path_mm {
+            return true;
+        }
         let domain = &self.lv[k.max(self.rough0).min(self.lv.len() - 1)];
         let wall = &self.lv[k];
         if !inside(wall, a, b, step) && !inside(domain, a, b, step) {

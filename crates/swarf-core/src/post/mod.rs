@@ -358,7 +358,9 @@ pub fn write_program(
             if !(m.to.x.is_finite() && m.to.y.is_finite() && m.to.z.is_finite()) {
                 return Err(PostError::NotFinite { op: si, index: mi });
             }
-            if !matches!(m.motion, Motion::Rapid) && m.feed_mm_per_min.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+            if !matches!(m.motion, Motion::Rapid)
+                && m.feed_mm_per_min.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
+            {
                 return Err(PostError::NoFeed { op: si, index: mi });
             }
         }
@@ -496,6 +498,17 @@ pub fn write_program(
             spindle = Some(s.tool.feeds.rpm);
         }
         let mut from = s.toolpath.start;
+        if s.toolpath
+            .moves
+            .first()
+            .is_some_and(|m| !matches!(m.motion, Motion::Rapid))
+        {
+            // Arcs need a known start: go to the toolpath's start first (above it at the
+            // current height, then down to it).
+            let z_now = w.pos[2].map_or(from.z, |q| w.val(q));
+            w.straight(b"G0", P3::new(from.x, from.y, z_now.max(from.z)), None);
+            w.straight(b"G0", from, None);
+        }
         for (mi, m) in s.toolpath.moves.iter().enumerate() {
             w.src = Some((si, mi));
             match m.motion {

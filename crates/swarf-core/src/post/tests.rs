@@ -1,1 +1,171 @@
+use super::*;
+use crate::toolpath::MoveClass;
 
+fn tool(name: &str) -> Tool {
+    let mut t = Tool::micro_flat(0.2);
+    t.name = name.into();
+    t
+}
+
+fn small_path() -> Toolpath {
+    let mut tp = Toolpath::new(P3::new(0.0, 0.0, 5.0));
+    tp.rapid(P3::new(1.0, 0.0, 5.0));
+    tp.rapid(P3::new(1.0, 0.0, 0.1));
+    tp.line(P3::new(1.0, 0.0, -0.05), MoveClass::Entry, 10.0);
+    tp.arc(
+        P3::new(-1.0, 0.0, -0.05),
+        V2::new(0.0, 0.0),
+        true,
+        MoveClass::Cut,
+        160.0,
+    );
+    tp.arc(
+        P3::new(1.0, 0.0, -0.05),
+        V2::new(0.0, 0.0),
+        true,
+        MoveClass::Cut,
+        160.0,
+    );
+    tp.rapid(P3::new(1.0, 0.0, 5.0));
+    tp
+}
+
+fn write(t: &Tool, tp: &Toolpath, opts: &PostOptions) -> Program {
+    write_program(
+        &[Section {
+            name: "test",
+            tool: t,
+            toolpath: tp,
+        }],
+        opts,
+        &Tolerance::default(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn comments_cannot_end_early_or_inject() {
+    assert_eq!(sanitize_comment("0.2mm (new)"), "0.2mm [new]");
+    assert_eq!(sanitize_comment("a;b\nM3 S99999\r(x)"), "a,b M3 S99999 [x]");
+    let t = tool("0.2mm (new)\nM3 S60000");
+    let p = write(&t, &small_path(), &PostOptions::default());
+    for line in p.text.lines() {
+        if line.starts_with('(') {
+            assert!(
+                line.ends_with(')') && line[1..line.len() - 1].find(['(', ')']).is_none(),
+                "{line}"
+            );
+        }
+    }
+    assert!(
+        !p.text
+            .lines()
+            .any(|l| l.trim_start().starts_with("M3 S60000"))
+    );
+}
+
+#[test]
+fn deterministic_and_safe_preamble_and_end() {
+    let t = tool("t");
+    let a = write(&t, &small_path(), &PostOptions::default());
+    let b = write(&t, &small_path(), &PostOptions::default());
+    assert_eq!(a.text, b.text);
+    let lines: Vec<&str> = a.text.lines().filter(|l| !l.starts_with('(')).collect();
+    assert_eq!(lines[0], "G21 G90 G17 G94 G40 G49 G80");
+    assert_eq!(lines[1], "G0 Z5");
+    assert!(lines.iter().position(|l| l.contains('X')).unwrap() > 1);
+    assert_eq!(*lines.last().unwrap(), "M2");
+    assert!(lines.contains(&"M5"));
+    assert!(a.text.contains("G3 X-1 Y0 I-1 J0 F160"), "{}", a.text);
+    assert_eq!(a.arcs_written, 2);
+}
+
+#[test]
+fn dialects_and_decimals() {
+    let t = tool("t");
+    let grbl = write(
+        &t,
+        &small_path(),
+        &PostOptions {
+            dialect: Dialect::Grbl,
+            ..PostOptions::default()
+        },
+    );
+    assert!(!grbl.text.contains("M6") && grbl.text.contains("G21 G90 G17 G94\n"));
+    let fanuc = write(
+        &t,
+        &small_path(),
+        &PostOptions {
+            dialect: Dialect::Fanuc,
+            ..PostOptions::default()
+        },
+    );
+    assert!(fanuc.text.starts_with("%\nO0001\n") && fanuc.text.ends_with("M30\n%\n"));
+    assert!(fanuc.text.contains("G4 X2"));
+    let mut tp = Toolpath::new(P3::new(0.0, 0.0, 1.0));
+    tp.line(P3::new(0.123_456_78, 0.0, 1.0), MoveClass::Cut, 100.0);
+    for (d, s) in [
+        (3, "X0.123"),
+        (4, "X0.1235"),
+        (5, "X0.12346"),
+        (6, "X0.123457"),
+    ] {
+        let p = write(
+            &t,
+            &tp,
+            &PostOptions {
+                decimals: d,
+                ..PostOptions::default()
+            },
+        );
+        assert!(p.text.contains(s), "{d}: {}", p.text);
+    }
+    let e = write_program(
+        &[Section {
+            name: "x",
+            tool: &t,
+            toolpath: &tp,
+        }],
+        &PostOptions {
+            decimals: 7,
+            ..PostOptions::default()
+        },
+        &Tolerance::default(),
+    );
+    assert!(matches!(e, Err(PostError::Decimals(7))));
+}
+
+#[test]
+fn arcs_that_fail_after_rounding_become_lines() {
+    let t = tool("t");
+    // A 2 mm-radius arc whose centre is given 0.3 µm off: after rounding to 3 decimals the
+    // radii differ by more than 0.5 µm in one case; large radius arcs become lines.
+    let mut tp = Toolpath::new(P3::new(0.0, 0.0, 0.0));
+    tp.arc(
+        P3::new(5000.0, 0.0, 0.0),
+        V2::new(2500.0, -0.5),
+        false,
+        MoveClass::Cut,
+        100.0,
+    );
+    let p = write(&t, &tp, &PostOptions::default());
+    assert_eq!(p.arcs_as_lines, 1);
+    assert!(!p.text.lines().any(|l| l.starts_with("G2 ")));
+    // Every line of the replacement lies within the path tolerance of the arc: count them.
+    assert!(p.text.lines().filter(|l| l.starts_with("G1")).count() > 10);
+    // A feed move without feed is refused.
+    let mut tp = Toolpath::new(P3::new(0.0, 0.0, 0.0));
+    tp.line(P3::new(1.0, 0.0, 0.0), MoveClass::Cut, 0.0);
+    assert!(matches!(
+        write_program(
+            &[Section {
+                name: "x",
+                tool: &t,
+                toolpath: &tp
+            }],
+            &PostOptions::default(),
+            &Tolerance::default()
+        ),
+        Err(PostError::NoFeed { .. })
+    ));
+}

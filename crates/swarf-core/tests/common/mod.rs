@@ -121,3 +121,143 @@ impl DxfBuilder {
         s
     }
 }
+
+use cavalier_contours::polyline::{PlineSource, PlineVertex};
+use swarf_core::geometry::{Pline, Region, V2, biarc};
+use swarf_core::toolpath::{Motion, MoveClass, P3, Toolpath, arc_sweep};
+
+/// A toolpath move as an XY bulge segment (start, end) with its Z range and class.
+pub struct Seg {
+    pub a: PlineVertex<f64>,
+    pub b: PlineVertex<f64>,
+    pub z0: f64,
+    pub z1: f64,
+    pub class: MoveClass,
+    pub rapid: bool,
+}
+
+/// The moves of a toolpath as segments.
+pub fn segments(tp: &Toolpath) -> Vec<Seg> {
+    let mut from = tp.start;
+    let mut out = Vec::new();
+    for m in &tp.moves {
+        let bulge = match m.motion {
+            Motion::Arc { centre, ccw } => {
+                (arc_sweep(from.xy(), m.to.xy(), centre, ccw) / 4.0).tan()
+            }
+            _ => 0.0,
+        };
+        out.push(Seg {
+            a: PlineVertex::new(from.x, from.y, bulge),
+            b: PlineVertex::new(m.to.x, m.to.y, 0.0),
+            z0: from.z,
+            z1: m.to.z,
+            class: m.class,
+            rapid: matches!(m.motion, Motion::Rapid),
+        });
+        from = m.to;
+    }
+    out
+}
+
+/// Points along a segment, at most `step` apart.
+pub fn sample_seg(s: &Seg, step: f64) -> Vec<P3> {
+    let (a, b) = (V2::new(s.a.x, s.a.y), V2::new(s.b.x, s.b.y));
+    let len = if s.a.bulge == 0.0 {
+        a.dist(b)
+    } else {
+        let (_, r) = biarc::arc_centre_radius(a, b, s.a.bulge);
+        r * (4.0 * s.a.bulge.atan()).abs()
+    };
+    let n = ((len / step).ceil() as usize).clamp(1, 10_000);
+    (0..=n)
+        .map(|i| {
+            let f = i as f64 / n as f64;
+            let p = if s.a.bulge == 0.0 {
+                a.lerp(b, f)
+            } else {
+                let (c, r) = biarc::arc_centre_radius(a, b, s.a.bulge);
+                let a0 = (a - c).angle();
+                c + V2::from_angle(a0 + 4.0 * s.a.bulge.atan() * f) * r
+            };
+            P3::new(p.x, p.y, s.z0 + (s.z1 - s.z0) * f)
+        })
+        .collect()
+}
+
+/// Distance from a point to a loop.
+pub fn dist_to_loop(l: &Pline, p: V2) -> f64 {
+    l.iter_segments()
+        .map(|(a, b)| biarc::seg_distance(a, b, p))
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// Distance from a point to the boundary of a region.
+pub fn dist_to_region_boundary(r: &Region, p: V2) -> f64 {
+    std::iter::once(&r.outer)
+        .chain(&r.islands)
+        .map(|l| dist_to_loop(l, p))
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// The Python that has numpy for `rs274_path.py` (Debian's, installed with linuxcnc-uspace).
+pub fn rs274_tools() -> Option<(String, PathBuf)> {
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tools/rs274_path.py");
+    if !script.exists() || !std::path::Path::new("/usr/bin/rs274").exists() {
+        eprintln!(
+            "\n*** SKIPPED: LinuxCNC rs274 or shared/tools/rs274_path.py not found (CI installs \
+             linuxcnc-uspace) ***\n"
+        );
+        return None;
+    }
+    for py in ["/usr/bin/python3", "python3"] {
+        let ok = std::process::Command::new(py)
+            .args(["-c", "import numpy"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if ok {
+            return Some((py.to_string(), script));
+        }
+    }
+    eprintln!("\n*** SKIPPED: no python3 with numpy for rs274_path.py ***\n");
+    None
+}
+
+/// Runs `LinuxCNC`'s interpreter on a program: (report JSON, points: x, y, z, rapid, line).
+pub fn rs274(gcode: &str, dialect: &str, tag: &str) -> Option<(serde_json::Value, Vec<[f64; 5]>)> {
+    let (py, script) = rs274_tools()?;
+    let dir = std::env::temp_dir().join(format!("swarf-rs274-{}-{tag}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("prog.ngc");
+    let csv = dir.join("points.csv");
+    std::fs::write(&file, gcode).unwrap();
+    let ini = script.with_file_name("rs274_strict.ini");
+    let out = std::process::Command::new(py)
+        .arg(&script)
+        .arg(&file)
+        .args(["--json", "--tol", "0.00005", "--dialect", dialect, "--csv"])
+        .arg(&csv)
+        .arg("--ini")
+        .arg(&ini)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!(
+            "rs274_path.py failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let pts = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let v: Vec<f64> = l.split(',').map(|x| x.parse().unwrap()).collect();
+            [v[0], v[1], v[2], v[3], v[4]]
+        })
+        .collect();
+    std::fs::remove_dir_all(&dir).ok();
+    Some((report, pts))
+}

@@ -1,1 +1,138 @@
+use super::*;
+use crate::ops::OpError;
+use cavalier_contours::polyline::PlineSourceMut;
 
+fn square(x: f64, y: f64, s: f64) -> Pline {
+    let mut p = Pline::new_closed();
+    p.add(x, y, 0.0);
+    p.add(x + s, y, 0.0);
+    p.add(x + s, y + s, 0.0);
+    p.add(x, y + s, 0.0);
+    p
+}
+
+fn params(depth: f64) -> PocketParams {
+    PocketParams {
+        heights: Heights {
+            final_depth_mm: depth,
+            ..Heights::default()
+        },
+        stepover: Stepover::Fraction(0.4),
+        ..PocketParams::default()
+    }
+}
+
+#[test]
+fn bad_parameters_are_named_errors() {
+    let region = Region {
+        outer: square(0.0, 0.0, 2.0),
+        islands: vec![],
+    };
+    let tool = Tool::micro_flat(0.2);
+    let tol = Tolerance::default();
+    let err = |p: PocketParams, t: &Tool| {
+        pocket(std::slice::from_ref(&region), t, &p, &tol)
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(
+        err(
+            PocketParams {
+                stepover: Stepover::Fraction(1.5),
+                ..params(0.1)
+            },
+            &tool
+        )
+        .contains("stepover")
+    );
+    assert!(
+        err(
+            PocketParams {
+                stepover: Stepover::Fraction(0.0),
+                ..params(0.1)
+            },
+            &tool
+        )
+        .contains("stepover")
+    );
+    assert!(err(params(0.0), &tool).contains("final_depth_mm"));
+    assert!(err(params(f64::NAN), &tool).contains("final_depth_mm"));
+    assert!(
+        err(
+            PocketParams {
+                stepdown_mm: Some(-1.0),
+                ..params(0.1)
+            },
+            &tool
+        )
+        .contains("stepdown_mm")
+    );
+    let mut bad = tool.clone();
+    bad.diameter_mm = 0.0;
+    assert!(matches!(
+        pocket(std::slice::from_ref(&region), &bad, &params(0.1), &tol),
+        Err(OpError::Tool(_))
+    ));
+}
+
+#[test]
+fn narrow_region_is_a_warning_naming_it() {
+    let regions = vec![
+        Region {
+            outer: square(0.0, 0.0, 0.15),
+            islands: vec![],
+        },
+        Region {
+            outer: square(1.0, 0.0, 1.0),
+            islands: vec![],
+        },
+    ];
+    let r = pocket(
+        &regions,
+        &Tool::micro_flat(0.2),
+        &params(0.05),
+        &Tolerance::default(),
+    )
+    .unwrap();
+    assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+    assert!(r.warnings[0].contains("region 0") && r.warnings[0].contains("narrower"));
+    assert!(!r.toolpath.moves.is_empty());
+}
+
+#[test]
+fn never_a_straight_plunge_into_stock() {
+    let region = Region {
+        outer: square(0.0, 0.0, 2.0),
+        islands: vec![],
+    };
+    for entry in [EntryKind::Helix, EntryKind::Ramp] {
+        let mut p = params(0.2);
+        p.stepdown_mm = Some(0.05);
+        p.entry.kind = entry;
+        let r = pocket(
+            std::slice::from_ref(&region),
+            &Tool::micro_flat(0.2),
+            &p,
+            &Tolerance::default(),
+        )
+        .unwrap();
+        // Track the deepest Z cut so far at each place is too much; check instead that every
+        // vertical feed move ends no deeper than the previous level's floor (cleared space).
+        let mut from = r.toolpath.start;
+        let mut deepest = 0.0f64;
+        for m in &r.toolpath.moves {
+            let vertical = m.to.x == from.x && m.to.y == from.y && m.to.z < from.z;
+            if vertical && !matches!(m.motion, crate::toolpath::Motion::Rapid) {
+                assert!(
+                    m.to.z >= deepest - 1e-12,
+                    "plunge to {} below cleared {deepest}",
+                    m.to.z
+                );
+            }
+            if m.class == MoveClass::Cut {
+                deepest = deepest.min(m.to.z);
+            }
+            from = m.to;
+        }
+    }
+}

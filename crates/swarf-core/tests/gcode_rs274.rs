@@ -1,0 +1,276 @@
+//! Exported programs read back by `LinuxCNC`'s standalone interpreter: zero errors, strict arc
+//! checks, and the motion it reports matches the toolpath; golden files per dialect.
+
+mod common;
+
+use std::path::PathBuf;
+
+use cavalier_contours::polyline::PlineSourceMut;
+
+use common::rs274;
+use swarf_core::geometry::{Tolerance, V2, biarc};
+use swarf_core::import::{DxfOptions, import_dxf};
+use swarf_core::ops::contour::{ContourParams, Side, contour};
+use swarf_core::ops::pocket::{Pattern, PocketParams, pocket};
+use swarf_core::ops::{Heights, Stepover};
+use swarf_core::post::{Dialect, PostOptions, Program, Section, write_program};
+use swarf_core::tool::Tool;
+use swarf_core::toolpath::{Motion, P3, Toolpath, arc_sweep};
+
+fn example_jobs() -> Vec<(&'static str, Toolpath)> {
+    let d = import_dxf(swarf_core::EXAMPLE_DXF.as_bytes(), &DxfOptions::default()).unwrap();
+    let tool = Tool::micro_flat(0.2);
+    let tol = Tolerance::default();
+    let heights = Heights {
+        final_depth_mm: 0.1,
+        ..Heights::default()
+    };
+    // Pocket the recesses (the regions inside the plate's holes are the plate's islands; pocket
+    // those loops as regions of their own).
+    let recesses: Vec<swarf_core::geometry::Region> = d.regions[0]
+        .islands
+        .iter()
+        .map(|i| {
+            let mut o = i.clone();
+            swarf_core::geometry::offset::orient(&mut o, true);
+            swarf_core::geometry::Region {
+                outer: o,
+                islands: vec![],
+            }
+        })
+        .collect();
+    let p = PocketParams {
+        heights,
+        stepover: Stepover::Fraction(0.4),
+        stepdown_mm: Some(0.05),
+        allowance_radial_mm: 0.01,
+        ..PocketParams::default()
+    };
+    let pocket_tp = pocket(&recesses, &tool, &p, &tol).unwrap().toolpath;
+    let z = PocketParams {
+        pattern: Pattern::Zigzag,
+        zigzag_angle_deg: 30.0,
+        ..p
+    };
+    let zig_tp = pocket(&recesses[..3], &tool, &z, &tol).unwrap().toolpath;
+    let c = ContourParams {
+        heights: Heights {
+            final_depth_mm: 0.3,
+            ..Heights::default()
+        },
+        side: Side::Outside,
+        stepdown_mm: Some(0.1),
+        tabs: 3,
+        tab_height_mm: 0.1,
+        ..ContourParams::default()
+    };
+    let contour_tp = contour(
+        std::slice::from_ref(&d.regions[0].outer),
+        &[],
+        &tool,
+        &c,
+        &tol,
+    )
+    .unwrap()
+    .toolpath;
+    vec![
+        ("pocket", pocket_tp),
+        ("zigzag", zig_tp),
+        ("contour", contour_tp),
+    ]
+}
+
+fn post(tp: &Toolpath, dialect: Dialect, decimals: u32) -> Program {
+    let tool = Tool::micro_flat(0.2);
+    write_program(
+        &[Section {
+            name: "op",
+            tool: &tool,
+            toolpath: tp,
+        }],
+        &PostOptions {
+            dialect,
+            decimals,
+            ..PostOptions::default()
+        },
+        &Tolerance::default(),
+    )
+    .unwrap()
+}
+
+/// Distance of a point from what move `mi` of `tp` describes.
+fn distance_to_move(tp: &Toolpath, mi: usize, p: [f64; 3]) -> f64 {
+    let from = if mi == 0 {
+        tp.start
+    } else {
+        tp.moves[mi - 1].to
+    };
+    let m = tp.moves[mi];
+    let q = P3::new(p[0], p[1], p[2]);
+    match m.motion {
+        Motion::Rapid | Motion::Line => {
+            let (ax, ay, az) = (m.to.x - from.x, m.to.y - from.y, m.to.z - from.z);
+            let l2 = ax * ax + ay * ay + az * az;
+            let t = if l2 > 0.0 {
+                (((q.x - from.x) * ax + (q.y - from.y) * ay + (q.z - from.z) * az) / l2)
+                    .clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            q.dist(P3::new(from.x + ax * t, from.y + ay * t, from.z + az * t))
+        }
+        Motion::Arc { centre, ccw } => {
+            let sweep = arc_sweep(from.xy(), m.to.xy(), centre, ccw);
+            let a =
+                cavalier_contours::polyline::PlineVertex::new(from.x, from.y, (sweep / 4.0).tan());
+            let b = cavalier_contours::polyline::PlineVertex::new(m.to.x, m.to.y, 0.0);
+            let dxy = biarc::seg_distance(a, b, V2::new(q.x, q.y));
+            let (zlo, zhi) = (from.z.min(m.to.z), from.z.max(m.to.z));
+            let dz = if q.z < zlo {
+                zlo - q.z
+            } else if q.z > zhi {
+                q.z - zhi
+            } else {
+                0.0
+            };
+            dxy.hypot(dz)
+        }
+    }
+}
+
+#[test]
+fn programs_read_back_by_rs274_move_where_the_toolpath_says() {
+    for (name, tp) in example_jobs() {
+        for (dialect, dname) in [(Dialect::LinuxCnc, "linuxcnc"), (Dialect::Grbl, "grbl")] {
+            for decimals in [4, 5] {
+                let prog = post(&tp, dialect, decimals);
+                let Some((report, pts)) =
+                    rs274(&prog.text, dname, &format!("{name}{dname}{decimals}"))
+                else {
+                    return;
+                };
+                assert_eq!(report["ok"], true, "{name}/{dname}: {report}");
+                assert_eq!(report["errors"].as_array().unwrap().len(), 0);
+                assert_eq!(report["feed_without_F"], 0);
+                assert_eq!(report["zero_len"], 0, "{name}/{dname}");
+                assert_eq!(report["grbl_arc_violations"], 0);
+                let mismatch = report["max_arc_r_mismatch"].as_f64().unwrap();
+                assert!(mismatch <= 0.0005, "{name}: arc radius mismatch {mismatch}");
+                // Every point the interpreter reports lies on the move that wrote its line.
+                // With 5 decimals the rounding is 0.005 µm, so 0.1 µm is the whole budget;
+                // with 4 decimals rounding alone can take 0.07 µm, and arcs whose radii
+                // differ by up to 0.5 µm after rounding are followed as spirals.
+                let budget = if decimals == 5 { 1e-4 } else { 3.5e-4 };
+                let mut worst: f64 = 0.0;
+                let mut n = 0;
+                for p in &pts {
+                    let line = p[4] as i64;
+                    if line <= 0 {
+                        continue;
+                    }
+                    let Some(Some((_, mi))) = prog.line_source.get(line as usize - 1) else {
+                        continue;
+                    };
+                    let d = distance_to_move(&tp, *mi, [p[0], p[1], p[2]]);
+                    worst = worst.max(d);
+                    n += 1;
+                }
+                assert!(n > 100, "{name}: only {n} points compared");
+                assert!(
+                    worst <= budget,
+                    "{name}/{dname}/{decimals}: motion differs by {worst} mm"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn golden_gcode_per_dialect() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let bless = std::env::var_os("SWARF_BLESS").is_some();
+    let tool = Tool::micro_flat(0.2);
+    let tol = Tolerance::default();
+    // A 1 mm circle pocketed and a 1.2 x 0.8 mm rectangle with a corner arc contoured.
+    let mut circle = swarf_core::geometry::Pline::new_closed();
+    circle.add(0.5, 0.0, 1.0);
+    circle.add(-0.5, 0.0, 1.0);
+    let region = swarf_core::geometry::Region {
+        outer: circle,
+        islands: vec![],
+    };
+    let p = PocketParams {
+        heights: Heights {
+            final_depth_mm: 0.05,
+            clearance_mm: 2.0,
+            safe_mm: 0.2,
+            start_depth_mm: 0.0,
+        },
+        stepover: Stepover::Fraction(0.4),
+        ..PocketParams::default()
+    };
+    let pocket_tp = pocket(&[region], &tool, &p, &tol).unwrap().toolpath;
+    let mut rect = swarf_core::geometry::Pline::new_closed();
+    for (x, y, b) in [
+        (0.0, 0.0, 0.0),
+        (1.2, 0.0, 0.0),
+        (1.2, 0.6, 0.414_213_562_373_095_03),
+        (1.0, 0.8, 0.0),
+        (0.0, 0.8, 0.0),
+    ] {
+        rect.add(x, y, b);
+    }
+    let c = ContourParams {
+        heights: Heights {
+            final_depth_mm: 0.1,
+            clearance_mm: 2.0,
+            safe_mm: 0.2,
+            start_depth_mm: 0.0,
+        },
+        tabs: 2,
+        tab_width_mm: 0.2,
+        tab_height_mm: 0.04,
+        ..ContourParams::default()
+    };
+    let contour_tp = contour(&[rect], &[], &tool, &c, &tol).unwrap().toolpath;
+    for (dialect, dname) in [
+        (Dialect::Grbl, "grbl"),
+        (Dialect::LinuxCnc, "linuxcnc"),
+        (Dialect::Fanuc, "fanuc"),
+    ] {
+        let prog = write_program(
+            &[
+                Section {
+                    name: "pocket 1 mm circle",
+                    tool: &tool,
+                    toolpath: &pocket_tp,
+                },
+                Section {
+                    name: "contour rectangle (outside)",
+                    tool: &tool,
+                    toolpath: &contour_tp,
+                },
+            ],
+            &PostOptions {
+                dialect,
+                title: "golden test".into(),
+                ..PostOptions::default()
+            },
+            &tol,
+        )
+        .unwrap();
+        let path = dir.join(format!("small_job_{dname}.ngc"));
+        if bless || !path.exists() {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &prog.text).unwrap();
+            eprintln!("wrote golden file {}", path.display());
+            continue;
+        }
+        let want = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            want == prog.text,
+            "{} differs from the generated program; if the change is intended, review it and run with SWARF_BLESS=1",
+            path.display()
+        );
+    }
+}
