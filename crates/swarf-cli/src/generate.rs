@@ -47,19 +47,19 @@ pub struct GenerateArgs {
     #[arg(long, default_value = "offset")]
     pub pattern: Pattern,
     /// Zigzag angle, degrees.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.0)]
     pub zigzag_angle: f64,
-    /// Tool diameter, mm.
-    #[arg(long)]
-    pub tool_diameter: f64,
+    /// Tool diameter, mm (required without --job).
+    #[arg(long, allow_negative_numbers = true)]
+    pub tool_diameter: Option<f64>,
     /// Tool shape.
     #[arg(long, value_enum, default_value = "flat")]
     pub tool: ShapeArg,
     /// Corner radius of a bull-nose tool, mm.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub corner_radius: Option<f64>,
     /// Included angle of a V tool, degrees.
-    #[arg(long, default_value_t = 30.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 30.0)]
     pub v_angle: f64,
     /// Flutes.
     #[arg(long, default_value_t = 2)]
@@ -67,38 +67,38 @@ pub struct GenerateArgs {
     /// Step-over: fraction of the diameter (0.1), percentage (10%) or mm (0.02mm).
     #[arg(long, default_value = "0.4")]
     pub stepover: Stepover,
-    /// Final depth, mm (positive; the cut goes to Z = -depth).
-    #[arg(long)]
-    pub depth: f64,
+    /// Final depth, mm (positive; the cut goes to Z = -depth; required without --job).
+    #[arg(long, allow_negative_numbers = true)]
+    pub depth: Option<f64>,
     /// Start depth, mm.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.0)]
     pub start_depth: f64,
     /// Depth per level, mm (default: the whole depth in one level).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub stepdown: Option<f64>,
     /// Radial (wall) finishing allowance, mm.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.0)]
     pub allowance: f64,
     /// Axial (floor) finishing allowance, mm.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.0)]
     pub floor_allowance: f64,
     /// Cutting feed, mm/min (default: rpm × flutes × chip load of the tool preset).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub feed: Option<f64>,
     /// Spindle speed, rpm.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub rpm: Option<f64>,
     /// Safe height, mm above the stock.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.5)]
     pub safe_height: f64,
     /// Clearance height, mm above the stock.
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 5.0)]
     pub clearance_height: f64,
     /// Entry into stock.
     #[arg(long, default_value = "helix")]
     pub entry: EntryKind,
     /// Ramp and helix angle, degrees.
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 2.0)]
     pub ramp_angle: f64,
     /// Number of radial roughing passes of a contour (before the finishing pass).
     #[arg(long, default_value_t = 1)]
@@ -107,23 +107,23 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub spring_pass: bool,
     /// Lead-in/out arc radius of a contour, mm (0: none).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub lead_radius: Option<f64>,
     /// Holding tabs per outside contour.
     #[arg(long, default_value_t = 0)]
     pub tabs: u32,
     /// Tab width, mm.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.5)]
     pub tab_width: f64,
     /// Tab height above the final depth, mm.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.1)]
     pub tab_height: f64,
-    /// G-code dialect.
-    #[arg(long, default_value = "linuxcnc")]
-    pub dialect: Dialect,
-    /// Decimals of coordinates (3 to 6).
-    #[arg(long, default_value_t = 4)]
-    pub decimals: u32,
+    /// G-code dialect: grbl, linuxcnc or fanuc (default linuxcnc, or the job's).
+    #[arg(long)]
+    pub dialect: Option<Dialect>,
+    /// Decimals of coordinates, 3 to 6 (default 4, or the job's).
+    #[arg(long)]
+    pub decimals: Option<u32>,
     /// Climb milling (the default).
     #[arg(long, conflicts_with = "conventional")]
     pub climb: bool,
@@ -136,6 +136,9 @@ pub struct GenerateArgs {
     /// Only these layers.
     #[arg(long, value_delimiter = ',')]
     pub layers: Option<Vec<String>>,
+    /// A job file (TOML) with tools and operations; FILE, if given, replaces its part.
+    #[arg(long)]
+    pub job: Option<PathBuf>,
     /// Output G-code file.
     #[arg(short, long)]
     pub output: PathBuf,
@@ -144,11 +147,11 @@ pub struct GenerateArgs {
     pub json: bool,
 }
 
-fn make_tool(a: &GenerateArgs) -> Result<Tool> {
-    let mut t = Tool::micro_flat(a.tool_diameter);
+fn make_tool(a: &GenerateArgs, diameter: f64) -> Result<Tool> {
+    let mut t = Tool::micro_flat(diameter);
     t.name = format!(
         "{} mm {} end mill",
-        a.tool_diameter,
+        diameter,
         match a.tool {
             ShapeArg::Flat => "flat",
             ShapeArg::Ball => "ball",
@@ -186,6 +189,12 @@ fn make_tool(a: &GenerateArgs) -> Result<Tool> {
 
 pub fn run(a: &GenerateArgs) -> Result<()> {
     let t0 = Instant::now();
+    if let Some(job_path) = &a.job {
+        return run_job(a, job_path, t0);
+    }
+    let (Some(diameter), Some(depth)) = (a.tool_diameter, a.depth) else {
+        bail!("give --tool-diameter MM and --depth MM, or a job file with --job");
+    };
     let (name, drawing) = load(&InspectArgs {
         file: a.file.clone(),
         units: a.units,
@@ -193,13 +202,13 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
         close_gap: swarf_core::import::DxfOptions::default().close_gap_mm,
         json: false,
     })?;
-    let tool = make_tool(a)?;
+    let tool = make_tool(a, diameter)?;
     let tol = Tolerance::default();
     let heights = Heights {
         clearance_mm: a.clearance_height,
         safe_mm: a.safe_height,
         start_depth_mm: a.start_depth,
-        final_depth_mm: a.depth,
+        final_depth_mm: depth,
     };
     let entry = swarf_core::ops::Entry {
         kind: a.entry,
@@ -256,8 +265,8 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
     };
     warnings.extend(result.warnings.iter().cloned());
     let post = PostOptions {
-        dialect: a.dialect,
-        decimals: a.decimals,
+        dialect: a.dialect.unwrap_or_default(),
+        decimals: a.decimals.unwrap_or(PostOptions::default().decimals),
         title: format!("{op_name} of {name}"),
         ..PostOptions::default()
     };
@@ -273,6 +282,46 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
     write_atomic(&a.output, program.text.as_bytes())?;
     let elapsed = t0.elapsed().as_secs_f64();
     summary(a, &result.toolpath, &program, &warnings, elapsed, &post)
+}
+
+fn run_job(a: &GenerateArgs, job_path: &std::path::Path, t0: Instant) -> Result<()> {
+    let mut job = swarf_core::job::Job::load(job_path)?;
+    if let Some(d) = a.dialect {
+        job.post.dialect = d;
+    }
+    if let Some(d) = a.decimals {
+        job.post.decimals = d;
+    }
+    let base = job_path.parent().unwrap_or(std::path::Path::new("."));
+    let (_, drawing) = match &a.file {
+        Some(_) => load(&InspectArgs {
+            file: a.file.clone(),
+            units: a.units,
+            layers: a.layers.clone(),
+            close_gap: swarf_core::import::DxfOptions::default().close_gap_mm,
+            json: false,
+        })?,
+        None => job.load_part(base)?,
+    };
+    let out = job.run_on(drawing)?;
+    write_atomic(&a.output, out.program.text.as_bytes())?;
+    let mut all = Toolpath::default();
+    let mut warnings = out.drawing.warnings.clone();
+    for (i, (name, _, r)) in out.operations.iter().enumerate() {
+        if i == 0 {
+            all.start = r.toolpath.start;
+        }
+        all.moves.extend_from_slice(&r.toolpath.moves);
+        warnings.extend(r.warnings.iter().map(|w| format!("{name}: {w}")));
+    }
+    summary(
+        a,
+        &all,
+        &out.program,
+        &warnings,
+        t0.elapsed().as_secs_f64(),
+        &job.post,
+    )
 }
 
 /// Writes a file so that an interrupted write never leaves a half file: temporary file in the

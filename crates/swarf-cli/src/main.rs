@@ -1,5 +1,6 @@
 //! `swarf-cli`: Swarf without a window. Every command calls the same core functions as the app.
 
+mod bench;
 mod generate;
 mod inspect;
 
@@ -24,6 +25,8 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Generate a pocket or contour toolpath and write G-code.
     Generate(Box<generate::GenerateArgs>),
+    /// Time pocket, contour and G-code writing on the budget part and the corpus drawings.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +34,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(&args),
         Command::Generate(args) => generate::run(&args),
+        Command::Bench(args) => bench::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,8 +5,10 @@
 
 pub mod geometry;
 pub mod import;
+pub mod job;
 pub mod ops;
 pub mod post;
+pub mod samples;
 pub mod tool;
 pub mod toolpath;
 

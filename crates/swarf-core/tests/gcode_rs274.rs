@@ -171,7 +171,7 @@ fn programs_read_back_by_rs274_move_where_the_toolpath_says() {
                     let Some(Some((_, mi))) = prog.line_source.get(line as usize - 1) else {
                         continue;
                     };
-                    let d = distance_to_move(&tp, *mi, [p[0], p[1], p[2]]);
+                    let d = distance_to_move(&tp, *mi as usize, [p[0], p[1], p[2]]);
                     worst = worst.max(d);
                     n += 1;
                 }

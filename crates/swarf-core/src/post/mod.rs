@@ -160,7 +160,7 @@ pub struct Section<'a> {
 pub struct Program {
     pub text: String,
     /// For each line (index = line number − 1): the (section, move) it comes from.
-    pub line_source: Vec<Option<(usize, usize)>>,
+    pub line_source: Vec<Option<(u32, u32)>>,
     pub arcs_written: usize,
     /// Arcs written as lines (radius mismatch after rounding, huge radius, tiny sweep).
     pub arcs_as_lines: usize,
@@ -185,13 +185,13 @@ pub fn sanitize_comment(text: &str) -> String {
 
 struct Writer<'o> {
     out: Vec<u8>,
-    lines: Vec<Option<(usize, usize)>>,
+    lines: Vec<Option<(u32, u32)>>,
     dec: u32,
     scale: f64,
     /// Current position in output units (integers of 10^-dec mm); None before known.
     pos: [Option<i64>; 3],
     feed: Option<i64>,
-    src: Option<(usize, usize)>,
+    src: Option<(u32, u32)>,
     opts: &'o PostOptions,
     tol: Tolerance,
     arcs_written: usize,
@@ -201,7 +201,7 @@ struct Writer<'o> {
 
 impl Writer<'_> {
     fn q(&self, v: f64) -> i64 {
-        (v * self.scale).round() as i64
+        number::round_to_i64(v * self.scale)
     }
     fn val(&self, q: i64) -> f64 {
         q as f64 / self.scale
@@ -226,7 +226,7 @@ impl Writer<'_> {
         number::write_scaled(&mut self.out, q, self.dec);
     }
     fn feed_word(&mut self, f: f64) {
-        let qf = (f * 10.0).round() as i64; // F to 0.1 mm/min
+        let qf = number::round_to_i64(f * 10.0); // F to 0.1 mm/min
         if self.feed != Some(qf) {
             self.out.extend_from_slice(b" F");
             number::write_scaled(&mut self.out, qf, 1);
@@ -259,8 +259,13 @@ impl Writer<'_> {
         let (ex, ey) = (self.q(to.x), self.q(to.y));
         let (s_real, e_real) = (from.xy(), to.xy());
         let r = s_real.dist(centre);
-        let sweep = arc_sweep(s_real, e_real, centre, ccw);
-        let sagitta = r * (1.0 - (sweep.abs().min(std::f64::consts::PI) * 0.5).cos());
+        // Sagitta without trigonometry: r ∓ the centre's distance from the chord; the arc is the
+        // long way round when the end lies on the wrong side of the start radius.
+        let half_chord = s_real.dist(e_real) * 0.5;
+        let h = (r * r - half_chord * half_chord).max(0.0).sqrt();
+        let turn = (s_real - centre).cross(e_real - centre);
+        let long_way = if ccw { turn < 0.0 } else { turn > 0.0 };
+        let sagitta = if long_way { r + h } else { r - h };
         let i = self.q(centre.x - self.val(sx));
         let j = self.q(centre.y - self.val(sy));
         let (cx, cy) = (sx + i, sy + j);
@@ -284,6 +289,7 @@ impl Writer<'_> {
         }
         if as_lines {
             self.arcs_as_lines += 1;
+            let sweep = arc_sweep(s_real, e_real, centre, ccw);
             // Chords within the path tolerance.
             let dth = if r > self.tol.path_mm {
                 2.0 * (1.0 - self.tol.path_mm / r).clamp(-1.0, 1.0).acos()
@@ -510,7 +516,7 @@ pub fn write_program(
             w.straight(b"G0", from, None);
         }
         for (mi, m) in s.toolpath.moves.iter().enumerate() {
-            w.src = Some((si, mi));
+            w.src = Some((si as u32, mi as u32));
             match m.motion {
                 Motion::Rapid => {
                     // Never move in XY below where we are before going up: rapids are

@@ -7,47 +7,57 @@ pub fn write_scaled(out: &mut Vec<u8>, q: i64, dec: u32) {
         out.push(b'0');
         return;
     }
-    if q < 0 {
-        out.push(b'-');
-    }
-    let u = q.unsigned_abs();
-    let p = 10u64.pow(dec);
-    let int = u / p;
-    let mut frac = u % p;
-    write_u64(out, int);
-    if frac != 0 {
-        let mut digits = dec;
-        while frac.is_multiple_of(10) {
-            frac /= 10;
-            digits -= 1;
-        }
-        out.push(b'.');
-        let mut buf = [b'0'; 20];
-        for i in (0..digits as usize).rev() {
-            buf[i] = b'0' + (frac % 10) as u8;
-            frac /= 10;
-        }
-        out.extend_from_slice(&buf[..digits as usize]);
-    }
-}
-
-fn write_u64(out: &mut Vec<u8>, mut v: u64) {
-    let mut buf = [0u8; 20];
+    // Digits of |q| backwards into a stack buffer, then one copy.
+    let mut buf = [0u8; 24];
     let mut i = buf.len();
+    let mut u = q.unsigned_abs();
+    let mut d = 0;
+    let mut seen_nonzero = false;
+    // Fraction digits, dropping trailing zeros.
+    while d < dec {
+        let digit = (u % 10) as u8;
+        u /= 10;
+        d += 1;
+        if digit != 0 || seen_nonzero {
+            seen_nonzero = true;
+            i -= 1;
+            buf[i] = b'0' + digit;
+        }
+    }
+    if seen_nonzero {
+        i -= 1;
+        buf[i] = b'.';
+    }
     loop {
         i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
+        buf[i] = b'0' + (u % 10) as u8;
+        u /= 10;
+        if u == 0 {
             break;
         }
+    }
+    if q < 0 {
+        i -= 1;
+        buf[i] = b'-';
     }
     out.extend_from_slice(&buf[i..]);
 }
 
+/// Rounds half away from zero with a truncating cast (no libm call on the hot path). Differs
+/// from `f64::round` only for values within one ulp of a half, far below the output
+/// resolution's meaning.
+#[inline]
+pub fn round_to_i64(x: f64) -> i64 {
+    if x >= 0.0 {
+        (x + 0.5) as i64
+    } else {
+        (x - 0.5) as i64
+    }
+}
+
 /// `v` rounded to `dec` decimals and written as [`write_scaled`] does.
 pub fn write_fixed(out: &mut Vec<u8>, v: f64, dec: u32) {
-    let q = (v * 10f64.powi(dec as i32)).round() as i64;
+    let q = round_to_i64(v * 10f64.powi(dec as i32));
     write_scaled(out, q, dec);
 }
 

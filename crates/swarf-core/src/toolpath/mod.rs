@@ -23,7 +23,8 @@ impl P3 {
         V2::new(self.x, self.y)
     }
     pub fn dist(self, o: Self) -> f64 {
-        ((self.x - o.x).powi(2) + (self.y - o.y).powi(2) + (self.z - o.z).powi(2)).sqrt()
+        let (dx, dy, dz) = (self.x - o.x, self.y - o.y, self.z - o.z);
+        (dx * dx + dy * dy + dz * dz).sqrt()
     }
 }
 
@@ -108,7 +109,8 @@ impl Move {
             Motion::Arc { centre, ccw } => {
                 let r = from.xy().dist(centre);
                 let sweep = arc_sweep(from.xy(), self.to.xy(), centre, ccw);
-                (r * sweep).hypot(self.to.z - from.z)
+                let (a, dz) = (r * sweep, self.to.z - from.z);
+                (a * a + dz * dz).sqrt()
             }
         }
     }
@@ -197,15 +199,28 @@ impl Toolpath {
             }
             if let Motion::Arc { centre, ccw } = m.motion {
                 s.arcs += 1;
-                // Arc extremes in X and Y.
-                let r = from.xy().dist(centre);
-                let sweep = arc_sweep(from.xy(), m.to.xy(), centre, ccw);
-                let a0 = (from.xy() - centre).angle();
-                for k in 0..4 {
-                    let ang = f64::from(k) * std::f64::consts::FRAC_PI_2;
-                    let rel = ((ang - a0) * sweep.signum()).rem_euclid(std::f64::consts::TAU);
-                    if rel <= sweep.abs() {
-                        let p = centre + V2::from_angle(ang) * r;
+                // Arc extremes in X and Y: the quadrant points inside the arc's wedge (cross
+                // products, no angles).
+                let (a, b) = (from.xy() - centre, m.to.xy() - centre);
+                let r = a.length();
+                let sg = if ccw { 1.0 } else { -1.0 };
+                // The long way round, or a full turn (start = end, as arc_sweep reads it).
+                let long_way = sg * a.cross(b) < 0.0 || (a.cross(b) == 0.0 && a.dot(b) > 0.0);
+                for d in [
+                    V2::new(1.0, 0.0),
+                    V2::new(0.0, 1.0),
+                    V2::new(-1.0, 0.0),
+                    V2::new(0.0, -1.0),
+                ] {
+                    let after_a = sg * a.cross(d) >= 0.0;
+                    let before_b = sg * d.cross(b) >= 0.0;
+                    let inside = if long_way {
+                        after_a || before_b
+                    } else {
+                        after_a && before_b
+                    };
+                    if inside {
+                        let p = centre + d * r;
                         grow(&mut s, P3::new(p.x, p.y, from.z));
                     }
                 }

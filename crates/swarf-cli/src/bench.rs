@@ -1,0 +1,154 @@
+//! `swarf-cli bench`: times import, pocket, contour and G-code writing on the budget part and
+//! on the corpus drawings, and prints a table. Timings, not tests: a loaded machine is slower.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Result;
+use clap::Args;
+use swarf_core::geometry::Tolerance;
+use swarf_core::import::{DxfOptions, import_dxf};
+use swarf_core::job::{Target, target_regions};
+use swarf_core::ops::contour::{ContourParams, contour};
+use swarf_core::ops::pocket::{PocketParams, pocket};
+use swarf_core::ops::{Heights, Stepover};
+use swarf_core::post::{PostOptions, Section, write_program};
+use swarf_core::samples::pocket_20x15_two_islands;
+use swarf_core::tool::Tool;
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Folder of DXF drawings to run on (default: ../shared/corpus/files if present).
+    #[arg(long)]
+    pub corpus: Option<PathBuf>,
+    /// Repetitions per measurement (the best is reported).
+    #[arg(long, default_value_t = 5)]
+    pub repeat: u32,
+}
+
+fn best<T>(repeat: u32, mut f: impl FnMut() -> T) -> (f64, T) {
+    let mut best = f64::INFINITY;
+    let mut out = None;
+    for _ in 0..repeat.max(1) {
+        let t = Instant::now();
+        let v = f();
+        best = best.min(t.elapsed().as_secs_f64());
+        out = Some(v);
+    }
+    (best, out.expect("ran at least once"))
+}
+
+pub fn run(a: &BenchArgs) -> Result<()> {
+    let tol = Tolerance::default();
+    let tool = Tool::micro_flat(0.2);
+    let pocket_p = PocketParams {
+        heights: Heights {
+            final_depth_mm: 0.1,
+            ..Heights::default()
+        },
+        stepover: Stepover::Fraction(0.1),
+        ..PocketParams::default()
+    };
+    let contour_p = ContourParams {
+        heights: Heights {
+            final_depth_mm: 0.2,
+            ..Heights::default()
+        },
+        stepdown_mm: Some(0.05),
+        ..ContourParams::default()
+    };
+    println!("{:<58} {:>10} {:>8} {:>8}", "case", "ms", "moves", "arcs");
+    let region = pocket_20x15_two_islands();
+    let (t, r) = best(a.repeat, || {
+        pocket(std::slice::from_ref(&region), &tool, &pocket_p, &tol)
+    });
+    let tp = r?.toolpath;
+    println!(
+        "{:<58} {:>10.3} {:>8} {:>8}",
+        "pocket 20x15 mm, two 3 mm islands, 0.2 mm tool, 10 %",
+        t * 1e3,
+        tp.moves.len(),
+        tp.stats(3000.0).arcs
+    );
+    let sec = [Section {
+        name: "pocket",
+        tool: &tool,
+        toolpath: &tp,
+    }];
+    let (t, prog) = best(a.repeat, || {
+        write_program(&sec, &PostOptions::default(), &tol)
+    });
+    let prog = prog?;
+    println!(
+        "{:<58} {:>10.3} {:>8} {:>8}   {:.0} MB/s",
+        "G-code writing of that pocket",
+        t * 1e3,
+        prog.line_source.len(),
+        prog.arcs_written,
+        prog.text.len() as f64 / t / 1e6
+    );
+    let dir = a
+        .corpus
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("../shared/corpus/files"));
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        println!("(no corpus at {}; pass --corpus DIR)", dir.display());
+        return Ok(());
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("dxf")))
+        .collect();
+    files.sort();
+    for f in files {
+        let bytes = std::fs::read(&f)?;
+        let name = f
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+        let (ti, d) = best(a.repeat, || import_dxf(&bytes, &DxfOptions::default()));
+        let Ok(d) = d else {
+            println!("{name:<58} import failed");
+            continue;
+        };
+        // Tool and depth scaled to the drawing, like a user would choose.
+        let size = d.bbox.extent().max(1e-3);
+        let mut t = Tool::micro_flat((size / 100.0).clamp(0.01, 6.0));
+        t.feeds.feed_per_tooth_mm = t.feeds.feed_per_tooth_mm.min(t.diameter_mm * 0.1);
+        let regions = target_regions(&d, Target::Regions);
+        let (tp_s, pr) = best(a.repeat, || {
+            pocket(
+                &regions,
+                &t,
+                &PocketParams {
+                    stepover: Stepover::Fraction(0.4),
+                    ..pocket_p
+                },
+                &tol,
+            )
+        });
+        let outlines: Vec<_> = regions.iter().map(|r| r.outer.clone()).collect();
+        let (tc_s, cr) = best(a.repeat, || contour(&outlines, &[], &t, &contour_p, &tol));
+        let (pm, pa) = pr.map_or((0, 0), |r| {
+            (r.toolpath.moves.len(), r.toolpath.stats(3000.0).arcs)
+        });
+        let (cm, ca) = cr.map_or((0, 0), |r| {
+            (r.toolpath.moves.len(), r.toolpath.stats(3000.0).arcs)
+        });
+        println!("{:<58} {:>10.3}", format!("{name}: import"), ti * 1e3);
+        println!(
+            "{:<58} {:>10.3} {:>8} {:>8}",
+            format!("  pocket, {} mm tool, 40 %", t.diameter_mm),
+            tp_s * 1e3,
+            pm,
+            pa
+        );
+        println!(
+            "{:<58} {:>10.3} {:>8} {:>8}",
+            "  contour outside, 4 levels",
+            tc_s * 1e3,
+            cm,
+            ca
+        );
+    }
+    Ok(())
+}

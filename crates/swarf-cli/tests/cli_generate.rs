@@ -1,0 +1,190 @@
+//! `swarf-cli generate` and `bench` as a user runs them.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn cli() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_swarf-cli"))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("swarf-cli-gen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn assets(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../assets")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn pocket_json_summary_and_file() {
+    let out = tmp("pocket.ngc");
+    let o = cli()
+        .args([
+            "generate",
+            &assets("bench_20x15.dxf"),
+            "--op",
+            "pocket",
+            "--tool-diameter",
+            "0.2",
+            "--stepover",
+            "10%",
+            "--depth",
+            "0.1",
+            "--dialect",
+            "grbl",
+            "--json",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for k in [
+        "moves",
+        "arcs",
+        "feed_length_mm",
+        "rapid_length_mm",
+        "estimated_seconds",
+        "warnings",
+        "generate_seconds",
+    ] {
+        assert!(v.get(k).is_some(), "missing {k}");
+    }
+    assert!(v["moves"].as_u64().unwrap() > 1000);
+    assert!(v["arcs"].as_u64().unwrap() > 100);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("G21 G90 G17 G94\n"));
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("G3 ") || l.starts_with("G2 "))
+    );
+    assert!(text.trim_end().ends_with("M2"));
+}
+
+#[test]
+fn contour_with_tabs_and_job_file() {
+    let out = tmp("contour.ngc");
+    let o = cli()
+        .args([
+            "generate",
+            "--op",
+            "contour",
+            "--side",
+            "outside",
+            "--tool-diameter",
+            "0.3",
+            "--depth",
+            "0.3",
+            "--stepdown",
+            "0.1",
+            "--tabs",
+            "3",
+            "--decimals",
+            "5",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(std::fs::read_to_string(&out).unwrap().contains("Z-0.3"));
+
+    let out = tmp("job.ngc");
+    let o = cli()
+        .args([
+            "generate",
+            "--job",
+            &assets("example_job.toml"),
+            "--json",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("T2 M6") && text.contains("T3 M6"));
+}
+
+#[test]
+fn bad_parameters_exit_1_with_the_parameter_named() {
+    let out = tmp("bad.ngc");
+    for (args, needle) in [
+        (
+            vec!["--tool-diameter", "0.2", "--depth", "0"],
+            "final_depth_mm",
+        ),
+        (
+            vec!["--tool-diameter", "-1", "--depth", "0.1"],
+            "diameter_mm",
+        ),
+        (
+            vec![
+                "--tool-diameter",
+                "0.2",
+                "--depth",
+                "0.1",
+                "--stepover",
+                "2",
+            ],
+            "stepover",
+        ),
+        (
+            vec![
+                "--tool-diameter",
+                "0.2",
+                "--depth",
+                "0.1",
+                "--stepover",
+                "abc",
+            ],
+            "stepover",
+        ),
+        (
+            vec!["--tool-diameter", "NaN", "--depth", "0.1"],
+            "diameter_mm",
+        ),
+        (vec!["--depth", "0.1"], "--tool-diameter"),
+    ] {
+        let o = cli()
+            .arg("generate")
+            .args(&args)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "{args:?} should fail");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked"));
+    }
+}
+
+#[test]
+fn tool_wider_than_every_region_warns() {
+    let out = tmp("wide.ngc");
+    let o = cli()
+        .args([
+            "generate",
+            "--tool-diameter",
+            "3",
+            "--depth",
+            "0.1",
+            "--json",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let w = v["warnings"].to_string();
+    assert!(w.contains("narrower than the 3 mm tool"), "{w}");
+}
