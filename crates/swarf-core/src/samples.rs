@@ -31,3 +31,116 @@ pub fn pocket_20x15_two_islands() -> Region {
         islands: vec![circle(6.0, 7.5, 1.5, false), circle(14.0, 7.5, 1.5, false)],
     }
 }
+
+use crate::geometry::mesh::Mesh;
+
+/// A closed box mesh from `lo` to `hi`, outward normals.
+pub fn box_mesh(lo: [f64; 3], hi: [f64; 3]) -> Mesh {
+    let v = |x: usize, y: usize, z: usize| {
+        [
+            if x == 0 { lo[0] } else { hi[0] },
+            if y == 0 { lo[1] } else { hi[1] },
+            if z == 0 { lo[2] } else { hi[2] },
+        ]
+    };
+    let mut vertices = Vec::new();
+    for z in 0..2 {
+        for y in 0..2 {
+            for x in 0..2 {
+                vertices.push(v(x, y, z));
+            }
+        }
+    }
+    // Index = x + 2y + 4z.
+    let quads = [
+        [0, 2, 3, 1], // bottom (z = lo), normal −z
+        [4, 5, 7, 6], // top, +z
+        [0, 1, 5, 4], // y = lo, −y
+        [2, 6, 7, 3], // y = hi, +y
+        [0, 4, 6, 2], // x = lo, −x
+        [1, 3, 7, 5], // x = hi, +x
+    ];
+    let mut triangles = Vec::new();
+    for q in quads {
+        triangles.push([q[0], q[1], q[2]]);
+        triangles.push([q[0], q[2], q[3]]);
+    }
+    Mesh {
+        vertices,
+        triangles,
+    }
+}
+
+/// A closed cylinder about the Z axis through (`cx`, `cy`), radius `r`, from `z0` to `z1`, with
+/// `n` sides.
+pub fn cylinder_mesh(cx: f64, cy: f64, r: f64, z0: f64, z1: f64, n: usize) -> Mesh {
+    let mut vertices = Vec::with_capacity(2 * n + 2);
+    for z in [z0, z1] {
+        for i in 0..n {
+            let a = std::f64::consts::TAU * i as f64 / n as f64;
+            vertices.push([cx + r * a.cos(), cy + r * a.sin(), z]);
+        }
+    }
+    vertices.push([cx, cy, z0]);
+    vertices.push([cx, cy, z1]);
+    let (cb, ct) = ((2 * n) as u32, (2 * n + 1) as u32);
+    let n32 = n as u32;
+    let mut triangles = Vec::with_capacity(4 * n);
+    for i in 0..n32 {
+        let j = (i + 1) % n32;
+        triangles.push([i, j, n32 + j]);
+        triangles.push([i, n32 + j, n32 + i]);
+        triangles.push([cb, j, i]);
+        triangles.push([ct, n32 + i, n32 + j]);
+    }
+    Mesh {
+        vertices,
+        triangles,
+    }
+}
+
+/// A closed UV sphere of radius `r` at `c` with `n` segments around and `n/2` rings.
+pub fn sphere_mesh(c: [f64; 3], r: f64, n: usize) -> Mesh {
+    let rings = (n / 2).max(2);
+    let mut vertices = vec![[c[0], c[1], c[2] - r], [c[0], c[1], c[2] + r]];
+    for k in 1..rings {
+        let phi = std::f64::consts::PI * k as f64 / rings as f64 - std::f64::consts::FRAC_PI_2;
+        for i in 0..n {
+            let a = std::f64::consts::TAU * i as f64 / n as f64;
+            vertices.push([
+                c[0] + r * phi.cos() * a.cos(),
+                c[1] + r * phi.cos() * a.sin(),
+                c[2] + r * phi.sin(),
+            ]);
+        }
+    }
+    let idx = |k: usize, i: usize| (2 + (k - 1) * n + i % n) as u32;
+    let mut triangles = Vec::new();
+    for i in 0..n {
+        triangles.push([0, idx(1, i + 1), idx(1, i)]);
+        triangles.push([1, idx(rings - 1, i), idx(rings - 1, i + 1)]);
+        for k in 1..rings - 1 {
+            triangles.push([idx(k, i), idx(k, i + 1), idx(k + 1, i + 1)]);
+            triangles.push([idx(k, i), idx(k + 1, i + 1), idx(k + 1, i)]);
+        }
+    }
+    Mesh {
+        vertices,
+        triangles,
+    }
+}
+
+/// Several meshes as one (bodies side by side).
+pub fn merge_meshes(parts: &[Mesh]) -> Mesh {
+    let mut m = Mesh::default();
+    for p in parts {
+        let base = m.vertices.len() as u32;
+        m.vertices.extend_from_slice(&p.vertices);
+        m.triangles.extend(
+            p.triangles
+                .iter()
+                .map(|t| [t[0] + base, t[1] + base, t[2] + base]),
+        );
+    }
+    m
+}

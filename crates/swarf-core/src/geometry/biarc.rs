@@ -21,8 +21,6 @@ pub struct FitReport {
     pub converged: bool,
 }
 
-/// Interior samples per piece used to measure the error.
-const SAMPLES: usize = 9;
 /// The fit aims at this fraction of the tolerance at the samples, so that the deviation between
 /// samples (which the samples cannot see) still stays within the tolerance.
 const SAMPLING_MARGIN: f64 = 0.85;
@@ -224,9 +222,27 @@ fn fit_piece(
         push_seg(out, 0.0, p1, eq, rep);
         return;
     }
-    let ta = unit_tangent(curve, t0, span, true);
-    let tb = unit_tangent(curve, t1, span, false);
-    if let Some((j, b1, b2)) = biarc(p0, ta, p1, tb, eq) {
+    // One arc through the ends and the middle.
+    let tm_split = curve.split_param(t0, t1);
+    if p0.dist(p1) > eq && tm_split > t0 && tm_split < t1 {
+        let b = bulge_through(p0, curve.point(tm_split), p1);
+        if b.abs() <= 1.0 {
+            let err = sample_error(curve, t0, t1, p0, b, p1, None);
+            if err <= tol {
+                rep.max_error_mm = rep.max_error_mm.max(err);
+                push_seg(out, b, p1, eq, rep);
+                return;
+            }
+        }
+    }
+    let biarc_fit = if curve.is_smooth() {
+        let ta = unit_tangent(curve, t0, span, true);
+        let tb = unit_tangent(curve, t1, span, false);
+        biarc(p0, ta, p1, tb, eq)
+    } else {
+        None
+    };
+    if let Some((j, b1, b2)) = biarc_fit {
         let err = sample_error(curve, t0, t1, p0, b1, p1, Some((j, b2)));
         if err <= tol {
             rep.max_error_mm = rep.max_error_mm.max(err);
@@ -241,8 +257,42 @@ fn fit_piece(
             return;
         }
     }
+    let tm = if tm_split > t0 && tm_split < t1 {
+        tm_split
+    } else {
+        tm
+    };
     fit_piece(curve, t0, tm, tol, eq, depth + 1, out, rep);
     fit_piece(curve, tm, t1, tol, eq, depth + 1, out, rep);
+}
+
+/// Bulge of the arc from `a` to `c` through `b` (0 when the three are collinear).
+pub fn bulge_through(a: V2, b: V2, c: V2) -> f64 {
+    let (ba, bc) = (a - b, c - b);
+    let inscribed = ba.cross(bc).abs().atan2(ba.dot(bc));
+    let side = (c - a).cross(b - a);
+    if side == 0.0 {
+        return 0.0;
+    }
+    // The arc through b sweeps 2π − 2·(angle at b); counter-clockwise when b is right of a→c.
+    let mag = ((std::f64::consts::PI - inscribed) * 0.5).tan();
+    if side < 0.0 { mag } else { -mag }
+}
+
+/// Fits a polyline (a mesh slice; closed when its last point equals its first) with lines and
+/// arcs that pass within `tol_mm` of every vertex, never rounding a corner sharper than
+/// `corner_angle_deg`. The same fitter as for splines, on a [`PolylineCurve`].
+pub fn fit_polyline(
+    pts: &[V2],
+    corner_angle_deg: f64,
+    tol_mm: f64,
+    eq_mm: f64,
+) -> Vec<PlineVertex<f64>> {
+    let mut out = Vec::new();
+    if let Some(c) = super::PolylineCurve::new(pts.to_vec(), corner_angle_deg) {
+        fit_curve(&c, tol_mm, eq_mm, &mut out);
+    }
+    out
 }
 
 /// Largest distance of interior curve samples from the one or two arcs.
@@ -256,8 +306,7 @@ fn sample_error(
     second: Option<(V2, f64)>,
 ) -> f64 {
     let mut err: f64 = 0.0;
-    for k in 1..=SAMPLES {
-        let t = t0 + (t1 - t0) * (k as f64) / ((SAMPLES + 1) as f64);
+    for t in curve.sample_params(t0, t1) {
         let q = curve.point(t);
         let d = match second {
             None => seg_distance(

@@ -17,6 +17,20 @@ pub trait Curve {
     /// where the tangent may jump (full-multiplicity knots) or natural pieces (knot spans,
     /// quadrants of an ellipse). Sorted, strictly inside the domain.
     fn breaks(&self) -> Vec<f64>;
+    /// Whether the curve has a continuous tangent between breaks (biarcs need one).
+    fn is_smooth(&self) -> bool {
+        true
+    }
+    /// Parameters strictly inside (`t0`, `t1`) where the fit is measured.
+    fn sample_params(&self, t0: f64, t1: f64) -> Vec<f64> {
+        (1..=9)
+            .map(|k| t0 + (t1 - t0) * f64::from(k) / 10.0)
+            .collect()
+    }
+    /// Where to split a piece that does not fit.
+    fn split_param(&self, t0: f64, t1: f64) -> f64 {
+        0.5 * (t0 + t1)
+    }
 }
 
 /// Why a spline definition cannot be evaluated.
@@ -486,5 +500,92 @@ mod tests {
             Nurbs::new(2, vec![0.0, 0.0, 0.0, 1.0, 1.0, 1.0], &p, &[1.0, -1.0, 1.0]),
             Err(CurveError::Weight(1))
         ));
+    }
+}
+
+/// A polyline through points (a mesh slice), parameter `i` at the `i`-th point. It is not
+/// smooth: the fitter puts arcs through its vertices (within the tolerance of every vertex) and
+/// never across a corner.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolylineCurve {
+    pts: Vec<V2>,
+    corners: Vec<f64>,
+}
+
+impl PolylineCurve {
+    /// `pts` in order; for a closed loop repeat the first point at the end. Vertices where the
+    /// direction turns by more than `corner_angle_deg` are corners.
+    pub fn new(pts: Vec<V2>, corner_angle_deg: f64) -> Option<Self> {
+        if pts.len() < 2 || pts.iter().any(|p| !p.is_finite()) {
+            return None;
+        }
+        let lim = corner_angle_deg.to_radians();
+        let closed = pts.len() > 3 && pts[0] == pts[pts.len() - 1];
+        let n = pts.len();
+        let turn = |a: V2, b: V2, c: V2| {
+            let (u, v) = (b - a, c - b);
+            u.cross(v).atan2(u.dot(v)).abs()
+        };
+        let mut corners: Vec<f64> = (1..n - 1)
+            .filter(|&i| turn(pts[i - 1], pts[i], pts[i + 1]) > lim)
+            .map(|i| i as f64)
+            .collect();
+        if closed && corners.is_empty() {
+            // A smooth closed loop still needs a split to be fitted (start = end).
+            corners.push(((n - 1) / 2) as f64);
+        }
+        Some(Self { pts, corners })
+    }
+    /// Whether the loop's start is a corner too (closed loops only).
+    pub fn points(&self) -> &[V2] {
+        &self.pts
+    }
+}
+
+impl Curve for PolylineCurve {
+    fn domain(&self) -> (f64, f64) {
+        (0.0, (self.pts.len() - 1) as f64)
+    }
+    fn point(&self, t: f64) -> V2 {
+        let n = self.pts.len();
+        let i = (t.floor().max(0.0) as usize).min(n - 2);
+        let f = t - i as f64;
+        if f <= 0.0 {
+            self.pts[i]
+        } else if f >= 1.0 {
+            self.pts[i + 1]
+        } else {
+            self.pts[i].lerp(self.pts[i + 1], f)
+        }
+    }
+    fn derivative(&self, t: f64) -> V2 {
+        let n = self.pts.len();
+        let i = (t.floor().max(0.0) as usize).min(n - 2);
+        self.pts[i + 1] - self.pts[i]
+    }
+    fn breaks(&self) -> Vec<f64> {
+        self.corners.clone()
+    }
+    fn is_smooth(&self) -> bool {
+        false
+    }
+    fn sample_params(&self, t0: f64, t1: f64) -> Vec<f64> {
+        let a = t0.floor() as i64 + 1;
+        let b = t1.ceil() as i64 - 1;
+        let mut v: Vec<f64> = (a..=b)
+            .map(|i| i as f64)
+            .filter(|&t| t > t0 && t < t1)
+            .collect();
+        if v.is_empty() {
+            v.push(0.5 * (t0 + t1));
+        }
+        v
+    }
+    fn split_param(&self, t0: f64, t1: f64) -> f64 {
+        if t1 - t0 >= 2.0 {
+            (0.5 * (t0 + t1)).round()
+        } else {
+            0.5 * (t0 + t1)
+        }
     }
 }

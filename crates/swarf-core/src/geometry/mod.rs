@@ -3,13 +3,14 @@
 
 pub mod biarc;
 mod curve;
+pub mod mesh;
 pub mod offset;
 mod region;
 mod tolerance;
 mod transform;
 mod vec2;
 
-pub use curve::{Curve, CurveError, EllipseArc, FitPointCurve, Nurbs};
+pub use curve::{Curve, CurveError, EllipseArc, FitPointCurve, Nurbs, PolylineCurve};
 pub use region::{Pline, Region, arc_count, nest_loops, pline_bbox, reversed};
 pub use tolerance::Tolerance;
 pub use transform::Affine2;

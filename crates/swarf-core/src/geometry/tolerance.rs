@@ -22,6 +22,10 @@ pub struct Tolerance {
     /// The largest chord error when an arc must be shown or simulated as straight lines
     /// (display, heightmap simulation); never used for the G-code itself. Default 1e-3 mm (1 µm).
     pub arc_chord_mm: f64,
+    /// Mesh slices are fitted with arcs only across vertices where the outline turns by less
+    /// than this angle (degrees): a finely tessellated cylinder becomes an arc, an octagon stays
+    /// an octagon. Default 20°.
+    pub mesh_corner_angle_deg: f64,
 }
 
 impl Default for Tolerance {
@@ -30,6 +34,7 @@ impl Default for Tolerance {
             equal_point_mm: 1e-5,
             path_mm: 1e-4,
             arc_chord_mm: 1e-3,
+            mesh_corner_angle_deg: 20.0,
         }
     }
 }
@@ -42,6 +47,7 @@ impl Tolerance {
             equal_point_mm: self.equal_point_mm * factor,
             path_mm: self.path_mm * factor,
             arc_chord_mm: self.arc_chord_mm * factor,
+            mesh_corner_angle_deg: self.mesh_corner_angle_deg,
         }
     }
 
@@ -57,6 +63,12 @@ impl Tolerance {
                     "tolerance {name} = {v} must be a positive number of millimetres"
                 ));
             }
+        }
+        if !(self.mesh_corner_angle_deg > 0.0 && self.mesh_corner_angle_deg < 180.0) {
+            return Err(format!(
+                "tolerance mesh_corner_angle_deg = {} must be between 0 and 180 degrees",
+                self.mesh_corner_angle_deg
+            ));
         }
         if self.equal_point_mm > self.path_mm {
             return Err(format!(

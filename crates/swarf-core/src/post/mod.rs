@@ -239,6 +239,17 @@ impl Writer<'_> {
         if t.iter().zip(&self.pos).all(|(a, b)| Some(*a) == *b) {
             return; // no motion after rounding
         }
+        if feed.is_some()
+            && let [Some(x), Some(y), Some(z)] = self.pos
+        {
+            // A feed move shorter than the path tolerance is noise (fitted curves can leave
+            // such slivers): skipping it moves the path by less than the tolerance, and the next
+            // move starts from where the tool really is.
+            let d = [(t[0] - x) as f64, (t[1] - y) as f64, (t[2] - z) as f64];
+            if (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt() / self.scale < self.tol.path_mm {
+                return;
+            }
+        }
         self.out.extend_from_slice(g);
         for (i, letter) in [b'X', b'Y', b'Z'].into_iter().enumerate() {
             if self.pos[i] != Some(t[i]) {
