@@ -15,12 +15,16 @@ use swarf_core::post::{Dialect, PostOptions, Section, write_program};
 use swarf_core::tool::{Tool, ToolShape};
 use swarf_core::toolpath::Toolpath;
 
-use crate::inspect::{InspectArgs, load};
+use crate::inspect::{InspectArgs, Loaded, load, load_any};
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum OpKind {
     Pocket,
     Contour,
+    /// Z-level roughing of a mesh.
+    ZlevelRough,
+    /// Z-level (waterline) contours of a mesh's walls.
+    ZlevelContour,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -136,6 +140,12 @@ pub struct GenerateArgs {
     /// Only these layers.
     #[arg(long, value_delimiter = ',')]
     pub layers: Option<Vec<String>>,
+    /// Work origin of a mesh: top, corner or centre.
+    #[arg(long, default_value = "top")]
+    pub origin: swarf_core::import::Origin,
+    /// Stock beyond a mesh's bounding box, mm (default: the tool diameter).
+    #[arg(long, allow_negative_numbers = true)]
+    pub stock_margin: Option<f64>,
     /// A job file (TOML) with tools and operations; FILE, if given, replaces its part.
     #[arg(long)]
     pub job: Option<PathBuf>,
@@ -192,16 +202,24 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
     if let Some(job_path) = &a.job {
         return run_job(a, job_path, t0);
     }
-    let (Some(diameter), Some(depth)) = (a.tool_diameter, a.depth) else {
-        bail!("give --tool-diameter MM and --depth MM, or a job file with --job");
+    let Some(diameter) = a.tool_diameter else {
+        bail!("give --tool-diameter MM (and --depth MM), or a job file with --job");
     };
-    let (name, drawing) = load(&InspectArgs {
+    let (name, loaded) = load_any(&InspectArgs {
         file: a.file.clone(),
         units: a.units,
         layers: a.layers.clone(),
         close_gap: swarf_core::import::DxfOptions::default().close_gap_mm,
+        origin: a.origin,
         json: false,
     })?;
+    let drawing = match loaded {
+        Loaded::Dxf(d) => d,
+        Loaded::Stl(part) => return run_mesh(a, &name, &part, diameter, t0),
+    };
+    let Some(depth) = a.depth else {
+        bail!("give --depth MM (positive; the cut goes to Z = -depth)");
+    };
     let tool = make_tool(a, diameter)?;
     let tol = Tolerance::default();
     let heights = Heights {
@@ -262,6 +280,11 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
             loops.retain(|_| true);
             ("contour", contour(&loops, &open, &tool, &p, &tol)?)
         }
+        OpKind::ZlevelRough | OpKind::ZlevelContour => {
+            bail!(
+                "{name}: z-level operations need a mesh (STL); for a drawing use pocket or contour"
+            )
+        }
     };
     warnings.extend(result.warnings.iter().cloned());
     let post = PostOptions {
@@ -284,6 +307,82 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
     summary(a, &result.toolpath, &program, &warnings, elapsed, &post)
 }
 
+fn run_mesh(
+    a: &GenerateArgs,
+    name: &str,
+    part: &swarf_core::import::StlPart,
+    diameter: f64,
+    t0: Instant,
+) -> Result<()> {
+    use swarf_core::ops::zlevel::{ZLevelParams, zlevel_contour, zlevel_rough};
+    let tool = make_tool(a, diameter)?;
+    let tol = Tolerance::default();
+    let (lo, _) = part.mesh.bounds().context("the mesh is empty")?;
+    let depth = a.depth.unwrap_or(-lo[2]);
+    let p = ZLevelParams {
+        heights: Heights {
+            clearance_mm: a.clearance_height,
+            safe_mm: a.safe_height,
+            start_depth_mm: a.start_depth,
+            final_depth_mm: depth,
+        },
+        stepover: a.stepover,
+        stepdown_mm: a.stepdown,
+        allowance_radial_mm: a.allowance,
+        allowance_axial_mm: a.floor_allowance,
+        direction: if a.conventional {
+            Direction::Conventional
+        } else {
+            Direction::Climb
+        },
+        pattern: a.pattern,
+        entry: swarf_core::ops::Entry {
+            kind: a.entry,
+            ramp_angle_deg: a.ramp_angle,
+            ..swarf_core::ops::Entry::default()
+        },
+        stock_margin_mm: a.stock_margin,
+    };
+    let (op_name, result) = match a.op {
+        OpKind::ZlevelRough => ("zlevel-rough", zlevel_rough(&part.mesh, &tool, &p, &tol)?),
+        OpKind::ZlevelContour => (
+            "zlevel-contour",
+            zlevel_contour(&part.mesh, &tool, &p, &tol)?,
+        ),
+        OpKind::Pocket | OpKind::Contour => {
+            bail!(
+                "{name}: pocket and contour need a drawing (DXF); for a mesh use zlevel-rough or zlevel-contour"
+            )
+        }
+    };
+    let mut warnings = part.warnings.clone();
+    warnings.extend(result.warnings.iter().cloned());
+    let post = PostOptions {
+        dialect: a.dialect.unwrap_or_default(),
+        decimals: a.decimals.unwrap_or(PostOptions::default().decimals),
+        title: format!("{op_name} of {name}"),
+        ..PostOptions::default()
+    };
+    let program = write_program(
+        &[Section {
+            name: op_name,
+            tool: &tool,
+            toolpath: &result.toolpath,
+        }],
+        &post,
+        &tol,
+    )?;
+    write_atomic(&a.output, program.text.as_bytes())?;
+    summary(
+        a,
+        &result.toolpath,
+        &program,
+        &warnings,
+        t0.elapsed().as_secs_f64(),
+        &post,
+    )
+}
+
 fn run_job(a: &GenerateArgs, job_path: &std::path::Path, t0: Instant) -> Result<()> {
     let mut job = swarf_core::job::Job::load(job_path)?;
     if let Some(d) = a.dialect {
@@ -299,6 +398,7 @@ fn run_job(a: &GenerateArgs, job_path: &std::path::Path, t0: Instant) -> Result<
             units: a.units,
             layers: a.layers.clone(),
             close_gap: swarf_core::import::DxfOptions::default().close_gap_mm,
+            origin: a.origin,
             json: false,
         })?,
         None => job.load_part(base)?,

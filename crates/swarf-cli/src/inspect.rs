@@ -8,7 +8,9 @@ use cavalier_contours::polyline::PlineSource;
 use clap::Args;
 use serde_json::json;
 use swarf_core::geometry::Pline;
-use swarf_core::import::{Drawing, DxfOptions, Units, import_dxf};
+use swarf_core::import::{
+    Drawing, DxfOptions, Origin, StlOptions, StlPart, Units, import_dxf, import_stl,
+};
 
 #[derive(Args)]
 pub struct InspectArgs {
@@ -23,14 +25,59 @@ pub struct InspectArgs {
     /// Close gaps between chain ends up to this many mm (with a warning).
     #[arg(long, default_value_t = DxfOptions::default().close_gap_mm)]
     pub close_gap: f64,
+    /// Where the work origin of a mesh goes: top (XY as in the file, Z = 0 at the top),
+    /// corner or centre of the bounding box.
+    #[arg(long, default_value = "top")]
+    pub origin: Origin,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
 }
 
+/// A loaded part: a drawing or a mesh.
+pub enum Loaded {
+    Dxf(Drawing),
+    Stl(StlPart),
+}
+
+/// Whether the file is an STL: by extension, else by content (DXF starts with a group code).
+fn is_stl(path: Option<&std::path::Path>, bytes: &[u8]) -> bool {
+    if let Some(ext) = path.and_then(|p| p.extension()) {
+        let e = ext.to_string_lossy().to_ascii_lowercase();
+        if e == "stl" {
+            return true;
+        }
+        if e == "dxf" {
+            return false;
+        }
+    }
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(64)]).to_ascii_lowercase();
+    let t = head.trim_start();
+    t.starts_with("solid") || !t.starts_with('0') && !t.starts_with("999")
+}
+
+/// Reads a DXF or STL file (or the embedded example).
+pub fn load_any(args: &InspectArgs) -> Result<(String, Loaded)> {
+    if let Some(p) = &args.file {
+        let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+        if is_stl(Some(p), &bytes) {
+            let opts = StlOptions {
+                units: args.units,
+                origin: args.origin,
+                ..StlOptions::default()
+            };
+            let part = import_stl(&bytes, &opts)
+                .with_context(|| format!("cannot import {}", p.display()))?;
+            return Ok((p.display().to_string(), Loaded::Stl(part)));
+        }
+    }
+    let (name, d) = load(args)?;
+    Ok((name, Loaded::Dxf(d)))
+}
+
 /// Reads the file (or the example) and imports it.
 pub fn load(args: &InspectArgs) -> Result<(String, Drawing)> {
-    let (name, bytes) = match &args.file {
+    let (name, bytes): (String, Vec<u8>) = match &args.file {
         Some(p) => (
             p.display().to_string(),
             std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
@@ -66,7 +113,11 @@ fn segs(p: &Pline) -> (usize, usize) {
 }
 
 pub fn run(args: &InspectArgs) -> Result<()> {
-    let (name, d) = load(args)?;
+    let (name, loaded) = load_any(args)?;
+    let d = match loaded {
+        Loaded::Dxf(d) => d,
+        Loaded::Stl(part) => return run_stl(args, &name, &part),
+    };
     let (mut lines, mut arcs) = (0, 0);
     for p in d.closed_loops.iter().chain(&d.open_chains) {
         let (l, a) = segs(p);
@@ -189,6 +240,113 @@ pub fn run(args: &InspectArgs) -> Result<()> {
     }
     writeln!(s, "warnings:      {}", d.warnings.len())?;
     for w in &d.warnings {
+        writeln!(s, "  - {w}")?;
+    }
+    print!("{s}");
+    Ok(())
+}
+
+fn run_stl(args: &InspectArgs, name: &str, part: &StlPart) -> Result<()> {
+    use swarf_core::geometry::Tolerance;
+    use swarf_core::slice::{Slicer, flat_levels, slice_loops};
+    let tol = Tolerance::default();
+    let (lo, hi) = part.mesh.bounds().context("the mesh is empty")?;
+    let slicer = Slicer::new(&part.mesh);
+    let z_mid = 0.5 * (lo[2] + hi[2]);
+    let sec = slice_loops(&slicer, z_mid, &tol);
+    let regions = sec.regions(&tol);
+    let flats = flat_levels(&part.mesh, &tol);
+    let r = &part.report;
+    if args.json {
+        let v = json!({
+            "file": name,
+            "format": "stl",
+            "stl_kind": if part.binary { "binary" } else { "ascii" },
+            "solids": part.solids,
+            "units": part.units.name(),
+            "bbox_mm": [[lo[0], lo[1]], [hi[0], hi[1]]],
+            "bbox3_mm": [lo, hi],
+            "offset_mm": part.offset_mm,
+            "triangles": r.triangles,
+            "triangles_in_file": r.triangles_in_file,
+            "degenerate_removed": r.degenerate_removed,
+            "vertices": r.vertices,
+            "watertight": r.watertight,
+            "open_edges": r.open_edges,
+            "nonmanifold_edges": r.nonmanifold_edges,
+            "inconsistent_edges": r.inconsistent_edges,
+            "bodies": r.bodies,
+            "flat_levels_mm": flats,
+            "section_z_mm": z_mid,
+            "closed_loops": sec.loops.len(),
+            "open_chains": sec.open.len(),
+            "region_count": regions.len(),
+            "regions": regions.iter().map(|g| json!({"area_mm2": g.area(), "islands": g.islands.len()})).collect::<Vec<_>>(),
+            "warnings": part.warnings,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    let mut s = String::new();
+    writeln!(s, "file:          {name}")?;
+    writeln!(
+        s,
+        "format:        STL {}{}",
+        if part.binary { "binary" } else { "ASCII" },
+        if part.solids > 1 {
+            format!(", {} solids", part.solids)
+        } else {
+            String::new()
+        }
+    )?;
+    writeln!(
+        s,
+        "units:         {} (STL has none; use --units to change)",
+        part.units
+    )?;
+    writeln!(
+        s,
+        "bbox:          ({:.4}, {:.4}, {:.4}) .. ({:.4}, {:.4}, {:.4}) mm",
+        lo[0], lo[1], lo[2], hi[0], hi[1], hi[2]
+    )?;
+    writeln!(
+        s,
+        "mesh:          {} triangles ({} in file, {} degenerate removed), {} vertices, {} bodies",
+        r.triangles, r.triangles_in_file, r.degenerate_removed, r.vertices, r.bodies
+    )?;
+    writeln!(
+        s,
+        "topology:      {}; {} open edges, {} non-manifold edges, {} flipped edges",
+        if r.watertight {
+            "watertight"
+        } else {
+            "NOT watertight"
+        },
+        r.open_edges,
+        r.nonmanifold_edges,
+        r.inconsistent_edges
+    )?;
+    writeln!(
+        s,
+        "flat levels:   {}",
+        flats
+            .iter()
+            .take(20)
+            .map(|z| format!("{z:.4}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )?;
+    writeln!(
+        s,
+        "section at Z {z_mid:.4}: {} closed loops ({} segments from {} points), {} open chains, {} regions",
+        sec.loops.len(),
+        sec.segments_out,
+        sec.points_in,
+        sec.open.len(),
+        regions.len()
+    )?;
+    writeln!(s, "warnings:      {}", part.warnings.len())?;
+    for w in &part.warnings {
         writeln!(s, "  - {w}")?;
     }
     print!("{s}");

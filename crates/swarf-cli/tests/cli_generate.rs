@@ -188,3 +188,91 @@ fn tool_wider_than_every_region_warns() {
     let w = v["warnings"].to_string();
     assert!(w.contains("narrower than the 3 mm tool"), "{w}");
 }
+
+fn corpus(name: &str) -> Option<String> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/files")
+        .join(name);
+    if p.exists() {
+        Some(p.display().to_string())
+    } else {
+        eprintln!("\n*** SKIPPED: corpus file {} not found ***\n", p.display());
+        None
+    }
+}
+
+#[test]
+fn stl_inspect_and_zlevel_generate() {
+    let Some(f) = corpus("ocl_ktoolcav.stl") else {
+        return;
+    };
+    let o = cli().args(["inspect", &f, "--json"]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for k in [
+        "format",
+        "units",
+        "bbox_mm",
+        "closed_loops",
+        "open_chains",
+        "regions",
+        "warnings",
+        "triangles",
+        "watertight",
+        "open_edges",
+        "nonmanifold_edges",
+        "bodies",
+    ] {
+        assert!(v.get(k).is_some(), "missing {k}");
+    }
+    assert_eq!(v["format"], "stl");
+    assert_eq!(v["triangles"], 4090);
+    assert_eq!(v["watertight"], true);
+    for op in ["zlevel-rough", "zlevel-contour"] {
+        let out = tmp(&format!("{op}.ngc"));
+        let o = cli()
+            .args([
+                "generate",
+                &f,
+                "--op",
+                op,
+                "--tool-diameter",
+                "0.5",
+                "--stepdown",
+                "0.5",
+                "--json",
+                "-o",
+            ])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{op}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert!(v["moves"].as_u64().unwrap() > 100, "{op}");
+        assert!(v.get("generate_seconds").is_some());
+    }
+    // A mesh that is not closed: the operation says why.
+    let Some(f) = corpus("trimesh_soup.stl") else {
+        return;
+    };
+    let out = tmp("soup.ngc");
+    let o = cli()
+        .args([
+            "generate",
+            &f,
+            "--op",
+            "zlevel-rough",
+            "--tool-diameter",
+            "0.1",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a closed solid"));
+}

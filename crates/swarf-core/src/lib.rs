@@ -9,6 +9,7 @@ pub mod job;
 pub mod ops;
 pub mod post;
 pub mod samples;
+pub mod slice;
 pub mod tool;
 pub mod toolpath;
 

@@ -28,8 +28,10 @@ pub struct MeshReport {
     pub triangles_in_file: usize,
     /// Triangles kept.
     pub triangles: usize,
-    /// Triangles of zero area (after welding) removed.
+    /// Triangles collapsed by welding (two corners the same point) and removed.
     pub degenerate_removed: usize,
+    /// Zero-area triangles with three distinct corners, kept because they close the surface.
+    pub zero_area_kept: usize,
     pub vertices: usize,
     /// Edges used by one triangle only (holes in the surface).
     pub open_edges: usize,

@@ -171,6 +171,7 @@ pub fn import_stl(bytes: &[u8], opts: &StlOptions) -> Result<StlPart, StlError> 
     let mut welder = Welder::new(eq, raw.len());
     let mut triangles: Vec<[u32; 3]> = Vec::with_capacity(raw.len());
     let mut degenerate = 0usize;
+    let mut slivers = 0usize;
     for t in &raw {
         let idx = [
             welder.add([t[0][0] * k, t[0][1] * k, t[0][2] * k]),
@@ -178,6 +179,7 @@ pub fn import_stl(bytes: &[u8], opts: &StlOptions) -> Result<StlPart, StlError> 
             welder.add([t[2][0] * k, t[2][1] * k, t[2][2] * k]),
         ];
         if idx[0] == idx[1] || idx[1] == idx[2] || idx[0] == idx[2] {
+            // Collapsed by welding: no surface, no edge that another triangle needs.
             degenerate += 1;
             continue;
         }
@@ -195,10 +197,11 @@ pub fn import_stl(bytes: &[u8], opts: &StlOptions) -> Result<StlPart, StlError> 
             .iter()
             .map(|e| (e[0] * e[0] + e[1] * e[1] + e[2] * e[2]).sqrt())
             .fold(0.0, f64::max);
-        // Zero area: the triangle's height is below the equal-point distance.
+        // Zero area with three distinct corners (a sliver whose height is below the
+        // equal-point distance): it fills a T-junction, so removing it would open the surface.
+        // Kept, counted.
         if twice_area <= eq * longest {
-            degenerate += 1;
-            continue;
+            slivers += 1;
         }
         triangles.push(idx);
     }
@@ -215,6 +218,7 @@ pub fn import_stl(bytes: &[u8], opts: &StlOptions) -> Result<StlPart, StlError> 
         triangles_in_file: tris_in_file,
         triangles: mesh.triangles.len(),
         degenerate_removed: degenerate,
+        zero_area_kept: slivers,
         vertices: mesh.vertices.len(),
         open_edges: open,
         nonmanifold_edges: nonmanifold,
@@ -224,7 +228,13 @@ pub fn import_stl(bytes: &[u8], opts: &StlOptions) -> Result<StlPart, StlError> 
     };
     if degenerate > 0 {
         warnings.push(format!(
-            "stl: {degenerate} degenerate (zero-area) triangle(s) removed"
+            "stl: {degenerate} degenerate triangle(s) removed (two corners closer than {eq} mm)"
+        ));
+    }
+    if slivers > 0 {
+        warnings.push(format!(
+            "stl: {slivers} zero-area sliver triangle(s) kept: they close the surface at \
+             T-junctions"
         ));
     }
     if !report.watertight {

@@ -5,6 +5,7 @@
 pub mod contour;
 mod cursor;
 pub mod pocket;
+pub mod zlevel;
 
 use serde::{Deserialize, Serialize};
 
