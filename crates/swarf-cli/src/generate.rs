@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use serde_json::json;
 use swarf_core::geometry::Tolerance;
+use swarf_core::job::{Target, target_regions};
 use swarf_core::ops::contour::{ContourParams, Side, contour};
 use swarf_core::ops::pocket::{Pattern, PocketParams, pocket};
 use swarf_core::ops::{Direction, EntryKind, Heights, Stepover};
@@ -152,9 +153,53 @@ pub struct GenerateArgs {
     /// Output G-code file.
     #[arg(short, long)]
     pub output: PathBuf,
+    /// Write the program even when the check before export finds gouges.
+    #[arg(long)]
+    pub force: bool,
     /// Print a JSON summary.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Re-reads the written program and checks it against the part before it is saved; a gouge
+/// blocks the export unless forced. Returns the check's warnings.
+fn check_export(
+    a: &GenerateArgs,
+    text: &str,
+    part: Option<swarf_core::verify::PartRef<'_>>,
+    tool: &Tool,
+) -> Result<Vec<String>> {
+    use swarf_core::verify::{check_gouges, read_gcode};
+    let tol = Tolerance::default();
+    let back = read_gcode(text, swarf_core::toolpath::P3::default(), &tol)
+        .context("the written program does not read back")?;
+    let Some(part) = part else {
+        return Ok(vec![
+            "export check: cutting on the line, the gouge check against the drawing does not apply"
+                .into(),
+        ]);
+    };
+    let g = check_gouges(&back.toolpath, Some(&back.line_of_move), part, tool, &tol);
+    if g.is_empty() {
+        return Ok(Vec::new());
+    }
+    let first: Vec<String> = g
+        .iter()
+        .take(5)
+        .map(|g| format!("line {} ({:.4} mm)", g.line, g.depth_mm))
+        .collect();
+    let msg = format!(
+        "the program cuts into the part at {} place(s): {}",
+        g.len(),
+        first.join(", ")
+    );
+    if a.force {
+        Ok(vec![format!(
+            "export check: {msg}; written anyway (--force)"
+        )])
+    } else {
+        bail!("{msg}; not written (use --force to write it anyway)")
+    }
 }
 
 fn make_tool(a: &GenerateArgs, diameter: f64) -> Result<Tool> {
@@ -275,9 +320,25 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
                 tab_width_mm: a.tab_width,
                 tab_height_mm: a.tab_height,
             };
-            let mut loops = drawing.closed_loops.clone();
-            let open = drawing.open_chains.clone();
-            loops.retain(|_| true);
+            // Outside: the parts' outlines; inside: their holes; on: every loop and chain.
+            let (loops, open) = match a.side {
+                Side::Outside => (
+                    target_regions(&drawing, Target::Outlines)
+                        .into_iter()
+                        .map(|r| r.outer)
+                        .collect(),
+                    Vec::new(),
+                ),
+                Side::Inside => (
+                    drawing
+                        .regions
+                        .iter()
+                        .flat_map(|r| r.islands.iter().cloned())
+                        .collect(),
+                    Vec::new(),
+                ),
+                Side::On => (drawing.closed_loops.clone(), drawing.open_chains.clone()),
+            };
             ("contour", contour(&loops, &open, &tool, &p, &tol)?)
         }
         OpKind::ZlevelRough | OpKind::ZlevelContour => {
@@ -302,6 +363,24 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
         &post,
         &tol,
     )?;
+    let loops: Vec<swarf_core::geometry::Pline> = drawing
+        .closed_loops
+        .iter()
+        .chain(&drawing.open_chains)
+        .cloned()
+        .collect();
+    let on_line = matches!(a.op, OpKind::Contour) && a.side == Side::On;
+    let part = (!on_line).then_some(swarf_core::verify::PartRef::Drawing(&loops));
+    warnings.extend(check_export(a, &program.text, part, &tool)?);
+    let loops: Vec<swarf_core::geometry::Pline> = drawing
+        .closed_loops
+        .iter()
+        .chain(&drawing.open_chains)
+        .cloned()
+        .collect();
+    let on_line = matches!(a.op, OpKind::Contour) && a.side == Side::On;
+    let part = (!on_line).then_some(swarf_core::verify::PartRef::Drawing(&loops));
+    warnings.extend(check_export(a, &program.text, part, &tool)?);
     write_atomic(&a.output, program.text.as_bytes())?;
     let elapsed = t0.elapsed().as_secs_f64();
     summary(a, &result.toolpath, &program, &warnings, elapsed, &post)
@@ -372,6 +451,12 @@ fn run_mesh(
         &post,
         &tol,
     )?;
+    warnings.extend(check_export(
+        a,
+        &program.text,
+        Some(swarf_core::verify::PartRef::Mesh(&part.mesh)),
+        &tool,
+    )?);
     write_atomic(&a.output, program.text.as_bytes())?;
     summary(
         a,
@@ -404,9 +489,65 @@ fn run_job(a: &GenerateArgs, job_path: &std::path::Path, t0: Instant) -> Result<
         None => job.load_part(base)?,
     };
     let out = job.run_on(drawing)?;
+    let mut export_warnings: Vec<String>;
+    {
+        let loops: Vec<swarf_core::geometry::Pline> = out
+            .drawing
+            .closed_loops
+            .iter()
+            .chain(&out.drawing.open_chains)
+            .cloned()
+            .collect();
+        let tool = &out
+            .operations
+            .first()
+            .context("the job has no enabled operation")?
+            .1;
+        let on_line = job
+            .operations
+            .iter()
+            .any(|o| o.contour.is_some_and(|c| c.side == Side::On));
+        let part = (!on_line).then_some(swarf_core::verify::PartRef::Drawing(&loops));
+        // Each operation with its own tool.
+        let mut checked = Vec::new();
+        for (name, t, r) in &out.operations {
+            let g = part
+                .map(|p| {
+                    swarf_core::verify::check_gouges(
+                        &r.toolpath,
+                        None,
+                        p,
+                        t,
+                        &swarf_core::geometry::Tolerance::default(),
+                    )
+                })
+                .unwrap_or_default();
+            if !g.is_empty() {
+                let msg = format!(
+                    "operation '{name}' cuts into the part at {} place(s) (first {:.4} mm deep)",
+                    g.len(),
+                    g[0].depth_mm
+                );
+                if a.force {
+                    checked.push(format!("export check: {msg}; written anyway (--force)"));
+                } else {
+                    bail!("{msg}; not written (use --force to write it anyway)");
+                }
+            }
+        }
+        let _ = tool;
+        swarf_core::verify::read_gcode(
+            &out.program.text,
+            swarf_core::toolpath::P3::default(),
+            &swarf_core::geometry::Tolerance::default(),
+        )
+        .context("the written program does not read back")?;
+        export_warnings = checked;
+    }
     write_atomic(&a.output, out.program.text.as_bytes())?;
     let mut all = Toolpath::default();
     let mut warnings = out.drawing.warnings.clone();
+    warnings.append(&mut export_warnings);
     for (i, (name, _, r)) in out.operations.iter().enumerate() {
         if i == 0 {
             all.start = r.toolpath.start;

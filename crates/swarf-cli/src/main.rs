@@ -3,6 +3,7 @@
 mod bench;
 mod generate;
 mod inspect;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -27,17 +28,25 @@ enum Command {
     Generate(Box<generate::GenerateArgs>),
     /// Time pocket, contour and G-code writing on the budget part and the corpus drawings.
     Bench(bench::BenchArgs),
+    /// Check a program against the part: gouges, rapids through stock, plunges (exit 1 on a
+    /// gouge or a rapid through stock).
+    Verify(verify::VerifyArgs),
+    /// Simulate the stock: removed volume, cycle time, engagement, chip thickness, deflection.
+    Simulate(verify::VerifyArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Inspect(args) => inspect::run(&args),
-        Command::Generate(args) => generate::run(&args),
-        Command::Bench(args) => bench::run(&args),
+        Command::Inspect(args) => inspect::run(&args).map(|()| true),
+        Command::Generate(args) => generate::run(&args).map(|()| true),
+        Command::Bench(args) => bench::run(&args).map(|()| true),
+        Command::Verify(args) => verify::run_verify(&args),
+        Command::Simulate(args) => verify::run_simulate(&args),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("swarf-cli: {e:#}");
             ExitCode::FAILURE

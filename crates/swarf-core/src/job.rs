@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use cavalier_contours::polyline::PlineSource;
+
 use crate::geometry::offset::orient;
 use crate::geometry::{Region, Tolerance};
 use crate::import::{Drawing, DxfOptions, Units, import_dxf};
@@ -58,7 +60,7 @@ pub enum Target {
     /// The holes of the outermost regions, each as a region of its own (pocket the recesses
     /// of a plate).
     Holes,
-    /// The outer loops of the regions (contour the parts' outlines).
+    /// The outer loops of the outermost regions (contour the parts' outlines).
     Outlines,
     /// Every closed loop, each on its own.
     Loops,
@@ -299,12 +301,50 @@ pub fn target_regions(d: &Drawing, target: Target) -> Vec<Region> {
     };
     match target {
         Target::Regions => d.regions.clone(),
-        Target::Holes => d
+        Target::Holes => {
+            // Each hole with what lies inside it (a boss in a recess stays an island).
+            let mut out = Vec::new();
+            for r in &d.regions {
+                for h in &r.islands {
+                    let hole = single(h);
+                    let hb = crate::geometry::pline_bbox(&hole.outer);
+                    let inner: Vec<crate::geometry::Pline> = d
+                        .regions
+                        .iter()
+                        .filter(|o| {
+                            let ob = o.bbox();
+                            let v = o.outer.at(0);
+                            hb.contains_box(&ob, 0.0)
+                                && ob != hb
+                                && hole.outer.winding_number(
+                                    cavalier_contours::core::math::Vector2::new(v.x, v.y),
+                                ) != 0
+                        })
+                        .flat_map(|o| {
+                            std::iter::once(o.outer.clone()).chain(o.islands.iter().cloned())
+                        })
+                        .collect();
+                    let loops = std::iter::once(hole.outer).chain(inner).collect();
+                    out.extend(crate::geometry::nest_loops(loops, &Tolerance::default()));
+                }
+            }
+            out
+        }
+        Target::Outlines => d
             .regions
             .iter()
-            .flat_map(|r| r.islands.iter().map(single))
+            .filter(|r| {
+                // Outermost parts only: a boss inside a recess is not an outline.
+                let v = r.outer.at(0);
+                let p = cavalier_contours::core::math::Vector2::new(v.x, v.y);
+                !d.regions.iter().any(|o| {
+                    !std::ptr::eq(o, *r)
+                        && o.outer.area() > r.outer.area()
+                        && o.outer.winding_number(p) != 0
+                })
+            })
+            .map(|r| single(&r.outer))
             .collect(),
-        Target::Outlines => d.regions.iter().map(|r| single(&r.outer)).collect(),
         Target::Loops => d.closed_loops.iter().map(single).collect(),
     }
 }

@@ -9,9 +9,11 @@ pub mod job;
 pub mod ops;
 pub mod post;
 pub mod samples;
+pub mod sim;
 pub mod slice;
 pub mod tool;
 pub mod toolpath;
+pub mod verify;
 
 /// The example part embedded in the app and the CLI: a small watch-plate-like drawing.
 pub const EXAMPLE_DXF: &str = include_str!("../../../assets/example_plate.dxf");

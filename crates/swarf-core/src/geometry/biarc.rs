@@ -222,9 +222,10 @@ fn fit_piece(
         push_seg(out, 0.0, p1, eq, rep);
         return;
     }
-    // One arc through the ends and the middle.
+    // One arc through the ends and the middle (for polylines, whose vertices are all checked;
+    // a smooth curve could bulge away between samples, and its biarcs fit better anyway).
     let tm_split = curve.split_param(t0, t1);
-    if p0.dist(p1) > eq && tm_split > t0 && tm_split < t1 {
+    if !curve.is_smooth() && p0.dist(p1) > eq && tm_split > t0 && tm_split < t1 {
         let b = bulge_through(p0, curve.point(tm_split), p1);
         if b.abs() <= 1.0 {
             let err = sample_error(curve, t0, t1, p0, b, p1, None);

@@ -3,6 +3,7 @@
 
 pub mod biarc;
 mod curve;
+pub mod distance;
 pub mod mesh;
 pub mod offset;
 mod region;

@@ -111,75 +111,117 @@ fn union_outers(loops: Vec<Pline>) -> Vec<Pline> {
     acc
 }
 
-/// The keep-out loops (material) at each layer, with overhangs handled.
+/// The union of two materials (regions): outlines merged, holes kept only where they are holes
+/// in both.
+fn union_material(a: &[Region], b: &[Region], tol: &Tolerance) -> Vec<Region> {
+    if a.is_empty() {
+        return b.to_vec();
+    }
+    if b.is_empty() {
+        return a.to_vec();
+    }
+    // Outlines grow and holes shrink by the path tolerance first: sections at a flat face share
+    // edges exactly, and coincident edges are where polygon booleans go wrong. (Conservative
+    // by 0.1 µm.)
+    let grow = |l: &Pline, d: f64| -> Vec<Pline> {
+        let mut l = l.clone();
+        orient(&mut l, true);
+        let g = crate::geometry::offset::offset_loop(&l, -d, tol);
+        if g.is_empty() { vec![l] } else { g }
+    };
+    // Only the new section grows, so the running union never creeps outward.
+    let outers = union_outers(
+        a.iter()
+            .map(|r| r.outer.clone())
+            .chain(b.iter().flat_map(|r| grow(&r.outer, tol.path_mm)))
+            .collect(),
+    );
+    let mut holes = Vec::new();
+    for ha in a.iter().flat_map(|r| &r.islands) {
+        let mut ha = ha.clone();
+        orient(&mut ha, true);
+        let ba = crate::geometry::pline_bbox(&ha);
+        for hb in b.iter().flat_map(|r| &r.islands) {
+            let mut hb = hb.clone();
+            orient(&mut hb, true);
+            let bb = crate::geometry::pline_bbox(&hb);
+            if ba.max.x < bb.min.x
+                || bb.max.x < ba.min.x
+                || ba.max.y < bb.min.y
+                || bb.max.y < ba.min.y
+            {
+                continue;
+            }
+            let r = ha.boolean(&hb, BooleanOp::And);
+            holes.extend(r.pos_plines.into_iter().map(|p| p.pline));
+        }
+    }
+    let out = nest_loops(outers.into_iter().chain(holes).collect(), tol);
+    // A union covers both inputs; if the booleans failed, keep the larger input's outlines
+    // without holes (conservative).
+    let area = |rs: &[Region]| rs.iter().map(Region::area).sum::<f64>();
+    let outline_area = |rs: &[Region]| rs.iter().map(|r| r.outer.area().abs()).sum::<f64>();
+    if area(&out) + tol.path_mm < area(a).max(area(b)) {
+        let big = if outline_area(a) >= outline_area(b) {
+            a
+        } else {
+            b
+        };
+        return nest_loops(big.iter().map(|r| r.outer.clone()).collect(), tol);
+    }
+    out
+}
+
+/// The keep-out (material) at each layer: the union of the part's sections at the layer, at
+/// heights through the slab down to it from the layer above, and everything above (so neither
+/// a wall that leans out between layers nor an overhang is cut into).
 fn keep_outs(
     slicer: &Slicer<'_>,
     zs: &[f64],
+    z_top: f64,
     extra_heights: f64,
     tol: &Tolerance,
     warnings: &mut Vec<String>,
 ) -> Vec<Vec<Pline>> {
-    let per: Vec<Vec<Region>> = zs
+    // Sections of each slab (in parallel), then the running union from the top down.
+    let slabs: Vec<Vec<Vec<Region>>> = zs
         .par_iter()
-        .map(|&z| {
-            let mut loops = slice_loops(slicer, z, tol).loops;
-            if extra_heights > 0.0 {
-                // A ball tool reaches up to its radius above its tip: the outlines up there
-                // count too (conservative: their union).
-                for k in 1..=2 {
-                    let zz = z + extra_heights * f64::from(k) / 2.0;
-                    loops.extend(slice_loops(slicer, zz, tol).loops);
-                }
-                let regions = nest_loops(loops, tol);
-                let outers = union_outers(regions.iter().map(|r| r.outer.clone()).collect());
-                return nest_loops(outers, tol);
-            }
-            nest_loops(loops, tol)
+        .enumerate()
+        .map(|(i, &z)| {
+            let z_prev = if i == 0 { z_top } else { zs[i - 1] };
+            let top = (z_prev + extra_heights).min(z_top.max(z_prev));
+            let mut hs: Vec<f64> = (0..=4)
+                .map(|k| z + (top - z) * f64::from(k) / 4.0)
+                .collect();
+            hs.dedup_by(|a, b| (*a - *b).abs() <= tol.path_mm);
+            hs.iter()
+                .map(|&h| slice_loops(slicer, h, tol).regions(tol))
+                .collect()
         })
         .collect();
     let mut out: Vec<Vec<Pline>> = Vec::with_capacity(zs.len());
-    let mut above: Vec<Pline> = Vec::new();
-    let mut overhang_at: Option<f64> = None;
-    for (i, regions) in per.iter().enumerate() {
-        // Overhang: a point of a higher section outside this section's material.
-        let covered = |q: crate::geometry::V2| {
-            regions.iter().any(|r| r.contains(q))
-                || regions
-                    .iter()
-                    .flat_map(|r| std::iter::once(&r.outer).chain(&r.islands))
-                    .any(|l| {
-                        l.closest_point(q.into(), tol.equal_point_mm)
-                            .is_some_and(|c| c.distance <= tol.path_mm)
-                    })
-        };
-        let overhang = above.iter().any(|l| {
-            l.iter_vertexes()
-                .step_by((l.vertex_count() / 16).max(1))
-                .any(|v| !covered(crate::geometry::V2::new(v.x, v.y)))
-        });
-        let mut loops: Vec<Pline> = regions
-            .iter()
-            .flat_map(|r| std::iter::once(r.outer.clone()).chain(r.islands.iter().cloned()))
-            .collect();
-        if overhang {
-            overhang_at.get_or_insert(zs[i]);
-            let outers: Vec<Pline> = regions
-                .iter()
-                .map(|r| r.outer.clone())
-                .chain(above.iter().cloned())
-                .collect();
-            loops = union_outers(outers);
+    let mut acc: Vec<Region> = Vec::new();
+    let mut widened_at: Option<f64> = None;
+    for (i, slab) in slabs.iter().enumerate() {
+        let own_area: f64 = slab[0].iter().map(Region::area).sum();
+        for sec in slab {
+            acc = union_material(&acc, sec, tol);
         }
-        // The silhouette of everything seen so far.
-        let mut seen: Vec<Pline> = regions.iter().map(|r| r.outer.clone()).collect();
-        seen.append(&mut above);
-        above = union_outers(seen);
-        out.push(loops);
+        let area: f64 = acc.iter().map(Region::area).sum();
+        if area > own_area + tol.path_mm * acc.iter().map(|r| r.outer.path_length()).sum::<f64>() {
+            widened_at.get_or_insert(zs[i]);
+        }
+        out.push(
+            acc.iter()
+                .flat_map(|r| std::iter::once(r.outer.clone()).chain(r.islands.iter().cloned()))
+                .collect(),
+        );
     }
-    if let Some(z) = overhang_at {
+    if let Some(z) = widened_at {
         warnings.push(format!(
-            "zlevel: the part overhangs below Z {z:.4}; from there each layer keeps out the union \
-             of the outlines above, and material under the overhang is left for another setup"
+            "zlevel: from Z {z:.4} down, the part is wider above a layer than at it (sloped or \
+             overhanging walls); each layer keeps out the outline of everything above it, so \
+             material under overhangs and steps on slopes are left for finishing"
         ));
     }
     out
@@ -246,7 +288,14 @@ pub fn zlevel_rough(
     } else {
         0.0
     };
-    let keep = keep_outs(&slicer, &zs, extra, tol, &mut warnings);
+    let keep = keep_outs(
+        &slicer,
+        &zs,
+        -p.heights.start_depth_mm,
+        extra,
+        tol,
+        &mut warnings,
+    );
     // The stock is a margin wider than the part, so a tool of the stock's margin width can
     // still clear all around; at least the tool diameter plus a step.
     let stock = stock_loop(mesh, margin + tool.diameter_mm);
@@ -315,7 +364,14 @@ pub fn zlevel_contour(
     } else {
         0.0
     };
-    let keep = keep_outs(&slicer, &zs, extra, tol, &mut warnings);
+    let keep = keep_outs(
+        &slicer,
+        &zs,
+        -p.heights.start_depth_mm,
+        extra,
+        tol,
+        &mut warnings,
+    );
     let inner = Heights {
         clearance_mm: p.heights.safe_mm,
         ..p.heights

@@ -1,0 +1,219 @@
+//! `swarf-cli verify` and `swarf-cli simulate`: read a program (or run a job), check it against
+//! the part, simulate the stock.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use serde_json::json;
+use swarf_core::geometry::{Pline, Tolerance};
+use swarf_core::sim::{Material, SimOptions};
+use swarf_core::tool::{Tool, ToolShape};
+use swarf_core::toolpath::{P3, Toolpath};
+use swarf_core::verify::{PartRef, VerifyOptions, VerifyReport, read_gcode, verify};
+
+use crate::inspect::{InspectArgs, Loaded, load_any};
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ShapeArg {
+    Flat,
+    Ball,
+    Bull,
+    V,
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// A G-code program, or a job file (.toml) whose operations are generated and checked.
+    pub program: PathBuf,
+    /// The part: a DXF drawing or an STL mesh.
+    #[arg(long)]
+    pub against: PathBuf,
+    /// Tool diameter, mm (for a job file, the job's tools are used).
+    #[arg(long, allow_negative_numbers = true)]
+    pub tool_diameter: Option<f64>,
+    #[arg(long, value_enum, default_value = "flat")]
+    pub tool: ShapeArg,
+    #[arg(long, allow_negative_numbers = true)]
+    pub corner_radius: Option<f64>,
+    /// Stock beyond the part's bounding box, mm.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub stock_margin: f64,
+    /// Heightmap cell size, mm (default: from the tool and the part).
+    #[arg(long, allow_negative_numbers = true)]
+    pub resolution: Option<f64>,
+    /// Stock material (for cutting forces).
+    #[arg(long, default_value = "aluminium")]
+    pub material: Material,
+    /// Read the part in this unit.
+    #[arg(long)]
+    pub units: Option<swarf_core::import::Units>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn tool_from(a: &VerifyArgs) -> Result<Tool> {
+    let d = a.tool_diameter.context("give --tool-diameter MM")?;
+    let mut t = Tool::micro_flat(d);
+    t.shape = match a.tool {
+        ShapeArg::Flat => ToolShape::Flat,
+        ShapeArg::Ball => ToolShape::Ball,
+        ShapeArg::Bull => ToolShape::Bull {
+            corner_radius_mm: a
+                .corner_radius
+                .context("--tool bull needs --corner-radius MM")?,
+        },
+        ShapeArg::V => ToolShape::V {
+            angle_deg: 30.0,
+            tip_diameter_mm: 0.0,
+        },
+    };
+    t.validate()?;
+    Ok(t)
+}
+
+/// Runs the checks; returns the report and the part's name.
+fn check(a: &VerifyArgs) -> Result<(VerifyReport, f64)> {
+    let tol = Tolerance::default();
+    let (_, loaded) = load_any(&InspectArgs {
+        file: Some(a.against.clone()),
+        units: a.units,
+        layers: None,
+        close_gap: swarf_core::import::DxfOptions::default().close_gap_mm,
+        origin: swarf_core::import::Origin::Top,
+        json: false,
+    })?;
+    let loops: Vec<Pline>;
+    let part = match &loaded {
+        Loaded::Dxf(d) => {
+            loops = d
+                .closed_loops
+                .iter()
+                .chain(&d.open_chains)
+                .cloned()
+                .collect();
+            PartRef::Drawing(&loops)
+        }
+        Loaded::Stl(p) => PartRef::Mesh(&p.mesh),
+    };
+    let opts = VerifyOptions {
+        stock_margin_mm: a.stock_margin,
+        resolution_mm: a.resolution,
+        sim: SimOptions {
+            material: a.material,
+            ..SimOptions::default()
+        },
+    };
+    let is_job = a
+        .program
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    let (tp, lines, tool): (Toolpath, Option<Vec<u32>>, Tool) = if is_job {
+        let job = swarf_core::job::Job::load(&a.program)?;
+        let drawing = match &loaded {
+            Loaded::Dxf(d) => d.clone(),
+            Loaded::Stl(_) => {
+                bail!("job files hold drawing operations; check a mesh program as G-code")
+            }
+        };
+        let out = job.run_on(drawing)?;
+        let mut tp = Toolpath::default();
+        let mut tool = None;
+        for (i, (_, t, r)) in out.operations.iter().enumerate() {
+            if i == 0 {
+                tp.start = r.toolpath.start;
+            }
+            tp.moves.extend_from_slice(&r.toolpath.moves);
+            tool.get_or_insert_with(|| t.clone());
+        }
+        let tool = match a.tool_diameter {
+            Some(_) => tool_from(a)?,
+            None => tool.context("the job has no enabled operation")?,
+        };
+        (tp, None, tool)
+    } else {
+        let text = std::fs::read_to_string(&a.program)
+            .with_context(|| format!("cannot read {}", a.program.display()))?;
+        let p = read_gcode(&text, P3::default(), &tol)?;
+        (p.toolpath, Some(p.line_of_move), tool_from(a)?)
+    };
+    let rep = verify(&tp, lines.as_deref(), part, &tool, &opts, &tol);
+    Ok((rep, tool.diameter_mm))
+}
+
+pub fn run_verify(a: &VerifyArgs) -> Result<bool> {
+    let (rep, _) = check(a)?;
+    if a.json {
+        let v = json!({
+            "gouges": rep.gouges.iter().map(|g| json!({"line": g.line, "depth_mm": g.depth_mm, "at": g.at})).collect::<Vec<_>>(),
+            "rapids_through_stock": rep.rapids_through_stock,
+            "plunges": rep.plunges,
+            "max_leftover_mm": rep.max_leftover_mm,
+            "warnings": rep.warnings,
+            "ok": !rep.failed(),
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        println!("{}", if rep.failed() { "FAILED" } else { "ok" });
+        println!("gouges: {}", rep.gouges.len());
+        for g in rep.gouges.iter().take(20) {
+            println!(
+                "  line {}: {:.4} mm into the part at ({:.4}, {:.4}, {:.4})",
+                g.line, g.depth_mm, g.at[0], g.at[1], g.at[2]
+            );
+        }
+        println!("rapids through stock: {:?}", rep.rapids_through_stock);
+        println!("plunges into uncut material: {:?}", rep.plunges);
+        for w in &rep.warnings {
+            println!("warning: {w}");
+        }
+    }
+    Ok(!rep.failed())
+}
+
+pub fn run_simulate(a: &VerifyArgs) -> Result<bool> {
+    let (rep, _) = check(a)?;
+    let s = &rep.sim;
+    if a.json {
+        let v = json!({
+            "removed_volume_mm3": s.removed_volume_mm3,
+            "estimated_seconds": s.estimated_seconds,
+            "naive_seconds": s.naive_seconds,
+            "max_engagement_deg": s.max_engagement_deg,
+            "min_chip_thickness_um": s.min_chip_thickness_um,
+            "max_deflection_um": s.max_deflection_um,
+            "gouges": rep.gouges.iter().map(|g| json!({"line": g.line, "depth_mm": g.depth_mm})).collect::<Vec<_>>(),
+            "rapids_through_stock": rep.rapids_through_stock,
+            "plunges": rep.plunges,
+            "max_leftover_mm": rep.max_leftover_mm,
+            "leftover_area_mm2": rep.leftover_area_mm2,
+            "cell_mm": rep.cell_mm,
+            "warnings": rep.warnings,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        println!("removed volume:    {:.6} mm³", s.removed_volume_mm3);
+        println!(
+            "cycle time:        {:.1} s with acceleration ({:.1} s at programmed feeds)",
+            s.estimated_seconds, s.naive_seconds
+        );
+        println!("max engagement:    {:.1}°", s.max_engagement_deg);
+        if let Some(c) = s.min_chip_thickness_um {
+            println!("min chip:          {c:.3} µm");
+        }
+        println!("max deflection:    {:.3} µm", s.max_deflection_um);
+        println!("gouges:            {}", rep.gouges.len());
+        println!("rapids into stock: {}", rep.rapids_through_stock.len());
+        if let Some(l) = rep.max_leftover_mm {
+            println!(
+                "max leftover:      {l:.4} mm over {:.4} mm²",
+                rep.leftover_area_mm2.unwrap_or(0.0)
+            );
+        }
+        println!("heightmap cell:    {:.4} mm", rep.cell_mm);
+        for w in &rep.warnings {
+            println!("warning: {w}");
+        }
+    }
+    Ok(!rep.failed())
+}

@@ -1,0 +1,356 @@
+//! A G-code reader for the dialects Swarf writes and plain RS274 from other programs: modal
+//! state, G0/G1/G2/G3 with I J K or R, planes G17–G19, G20/G21, G90/G91, comments, line numbers.
+//! Arcs in G18/G19 are read as lines within the path tolerance (toolpaths are XY-arc based).
+//! Errors name the line.
+
+use crate::geometry::{Tolerance, V2};
+use crate::toolpath::{MoveClass, P3, Toolpath};
+
+/// A G-code line that cannot be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("gcode: line {line}: {problem}")]
+pub struct GcodeError {
+    pub line: usize,
+    pub problem: String,
+}
+
+/// A program read back.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedProgram {
+    pub toolpath: Toolpath,
+    /// The source line (1-based) of each move.
+    pub line_of_move: Vec<u32>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Plane {
+    Xy,
+    Xz,
+    Yz,
+}
+
+/// Reads a program. The machine starts at `start` (mm).
+pub fn read_gcode(text: &str, start: P3, tol: &Tolerance) -> Result<ParsedProgram, GcodeError> {
+    let mut out = ParsedProgram {
+        toolpath: Toolpath::new(start),
+        ..ParsedProgram::default()
+    };
+    let mut pos = start;
+    let mut motion: Option<u32> = None;
+    let mut plane = Plane::Xy;
+    let mut inch = false;
+    let mut incremental = false;
+    let mut feed: f64 = 0.0;
+    let mut unknown: Vec<String> = Vec::new();
+    for (li, raw) in text.lines().enumerate() {
+        let line = li + 1;
+        let err = |problem: String| GcodeError { line, problem };
+        let code = strip_comments(raw).map_err(|p| err(p.to_string()))?;
+        let code = code.trim();
+        if code.is_empty() || code.starts_with('%') || code.starts_with('/') {
+            continue;
+        }
+        let words = parse_words(code).map_err(err)?;
+        let mut axes: [Option<f64>; 3] = [None; 3];
+        let mut ijk: [Option<f64>; 3] = [None; 3];
+        let mut r_word: Option<f64> = None;
+        let mut dwell = false;
+        let mut this_motion = None;
+        for (letter, value) in &words {
+            match letter {
+                'G' => {
+                    let g = (value * 10.0).round() as i64;
+                    match g {
+                        0 | 10 | 20 | 30 => this_motion = Some((g / 10) as u32),
+                        40 => dwell = true,
+                        170 => plane = Plane::Xy,
+                        180 => plane = Plane::Xz,
+                        190 => plane = Plane::Yz,
+                        200 => inch = true,
+                        210 => inch = false,
+                        900 => incremental = false,
+                        910 => incremental = true,
+                        // Cutter compensation, length offsets, canned-cycle cancel, feed mode,
+                        // path control, work offsets: no motion of their own.
+                        400 | 490 | 800 | 940 | 610 | 640 | 540..=590 | 911 | 901 => {}
+                        _ => {
+                            let s = format!("G{value}");
+                            if !unknown.contains(&s) {
+                                unknown.push(s);
+                            }
+                        }
+                    }
+                }
+                'X' => axes[0] = Some(*value),
+                'Y' => axes[1] = Some(*value),
+                'Z' => axes[2] = Some(*value),
+                'I' => ijk[0] = Some(*value),
+                'J' => ijk[1] = Some(*value),
+                'K' => ijk[2] = Some(*value),
+                'R' => r_word = Some(*value),
+                'F' => {
+                    if !(value.is_finite() && *value > 0.0) {
+                        return Err(err(format!("feed F{value} must be positive")));
+                    }
+                    feed = value * if inch { 25.4 } else { 1.0 };
+                }
+                // Spindle, tools, M codes, line numbers, dwell time, program numbers.
+                'S' | 'T' | 'M' | 'N' | 'P' | 'O' | 'H' | 'D' | 'L' | 'Q' | 'E' | 'A' | 'B'
+                | 'C' | 'U' | 'V' | 'W' => {}
+                other => return Err(err(format!("unknown word '{other}{value}'"))),
+            }
+        }
+        if let Some(m) = this_motion {
+            motion = Some(m);
+        }
+        if dwell || axes.iter().all(Option::is_none) {
+            if this_motion.is_some_and(|m| m >= 2) {
+                return Err(err("arc without an end point".into()));
+            }
+            continue;
+        }
+        let Some(m) = motion else {
+            return Err(err(
+                "coordinates without a motion mode (G0, G1, G2 or G3) in effect".into(),
+            ));
+        };
+        let k = if inch { 25.4 } else { 1.0 };
+        let mut target = pos;
+        for (i, a) in axes.iter().enumerate() {
+            if let Some(v) = a {
+                let v = v * k;
+                let cur = [pos.x, pos.y, pos.z][i];
+                let nv = if incremental { cur + v } else { v };
+                match i {
+                    0 => target.x = nv,
+                    1 => target.y = nv,
+                    _ => target.z = nv,
+                }
+            }
+        }
+        if m >= 1 && feed <= 0.0 {
+            return Err(err("feed move before any feed rate (F)".into()));
+        }
+        let before = out.toolpath.moves.len();
+        match m {
+            0 => out.toolpath.rapid(target),
+            1 => out.toolpath.line(target, MoveClass::Cut, feed),
+            _ => {
+                let cw = m == 2;
+                // Map the plane to (first, second) axes.
+                let (a0, a1) = match plane {
+                    Plane::Xy => (0, 1),
+                    Plane::Xz => (2, 0),
+                    Plane::Yz => (1, 2),
+                };
+                let get = |p: P3, i: usize| [p.x, p.y, p.z][i];
+                let s = V2::new(get(pos, a0), get(pos, a1));
+                let e = V2::new(get(target, a0), get(target, a1));
+                let centre = if let Some(r) = r_word {
+                    centre_from_r(s, e, r * k, !cw).ok_or_else(|| {
+                        err(format!(
+                            "arc radius R{r} is too small for the distance between its ends"
+                        ))
+                    })?
+                } else {
+                    let off = V2::new(ijk[a0].unwrap_or(0.0) * k, ijk[a1].unwrap_or(0.0) * k);
+                    if ijk[a0].is_none() && ijk[a1].is_none() {
+                        return Err(err("arc without I/J/K or R".into()));
+                    }
+                    s + off
+                };
+                let r0 = s.dist(centre);
+                let r1 = e.dist(centre);
+                if (r0 - r1).abs() > 0.002f64.max(0.001 * r0) {
+                    return Err(err(format!(
+                        "arc start and end radius differ by {:.6} mm",
+                        (r0 - r1).abs()
+                    )));
+                }
+                if plane == Plane::Xy {
+                    if s == e {
+                        // A full circle: two halves (toolpath arcs are less than a turn).
+                        let mid_dir = (s - centre) * -1.0;
+                        let mid = centre + mid_dir;
+                        let zm = 0.5 * (pos.z + target.z);
+                        out.toolpath.arc(
+                            P3::new(mid.x, mid.y, zm),
+                            centre,
+                            !cw,
+                            MoveClass::Cut,
+                            feed,
+                        );
+                        out.toolpath.arc(target, centre, !cw, MoveClass::Cut, feed);
+                    } else {
+                        out.toolpath.arc(target, centre, !cw, MoveClass::Cut, feed);
+                    }
+                } else {
+                    // Chords within the path tolerance in the other planes.
+                    let mut sweep = crate::toolpath::arc_sweep(s, e, centre, !cw);
+                    if s == e {
+                        sweep = if cw {
+                            -std::f64::consts::TAU
+                        } else {
+                            std::f64::consts::TAU
+                        };
+                    }
+                    let dth = if r0 > tol.path_mm {
+                        2.0 * (1.0 - tol.path_mm / r0).clamp(-1.0, 1.0).acos()
+                    } else {
+                        std::f64::consts::FRAC_PI_2
+                    };
+                    let n = ((sweep.abs() / dth).ceil() as usize).clamp(1, 100_000);
+                    let a_start = (s - centre).angle();
+                    for j in 1..=n {
+                        let f = j as f64 / n as f64;
+                        let q = centre + V2::from_angle(a_start + sweep * f) * r0;
+                        let mut p = P3::new(
+                            pos.x + (target.x - pos.x) * f,
+                            pos.y + (target.y - pos.y) * f,
+                            pos.z + (target.z - pos.z) * f,
+                        );
+                        let set = |p: &mut P3, i: usize, v: f64| match i {
+                            0 => p.x = v,
+                            1 => p.y = v,
+                            _ => p.z = v,
+                        };
+                        set(&mut p, a0, q.x);
+                        set(&mut p, a1, q.y);
+                        out.toolpath
+                            .line(if j == n { target } else { p }, MoveClass::Cut, feed);
+                    }
+                }
+            }
+        }
+        for _ in before..out.toolpath.moves.len() {
+            out.line_of_move.push(line as u32);
+        }
+        pos = target;
+    }
+    if !unknown.is_empty() {
+        out.warnings.push(format!(
+            "gcode: ignored modal codes without motion: {}",
+            unknown.join(", ")
+        ));
+    }
+    Ok(out)
+}
+
+/// Centre of the arc of radius `r` from `s` to `e` (R format: negative R means more than 180°).
+fn centre_from_r(s: V2, e: V2, r: f64, ccw: bool) -> Option<V2> {
+    let d = e - s;
+    let half = d.length() * 0.5;
+    let ra = r.abs();
+    if half > ra * (1.0 + 1e-9) || half == 0.0 {
+        return None;
+    }
+    let h = (ra * ra - half * half).max(0.0).sqrt();
+    let n = d.normalized().perp();
+    // Short arc (R > 0): the centre is left of s→e for counter-clockwise arcs.
+    let side = if (r > 0.0) == ccw { 1.0 } else { -1.0 };
+    Some((s + e) * 0.5 + n * (h * side))
+}
+
+/// Removes `( … )` and `; …` comments; unbalanced parentheses are errors.
+fn strip_comments(line: &str) -> Result<String, &'static str> {
+    let mut out = String::with_capacity(line.len());
+    let mut depth = 0;
+    for c in line.chars() {
+        match c {
+            '(' => {
+                if depth > 0 {
+                    return Err("nested '(' in a comment");
+                }
+                depth += 1;
+            }
+            ')' => {
+                if depth == 0 {
+                    return Err("')' without '('");
+                }
+                depth -= 1;
+            }
+            ';' if depth == 0 => break,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    if depth != 0 {
+        return Err("comment '(' not closed on its line");
+    }
+    Ok(out)
+}
+
+/// Letter–number words.
+fn parse_words(code: &str) -> Result<Vec<(char, f64)>, String> {
+    let mut words = Vec::new();
+    let b: Vec<char> = code.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut i = 0;
+    while i < b.len() {
+        let letter = b[i].to_ascii_uppercase();
+        if !letter.is_ascii_alphabetic() {
+            return Err(format!("expected a word letter, found '{}'", b[i]));
+        }
+        i += 1;
+        let start = i;
+        while i < b.len() && (b[i].is_ascii_digit() || b[i] == '.' || b[i] == '-' || b[i] == '+') {
+            i += 1;
+        }
+        let num: String = b[start..i].iter().collect();
+        let v: f64 = num
+            .parse()
+            .map_err(|_| format!("word '{letter}' has no valid number ('{num}')"))?;
+        if !v.is_finite() {
+            return Err(format!("word '{letter}{num}' is not a finite number"));
+        }
+        words.push((letter, v));
+    }
+    Ok(words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::toolpath::Motion;
+
+    #[test]
+    fn reads_modal_state_arcs_and_units() {
+        let p = read_gcode(
+            "%\n(header)\nG21 G90 G17\nG0 Z5\nX1 Y0\nG1 Z-0.1 F100 ; comment\nG3 X-1 Y0 I-1 J0\nG2 X1 R1\nG91 G1 X1\nG90 G20 G1 X1\nG21 G18 G2 X26.4 Z-1.1 I0 K-1\n",
+            P3::default(),
+            &Tolerance::default(),
+        )
+        .unwrap();
+        let m = &p.toolpath.moves;
+        assert!(matches!(m[0].motion, Motion::Rapid));
+        assert_eq!(m[1].to, P3::new(1.0, 0.0, 5.0));
+        assert!(matches!(m[3].motion, Motion::Arc { ccw: true, .. }));
+        let Motion::Arc { centre, ccw } = m[4].motion else {
+            panic!()
+        };
+        assert!(!ccw && centre.dist(V2::new(0.0, 0.0)) < 1e-12, "{centre:?}");
+        assert_eq!(m[5].to.x, 2.0);
+        assert!((m[6].to.x - 25.4).abs() < 1e-12);
+        assert_eq!(p.line_of_move[0], 4);
+        assert!(p.line_of_move.contains(&11));
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let e = |t: &str| read_gcode(t, P3::default(), &Tolerance::default()).unwrap_err();
+        assert_eq!(e("G0 X1\nG1 X2\n").line, 2);
+        assert!(
+            e("G0 X1\nG1 X2 F100\nG2 X3 Y0 I5 J0\n")
+                .problem
+                .contains("radius differ")
+        );
+        assert!(e("G1 X(1\n").problem.contains("not closed"));
+        assert!(
+            e("G1 X1 F100\nG1 Xabc\n")
+                .problem
+                .contains("no valid number")
+        );
+        assert_eq!(e("G1 X1 F100\nG1 X1 F-2\n").line, 2);
+        assert!(e("X1\n").problem.contains("motion mode"));
+    }
+}

@@ -1,0 +1,134 @@
+use super::*;
+use crate::import::{DxfOptions, import_dxf};
+use crate::ops::pocket::{PocketParams, pocket};
+use crate::ops::{Heights, Stepover};
+use crate::post::{PostOptions, Section, write_program};
+
+fn plate() -> (crate::import::Drawing, Vec<Pline>) {
+    let d = import_dxf(crate::EXAMPLE_DXF.as_bytes(), &DxfOptions::default()).unwrap();
+    let loops: Vec<Pline> = d
+        .closed_loops
+        .iter()
+        .chain(&d.open_chains)
+        .cloned()
+        .collect();
+    (d, loops)
+}
+
+#[test]
+fn our_pocket_verifies_clean_and_a_hand_made_cut_into_an_island_is_a_gouge() {
+    let (d, loops) = plate();
+    let tool = Tool::micro_flat(0.2);
+    let tol = Tolerance::default();
+    let regions = crate::job::target_regions(&d, crate::job::Target::Holes);
+    let p = PocketParams {
+        heights: Heights {
+            final_depth_mm: 0.05,
+            ..Heights::default()
+        },
+        stepover: Stepover::Fraction(0.4),
+        ..PocketParams::default()
+    };
+    let tp = pocket(&regions, &tool, &p, &tol).unwrap().toolpath;
+    let prog = write_program(
+        &[Section {
+            name: "p",
+            tool: &tool,
+            toolpath: &tp,
+        }],
+        &PostOptions::default(),
+        &tol,
+    )
+    .unwrap();
+    let back = read_gcode(&prog.text, P3::default(), &tol).unwrap();
+    let rep = verify(
+        &back.toolpath,
+        Some(&back.line_of_move),
+        PartRef::Drawing(&loops),
+        &tool,
+        &VerifyOptions::default(),
+        &tol,
+    );
+    assert!(
+        rep.gouges.is_empty(),
+        "{:?}",
+        &rep.gouges[..rep.gouges.len().min(3)]
+    );
+    assert!(
+        rep.rapids_through_stock.is_empty(),
+        "{:?}",
+        rep.rapids_through_stock
+    );
+    assert!(rep.plunges.is_empty(), "{:?}", rep.plunges);
+    assert!(rep.sim.removed_volume_mm3 > 0.0);
+    assert!(!rep.failed());
+
+    // The boss in the barrel recess is at (0, 2.4), radius 0.35: a line through it at line 7.
+    let bad = "G21 G90 G17\nG0 Z1\nG0 X-0.9 Y2.4\nG1 Z-0.03 F10\n(cut straight through the boss)\nG1 X-0.5 F100\nG1 X0.9\nG0 Z1\nM2\n";
+    let back = read_gcode(bad, P3::default(), &tol).unwrap();
+    let rep = verify(
+        &back.toolpath,
+        Some(&back.line_of_move),
+        PartRef::Drawing(&loops),
+        &tool,
+        &VerifyOptions::default(),
+        &tol,
+    );
+    assert!(rep.failed());
+    let lines: Vec<u32> = rep.gouges.iter().map(|g| g.line).collect();
+    assert!(lines.contains(&7), "{lines:?}");
+    let g = rep.gouges.iter().find(|g| g.line == 7).unwrap();
+    assert!(
+        (g.depth_mm - 0.1).abs() < 1e-3,
+        "tool radius fully in: {}",
+        g.depth_mm
+    );
+    assert_eq!(rep.plunges, vec![4], "the straight plunge at line 4");
+}
+
+#[test]
+fn removed_volume_of_a_square_pocket_matches_the_analytic_volume() {
+    use cavalier_contours::polyline::PlineSourceMut;
+    let mut sq = Pline::new_closed();
+    for (x, y) in [(0.0, 0.0), (2.0, 0.0), (2.0, 2.0), (0.0, 2.0)] {
+        sq.add(x, y, 0.0);
+    }
+    let region = crate::geometry::Region {
+        outer: sq.clone(),
+        islands: vec![],
+    };
+    let tool = Tool::micro_flat(0.2);
+    let tol = Tolerance::default();
+    let depth = 0.1;
+    let p = PocketParams {
+        heights: Heights {
+            final_depth_mm: depth,
+            ..Heights::default()
+        },
+        stepover: Stepover::Fraction(0.4),
+        stepdown_mm: Some(0.05),
+        ..PocketParams::default()
+    };
+    let tp = pocket(std::slice::from_ref(&region), &tool, &p, &tol)
+        .unwrap()
+        .toolpath;
+    let opts = VerifyOptions {
+        resolution_mm: Some(0.004),
+        ..VerifyOptions::default()
+    };
+    let rep = verify(
+        &tp,
+        None,
+        PartRef::Drawing(std::slice::from_ref(&sq)),
+        &tool,
+        &opts,
+        &tol,
+    );
+    // The square minus what a round tool cannot reach in its four corners.
+    let r: f64 = 0.1;
+    let exact = (4.0 - (4.0 - std::f64::consts::PI) * r * r) * depth;
+    let v = rep.sim.removed_volume_mm3;
+    assert!((v - exact).abs() < 0.005 * exact, "{v} vs {exact}");
+    assert!(rep.gouges.is_empty());
+    assert!(rep.sim.estimated_seconds >= rep.sim.naive_seconds);
+}
