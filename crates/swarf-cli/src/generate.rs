@@ -363,21 +363,11 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
         &post,
         &tol,
     )?;
-    let loops: Vec<swarf_core::geometry::Pline> = drawing
-        .closed_loops
-        .iter()
-        .chain(&drawing.open_chains)
-        .cloned()
-        .collect();
+    let loops: Vec<swarf_core::geometry::Pline> = drawing.closed_loops.clone();
     let on_line = matches!(a.op, OpKind::Contour) && a.side == Side::On;
     let part = (!on_line).then_some(swarf_core::verify::PartRef::Drawing(&loops));
     warnings.extend(check_export(a, &program.text, part, &tool)?);
-    let loops: Vec<swarf_core::geometry::Pline> = drawing
-        .closed_loops
-        .iter()
-        .chain(&drawing.open_chains)
-        .cloned()
-        .collect();
+    let loops: Vec<swarf_core::geometry::Pline> = drawing.closed_loops.clone();
     let on_line = matches!(a.op, OpKind::Contour) && a.side == Side::On;
     let part = (!on_line).then_some(swarf_core::verify::PartRef::Drawing(&loops));
     warnings.extend(check_export(a, &program.text, part, &tool)?);
@@ -491,13 +481,7 @@ fn run_job(a: &GenerateArgs, job_path: &std::path::Path, t0: Instant) -> Result<
     let out = job.run_on(drawing)?;
     let mut export_warnings: Vec<String>;
     {
-        let loops: Vec<swarf_core::geometry::Pline> = out
-            .drawing
-            .closed_loops
-            .iter()
-            .chain(&out.drawing.open_chains)
-            .cloned()
-            .collect();
+        let loops: Vec<swarf_core::geometry::Pline> = out.drawing.closed_loops.clone();
         let tool = &out
             .operations
             .first()

@@ -48,6 +48,9 @@ pub struct VerifyArgs {
     /// Read the part in this unit.
     #[arg(long)]
     pub units: Option<swarf_core::import::Units>,
+    /// The controller, for its block rate (grbl, linuxcnc, fanuc).
+    #[arg(long, default_value = "grbl")]
+    pub dialect: swarf_core::post::Dialect,
     #[arg(long)]
     pub json: bool,
 }
@@ -86,12 +89,7 @@ fn check(a: &VerifyArgs) -> Result<(VerifyReport, f64)> {
     let loops: Vec<Pline>;
     let part = match &loaded {
         Loaded::Dxf(d) => {
-            loops = d
-                .closed_loops
-                .iter()
-                .chain(&d.open_chains)
-                .cloned()
-                .collect();
+            loops = d.closed_loops.clone();
             PartRef::Drawing(&loops)
         }
         Loaded::Stl(p) => PartRef::Mesh(&p.mesh),

@@ -276,3 +276,114 @@ fn stl_inspect_and_zlevel_generate() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not a closed solid"));
 }
+
+#[test]
+fn verify_and_simulate_exit_codes_and_json() {
+    let out = tmp("v.ngc");
+    let part = assets("bench_20x15.dxf");
+    let o = cli()
+        .args([
+            "generate",
+            &part,
+            "--tool-diameter",
+            "0.5",
+            "--stepover",
+            "0.4",
+            "--depth",
+            "0.05",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = cli()
+        .args([
+            "verify",
+            out.to_str().unwrap(),
+            "--against",
+            &part,
+            "--tool-diameter",
+            "0.5",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["gouges"].as_array().unwrap().len(), 0);
+    assert!(v.get("rapids_through_stock").is_some() && v.get("warnings").is_some());
+    let o = cli()
+        .args([
+            "simulate",
+            out.to_str().unwrap(),
+            "--against",
+            &part,
+            "--tool-diameter",
+            "0.5",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for k in [
+        "removed_volume_mm3",
+        "estimated_seconds",
+        "naive_seconds",
+        "max_engagement_deg",
+        "min_chip_thickness_um",
+        "gouges",
+        "warnings",
+    ] {
+        assert!(v.get(k).is_some(), "missing {k}");
+    }
+    // The pocket clears 285 mm² minus corners, 0.05 deep: about 14 mm³.
+    let vol = v["removed_volume_mm3"].as_f64().unwrap();
+    assert!((vol - 285.0 * 0.05).abs() < 0.5, "{vol}");
+    assert!(v["estimated_seconds"].as_f64().unwrap() >= v["naive_seconds"].as_f64().unwrap());
+
+    // A hand-made program through the island at line 5: exit 1, the line named.
+    let bad = tmp("bad_prog.ngc");
+    std::fs::write(
+        &bad,
+        "G21 G90\nG0 Z1\nG0 X2 Y7.5\nG1 Z-0.05 F50\nG1 X10 F200\nG0 Z1\nM2\n",
+    )
+    .unwrap();
+    let o = cli()
+        .args([
+            "verify",
+            bad.to_str().unwrap(),
+            "--against",
+            &part,
+            "--tool-diameter",
+            "0.5",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["gouges"][0]["line"], 5);
+    assert!(v["gouges"][0]["depth_mm"].as_f64().unwrap() > 0.2);
+    // Broken G-code: exit 1 with the line.
+    std::fs::write(&bad, "G21\nG1 X1\n").unwrap();
+    let o = cli()
+        .args([
+            "verify",
+            bad.to_str().unwrap(),
+            "--against",
+            &part,
+            "--tool-diameter",
+            "0.5",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("line 2"));
+}

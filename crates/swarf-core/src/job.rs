@@ -32,6 +32,9 @@ pub struct Job {
     pub tolerance: Tolerance,
     #[serde(default)]
     pub post: PostOptions,
+    /// The machine's motion limits (cycle time) and the cutting checks' settings.
+    #[serde(default)]
+    pub simulation: crate::sim::SimOptions,
     #[serde(rename = "tool", default)]
     pub tools: Vec<Tool>,
     #[serde(rename = "operation", default)]

@@ -240,7 +240,7 @@ fn cut_closed(
     warnings: &mut Vec<String>,
 ) {
     let lap = loop_path(pass);
-    let lead = lead_arcs(&lap, pass.area() > 0.0, p, part, tol);
+    let lead = lead_arcs(&lap, pass.area() > 0.0, p, part, tol, cur.tool.radius_mm());
     cut_lap_path(cur, &lap, p, tol, Some((lead, tabs)), warnings);
 }
 
@@ -254,11 +254,31 @@ fn lead_arcs(
     p: &ContourParams,
     part: &Pline,
     tol: &Tolerance,
+    tool_radius: f64,
 ) -> Lead {
-    let rl = p.lead_radius_mm;
-    if rl <= 0.0 || lap.len() < 2 {
-        return None;
+    // The full lead radius, or smaller ones where the part curves back towards the start.
+    let mut rl = p.lead_radius_mm;
+    for _ in 0..4 {
+        if rl <= tol.path_mm * 10.0 || lap.len() < 2 {
+            return None;
+        }
+        if let Some(l) = lead_arcs_of(lap, ccw, p, part, tol, tool_radius, rl) {
+            return Some(l);
+        }
+        rl *= 0.5;
     }
+    None
+}
+
+fn lead_arcs_of(
+    lap: &[PlineVertex<f64>],
+    ccw: bool,
+    p: &ContourParams,
+    part: &Pline,
+    tol: &Tolerance,
+    tool_radius: f64,
+    rl: f64,
+) -> Lead {
     let p0 = V2::new(lap[0].x, lap[0].y);
     let t_in = {
         let (a, b) = (lap[0], lap[1]);
@@ -301,13 +321,25 @@ fn lead_arcs(
     let b = (std::f64::consts::FRAC_PI_2 / 4.0).tan() * if ccw_arc { 1.0 } else { -1.0 };
     // The arcs must stay off the part (outside) / inside the pocket (inside) beyond the tool
     // radius: check samples against the part.
+    // On the waste side, and (off the line) at least the tool's radius plus allowance from
+    // the part, like the pass itself.
+    let keep = if p.side == Side::On {
+        0.0
+    } else {
+        tool_radius + p.allowance_radial_mm
+    };
     let part_side_ok = |q: V2| {
         let inside_part = part.winding_number(q.into()) != 0;
-        match p.side {
+        let side_ok = match p.side {
             Side::Outside => !inside_part,
             Side::Inside => inside_part,
             Side::On => true,
-        }
+        };
+        side_ok
+            && (keep == 0.0
+                || part.iter_segments().all(|(a, b)| {
+                    crate::geometry::biarc::seg_distance(a, b, q) >= keep - tol.path_mm
+                }))
     };
     for k in 0..=8 {
         let a = f64::from(k) / 8.0 * std::f64::consts::FRAC_PI_2;
@@ -317,7 +349,6 @@ fn lead_arcs(
             return None;
         }
     }
-    let _ = tol;
     Some((
         vec![
             PlineVertex::new(l0.x, l0.y, b),

@@ -50,6 +50,8 @@ pub struct DialectSpec {
     pub dwell_word: char,
     /// Start/end radius difference the controller itself rejects, mm (for the header).
     pub controller_arc_limit_mm: f64,
+    /// Blocks per second the controller's planner can take before it slows down.
+    pub max_blocks_per_s: f64,
 }
 
 impl Dialect {
@@ -63,6 +65,7 @@ impl Dialect {
                 percent_and_number: false,
                 dwell_word: 'P',
                 controller_arc_limit_mm: 0.005,
+                max_blocks_per_s: 1000.0,
             },
             Dialect::LinuxCnc => DialectSpec {
                 name: "LinuxCNC",
@@ -72,6 +75,7 @@ impl Dialect {
                 percent_and_number: false,
                 dwell_word: 'P',
                 controller_arc_limit_mm: 0.0283,
+                max_blocks_per_s: 10_000.0,
             },
             Dialect::Fanuc => DialectSpec {
                 name: "ISO/Fanuc",
@@ -81,6 +85,7 @@ impl Dialect {
                 percent_and_number: true,
                 dwell_word: 'X',
                 controller_arc_limit_mm: 0.005,
+                max_blocks_per_s: 2000.0,
             },
         }
     }

@@ -214,6 +214,13 @@ impl Heightmap {
                         continue;
                     };
                     let (ci0, ci1) = self.cols(xl, xr, i0, i1);
+                    if tool.is_flat() && za == zb {
+                        // Level move of a flat tool: every cell of the span is covered at z.
+                        for i in ci0..=ci1 {
+                            visit(j * self.nx + i, za);
+                        }
+                        continue;
+                    }
                     for i in ci0..=ci1 {
                         let c = self.centre(i, j);
                         // Segment parameters where |a + t·d − c| ≤ r.
@@ -268,6 +275,10 @@ impl Heightmap {
                 };
                 let (za, zb) = (from.z, m.to.z);
                 let (ro, ri) = (rad + r, (rad - r).max(0.0));
+                let level_flat = tool.is_flat() && za == zb;
+                let (sa, sb) = (a - centre, b - centre);
+                let s_dir = sweep.signum();
+                let long_way = sweep.abs() > std::f64::consts::PI;
                 for j in j0..=j1 {
                     // The annulus meets this row in up to two x intervals.
                     let y = self.origin.y + (j as f64 + 0.5) * self.cell;
@@ -290,6 +301,29 @@ impl Heightmap {
                             continue;
                         }
                         let (ci0, ci1) = self.cols(xl, xr, i0, i1);
+                        if level_flat {
+                            // Level arc of a flat tool: a cell of the annulus is covered when it
+                            // lies in the arc's wedge or within r of an end (no angles needed).
+                            for i in ci0..=ci1 {
+                                let c = self.centre(i, j);
+                                let v = c - centre;
+                                let in_wedge = if long_way {
+                                    s_dir * sa.cross(v) >= 0.0 || s_dir * v.cross(sb) >= 0.0
+                                } else {
+                                    s_dir * sa.cross(v) >= 0.0 && s_dir * v.cross(sb) >= 0.0
+                                };
+                                if in_wedge
+                                    || (c - a).dot(c - a) <= r * r
+                                    || (c - b).dot(c - b) <= r * r
+                                {
+                                    let dc = v.length();
+                                    if dc <= rad + r && dc >= rad - r {
+                                        visit(j * self.nx + i, za);
+                                    }
+                                }
+                            }
+                            continue;
+                        }
                         for i in ci0..=ci1 {
                             let c = self.centre(i, j);
                             let v = c - centre;
@@ -367,17 +401,75 @@ impl Heightmap {
         let area = self.cell * self.cell;
         let bottom = self.bottom;
         let mut removed = 0.0;
-        let mut updates: Vec<(usize, f64)> = Vec::new();
-        self.sweep(from, m, tool, |k, z| updates.push((k, z)));
-        for (k, z) in updates {
-            let cur = f64::from(self.z[k]);
+        // The sweep reads only the grid's geometry: lend it the heights for the update.
+        let mut heights = std::mem::take(&mut self.z);
+        self.sweep(from, m, tool, |k, z| {
+            let cur = f64::from(heights[k]);
             let z = z.max(bottom);
             if z < cur {
                 removed += (cur - z) * area;
-                self.z[k] = z as f32;
+                heights[k] = z as f32;
+            }
+        });
+        self.z = heights;
+        removed
+    }
+
+    /// The cut stock's top surface as a triangle mesh for the viewport, one vertex every `step`
+    /// cells (1 for full resolution), with walls down to the bottom at the edges.
+    pub fn to_mesh(&self, step: usize) -> crate::geometry::mesh::Mesh {
+        let step = step.max(1);
+        let xs: Vec<usize> = (0..self.nx)
+            .step_by(step)
+            .chain(std::iter::once(self.nx - 1))
+            .collect();
+        let ys: Vec<usize> = (0..self.ny)
+            .step_by(step)
+            .chain(std::iter::once(self.ny - 1))
+            .collect();
+        let mut xs = xs;
+        xs.dedup();
+        let mut ys = ys;
+        ys.dedup();
+        let (w, h) = (xs.len(), ys.len());
+        let mut vertices = Vec::with_capacity(w * h + 2 * (w + h));
+        for &j in &ys {
+            for &i in &xs {
+                let c = self.centre(i, j);
+                vertices.push([c.x, c.y, f64::from(self.z[j * self.nx + i])]);
             }
         }
-        removed
+        let mut triangles = Vec::with_capacity(2 * w * h + 4 * (w + h));
+        let id = |a: usize, b: usize| (b * w + a) as u32;
+        for b in 0..h - 1 {
+            for a in 0..w - 1 {
+                triangles.push([id(a, b), id(a + 1, b), id(a + 1, b + 1)]);
+                triangles.push([id(a, b), id(a + 1, b + 1), id(a, b + 1)]);
+            }
+        }
+        // Walls: the border vertices again at the bottom.
+        let border: Vec<u32> = (0..w)
+            .map(|a| id(a, 0))
+            .chain((1..h).map(|b| id(w - 1, b)))
+            .chain((0..w - 1).rev().map(|a| id(a, h - 1)))
+            .chain((1..h - 1).rev().map(|b| id(0, b)))
+            .collect();
+        let base = vertices.len() as u32;
+        for &v in &border {
+            let p = vertices[v as usize];
+            vertices.push([p[0], p[1], self.bottom]);
+        }
+        let n = border.len() as u32;
+        for k in 0..n {
+            let (t0, t1) = (border[k as usize], border[((k + 1) % n) as usize]);
+            let (b0, b1) = (base + k, base + (k + 1) % n);
+            triangles.push([t0, b0, b1]);
+            triangles.push([t0, b1, t1]);
+        }
+        crate::geometry::mesh::Mesh {
+            vertices,
+            triangles,
+        }
     }
 
     /// Volume of material left, mm³.
@@ -412,6 +504,10 @@ mod tests {
         let exact = (6.0 * 1.0 + std::f64::consts::PI * 0.25) * 0.2;
         assert!((v - exact).abs() < 0.005 * exact, "{v} vs {exact}");
         assert!((h.at(V2::new(5.0, 0.0)).unwrap() + 0.2).abs() < 1e-6);
+        let m = h.to_mesh(4);
+        assert!(m.triangles.len() > 1000);
+        let (lo, hi) = m.bounds().unwrap();
+        assert!((lo[2] + 1.0).abs() < 1e-9 && hi[2].abs() < 1e-6);
         assert!((h.at(V2::new(5.0, 0.6)).unwrap()).abs() < 1e-6);
     }
 

@@ -165,6 +165,9 @@ fn point_dir(from: P3, m: &Move) -> (P3, V2) {
     }
 }
 
+/// Points on the leading half of the tool's circumference where engagement is sampled.
+const ENGAGEMENT_SAMPLES: usize = 64;
+
 /// Simulates moves `range` of the toolpath on the stock (incremental: call again with the next
 /// range), measuring engagement and the rest before each cut.
 pub struct Simulation<'a> {
@@ -175,6 +178,8 @@ pub struct Simulation<'a> {
     opts: SimOptions,
     tol: Tolerance,
     next: usize,
+    /// Sines and cosines of the engagement sample angles across the leading half.
+    rot: Vec<(f64, f64)>,
     pub result: SimResult,
 }
 
@@ -195,6 +200,13 @@ impl<'a> Simulation<'a> {
             opts,
             tol,
             next: 0,
+            rot: (0..ENGAGEMENT_SAMPLES)
+                .map(|k| {
+                    (-std::f64::consts::FRAC_PI_2
+                        + std::f64::consts::PI * (k as f64 + 0.5) / ENGAGEMENT_SAMPLES as f64)
+                        .sin_cos()
+                })
+                .collect(),
             result: SimResult {
                 estimated_seconds: est,
                 naive_seconds: naive,
@@ -260,13 +272,10 @@ impl<'a> Simulation<'a> {
             return MoveCheck::default();
         }
         // Engagement: the part of the leading half of the tool's circumference in material.
-        let n = 64;
+        let n = ENGAGEMENT_SAMPLES as u32;
         let mut engaged = 0;
         let mut top: f64 = f64::NEG_INFINITY;
-        for k in 0..n {
-            let a = -std::f64::consts::FRAC_PI_2
-                + std::f64::consts::PI * (f64::from(k) + 0.5) / f64::from(n);
-            let (s, c) = a.sin_cos();
+        for &(s, c) in &self.rot {
             let d = V2::new(dir.x * c - dir.y * s, dir.x * s + dir.y * c);
             let q = p.xy() + d * (r * 0.999);
             if let Some(h) = self.stock.at(q)

@@ -1,9 +1,10 @@
 //! Verification of programs: read back, compare with the part, report gouges, rapids through
 //! stock, plunges into uncut material and leftovers, with the simulation's micro-cutting checks.
 //!
-//! Against a drawing, a gouge is a cutting position whose tool disk crosses a line of the
+//! Against a drawing, a gouge is a cutting position whose tool disk crosses a closed loop of the
 //! drawing (the centre closer than the radius to it): pockets and contours keep the radius from
-//! every wall, so any crossing is a cut into the part. Against a mesh, a gouge is a cell where
+//! every wall, so any crossing is a cut into the part. Open chains are lines to engrave or cut
+//! on, not walls, and are not checked against. Against a mesh, a gouge is a cell where
 //! the tool's bottom goes below the part's top surface.
 
 pub mod gcode;
@@ -22,7 +23,7 @@ use crate::toolpath::{Motion, P3, Toolpath, arc_sweep};
 /// What a program is checked against.
 #[derive(Clone, Copy)]
 pub enum PartRef<'a> {
-    /// The loops of a drawing (closed loops and open chains).
+    /// The closed loops of a drawing (its walls).
     Drawing(&'a [Pline]),
     Mesh(&'a Mesh),
 }

@@ -6,12 +6,7 @@ use crate::post::{PostOptions, Section, write_program};
 
 fn plate() -> (crate::import::Drawing, Vec<Pline>) {
     let d = import_dxf(crate::EXAMPLE_DXF.as_bytes(), &DxfOptions::default()).unwrap();
-    let loops: Vec<Pline> = d
-        .closed_loops
-        .iter()
-        .chain(&d.open_chains)
-        .cloned()
-        .collect();
+    let loops: Vec<Pline> = d.closed_loops.clone();
     (d, loops)
 }
 
