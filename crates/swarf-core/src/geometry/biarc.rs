@@ -26,6 +26,9 @@ pub struct FitReport {
 const SAMPLING_MARGIN: f64 = 0.85;
 /// Subdivision limit: 2^40 pieces is beyond any drawing.
 const MAX_DEPTH: u32 = 40;
+/// Most segments one curve may produce; beyond it the rest is written as chords and the fit
+/// reported as not converged (a damaged file must not exhaust memory).
+const MAX_SEGMENTS: usize = 1_000_000;
 
 /// Centre, radius, start angle and signed sweep (rad, positive counter-clockwise) of the arc
 /// from `a` to `b` with the given non-zero bulge.
@@ -205,7 +208,7 @@ fn fit_piece(
     let p0 = curve.point(t0);
     let p1 = curve.point(t1);
     let tm = 0.5 * (t0 + t1);
-    if depth >= MAX_DEPTH || tm <= t0 || tm >= t1 {
+    if depth >= MAX_DEPTH || tm <= t0 || tm >= t1 || rep.segments >= MAX_SEGMENTS {
         // Cannot split further: a straight segment, and say so if it misses.
         let err = sample_error(curve, t0, t1, p0, 0.0, p1, None);
         rep.max_error_mm = rep.max_error_mm.max(err);

@@ -129,6 +129,21 @@ impl Nurbs {
         self.degree
     }
 
+    /// The largest absolute control-point coordinate (infinite if any is not finite).
+    pub fn max_abs_coord(&self) -> f64 {
+        self.ctrl_w
+            .iter()
+            .map(|&(pw, w)| {
+                let p = pw * (1.0 / w);
+                if p.is_finite() {
+                    p.x.abs().max(p.y.abs())
+                } else {
+                    f64::INFINITY
+                }
+            })
+            .fold(0.0, f64::max)
+    }
+
     /// The same curve with its control points moved by an affine map (NURBS are affine
     /// invariant, so this is exact).
     #[must_use]

@@ -172,7 +172,16 @@ pub fn import_stl(bytes: &[u8], opts: &StlOptions) -> Result<StlPart, StlError> 
     let mut triangles: Vec<[u32; 3]> = Vec::with_capacity(raw.len());
     let mut degenerate = 0usize;
     let mut slivers = 0usize;
-    for t in &raw {
+    for (ti, t) in raw.iter().enumerate() {
+        if t.iter()
+            .flatten()
+            .any(|v| !(v * k).abs().le(&super::dxf::MAX_COORD_MM))
+        {
+            return Err(StlError::Options(format!(
+                "triangle {ti} has a coordinate beyond ±{:e} mm in {units}; the file is damaged or its unit is wrong",
+                super::dxf::MAX_COORD_MM
+            )));
+        }
         let idx = [
             welder.add([t[0][0] * k, t[0][1] * k, t[0][2] * k]),
             welder.add([t[1][0] * k, t[1][1] * k, t[1][2] * k]),

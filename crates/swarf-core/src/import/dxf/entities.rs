@@ -125,6 +125,43 @@ impl Prim {
         }
     }
 
+    /// The largest absolute coordinate the primitive reaches (roughly; infinite when a value
+    /// is not finite).
+    pub fn max_abs_coord(&self) -> f64 {
+        let m = |p: V2| {
+            if p.is_finite() {
+                p.x.abs().max(p.y.abs())
+            } else {
+                f64::INFINITY
+            }
+        };
+        let f = |v: f64| {
+            if v.is_finite() {
+                v.abs()
+            } else {
+                f64::INFINITY
+            }
+        };
+        match self {
+            Prim::Line(a, b) => m(*a).max(m(*b)),
+            Prim::Arc(c, r, a0, sw) => m(*c) + f(*r) + f(*a0) * 0.0 + f(*sw) * 0.0,
+            Prim::Circle(c, r) => m(*c) + f(*r),
+            Prim::Poly(v, _) => v
+                .iter()
+                .map(|p| {
+                    m(V2::new(p.x, p.y)).max(if p.bulge.is_finite() {
+                        0.0
+                    } else {
+                        f64::INFINITY
+                    })
+                })
+                .fold(0.0, f64::max),
+            Prim::Ellipse(e) => m(e.centre) + m(e.u) + m(e.v) + f(e.t0) * 0.0 + f(e.t1) * 0.0,
+            Prim::Spline(s, _) => s.max_abs_coord(),
+            Prim::FitSpline(p, ..) => p.iter().map(|q| m(*q)).fold(0.0, f64::max),
+        }
+    }
+
     /// The fit-point curve of a `FitSpline`.
     pub fn fit_curve(
         p: &[V2],

@@ -135,6 +135,9 @@ pub fn import_dxf_file(path: &Path, opts: &DxfOptions) -> Result<Drawing, DxfErr
     import_dxf(&bytes, opts)
 }
 
+/// Coordinates beyond this (1000 km) are damage, not geometry.
+pub const MAX_COORD_MM: f64 = 1e9;
+
 /// Most primitives block expansion may produce; beyond it a drawing is refused as hostile.
 const MAX_PRIMITIVES: usize = 2_000_000;
 
@@ -260,10 +263,25 @@ pub fn import_dxf(bytes: &[u8], opts: &DxfOptions) -> Result<Drawing, DxfError> 
     let mut pieces: Vec<Piece> = Vec::new();
     let mut loops: Vec<(Pline, usize)> = Vec::new();
     let mut max_fit: f64 = 0.0;
+    let mut out_of_range = Similar::default();
     let mut unconverged = 0usize;
     let mut degenerate: Vec<String> = Vec::new();
     for (prim, src) in prims {
         let si = srcs.len();
+        // Coordinates a machine can never reach (or that overflowed in unit conversion) mean a
+        // damaged entity: reported, not imported (and never fitted: a curve a million km long
+        // would need billions of arcs).
+        // (`le` is false for NaN, so NaN is out too.)
+        if !prim.max_abs_coord().le(&MAX_COORD_MM) {
+            out_of_range.add(
+                src.kind.clone(),
+                format!(
+                    "dxf: {src} has coordinates beyond ±{MAX_COORD_MM:e} mm (or not numbers); skipped: check the file and its units"
+                ),
+                &src.kind,
+            );
+            continue;
+        }
         let mut fit = |c: &dyn Curve| -> Vec<PlineVertex<f64>> {
             let mut v = Vec::new();
             let rep = biarc::fit_curve(c, tol.path_mm, eq, &mut v);
@@ -354,6 +372,20 @@ pub fn import_dxf(bytes: &[u8], opts: &DxfOptions) -> Result<Drawing, DxfError> 
             degenerate.push(src.to_string());
             continue;
         }
+        // Coordinates a machine can never reach (or that overflowed in unit conversion) mean a
+        // damaged entity: reported, not imported.
+        if clean.iter().any(|v| {
+            !(v.x.abs() <= MAX_COORD_MM && v.y.abs() <= MAX_COORD_MM && v.bulge.is_finite())
+        }) {
+            out_of_range.add(
+                src.kind.clone(),
+                format!(
+                    "dxf: {src} has coordinates beyond ±{MAX_COORD_MM:e} mm (or not numbers); skipped: check the file and its units"
+                ),
+                &src.kind,
+            );
+            continue;
+        }
         let first = V2::new(clean[0].x, clean[0].y);
         let last = V2::new(clean[clean.len() - 1].x, clean[clean.len() - 1].y);
         srcs.push(src);
@@ -374,6 +406,7 @@ pub fn import_dxf(bytes: &[u8], opts: &DxfOptions) -> Result<Drawing, DxfError> 
             });
         }
     }
+    out_of_range.emit(&mut warnings);
     if !degenerate.is_empty() {
         warnings.push(format!(
             "dxf: {} entit{} of zero length skipped (first: {})",
