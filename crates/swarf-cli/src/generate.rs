@@ -348,21 +348,7 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
         }
     };
     warnings.extend(result.warnings.iter().cloned());
-    let post = PostOptions {
-        dialect: a.dialect.unwrap_or_default(),
-        decimals: a.decimals.unwrap_or(PostOptions::default().decimals),
-        title: format!("{op_name} of {name}"),
-        ..PostOptions::default()
-    };
-    let program = write_program(
-        &[Section {
-            name: op_name,
-            tool: &tool,
-            toolpath: &result.toolpath,
-        }],
-        &post,
-        &tol,
-    )?;
+    let (post, program) = post_one(a, op_name, &name, &tool, &result.toolpath)?;
     let loops: Vec<swarf_core::geometry::Pline> = drawing.closed_loops.clone();
     let on_line = matches!(a.op, OpKind::Contour) && a.side == Side::On;
     let part = (!on_line).then_some(swarf_core::verify::PartRef::Drawing(&loops));
@@ -426,21 +412,7 @@ fn run_mesh(
     };
     let mut warnings = part.warnings.clone();
     warnings.extend(result.warnings.iter().cloned());
-    let post = PostOptions {
-        dialect: a.dialect.unwrap_or_default(),
-        decimals: a.decimals.unwrap_or(PostOptions::default().decimals),
-        title: format!("{op_name} of {name}"),
-        ..PostOptions::default()
-    };
-    let program = write_program(
-        &[Section {
-            name: op_name,
-            tool: &tool,
-            toolpath: &result.toolpath,
-        }],
-        &post,
-        &tol,
-    )?;
+    let (post, program) = post_one(a, op_name, name, &tool, &result.toolpath)?;
     warnings.extend(check_export(
         a,
         &program.text,
@@ -547,6 +519,32 @@ fn run_job(a: &GenerateArgs, job_path: &std::path::Path, t0: Instant) -> Result<
         t0.elapsed().as_secs_f64(),
         &job.post,
     )
+}
+
+/// Writes one operation's program with the command line's post settings.
+fn post_one(
+    a: &GenerateArgs,
+    op_name: &str,
+    name: &str,
+    tool: &Tool,
+    toolpath: &Toolpath,
+) -> Result<(PostOptions, swarf_core::post::Program)> {
+    let post = PostOptions {
+        dialect: a.dialect.unwrap_or_default(),
+        decimals: a.decimals.unwrap_or(PostOptions::default().decimals),
+        title: format!("{op_name} of {name}"),
+        ..PostOptions::default()
+    };
+    let program = write_program(
+        &[Section {
+            name: op_name,
+            tool,
+            toolpath,
+        }],
+        &post,
+        &Tolerance::default(),
+    )?;
+    Ok((post, program))
 }
 
 /// Writes a file so that an interrupted write never leaves a half file: temporary file in the

@@ -227,6 +227,45 @@ fn keep_outs(
     out
 }
 
+fn check(op: &'static str, mesh: &Mesh, tool: &Tool, p: &ZLevelParams) -> Result<(), OpError> {
+    check_common(
+        op,
+        tool,
+        &p.heights,
+        p.stepdown_mm,
+        (p.allowance_radial_mm, p.allowance_axial_mm),
+        &p.entry,
+    )?;
+    check_mesh(op, mesh)
+}
+
+/// The layer heights and each layer's keep-out; ball and bull tools reach their radius above
+/// the tip.
+fn prepare_layers(
+    mesh: &Mesh,
+    tool: &Tool,
+    p: &ZLevelParams,
+    tol: &Tolerance,
+    warnings: &mut Vec<String>,
+) -> (Vec<f64>, Vec<Vec<Pline>>) {
+    let slicer = Slicer::new(mesh);
+    let zs = layers(mesh, p, tol);
+    let extra = if matches!(tool.shape, ToolShape::Ball | ToolShape::Bull { .. }) {
+        tool.radius_mm()
+    } else {
+        0.0
+    };
+    let keep = keep_outs(
+        &slicer,
+        &zs,
+        -p.heights.start_depth_mm,
+        extra,
+        tol,
+        warnings,
+    );
+    (zs, keep)
+}
+
 fn stock_loop(mesh: &Mesh, margin: f64) -> Pline {
     let (lo, hi) = mesh.bounds().expect("mesh has triangles");
     let (x0, y0, x1, y1) = (
@@ -263,15 +302,7 @@ pub fn zlevel_rough(
     tol: &Tolerance,
 ) -> Result<OpResult, OpError> {
     const OP: &str = "zlevel-rough";
-    check_common(
-        OP,
-        tool,
-        &p.heights,
-        p.stepdown_mm,
-        (p.allowance_radial_mm, p.allowance_axial_mm),
-        &p.entry,
-    )?;
-    check_mesh(OP, mesh)?;
+    check(OP, mesh, tool, p)?;
     let margin = p.stock_margin_mm.unwrap_or(tool.diameter_mm);
     if !(margin.is_finite() && margin >= 0.0) {
         return Err(param_err(
@@ -281,21 +312,7 @@ pub fn zlevel_rough(
         ));
     }
     let mut warnings = Vec::new();
-    let slicer = Slicer::new(mesh);
-    let zs = layers(mesh, p, tol);
-    let extra = if matches!(tool.shape, ToolShape::Ball | ToolShape::Bull { .. }) {
-        tool.radius_mm()
-    } else {
-        0.0
-    };
-    let keep = keep_outs(
-        &slicer,
-        &zs,
-        -p.heights.start_depth_mm,
-        extra,
-        tol,
-        &mut warnings,
-    );
+    let (zs, keep) = prepare_layers(mesh, tool, p, tol, &mut warnings);
     // The stock is a margin wider than the part, so a tool of the stock's margin width can
     // still clear all around; at least the tool diameter plus a step.
     let stock = stock_loop(mesh, margin + tool.diameter_mm);
@@ -347,31 +364,9 @@ pub fn zlevel_contour(
     tol: &Tolerance,
 ) -> Result<OpResult, OpError> {
     const OP: &str = "zlevel-contour";
-    check_common(
-        OP,
-        tool,
-        &p.heights,
-        p.stepdown_mm,
-        (p.allowance_radial_mm, p.allowance_axial_mm),
-        &p.entry,
-    )?;
-    check_mesh(OP, mesh)?;
+    check(OP, mesh, tool, p)?;
     let mut warnings = Vec::new();
-    let slicer = Slicer::new(mesh);
-    let zs = layers(mesh, p, tol);
-    let extra = if matches!(tool.shape, ToolShape::Ball | ToolShape::Bull { .. }) {
-        tool.radius_mm()
-    } else {
-        0.0
-    };
-    let keep = keep_outs(
-        &slicer,
-        &zs,
-        -p.heights.start_depth_mm,
-        extra,
-        tol,
-        &mut warnings,
-    );
+    let (zs, keep) = prepare_layers(mesh, tool, p, tol, &mut warnings);
     let inner = Heights {
         clearance_mm: p.heights.safe_mm,
         ..p.heights

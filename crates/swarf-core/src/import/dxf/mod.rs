@@ -273,13 +273,7 @@ pub fn import_dxf(bytes: &[u8], opts: &DxfOptions) -> Result<Drawing, DxfError> 
         // would need billions of arcs).
         // (`le` is false for NaN, so NaN is out too.)
         if !prim.max_abs_coord().le(&MAX_COORD_MM) {
-            out_of_range.add(
-                src.kind.clone(),
-                format!(
-                    "dxf: {src} has coordinates beyond ±{MAX_COORD_MM:e} mm (or not numbers); skipped: check the file and its units"
-                ),
-                &src.kind,
-            );
+            report_out_of_range(&mut out_of_range, &src);
             continue;
         }
         let mut fit = |c: &dyn Curve| -> Vec<PlineVertex<f64>> {
@@ -372,18 +366,11 @@ pub fn import_dxf(bytes: &[u8], opts: &DxfOptions) -> Result<Drawing, DxfError> 
             degenerate.push(src.to_string());
             continue;
         }
-        // Coordinates a machine can never reach (or that overflowed in unit conversion) mean a
-        // damaged entity: reported, not imported.
+        // The fitted result too (a bulge can overflow).
         if clean.iter().any(|v| {
             !(v.x.abs() <= MAX_COORD_MM && v.y.abs() <= MAX_COORD_MM && v.bulge.is_finite())
         }) {
-            out_of_range.add(
-                src.kind.clone(),
-                format!(
-                    "dxf: {src} has coordinates beyond ±{MAX_COORD_MM:e} mm (or not numbers); skipped: check the file and its units"
-                ),
-                &src.kind,
-            );
+            report_out_of_range(&mut out_of_range, &src);
             continue;
         }
         let first = V2::new(clean[0].x, clean[0].y);
@@ -571,6 +558,17 @@ fn split_big_arcs(verts: Vec<PlineVertex<f64>>) -> Vec<PlineVertex<f64>> {
         }
     }
     out
+}
+
+/// Warns (once per entity type, with a count) about an entity beyond the coordinate range.
+fn report_out_of_range(similar: &mut Similar, src: &Src) {
+    similar.add(
+        src.kind.clone(),
+        format!(
+            "dxf: {src} has coordinates beyond ±{MAX_COORD_MM:e} mm (or not numbers); skipped: check the file and its units"
+        ),
+        &src.kind,
+    );
 }
 
 /// Collects warnings of one kind so that a drawing with 500 broken entities gives one line
