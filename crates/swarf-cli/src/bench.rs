@@ -57,13 +57,13 @@ pub fn run(a: &BenchArgs) -> Result<()> {
         stepdown_mm: Some(0.05),
         ..ContourParams::default()
     };
-    println!("{:<58} {:>10} {:>8} {:>8}", "case", "ms", "moves", "arcs");
+    outln!("{:<58} {:>10} {:>8} {:>8}", "case", "ms", "moves", "arcs");
     let region = pocket_20x15_two_islands();
     let (t, r) = best(a.repeat, || {
         pocket(std::slice::from_ref(&region), &tool, &pocket_p, &tol)
     });
     let tp = r?.toolpath;
-    println!(
+    outln!(
         "{:<58} {:>10.3} {:>8} {:>8}",
         "pocket 20x15 mm, two 3 mm islands, 0.2 mm tool, 10 %",
         t * 1e3,
@@ -79,7 +79,7 @@ pub fn run(a: &BenchArgs) -> Result<()> {
         write_program(&sec, &PostOptions::default(), &tol)
     });
     let prog = prog?;
-    println!(
+    outln!(
         "{:<58} {:>10.3} {:>8} {:>8}   {:.0} MB/s",
         "G-code writing of that pocket",
         t * 1e3,
@@ -92,7 +92,7 @@ pub fn run(a: &BenchArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("../shared/corpus/files"));
     let Ok(entries) = std::fs::read_dir(&dir) else {
-        println!("(no corpus at {}; pass --corpus DIR)", dir.display());
+        outln!("(no corpus at {}; pass --corpus DIR)", dir.display());
         return Ok(());
     };
     let mut files: Vec<PathBuf> = entries
@@ -107,7 +107,7 @@ pub fn run(a: &BenchArgs) -> Result<()> {
             .map_or(String::new(), |n| n.to_string_lossy().into_owned());
         let (ti, d) = best(a.repeat, || import_dxf(&bytes, &DxfOptions::default()));
         let Ok(d) = d else {
-            println!("{name:<58} import failed");
+            outln!("{name:<58} import failed");
             continue;
         };
         // Tool and depth scaled to the drawing, like a user would choose.
@@ -134,15 +134,15 @@ pub fn run(a: &BenchArgs) -> Result<()> {
         let (cm, ca) = cr.map_or((0, 0), |r| {
             (r.toolpath.moves.len(), r.toolpath.stats(3000.0).arcs)
         });
-        println!("{:<58} {:>10.3}", format!("{name}: import"), ti * 1e3);
-        println!(
+        outln!("{:<58} {:>10.3}", format!("{name}: import"), ti * 1e3);
+        outln!(
             "{:<58} {:>10.3} {:>8} {:>8}",
             format!("  pocket, {} mm tool, 40 %", t.diameter_mm),
             tp_s * 1e3,
             pm,
             pa
         );
-        println!(
+        outln!(
             "{:<58} {:>10.3} {:>8} {:>8}",
             "  contour outside, 4 levels",
             tc_s * 1e3,

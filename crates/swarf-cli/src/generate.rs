@@ -595,14 +595,14 @@ fn summary(
             "warnings": warnings,
             "generate_seconds": elapsed,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        println!(
+        outln!(
             "wrote {} ({} lines)",
             a.output.display(),
             program.line_source.len()
         );
-        println!(
+        outln!(
             "moves {}, arcs {} ({} written as G2/G3, {} as lines), feed {:.4} mm, rapid {:.4} mm, about {:.1} s",
             st.moves,
             st.arcs,
@@ -612,9 +612,9 @@ fn summary(
             st.rapid_length_mm,
             st.estimated_seconds
         );
-        println!("generated in {:.1} ms", elapsed * 1000.0);
+        outln!("generated in {:.1} ms", elapsed * 1000.0);
         for w in warnings {
-            println!("warning: {w}");
+            outln!("warning: {w}");
         }
     }
     Ok(())

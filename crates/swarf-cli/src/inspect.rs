@@ -159,7 +159,7 @@ pub fn run(args: &InspectArgs) -> Result<()> {
             "max_fit_error_mm": d.max_fit_error_mm,
             "warnings": d.warnings,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
     let mut s = String::new();
@@ -242,7 +242,7 @@ pub fn run(args: &InspectArgs) -> Result<()> {
     for w in &d.warnings {
         writeln!(s, "  - {w}")?;
     }
-    print!("{s}");
+    out!("{s}");
     Ok(())
 }
 
@@ -284,7 +284,7 @@ fn run_stl(args: &InspectArgs, name: &str, part: &StlPart) -> Result<()> {
             "regions": regions.iter().map(|g| json!({"area_mm2": g.area(), "islands": g.islands.len()})).collect::<Vec<_>>(),
             "warnings": part.warnings,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
     let mut s = String::new();
@@ -349,6 +349,6 @@ fn run_stl(args: &InspectArgs, name: &str, part: &StlPart) -> Result<()> {
     for w in &part.warnings {
         writeln!(s, "  - {w}")?;
     }
-    print!("{s}");
+    out!("{s}");
     Ok(())
 }

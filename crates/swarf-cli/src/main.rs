@@ -1,5 +1,28 @@
 //! `swarf-cli`: Swarf without a window. Every command calls the same core functions as the app.
 
+/// `println!` that ends the program quietly when stdout is closed (`swarf-cli … | head`)
+/// instead of panicking.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let mut o = std::io::stdout().lock();
+        if writeln!(o, $($t)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
+/// `print!` likewise.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let mut o = std::io::stdout().lock();
+        if write!(o, $($t)*).and_then(|()| o.flush()).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 mod bench;
 mod generate;
 mod inspect;

@@ -75,8 +75,9 @@ fn tool_from(a: &VerifyArgs) -> Result<Tool> {
     Ok(t)
 }
 
-/// Runs the checks; returns the report and the part's name.
-fn check(a: &VerifyArgs) -> Result<(VerifyReport, f64)> {
+/// Runs the checks; returns the report and the operations' names and move ranges (one range
+/// named "program" for G-code).
+fn check(a: &VerifyArgs) -> Result<(VerifyReport, Vec<(String, std::ops::Range<usize>)>)> {
     let tol = Tolerance::default();
     let (_, loaded) = load_any(&InspectArgs {
         file: Some(a.against.clone()),
@@ -106,6 +107,7 @@ fn check(a: &VerifyArgs) -> Result<(VerifyReport, f64)> {
         .program
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    let mut ranges: Vec<(String, std::ops::Range<usize>)> = Vec::new();
     let (tp, lines, tool): (Toolpath, Option<Vec<u32>>, Tool) = if is_job {
         let job = swarf_core::job::Job::load(&a.program)?;
         let drawing = match &loaded {
@@ -117,11 +119,13 @@ fn check(a: &VerifyArgs) -> Result<(VerifyReport, f64)> {
         let out = job.run_on(drawing)?;
         let mut tp = Toolpath::default();
         let mut tool = None;
-        for (i, (_, t, r)) in out.operations.iter().enumerate() {
+        for (i, (name, t, r)) in out.operations.iter().enumerate() {
             if i == 0 {
                 tp.start = r.toolpath.start;
             }
+            let first = tp.moves.len();
             tp.moves.extend_from_slice(&r.toolpath.moves);
+            ranges.push((name.clone(), first..tp.moves.len()));
             tool.get_or_insert_with(|| t.clone());
         }
         let tool = match a.tool_diameter {
@@ -133,10 +137,11 @@ fn check(a: &VerifyArgs) -> Result<(VerifyReport, f64)> {
         let text = std::fs::read_to_string(&a.program)
             .with_context(|| format!("cannot read {}", a.program.display()))?;
         let p = read_gcode(&text, P3::default(), &tol)?;
+        ranges.push(("program".into(), 0..p.toolpath.moves.len()));
         (p.toolpath, Some(p.line_of_move), tool_from(a)?)
     };
     let rep = verify(&tp, lines.as_deref(), part, &tool, &opts, &tol);
-    Ok((rep, tool.diameter_mm))
+    Ok((rep, ranges))
 }
 
 pub fn run_verify(a: &VerifyArgs) -> Result<bool> {
@@ -150,30 +155,47 @@ pub fn run_verify(a: &VerifyArgs) -> Result<bool> {
             "warnings": rep.warnings,
             "ok": !rep.failed(),
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        println!("{}", if rep.failed() { "FAILED" } else { "ok" });
-        println!("gouges: {}", rep.gouges.len());
+        outln!("{}", if rep.failed() { "FAILED" } else { "ok" });
+        outln!("gouges: {}", rep.gouges.len());
         for g in rep.gouges.iter().take(20) {
-            println!(
+            outln!(
                 "  line {}: {:.4} mm into the part at ({:.4}, {:.4}, {:.4})",
-                g.line, g.depth_mm, g.at[0], g.at[1], g.at[2]
+                g.line,
+                g.depth_mm,
+                g.at[0],
+                g.at[1],
+                g.at[2]
             );
         }
-        println!("rapids through stock: {:?}", rep.rapids_through_stock);
-        println!("plunges into uncut material: {:?}", rep.plunges);
+        outln!("rapids through stock: {:?}", rep.rapids_through_stock);
+        outln!("plunges into uncut material: {:?}", rep.plunges);
         for w in &rep.warnings {
-            println!("warning: {w}");
+            outln!("warning: {w}");
         }
     }
     Ok(!rep.failed())
 }
 
 pub fn run_simulate(a: &VerifyArgs) -> Result<bool> {
-    let (rep, _) = check(a)?;
+    let (rep, ranges) = check(a)?;
     let s = &rep.sim;
+    let per_op: Vec<serde_json::Value> = ranges
+        .iter()
+        .map(|(name, r)| {
+            let f = s.figures(r.clone());
+            json!({
+                "name": name,
+                "max_engagement_deg": f.max_engagement_deg,
+                "min_chip_thickness_um": f.min_chip_thickness_um,
+                "max_deflection_um": f.max_deflection_um,
+            })
+        })
+        .collect();
     if a.json {
         let v = json!({
+            "operations": per_op,
             "removed_volume_mm3": s.removed_volume_mm3,
             "estimated_seconds": s.estimated_seconds,
             "naive_seconds": s.naive_seconds,
@@ -188,29 +210,40 @@ pub fn run_simulate(a: &VerifyArgs) -> Result<bool> {
             "cell_mm": rep.cell_mm,
             "warnings": rep.warnings,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        println!("removed volume:    {:.6} mm³", s.removed_volume_mm3);
-        println!(
+        outln!("removed volume:    {:.6} mm³", s.removed_volume_mm3);
+        outln!(
             "cycle time:        {:.1} s with acceleration ({:.1} s at programmed feeds)",
-            s.estimated_seconds, s.naive_seconds
+            s.estimated_seconds,
+            s.naive_seconds
         );
-        println!("max engagement:    {:.1}°", s.max_engagement_deg);
+        outln!("max engagement:    {:.1}°", s.max_engagement_deg);
         if let Some(c) = s.min_chip_thickness_um {
-            println!("min chip:          {c:.3} µm");
+            outln!("min chip:          {c:.3} µm");
         }
-        println!("max deflection:    {:.3} µm", s.max_deflection_um);
-        println!("gouges:            {}", rep.gouges.len());
-        println!("rapids into stock: {}", rep.rapids_through_stock.len());
+        outln!("max deflection:    {:.3} µm", s.max_deflection_um);
+        outln!("gouges:            {}", rep.gouges.len());
+        outln!("rapids into stock: {}", rep.rapids_through_stock.len());
         if let Some(l) = rep.max_leftover_mm {
-            println!(
+            outln!(
                 "max leftover:      {l:.4} mm over {:.4} mm²",
                 rep.leftover_area_mm2.unwrap_or(0.0)
             );
         }
-        println!("heightmap cell:    {:.4} mm", rep.cell_mm);
+        outln!("heightmap cell:    {:.4} mm", rep.cell_mm);
+        for (name, r) in &ranges {
+            let f = s.figures(r.clone());
+            outln!(
+                "  {name}: max engagement {:.1}°, min chip {}, max deflection {:.3} µm",
+                f.max_engagement_deg,
+                f.min_chip_thickness_um
+                    .map_or("-".into(), |c| format!("{c:.3} µm")),
+                f.max_deflection_um
+            );
+        }
         for w in &rep.warnings {
-            println!("warning: {w}");
+            outln!("warning: {w}");
         }
     }
     Ok(!rep.failed())

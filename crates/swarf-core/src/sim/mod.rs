@@ -61,13 +61,26 @@ impl std::str::FromStr for Material {
     }
 }
 
+/// The minimum chip thickness as a fraction of the cutting-edge radius, by tool material
+/// (micro-cutting literature: about 0.3 for fine-grain carbide, more for HSS whose edge
+/// ploughs longer, less for sharp diamond).
+pub fn min_chip_fraction_for(tool_material: &str) -> f64 {
+    match tool_material.to_ascii_lowercase().as_str() {
+        "hss" | "steel" => 0.4,
+        "diamond" | "pcd" | "mcd" => 0.2,
+        // Carbide, CBN and anything unknown.
+        _ => 0.3,
+    }
+}
+
 /// Settings of the checks.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SimOptions {
     pub material: Material,
-    /// Minimum chip thickness as a fraction of the cutting-edge radius (0.3 for carbide).
-    pub min_chip_fraction: f64,
+    /// Minimum chip thickness as a fraction of the cutting-edge radius; `None` takes the tool
+    /// material's value ([`min_chip_fraction_for`]: 0.3 for carbide).
+    pub min_chip_fraction: Option<f64>,
     /// Deflection above this warns, mm (the job's tolerance).
     pub deflection_limit_mm: f64,
     /// Blocks per second the controller can take (GRBL about 1000).
@@ -79,7 +92,7 @@ impl Default for SimOptions {
     fn default() -> Self {
         Self {
             material: Material::Aluminium,
-            min_chip_fraction: 0.3,
+            min_chip_fraction: None,
             deflection_limit_mm: 0.002,
             max_blocks_per_s: 1000.0,
             machine: MachineLimits::default(),
@@ -120,8 +133,33 @@ pub struct SimResult {
     pub deflected: Vec<usize>,
     /// Move indices whose block rate exceeds the controller's.
     pub starving: Vec<usize>,
+    /// Figures of each move simulated, in order.
     #[serde(skip)]
     pub per_move: Vec<MoveCheck>,
+}
+
+/// Maxima over a range of moves (one operation of a program).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct RangeFigures {
+    pub max_engagement_deg: f64,
+    pub min_chip_thickness_um: Option<f64>,
+    pub max_deflection_um: f64,
+}
+
+impl SimResult {
+    /// Engagement, chip and deflection figures of the moves in `range`.
+    pub fn figures(&self, range: std::ops::Range<usize>) -> RangeFigures {
+        let mut f = RangeFigures::default();
+        for c in self.per_move.get(range).unwrap_or(&[]) {
+            f.max_engagement_deg = f.max_engagement_deg.max(f64::from(c.engagement_deg));
+            f.max_deflection_um = f.max_deflection_um.max(f64::from(c.deflection_um));
+            if c.engagement_deg > 0.0 {
+                let h = f64::from(c.chip_um);
+                f.min_chip_thickness_um = Some(f.min_chip_thickness_um.map_or(h, |v| v.min(h)));
+            }
+        }
+        f
+    }
 }
 
 /// A heightmap cell size for a tool and part: a fifth of the tool radius, but at least 1/3000
@@ -310,7 +348,11 @@ impl<'a> Simulation<'a> {
                 .map_or(hm * 1000.0, |v| v.min(hm * 1000.0)),
         );
         res.max_deflection_um = res.max_deflection_um.max(defl * 1000.0);
-        let min_chip = self.opts.min_chip_fraction * self.tool.cutting_edge_radius_um / 1000.0;
+        let fraction = self
+            .opts
+            .min_chip_fraction
+            .unwrap_or_else(|| min_chip_fraction_for(&self.tool.material));
+        let min_chip = fraction * self.tool.cutting_edge_radius_um / 1000.0;
         if hm < min_chip {
             res.thin_chips.push(i);
         }
