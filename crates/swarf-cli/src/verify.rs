@@ -75,9 +75,12 @@ fn tool_from(a: &VerifyArgs) -> Result<Tool> {
     Ok(t)
 }
 
+/// Operation names with their move ranges.
+type OpRanges = Vec<(String, std::ops::Range<usize>)>;
+
 /// Runs the checks; returns the report and the operations' names and move ranges (one range
 /// named "program" for G-code).
-fn check(a: &VerifyArgs) -> Result<(VerifyReport, Vec<(String, std::ops::Range<usize>)>)> {
+fn check(a: &VerifyArgs) -> Result<(VerifyReport, OpRanges)> {
     let tol = Tolerance::default();
     let (_, loaded) = load_any(&InspectArgs {
         file: Some(a.against.clone()),
@@ -107,7 +110,7 @@ fn check(a: &VerifyArgs) -> Result<(VerifyReport, Vec<(String, std::ops::Range<u
         .program
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
-    let mut ranges: Vec<(String, std::ops::Range<usize>)> = Vec::new();
+    let mut ranges: OpRanges = Vec::new();
     let (tp, lines, tool): (Toolpath, Option<Vec<u32>>, Tool) = if is_job {
         let job = swarf_core::job::Job::load(&a.program)?;
         let drawing = match &loaded {
