@@ -40,7 +40,8 @@ use clap::{Parser, Subcommand};
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    /// Without a command: `inspect` of the embedded example part.
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
@@ -60,7 +61,17 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
+    let command = cli
+        .command
+        .unwrap_or(Command::Inspect(inspect::InspectArgs {
+            file: None,
+            units: None,
+            layers: None,
+            close_gap: swarf_core::import::DxfOptions::default().close_gap_mm,
+            origin: swarf_core::import::Origin::Top,
+            json: false,
+        }));
+    let result = match command {
         Command::Inspect(args) => inspect::run(&args).map(|()| true),
         Command::Generate(args) => generate::run(&args).map(|()| true),
         Command::Bench(args) => bench::run(&args).map(|()| true),

@@ -119,3 +119,10 @@ fn text_summary_and_errors() {
     assert!(err.contains("line 1") && !err.contains("panicked"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn no_command_summarises_the_example() {
+    let out = cli().output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("example_plate.dxf"));
+}
