@@ -1,6 +1,7 @@
 //! `swarf-cli generate`: import, generate an operation (or a job file's operations), write
 //! G-code, print a summary.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -180,7 +181,44 @@ fn check_export(
         ]);
     };
     let g = check_gouges(&back.toolpath, Some(&back.line_of_move), part, tool, &tol);
-    if g.is_empty() {
+    // Rapids through stock: the stock is the part's box grown by the tool, from the deepest cut
+    // to Z = 0.
+    let (lo, hi) = match part {
+        swarf_core::verify::PartRef::Drawing(loops) => {
+            let mut b = swarf_core::geometry::Bbox2::EMPTY;
+            for l in loops {
+                b.union(&swarf_core::geometry::pline_bbox(l));
+            }
+            (b.min, b.max)
+        }
+        swarf_core::verify::PartRef::Mesh(m) => {
+            let (l, h) = m.bounds().unwrap_or(([0.0; 3], [0.0; 3]));
+            (
+                swarf_core::geometry::V2::new(l[0], l[1]),
+                swarf_core::geometry::V2::new(h[0], h[1]),
+            )
+        }
+    };
+    let grow = swarf_core::geometry::V2::new(tool.diameter_mm, tool.diameter_mm);
+    let deepest = back
+        .toolpath
+        .moves
+        .iter()
+        .map(|m| m.to.z)
+        .fold(0.0f64, f64::min);
+    let rapids = if lo.x <= hi.x {
+        swarf_core::verify::check_rapids(
+            &back.toolpath,
+            lo - grow,
+            hi + grow,
+            deepest - 1.0,
+            tool,
+            &tol,
+        )
+    } else {
+        Vec::new()
+    };
+    if g.is_empty() && rapids.is_empty() {
         return Ok(Vec::new());
     }
     let first: Vec<String> = g
@@ -188,11 +226,31 @@ fn check_export(
         .take(5)
         .map(|g| format!("line {} ({:.4} mm)", g.line, g.depth_mm))
         .collect();
-    let msg = format!(
-        "the program cuts into the part at {} place(s): {}",
-        g.len(),
-        first.join(", ")
-    );
+    let mut msg = if g.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "the program cuts into the part at {} place(s): {}",
+            g.len(),
+            first.join(", ")
+        )
+    };
+    if !rapids.is_empty() {
+        let lines: Vec<String> = rapids
+            .iter()
+            .take(5)
+            .map(|&i| back.line_of_move[i].to_string())
+            .collect();
+        if !msg.is_empty() {
+            msg.push_str("; ");
+        }
+        let _ = write!(
+            msg,
+            "{} rapid move(s) pass through stock (lines {})",
+            rapids.len(),
+            lines.join(", ")
+        );
+    }
     if a.force {
         Ok(vec![format!(
             "export check: {msg}; written anyway (--force)"

@@ -503,6 +503,52 @@ pub fn gouges_against_heights(
     gouges
 }
 
+/// Rapid moves that pass through stock, found with a light simulation (cuts only, no cutting
+/// checks) on a grid of the tool radius over the stock `min`..`max` from `bottom` to 0; rapids
+/// are tested with half the radius, so cells the tool only grazes do not count (the `verify`
+/// command checks at full resolution). Returns move indices.
+pub fn check_rapids(
+    tp: &Toolpath,
+    min: V2,
+    max: V2,
+    bottom: f64,
+    tool: &Tool,
+    tol: &Tolerance,
+) -> Vec<usize> {
+    let r = tool.radius_mm();
+    let cell = choose_cell(r * 5.0, max.x - min.x, max.y - min.y);
+    let mut stock = Heightmap::new(min, max, bottom, 0.0, cell);
+    let profile = crate::sim::CutterProfile::of(tool);
+    let narrow = crate::sim::CutterProfile::flat(r * 0.5);
+    let mut out = Vec::new();
+    let mut from = tp.start;
+    for (i, m) in tp.moves.iter().enumerate() {
+        if matches!(m.motion, Motion::Rapid) {
+            if m.to.z < 0.0 || from.z < 0.0 {
+                let mut hit = false;
+                stock.sweep(from, m, &narrow, |k, z| {
+                    if f64::from(stock.z[k]) > z + tol.path_mm {
+                        hit = true;
+                    }
+                });
+                if hit {
+                    out.push(i);
+                }
+            }
+        } else {
+            // Feed moves cut as if level at their higher end: never more material removed than
+            // in reality, so a rapid through stock is never hidden (and level moves take the
+            // simulation's fast path).
+            let z = from.z.max(m.to.z);
+            let mut lm = *m;
+            lm.to.z = z;
+            stock.cut(P3::new(from.x, from.y, z), &lm, &profile);
+        }
+        from = m.to;
+    }
+    out
+}
+
 /// Gouges of a toolpath against a part, without the stock simulation (the fast check that
 /// runs before every export).
 pub fn check_gouges(

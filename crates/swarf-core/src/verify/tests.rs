@@ -127,3 +127,26 @@ fn removed_volume_of_a_square_pocket_matches_the_analytic_volume() {
     assert!(rep.gouges.is_empty());
     assert!(rep.sim.estimated_seconds >= rep.sim.naive_seconds);
 }
+
+#[test]
+fn the_export_rapid_check_finds_a_rapid_through_stock() {
+    let tool = Tool::micro_flat(0.2);
+    let tol = Tolerance::default();
+    let mut tp = Toolpath::new(P3::new(0.0, 0.0, 1.0));
+    tp.rapid(P3::new(1.0, 1.0, 1.0));
+    tp.line(
+        P3::new(1.0, 1.0, -0.1),
+        crate::toolpath::MoveClass::Entry,
+        10.0,
+    );
+    tp.line(
+        P3::new(2.0, 1.0, -0.1),
+        crate::toolpath::MoveClass::Cut,
+        100.0,
+    );
+    // Back over the cut slot at depth: fine. Then sideways through uncut stock: not.
+    tp.rapid(P3::new(1.0, 1.0, -0.05));
+    tp.rapid(P3::new(1.0, 3.0, -0.05));
+    let r = check_rapids(&tp, V2::new(0.0, 0.0), V2::new(4.0, 4.0), -1.0, &tool, &tol);
+    assert_eq!(r, vec![4]);
+}
