@@ -22,6 +22,10 @@ pub struct OffsetComponent {
 impl OffsetComponent {
     /// Whether `p` lies inside the component (inside outer, outside every hole).
     pub fn contains(&self, p: V2) -> bool {
+        let b = &self.bbox;
+        if p.x < b.min.x || p.x > b.max.x || p.y < b.min.y || p.y > b.max.y {
+            return false;
+        }
         self.outer.winding_number(p.into()) != 0
             && self.holes.iter().all(|h| h.winding_number(p.into()) == 0)
     }

@@ -268,8 +268,33 @@ impl Heightmap {
                 let rad = a.dist(centre);
                 let sweep = arc_sweep(a, b, centre, ccw);
                 let a0 = (a - centre).angle();
-                let lo = V2::new(centre.x - rad - r, centre.y - rad - r);
-                let hi = V2::new(centre.x + rad + r, centre.y + rad + r);
+                // The arc's own box (ends and the quadrant points inside its sweep), grown by
+                // the tool radius: a short piece of a large circle must not scan the circle.
+                let (mut lo, mut hi) = (
+                    V2::new(a.x.min(b.x), a.y.min(b.y)),
+                    V2::new(a.x.max(b.x), a.y.max(b.y)),
+                );
+                {
+                    let (sa, sb) = (a - centre, b - centre);
+                    let sg = sweep.signum();
+                    let long = sweep.abs() > std::f64::consts::PI;
+                    for d in [
+                        V2::new(1.0, 0.0),
+                        V2::new(0.0, 1.0),
+                        V2::new(-1.0, 0.0),
+                        V2::new(0.0, -1.0),
+                    ] {
+                        let after_a = sg * sa.cross(d) >= 0.0;
+                        let before_b = sg * d.cross(sb) >= 0.0;
+                        if (long && (after_a || before_b)) || (!long && after_a && before_b) {
+                            let q = centre + d * rad;
+                            lo = V2::new(lo.x.min(q.x), lo.y.min(q.y));
+                            hi = V2::new(hi.x.max(q.x), hi.y.max(q.y));
+                        }
+                    }
+                }
+                let lo = V2::new(lo.x - r, lo.y - r);
+                let hi = V2::new(hi.x + r, hi.y + r);
                 let Some((i0, i1, j0, j1)) = self.range(lo, hi) else {
                     return;
                 };

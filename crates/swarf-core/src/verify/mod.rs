@@ -504,9 +504,10 @@ pub fn gouges_against_heights(
 }
 
 /// Rapid moves that pass through stock, found with a light simulation (cuts only, no cutting
-/// checks) on a grid of the tool radius over the stock `min`..`max` from `bottom` to 0; rapids
-/// are tested with half the radius, so cells the tool only grazes do not count (the `verify`
-/// command checks at full resolution). Returns move indices.
+/// checks) on a coarse grid over the stock `min`..`max` from `bottom` to 0: straight descents
+/// read the stock under them, other rapids are swept with half the radius, so cells the tool
+/// only grazes do not count (the `verify` command checks at full resolution). Returns move
+/// indices.
 pub fn check_rapids(
     tp: &Toolpath,
     min: V2,
@@ -516,21 +517,40 @@ pub fn check_rapids(
     tol: &Tolerance,
 ) -> Vec<usize> {
     let r = tool.radius_mm();
-    let cell = choose_cell(r * 5.0, max.x - min.x, max.y - min.y);
+    // Cells of 1.4 r: a cell whose centre a tool centre passed over is wholly inside that
+    // tool's disk, so a descent onto an earlier path reads the height the path left.
+    let cell = (r * 1.4).max((max.x - min.x).max(max.y - min.y) / 4000.0);
     let mut stock = Heightmap::new(min, max, bottom, 0.0, cell);
     let profile = crate::sim::CutterProfile::of(tool);
     let narrow = crate::sim::CutterProfile::flat(r * 0.5);
     let mut out = Vec::new();
     let mut from = tp.start;
+    // Nothing after the last rapid below the stock top matters.
+    let mut last = 0;
+    let mut f = tp.start;
     for (i, m) in tp.moves.iter().enumerate() {
+        if matches!(m.motion, Motion::Rapid) && (m.to.z < 0.0 || f.z < 0.0) {
+            last = i + 1;
+        }
+        f = m.to;
+    }
+    for (i, m) in tp.moves[..last].iter().enumerate() {
         if matches!(m.motion, Motion::Rapid) {
             if m.to.z < 0.0 || from.z < 0.0 {
-                let mut hit = false;
-                stock.sweep(from, m, &narrow, |k, z| {
-                    if f64::from(stock.z[k]) > z + tol.path_mm {
-                        hit = true;
-                    }
-                });
+                let hit = if m.to.xy() == from.xy() {
+                    // A straight descent: the stock under its end.
+                    stock
+                        .at(m.to.xy())
+                        .is_some_and(|h| h > m.to.z.min(from.z) + tol.path_mm)
+                } else {
+                    let mut hit = false;
+                    stock.sweep(from, m, &narrow, |k, z| {
+                        if f64::from(stock.z[k]) > z + tol.path_mm {
+                            hit = true;
+                        }
+                    });
+                    hit
+                };
                 if hit {
                     out.push(i);
                 }
