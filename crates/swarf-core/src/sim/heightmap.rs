@@ -286,7 +286,12 @@ impl Heightmap {
                     ] {
                         let after_a = sg * sa.cross(d) >= 0.0;
                         let before_b = sg * d.cross(sb) >= 0.0;
-                        if (long && (after_a || before_b)) || (!long && after_a && before_b) {
+                        let inside = if long {
+                            after_a || before_b
+                        } else {
+                            after_a && before_b
+                        };
+                        if inside {
                             let q = centre + d * rad;
                             lo = V2::new(lo.x.min(q.x), lo.y.min(q.y));
                             hi = V2::new(hi.x.max(q.x), hi.y.max(q.y));
