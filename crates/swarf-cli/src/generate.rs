@@ -37,6 +37,23 @@ pub enum ShapeArg {
     V,
 }
 
+impl ShapeArg {
+    /// The tool shape, with the corner radius a bull-nose needs and a V tool's angle.
+    pub fn shape(self, corner_radius: Option<f64>, v_angle_deg: f64) -> Result<ToolShape> {
+        Ok(match self {
+            ShapeArg::Flat => ToolShape::Flat,
+            ShapeArg::Ball => ToolShape::Ball,
+            ShapeArg::Bull => ToolShape::Bull {
+                corner_radius_mm: corner_radius.context("--tool bull needs --corner-radius MM")?,
+            },
+            ShapeArg::V => ToolShape::V {
+                angle_deg: v_angle_deg,
+                tip_diameter_mm: 0.0,
+            },
+        })
+    }
+}
+
 // Command-line flags are naturally booleans.
 #[allow(clippy::struct_excessive_bools)]
 #[derive(Args)]
@@ -273,19 +290,7 @@ fn make_tool(a: &GenerateArgs, diameter: f64) -> Result<Tool> {
         }
     );
     t.flutes = a.flutes;
-    t.shape = match a.tool {
-        ShapeArg::Flat => ToolShape::Flat,
-        ShapeArg::Ball => ToolShape::Ball,
-        ShapeArg::Bull => ToolShape::Bull {
-            corner_radius_mm: a
-                .corner_radius
-                .context("--tool bull needs --corner-radius MM")?,
-        },
-        ShapeArg::V => ToolShape::V {
-            angle_deg: a.v_angle,
-            tip_diameter_mm: 0.0,
-        },
-    };
+    t.shape = a.tool.shape(a.corner_radius, a.v_angle)?;
     if let Some(rpm) = a.rpm {
         t.feeds.rpm = rpm;
         t.max_rpm = t.max_rpm.max(rpm);

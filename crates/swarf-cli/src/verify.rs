@@ -4,23 +4,16 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use serde_json::json;
 use swarf_core::geometry::{Pline, Tolerance};
 use swarf_core::sim::{Material, SimOptions};
-use swarf_core::tool::{Tool, ToolShape};
+use swarf_core::tool::Tool;
 use swarf_core::toolpath::{P3, Toolpath};
 use swarf_core::verify::{PartRef, VerifyOptions, VerifyReport, read_gcode, verify};
 
+use crate::generate::ShapeArg;
 use crate::inspect::{InspectArgs, Loaded, load_any};
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum ShapeArg {
-    Flat,
-    Ball,
-    Bull,
-    V,
-}
 
 #[derive(Args)]
 pub struct VerifyArgs {
@@ -58,19 +51,7 @@ pub struct VerifyArgs {
 fn tool_from(a: &VerifyArgs) -> Result<Tool> {
     let d = a.tool_diameter.context("give --tool-diameter MM")?;
     let mut t = Tool::micro_flat(d);
-    t.shape = match a.tool {
-        ShapeArg::Flat => ToolShape::Flat,
-        ShapeArg::Ball => ToolShape::Ball,
-        ShapeArg::Bull => ToolShape::Bull {
-            corner_radius_mm: a
-                .corner_radius
-                .context("--tool bull needs --corner-radius MM")?,
-        },
-        ShapeArg::V => ToolShape::V {
-            angle_deg: 30.0,
-            tip_diameter_mm: 0.0,
-        },
-    };
+    t.shape = a.tool.shape(a.corner_radius, 30.0)?;
     t.validate()?;
     Ok(t)
 }
