@@ -283,20 +283,27 @@ fn strip_comments(line: &str) -> Result<String, &'static str> {
 
 /// Letter–number words.
 fn parse_words(code: &str) -> Result<Vec<(char, f64)>, String> {
-    let mut words = Vec::new();
-    let b: Vec<char> = code.chars().filter(|c| !c.is_whitespace()).collect();
+    // Spaces may stand anywhere in RS274; lines without them (all of ours) are parsed in place.
+    let compact: std::borrow::Cow<'_, str> = if code.bytes().any(|b| b.is_ascii_whitespace()) {
+        std::borrow::Cow::Owned(code.chars().filter(|c| !c.is_whitespace()).collect())
+    } else {
+        std::borrow::Cow::Borrowed(code)
+    };
+    let b = compact.as_bytes();
+    let mut words = Vec::with_capacity(8);
     let mut i = 0;
     while i < b.len() {
-        let letter = b[i].to_ascii_uppercase();
+        let letter = char::from(b[i]).to_ascii_uppercase();
         if !letter.is_ascii_alphabetic() {
-            return Err(format!("expected a word letter, found '{}'", b[i]));
+            let c = compact[i..].chars().next().unwrap_or('?');
+            return Err(format!("expected a word letter, found '{c}'"));
         }
         i += 1;
         let start = i;
-        while i < b.len() && (b[i].is_ascii_digit() || b[i] == '.' || b[i] == '-' || b[i] == '+') {
+        while i < b.len() && (b[i].is_ascii_digit() || matches!(b[i], b'.' | b'-' | b'+')) {
             i += 1;
         }
-        let num: String = b[start..i].iter().collect();
+        let num = &compact[start..i];
         let v: f64 = num
             .parse()
             .map_err(|_| format!("word '{letter}' has no valid number ('{num}')"))?;
