@@ -15,8 +15,8 @@ use super::{
 use crate::geometry::offset::{offset_loop, orient};
 use crate::geometry::{Pline, Tolerance, V2, pline_bbox};
 use crate::tool::Tool;
-use crate::toolpath::emit::{ZProfile, emit_path, loop_path, path_len, repeat_loop, seg_len};
-use crate::toolpath::{MoveClass, P3};
+use crate::toolpath::MoveClass;
+use crate::toolpath::emit::{ZProfile, emit_path, loop_path, path_len, repeat_loop};
 
 /// Which side of the line the tool runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -201,7 +201,7 @@ pub fn contour(
                 };
                 orient(&mut pass, want_ccw);
                 let tabs = p.side == Side::Outside && p.tabs > 0;
-                cut_closed(&mut cur, &pass, p, tol, tabs, &ccw_loop, &mut out.warnings);
+                cut_closed(&mut cur, &pass, p, tol, tabs, &ccw_loop);
             }
         }
     }
@@ -222,7 +222,7 @@ pub fn contour(
         let mut lap = fwd.clone();
         lap.pop();
         lap.extend(back);
-        cut_lap_path(&mut cur, &lap, p, tol, None, &mut out.warnings);
+        cut_lap_path(&mut cur, &lap, p, tol, None);
     }
     cur.retract_clearance();
     out.toolpath = cur.tp;
@@ -237,11 +237,10 @@ fn cut_closed(
     tol: &Tolerance,
     tabs: bool,
     part: &Pline,
-    warnings: &mut Vec<String>,
 ) {
     let lap = loop_path(pass);
     let lead = lead_arcs(&lap, pass.area() > 0.0, p, part, tol, cur.tool.radius_mm());
-    cut_lap_path(cur, &lap, p, tol, Some((lead, tabs)), warnings);
+    cut_lap_path(cur, &lap, p, tol, Some((lead, tabs)));
 }
 
 type Lead = Option<(Vec<PlineVertex<f64>>, Vec<PlineVertex<f64>>)>;
@@ -370,7 +369,6 @@ fn cut_lap_path(
     p: &ContourParams,
     tol: &Tolerance,
     extras: Option<(Lead, bool)>,
-    _warnings: &mut Vec<String>,
 ) {
     let lap_len = path_len(lap);
     if lap_len <= tol.equal_point_mm {
@@ -462,9 +460,7 @@ fn cut_lap_path(
             (MoveClass::Cut, feed)
         }
     });
-    let _ = seg_len;
     cur.retract();
-    let _ = P3::default();
 }
 
 #[cfg(test)]
