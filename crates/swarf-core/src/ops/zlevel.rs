@@ -282,16 +282,43 @@ fn stock_loop(mesh: &Mesh, margin: f64) -> Pline {
     p
 }
 
-/// Joins per-layer toolpaths (each starting and ending at safe height) into one.
-fn join(parts: Vec<OpResult>, clearance: f64, warnings: &mut Vec<String>) -> Toolpath {
+/// Runs `layer(i, heights)` for every layer in parallel — `heights` spans the slab from the
+/// layer above (or the start depth) down to layer `i`, with clearance at the safe height —
+/// and joins the results in order into one toolpath that starts and ends at clearance.
+fn run_layers(
+    zs: &[f64],
+    p: &ZLevelParams,
+    warnings: &mut Vec<String>,
+    layer: impl Fn(usize, Heights) -> Result<OpResult, OpError> + Sync,
+) -> Result<Toolpath, OpError> {
+    let results: Vec<Result<OpResult, OpError>> = zs
+        .par_iter()
+        .enumerate()
+        .map(|(i, &z)| {
+            let z_prev = if i == 0 {
+                -p.heights.start_depth_mm
+            } else {
+                zs[i - 1]
+            };
+            let heights = Heights {
+                clearance_mm: p.heights.safe_mm,
+                start_depth_mm: -z_prev,
+                final_depth_mm: -z,
+                ..p.heights
+            };
+            layer(i, heights)
+        })
+        .collect();
+    let clearance = p.heights.clearance_mm;
     let mut tp = Toolpath::new(P3::new(0.0, 0.0, clearance));
-    for r in parts {
+    for r in results {
+        let r = r?;
         warnings.extend(r.warnings);
         tp.extend(&r.toolpath);
     }
     let end = tp.end();
     tp.rapid(P3::new(end.x, end.y, clearance));
-    tp
+    Ok(tp)
 }
 
 /// Z-level roughing of a closed mesh.
@@ -316,43 +343,24 @@ pub fn zlevel_rough(
     // The stock is a margin wider than the part, so a tool of the stock's margin width can
     // still clear all around; at least the tool diameter plus a step.
     let stock = stock_loop(mesh, margin + tool.diameter_mm);
-    let inner = Heights {
-        clearance_mm: p.heights.safe_mm,
-        ..p.heights
-    };
-    let results: Vec<Result<OpResult, OpError>> = zs
-        .par_iter()
-        .enumerate()
-        .map(|(i, &z)| {
-            let z_prev = if i == 0 {
-                -p.heights.start_depth_mm
-            } else {
-                zs[i - 1]
-            };
-            let loops: Vec<Pline> = std::iter::once(stock.clone())
-                .chain(keep[i].iter().cloned())
-                .collect();
-            let regions = nest_loops(loops, tol);
-            let pp = PocketParams {
-                heights: Heights {
-                    start_depth_mm: -z_prev,
-                    final_depth_mm: -z,
-                    ..inner
-                },
-                stepover: p.stepover,
-                stepdown_mm: None,
-                allowance_radial_mm: p.allowance_radial_mm,
-                allowance_axial_mm: 0.0,
-                direction: p.direction,
-                pattern: p.pattern,
-                zigzag_angle_deg: 0.0,
-                entry: p.entry,
-            };
-            pocket(&regions, tool, &pp, tol)
-        })
-        .collect();
-    let parts = results.into_iter().collect::<Result<Vec<_>, _>>()?;
-    let toolpath = join(parts, p.heights.clearance_mm, &mut warnings);
+    let toolpath = run_layers(&zs, p, &mut warnings, |i, heights| {
+        let loops: Vec<Pline> = std::iter::once(stock.clone())
+            .chain(keep[i].iter().cloned())
+            .collect();
+        let regions = nest_loops(loops, tol);
+        let pp = PocketParams {
+            heights,
+            stepover: p.stepover,
+            stepdown_mm: None,
+            allowance_radial_mm: p.allowance_radial_mm,
+            allowance_axial_mm: 0.0,
+            direction: p.direction,
+            pattern: p.pattern,
+            zigzag_angle_deg: 0.0,
+            entry: p.entry,
+        };
+        pocket(&regions, tool, &pp, tol)
+    })?;
     Ok(OpResult { toolpath, warnings })
 }
 
@@ -367,59 +375,40 @@ pub fn zlevel_contour(
     check(OP, mesh, tool, p)?;
     let mut warnings = Vec::new();
     let (zs, keep) = prepare_layers(mesh, tool, p, tol, &mut warnings);
-    let inner = Heights {
-        clearance_mm: p.heights.safe_mm,
-        ..p.heights
-    };
-    let results: Vec<Result<OpResult, OpError>> = zs
-        .par_iter()
-        .enumerate()
-        .map(|(i, &z)| {
-            let z_prev = if i == 0 {
-                -p.heights.start_depth_mm
-            } else {
-                zs[i - 1]
-            };
-            let regions = nest_loops(keep[i].clone(), tol);
-            let cp = ContourParams {
-                heights: Heights {
-                    start_depth_mm: -z_prev,
-                    final_depth_mm: -z,
-                    ..inner
-                },
-                side: Side::Outside,
-                allowance_radial_mm: p.allowance_radial_mm,
-                direction: p.direction,
-                entry: Entry {
-                    kind: super::EntryKind::Ramp,
-                    ..p.entry
-                },
-                lead_radius_mm: tool.radius_mm(),
-                ..ContourParams::default()
-            };
-            let outers: Vec<Pline> = regions.iter().map(|r| r.outer.clone()).collect();
-            let holes: Vec<Pline> = regions
-                .iter()
-                .flat_map(|r| r.islands.iter().cloned())
-                .collect();
-            let mut a = contour(&outers, &[], tool, &cp, tol)?;
-            let b = contour(
-                &holes,
-                &[],
-                tool,
-                &ContourParams {
-                    side: Side::Inside,
-                    ..cp
-                },
-                tol,
-            )?;
-            a.toolpath.extend(&b.toolpath);
-            a.warnings.extend(b.warnings);
-            Ok(a)
-        })
-        .collect();
-    let parts = results.into_iter().collect::<Result<Vec<_>, _>>()?;
-    let toolpath = join(parts, p.heights.clearance_mm, &mut warnings);
+    let toolpath = run_layers(&zs, p, &mut warnings, |i, heights| {
+        let regions = nest_loops(keep[i].clone(), tol);
+        let cp = ContourParams {
+            heights,
+            side: Side::Outside,
+            allowance_radial_mm: p.allowance_radial_mm,
+            direction: p.direction,
+            entry: Entry {
+                kind: super::EntryKind::Ramp,
+                ..p.entry
+            },
+            lead_radius_mm: tool.radius_mm(),
+            ..ContourParams::default()
+        };
+        let outers: Vec<Pline> = regions.iter().map(|r| r.outer.clone()).collect();
+        let holes: Vec<Pline> = regions
+            .iter()
+            .flat_map(|r| r.islands.iter().cloned())
+            .collect();
+        let mut a = contour(&outers, &[], tool, &cp, tol)?;
+        let b = contour(
+            &holes,
+            &[],
+            tool,
+            &ContourParams {
+                side: Side::Inside,
+                ..cp
+            },
+            tol,
+        )?;
+        a.toolpath.extend(&b.toolpath);
+        a.warnings.extend(b.warnings);
+        Ok(a)
+    })?;
     Ok(OpResult { toolpath, warnings })
 }
 
