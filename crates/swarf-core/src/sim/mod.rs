@@ -88,6 +88,14 @@ pub struct SimOptions {
     pub machine: MachineLimits,
 }
 
+impl SimOptions {
+    /// The minimum chip fraction for this tool: the setting, or the tool material's value.
+    pub fn min_chip_fraction_of(&self, tool: &Tool) -> f64 {
+        self.min_chip_fraction
+            .unwrap_or_else(|| min_chip_fraction_for(&tool.material))
+    }
+}
+
 impl Default for SimOptions {
     fn default() -> Self {
         Self {
@@ -348,10 +356,7 @@ impl<'a> Simulation<'a> {
                 .map_or(hm * 1000.0, |v| v.min(hm * 1000.0)),
         );
         res.max_deflection_um = res.max_deflection_um.max(defl * 1000.0);
-        let fraction = self
-            .opts
-            .min_chip_fraction
-            .unwrap_or_else(|| min_chip_fraction_for(&self.tool.material));
+        let fraction = self.opts.min_chip_fraction_of(self.tool);
         let min_chip = fraction * self.tool.cutting_edge_radius_um / 1000.0;
         if hm < min_chip {
             res.thin_chips.push(i);

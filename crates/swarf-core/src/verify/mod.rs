@@ -355,10 +355,7 @@ pub fn verify(
             plunges[0]
         ));
     }
-    let fraction = opts
-        .sim
-        .min_chip_fraction
-        .unwrap_or_else(|| crate::sim::min_chip_fraction_for(&tool.material));
+    let fraction = opts.sim.min_chip_fraction_of(tool);
     if !result.thin_chips.is_empty() {
         warnings.push(format!(
             "{} move(s) cut chips thinner than the minimum chip thickness ({:.2} µm, {} × the {} µm edge radius), first at line {}: the tool rubs instead of cutting; raise the feed per tooth",
@@ -387,7 +384,6 @@ pub fn verify(
         ));
     }
     result.per_move.shrink_to_fit();
-    let _ = &result.per_move;
     VerifyReport {
         gouges,
         rapids_through_stock: rapids,
