@@ -1,7 +1,6 @@
 //! `swarf-cli generate`: import, generate an operation (or a job file's operations), write
 //! G-code, print a summary.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -179,101 +178,102 @@ pub struct GenerateArgs {
     pub json: bool,
 }
 
-/// Re-reads the written program and checks it against the part before it is saved; a gouge
-/// blocks the export unless forced. Returns the check's warnings.
+/// What the check before export finds in one toolpath against the part: gouges and rapids
+/// through stock, as one message (`lines`: the G-code line of each move, when read back).
+fn export_problems(
+    tp: &Toolpath,
+    lines: Option<&[u32]>,
+    part: swarf_core::verify::PartRef<'_>,
+    tool: &Tool,
+) -> Option<String> {
+    use swarf_core::geometry::{Bbox2, V2, pline_bbox};
+    use swarf_core::verify::{PartRef, check_gouges, check_rapids};
+    let tol = Tolerance::default();
+    let line = |i: usize| {
+        lines
+            .and_then(|l| l.get(i).copied())
+            .unwrap_or(i as u32 + 1)
+    };
+    let g = check_gouges(tp, lines, part, tool, &tol);
+    // Rapids through stock: the stock is the part's box grown by the tool, from below the
+    // deepest cut to Z = 0.
+    let mut b = Bbox2::EMPTY;
+    match part {
+        PartRef::Drawing(loops) => loops.iter().for_each(|l| b.union(&pline_bbox(l))),
+        PartRef::Mesh(m) => {
+            if let Some((l, h)) = m.bounds() {
+                b.add_point(V2::new(l[0], l[1]));
+                b.add_point(V2::new(h[0], h[1]));
+            }
+        }
+    }
+    let grow = V2::new(tool.diameter_mm, tool.diameter_mm);
+    let deepest = tp.moves.iter().map(|m| m.to.z).fold(0.0f64, f64::min);
+    let rapids = if b.is_empty() {
+        Vec::new()
+    } else {
+        check_rapids(tp, b.min - grow, b.max + grow, deepest - 1.0, tool, &tol)
+    };
+    let mut parts = Vec::new();
+    if !g.is_empty() {
+        let first: Vec<String> = g
+            .iter()
+            .take(5)
+            .map(|g| format!("line {} ({:.4} mm)", g.line, g.depth_mm))
+            .collect();
+        parts.push(format!(
+            "cuts into the part at {} place(s): {}",
+            g.len(),
+            first.join(", ")
+        ));
+    }
+    if !rapids.is_empty() {
+        let first: Vec<String> = rapids
+            .iter()
+            .take(5)
+            .map(|&i| line(i).to_string())
+            .collect();
+        parts.push(format!(
+            "{} rapid move(s) pass through stock (lines {})",
+            rapids.len(),
+            first.join(", ")
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// A problem found before export blocks it, unless forced (then it is a warning).
+fn block_or_warn(a: &GenerateArgs, msg: &str) -> Result<String> {
+    if a.force {
+        Ok(format!("export check: {msg}; written anyway (--force)"))
+    } else {
+        bail!("{msg}; not written (use --force to write it anyway)")
+    }
+}
+
+/// Re-reads the written program and checks it against the part before it is saved; a gouge or
+/// a rapid through stock blocks the export unless forced. Returns the check's warnings.
 fn check_export(
     a: &GenerateArgs,
     text: &str,
     part: Option<swarf_core::verify::PartRef<'_>>,
     tool: &Tool,
 ) -> Result<Vec<String>> {
-    use swarf_core::verify::{check_gouges, read_gcode};
-    let tol = Tolerance::default();
-    let back = read_gcode(text, swarf_core::toolpath::P3::default(), &tol)
-        .context("the written program does not read back")?;
+    let back = swarf_core::verify::read_gcode(
+        text,
+        swarf_core::toolpath::P3::default(),
+        &Tolerance::default(),
+    )
+    .context("the written program does not read back")?;
     let Some(part) = part else {
         return Ok(vec![
             "export check: cutting on the line, the gouge check against the drawing does not apply"
                 .into(),
         ]);
     };
-    let g = check_gouges(&back.toolpath, Some(&back.line_of_move), part, tool, &tol);
-    // Rapids through stock: the stock is the part's box grown by the tool, from the deepest cut
-    // to Z = 0.
-    let (lo, hi) = match part {
-        swarf_core::verify::PartRef::Drawing(loops) => {
-            let mut b = swarf_core::geometry::Bbox2::EMPTY;
-            for l in loops {
-                b.union(&swarf_core::geometry::pline_bbox(l));
-            }
-            (b.min, b.max)
-        }
-        swarf_core::verify::PartRef::Mesh(m) => {
-            let (l, h) = m.bounds().unwrap_or(([0.0; 3], [0.0; 3]));
-            (
-                swarf_core::geometry::V2::new(l[0], l[1]),
-                swarf_core::geometry::V2::new(h[0], h[1]),
-            )
-        }
-    };
-    let grow = swarf_core::geometry::V2::new(tool.diameter_mm, tool.diameter_mm);
-    let deepest = back
-        .toolpath
-        .moves
-        .iter()
-        .map(|m| m.to.z)
-        .fold(0.0f64, f64::min);
-    let rapids = if lo.x <= hi.x {
-        swarf_core::verify::check_rapids(
-            &back.toolpath,
-            lo - grow,
-            hi + grow,
-            deepest - 1.0,
-            tool,
-            &tol,
-        )
-    } else {
-        Vec::new()
-    };
-    if g.is_empty() && rapids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let first: Vec<String> = g
-        .iter()
-        .take(5)
-        .map(|g| format!("line {} ({:.4} mm)", g.line, g.depth_mm))
-        .collect();
-    let mut msg = if g.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "the program cuts into the part at {} place(s): {}",
-            g.len(),
-            first.join(", ")
-        )
-    };
-    if !rapids.is_empty() {
-        let lines: Vec<String> = rapids
-            .iter()
-            .take(5)
-            .map(|&i| back.line_of_move[i].to_string())
-            .collect();
-        if !msg.is_empty() {
-            msg.push_str("; ");
-        }
-        let _ = write!(
-            msg,
-            "{} rapid move(s) pass through stock (lines {})",
-            rapids.len(),
-            lines.join(", ")
-        );
-    }
-    if a.force {
-        Ok(vec![format!(
-            "export check: {msg}; written anyway (--force)"
-        )])
-    } else {
-        bail!("{msg}; not written (use --force to write it anyway)")
+    match export_problems(&back.toolpath, Some(&back.line_of_move), part, tool) {
+        None => Ok(Vec::new()),
+        Some(msg) => Ok(vec![block_or_warn(a, &format!("the program {msg}"))?]),
     }
 }
 
@@ -514,54 +514,30 @@ fn run_job(a: &GenerateArgs, job_path: &std::path::Path, t0: Instant) -> Result<
         None => job.load_part(base)?,
     };
     let out = job.run_on(drawing)?;
-    let mut export_warnings: Vec<String>;
-    {
-        let loops: Vec<swarf_core::geometry::Pline> = out.drawing.closed_loops.clone();
-        let tool = &out
-            .operations
-            .first()
-            .context("the job has no enabled operation")?
-            .1;
-        let on_line = job
-            .operations
-            .iter()
-            .any(|o| o.contour.is_some_and(|c| c.side == Side::On));
-        let part = (!on_line).then_some(swarf_core::verify::PartRef::Drawing(&loops));
-        // Each operation with its own tool.
-        let mut checked = Vec::new();
+    // The program must read back; each operation is checked with its own tool.
+    swarf_core::verify::read_gcode(
+        &out.program.text,
+        swarf_core::toolpath::P3::default(),
+        &Tolerance::default(),
+    )
+    .context("the written program does not read back")?;
+    let loops = out.drawing.closed_loops.clone();
+    let on_line = job
+        .operations
+        .iter()
+        .any(|o| o.contour.is_some_and(|c| c.side == Side::On));
+    let mut export_warnings = Vec::new();
+    if !on_line {
         for (name, t, r) in &out.operations {
-            let g = part
-                .map(|p| {
-                    swarf_core::verify::check_gouges(
-                        &r.toolpath,
-                        None,
-                        p,
-                        t,
-                        &swarf_core::geometry::Tolerance::default(),
-                    )
-                })
-                .unwrap_or_default();
-            if !g.is_empty() {
-                let msg = format!(
-                    "operation '{name}' cuts into the part at {} place(s) (first {:.4} mm deep)",
-                    g.len(),
-                    g[0].depth_mm
-                );
-                if a.force {
-                    checked.push(format!("export check: {msg}; written anyway (--force)"));
-                } else {
-                    bail!("{msg}; not written (use --force to write it anyway)");
-                }
+            if let Some(msg) = export_problems(
+                &r.toolpath,
+                None,
+                swarf_core::verify::PartRef::Drawing(&loops),
+                t,
+            ) {
+                export_warnings.push(block_or_warn(a, &format!("operation '{name}' {msg}"))?);
             }
         }
-        let _ = tool;
-        swarf_core::verify::read_gcode(
-            &out.program.text,
-            swarf_core::toolpath::P3::default(),
-            &swarf_core::geometry::Tolerance::default(),
-        )
-        .context("the written program does not read back")?;
-        export_warnings = checked;
     }
     write_atomic(&a.output, out.program.text.as_bytes())?;
     let mut all = Toolpath::default();
