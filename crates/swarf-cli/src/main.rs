@@ -26,6 +26,7 @@ macro_rules! out {
 mod bench;
 mod generate;
 mod inspect;
+mod render;
 mod verify;
 
 use std::process::ExitCode;
@@ -57,6 +58,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Simulate the stock: removed volume, cycle time, engagement, chip thickness, deflection.
     Simulate(verify::VerifyArgs),
+    /// Draw the part, stock and toolpaths in 3D to a PNG (the app's view, headless).
+    Render(render::RenderArgs),
 }
 
 fn main() -> ExitCode {
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::run(&args).map(|()| true),
         Command::Verify(args) => verify::run_verify(&args),
         Command::Simulate(args) => verify::run_simulate(&args),
+        Command::Render(args) => render::run(&args).map(|()| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -1,0 +1,88 @@
+//! `swarf-cli render` as a user runs it (software Vulkan in CI).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn cli() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_swarf-cli"))
+}
+
+/// Runs the command; `None` (said loudly) when the machine has no GPU adapter at all.
+fn render(args: &[&str]) -> Option<String> {
+    let out = cli().arg("render").args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() && err.contains("no GPU adapter") {
+        eprintln!(
+            "\n*** SKIPPED: {err}\n*** CI installs mesa-vulkan-drivers so this runs there.\n"
+        );
+        return None;
+    }
+    assert!(out.status.success(), "{err}");
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Width and height from a PNG header.
+fn png_size(p: &std::path::Path) -> (u32, u32) {
+    let b = std::fs::read(p).unwrap();
+    assert_eq!(&b[1..4], b"PNG");
+    let be = |o: usize| u32::from_be_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
+    (be(16), be(20))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("swarf-cli-render-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d.join(name)
+}
+
+#[test]
+fn example_job_renders_to_a_png_of_the_asked_size() {
+    let out = tmp("example.png");
+    let o = out.to_str().unwrap();
+    let Some(text) = render(&["-o", o, "--size", "320x200", "--view", "top"]) else {
+        return;
+    };
+    assert!(text.contains("segments"), "{text}");
+    assert_eq!(png_size(&out), (320, 200));
+}
+
+#[test]
+fn a_mesh_renders_and_frames_are_timed() {
+    let stl = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/files/ocl_ktoolcav.stl");
+    if !stl.exists() {
+        eprintln!(
+            "\n*** SKIPPED: corpus file {} not found ***\n",
+            stl.display()
+        );
+        return;
+    }
+    let out = tmp("mesh.png");
+    let Some(text) = render(&[
+        stl.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--size",
+        "200x150",
+        "--bench-frames",
+        "2",
+    ]) else {
+        return;
+    };
+    assert!(
+        text.contains("triangles") && text.contains("ms per frame"),
+        "{text}"
+    );
+    assert_eq!(png_size(&out), (200, 150));
+}
+
+#[test]
+fn a_bad_size_is_refused_with_the_reason() {
+    let out = cli()
+        .args(["render", "--size", "10x10", "-o"])
+        .arg(tmp("x.png"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("16 to 8192"));
+}
