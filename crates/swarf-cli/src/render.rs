@@ -41,6 +41,48 @@ pub struct RenderArgs {
     /// Read the part in this unit.
     #[arg(long)]
     pub units: Option<swarf_core::import::Units>,
+    /// Simulate the program on a stock block and draw the cut stock (instead of its outline).
+    #[arg(long)]
+    pub simulate: bool,
+}
+
+/// Runs every operation, in order, on one heightmap stock covering `lo`–`hi` in XY and returns
+/// its surface as a mesh (at most about a million vertices).
+fn simulated_stock(
+    ops: &[(String, swarf_core::tool::Tool, swarf_core::ops::OpResult)],
+    lo: DVec3,
+    hi: DVec3,
+    depth: f64,
+) -> swarf_core::geometry::mesh::Mesh {
+    use swarf_core::geometry::{Tolerance, V2};
+    use swarf_core::sim::{Heightmap, SimOptions, Simulation, choose_cell};
+    let r = ops
+        .iter()
+        .map(|(_, t, _)| t.radius_mm())
+        .fold(f64::INFINITY, f64::min);
+    let (min, max) = (V2::new(lo.x, lo.y), V2::new(hi.x, hi.y));
+    let cell = choose_cell(r, max.x - min.x, max.y - min.y);
+    let mut stock = Heightmap::new(
+        min,
+        max,
+        depth - 0.1 * (hi.x - lo.x).max(hi.y - lo.y).min(1.0),
+        0.0,
+        cell,
+    );
+    for (_, tool, res) in ops {
+        let mut sim = Simulation::new(
+            stock,
+            &res.toolpath,
+            tool,
+            SimOptions::default(),
+            Tolerance::default(),
+        );
+        sim.run_to(res.toolpath.moves.len());
+        stock = sim.stock;
+    }
+    let cells = ((max.x - min.x) / cell) * ((max.y - min.y) / cell);
+    let step = (cells / 1.0e6).sqrt().ceil().max(1.0) as usize;
+    stock.to_mesh(step)
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32)> {
@@ -89,6 +131,7 @@ pub fn run(a: &RenderArgs) -> Result<()> {
         json: false,
     };
     let mut depth: f64 = 0.0;
+    let mut simulated = false;
     let (name, loaded) = if a.file.is_none() && a.job.is_some() {
         (String::new(), None)
     } else {
@@ -132,6 +175,20 @@ pub fn run(a: &RenderArgs) -> Result<()> {
             }
             scene.add_toolpath(&r.toolpath, colour_by);
         }
+        if a.simulate {
+            // The part's box plus room for a contour around it.
+            let m = 1.5
+                * out
+                    .operations
+                    .iter()
+                    .map(|(_, t, _)| t.diameter_mm)
+                    .fold(0.0, f64::max);
+            let (lo, hi) = scene.fit_bounds();
+            let pad = DVec3::new(m, m, 0.0);
+            let mesh = simulated_stock(&out.operations, lo - pad, hi + pad, depth);
+            scene.add_mesh(&mesh, [205, 175, 120, 255]);
+            simulated = true;
+        }
     } else if let Some(d) = drawing {
         scene.add_plines(&d.closed_loops, 0.0);
         scene.add_plines(&d.open_chains, 0.0);
@@ -144,6 +201,9 @@ pub fn run(a: &RenderArgs) -> Result<()> {
         bail!("nothing to draw: the file has no loops, chains or triangles");
     }
     // Stock: the part's box down to the deepest cut (meshes: their own box).
+    if a.simulate && !simulated {
+        bail!("--simulate needs toolpaths: give a drawing with --job (or no file for the example)");
+    }
     if scene.triangles.is_empty() {
         let (lo, hi) = scene.fit_bounds();
         scene.add_box(

@@ -47,6 +47,28 @@ fn example_job_renders_to_a_png_of_the_asked_size() {
 }
 
 #[test]
+fn the_simulated_stock_is_drawn_as_a_mesh() {
+    let out = tmp("sim.png");
+    let Some(text) = render(&[
+        "--simulate",
+        "-o",
+        out.to_str().unwrap(),
+        "--size",
+        "240x160",
+    ]) else {
+        return;
+    };
+    // The example job's cut stock: a heightmap surface of many triangles.
+    let tris: usize = text
+        .split(", ")
+        .find_map(|p| p.strip_suffix(" triangles"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(tris > 10_000, "{text}");
+    assert_eq!(png_size(&out), (240, 160));
+}
+
+#[test]
 fn a_mesh_renders_and_frames_are_timed() {
     let stl = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/corpus/files/ocl_ktoolcav.stl");
