@@ -199,3 +199,67 @@ fn scale_invariance_mm_to_um() {
         assert_eq!(circles(&mm), circles(um));
     }
 }
+
+/// Found by the property test in CI: four coincident control points stall the parameter at
+/// the start, and samples even in the parameter missed the fast part of the curve (0.21 µm).
+#[test]
+fn spline_with_repeated_control_points_stays_within_tolerance() {
+    let ctrl = [
+        (0.0, 0.0),
+        (0.0, 0.0),
+        (0.0, 0.0),
+        (0.0, 0.0),
+        (3.987_607_868_915_786, -2.343_614_601_533_469),
+        (-3.507_497_877_560_738, -3.546_533_660_886_414),
+        (2.053_421_837_734_865_6, -2.650_336_350_049_945_3),
+        (0.0, 0.0),
+    ];
+    let weights = [
+        0.3,
+        0.3,
+        0.3,
+        0.3,
+        1.665_092_419_583_179,
+        1.749_273_947_031_263,
+        0.641_039_033_647_605_5,
+        0.3,
+    ];
+    let ctrl: Vec<V2> = ctrl.iter().map(|&(x, y)| V2::new(x, y)).collect();
+    let (degree, n) = (2, ctrl.len());
+    let mut knots = vec![0.0; degree + 1];
+    let inner = n - degree - 1;
+    for i in 1..=inner {
+        knots.push((i as f64 / (inner + 1) as f64).powf(1.3));
+    }
+    knots.extend(std::iter::repeat_n(1.0, degree + 1));
+    let curve = Nurbs::new(degree, knots, &ctrl, &weights).unwrap();
+    let tol = Tolerance::default();
+    let mut out: Vec<PlineVertex<f64>> = Vec::new();
+    let rep = biarc::fit_curve(&curve, tol.path_mm, tol.equal_point_mm, &mut out);
+    assert!(rep.converged);
+    let (a, b) = curve.domain();
+    let mut worst: f64 = 0.0;
+    let mut at = 0.0;
+    for i in 0..=20_000 {
+        let t = a + (b - a) * f64::from(i) / 20_000.0;
+        let q = curve.point(t);
+        let d = out
+            .windows(2)
+            .map(|w| biarc::seg_distance(w[0], w[1], q))
+            .fold(f64::INFINITY, f64::min);
+        if d > worst {
+            worst = d;
+            at = t;
+        }
+    }
+    let near: Vec<_> = out
+        .windows(2)
+        .filter(|w| biarc::seg_distance(w[0], w[1], curve.point(at)) < 0.01)
+        .map(|w| (w[0], w[1]))
+        .collect();
+    assert!(
+        worst <= tol.path_mm,
+        "worst {worst} at t = {at}, point {:?}, near {near:?}",
+        curve.point(at),
+    );
+}

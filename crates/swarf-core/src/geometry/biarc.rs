@@ -299,7 +299,9 @@ pub fn fit_polyline(
     out
 }
 
-/// Largest distance of interior curve samples from the one or two arcs.
+/// Largest distance of the curve between `t0` and `t1` from the one or two arcs: measured at
+/// the samples, then maximised around the worst one (a turn-around whose tip falls between
+/// two samples would otherwise be missed; found by CI's property test).
 fn sample_error(
     curve: &dyn Curve,
     t0: f64,
@@ -309,8 +311,7 @@ fn sample_error(
     p1: V2,
     second: Option<(V2, f64)>,
 ) -> f64 {
-    let mut err: f64 = 0.0;
-    for t in curve.sample_params(t0, t1) {
+    let dist = |t: f64| {
         let q = curve.point(t);
         let d = match second {
             None => seg_distance(
@@ -329,9 +330,92 @@ fn sample_error(
                 q,
             )),
         };
-        err = err.max(if d.is_finite() { d } else { f64::INFINITY });
+        if d.is_finite() { d } else { f64::INFINITY }
+    };
+    let ts = refined_samples(curve, t0, t1);
+    let mut err: f64 = 0.0;
+    let mut worst = None;
+    for (i, &t) in ts.iter().enumerate() {
+        let d = dist(t);
+        if d > err || worst.is_none() {
+            err = err.max(d);
+            worst = Some(i);
+        }
+    }
+    if !err.is_finite() {
+        return err;
+    }
+    // Golden-section searches for local maxima: between the worst sample's neighbours, and in
+    // the first and last gaps (where a curve that turns around overshoots a segment's end).
+    let golden = |mut lo: f64, mut hi: f64| {
+        const G: f64 = 0.618_033_988_749_895;
+        let mut x1 = hi - G * (hi - lo);
+        let mut x2 = lo + G * (hi - lo);
+        let (mut f1, mut f2) = (dist(x1), dist(x2));
+        for _ in 0..24 {
+            if f1 > f2 {
+                hi = x2;
+                x2 = x1;
+                f2 = f1;
+                x1 = hi - G * (hi - lo);
+                f1 = dist(x1);
+            } else {
+                lo = x1;
+                x1 = x2;
+                f1 = f2;
+                x2 = lo + G * (hi - lo);
+                f2 = dist(x2);
+            }
+        }
+        f1.max(f2)
+    };
+    if let (Some(i), Some(&first), Some(&last)) = (worst, ts.first(), ts.last()) {
+        let lo = if i == 0 { t0 } else { ts[i - 1] };
+        let hi = if i + 1 == ts.len() { t1 } else { ts[i + 1] };
+        err = err
+            .max(golden(lo, hi))
+            .max(golden(t0, first))
+            .max(golden(last, t1));
     }
     err
+}
+
+/// The curve's sample parameters, with more where its speed varies: where repeated control
+/// points stall the parametrisation, even steps in the parameter bunch the samples in the
+/// slow part and leave the fast part (often the tightest turn) unmeasured. Gaps between
+/// consecutive samples much longer than the average are split until they are not.
+fn refined_samples(curve: &dyn Curve, t0: f64, t1: f64) -> Vec<f64> {
+    let mut ts = curve.sample_params(t0, t1);
+    for _ in 0..4 {
+        let mut all = Vec::with_capacity(ts.len() + 2);
+        all.push(t0);
+        all.extend_from_slice(&ts);
+        all.push(t1);
+        let pts: Vec<V2> = all.iter().map(|&t| curve.point(t)).collect();
+        let gaps: Vec<f64> = pts.windows(2).map(|w| w[0].dist(w[1])).collect();
+        let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+        if mean <= 0.0 || !mean.is_finite() {
+            break;
+        }
+        let mut added = false;
+        let mut next = Vec::with_capacity(ts.len() * 2);
+        for (i, g) in gaps.iter().enumerate() {
+            if i > 0 {
+                next.push(all[i]);
+            }
+            if *g > 2.0 * mean {
+                for k in 1..4 {
+                    next.push(all[i] + (all[i + 1] - all[i]) * f64::from(k) / 4.0);
+                }
+                added = true;
+            }
+        }
+        ts = next;
+        if !added {
+            break;
+        }
+    }
+    ts
 }
 
 fn push_seg(out: &mut Vec<PlineVertex<f64>>, bulge: f64, end: V2, eq: f64, rep: &mut FitReport) {
