@@ -1,0 +1,116 @@
+//! The app as a user sees it, in `egui_kittest` with the wgpu renderer (software Vulkan in CI):
+//! first start, a parameter change regenerating, the 3D view in snapshots.
+
+use egui_kittest::kittest::Queryable;
+use egui_kittest::{Harness, wgpu::WgpuTestRenderer};
+use swarf_app::SwarfApp;
+
+/// A wgpu render state shared by the app's 3D view and the harness, or `None` (said loudly)
+/// when the machine has no adapter at all.
+fn render_state() -> Option<egui_wgpu::RenderState> {
+    if let Err(e) = swarf_render::Headless::new() {
+        eprintln!("\n*** SKIPPED: {e}\n*** CI installs mesa-vulkan-drivers so this runs there.\n");
+        return None;
+    }
+    Some(egui_kittest::wgpu::create_render_state(
+        egui_kittest::wgpu::default_wgpu_setup(),
+        egui_wgpu::RendererOptions::PREDICTABLE,
+    ))
+}
+
+fn harness(app: SwarfApp, rs: &egui_wgpu::RenderState) -> Harness<'static, SwarfApp> {
+    let view_rs = rs.clone();
+    Harness::builder()
+        .with_size(egui::vec2(1100.0, 700.0))
+        .renderer(WgpuTestRenderer::from_render_state(rs.clone()))
+        .build_ui_state(
+            move |ui, app: &mut SwarfApp| app.ui(ui, Some(&view_rs)),
+            app,
+        )
+}
+
+/// Software rasterisers on other CPUs may differ in a few edge pixels of thin lines.
+fn tolerant() -> egui_kittest::SnapshotOptions {
+    egui_kittest::SnapshotOptions::new()
+        .threshold(1.0)
+        .max_failed_pixels(400)
+}
+
+/// Runs frames until the generation in flight has arrived and been drawn.
+fn settle(h: &mut Harness<'static, SwarfApp>) {
+    h.state_mut().wait();
+    h.state_mut().view.scene_dirty = true;
+    for _ in 0..3 {
+        h.step();
+    }
+}
+
+#[test]
+fn first_start_shows_the_example_part_and_its_toolpaths() {
+    let Some(rs) = render_state() else { return };
+    let mut h = harness(SwarfApp::example(), &rs);
+    settle(&mut h);
+    let app = h.state();
+    assert!(app.error.is_none(), "{:?}", app.error);
+    let out = app.output.as_ref().expect("generated at start");
+    assert_eq!(out.operations.len(), 2);
+    assert!(
+        out.operations
+            .iter()
+            .all(|(_, _, r)| !r.toolpath.moves.is_empty())
+    );
+    assert!(app.view.scene.as_ref().is_some_and(|s| s.segments() > 1000));
+    let _ = h.get_by_label("recesses (Pocket)");
+    let _ = h.get_by_label("outline (Contour)");
+    h.snapshot_options("first_start", &tolerant());
+}
+
+#[test]
+fn changing_the_stepover_regenerates_and_drops_stale_results() {
+    let Some(rs) = render_state() else { return };
+    let mut h = harness(SwarfApp::example(), &rs);
+    settle(&mut h);
+    let moves = |app: &SwarfApp| {
+        app.output.as_ref().unwrap().operations[0]
+            .2
+            .toolpath
+            .moves
+            .len()
+    };
+    let before = moves(h.state());
+    let gen0 = h.state().generation;
+    // Two quick changes: only the last one's result may be shown.
+    h.state_mut().set_stepover(0, 0.3);
+    h.state_mut().set_stepover(0, 0.1);
+    assert_eq!(h.state().generation, gen0 + 2);
+    assert!(h.state().busy());
+    settle(&mut h);
+    let app = h.state();
+    assert_eq!(app.output_gen, app.generation, "a stale result is shown");
+    let after = moves(app);
+    assert!(
+        after > before,
+        "10 % step-over gives more moves than 40 %: {before} -> {after}"
+    );
+    match app.job.operations[0].pocket.unwrap().stepover {
+        swarf_core::ops::Stepover::Fraction(f) => assert!((f - 0.1).abs() < 1e-12),
+        s @ swarf_core::ops::Stepover::Mm(_) => panic!("{s:?}"),
+    }
+    // Undo goes back to 30 %, then to 40 %.
+    h.state_mut().undo();
+    h.state_mut().undo();
+    settle(&mut h);
+    assert_eq!(moves(h.state()), before);
+}
+
+#[test]
+fn the_top_view_shows_the_toolpaths() {
+    let Some(rs) = render_state() else { return };
+    let mut h = harness(SwarfApp::example(), &rs);
+    settle(&mut h);
+    h.get_by_label("Top").click();
+    for _ in 0..3 {
+        h.step();
+    }
+    h.snapshot_options("top_view", &tolerant());
+}
