@@ -332,7 +332,14 @@ fn sample_error(
         };
         if d.is_finite() { d } else { f64::INFINITY }
     };
-    let ts = refined_samples(curve, t0, t1);
+    // A polyline (mesh slice) is fitted through its vertices, which are its samples: between
+    // them lie chords, not the surface, so only smooth curves are searched between samples.
+    let smooth = curve.is_smooth();
+    let ts = if smooth {
+        refined_samples(curve, t0, t1)
+    } else {
+        curve.sample_params(t0, t1)
+    };
     let mut err: f64 = 0.0;
     let mut worst = None;
     for (i, &t) in ts.iter().enumerate() {
@@ -369,7 +376,7 @@ fn sample_error(
         }
         f1.max(f2)
     };
-    if let (Some(i), Some(&first), Some(&last)) = (worst, ts.first(), ts.last()) {
+    if smooth && let (Some(i), Some(&first), Some(&last)) = (worst, ts.first(), ts.last()) {
         let lo = if i == 0 { t0 } else { ts[i - 1] };
         let hi = if i + 1 == ts.len() { t1 } else { ts[i + 1] };
         err = err
