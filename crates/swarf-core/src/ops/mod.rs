@@ -185,6 +185,11 @@ pub(crate) fn param_err(op: &'static str, param: &'static str, problem: String) 
     OpError::Param { op, param, problem }
 }
 
+/// Deepest cut accepted, in tool diameters.
+pub const MAX_DEPTH_IN_DIAMETERS: f64 = 100.0;
+/// Most Z levels one operation may have.
+pub const MAX_Z_LEVELS: usize = 10_000;
+
 /// Checks heights, step-down, allowances and entry shared by all operations.
 pub(crate) fn check_common(
     op: &'static str,
@@ -213,6 +218,19 @@ pub(crate) fn check_common(
             format!(
                 "is {}; give the depth as a positive number (the cut goes to Z = -depth)",
                 h.final_depth_mm
+            ),
+        ));
+    }
+    // A sanity bound, not a machining rule: deeper cuts are not micro milling, and an absurd
+    // depth (found by fuzzing: 11 110 mm with a 0.5 mm tool) would write billions of moves.
+    let max_depth = MAX_DEPTH_IN_DIAMETERS * tool.diameter_mm;
+    if h.final_depth_mm > max_depth {
+        return Err(param_err(
+            op,
+            "final_depth_mm",
+            format!(
+                "is {} mm, more than {MAX_DEPTH_IN_DIAMETERS} diameters of the {} mm tool ({max_depth} mm); check the unit or the value",
+                h.final_depth_mm, tool.diameter_mm
             ),
         ));
     }
@@ -254,6 +272,19 @@ pub(crate) fn check_common(
             "stepdown_mm",
             format!("is {sd}; it must be a positive number of mm (or absent for one pass)"),
         ));
+    }
+    if let Some(sd) = stepdown_mm {
+        let levels = ((h.final_depth_mm - h.start_depth_mm) / sd).ceil();
+        if levels > MAX_Z_LEVELS as f64 {
+            return Err(param_err(
+                op,
+                "stepdown_mm",
+                format!(
+                    "is {sd} mm: {levels} levels for {} mm of depth, more than {MAX_Z_LEVELS}; use a larger step-down",
+                    h.final_depth_mm - h.start_depth_mm
+                ),
+            ));
+        }
     }
     let (ar, az) = allowances;
     if !(ar.is_finite() && ar >= 0.0) {
@@ -316,6 +347,46 @@ mod tests {
         assert_eq!("0.02mm".parse::<Stepover>().unwrap(), Stepover::Mm(0.02));
         assert!("abc".parse::<Stepover>().unwrap_err().contains("0.02mm"));
         assert!((Stepover::Fraction(0.1).mm(0.2) - 0.02).abs() < 1e-15);
+    }
+
+    /// Found by the job fuzz target: a job with `final_depth_mm = 11110.1111111` and a 0.05 mm
+    /// step-down ran out of memory writing ramps; now it is refused, naming the field.
+    #[test]
+    fn absurd_depth_from_fuzzing_is_refused_not_run_out_of_memory() {
+        let text = crate::job::EXAMPLE_JOB_TOML.replacen(
+            "final_depth_mm = 0.1 }",
+            "final_depth_mm = 11110.1111111 }",
+            1,
+        );
+        assert_ne!(
+            text,
+            crate::job::EXAMPLE_JOB_TOML,
+            "the example changed: update the test"
+        );
+        let job = crate::job::Job::from_toml(&text).unwrap();
+        let d = job.load_part(std::path::Path::new(".")).unwrap().1;
+        let err = job.run_on(d).unwrap_err().to_string();
+        assert!(
+            err.contains("final_depth_mm") && err.contains("diameters"),
+            "{err}"
+        );
+        // Many levels within the depth bound are refused too.
+        let tool = crate::tool::Tool::micro_flat(1.0);
+        let h = Heights {
+            final_depth_mm: 90.0,
+            ..Heights::default()
+        };
+        let e = check_common(
+            "pocket",
+            &tool,
+            &h,
+            Some(0.001),
+            (0.0, 0.0),
+            &Entry::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("stepdown_mm") && e.contains("levels"), "{e}");
     }
 
     #[test]
