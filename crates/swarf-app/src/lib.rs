@@ -13,6 +13,27 @@ use swarf_core::ops::Stepover;
 
 pub use view::Viewport;
 
+/// The step-over and heights an operation shares with every other kind, to read or change.
+fn common_params<R>(
+    op: &mut swarf_core::job::Operation,
+    f: impl FnOnce(&mut Stepover, &mut swarf_core::ops::Heights) -> R,
+) -> R {
+    match op.kind {
+        OpType::Pocket => {
+            let mut p = op.pocket.unwrap_or_default();
+            let r = f(&mut p.stepover, &mut p.heights);
+            op.pocket = Some(p);
+            r
+        }
+        OpType::Contour => {
+            let mut c = op.contour.unwrap_or_default();
+            let r = f(&mut c.stepover, &mut c.heights);
+            op.contour = Some(c);
+            r
+        }
+    }
+}
+
 /// What the worker sends back: the generation it was asked for and the outcome.
 type Outcome = (u64, Result<Box<JobOutput>, String>);
 
@@ -177,22 +198,20 @@ impl SwarfApp {
 
     /// Sets the step-over of operation `i` (fraction of the diameter) and regenerates.
     pub fn set_stepover(&mut self, i: usize, fraction: f64) {
+        self.edit_op(i, |s, _| *s = Stepover::Fraction(fraction));
+    }
+
+    /// Sets the final depth of operation `i` (mm) and regenerates.
+    pub fn set_depth(&mut self, i: usize, depth_mm: f64) {
+        self.edit_op(i, |_, h| h.final_depth_mm = depth_mm);
+    }
+
+    fn edit_op(&mut self, i: usize, f: impl FnOnce(&mut Stepover, &mut swarf_core::ops::Heights)) {
         let before = self.job.clone();
         let Some(op) = self.job.operations.get_mut(i) else {
             return;
         };
-        match op.kind {
-            OpType::Pocket => {
-                let mut p = op.pocket.unwrap_or_default();
-                p.stepover = Stepover::Fraction(fraction);
-                op.pocket = Some(p);
-            }
-            OpType::Contour => {
-                let mut c = op.contour.unwrap_or_default();
-                c.stepover = Stepover::Fraction(fraction);
-                op.contour = Some(c);
-            }
-        }
+        common_params(op, f);
         self.before_change(before);
         self.regenerate();
     }
@@ -322,16 +341,8 @@ impl SwarfApp {
             .find(|t| t.number == op.tool)
             .map_or(0.0, |t| t.diameter_mm);
         ui.strong(format!("{} — tool {} (Ø {tool_d} mm)", op.name, op.tool));
-        let (stepover, mut depth) = match op.kind {
-            OpType::Pocket => {
-                let p = op.pocket.unwrap_or_default();
-                (p.stepover, p.heights.final_depth_mm)
-            }
-            OpType::Contour => {
-                let c = op.contour.unwrap_or_default();
-                (c.stepover, c.heights.final_depth_mm)
-            }
-        };
+        let mut op = op.clone();
+        let (stepover, depth) = common_params(&mut op, |s, h| (*s, h.final_depth_mm));
         let mut pct = stepover.mm(tool_d) / tool_d.max(1e-9) * 100.0;
         let so = ui
             .add(
@@ -354,23 +365,7 @@ impl SwarfApp {
             self.set_stepover(self.selected, pct / 100.0);
         }
         if dc {
-            depth = um / 1000.0;
-            let before = self.job.clone();
-            let op = &mut self.job.operations[self.selected];
-            match op.kind {
-                OpType::Pocket => {
-                    let mut p = op.pocket.unwrap_or_default();
-                    p.heights.final_depth_mm = depth;
-                    op.pocket = Some(p);
-                }
-                OpType::Contour => {
-                    let mut c = op.contour.unwrap_or_default();
-                    c.heights.final_depth_mm = depth;
-                    op.contour = Some(c);
-                }
-            }
-            self.before_change(before);
-            self.regenerate();
+            self.set_depth(self.selected, um / 1000.0);
         }
     }
 

@@ -57,6 +57,17 @@ fn same_region(a: &Drawing, b: &Drawing) {
     assert_eq!(ra.arc_count(), rb.arc_count());
 }
 
+/// A clamped knot vector with uneven interior knots.
+fn uneven_knots(n: usize, degree: usize) -> Vec<f64> {
+    let mut knots = vec![0.0; degree + 1];
+    let inner = n - degree - 1;
+    for i in 1..=inner {
+        knots.push((i as f64 / (inner + 1) as f64).powf(1.3));
+    }
+    knots.extend(std::iter::repeat_n(1.0, degree + 1));
+    knots
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 
@@ -106,14 +117,7 @@ proptest! {
         let ctrl: Vec<V2> = pts.iter().map(|&(x, y)| V2::new(x, y)).collect();
         let degree = degree.min(ctrl.len() - 1);
         let n = ctrl.len();
-        // Clamped knot vector with uneven interior knots.
-        let mut knots = vec![0.0; degree + 1];
-        let inner = n - degree - 1;
-        for i in 1..=inner {
-            knots.push((i as f64 / (inner + 1) as f64).powf(1.3));
-        }
-        knots.extend(std::iter::repeat_n(1.0, degree + 1));
-        let curve = Nurbs::new(degree, knots, &ctrl, &weights[..n]).unwrap();
+        let curve = Nurbs::new(degree, uneven_knots(n, degree), &ctrl, &weights[..n]).unwrap();
         let tol = Tolerance::default();
         let mut out: Vec<PlineVertex<f64>> = Vec::new();
         let rep = biarc::fit_curve(&curve, tol.path_mm, tol.equal_point_mm, &mut out);
@@ -225,14 +229,7 @@ fn spline_with_repeated_control_points_stays_within_tolerance() {
         0.3,
     ];
     let ctrl: Vec<V2> = ctrl.iter().map(|&(x, y)| V2::new(x, y)).collect();
-    let (degree, n) = (2, ctrl.len());
-    let mut knots = vec![0.0; degree + 1];
-    let inner = n - degree - 1;
-    for i in 1..=inner {
-        knots.push((i as f64 / (inner + 1) as f64).powf(1.3));
-    }
-    knots.extend(std::iter::repeat_n(1.0, degree + 1));
-    let curve = Nurbs::new(degree, knots, &ctrl, &weights).unwrap();
+    let curve = Nurbs::new(2, uneven_knots(ctrl.len(), 2), &ctrl, &weights).unwrap();
     let tol = Tolerance::default();
     let mut out: Vec<PlineVertex<f64>> = Vec::new();
     let rep = biarc::fit_curve(&curve, tol.path_mm, tol.equal_point_mm, &mut out);
