@@ -1,17 +1,29 @@
-//! The Swarf desktop app: the example job (or a drawing) with its operations, their parameters,
-//! the 3D view of part and toolpaths, and G-code export. Generation runs on a worker thread;
-//! a result is shown only if it belongs to the latest parameters.
+//! The Swarf desktop app: a job (the embedded example, a drawing or a project file) with its
+//! tools and operations, their parameters, the 3D view of part and toolpaths, and G-code
+//! export. Generation runs on a worker thread with progress and cancel; a result is shown only
+//! if it belongs to the latest parameters. Projects save atomically; unsaved work is
+//! autosaved and offered back after a crash.
 
+mod panels;
+pub mod store;
 mod view;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
 
-use swarf_core::import::{Drawing, DxfOptions, import_dxf};
-use swarf_core::job::{EXAMPLE_JOB_TOML, Job, JobOutput, OpType};
+use swarf_core::import::Drawing;
+use swarf_core::job::{EXAMPLE_JOB_TOML, Job, JobError, JobOutput, OpType};
 use swarf_core::ops::Stepover;
+use swarf_core::tool::ToolLibrary;
 
+pub use store::{Recovery, Store};
 pub use view::Viewport;
+
+/// Seconds after a change before unsaved work is autosaved.
+pub const AUTOSAVE_DELAY: Duration = Duration::from_secs(3);
 
 /// The step-over and heights an operation shares with every other kind, to read or change.
 fn common_params<R>(
@@ -34,96 +46,366 @@ fn common_params<R>(
     }
 }
 
-/// What the worker sends back: the generation it was asked for and the outcome.
-type Outcome = (u64, Result<Box<JobOutput>, String>);
+/// The folder a file lies in (`.` for a bare name).
+fn folder_of(path: &Path) -> PathBuf {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf()
+}
+
+/// What the worker sends: progress of a generation, or its outcome.
+enum Msg {
+    Progress(u64, usize, usize),
+    Done(u64, Result<Box<JobOutput>, JobError>),
+}
+
+/// A generation in flight.
+struct Worker {
+    rx: Receiver<Msg>,
+    cancel: Arc<AtomicBool>,
+}
+
+/// A file dialog's answer, from its own thread.
+enum DialogPick {
+    Open(PathBuf),
+    SaveProject(PathBuf),
+    Export(PathBuf),
+}
 
 /// The application state (everything the UI shows and edits).
 pub struct SwarfApp {
     pub job: Job,
     pub part_name: String,
     pub drawing: Option<Drawing>,
+    /// Folder the job's part path is relative to (the project's folder).
+    pub base_dir: PathBuf,
+    /// The project file the job was opened from or saved to.
+    pub project_path: Option<PathBuf>,
+    /// Changed since the last save (or since start).
+    pub dirty: bool,
     /// The result shown, and the generation it came from.
     pub output: Option<Box<JobOutput>>,
     pub output_gen: u64,
     /// The latest generation asked for.
     pub generation: u64,
+    /// Operations done / total of the generation in flight.
+    pub progress: (usize, usize),
     pub error: Option<String>,
+    /// The import's warnings (for the user, always shown).
+    pub import_warnings: Vec<String>,
     pub messages: Vec<String>,
     pub selected: usize,
+    pub selected_tool: usize,
+    pub store: Store,
+    pub library: ToolLibrary,
+    pub recent: Vec<PathBuf>,
+    /// Unsaved work found at start, offered until recovered or discarded.
+    pub recovery: Option<Recovery>,
+    autosave_due: Option<Instant>,
+    /// The widget of the last edit (typing or dragging on in it is the same undo step).
+    last_edit: Option<egui::Id>,
     undo: Vec<Job>,
     redo: Vec<Job>,
-    worker: Option<Receiver<Outcome>>,
+    worker: Option<Worker>,
+    dialog: Option<Receiver<DialogPick>>,
     pub view: Viewport,
     pub export_path: String,
 }
 
 impl SwarfApp {
-    /// The embedded example part with its example job, generation started.
+    /// The embedded example part with its example job, generation started; nothing kept
+    /// between runs.
     pub fn example() -> Self {
+        Self::new(Store::none())
+    }
+
+    /// The example job, with recent files, the tool library and any autosave from `store`.
+    pub fn new(store: Store) -> Self {
         let job = Job::from_toml(EXAMPLE_JOB_TOML).expect("the example job is valid");
-        let drawing = job.load_part(Path::new(".")).map(|(_, d)| d);
+        let (library, lib_err) = store.tools();
         let mut app = Self {
             part_name: job.part.file.clone(),
             job,
             drawing: None,
+            base_dir: PathBuf::from("."),
+            project_path: None,
+            dirty: false,
             output: None,
             output_gen: 0,
             generation: 0,
+            progress: (0, 0),
             error: None,
-            messages: Vec::new(),
+            import_warnings: Vec::new(),
+            messages: lib_err.into_iter().collect(),
             selected: 0,
+            selected_tool: 0,
+            recent: store.recent(),
+            recovery: None,
+            library,
+            store,
+            autosave_due: None,
+            last_edit: None,
             undo: Vec::new(),
             redo: Vec::new(),
             worker: None,
+            dialog: None,
             view: Viewport::default(),
             export_path: "swarf.ngc".into(),
         };
-        match drawing {
-            Ok(d) => app.drawing = Some(d),
-            Err(e) => app.error = Some(e.to_string()),
+        match app.store.autosave() {
+            Some(Ok(r)) => app.recovery = Some(r),
+            Some(Err(e)) => app.messages.push(e),
+            None => {}
         }
-        app.regenerate();
+        app.reload_part();
         app
     }
 
-    /// Opens a DXF drawing: the current job's operations run on it.
+    /// Opens a file by its kind: a project (`.toml`), a drawing (`.dxf`).
     pub fn open(&mut self, path: &Path) {
-        let opts = DxfOptions {
-            units: self.job.part.units,
-            tolerance: self.job.tolerance,
-            ..DxfOptions::default()
-        };
-        match std::fs::read(path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| import_dxf(&b, &opts).map_err(|e| e.to_string()))
-        {
-            Ok(d) => {
-                self.messages.clone_from(&d.warnings);
-                self.part_name = path.display().to_string();
-                self.job.part.file = path.display().to_string();
-                self.drawing = Some(d);
-                self.view.auto_fit = true;
-                self.regenerate();
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        match ext.as_str() {
+            "toml" => self.open_project(path),
+            "dxf" => self.open_drawing(path),
+            "stl" => {
+                self.error = Some(format!(
+                    "cannot open {}: the app's operations work on DXF drawings so far; for an STL \
+                     use `swarf-cli generate {} --op zlevel`",
+                    path.display(),
+                    path.display()
+                ));
+            }
+            _ => {
+                self.error = Some(format!(
+                    "cannot open {}: Swarf opens DXF drawings (.dxf) and Swarf projects (.toml)",
+                    path.display()
+                ));
+            }
+        }
+    }
+
+    /// Opens a DXF drawing: the current job's operations run on it (units and layers from
+    /// the file until the user chooses).
+    pub fn open_drawing(&mut self, path: &Path) {
+        let before = self.job.clone();
+        let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        self.job.part.file = abs.to_string_lossy().into_owned();
+        self.job.part.units = None;
+        self.job.part.layers = None;
+        if self.reload_part() {
+            self.before_change(before);
+            self.remember(path);
+            self.view.auto_fit = true;
+        } else {
+            self.job = before;
+        }
+    }
+
+    /// Opens a project (job file): everything it holds is restored.
+    pub fn open_project(&mut self, path: &Path) {
+        match Job::load(path) {
+            Ok(job) => {
+                let before = std::mem::replace(&mut self.job, job);
+                let base = folder_of(path);
+                let old_base = std::mem::replace(&mut self.base_dir, base);
+                if self.reload_part() {
+                    self.project_path = Some(path.to_path_buf());
+                    self.undo.clear();
+                    self.redo.clear();
+                    self.dirty = false;
+                    self.autosave_due = None;
+                    self.store.clear_autosave();
+                    self.selected = 0;
+                    self.selected_tool = 0;
+                    self.remember(path);
+                    self.view.auto_fit = true;
+                } else {
+                    self.job = before;
+                    self.base_dir = old_base;
+                }
             }
             Err(e) => self.error = Some(format!("cannot open {}: {e}", path.display())),
         }
     }
 
-    /// Starts generating the current job on a worker thread; earlier results still running
-    /// are dropped when they arrive.
+    /// Saves the job as a project file (atomic write); the part's path is stored relative to
+    /// the project when it lies beside or below it.
+    pub fn save_project(&mut self, path: &Path) -> Result<(), String> {
+        let mut job = self.job.clone();
+        job.part.file = self.part_path_for(&folder_of(path));
+        swarf_core::fsio::write_atomic(path, job.to_toml().as_bytes())
+            .map_err(|e| format!("cannot save {}: {e}", path.display()))?;
+        self.job.part.file.clone_from(&job.part.file);
+        self.base_dir = folder_of(path);
+        self.project_path = Some(path.to_path_buf());
+        self.dirty = false;
+        self.autosave_due = None;
+        self.store.clear_autosave();
+        self.remember(path);
+        self.messages.insert(0, format!("saved {}", path.display()));
+        Ok(())
+    }
+
+    /// The part's path, absolute (or the embedded part's name).
+    fn absolute_part(&self) -> PathBuf {
+        let f = &self.job.part.file;
+        if f.starts_with("embedded:") {
+            return PathBuf::from(f);
+        }
+        let p = self.base_dir.join(f);
+        std::path::absolute(&p).unwrap_or(p)
+    }
+
+    /// The part's path as a project in `dir` should store it: relative when the part lies in
+    /// that folder or below, else absolute.
+    fn part_path_for(&self, dir: &Path) -> String {
+        let abs = self.absolute_part();
+        let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+        abs.strip_prefix(&dir)
+            .unwrap_or(&abs)
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    fn remember(&mut self, path: &Path) {
+        match self.store.add_recent(path) {
+            Ok(list) => self.recent = list,
+            Err(e) => self.messages.push(e),
+        }
+    }
+
+    /// Re-imports the part with the job's units and layers; regenerates. False (with the
+    /// error shown) when the part cannot be read.
+    pub fn reload_part(&mut self) -> bool {
+        match self.job.load_part(&self.base_dir) {
+            Ok((name, d)) if d.closed_loops.is_empty() && d.open_chains.is_empty() => {
+                let why = d
+                    .warnings
+                    .first()
+                    .map_or(String::new(), |w| format!(" ({w})"));
+                self.error = Some(format!(
+                    "{name}: nothing to machine, no closed loops or open chains{}{why}",
+                    if self.job.part.layers.is_some() {
+                        " on the chosen layers"
+                    } else {
+                        ""
+                    }
+                ));
+                false
+            }
+            Ok((name, d)) => {
+                self.part_name = name;
+                self.import_warnings.clone_from(&d.warnings);
+                self.drawing = Some(d);
+                self.error = None;
+                self.regenerate();
+                true
+            }
+            Err(e) => {
+                self.error = Some(e.to_string());
+                false
+            }
+        }
+    }
+
+    /// Takes back the autosaved work offered at start.
+    pub fn recover(&mut self) {
+        let Some(r) = self.recovery.take() else {
+            return;
+        };
+        let before = std::mem::replace(&mut self.job, r.job);
+        if let Some(p) = &r.project {
+            self.base_dir = folder_of(p);
+        }
+        self.project_path = r.project;
+        if self.reload_part() {
+            self.before_change(before);
+            self.dirty = true;
+            self.messages
+                .insert(0, "recovered the unsaved work; save it to keep it".into());
+        } else {
+            self.job = before;
+        }
+    }
+
+    /// Drops the autosaved work offered at start.
+    pub fn discard_recovery(&mut self) {
+        self.recovery = None;
+        self.store.clear_autosave();
+    }
+
+    /// Writes the autosave now if there are unsaved changes.
+    pub fn autosave_now(&mut self) {
+        self.autosave_due = None;
+        if !self.dirty {
+            return;
+        }
+        if let Err(e) = self
+            .store
+            .write_autosave(&self.job_for_autosave(), self.project_path.as_deref())
+        {
+            self.messages.insert(0, format!("autosave failed: {e}"));
+        }
+    }
+
+    fn job_for_autosave(&self) -> Job {
+        let mut j = self.job.clone();
+        j.part.file = self.absolute_part().to_string_lossy().into_owned();
+        j
+    }
+
+    /// Called when the app closes: a clean state leaves no autosave; unsaved work keeps it
+    /// (offered at the next start).
+    pub fn on_exit(&mut self) {
+        if let Some(w) = self.worker.take() {
+            w.cancel.store(true, Ordering::Relaxed);
+        }
+        if self.dirty {
+            self.autosave_now();
+        } else if self.recovery.is_none() {
+            self.store.clear_autosave();
+        }
+    }
+
+    /// Starts generating the current job on a worker thread; a generation still running is
+    /// told to stop, and its result is dropped if it arrives.
     pub fn regenerate(&mut self) {
         let Some(d) = self.drawing.clone() else {
             return;
         };
+        if let Some(w) = &self.worker {
+            w.cancel.store(true, Ordering::Relaxed);
+        }
         self.generation += 1;
         let gen_ = self.generation;
         let job = self.job.clone();
         let (tx, rx) = channel();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let stop = cancel.clone();
+        self.progress = (0, job.operations.iter().filter(|o| o.enabled).count());
         std::thread::spawn(move || {
-            let r = job.run_on(d).map(Box::new).map_err(|e| e.to_string());
-            let _ = tx.send((gen_, r));
+            let r = job.run_on_with(d, &mut |done, total| {
+                let _ = tx.send(Msg::Progress(gen_, done, total));
+                !stop.load(Ordering::Relaxed)
+            });
+            let _ = tx.send(Msg::Done(gen_, r.map(Box::new)));
         });
-        self.worker = Some(rx);
+        self.worker = Some(Worker { rx, cancel });
+    }
+
+    /// Stops the generation in flight; the view keeps the last finished result.
+    pub fn cancel(&mut self) {
+        if let Some(w) = self.worker.take() {
+            w.cancel.store(true, Ordering::Relaxed);
+            self.messages.insert(
+                0,
+                "generation cancelled; the view shows the last finished result".into(),
+            );
+        }
     }
 
     /// Whether a generation is running.
@@ -131,68 +413,137 @@ impl SwarfApp {
         self.worker.is_some()
     }
 
-    /// Takes a finished generation if it is the latest. Returns true when something changed.
+    /// Whether the result shown belongs to the current parameters.
+    pub fn up_to_date(&self) -> bool {
+        self.output.is_some() && self.output_gen == self.generation
+    }
+
+    /// Takes what the worker sent; a finished generation is kept only if it is the latest.
+    /// Returns true when something changed.
     pub fn poll(&mut self) -> bool {
-        let Some(rx) = &self.worker else {
-            return false;
-        };
-        match rx.try_recv() {
-            Ok((g, r)) => {
-                self.worker = None;
-                if g != self.generation {
-                    return false;
+        let mut changed = false;
+        while let Some(w) = &self.worker {
+            let msg = match w.rx.try_recv() {
+                Ok(m) => m,
+                Err(std::sync::mpsc::TryRecvError::Empty) => break,
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                    self.worker = None;
+                    self.error = Some("generation stopped unexpectedly".into());
+                    return true;
                 }
-                match r {
-                    Ok(out) => {
-                        self.messages = out
-                            .operations
-                            .iter()
-                            .flat_map(|(n, _, r)| {
-                                r.warnings.iter().map(move |w| format!("{n}: {w}"))
-                            })
-                            .collect();
-                        self.error = None;
-                        self.output = Some(out);
-                        self.output_gen = g;
-                        self.view.scene_dirty = true;
+            };
+            changed = true;
+            match msg {
+                Msg::Progress(g, done, total) if g == self.generation => {
+                    self.progress = (done, total);
+                }
+                Msg::Progress(..) => {}
+                Msg::Done(g, r) => {
+                    self.worker = None;
+                    if g != self.generation {
+                        continue;
                     }
-                    Err(e) => self.error = Some(e),
+                    match r {
+                        Ok(out) => {
+                            self.messages = out
+                                .operations
+                                .iter()
+                                .flat_map(|(n, _, r)| {
+                                    r.warnings.iter().map(move |w| format!("{n}: {w}"))
+                                })
+                                .collect();
+                            self.error = None;
+                            self.output = Some(out);
+                            self.output_gen = g;
+                            self.view.scene_dirty = true;
+                        }
+                        Err(JobError::Cancelled) => {}
+                        Err(e) => self.error = Some(e.to_string()),
+                    }
                 }
-                true
-            }
-            Err(std::sync::mpsc::TryRecvError::Empty) => false,
-            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
-                self.worker = None;
-                self.error = Some("generation stopped unexpectedly".into());
-                true
             }
         }
+        changed
     }
 
     /// Waits for the running generation (tests, export).
     pub fn wait(&mut self) {
         while self.busy() {
             if !self.poll() {
-                std::thread::sleep(std::time::Duration::from_millis(2));
+                std::thread::sleep(Duration::from_millis(2));
             }
         }
     }
 
-    /// Records the job before a change (undo).
+    /// Records the job before a change (undo) and schedules the autosave.
     fn before_change(&mut self, before: Job) {
         self.undo.push(before);
         self.redo.clear();
+        self.touched();
+    }
+    fn touched(&mut self) {
+        self.dirty = true;
+        self.autosave_due = Some(Instant::now() + AUTOSAVE_DELAY);
+    }
+    pub fn can_undo(&self) -> bool {
+        !self.undo.is_empty()
+    }
+    pub fn can_redo(&self) -> bool {
+        !self.redo.is_empty()
     }
     pub fn undo(&mut self) {
         if let Some(j) = self.undo.pop() {
+            let part_changed = j.part != self.job.part;
             self.redo.push(std::mem::replace(&mut self.job, j));
-            self.regenerate();
+            self.after_history(part_changed);
         }
     }
     pub fn redo(&mut self) {
         if let Some(j) = self.redo.pop() {
+            let part_changed = j.part != self.job.part;
             self.undo.push(std::mem::replace(&mut self.job, j));
+            self.after_history(part_changed);
+        }
+    }
+    fn after_history(&mut self, part_changed: bool) {
+        self.touched();
+        self.clamp_selection();
+        if part_changed {
+            self.reload_part();
+        } else {
             self.regenerate();
+        }
+    }
+    fn clamp_selection(&mut self) {
+        self.selected = self
+            .selected
+            .min(self.job.operations.len().saturating_sub(1));
+        self.selected_tool = self
+            .selected_tool
+            .min(self.job.tools.len().saturating_sub(1));
+    }
+
+    /// Replaces the job with `new` (one undo step unless `continuing` a drag that already
+    /// recorded one) and regenerates.
+    pub fn set_job(&mut self, new: Job, continuing: bool) {
+        if new == self.job {
+            return;
+        }
+        let part_changed = new.part != self.job.part;
+        let before = std::mem::replace(&mut self.job, new);
+        if continuing && !part_changed {
+            self.touched();
+        } else {
+            self.before_change(before);
+        }
+        self.clamp_selection();
+        if !part_changed {
+            self.regenerate();
+        } else if !self.reload_part() {
+            // The part cannot be read so: keep the error, go back to what worked.
+            if let Some(j) = self.undo.pop() {
+                self.job = j;
+            }
         }
     }
 
@@ -207,23 +558,91 @@ impl SwarfApp {
     }
 
     fn edit_op(&mut self, i: usize, f: impl FnOnce(&mut Stepover, &mut swarf_core::ops::Heights)) {
-        let before = self.job.clone();
-        let Some(op) = self.job.operations.get_mut(i) else {
+        let mut job = self.job.clone();
+        let Some(op) = job.operations.get_mut(i) else {
             return;
         };
         common_params(op, f);
-        self.before_change(before);
-        self.regenerate();
+        self.set_job(job, false);
     }
 
     /// Writes the program (atomically) to `path`.
     pub fn export(&mut self, path: &Path) -> Result<(), String> {
         self.wait();
+        if !self.up_to_date() {
+            return Err(match &self.error {
+                Some(e) => format!("nothing to export: {e}"),
+                None => "nothing to export: the toolpaths are not generated".into(),
+            });
+        }
         let out = self.output.as_ref().ok_or("nothing generated yet")?;
-        let tmp = path.with_extension("swarf-tmp");
-        std::fs::write(&tmp, out.program.text.as_bytes())
-            .and_then(|()| std::fs::rename(&tmp, path))
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))
+        swarf_core::fsio::write_atomic(path, out.program.text.as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        self.remember_export(path);
+        Ok(())
+    }
+
+    fn remember_export(&mut self, path: &Path) {
+        self.export_path = path.to_string_lossy().into_owned();
+        self.messages.insert(0, format!("wrote {}", path.display()));
+    }
+
+    /// Runs a native file dialog on its own thread (the UI keeps drawing).
+    fn ask_file(&mut self, save: bool, kind: fn(PathBuf) -> DialogPick) {
+        if self.dialog.is_some() {
+            return;
+        }
+        let (tx, rx) = channel();
+        let dir = self.base_dir.clone();
+        std::thread::spawn(move || {
+            let d = rfd::FileDialog::new().set_directory(dir);
+            let pick = if save {
+                d.save_file()
+            } else {
+                d.add_filter("Drawings and projects", &["dxf", "DXF", "toml"])
+                    .pick_file()
+            };
+            if let Some(p) = pick {
+                let _ = tx.send(kind(p));
+            }
+        });
+        self.dialog = Some(rx);
+    }
+
+    fn poll_dialog(&mut self) {
+        let Some(rx) = &self.dialog else { return };
+        match rx.try_recv() {
+            Ok(pick) => {
+                self.dialog = None;
+                match pick {
+                    DialogPick::Open(p) => self.open(&p),
+                    DialogPick::SaveProject(p) => {
+                        if let Err(e) = self.save_project(&p) {
+                            self.error = Some(e);
+                        }
+                    }
+                    DialogPick::Export(p) => {
+                        if let Err(e) = self.export(&p) {
+                            self.error = Some(e);
+                        }
+                    }
+                }
+            }
+            Err(std::sync::mpsc::TryRecvError::Empty) => {}
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => self.dialog = None,
+        }
+    }
+
+    /// Saves to the project file, or asks where when there is none.
+    pub fn save(&mut self) {
+        match self.project_path.clone() {
+            Some(p) => {
+                if let Err(e) = self.save_project(&p) {
+                    self.error = Some(e);
+                }
+            }
+            None => self.ask_file(true, DialogPick::SaveProject),
+        }
     }
 
     /// The whole window.
@@ -231,24 +650,19 @@ impl SwarfApp {
         if self.poll() {
             ui.ctx().request_repaint();
         }
-        if self.busy() {
-            ui.ctx()
-                .request_repaint_after(std::time::Duration::from_millis(30));
+        self.poll_dialog();
+        if self.busy() || self.dialog.is_some() {
+            ui.ctx().request_repaint_after(Duration::from_millis(30));
         }
-        let (undo, redo) = ui.input(|i| {
-            (
-                i.modifiers.command && !i.modifiers.shift && i.key_pressed(egui::Key::Z),
-                i.modifiers.command
-                    && (i.key_pressed(egui::Key::Y)
-                        || i.modifiers.shift && i.key_pressed(egui::Key::Z)),
-            )
-        });
-        if undo {
-            self.undo();
+        if let Some(due) = self.autosave_due {
+            let now = Instant::now();
+            if now >= due {
+                self.autosave_now();
+            } else {
+                ui.ctx().request_repaint_after(due - now);
+            }
         }
-        if redo {
-            self.redo();
-        }
+        self.shortcuts(ui);
         let dropped: Vec<PathBuf> = ui.input(|i| {
             i.raw
                 .dropped_files
@@ -260,136 +674,59 @@ impl SwarfApp {
         for p in dropped {
             self.open(&p);
         }
+        egui::Panel::top("swarf_menu").show(ui, |ui| self.menu_bar(ui));
+        if self.recovery.is_some() {
+            egui::Panel::top("swarf_recovery").show(ui, |ui| self.recovery_bar(ui));
+        }
+        egui::Panel::bottom("swarf_status").show(ui, |ui| self.status_bar(ui));
         egui::Panel::left("swarf_side")
             .resizable(true)
-            .show(ui, |ui| self.side_panel(ui));
-        egui::Panel::bottom("swarf_status").show(ui, |ui| self.status_bar(ui));
+            .default_size(340.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| self.side_panel(ui));
+            });
         egui::CentralPanel::default().show(ui, |ui| {
             let out = self.output.as_deref();
             self.view.ui(ui, render, out);
         });
     }
 
-    fn side_panel(&mut self, ui: &mut egui::Ui) {
-        ui.heading("Swarf");
-        ui.label(format!("Part: {}", self.part_name));
-        ui.separator();
-        ui.strong("Operations");
-        let mut toggled = None;
-        for (i, op) in self.job.operations.iter().enumerate() {
-            ui.horizontal(|ui| {
-                let mut on = op.enabled;
-                if ui
-                    .checkbox(&mut on, "on")
-                    .on_hover_text("include this operation in the program")
-                    .changed()
-                {
-                    toggled = Some((i, on));
-                }
-                if ui
-                    .selectable_label(self.selected == i, format!("{} ({:?})", op.name, op.kind))
-                    .clicked()
-                {
-                    self.selected = i;
-                }
-            });
-        }
-        if let Some((i, on)) = toggled {
-            let before = self.job.clone();
-            self.job.operations[i].enabled = on;
-            self.before_change(before);
-            self.regenerate();
-        }
-        ui.separator();
-        self.op_panel(ui);
-        ui.separator();
-        ui.strong("Export");
-        ui.horizontal(|ui| {
-            let label = ui.label("File:");
-            ui.text_edit_singleline(&mut self.export_path)
-                .labelled_by(label.id);
-            if ui.button("Save G-code").clicked() {
-                let p = PathBuf::from(&self.export_path);
-                match self.export(&p) {
-                    Ok(()) => self.messages.insert(0, format!("wrote {}", p.display())),
-                    Err(e) => self.error = Some(e),
-                }
-            }
-        });
-        if !self.messages.is_empty() {
-            ui.separator();
-            ui.strong("Messages");
-            egui::ScrollArea::vertical()
-                .max_height(160.0)
-                .show(ui, |ui| {
-                    for m in &self.messages {
-                        ui.label(m);
-                    }
-                });
-        }
-    }
-
-    /// Parameters of the selected operation.
-    fn op_panel(&mut self, ui: &mut egui::Ui) {
-        let Some(op) = self.job.operations.get(self.selected) else {
-            return;
-        };
-        let tool_d = self
-            .job
-            .tools
-            .iter()
-            .find(|t| t.number == op.tool)
-            .map_or(0.0, |t| t.diameter_mm);
-        ui.strong(format!("{} — tool {} (Ø {tool_d} mm)", op.name, op.tool));
-        let mut op = op.clone();
-        let (stepover, depth) = common_params(&mut op, |s, h| (*s, h.final_depth_mm));
-        let mut pct = stepover.mm(tool_d) / tool_d.max(1e-9) * 100.0;
-        let so = ui
-            .add(
-                egui::DragValue::new(&mut pct)
-                    .range(1.0..=100.0)
-                    .speed(0.5)
-                    .suffix(" % step-over"),
+    fn shortcuts(&mut self, ui: &egui::Ui) {
+        use egui::{Key, KeyboardShortcut, Modifiers};
+        let cmd = |k| KeyboardShortcut::new(Modifiers::COMMAND, k);
+        let cmd_shift = |k| KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, k);
+        let (undo, redo, open, save, save_as, export, fit) = ui.input_mut(|i| {
+            (
+                i.consume_shortcut(&cmd(Key::Z)),
+                i.consume_shortcut(&cmd(Key::Y)) || i.consume_shortcut(&cmd_shift(Key::Z)),
+                i.consume_shortcut(&cmd(Key::O)),
+                i.consume_shortcut(&cmd(Key::S)),
+                i.consume_shortcut(&cmd_shift(Key::S)),
+                i.consume_shortcut(&cmd(Key::E)),
+                i.key_pressed(Key::F) && i.modifiers.is_none(),
             )
-            .changed();
-        let mut um = depth * 1000.0;
-        let dc = ui
-            .add(
-                egui::DragValue::new(&mut um)
-                    .range(1.0..=50_000.0)
-                    .speed(1.0)
-                    .suffix(" µm depth"),
-            )
-            .changed();
-        if so {
-            self.set_stepover(self.selected, pct / 100.0);
-        }
-        if dc {
-            self.set_depth(self.selected, um / 1000.0);
-        }
-    }
-
-    fn status_bar(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| {
-            if self.busy() {
-                ui.spinner();
-                ui.label("generating…");
-            }
-            if let Some(e) = &self.error {
-                ui.colored_label(egui::Color32::from_rgb(255, 120, 100), e);
-            } else if let Some(out) = &self.output {
-                let moves: usize = out
-                    .operations
-                    .iter()
-                    .map(|(_, _, r)| r.toolpath.moves.len())
-                    .sum();
-                ui.label(format!(
-                    "{} operations, {moves} moves, {} G-code lines",
-                    out.operations.len(),
-                    out.program.text.lines().count()
-                ));
-            }
         });
+        // F fits the view, unless a field is taking the keys.
+        let fit = fit && ui.ctx().memory(|m| m.focused().is_none());
+        if redo {
+            self.redo();
+        } else if undo {
+            self.undo();
+        }
+        if open {
+            self.ask_file(false, DialogPick::Open);
+        }
+        if save_as {
+            self.ask_file(true, DialogPick::SaveProject);
+        } else if save {
+            self.save();
+        }
+        if export {
+            self.ask_file(true, DialogPick::Export);
+        }
+        if fit {
+            self.view.auto_fit = true;
+        }
     }
 }
 
@@ -397,5 +734,8 @@ impl eframe::App for SwarfApp {
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         let rs = frame.wgpu_render_state().cloned();
         SwarfApp::ui(self, ui, rs.as_ref());
+    }
+    fn on_exit(&mut self) {
+        SwarfApp::on_exit(self);
     }
 }

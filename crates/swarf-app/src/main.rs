@@ -1,4 +1,6 @@
-//! `swarf`: the desktop app. `swarf` opens the embedded example job; `swarf part.dxf` a drawing.
+//! `swarf`: the desktop app. `swarf` opens the embedded example job; `swarf part.dxf` a
+//! drawing, `swarf project.toml` a project. Recent files, the tool library and the autosave
+//! live in `$SWARF_STATE_DIR` (default: the platform's per-user state folder).
 
 fn main() -> eframe::Result {
     let file = std::env::args_os().nth(1).map(std::path::PathBuf::from);
@@ -13,7 +15,7 @@ fn main() -> eframe::Result {
         "Swarf",
         options,
         Box::new(move |_cc| {
-            let mut app = swarf_app::SwarfApp::example();
+            let mut app = swarf_app::SwarfApp::new(swarf_app::Store::default_location());
             if let Some(f) = file {
                 app.open(&f);
             }

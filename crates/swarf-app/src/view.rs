@@ -1,5 +1,7 @@
 //! The 3D viewport: swarf-render draws into its own texture, egui shows it; mouse orbit,
-//! pan and zoom about the cursor; standard views.
+//! pan and zoom about the cursor; standard views; colour by move type or operation; a scale
+//! bar that follows the zoom (µm when zoomed in); playing the program back with the tool
+//! drawn where it is.
 
 use glam::DVec3;
 use swarf_core::job::JobOutput;
@@ -17,6 +19,9 @@ pub struct Viewport {
     uploaded: bool,
     /// Height of the view in points, last frame (for the scale read-out).
     last_height: f32,
+    pub colour_by: ColourBy,
+    /// Play the program back to this many moves (`None`: the whole program).
+    pub playback: Option<u32>,
 }
 
 impl Default for Viewport {
@@ -30,11 +35,13 @@ impl Default for Viewport {
             texture: None,
             uploaded: false,
             last_height: 600.0,
+            colour_by: ColourBy::MoveType,
+            playback: None,
         }
     }
 }
 
-fn build_scene(out: &JobOutput) -> Scene {
+fn build_scene(out: &JobOutput, colour_by: ColourBy) -> Scene {
     let mut s = Scene::new(DVec3::ZERO);
     s.add_plines(&out.drawing.closed_loops, 0.0);
     s.add_plines(&out.drawing.open_chains, 0.0);
@@ -43,7 +50,7 @@ fn build_scene(out: &JobOutput) -> Scene {
         for m in &r.toolpath.moves {
             depth = depth.min(m.to.z);
         }
-        s.add_toolpath(&r.toolpath, ColourBy::MoveType);
+        s.add_toolpath(&r.toolpath, colour_by);
     }
     if s.has_bounds() {
         let (lo, hi) = s.fit_bounds();
@@ -84,10 +91,35 @@ impl Viewport {
                 self.camera.mm_per_px(f64::from(self.last_height)) * 1000.0
             ));
         });
+        let total = self.scene.as_ref().map_or(0, |s| s.moves);
+        ui.horizontal(|ui| {
+            let mut by_op = self.colour_by == ColourBy::Operation;
+            if ui.checkbox(&mut by_op, "colour by operation").changed() {
+                self.colour_by = if by_op {
+                    ColourBy::Operation
+                } else {
+                    ColourBy::MoveType
+                };
+                self.scene_dirty = true;
+            }
+            let mut playing = self.playback.is_some();
+            if ui
+                .checkbox(&mut playing, "play back")
+                .on_hover_text("show the program up to a move, with the tool")
+                .changed()
+            {
+                self.playback = playing.then_some(total);
+            }
+            if let Some(k) = &mut self.playback {
+                *k = (*k).min(total);
+                ui.spacing_mut().slider_width = (ui.available_width() - 120.0).max(100.0);
+                ui.add(egui::Slider::new(k, 0..=total).text("moves"));
+            }
+        });
         if self.scene_dirty
             && let Some(out) = out
         {
-            self.scene = Some(build_scene(out));
+            self.scene = Some(build_scene(out, self.colour_by));
             self.scene_dirty = false;
             self.uploaded = false;
         }
@@ -157,7 +189,12 @@ impl Viewport {
             renderer.upload(&rs.device, scene);
             self.uploaded = true;
         }
-        let all = |l: Layer| Some(scene.lines[l.index()].len() as u32);
+        let upto = self.playback;
+        let all = |l: Layer| {
+            Some(upto.map_or(scene.lines[l.index()].len() as u32, |k| {
+                scene.vertices_upto(l, k)
+            }))
+        };
         let cmd = renderer.render(
             &rs.device,
             &rs.queue,
@@ -195,5 +232,111 @@ impl Viewport {
             egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
             egui::Color32::WHITE,
         );
+        self.scale_bar(ui, rect);
+        if let (Some(k), Some(out)) = (self.playback, out) {
+            self.draw_tool(ui, rect, out, k);
+        }
+    }
+
+    /// Projects a world point to the screen.
+    fn to_screen(&self, rect: egui::Rect, p: DVec3) -> egui::Pos2 {
+        let aspect = f64::from(rect.width().max(1.0)) / f64::from(rect.height().max(1.0));
+        let n = self.camera.to_ndc(p, aspect);
+        egui::pos2(
+            rect.center().x + n.x as f32 * rect.width() * 0.5,
+            rect.center().y - n.y as f32 * rect.height() * 0.5,
+        )
+    }
+
+    /// A scale bar of a round length (1, 2 or 5 × a power of ten) 60–150 px long.
+    fn scale_bar(&self, ui: &egui::Ui, rect: egui::Rect) {
+        let mm_px = self.camera.mm_per_px(f64::from(rect.height()));
+        let Some(len_mm) = nice_length(mm_px * 80.0) else {
+            return;
+        };
+        let px = (len_mm / mm_px) as f32;
+        let a = egui::pos2(rect.left() + 16.0, rect.bottom() - 16.0);
+        let b = a + egui::vec2(px, 0.0);
+        let stroke = egui::Stroke::new(2.0, egui::Color32::from_gray(220));
+        let p = ui.painter_at(rect);
+        p.line_segment([a, b], stroke);
+        for x in [a, b] {
+            p.line_segment([x - egui::vec2(0.0, 5.0), x + egui::vec2(0.0, 1.0)], stroke);
+        }
+        p.text(
+            a + egui::vec2(px * 0.5, -6.0),
+            egui::Align2::CENTER_BOTTOM,
+            length_label(len_mm),
+            egui::FontId::proportional(13.0),
+            egui::Color32::from_gray(230),
+        );
+    }
+
+    /// The tool where the program has brought it after `k` moves: its cutting end and body,
+    /// to scale.
+    fn draw_tool(&self, ui: &egui::Ui, rect: egui::Rect, out: &JobOutput, k: u32) {
+        let mut left = k as usize;
+        let mut at = None;
+        for (_, tool, r) in &out.operations {
+            let tp = &r.toolpath;
+            if left <= tp.moves.len() {
+                let p = if left == 0 {
+                    tp.start
+                } else {
+                    tp.moves[left - 1].to
+                };
+                at = Some((DVec3::new(p.x, p.y, p.z), tool));
+                break;
+            }
+            left -= tp.moves.len();
+        }
+        let Some((tip, tool)) = at else { return };
+        let mm_px = self.camera.mm_per_px(f64::from(rect.height())) as f32;
+        let r_px = (tool.radius_mm() as f32 / mm_px).max(2.0);
+        let a = self.to_screen(rect, tip);
+        let b = self.to_screen(rect, tip + DVec3::new(0.0, 0.0, tool.flute_length_mm));
+        let body = egui::Color32::from_rgba_unmultiplied(200, 200, 210, 150);
+        let p = ui.painter_at(rect);
+        p.line_segment([a, b], egui::Stroke::new(2.0 * r_px, body));
+        p.circle_filled(a, r_px, body);
+        p.circle_stroke(a, r_px, egui::Stroke::new(1.5, egui::Color32::WHITE));
+        p.circle_filled(b, r_px, body);
+    }
+}
+
+/// The round length (1, 2 or 5 × 10ⁿ mm) nearest above `target_mm`.
+fn nice_length(target_mm: f64) -> Option<f64> {
+    if !(target_mm.is_finite() && target_mm > 0.0) {
+        return None;
+    }
+    let p = 10f64.powf(target_mm.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * p)
+        .find(|&l| l >= target_mm)
+}
+
+/// `0.05` mm → "50 µm"; `2` → "2 mm".
+fn length_label(mm: f64) -> String {
+    if mm < 1.0 {
+        format!("{} µm", (mm * 1000.0 * 1000.0).round() / 1000.0)
+    } else {
+        format!("{} mm", (mm * 1000.0).round() / 1000.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scale_bar_lengths_are_round_and_in_micrometres_when_small() {
+        assert_eq!(nice_length(0.037), Some(0.05));
+        assert_eq!(nice_length(0.15), Some(0.2));
+        assert_eq!(nice_length(3.0), Some(5.0));
+        assert_eq!(nice_length(0.0), None);
+        assert_eq!(length_label(0.05), "50 µm");
+        assert_eq!(length_label(0.001), "1 µm");
+        assert_eq!(length_label(2.0), "2 mm");
     }
 }

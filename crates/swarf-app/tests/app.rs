@@ -60,8 +60,8 @@ fn first_start_shows_the_example_part_and_its_toolpaths() {
             .all(|(_, _, r)| !r.toolpath.moves.is_empty())
     );
     assert!(app.view.scene.as_ref().is_some_and(|s| s.segments() > 1000));
-    let _ = h.get_by_label("recesses (Pocket)");
-    let _ = h.get_by_label("outline (Contour)");
+    let _ = h.get_by_label("recesses (pocket, T2)");
+    let _ = h.get_by_label("outline (contour, T3)");
     h.snapshot_options("first_start", &tolerant());
 }
 
@@ -113,4 +113,39 @@ fn the_top_view_shows_the_toolpaths() {
         h.step();
     }
     h.snapshot_options("top_view", &tolerant());
+}
+
+#[test]
+fn playing_back_draws_part_of_the_program_and_the_tool() {
+    let Some(rs) = render_state() else { return };
+    let mut h = harness(SwarfApp::example(), &rs);
+    settle(&mut h);
+    h.get_by_label("Top").click();
+    h.get_by_label("colour by operation").click();
+    h.get_by_label("play back").click();
+    for _ in 0..3 {
+        h.step();
+    }
+    let app = h.state();
+    let total = app.view.scene.as_ref().unwrap().moves;
+    assert_eq!(
+        app.view.playback,
+        Some(total),
+        "play back starts at the end"
+    );
+    assert_eq!(app.view.colour_by, swarf_render::ColourBy::Operation);
+    // Half-way through the first operation: its later passes are not drawn yet.
+    let first = app.output.as_ref().unwrap().operations[0]
+        .2
+        .toolpath
+        .moves
+        .len() as u32;
+    h.state_mut().view.playback = Some(first / 2);
+    for _ in 0..3 {
+        h.step();
+    }
+    let scene = h.state().view.scene.as_ref().unwrap();
+    let feed = swarf_render::Layer::Feed;
+    assert!(scene.vertices_upto(feed, first / 2) < scene.lines[feed.index()].len() as u32);
+    h.snapshot_options("playback_half_first_op", &tolerant());
 }

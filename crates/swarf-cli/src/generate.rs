@@ -586,26 +586,10 @@ fn post_one(
     Ok((post, program))
 }
 
-/// Writes a file so that an interrupted write never leaves a half file: temporary file in the
-/// same folder, flushed to disk, then renamed over the target.
-pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write as _;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.swarf-tmp",
-        path.file_name()
-            .map_or("out".into(), |n| n.to_string_lossy())
-    ));
-    let mut f =
-        std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+/// Writes the output atomically (see [`swarf_core::fsio::write_atomic`]).
+fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    swarf_core::fsio::write_atomic(path, bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn summary(

@@ -127,6 +127,8 @@ pub enum JobError {
     Op { op: String, source: OpError },
     #[error("job: {0}")]
     Post(#[from] PostError),
+    #[error("job: cancelled")]
+    Cancelled,
 }
 
 /// What running a job gives.
@@ -234,9 +236,23 @@ impl Job {
 
     /// Generates every enabled operation on `drawing` and writes one program.
     pub fn run_on(&self, drawing: Drawing) -> Result<JobOutput, JobError> {
+        self.run_on_with(drawing, &mut |_, _| true)
+    }
+
+    /// [`Job::run_on`], telling `progress(done, total)` before each enabled operation and once
+    /// when all are done; when it returns false the run stops with [`JobError::Cancelled`].
+    pub fn run_on_with(
+        &self,
+        drawing: Drawing,
+        progress: &mut dyn FnMut(usize, usize) -> bool,
+    ) -> Result<JobOutput, JobError> {
         let tol = self.tolerance;
         let mut results = Vec::new();
+        let total = self.operations.iter().filter(|o| o.enabled).count();
         for op in self.operations.iter().filter(|o| o.enabled) {
+            if !progress(results.len(), total) {
+                return Err(JobError::Cancelled);
+            }
             let tool = self
                 .tools
                 .iter()
@@ -270,6 +286,9 @@ impl Job {
                 source,
             })?;
             results.push((op.name.clone(), tool, res));
+        }
+        if !progress(total, total) {
+            return Err(JobError::Cancelled);
         }
         let sections: Vec<Section<'_>> = results
             .iter()
@@ -373,6 +392,21 @@ mod tests {
         );
         assert!(out.program.text.contains("T2 M6"));
         assert!(out.program.arcs_written > 10);
+    }
+
+    #[test]
+    fn progress_is_told_per_operation_and_can_cancel() {
+        let job = Job::from_toml(EXAMPLE_JOB_TOML).unwrap();
+        let (_, drawing) = job.load_part(Path::new(".")).unwrap();
+        let mut seen = Vec::new();
+        job.run_on_with(drawing.clone(), &mut |d, t| {
+            seen.push((d, t));
+            true
+        })
+        .unwrap();
+        assert_eq!(seen, vec![(0, 2), (1, 2), (2, 2)]);
+        let r = job.run_on_with(drawing, &mut |d, _| d < 1);
+        assert!(matches!(r, Err(JobError::Cancelled)));
     }
 
     #[test]

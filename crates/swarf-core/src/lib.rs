@@ -3,6 +3,7 @@
 //! Millimetres and `f64` everywhere; every tolerance comes from one [`geometry::Tolerance`].
 //! No GUI, no GPU, no I/O beyond reading and writing files.
 
+pub mod fsio;
 pub mod geometry;
 pub mod import;
 pub mod job;

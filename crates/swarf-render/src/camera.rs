@@ -107,12 +107,23 @@ impl Camera {
     /// World-to-clip matrix for a viewport of `aspect` (width / height), relative to `origin`
     /// (the scene origin vertices are stored against).
     pub fn view_proj(&self, aspect: f64, origin: DVec3) -> Mat4 {
+        self.view_proj_f64(aspect, origin).as_mat4()
+    }
+
+    fn view_proj_f64(&self, aspect: f64, origin: DVec3) -> DMat4 {
         let eye = self.target + self.eye_dir() * self.depth_radius;
         let view = DMat4::look_at_rh(eye - origin, self.target - origin, self.up());
         let h = self.half_height;
         let w = h * aspect;
         let proj = DMat4::orthographic_rh(-w, w, -h, h, 0.0, 2.0 * self.depth_radius);
-        (proj * view).as_mat4()
+        proj * view
+    }
+
+    /// Where a world point lands, in normalised device coordinates (x, y in −1..1, y up;
+    /// z 0..1 near to far), for overlays drawn over the view.
+    pub fn to_ndc(&self, p: DVec3, aspect: f64) -> DVec3 {
+        self.view_proj_f64(aspect, self.target)
+            .project_point3(p - self.target)
     }
 
     /// Orbits by screen-space drag in radians.
@@ -165,6 +176,14 @@ mod tests {
         let hi = m.project_point3(glam::Vec3::new(0.0, 0.0, 0.5));
         let lo = m.project_point3(glam::Vec3::new(0.0, 0.0, -0.5));
         assert!(hi.z < lo.z && (0.0..=1.0).contains(&hi.z) && (0.0..=1.0).contains(&lo.z));
+        // The f64 projection for overlays agrees, far from the origin too.
+        let far = DVec3::new(1000.0, 1000.0, 0.0);
+        c.fit(far - DVec3::ONE, far + DVec3::ONE, 1.0);
+        let q = c.to_ndc(far + DVec3::new(0.5, 0.25, 0.0), 1.0);
+        let e = c
+            .view_proj(1.0, far)
+            .project_point3(glam::Vec3::new(0.5, 0.25, 0.0));
+        assert!((q.x - f64::from(e.x)).abs() < 1e-5 && (q.y - f64::from(e.y)).abs() < 1e-5);
     }
 
     #[test]

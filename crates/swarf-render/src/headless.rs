@@ -191,7 +191,5 @@ pub fn write_png(path: &std::path::Path, size: (u32, u32), rgba: &[u8]) -> Resul
         w.write_image_data(rgba)
             .map_err(|e| RenderError::Png(e.to_string()))?;
     }
-    let tmp = path.with_extension("png.tmp");
-    std::fs::write(&tmp, &bytes).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
+    swarf_core::fsio::write_atomic(path, &bytes).map_err(io)
 }

@@ -86,6 +86,30 @@ pub struct Stats {
     pub bounds_max: P3,
 }
 
+impl Stats {
+    /// The figures of two toolpaths run one after the other.
+    #[must_use]
+    pub fn merge(self, o: Stats) -> Stats {
+        Stats {
+            moves: self.moves + o.moves,
+            arcs: self.arcs + o.arcs,
+            feed_length_mm: self.feed_length_mm + o.feed_length_mm,
+            rapid_length_mm: self.rapid_length_mm + o.rapid_length_mm,
+            estimated_seconds: self.estimated_seconds + o.estimated_seconds,
+            bounds_min: P3::new(
+                self.bounds_min.x.min(o.bounds_min.x),
+                self.bounds_min.y.min(o.bounds_min.y),
+                self.bounds_min.z.min(o.bounds_min.z),
+            ),
+            bounds_max: P3::new(
+                self.bounds_max.x.max(o.bounds_max.x),
+                self.bounds_max.y.max(o.bounds_max.y),
+                self.bounds_max.z.max(o.bounds_max.z),
+            ),
+        }
+    }
+}
+
 /// Signed sweep (rad) of an arc from `a` to `b` around `c`, counter-clockwise positive. Arcs of
 /// a toolpath are less than a full turn; equal start and end give a full turn here.
 pub fn arc_sweep(a: V2, b: V2, c: V2, ccw: bool) -> f64 {

@@ -1,0 +1,257 @@
+//! What the app keeps between runs, in one folder: the recent files, the user's tool library
+//! and the autosave of unsaved work (with recovery after a crash). Every write is atomic.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use swarf_core::fsio::write_atomic;
+use swarf_core::job::Job;
+use swarf_core::tool::ToolLibrary;
+
+/// How many recent files are remembered.
+pub const RECENT_MAX: usize = 10;
+
+const RECENT: &str = "recent.txt";
+const TOOLS: &str = "tools.toml";
+const AUTOSAVE: &str = "autosave.toml";
+const AUTOSAVE_HEADER: &str = "# Swarf autosave; project: ";
+
+/// The folder where the app keeps its state; `None` keeps nothing (and says so where it
+/// matters).
+#[derive(Debug, Clone, Default)]
+pub struct Store {
+    dir: Option<PathBuf>,
+}
+
+/// Unsaved work found at start: the job as it was, and the project it belonged to.
+#[derive(Debug, Clone)]
+pub struct Recovery {
+    pub job: Job,
+    pub project: Option<PathBuf>,
+    pub saved: Option<SystemTime>,
+}
+
+impl Store {
+    /// A store in `dir` (created when first written).
+    pub fn at(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            dir: Some(dir.into()),
+        }
+    }
+
+    /// A store that keeps nothing.
+    pub fn none() -> Self {
+        Self { dir: None }
+    }
+
+    /// `$SWARF_STATE_DIR`, else the platform's per-user state folder
+    /// (`$XDG_STATE_HOME/swarf`, `~/.local/state/swarf`, `%APPDATA%\swarf`).
+    pub fn default_location() -> Self {
+        let env = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        let dir = env("SWARF_STATE_DIR")
+            .or_else(|| env("XDG_STATE_HOME").map(|d| d.join("swarf")))
+            .or_else(|| env("APPDATA").map(|d| d.join("swarf")))
+            .or_else(|| env("HOME").map(|d| d.join(".local/state/swarf")));
+        Self { dir }
+    }
+
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    fn path(&self, name: &str) -> Option<PathBuf> {
+        self.dir.as_ref().map(|d| d.join(name))
+    }
+
+    fn write(&self, name: &str, bytes: &[u8]) -> Result<(), String> {
+        let Some(dir) = &self.dir else {
+            return Ok(());
+        };
+        std::fs::create_dir_all(dir)
+            .and_then(|()| write_atomic(&dir.join(name), bytes))
+            .map_err(|e| format!("cannot write {}: {e}", dir.join(name).display()))
+    }
+
+    /// The recent files, newest first.
+    pub fn recent(&self) -> Vec<PathBuf> {
+        let Some(text) = self
+            .path(RECENT)
+            .and_then(|p| std::fs::read_to_string(p).ok())
+        else {
+            return Vec::new();
+        };
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .take(RECENT_MAX)
+            .map(PathBuf::from)
+            .collect()
+    }
+
+    /// Puts `file` first in the recent files.
+    pub fn add_recent(&self, file: &Path) -> Result<Vec<PathBuf>, String> {
+        let file = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+        let mut list = self.recent();
+        list.retain(|p| p != &file);
+        list.insert(0, file);
+        list.truncate(RECENT_MAX);
+        // One path per line: a name with a line break cannot be listed (and is not).
+        list.retain(|p| !p.to_string_lossy().contains(['\n', '\r']));
+        let mut text = String::new();
+        for p in &list {
+            text.push_str(&p.to_string_lossy());
+            text.push('\n');
+        }
+        self.write(RECENT, text.as_bytes())?;
+        Ok(list)
+    }
+
+    /// The user's tool library, or the shipped presets when there is none yet. A library that
+    /// cannot be read is reported (the presets are used meanwhile; the file is not touched).
+    pub fn tools(&self) -> (ToolLibrary, Option<String>) {
+        let Some(p) = self.path(TOOLS) else {
+            return (ToolLibrary::presets(), None);
+        };
+        match std::fs::read_to_string(&p) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (ToolLibrary::presets(), None),
+            Err(e) => (
+                ToolLibrary::presets(),
+                Some(format!(
+                    "cannot read {}: {e}; using the presets",
+                    p.display()
+                )),
+            ),
+            Ok(text) => match ToolLibrary::from_toml(&text) {
+                Ok(lib) => (lib, None),
+                Err(e) => (
+                    ToolLibrary::presets(),
+                    Some(format!(
+                        "{}: {e}; using the presets until it is fixed",
+                        p.display()
+                    )),
+                ),
+            },
+        }
+    }
+
+    pub fn save_tools(&self, lib: &ToolLibrary) -> Result<(), String> {
+        self.write(TOOLS, lib.to_toml().as_bytes())
+    }
+
+    /// Saves unsaved work: the job (its part path made absolute, so it opens from anywhere)
+    /// and the project it belongs to.
+    pub fn write_autosave(&self, job: &Job, project: Option<&Path>) -> Result<(), String> {
+        let project = project
+            .map(|p| p.to_string_lossy().replace(['\n', '\r'], " "))
+            .unwrap_or_default();
+        let text = format!("{AUTOSAVE_HEADER}{project}\n{}", job.to_toml());
+        self.write(AUTOSAVE, text.as_bytes())
+    }
+
+    /// Unsaved work left by a run that did not end cleanly, if any. An autosave that cannot be
+    /// read any more (e.g. written by a newer Swarf) is reported, not silently dropped.
+    pub fn autosave(&self) -> Option<Result<Recovery, String>> {
+        let p = self.path(AUTOSAVE)?;
+        let text = match std::fs::read_to_string(&p) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => return Some(Err(format!("cannot read {}: {e}", p.display()))),
+            Ok(t) => t,
+        };
+        let project = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix(AUTOSAVE_HEADER))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from);
+        let saved = std::fs::metadata(&p).and_then(|m| m.modified()).ok();
+        Some(
+            Job::from_toml(&text)
+                .map(|job| Recovery {
+                    job,
+                    project,
+                    saved,
+                })
+                .map_err(|e| format!("the autosave {} cannot be used: {e}", p.display())),
+        )
+    }
+
+    /// Removes the autosave (after a clean exit, a save, or when the user discards it).
+    pub fn clear_autosave(&self) {
+        if let Some(p) = self.path(AUTOSAVE) {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use swarf_core::job::EXAMPLE_JOB_TOML;
+
+    fn temp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("swarf-store-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    #[test]
+    fn recent_files_newest_first_without_duplicates() {
+        let d = temp("recent");
+        let s = Store::at(&d);
+        assert!(s.recent().is_empty());
+        s.add_recent(Path::new("/parts/a.dxf")).unwrap();
+        s.add_recent(Path::new("/parts/b.dxf")).unwrap();
+        let l = s.add_recent(Path::new("/parts/a.dxf")).unwrap();
+        assert_eq!(
+            l,
+            vec![PathBuf::from("/parts/a.dxf"), "/parts/b.dxf".into()]
+        );
+        assert_eq!(s.recent(), l);
+        for i in 0..20 {
+            s.add_recent(&PathBuf::from(format!("/p/{i}.dxf"))).unwrap();
+        }
+        assert_eq!(s.recent().len(), RECENT_MAX);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn autosave_round_trips_and_clears() {
+        let d = temp("autosave");
+        let s = Store::at(&d);
+        assert!(s.autosave().is_none());
+        let mut job = Job::from_toml(EXAMPLE_JOB_TOML).unwrap();
+        job.title = "changed".into();
+        s.write_autosave(&job, Some(Path::new("/home/u/plate.toml")))
+            .unwrap();
+        let r = s.autosave().unwrap().unwrap();
+        assert_eq!(r.job, job);
+        assert_eq!(r.project, Some(PathBuf::from("/home/u/plate.toml")));
+        s.clear_autosave();
+        assert!(s.autosave().is_none());
+        // A damaged autosave is reported, not dropped in silence.
+        std::fs::write(d.join(AUTOSAVE), "version = 1\n[part\n").unwrap();
+        assert!(s.autosave().unwrap().is_err());
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn tool_library_presets_then_the_users_own() {
+        let d = temp("tools");
+        let s = Store::at(&d);
+        let (mut lib, err) = s.tools();
+        assert!(err.is_none());
+        assert_eq!(lib, ToolLibrary::presets());
+        lib.tools.truncate(1);
+        s.save_tools(&lib).unwrap();
+        assert_eq!(s.tools().0, lib);
+        std::fs::write(d.join(TOOLS), "[[tool]]\nname = 3\n").unwrap();
+        let (l, err) = s.tools();
+        assert_eq!(l, ToolLibrary::presets());
+        assert!(err.unwrap().contains("tools.toml"));
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+}
