@@ -14,8 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
-use swarf_core::import::Drawing;
-use swarf_core::job::{EXAMPLE_JOB_TOML, Job, JobError, JobOutput, OpType};
+use swarf_core::job::{EXAMPLE_JOB_TOML, Job, JobError, JobOutput, Model, OpType, Operation};
 use swarf_core::ops::Stepover;
 use swarf_core::tool::ToolLibrary;
 
@@ -43,6 +42,40 @@ fn common_params<R>(
             op.contour = Some(c);
             r
         }
+        OpType::ZLevelRough | OpType::ZLevelContour => {
+            let mut z = op.zlevel.unwrap_or_default();
+            let r = f(&mut z.stepover, &mut z.heights);
+            op.zlevel = Some(z);
+            r
+        }
+    }
+}
+
+/// A new operation of `kind` with its default parameters; z-level operations go down to
+/// `mesh_depth_mm` (the mesh's height below its top).
+pub fn new_operation(kind: OpType, name: String, tool: u32, mesh_depth_mm: f64) -> Operation {
+    use swarf_core::job::Target;
+    Operation {
+        kind,
+        name,
+        tool,
+        enabled: true,
+        target: match kind {
+            OpType::Pocket => Target::Holes,
+            _ => Target::Outlines,
+        },
+        open_chains: false,
+        pocket: (kind == OpType::Pocket).then(Default::default),
+        contour: (kind == OpType::Contour).then(Default::default),
+        zlevel: kind.needs_mesh().then(|| {
+            let mut z = swarf_core::ops::zlevel::ZLevelParams::default();
+            z.heights.final_depth_mm = mesh_depth_mm.max(0.001);
+            if kind == OpType::ZLevelRough {
+                z.allowance_radial_mm = 0.01;
+                z.allowance_axial_mm = 0.005;
+            }
+            z
+        }),
     }
 }
 
@@ -77,7 +110,8 @@ enum DialogPick {
 pub struct SwarfApp {
     pub job: Job,
     pub part_name: String,
-    pub drawing: Option<Drawing>,
+    /// The part as read (drawing or mesh).
+    pub model: Option<Model>,
     /// Folder the job's part path is relative to (the project's folder).
     pub base_dir: PathBuf,
     /// The project file the job was opened from or saved to.
@@ -127,7 +161,7 @@ impl SwarfApp {
         let mut app = Self {
             part_name: job.part.file.clone(),
             job,
-            drawing: None,
+            model: None,
             base_dir: PathBuf::from("."),
             project_path: None,
             dirty: false,
@@ -170,33 +204,29 @@ impl SwarfApp {
             .unwrap_or_default();
         match ext.as_str() {
             "toml" => self.open_project(path),
-            "dxf" => self.open_drawing(path),
-            "stl" => {
-                self.error = Some(format!(
-                    "cannot open {}: the app's operations work on DXF drawings so far; for an STL \
-                     use `swarf-cli generate {} --op zlevel`",
-                    path.display(),
-                    path.display()
-                ));
-            }
+            "dxf" | "stl" => self.open_part(path),
             _ => {
                 self.error = Some(format!(
-                    "cannot open {}: Swarf opens DXF drawings (.dxf) and Swarf projects (.toml)",
+                    "cannot open {}: Swarf opens DXF drawings (.dxf), STL meshes (.stl) and \
+                     Swarf projects (.toml)",
                     path.display()
                 ));
             }
         }
     }
 
-    /// Opens a DXF drawing: the current job's operations run on it (units and layers from
-    /// the file until the user chooses).
-    pub fn open_drawing(&mut self, path: &Path) {
+    /// Opens a part, a DXF drawing or an STL mesh: the current job's operations run on it
+    /// (units and layers from the file until the user chooses). Operations that do not fit the
+    /// new kind of part are switched off; when none is left, the usual ones for it are added
+    /// (pocket and contour for a drawing, z-level roughing and finishing for a mesh).
+    pub fn open_part(&mut self, path: &Path) {
         let before = self.job.clone();
         let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         self.job.part.file = abs.to_string_lossy().into_owned();
         self.job.part.units = None;
         self.job.part.layers = None;
-        if self.reload_part() {
+        let ok = self.reload_part_then(Self::fit_operations_to_part);
+        if ok {
             self.before_change(before);
             self.remember(path);
             self.view.auto_fit = true;
@@ -281,8 +311,16 @@ impl SwarfApp {
     /// Re-imports the part with the job's units and layers; regenerates. False (with the
     /// error shown) when the part cannot be read.
     pub fn reload_part(&mut self) -> bool {
-        match self.job.load_part(&self.base_dir) {
-            Ok((name, d)) if d.closed_loops.is_empty() && d.open_chains.is_empty() => {
+        self.reload_part_then(|_| {})
+    }
+
+    /// [`Self::reload_part`], running `adjust` on the app between reading the part and
+    /// starting the generation.
+    fn reload_part_then(&mut self, adjust: impl FnOnce(&mut Self)) -> bool {
+        match self.job.load_model(&self.base_dir) {
+            Ok((name, Model::Drawing(d)))
+                if d.closed_loops.is_empty() && d.open_chains.is_empty() =>
+            {
                 let why = d
                     .warnings
                     .first()
@@ -297,11 +335,16 @@ impl SwarfApp {
                 ));
                 false
             }
-            Ok((name, d)) => {
+            Ok((_, Model::Mesh(m))) if m.mesh.triangles.is_empty() => {
+                self.error = Some(format!("{}: the mesh has no triangles", self.job.part.file));
+                false
+            }
+            Ok((name, model)) => {
                 self.part_name = name;
-                self.import_warnings.clone_from(&d.warnings);
-                self.drawing = Some(d);
+                self.import_warnings = model.warnings().to_vec();
+                self.model = Some(model);
                 self.error = None;
+                adjust(self);
                 self.regenerate();
                 true
             }
@@ -310,6 +353,47 @@ impl SwarfApp {
                 false
             }
         }
+    }
+
+    /// Height of the mesh part below its top (0 for a drawing).
+    pub fn mesh_depth(&self) -> f64 {
+        self.model
+            .as_ref()
+            .and_then(Model::mesh)
+            .and_then(swarf_core::geometry::mesh::Mesh::bounds)
+            .map_or(0.0, |(lo, hi)| hi[2] - lo[2])
+    }
+
+    /// Switches off the operations that do not fit the part; adds the usual ones when none
+    /// is left.
+    fn fit_operations_to_part(&mut self) {
+        let Some(model) = &self.model else { return };
+        let mesh = model.mesh().is_some();
+        for op in &mut self.job.operations {
+            if op.kind.needs_mesh() != mesh {
+                op.enabled = false;
+            }
+        }
+        if self.job.operations.iter().any(|o| o.enabled) {
+            return;
+        }
+        let tool = self.job.tools.first().map_or(1, |t| t.number);
+        let depth = self.mesh_depth();
+        let n = self.job.operations.len();
+        let kinds = if mesh {
+            [
+                (OpType::ZLevelRough, "rough"),
+                (OpType::ZLevelContour, "finish"),
+            ]
+        } else {
+            [(OpType::Pocket, "pocket"), (OpType::Contour, "outline")]
+        };
+        for (kind, name) in kinds {
+            self.job
+                .operations
+                .push(new_operation(kind, name.into(), tool, depth));
+        }
+        self.selected = n;
     }
 
     /// Takes back the autosaved work offered at start.
@@ -374,7 +458,7 @@ impl SwarfApp {
     /// Starts generating the current job on a worker thread; a generation still running is
     /// told to stop, and its result is dropped if it arrives.
     pub fn regenerate(&mut self) {
-        let Some(d) = self.drawing.clone() else {
+        let Some(d) = self.model.clone() else {
             return;
         };
         if let Some(w) = &self.worker {
@@ -388,7 +472,7 @@ impl SwarfApp {
         let stop = cancel.clone();
         self.progress = (0, job.operations.iter().filter(|o| o.enabled).count());
         std::thread::spawn(move || {
-            let r = job.run_on_with(d, &mut |done, total| {
+            let r = job.run_model(d, &mut |done, total| {
                 let _ = tx.send(Msg::Progress(gen_, done, total));
                 !stop.load(Ordering::Relaxed)
             });
@@ -599,7 +683,7 @@ impl SwarfApp {
             let pick = if save {
                 d.save_file()
             } else {
-                d.add_filter("Drawings and projects", &["dxf", "DXF", "toml"])
+                d.add_filter("Parts and projects", &["dxf", "DXF", "stl", "STL", "toml"])
                     .pick_file()
             };
             if let Some(p) = pick {

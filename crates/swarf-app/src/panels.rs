@@ -9,14 +9,15 @@ use std::ops::RangeInclusive;
 
 use egui::{DragValue, Response, Ui};
 use swarf_core::import::Units;
-use swarf_core::job::{Job, OpType, Operation, Target};
+use swarf_core::job::{Job, Model, OpType, Target};
 use swarf_core::ops::contour::{ContourParams, Side};
 use swarf_core::ops::pocket::{Pattern, PocketParams};
+use swarf_core::ops::zlevel::ZLevelParams;
 use swarf_core::ops::{Direction, EntryKind, Stepover};
 use swarf_core::post::Dialect;
 use swarf_core::tool::Tool;
 
-use crate::{DialogPick, SwarfApp, common_params};
+use crate::{DialogPick, SwarfApp, common_params, new_operation};
 
 const WARN: egui::Color32 = egui::Color32::from_rgb(240, 170, 60);
 const ERR: egui::Color32 = egui::Color32::from_rgb(255, 120, 100);
@@ -237,18 +238,7 @@ impl SwarfApp {
 
     fn part_section(&mut self, ui: &mut Ui, job: &mut Job, edit: &mut Edit) {
         ui.label(&self.part_name);
-        let Some(d) = &self.drawing else { return };
-        ui.label(format!(
-            "{:.3} × {:.3} mm, {} regions, {} open chains; unit {} ({})",
-            d.bbox.max.x - d.bbox.min.x,
-            d.bbox.max.y - d.bbox.min.y,
-            d.regions.len(),
-            d.open_chains.len(),
-            d.units.name(),
-            d.units_source
-        ));
-        let mut units = job.part.units;
-        let opts: Vec<(Option<Units>, &str)> = std::iter::once((None, "as the file says"))
+        let units_opts: Vec<(Option<Units>, &str)> = std::iter::once((None, "as the file says"))
             .chain(
                 [
                     Units::Mm,
@@ -261,7 +251,39 @@ impl SwarfApp {
                 .map(|u| (Some(u), u.name())),
             )
             .collect();
-        if choice(ui, "Units:", &mut units, &opts) {
+        let d = match &self.model {
+            None => return,
+            Some(Model::Mesh(m)) => {
+                let (lo, hi) = m.mesh.bounds().unwrap_or_default();
+                ui.label(format!(
+                    "mesh {:.3} × {:.3} × {:.3} mm, {} triangles; unit {}",
+                    hi[0] - lo[0],
+                    hi[1] - lo[1],
+                    hi[2] - lo[2],
+                    m.report.triangles,
+                    m.units.name()
+                ));
+                let mut units = job.part.units;
+                if choice(ui, "Units:", &mut units, &units_opts) {
+                    job.part.units = units;
+                    edit.flag(true);
+                }
+                self.import_warning_list(ui);
+                return;
+            }
+            Some(Model::Drawing(d)) => d,
+        };
+        ui.label(format!(
+            "{:.3} × {:.3} mm, {} regions, {} open chains; unit {} ({})",
+            d.bbox.max.x - d.bbox.min.x,
+            d.bbox.max.y - d.bbox.min.y,
+            d.regions.len(),
+            d.open_chains.len(),
+            d.units.name(),
+            d.units_source
+        ));
+        let mut units = job.part.units;
+        if choice(ui, "Units:", &mut units, &units_opts) {
             job.part.units = units;
             edit.flag(true);
         }
@@ -294,7 +316,16 @@ impl SwarfApp {
                 edit.flag(true);
             }
         }
+        self.import_warning_list(ui);
+    }
+
+    fn import_warning_list(&self, ui: &mut Ui) {
         for w in &self.import_warnings {
+            // The importer words its advice for the CLI; here the choice is above.
+            let w = w
+                .replace("(use --units to change)", "(change it with Units above)")
+                .replace("use --units", "set Units above to")
+                .replace("--units ", "Units ");
             ui.colored_label(WARN, format!("import: {w}"));
         }
     }
@@ -308,10 +339,7 @@ impl SwarfApp {
                         .on_hover_text("include this operation in the program")
                         .changed(),
                 );
-                let kind = match op.kind {
-                    OpType::Pocket => "pocket",
-                    OpType::Contour => "contour",
-                };
+                let kind = op.kind.name();
                 if ui
                     .selectable_label(
                         self.selected == i,
@@ -329,27 +357,22 @@ impl SwarfApp {
                 .get(self.selected_tool)
                 .or(job.tools.first())
                 .map_or(1, |t| t.number);
-            for (label, kind) in [("+ Pocket", OpType::Pocket), ("+ Contour", OpType::Contour)] {
+            let kinds = if self.model.as_ref().is_some_and(|m| m.mesh().is_some()) {
+                [
+                    ("+ Z-level rough", OpType::ZLevelRough, "rough"),
+                    ("+ Z-level finish", OpType::ZLevelContour, "finish"),
+                ]
+            } else {
+                [
+                    ("+ Pocket", OpType::Pocket, "pocket"),
+                    ("+ Contour", OpType::Contour, "contour"),
+                ]
+            };
+            for (label, kind, name) in kinds {
                 if ui.button(label).clicked() {
-                    let name = format!(
-                        "{} {}",
-                        label.trim_start_matches("+ ").to_lowercase(),
-                        n + 1
-                    );
-                    job.operations.push(Operation {
-                        kind,
-                        name,
-                        tool,
-                        enabled: true,
-                        target: if kind == OpType::Pocket {
-                            Target::Holes
-                        } else {
-                            Target::Outlines
-                        },
-                        open_chains: false,
-                        pocket: (kind == OpType::Pocket).then(PocketParams::default),
-                        contour: (kind == OpType::Contour).then(ContourParams::default),
-                    });
+                    let name = format!("{name} {}", n + 1);
+                    job.operations
+                        .push(new_operation(kind, name, tool, self.mesh_depth()));
                     self.selected = n;
                     edit.flag(true);
                 }
@@ -408,17 +431,19 @@ impl SwarfApp {
         });
         let opts: Vec<(u32, &str)> = tools.iter().map(|(n, s)| (*n, s.as_str())).collect();
         edit.flag(choice(ui, "Tool:", &mut op.tool, &opts));
-        edit.flag(choice(
-            ui,
-            "Target:",
-            &mut op.target,
-            &[
-                (Target::Regions, "regions (with islands)"),
-                (Target::Holes, "holes of the part"),
-                (Target::Outlines, "outlines of the part"),
-                (Target::Loops, "every closed loop"),
-            ],
-        ));
+        if !op.kind.needs_mesh() {
+            edit.flag(choice(
+                ui,
+                "Target:",
+                &mut op.target,
+                &[
+                    (Target::Regions, "regions (with islands)"),
+                    (Target::Holes, "holes of the part"),
+                    (Target::Outlines, "outlines of the part"),
+                    (Target::Loops, "every closed loop"),
+                ],
+            ));
+        }
         // The step-over in % of the diameter, with the distance it makes.
         let (mut stepover, _) = common_params(op, |s, h| (*s, h.final_depth_mm));
         let mut pct = stepover.mm(tool_d) / tool_d.max(1e-9) * 100.0;
@@ -459,6 +484,11 @@ impl SwarfApp {
                 let mut c = op.contour.unwrap_or_default();
                 self.contour_params(ui, &mut c, &mut op.open_chains, edit);
                 op.contour = Some(c);
+            }
+            OpType::ZLevelRough | OpType::ZLevelContour => {
+                let mut z = op.zlevel.unwrap_or_default();
+                self.zlevel_params(ui, &mut z, op.kind == OpType::ZLevelRough, edit);
+                op.zlevel = Some(z);
             }
         }
         if let Some(e) = &self.error
@@ -574,6 +604,56 @@ impl SwarfApp {
             );
         }
         self.direction_and_entry(ui, &mut p.direction, &mut p.entry, edit);
+    }
+
+    fn zlevel_params(&self, ui: &mut Ui, z: &mut ZLevelParams, rough: bool, edit: &mut Edit) {
+        let last = self.last_edit;
+        self.stepdown(ui, &mut z.stepdown_mm, edit);
+        edit.resp(
+            &um(
+                ui,
+                "Wall allowance:",
+                &mut z.allowance_radial_mm,
+                0.0..=1000.0,
+            ),
+            last,
+        );
+        edit.resp(
+            &um(
+                ui,
+                "Floor allowance:",
+                &mut z.allowance_axial_mm,
+                0.0..=1000.0,
+            ),
+            last,
+        );
+        if rough {
+            edit.flag(choice(
+                ui,
+                "Pattern:",
+                &mut z.pattern,
+                &[
+                    (Pattern::Offset, "offset rings"),
+                    (Pattern::Zigzag, "zigzag"),
+                ],
+            ));
+            let mut own = z.stock_margin_mm.is_some();
+            ui.horizontal(|ui| {
+                edit.flag(
+                    ui.checkbox(&mut own, "stock margin")
+                        .on_hover_text("stock beyond the part's box; default the tool diameter")
+                        .changed(),
+                );
+                if own {
+                    let mut m = z.stock_margin_mm.unwrap_or(0.2);
+                    edit.resp(&number(ui, "margin:", &mut m, 1.0, 0.0..=50.0, "mm"), last);
+                    z.stock_margin_mm = Some(m);
+                } else {
+                    z.stock_margin_mm = None;
+                }
+            });
+        }
+        self.direction_and_entry(ui, &mut z.direction, &mut z.entry, edit);
     }
 
     fn contour_params(&self, ui: &mut Ui, c: &mut ContourParams, open: &mut bool, edit: &mut Edit) {

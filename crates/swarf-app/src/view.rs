@@ -43,8 +43,7 @@ impl Default for Viewport {
 
 fn build_scene(out: &JobOutput, colour_by: ColourBy) -> Scene {
     let mut s = Scene::new(DVec3::ZERO);
-    s.add_plines(&out.drawing.closed_loops, 0.0);
-    s.add_plines(&out.drawing.open_chains, 0.0);
+    s.add_model(&out.model);
     let mut depth: f64 = 0.0;
     for (_, _, r) in &out.operations {
         for m in &r.toolpath.moves {

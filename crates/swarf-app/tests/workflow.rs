@@ -125,7 +125,7 @@ fn bad_files_are_refused_with_a_reason_and_nothing_is_lost() {
     for (path, says) in [
         (broken, "nothing to machine"),
         (dir.join("missing.dxf"), "missing.dxf"),
-        (dir.join("part.stl"), "swarf-cli generate"),
+        (dir.join("part.stl"), "part.stl"),
         (dir.join("notes.txt"), "DXF"),
         (dir.join("missing.toml"), "missing.toml"),
     ] {
@@ -179,7 +179,8 @@ fn export_writes_the_program_shown_and_refuses_a_failed_one() {
         .filter(|m| m.contains("narrower than the 5 mm tool"))
         .count();
     let out = app.output.as_ref().unwrap();
-    let holes = swarf_core::job::target_regions(&out.drawing, app.job.operations[0].target);
+    let drawing = out.model.drawing().unwrap();
+    let holes = swarf_core::job::target_regions(drawing, app.job.operations[0].target);
     assert_eq!(narrow, holes.len());
     // A depth of zero is refused by name; export says why and keeps the last file.
     app.undo();
@@ -300,5 +301,68 @@ fn the_tool_library_keeps_the_users_tools() {
     let (lib, err) = store().tools();
     assert!(err.is_none());
     assert!(lib.tools.iter().any(|t| t == &t0));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_stl_part_gets_z_level_operations_and_a_drawing_gets_its_own_back() {
+    let dir = temp("stl");
+    let mesh = swarf_core::samples::merge_meshes(&[
+        swarf_core::samples::box_mesh([0.0, 0.0, 0.0], [4.0, 4.0, 0.2]),
+        swarf_core::samples::box_mesh([1.0, 1.0, 0.2], [3.0, 3.0, 0.5]),
+    ]);
+    let stl = dir.join("boss.stl");
+    std::fs::write(&stl, mesh.to_binary_stl("boss")).unwrap();
+    let mut app = SwarfApp::example();
+    app.open(&stl);
+    app.wait();
+    assert!(app.error.is_none(), "{:?}", app.error);
+    assert!(app.model.as_ref().unwrap().mesh().is_some());
+    let kinds: Vec<_> = app
+        .job
+        .operations
+        .iter()
+        .map(|o| (o.kind.name(), o.enabled))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("pocket", false),
+            ("contour", false),
+            ("zlevel-rough", true),
+            ("zlevel-contour", true)
+        ]
+    );
+    assert_eq!(app.selected, 2);
+    let out = app.output.as_ref().unwrap();
+    assert_eq!(out.operations.len(), 2);
+    // Roughing leaves its 5 µm floor allowance; finishing reaches the mesh's floor.
+    for ((name, _, r), floor) in out.operations.iter().zip([-0.495, -0.5]) {
+        let deepest = r.toolpath.moves.iter().map(|m| m.to.z).fold(0.0, f64::min);
+        assert!((deepest - floor).abs() < 1e-6, "{name}: {deepest}");
+    }
+    // Back to a drawing: the drawing operations are switched on again only by the user, so
+    // with none enabled the usual pair is added.
+    let dxf = dir.join("plate.dxf");
+    std::fs::write(&dxf, swarf_core::EXAMPLE_DXF).unwrap();
+    app.open(&dxf);
+    app.wait();
+    assert!(app.error.is_none(), "{:?}", app.error);
+    let enabled: Vec<_> = app
+        .job
+        .operations
+        .iter()
+        .filter(|o| o.enabled)
+        .map(|o| o.kind.name())
+        .collect();
+    assert_eq!(enabled, ["pocket", "contour"]);
+    // Undo twice: the mesh, then the example as it was.
+    app.undo();
+    app.wait();
+    assert!(app.model.as_ref().unwrap().mesh().is_some());
+    app.undo();
+    app.wait();
+    assert_eq!(app.job.operations.len(), 2);
+    assert!(app.model.as_ref().unwrap().drawing().is_some());
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -16,7 +16,7 @@ use swarf_core::post::{Dialect, PostOptions, Section, write_program};
 use swarf_core::tool::{Tool, ToolShape};
 use swarf_core::toolpath::Toolpath;
 
-use crate::inspect::{InspectArgs, Loaded, load, load_any};
+use crate::inspect::{InspectArgs, Loaded, load_any};
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum OpKind {
@@ -501,19 +501,23 @@ fn run_job(a: &GenerateArgs, job_path: &std::path::Path, t0: Instant) -> Result<
     if let Some(d) = a.decimals {
         job.post.decimals = d;
     }
-    let base = job_path.parent().unwrap_or(std::path::Path::new("."));
-    let (_, drawing) = match &a.file {
-        Some(_) => load(&InspectArgs {
-            file: a.file.clone(),
-            units: a.units,
-            layers: a.layers.clone(),
-            close_gap: swarf_core::import::DxfOptions::default().close_gap_mm,
-            origin: a.origin,
-            json: false,
-        })?,
-        None => job.load_part(base)?,
-    };
-    let out = job.run_on(drawing)?;
+    let mut base = job_path
+        .parent()
+        .unwrap_or(std::path::Path::new("."))
+        .to_path_buf();
+    // A FILE given on the command line replaces the job's part (drawing or mesh).
+    if let Some(f) = &a.file {
+        job.part.file = f.display().to_string();
+        base = std::path::PathBuf::from(".");
+        if a.units.is_some() {
+            job.part.units = a.units;
+        }
+        if a.layers.is_some() {
+            job.part.layers.clone_from(&a.layers);
+        }
+    }
+    let (_, model) = job.load_model(&base)?;
+    let out = job.run_model(model, &mut |_, _| true)?;
     // The program must read back; each operation is checked with its own tool.
     swarf_core::verify::read_gcode(
         &out.program.text,
@@ -521,27 +525,30 @@ fn run_job(a: &GenerateArgs, job_path: &std::path::Path, t0: Instant) -> Result<
         &Tolerance::default(),
     )
     .context("the written program does not read back")?;
-    let loops = out.drawing.closed_loops.clone();
     let on_line = job
         .operations
         .iter()
         .any(|o| o.contour.is_some_and(|c| c.side == Side::On));
+    let loops = out
+        .model
+        .drawing()
+        .map(|d| d.closed_loops.clone())
+        .unwrap_or_default();
+    let part = match out.model.mesh() {
+        Some(m) => swarf_core::verify::PartRef::Mesh(m),
+        None => swarf_core::verify::PartRef::Drawing(&loops),
+    };
     let mut export_warnings = Vec::new();
     if !on_line {
         for (name, t, r) in &out.operations {
-            if let Some(msg) = export_problems(
-                &r.toolpath,
-                None,
-                swarf_core::verify::PartRef::Drawing(&loops),
-                t,
-            ) {
+            if let Some(msg) = export_problems(&r.toolpath, None, part, t) {
                 export_warnings.push(block_or_warn(a, &format!("operation '{name}' {msg}"))?);
             }
         }
     }
     write_atomic(&a.output, out.program.text.as_bytes())?;
     let mut all = Toolpath::default();
-    let mut warnings = out.drawing.warnings.clone();
+    let mut warnings = out.model.warnings().to_vec();
     warnings.append(&mut export_warnings);
     for (i, (name, _, r)) in out.operations.iter().enumerate() {
         if i == 0 {

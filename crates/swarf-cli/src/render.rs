@@ -132,43 +132,33 @@ pub fn run(a: &RenderArgs) -> Result<()> {
     };
     let mut depth: f64 = 0.0;
     let mut simulated = false;
-    let (name, loaded) = if a.file.is_none() && a.job.is_some() {
-        (String::new(), None)
-    } else {
-        let (n, l) = load_any(&inspect)?;
-        (n, Some(l))
-    };
-    let drawing = match loaded {
-        Some(Loaded::Stl(part)) => {
-            if a.job.is_some() {
-                bail!("jobs run on drawings (DXF); {name} is a mesh: render it without --job");
-            }
-            scene.add_mesh(&part.mesh, [190, 195, 205, 255]);
-            None
-        }
-        Some(Loaded::Dxf(d)) => Some(d),
-        None => None,
-    };
     let job = match &a.job {
         Some(p) => Some(Job::load(p).with_context(|| format!("cannot load {}", p.display()))?),
         None if a.file.is_none() => Some(Job::from_toml(swarf_core::job::EXAMPLE_JOB_TOML)?),
         None => None,
     };
-    if let Some(job) = job {
-        let d = if let Some(d) = drawing {
-            d
-        } else {
-            let base = a
-                .job
-                .as_ref()
-                .and_then(|p| p.parent())
-                .map(std::path::Path::to_path_buf)
-                .unwrap_or_default();
-            job.load_part(&base)?.1
-        };
-        let out = job.run_on(d)?;
-        scene.add_plines(&out.drawing.closed_loops, 0.0);
-        scene.add_plines(&out.drawing.open_chains, 0.0);
+    let loaded = match (&job, &a.file) {
+        (None, Some(_)) => Some(load_any(&inspect)?.1),
+        _ => None,
+    };
+    if let Some(mut job) = job {
+        let mut base = a
+            .job
+            .as_ref()
+            .and_then(|p| p.parent())
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
+        // A FILE given with the job replaces its part (drawing or mesh).
+        if let Some(f) = &a.file {
+            job.part.file = f.display().to_string();
+            base = std::path::PathBuf::from(".");
+            if a.units.is_some() {
+                job.part.units = a.units;
+            }
+        }
+        let (_, model) = job.load_model(&base)?;
+        let out = job.run_model(model, &mut |_, _| true)?;
+        scene.add_model(&out.model);
         for (_, _, r) in &out.operations {
             for m in &r.toolpath.moves {
                 depth = depth.min(m.to.z);
@@ -189,9 +179,15 @@ pub fn run(a: &RenderArgs) -> Result<()> {
             scene.add_mesh(&mesh, [205, 175, 120, 255]);
             simulated = true;
         }
-    } else if let Some(d) = drawing {
-        scene.add_plines(&d.closed_loops, 0.0);
-        scene.add_plines(&d.open_chains, 0.0);
+    } else {
+        match loaded {
+            Some(Loaded::Stl(part)) => scene.add_mesh(&part.mesh, swarf_render::PART_GREY),
+            Some(Loaded::Dxf(d)) => {
+                scene.add_plines(&d.closed_loops, 0.0);
+                scene.add_plines(&d.open_chains, 0.0);
+            }
+            None => {}
+        }
     }
     if let Some(n) = a.synthetic_segments {
         scene.add_toolpath(&synthetic(n), colour_by);

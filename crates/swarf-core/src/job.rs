@@ -7,11 +7,15 @@ use serde::{Deserialize, Serialize};
 
 use cavalier_contours::polyline::PlineSource;
 
+use crate::geometry::mesh::Mesh;
 use crate::geometry::offset::orient;
 use crate::geometry::{Region, Tolerance};
-use crate::import::{Drawing, DxfOptions, Units, import_dxf};
+use crate::import::{
+    Drawing, DxfOptions, StlError, StlOptions, StlPart, Units, import_dxf, import_stl_file,
+};
 use crate::ops::contour::{ContourParams, contour};
 use crate::ops::pocket::{PocketParams, pocket};
+use crate::ops::zlevel::{ZLevelParams, zlevel_contour, zlevel_rough};
 use crate::ops::{OpError, OpResult};
 use crate::post::{PostError, PostOptions, Program, Section, write_program};
 use crate::tool::{Tool, ToolError};
@@ -41,11 +45,13 @@ pub struct Job {
     pub operations: Vec<Operation>,
 }
 
-/// The part: a drawing file (relative to the job file) or the embedded example.
+/// The part: a drawing (DXF) or mesh (STL) file, relative to the job file, or the embedded
+/// example.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Part {
-    /// Path relative to the job file, or `embedded:example_plate.dxf`.
+    /// Path relative to the job file, or `embedded:example_plate.dxf`. A name ending in
+    /// `.stl` is read as a mesh, anything else as a DXF drawing.
     pub file: String,
     #[serde(default)]
     pub units: Option<Units>,
@@ -75,6 +81,27 @@ pub enum Target {
 pub enum OpType {
     Pocket,
     Contour,
+    /// Roughing of a mesh part layer by layer.
+    #[serde(rename = "zlevel-rough")]
+    ZLevelRough,
+    /// Finishing of a mesh part's walls layer by layer.
+    #[serde(rename = "zlevel-contour")]
+    ZLevelContour,
+}
+
+impl OpType {
+    /// Whether the operation works on a mesh (else on a drawing).
+    pub fn needs_mesh(self) -> bool {
+        matches!(self, OpType::ZLevelRough | OpType::ZLevelContour)
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            OpType::Pocket => "pocket",
+            OpType::Contour => "contour",
+            OpType::ZLevelRough => "zlevel-rough",
+            OpType::ZLevelContour => "zlevel-contour",
+        }
+    }
 }
 
 /// One operation.
@@ -97,6 +124,8 @@ pub struct Operation {
     pub pocket: Option<PocketParams>,
     #[serde(default)]
     pub contour: Option<ContourParams>,
+    #[serde(default)]
+    pub zlevel: Option<ZLevelParams>,
 }
 
 fn yes() -> bool {
@@ -123,6 +152,8 @@ pub enum JobError {
     Tool(#[from] ToolError),
     #[error("job: {0}")]
     Import(#[from] crate::import::DxfError),
+    #[error("job: {0}")]
+    Mesh(#[from] StlError),
     #[error("job: operation '{op}': {source}")]
     Op { op: String, source: OpError },
     #[error("job: {0}")]
@@ -131,10 +162,39 @@ pub enum JobError {
     Cancelled,
 }
 
+/// The part a job machines, as read.
+#[derive(Debug, Clone)]
+pub enum Model {
+    Drawing(Drawing),
+    Mesh(StlPart),
+}
+
+impl Model {
+    pub fn drawing(&self) -> Option<&Drawing> {
+        match self {
+            Model::Drawing(d) => Some(d),
+            Model::Mesh(_) => None,
+        }
+    }
+    pub fn mesh(&self) -> Option<&Mesh> {
+        match self {
+            Model::Drawing(_) => None,
+            Model::Mesh(m) => Some(&m.mesh),
+        }
+    }
+    /// The import's warnings.
+    pub fn warnings(&self) -> &[String] {
+        match self {
+            Model::Drawing(d) => &d.warnings,
+            Model::Mesh(m) => &m.warnings,
+        }
+    }
+}
+
 /// What running a job gives.
 #[derive(Debug, Clone)]
 pub struct JobOutput {
-    pub drawing: Drawing,
+    pub model: Model,
     /// Per enabled operation: name, tool, result.
     pub operations: Vec<(String, Tool, OpResult)>,
     pub program: Program,
@@ -189,25 +249,44 @@ impl Job {
                     op.tool, op.tool
                 )));
             }
-            match op.kind {
-                OpType::Pocket if op.contour.is_some() => {
-                    return Err(err(
-                        "is a pocket but has [operation.contour] settings".into()
-                    ));
+            let settings = [
+                (op.pocket.is_some(), OpType::Pocket, "pocket"),
+                (op.contour.is_some(), OpType::Contour, "contour"),
+                (
+                    op.zlevel.is_some(),
+                    if op.kind == OpType::ZLevelContour {
+                        OpType::ZLevelContour
+                    } else {
+                        OpType::ZLevelRough
+                    },
+                    "zlevel",
+                ),
+            ];
+            for (present, kind, table) in settings {
+                if present && kind != op.kind {
+                    return Err(err(format!(
+                        "is a {} but has [operation.{table}] settings",
+                        op.kind.name()
+                    )));
                 }
-                OpType::Contour if op.pocket.is_some() => {
-                    return Err(err(
-                        "is a contour but has [operation.pocket] settings".into()
-                    ));
-                }
-                _ => {}
             }
         }
         Ok(())
     }
 
-    /// Reads the part: the embedded example, or a file relative to `base_dir`.
+    /// Reads a drawing part: the embedded example, or a DXF file relative to `base_dir`.
     pub fn load_part(&self, base_dir: &Path) -> Result<(String, Drawing), JobError> {
+        match self.load_model(base_dir)? {
+            (name, Model::Drawing(d)) => Ok((name, d)),
+            (name, Model::Mesh(_)) => Err(JobError::Parse(format!(
+                "the part {name} is a mesh (STL), not a drawing"
+            ))),
+        }
+    }
+
+    /// Reads the part: the embedded example, or a file relative to `base_dir` (`.stl` as a
+    /// mesh, else DXF), with the job's units (and layers, for a drawing).
+    pub fn load_model(&self, base_dir: &Path) -> Result<(String, Model), JobError> {
         let opts = DxfOptions {
             units: self.part.units,
             layers: self.part.layers.clone(),
@@ -223,27 +302,40 @@ impl Job {
             }
             return Ok((
                 self.part.file.clone(),
-                import_dxf(crate::EXAMPLE_DXF.as_bytes(), &opts)?,
+                Model::Drawing(import_dxf(crate::EXAMPLE_DXF.as_bytes(), &opts)?),
             ));
         }
         let path: PathBuf = base_dir.join(&self.part.file);
+        let name = path.display().to_string();
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("stl"))
+        {
+            let o = StlOptions {
+                units: self.part.units,
+                tolerance: self.tolerance,
+                ..StlOptions::default()
+            };
+            return Ok((name, Model::Mesh(import_stl_file(&path, &o)?)));
+        }
         let bytes = std::fs::read(&path).map_err(|source| JobError::Io {
-            path: path.display().to_string(),
+            path: name.clone(),
             source,
         })?;
-        Ok((path.display().to_string(), import_dxf(&bytes, &opts)?))
+        Ok((name, Model::Drawing(import_dxf(&bytes, &opts)?)))
     }
 
     /// Generates every enabled operation on `drawing` and writes one program.
     pub fn run_on(&self, drawing: Drawing) -> Result<JobOutput, JobError> {
-        self.run_on_with(drawing, &mut |_, _| true)
+        self.run_model(Model::Drawing(drawing), &mut |_, _| true)
     }
 
-    /// [`Job::run_on`], telling `progress(done, total)` before each enabled operation and once
-    /// when all are done; when it returns false the run stops with [`JobError::Cancelled`].
-    pub fn run_on_with(
+    /// Generates every enabled operation on the part and writes one program, telling
+    /// `progress(done, total)` before each enabled operation and once when all are done; when
+    /// it returns false the run stops with [`JobError::Cancelled`].
+    pub fn run_model(
         &self,
-        drawing: Drawing,
+        model: Model,
         progress: &mut dyn FnMut(usize, usize) -> bool,
     ) -> Result<JobOutput, JobError> {
         let tol = self.tolerance;
@@ -259,13 +351,26 @@ impl Job {
                 .find(|t| t.number == op.tool)
                 .expect("validated")
                 .clone();
-            let regions = target_regions(&drawing, op.target);
-            let res = match op.kind {
-                OpType::Pocket => {
+            let wrong_part = |needs: &str| JobError::Operation {
+                op: op.name.clone(),
+                problem: format!(
+                    "is a {} operation: it needs a {needs} part; use {}",
+                    op.kind.name(),
+                    if op.kind.needs_mesh() {
+                        "pocket or contour on a drawing"
+                    } else {
+                        "zlevel-rough or zlevel-contour on a mesh"
+                    }
+                ),
+            };
+            let res = match (&model, op.kind) {
+                (Model::Drawing(drawing), OpType::Pocket) => {
+                    let regions = target_regions(drawing, op.target);
                     let p = op.pocket.unwrap_or_default();
                     pocket(&regions, &tool, &p, &tol)
                 }
-                OpType::Contour => {
+                (Model::Drawing(drawing), OpType::Contour) => {
+                    let regions = target_regions(drawing, op.target);
                     let p = op.contour.unwrap_or_default();
                     let loops: Vec<_> = regions
                         .iter()
@@ -280,6 +385,14 @@ impl Job {
                     };
                     contour(&loops, &chains, &tool, &p, &tol)
                 }
+                (Model::Mesh(m), OpType::ZLevelRough) => {
+                    zlevel_rough(&m.mesh, &tool, &op.zlevel.unwrap_or_default(), &tol)
+                }
+                (Model::Mesh(m), OpType::ZLevelContour) => {
+                    zlevel_contour(&m.mesh, &tool, &op.zlevel.unwrap_or_default(), &tol)
+                }
+                (Model::Mesh(_), _) => return Err(wrong_part("drawing (DXF)")),
+                (Model::Drawing(_), _) => return Err(wrong_part("mesh (STL)")),
             }
             .map_err(|source| JobError::Op {
                 op: op.name.clone(),
@@ -304,7 +417,7 @@ impl Job {
         }
         let program = write_program(&sections, &post, &tol)?;
         Ok(JobOutput {
-            drawing,
+            model,
             operations: results,
             program,
         })
@@ -394,18 +507,87 @@ mod tests {
         assert!(out.program.arcs_written > 10);
     }
 
+    /// A job on a mesh part: a 2 × 2 × 0.3 mm boss on a 4 × 4 mm plate, roughed and finished
+    /// with z-level operations; drawing operations on it, and z-level ones on a drawing, are
+    /// refused by name.
+    #[test]
+    fn mesh_parts_run_zlevel_operations_and_refuse_drawing_ones() {
+        use crate::samples::{box_mesh, merge_meshes};
+        let dir = std::env::temp_dir().join(format!("swarf-job-mesh-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mesh = merge_meshes(&[
+            box_mesh([0.0, 0.0, 0.0], [4.0, 4.0, 0.2]),
+            box_mesh([1.0, 1.0, 0.2], [3.0, 3.0, 0.5]),
+        ]);
+        std::fs::write(dir.join("boss.stl"), mesh.to_binary_stl("boss")).unwrap();
+        let text = format!(
+            "{}\n[[operation]]\ntype = \"zlevel-rough\"\nname = \"rough\"\ntool = 3\n\
+             [operation.zlevel]\nstepdown_mm = 0.1\nallowance_radial_mm = 0.01\n\
+             heights = {{ final_depth_mm = 0.3 }}\n\
+             [[operation]]\ntype = \"zlevel-contour\"\nname = \"finish\"\ntool = 2\n\
+             [operation.zlevel]\nstepdown_mm = 0.1\nheights = {{ final_depth_mm = 0.3 }}\n",
+            EXAMPLE_JOB_TOML
+                .split("[[operation]]")
+                .next()
+                .unwrap()
+                .replace("embedded:example_plate.dxf", "boss.stl")
+        );
+        let job = Job::from_toml(&text).unwrap();
+        assert_eq!(Job::from_toml(&job.to_toml()).unwrap(), job);
+        let (_, model) = job.load_model(&dir).unwrap();
+        assert!(model.mesh().is_some());
+        let out = job.run_model(model, &mut |_, _| true).unwrap();
+        assert_eq!(out.operations.len(), 2);
+        for (name, _, r) in &out.operations {
+            assert!(r.toolpath.moves.len() > 10, "{name}");
+            let deepest = r.toolpath.moves.iter().map(|m| m.to.z).fold(0.0, f64::min);
+            assert!((deepest + 0.3).abs() < 1e-6, "{name}: {deepest}");
+        }
+        assert!(out.program.text.contains("T3 M6") && out.program.text.contains("T2 M6"));
+        assert!(
+            job.load_part(&dir)
+                .unwrap_err()
+                .to_string()
+                .contains("mesh")
+        );
+
+        // A pocket on the mesh, a z-level operation on the drawing: refused, named.
+        let mut wrong = job.clone();
+        wrong.operations[0].kind = OpType::Pocket;
+        wrong.operations[0].zlevel = None;
+        let (_, model) = wrong.load_model(&dir).unwrap();
+        let e = wrong
+            .run_model(model, &mut |_, _| true)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("'rough'") && e.contains("drawing (DXF)"), "{e}");
+        let mut on_drawing = job.clone();
+        on_drawing.part.file = "embedded:example_plate.dxf".into();
+        let (_, d) = on_drawing.load_part(&dir).unwrap();
+        let e = on_drawing.run_on(d).unwrap_err().to_string();
+        assert!(e.contains("'rough'") && e.contains("mesh (STL)"), "{e}");
+        // Settings of another kind are refused when the file is read.
+        let mixed = text.replacen("[operation.zlevel]", "[operation.pocket]", 1);
+        let e = Job::from_toml(&mixed).unwrap_err().to_string();
+        assert!(
+            e.contains("zlevel-rough") && e.contains("[operation.pocket]"),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn progress_is_told_per_operation_and_can_cancel() {
         let job = Job::from_toml(EXAMPLE_JOB_TOML).unwrap();
         let (_, drawing) = job.load_part(Path::new(".")).unwrap();
         let mut seen = Vec::new();
-        job.run_on_with(drawing.clone(), &mut |d, t| {
+        job.run_model(Model::Drawing(drawing.clone()), &mut |d, t| {
             seen.push((d, t));
             true
         })
         .unwrap();
         assert_eq!(seen, vec![(0, 2), (1, 2), (2, 2)]);
-        let r = job.run_on_with(drawing, &mut |d, _| d < 1);
+        let r = job.run_model(Model::Drawing(drawing), &mut |d, _| d < 1);
         assert!(matches!(r, Err(JobError::Cancelled)));
     }
 

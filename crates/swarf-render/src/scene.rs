@@ -115,6 +115,9 @@ const OP_COLOURS: [[u8; 4]; 6] = [
     [90, 220, 240, 255],
 ];
 
+/// Colour of a mesh part.
+pub const PART_GREY: [u8; 4] = [190, 195, 205, 255];
+
 /// Largest angle of one display segment of an arc.
 const ARC_STEP: f64 = 5.0 * PI / 180.0;
 
@@ -192,6 +195,17 @@ impl Scene {
         l.push(LineVertex { pos: ra, colour });
         l.push(LineVertex { pos: rb, colour });
         self.line_move[layer.index()].push(mv);
+    }
+
+    /// A job's part: a drawing's loops and chains at Z = 0, or a mesh shaded.
+    pub fn add_model(&mut self, model: &swarf_core::job::Model) {
+        match model {
+            swarf_core::job::Model::Drawing(d) => {
+                self.add_plines(&d.closed_loops, 0.0);
+                self.add_plines(&d.open_chains, 0.0);
+            }
+            swarf_core::job::Model::Mesh(m) => self.add_mesh(&m.mesh, PART_GREY),
+        }
     }
 
     /// A shaded mesh (an STL part).

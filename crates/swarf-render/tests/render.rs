@@ -34,7 +34,7 @@ fn example_scene(colour_by: ColourBy) -> Scene {
     .unwrap();
     let out = job.run_on(d).unwrap();
     let mut s = Scene::new(DVec3::ZERO);
-    s.add_plines(&out.drawing.closed_loops, 0.0);
+    s.add_model(&out.model);
     for (_, _, r) in &out.operations {
         s.add_toolpath(&r.toolpath, colour_by);
     }
