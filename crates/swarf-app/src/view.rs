@@ -1,22 +1,26 @@
-//! The 3D viewport: swarf-render draws into its own texture, egui shows it; mouse orbit,
+//! The 3D viewport, drawn through an egui paint callback: in `prepare` swarf-render draws the
+//! scene into its own colour + depth texture (egui's render pass has no depth attachment;
+//! pipelines are made once, the scene is uploaded once per result, a frame writes one
+//! uniform), in `paint` one triangle copies that texture into egui's pass. Mouse orbit,
 //! pan and zoom about the cursor; standard views; colour by move type or operation; a scale
 //! bar that follows the zoom (µm when zoomed in); playing the program back with the tool
 //! drawn where it is.
 
+use std::sync::Arc;
+
 use glam::DVec3;
 use swarf_core::job::JobOutput;
-use swarf_render::{Camera, ColourBy, Frame, Layer, Renderer, Scene, View};
+use swarf_render::{Camera, ColourBy, Frame, Renderer, Scene, View};
 
 /// Viewport state.
 pub struct Viewport {
     pub camera: Camera,
-    pub scene: Option<Scene>,
+    pub scene: Option<Arc<Scene>>,
     pub scene_dirty: bool,
     /// Keep the part framed (window resizes, new results) until the user moves the camera.
     pub auto_fit: bool,
-    renderer: Option<Renderer>,
-    texture: Option<(egui::TextureId, (u32, u32))>,
-    uploaded: bool,
+    /// Counts scene rebuilds; the GPU side uploads when it has an older one.
+    scene_gen: u64,
     /// Height of the view in points, last frame (for the scale read-out).
     last_height: f32,
     pub colour_by: ColourBy,
@@ -31,9 +35,7 @@ impl Default for Viewport {
             scene: None,
             scene_dirty: true,
             auto_fit: true,
-            renderer: None,
-            texture: None,
-            uploaded: false,
+            scene_gen: 0,
             last_height: 600.0,
             colour_by: ColourBy::MoveType,
             playback: None,
@@ -61,6 +63,194 @@ fn build_scene(out: &JobOutput, colour_by: ColourBy) -> Scene {
         s.add_grid(z);
     }
     s
+}
+
+/// The GPU side of the view, kept in egui-wgpu's callback resources: the scene renderer
+/// and the pipeline that copies its picture into egui's pass.
+struct ViewGpu {
+    renderer: Renderer,
+    blit: wgpu::RenderPipeline,
+    layout: wgpu::BindGroupLayout,
+    sampler: wgpu::Sampler,
+    /// Bind group of the renderer's colour texture, and the size it was made for.
+    bind: Option<(wgpu::BindGroup, (u32, u32))>,
+    scene_gen: u64,
+}
+
+const BLIT_WGSL: &str = r"
+@group(0) @binding(0) var pic: texture_2d<f32>;
+@group(0) @binding(1) var smp: sampler;
+struct Out { @builtin(position) pos: vec4<f32>, @location(0) uv: vec2<f32> };
+@vertex fn vs(@builtin(vertex_index) i: u32) -> Out {
+    let uv = vec2<f32>(f32((i << 1u) & 2u), f32(i & 2u));
+    var o: Out;
+    o.pos = vec4<f32>(uv.x * 2.0 - 1.0, 1.0 - uv.y * 2.0, 0.0, 1.0);
+    o.uv = uv;
+    return o;
+}
+// The picture holds display (sRGB-encoded) values, as egui's own colours are.
+@fragment fn fs_gamma(v: Out) -> @location(0) vec4<f32> {
+    return textureSample(pic, smp, v.uv);
+}
+@fragment fn fs_linear(v: Out) -> @location(0) vec4<f32> {
+    let c = textureSample(pic, smp, v.uv);
+    let lo = c.rgb / 12.92;
+    let hi = pow((c.rgb + 0.055) / 1.055, vec3<f32>(2.4));
+    return vec4<f32>(select(hi, lo, c.rgb <= vec3<f32>(0.04045)), c.a);
+}
+";
+
+impl ViewGpu {
+    /// Pipelines for egui's target `format` (single-sampled, no depth: eframe's defaults,
+    /// which the app keeps).
+    fn new(device: &wgpu::Device, format: wgpu::TextureFormat) -> Self {
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("swarf view blit"),
+            source: wgpu::ShaderSource::Wgsl(BLIT_WGSL.into()),
+        });
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("swarf view blit"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Float { filterable: true },
+                        view_dimension: wgpu::TextureViewDimension::D2,
+                        multisampled: false,
+                    },
+                    count: None,
+                },
+                wgpu::BindGroupLayoutEntry {
+                    binding: 1,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
+                    count: None,
+                },
+            ],
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("swarf view blit"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let blit = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some("swarf view blit"),
+            layout: Some(&pipeline_layout),
+            vertex: wgpu::VertexState {
+                module: &module,
+                entry_point: Some("vs"),
+                compilation_options: wgpu::PipelineCompilationOptions::default(),
+                buffers: &[],
+            },
+            fragment: Some(wgpu::FragmentState {
+                module: &module,
+                entry_point: Some(if format.is_srgb() {
+                    "fs_linear"
+                } else {
+                    "fs_gamma"
+                }),
+                compilation_options: wgpu::PipelineCompilationOptions::default(),
+                targets: &[Some(wgpu::ColorTargetState {
+                    format,
+                    blend: None,
+                    write_mask: wgpu::ColorWrites::ALL,
+                })],
+            }),
+            primitive: wgpu::PrimitiveState::default(),
+            depth_stencil: None,
+            multisample: wgpu::MultisampleState::default(),
+            multiview_mask: None,
+            cache: None,
+        });
+        let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("swarf view blit"),
+            ..wgpu::SamplerDescriptor::default()
+        });
+        Self {
+            renderer: Renderer::new(device),
+            blit,
+            layout,
+            sampler,
+            bind: None,
+            scene_gen: u64::MAX,
+        }
+    }
+}
+
+/// One frame of the view: what changed since the last is the camera and the playback.
+struct ViewCallback {
+    scene: Arc<Scene>,
+    scene_gen: u64,
+    camera: Camera,
+    size: (u32, u32),
+    playback: Option<u32>,
+}
+
+impl egui_wgpu::CallbackTrait for ViewCallback {
+    fn prepare(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        _screen: &egui_wgpu::ScreenDescriptor,
+        _encoder: &mut wgpu::CommandEncoder,
+        resources: &mut egui_wgpu::CallbackResources,
+    ) -> Vec<wgpu::CommandBuffer> {
+        let Some(gpu) = resources.get_mut::<ViewGpu>() else {
+            return Vec::new();
+        };
+        if gpu.scene_gen != self.scene_gen {
+            gpu.renderer.upload(device, &self.scene);
+            gpu.scene_gen = self.scene_gen;
+        }
+        let cmd = gpu.renderer.render(
+            device,
+            queue,
+            &Frame {
+                playback: self.playback,
+                ..Frame::new(&self.scene, &self.camera, self.size)
+            },
+        );
+        if gpu.bind.as_ref().map(|b| b.1) != Some(self.size)
+            && let Some(view) = gpu.renderer.colour_view()
+        {
+            let bg = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("swarf view picture"),
+                layout: &gpu.layout,
+                entries: &[
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: wgpu::BindingResource::TextureView(view),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 1,
+                        resource: wgpu::BindingResource::Sampler(&gpu.sampler),
+                    },
+                ],
+            });
+            gpu.bind = Some((bg, self.size));
+        }
+        vec![cmd]
+    }
+
+    fn paint(
+        &self,
+        _info: egui::PaintCallbackInfo,
+        pass: &mut wgpu::RenderPass<'static>,
+        resources: &egui_wgpu::CallbackResources,
+    ) {
+        let Some(ViewGpu {
+            blit,
+            bind: Some((bg, _)),
+            ..
+        }) = resources.get::<ViewGpu>()
+        else {
+            return;
+        };
+        pass.set_pipeline(blit);
+        pass.set_bind_group(0, bg, &[]);
+        pass.draw(0..3, 0..1);
+    }
 }
 
 impl Viewport {
@@ -118,9 +308,9 @@ impl Viewport {
         if self.scene_dirty
             && let Some(out) = out
         {
-            self.scene = Some(build_scene(out, self.colour_by));
+            self.scene = Some(Arc::new(build_scene(out, self.colour_by)));
             self.scene_dirty = false;
-            self.uploaded = false;
+            self.scene_gen += 1;
         }
         let (rect, resp) =
             ui.allocate_exact_size(ui.available_size(), egui::Sense::click_and_drag());
@@ -181,56 +371,23 @@ impl Viewport {
             (rect.width() * ppp).round().max(1.0) as u32,
             (rect.height() * ppp).round().max(1.0) as u32,
         );
-        let renderer = self
-            .renderer
-            .get_or_insert_with(|| Renderer::new(&rs.device));
-        if !self.uploaded {
-            renderer.upload(&rs.device, scene);
-            self.uploaded = true;
-        }
-        let upto = self.playback;
-        let all = |l: Layer| {
-            Some(upto.map_or(scene.lines[l.index()].len() as u32, |k| {
-                scene.vertices_upto(l, k)
-            }))
-        };
-        let cmd = renderer.render(
-            &rs.device,
-            &rs.queue,
-            &Frame {
-                size,
-                camera: &self.camera,
-                scene_origin: scene.origin,
-                show_mesh: true,
-                visible: &all,
-            },
-        );
-        rs.queue.submit([cmd]);
-        let view = renderer.colour_view().expect("rendered");
-        let id = match self.texture {
-            Some((id, s)) if s == size => id,
-            Some((id, _)) => {
-                rs.renderer.write().update_egui_texture_from_wgpu_texture(
-                    &rs.device,
-                    view,
-                    wgpu::FilterMode::Linear,
-                    id,
-                );
-                id
+        {
+            let mut r = rs.renderer.write();
+            if !r.callback_resources.contains::<ViewGpu>() {
+                let gpu = ViewGpu::new(&rs.device, rs.target_format);
+                r.callback_resources.insert(gpu);
             }
-            None => rs.renderer.write().register_native_texture(
-                &rs.device,
-                view,
-                wgpu::FilterMode::Linear,
-            ),
-        };
-        self.texture = Some((id, size));
-        ui.painter().image(
-            id,
+        }
+        ui.painter().add(egui_wgpu::Callback::new_paint_callback(
             rect,
-            egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
-            egui::Color32::WHITE,
-        );
+            ViewCallback {
+                scene: scene.clone(),
+                scene_gen: self.scene_gen,
+                camera: self.camera,
+                size,
+                playback: self.playback,
+            },
+        ));
         self.scale_bar(ui, rect);
         if let (Some(k), Some(out)) = (self.playback, out) {
             self.draw_tool(ui, rect, out, k);

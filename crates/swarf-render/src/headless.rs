@@ -2,7 +2,7 @@
 
 use crate::camera::Camera;
 use crate::renderer::{COLOUR_FORMAT, Frame, Renderer};
-use crate::scene::{Layer, Scene};
+use crate::scene::Scene;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -73,18 +73,9 @@ impl Headless {
         camera: &Camera,
         size: (u32, u32),
     ) -> Result<(), RenderError> {
-        let all = |l: Layer| Some(scene.lines[l.index()].len() as u32);
-        let cmd = self.renderer.render(
-            &self.device,
-            &self.queue,
-            &Frame {
-                size,
-                camera,
-                scene_origin: scene.origin,
-                show_mesh: true,
-                visible: &all,
-            },
-        );
+        let cmd = self
+            .renderer
+            .render(&self.device, &self.queue, &Frame::new(scene, camera, size));
         self.queue.submit([cmd]);
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
@@ -100,17 +91,10 @@ impl Headless {
         size: (u32, u32),
     ) -> Result<Vec<u8>, RenderError> {
         let (w, h) = (size.0.max(1), size.1.max(1));
-        let all = |l: Layer| Some(scene.lines[l.index()].len() as u32);
         let cmd = self.renderer.render(
             &self.device,
             &self.queue,
-            &Frame {
-                size: (w, h),
-                camera,
-                scene_origin: scene.origin,
-                show_mesh: true,
-                visible: &all,
-            },
+            &Frame::new(scene, camera, (w, h)),
         );
         let row = (w * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT)
             * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;

@@ -49,11 +49,32 @@ pub struct Frame<'a> {
     /// Pixels.
     pub size: (u32, u32),
     pub camera: &'a Camera,
-    /// The scene's origin ([`Scene::origin`]).
-    pub scene_origin: glam::DVec3,
+    /// The scene uploaded last (its origin, and its moves for playback).
+    pub scene: &'a Scene,
     pub show_mesh: bool,
-    /// Which line layers to draw and how many of their vertices (playback), `None` hides one.
-    pub visible: &'a dyn Fn(Layer) -> Option<u32>,
+    /// Draw the program only up to this move (exclusive); `None` draws it all.
+    pub playback: Option<u32>,
+}
+
+impl<'a> Frame<'a> {
+    /// The whole scene, mesh included, at `size` pixels.
+    pub fn new(scene: &'a Scene, camera: &'a Camera, size: (u32, u32)) -> Self {
+        Self {
+            size,
+            camera,
+            scene,
+            show_mesh: true,
+            playback: None,
+        }
+    }
+
+    /// Vertices of `layer` this frame draws.
+    fn vertices(&self, layer: Layer) -> u32 {
+        self.playback
+            .map_or(self.scene.lines[layer.index()].len() as u32, |k| {
+                self.scene.vertices_upto(layer, k)
+            })
+    }
 }
 
 pub struct Renderer {
@@ -273,10 +294,11 @@ impl Renderer {
         let Frame {
             size,
             camera,
-            scene_origin,
+            scene,
             show_mesh,
-            visible,
+            ..
         } = *frame;
+        let scene_origin = scene.origin;
         self.ensure_target(device, size);
         let aspect = f64::from(size.0.max(1)) / f64::from(size.1.max(1));
         let eye = camera.eye_dir().as_vec3();
@@ -325,11 +347,9 @@ impl Renderer {
                     pass.set_vertex_buffer(0, lines.slice(..));
                     for layer in Layer::ALL {
                         let (first, len) = up.layers[layer.index()];
-                        if let Some(n) = visible(layer) {
-                            let n = n.min(len);
-                            if n > 0 {
-                                pass.draw(first..first + n, 0..1);
-                            }
+                        let n = frame.vertices(layer).min(len);
+                        if n > 0 {
+                            pass.draw(first..first + n, 0..1);
                         }
                     }
                 }
