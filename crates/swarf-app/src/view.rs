@@ -59,10 +59,32 @@ fn build_scene(out: &JobOutput, colour_by: ColourBy) -> Scene {
             DVec3::new(lo.x, lo.y, depth.min(-0.05)),
             DVec3::new(hi.x, hi.y, 0.0),
         );
-        let z = s.fit_bounds().0.z;
-        s.add_grid(z);
+        // The grid follows the zoom (drawn apart, see `GridSpec`); the axes stay.
+        let (lo, hi) = s.fit_bounds();
+        s.add_axes(lo.z, (hi.x - lo.x).max(hi.y - lo.y) * 0.15);
     }
     s
+}
+
+/// The grid under the part: a round spacing (1, 2 or 5 × 10ⁿ mm, down to µm) that keeps
+/// cells at least 25 px wide at the current zoom, and at most 400 lines each way.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct GridSpec {
+    step: f64,
+    lo: DVec3,
+    hi: DVec3,
+}
+
+impl GridSpec {
+    fn new(scene: &Scene, mm_per_px: f64) -> Option<Self> {
+        if !scene.has_bounds() {
+            return None;
+        }
+        let (lo, hi) = scene.fit_bounds();
+        let ext = (hi.x - lo.x).max(hi.y - lo.y).max(1e-6);
+        let step = nice_length(mm_per_px * 25.0)?.max(nice_length(ext / 400.0)?);
+        Some(Self { step, lo, hi })
+    }
 }
 
 /// The GPU side of the view, kept in egui-wgpu's callback resources: the scene renderer
@@ -75,6 +97,7 @@ struct ViewGpu {
     /// Bind group of the renderer's colour texture, and the size it was made for.
     bind: Option<(wgpu::BindGroup, (u32, u32))>,
     scene_gen: u64,
+    grid: Option<GridSpec>,
 }
 
 const BLIT_WGSL: &str = r"
@@ -174,6 +197,7 @@ impl ViewGpu {
             sampler,
             bind: None,
             scene_gen: u64::MAX,
+            grid: None,
         }
     }
 }
@@ -185,6 +209,7 @@ struct ViewCallback {
     camera: Camera,
     size: (u32, u32),
     playback: Option<u32>,
+    grid: Option<GridSpec>,
 }
 
 impl egui_wgpu::CallbackTrait for ViewCallback {
@@ -202,6 +227,16 @@ impl egui_wgpu::CallbackTrait for ViewCallback {
         if gpu.scene_gen != self.scene_gen {
             gpu.renderer.upload(device, &self.scene);
             gpu.scene_gen = self.scene_gen;
+            gpu.grid = None;
+            gpu.renderer.set_grid(device, &[]);
+        }
+        if gpu.grid != self.grid
+            && let Some(g) = self.grid
+        {
+            let z = g.lo.z;
+            let v = swarf_render::grid_vertices(self.scene.origin, g.lo, g.hi, z, g.step);
+            gpu.renderer.set_grid(device, &v);
+            gpu.grid = Some(g);
         }
         let cmd = gpu.renderer.render(
             device,
@@ -386,6 +421,7 @@ impl Viewport {
                 camera: self.camera,
                 size,
                 playback: self.playback,
+                grid: GridSpec::new(scene, self.camera.mm_per_px(f64::from(rect.height()))),
             },
         ));
         self.scale_bar(ui, rect);
@@ -494,5 +530,17 @@ mod tests {
         assert_eq!(length_label(0.05), "50 µm");
         assert_eq!(length_label(0.001), "1 µm");
         assert_eq!(length_label(2.0), "2 mm");
+    }
+
+    #[test]
+    fn the_grid_refines_to_micrometres_when_zoomed_in_and_stays_bounded() {
+        let mut s = Scene::new(DVec3::ZERO);
+        s.add_box(DVec3::new(0.0, 0.0, -0.1), DVec3::new(2.0, 1.0, 0.0));
+        // 10 µm per pixel: 250 µm cells; 0.1 µm per pixel: 5 µm cells (400 lines over 2 mm).
+        assert_eq!(GridSpec::new(&s, 0.01).unwrap().step, 0.5);
+        let fine = GridSpec::new(&s, 0.0001).unwrap();
+        assert!((fine.step - 0.005).abs() < 1e-12, "{}", fine.step);
+        let v = swarf_render::grid_vertices(DVec3::ZERO, fine.lo, fine.hi, 0.0, fine.step);
+        assert!(v.len() / 2 <= 2 * 403, "{} lines", v.len() / 2);
     }
 }

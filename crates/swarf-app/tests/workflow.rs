@@ -366,3 +366,52 @@ fn an_stl_part_gets_z_level_operations_and_a_drawing_gets_its_own_back() {
     assert!(app.model.as_ref().unwrap().drawing().is_some());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn cancelling_keeps_the_last_result_and_a_layer_choice_reimports() {
+    let mut app = SwarfApp::example();
+    app.wait();
+    let shown = app.output_gen;
+    let n = moves(&app);
+    app.set_stepover(0, 0.05);
+    assert!(app.busy());
+    app.cancel();
+    assert!(!app.busy());
+    assert_eq!(app.output_gen, shown, "the last finished result stays");
+    assert_eq!(moves(&app), n);
+    assert!(!app.up_to_date(), "and is marked as not current");
+    assert!(app.messages[0].contains("cancelled"));
+    // The same parameters again finish normally.
+    app.regenerate();
+    app.wait();
+    assert!(app.up_to_date());
+
+    // Only the HOLES layer: fewer loops, and the outline contour has nothing of OUTLINE.
+    let loops = |a: &SwarfApp| {
+        a.model
+            .as_ref()
+            .unwrap()
+            .drawing()
+            .unwrap()
+            .closed_loops
+            .len()
+    };
+    let all = loops(&app);
+    let mut job = app.job.clone();
+    job.part.layers = Some(vec!["HOLES".into()]);
+    app.set_job(job, false);
+    app.wait();
+    assert!(app.error.is_none(), "{:?}", app.error);
+    assert!(loops(&app) < all);
+    // No layer at all: refused by name, the previous part stays.
+    let mut job = app.job.clone();
+    job.part.layers = Some(Vec::new());
+    let before = app.job.clone();
+    app.set_job(job, false);
+    assert!(
+        app.error.as_deref().unwrap_or("").contains("chosen layers"),
+        "{:?}",
+        app.error
+    );
+    assert_eq!(app.job, before);
+}

@@ -15,4 +15,4 @@ mod scene;
 pub use camera::{Camera, View};
 pub use headless::{Headless, RenderError, write_png};
 pub use renderer::{COLOUR_FORMAT, DEPTH_FORMAT, Frame, Renderer};
-pub use scene::{ColourBy, Layer, LineVertex, MeshVertex, PART_GREY, Scene};
+pub use scene::{ColourBy, Layer, LineVertex, MeshVertex, PART_GREY, Scene, grid_vertices};

@@ -83,6 +83,8 @@ pub struct Renderer {
     uniforms: wgpu::Buffer,
     bind_group: wgpu::BindGroup,
     uploaded: Option<Uploaded>,
+    /// A grid kept apart from the scene (it follows the zoom), and its vertex count.
+    grid: Option<(wgpu::Buffer, u32)>,
     target: Option<Target>,
 }
 
@@ -202,11 +204,26 @@ impl Renderer {
             uniforms,
             bind_group,
             uploaded: None,
+            grid: None,
             target: None,
         }
     }
 
     /// Uploads the scene (once; call again only when the scene changes).
+    /// Replaces the separate grid (line-list vertices relative to the scene origin, e.g.
+    /// from [`crate::grid_vertices`]); a few hundred lines, so cheap to redo when the
+    /// zoom changes its spacing. Empty removes it.
+    pub fn set_grid(&mut self, device: &wgpu::Device, vertices: &[LineVertex]) {
+        self.grid = (!vertices.is_empty()).then(|| {
+            let b = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("swarf grid"),
+                contents: bytemuck::cast_slice(vertices),
+                usage: wgpu::BufferUsages::VERTEX,
+            });
+            (b, vertices.len() as u32)
+        });
+    }
+
     pub fn upload(&mut self, device: &wgpu::Device, scene: &Scene) {
         let mut all: Vec<LineVertex> = Vec::with_capacity(scene.lines.iter().map(Vec::len).sum());
         let mut layers = Vec::with_capacity(scene.lines.len());
@@ -352,6 +369,11 @@ impl Renderer {
                             pass.draw(first..first + n, 0..1);
                         }
                     }
+                }
+                if let Some((grid, n)) = &self.grid {
+                    pass.set_pipeline(&self.line_pipeline);
+                    pass.set_vertex_buffer(0, grid.slice(..));
+                    pass.draw(0..*n, 0..1);
                 }
             }
         }

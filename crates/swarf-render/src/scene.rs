@@ -115,6 +115,33 @@ const OP_COLOURS: [[u8; 4]; 6] = [
     [90, 220, 240, 255],
 ];
 
+/// Grid lines every `step` mm covering `lo`..`hi` (XY, one step of margin) at height `z`,
+/// as line-list vertices relative to `origin`. Used for the scene's grid and for a grid that
+/// follows the zoom ([`crate::Renderer::set_grid`]).
+pub fn grid_vertices(origin: DVec3, lo: DVec3, hi: DVec3, z: f64, step: f64) -> Vec<LineVertex> {
+    let x0 = (lo.x / step).floor() * step - step;
+    let x1 = (hi.x / step).ceil() * step + step;
+    let y0 = (lo.y / step).floor() * step - step;
+    let y1 = (hi.y / step).ceil() * step + step;
+    let colour = Layer::Grid.colour();
+    let nx = ((x1 - x0) / step).round() as usize;
+    let ny = ((y1 - y0) / step).round() as usize;
+    let v = |x: f64, y: f64| LineVertex {
+        pos: (DVec3::new(x, y, z) - origin).as_vec3().to_array(),
+        colour,
+    };
+    let mut out = Vec::with_capacity(2 * (nx + ny + 2));
+    for i in 0..=nx {
+        let x = x0 + i as f64 * step;
+        out.extend([v(x, y0), v(x, y1)]);
+    }
+    for j in 0..=ny {
+        let y = y0 + j as f64 * step;
+        out.extend([v(x0, y), v(x1, y)]);
+    }
+    out
+}
+
 /// Colour of a mesh part.
 pub const PART_GREY: [u8; 4] = [190, 195, 205, 255];
 
@@ -298,39 +325,22 @@ impl Scene {
         let (lo, hi) = self.fit_bounds();
         let ext = (hi.x - lo.x).max(hi.y - lo.y).max(1e-6);
         let step = 10f64.powf((ext / 4.0).log10().floor());
-        let x0 = (lo.x / step).floor() * step - step;
-        let x1 = (hi.x / step).ceil() * step + step;
-        let y0 = (lo.y / step).floor() * step - step;
-        let y1 = (hi.y / step).ceil() * step + step;
-        let c = Layer::Grid.colour();
-        let nx = ((x1 - x0) / step).round() as usize;
-        let ny = ((y1 - y0) / step).round() as usize;
-        for i in 0..=nx {
-            let x = x0 + i as f64 * step;
-            self.line(
-                Layer::Grid,
-                DVec3::new(x, y0, z),
-                DVec3::new(x, y1, z),
-                c,
-                0,
-            );
-        }
-        for j in 0..=ny {
-            let y = y0 + j as f64 * step;
-            self.line(
-                Layer::Grid,
-                DVec3::new(x0, y, z),
-                DVec3::new(x1, y, z),
-                c,
-                0,
-            );
-        }
-        let len = step * 2.0;
+        let v = grid_vertices(self.origin, lo, hi, z, step);
+        let g = Layer::Grid.index();
+        self.line_move[g].extend(std::iter::repeat_n(0, v.len() / 2));
+        self.lines[g].extend(v);
+        self.add_axes(z, step * 2.0);
+        step
+    }
+
+    /// The X (red), Y (green) and Z (blue) axes from the work origin, `len` long, starting at
+    /// height `z` (or the stock top when that is lower).
+    pub fn add_axes(&mut self, z: f64, len: f64) {
+        let lo = self.fit_bounds().0;
         let o = DVec3::new(0.0, 0.0, z.max(lo.z.min(0.0)));
         self.line(Layer::Grid, o, o + DVec3::X * len, [230, 70, 70, 255], 0);
         self.line(Layer::Grid, o, o + DVec3::Y * len, [70, 220, 70, 255], 0);
         self.line(Layer::Grid, o, o + DVec3::Z * len, [80, 120, 255, 255], 0);
-        step
     }
 
     /// A toolpath (one operation), coloured as asked.
