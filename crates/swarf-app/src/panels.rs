@@ -413,6 +413,23 @@ impl SwarfApp {
             .iter()
             .map(|t| (t.number, format!("T{} {}", t.number, t.name)))
             .collect();
+        let diameter = |n: u32| {
+            job.tools
+                .iter()
+                .find(|t| t.number == n)
+                .map(|t| t.diameter_mm)
+        };
+        // Rest machining: after one of the earlier pockets (its tool's diameter).
+        let mut rest_opts: Vec<(Option<f64>, String)> =
+            vec![(None, "nothing: whole pocket".into())];
+        for o in job.operations.iter().take(self.selected) {
+            if o.kind == OpType::Pocket
+                && let Some(d) = diameter(o.tool)
+                && !rest_opts.iter().any(|(v, _)| *v == Some(d))
+            {
+                rest_opts.push((Some(d), format!("{} (Ø {d} mm)", o.name)));
+            }
+        }
         let Some(op) = job.operations.get_mut(self.selected) else {
             ui.label("no operation: add one above");
             return;
@@ -477,6 +494,21 @@ impl SwarfApp {
         match op.kind {
             OpType::Pocket => {
                 let mut p = op.pocket.unwrap_or_default();
+                // Only larger tools leave something for this one.
+                rest_opts.retain(|(v, _)| v.is_none_or(|d| d > tool_d));
+                if let Some(d) = p.rest_from_diameter_mm
+                    && !rest_opts.iter().any(|(v, _)| *v == Some(d))
+                {
+                    rest_opts.push((Some(d), format!("a Ø {d} mm tool")));
+                }
+                let opts: Vec<(Option<f64>, &str)> =
+                    rest_opts.iter().map(|(v, n)| (*v, n.as_str())).collect();
+                edit.flag(choice(
+                    ui,
+                    "Rest after:",
+                    &mut p.rest_from_diameter_mm,
+                    &opts,
+                ));
                 self.pocket_params(ui, &mut p, edit);
                 op.pocket = Some(p);
             }

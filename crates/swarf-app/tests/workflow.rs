@@ -415,3 +415,41 @@ fn cancelling_keeps_the_last_result_and_a_layer_choice_reimports() {
     );
     assert_eq!(app.job, before);
 }
+
+#[test]
+fn a_pocket_can_rest_machine_after_an_earlier_larger_one() {
+    let mut h = ui_harness(SwarfApp::example());
+    h.state_mut().wait();
+    // The example's recesses with the 0.5 mm tool, then a rest pocket with the 0.2 mm one.
+    let mut job = h.state().job.clone();
+    let mut big = job.operations[0].clone();
+    big.name = "rough".into();
+    big.tool = 3;
+    job.operations.insert(0, big);
+    h.state_mut().set_job(job, false);
+    h.state_mut().selected = 1;
+    h.state_mut().wait();
+    h.run_steps(3);
+    let full: usize = h.state().output.as_ref().unwrap().operations[1]
+        .2
+        .toolpath
+        .moves
+        .len();
+    h.get_by_label("Rest after:").click();
+    h.run_steps(2);
+    h.get_by_label("rough (Ø 0.5 mm)").click();
+    h.run_steps(2);
+    h.state_mut().wait();
+    let app = h.state();
+    assert!(app.error.is_none(), "{:?}", app.error);
+    assert_eq!(
+        app.job.operations[1].pocket.unwrap().rest_from_diameter_mm,
+        Some(0.5)
+    );
+    let rest = app.output.as_ref().unwrap().operations[1]
+        .2
+        .toolpath
+        .moves
+        .len();
+    assert!(rest < full / 2, "rest {rest} moves, whole pocket {full}");
+}

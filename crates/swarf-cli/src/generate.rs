@@ -164,6 +164,10 @@ pub struct GenerateArgs {
     /// Stock beyond a mesh's bounding box, mm (default: the tool diameter).
     #[arg(long, allow_negative_numbers = true)]
     pub stock_margin: Option<f64>,
+    /// Rest machining (pocket): the diameter of the larger tool that pocketed the part before;
+    /// only the material it could not reach is cut.
+    #[arg(long, allow_negative_numbers = true)]
+    pub rest_from_diameter: Option<f64>,
     /// A job file (TOML) with tools and operations; FILE, if given, replaces its part.
     #[arg(long)]
     pub job: Option<PathBuf>,
@@ -307,6 +311,12 @@ fn make_tool(a: &GenerateArgs, diameter: f64) -> Result<Tool> {
 
 pub fn run(a: &GenerateArgs) -> Result<()> {
     let t0 = Instant::now();
+    if a.rest_from_diameter.is_some() && (a.job.is_some() || !matches!(a.op, OpKind::Pocket)) {
+        bail!(
+            "--rest-from-diameter applies to --op pocket; in a job file set rest_from_diameter_mm \
+             in [operation.pocket]"
+        );
+    }
     if let Some(job_path) = &a.job {
         return run_job(a, job_path, t0);
     }
@@ -359,6 +369,7 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
                 pattern: a.pattern,
                 zigzag_angle_deg: a.zigzag_angle,
                 entry,
+                rest_from_diameter_mm: a.rest_from_diameter,
             };
             if drawing.regions.is_empty() {
                 bail!(

@@ -387,3 +387,67 @@ fn verify_and_simulate_exit_codes_and_json() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("line 2"));
 }
+
+#[test]
+fn rest_machining_after_a_larger_tool_cuts_a_fraction() {
+    let feed = |extra: &[&str], name: &str| {
+        let out = tmp(name);
+        let o = cli()
+            .args([
+                "generate",
+                &assets("bench_20x15.dxf"),
+                "--op",
+                "pocket",
+                "--tool-diameter",
+                "0.5",
+                "--depth",
+                "0.1",
+                "--json",
+            ])
+            .args(extra)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert!(v["warnings"].as_array().unwrap().is_empty(), "{v}");
+        v["feed_length_mm"].as_f64().unwrap()
+    };
+    let full = feed(&[], "full.ngc");
+    // A 3 mm tool cannot reach into the 1 mm corner radii: only those are left.
+    let rest = feed(&["--rest-from-diameter", "3"], "rest.ngc");
+    assert!(
+        rest > 0.0 && rest < 0.1 * full,
+        "rest {rest} mm, full {full} mm"
+    );
+    // Only for pockets, and only after a larger tool.
+    for (args, says) in [
+        (
+            vec!["--op", "contour", "--rest-from-diameter", "3"],
+            "--op pocket",
+        ),
+        (
+            vec!["--op", "pocket", "--rest-from-diameter", "0.3"],
+            "rest_from_diameter_mm",
+        ),
+    ] {
+        let o = cli()
+            .args([
+                "generate",
+                &assets("bench_20x15.dxf"),
+                "--tool-diameter",
+                "0.5",
+                "--depth",
+                "0.1",
+            ])
+            .args(&args)
+            .arg("-o")
+            .arg(tmp("bad.ngc"))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1));
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains(says), "{e}");
+    }
+}

@@ -20,8 +20,8 @@ use super::{
     Cursor, Direction, Entry, EntryKind, Heights, OpError, OpResult, Stepover, check_common,
     param_err, z_levels,
 };
-use crate::geometry::offset::{OffsetComponent, inset_region, orient};
-use crate::geometry::{Pline, Region, Tolerance, V2};
+use crate::geometry::offset::{OffsetComponent, inset_loops, inset_region, orient};
+use crate::geometry::{Pline, Region, Tolerance, V2, nest_loops};
 use crate::tool::Tool;
 use crate::toolpath::emit::loop_path;
 use crate::toolpath::{MoveClass, P3};
@@ -64,6 +64,9 @@ pub struct PocketParams {
     pub pattern: Pattern,
     pub zigzag_angle_deg: f64,
     pub entry: Entry,
+    /// Rest machining: the diameter of a larger tool that pocketed the same regions before
+    /// (finishing pass included); only what it could not reach is cut. `None` cuts it all.
+    pub rest_from_diameter_mm: Option<f64>,
 }
 
 impl Default for PocketParams {
@@ -78,6 +81,7 @@ impl Default for PocketParams {
             pattern: Pattern::Offset,
             zigzag_angle_deg: 0.0,
             entry: Entry::default(),
+            rest_from_diameter_mm: None,
         }
     }
 }
@@ -90,6 +94,65 @@ struct Node {
     level: usize,
     comp: OffsetComponent,
     children: Vec<usize>,
+}
+
+/// What a tool of radius `r` has left to cut in `regions` after a tool of diameter `big`
+/// pocketed them (down to the walls): the regions with the area the big tool cleared, less a
+/// band of `2r`, taken out as islands.
+///
+/// The big tool's centres cover `E` = the regions inset by `big/2`; it cleared `E` grown by
+/// `big/2`. `K` = `E` grown by `big/2 − 2r` lies at least `2r` inside that: a small-tool disc
+/// that touches `K` only touches cleared material, so pocketing the regions minus `K` reaches
+/// everything the big tool left, and along walls the big tool reached (a band `2r` wide) the
+/// small tool has no room and cuts nothing. Offsets only (no polygon booleans): `K` never
+/// touches the regions' loops, so its loops nest as islands.
+pub fn rest_regions(regions: &[Region], big: f64, r: f64, tol: &Tolerance) -> Vec<Region> {
+    let rb = big * 0.5;
+    // A hair less than 2r, so a straight wall's band is just too narrow for the small tool.
+    let grow = rb - 2.0 * r + 2.0 * tol.path_mm;
+    let mut out = Vec::new();
+    for region in regions {
+        let e = inset_region(region, rb, tol);
+        let e_loops: Vec<Pline> = e.iter().flat_map(|c| c.loops().cloned()).collect();
+        let k = if e_loops.is_empty() {
+            Vec::new()
+        } else if grow.abs() <= tol.equal_point_mm {
+            e
+        } else {
+            // All of E at once, so pieces that grow into each other merge.
+            inset_loops(e_loops, -grow, tol)
+        };
+        let mut loops = vec![region.outer.clone()];
+        loops.extend(region.islands.iter().cloned());
+        for c in &k {
+            loops.extend(c.loops().cloned());
+        }
+        out.extend(nest_loops(loops, tol));
+    }
+    out
+}
+
+/// "region 3 (1.2000 x 0.8000 mm at (2.0000, 1.0000))", for messages.
+fn region_name(ri: usize, region: &Region) -> String {
+    let rb = region.bbox();
+    format!(
+        "region {ri} ({:.4} x {:.4} mm at ({:.4}, {:.4}))",
+        rb.width(),
+        rb.height(),
+        rb.min.x,
+        rb.min.y
+    )
+}
+
+fn narrow_warning(name: &str, d: f64, allowance: f64) -> String {
+    format!(
+        "pocket: {name} is narrower than the {d} mm tool{}; not cut: use a smaller tool",
+        if allowance > 0.0 {
+            " plus the radial allowance"
+        } else {
+            ""
+        }
+    )
 }
 
 /// Generates the pocket toolpath for `regions`.
@@ -137,7 +200,37 @@ pub fn pocket(
         return Err(param_err(OP, "zigzag_angle_deg", "is not a number".into()));
     }
     let r = tool.radius_mm();
+    let original = regions;
+    let rest;
+    let regions = match p.rest_from_diameter_mm {
+        None => regions,
+        Some(big) if !(big.is_finite() && big > d) => {
+            return Err(param_err(
+                OP,
+                "rest_from_diameter_mm",
+                format!(
+                    "is {big} mm; rest machining needs the earlier tool to be larger than this \
+                     one ({d} mm)"
+                ),
+            ));
+        }
+        Some(big) => {
+            rest = rest_regions(regions, big, r, tol);
+            &rest[..]
+        }
+    };
     let mut out = OpResult::default();
+    // In rest machining a leftover too thin for this tool is expected (the band along walls
+    // the big tool reached); only a part region this tool cannot enter is worth a warning.
+    if p.rest_from_diameter_mm.is_some() {
+        for (ri, region) in original.iter().enumerate() {
+            if inset_region(region, r + p.allowance_radial_mm, tol).is_empty() {
+                let name = region_name(ri, region);
+                out.warnings
+                    .push(narrow_warning(&name, d, p.allowance_radial_mm));
+            }
+        }
+    }
     let mut cur = Cursor::new(tool, p.heights, p.entry, tol.equal_point_mm);
     let z_top = -p.heights.start_depth_mm;
     let z_floor = -p.heights.final_depth_mm;
@@ -155,25 +248,14 @@ pub fn pocket(
     }
 
     for (ri, region) in regions.iter().enumerate() {
-        let rb = region.bbox();
-        let name = format!(
-            "region {ri} ({:.4} x {:.4} mm at ({:.4}, {:.4}))",
-            rb.width(),
-            rb.height(),
-            rb.min.x,
-            rb.min.y
-        );
+        let name = region_name(ri, region);
         let d0 = r + p.allowance_radial_mm;
         let domain = inset_region(region, d0, tol);
         if domain.is_empty() {
-            out.warnings.push(format!(
-                "pocket: {name} is narrower than the {d} mm tool{}; not cut: use a smaller tool",
-                if p.allowance_radial_mm > 0.0 {
-                    " plus the radial allowance"
-                } else {
-                    ""
-                }
-            ));
+            if p.rest_from_diameter_mm.is_none() {
+                out.warnings
+                    .push(narrow_warning(&name, d, p.allowance_radial_mm));
+            }
             continue;
         }
         // Levels of components, outermost first: the wall (finishing) when there is a radial

@@ -358,6 +358,7 @@ pub fn zlevel_rough(
             pattern: p.pattern,
             zigzag_angle_deg: 0.0,
             entry: p.entry,
+            rest_from_diameter_mm: None,
         };
         pocket(&regions, tool, &pp, tol)
     })?;
