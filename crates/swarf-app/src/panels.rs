@@ -80,6 +80,16 @@ fn number(
     .inner
 }
 
+/// A labelled whole number.
+fn count(ui: &mut Ui, label: &str, value: &mut u32, range: RangeInclusive<u32>) -> Response {
+    ui.horizontal(|ui| {
+        let l = ui.label(label);
+        ui.add(DragValue::new(value).range(range).speed(0.05))
+            .labelled_by(l.id)
+    })
+    .inner
+}
+
 /// A length in µm (stored in mm).
 fn um(ui: &mut Ui, label: &str, mm: &mut f64, range_um: RangeInclusive<f64>) -> Response {
     number(ui, label, mm, 1e-3, range_um, "µm")
@@ -711,22 +721,14 @@ impl SwarfApp {
             ),
             last,
         );
-        let mut passes = f64::from(c.roughing_passes);
-        let r = number(ui, "Roughing passes:", &mut passes, 1.0, 1.0..=50.0, "");
-        if r.changed() {
-            c.roughing_passes = passes.round() as u32;
-        }
+        let r = count(ui, "Roughing passes:", &mut c.roughing_passes, 1..=50);
         edit.resp(&r, last);
         edit.flag(ui.checkbox(&mut c.spring_pass, "spring pass").changed());
         edit.resp(
             &um(ui, "Lead arc radius:", &mut c.lead_radius_mm, 0.0..=5000.0),
             last,
         );
-        let mut tabs = f64::from(c.tabs);
-        let r = number(ui, "Tabs:", &mut tabs, 1.0, 0.0..=32.0, "");
-        if r.changed() {
-            c.tabs = tabs.round() as u32;
-        }
+        let r = count(ui, "Tabs:", &mut c.tabs, 0..=32);
         edit.resp(&r, last);
         if c.tabs > 0 {
             edit.resp(
@@ -862,11 +864,7 @@ impl SwarfApp {
                 (Dialect::Fanuc, "Fanuc-style"),
             ],
         ));
-        let mut dec = f64::from(job.post.decimals);
-        let r = number(ui, "Decimals:", &mut dec, 1.0, 3.0..=6.0, "");
-        if r.changed() {
-            job.post.decimals = dec.round() as u32;
-        }
+        let r = count(ui, "Decimals:", &mut job.post.decimals, 3..=6);
         edit.resp(&r, self.last_edit);
         if let Some(out) = self.output.as_ref().filter(|_| self.up_to_date()) {
             let rapid = job.post.rapid_mm_per_min;
@@ -971,11 +969,7 @@ fn tool_editor(ui: &mut Ui, t: &mut Tool, edit: &mut Edit, last: Option<egui::Id
             last,
         );
     });
-    let mut num = f64::from(t.number);
-    let r = number(ui, "Number:", &mut num, 1.0, 1.0..=999.0, "");
-    if r.changed() {
-        t.number = num.round() as u32;
-    }
+    let r = count(ui, "Number:", &mut t.number, 1..=999);
     edit.resp(&r, last);
     let rs = [
         um(ui, "Diameter:", &mut t.diameter_mm, 5.0..=25_000.0),
@@ -1045,11 +1039,7 @@ fn tool_editor(ui: &mut Ui, t: &mut Tool, edit: &mut Edit, last: Option<egui::Id
     for r in &rs {
         edit.resp(r, last);
     }
-    let mut flutes = f64::from(t.flutes);
-    let r = number(ui, "Flutes:", &mut flutes, 1.0, 1.0..=8.0, "");
-    if r.changed() {
-        t.flutes = flutes.round() as u32;
-    }
+    let r = count(ui, "Flutes:", &mut t.flutes, 1..=8);
     edit.resp(&r, last);
     ui.label(format!("cutting feed {:.1} mm/min", t.feed_mm_per_min()));
 }

@@ -453,3 +453,28 @@ fn a_pocket_can_rest_machine_after_an_earlier_larger_one() {
         .len();
     assert!(rest < full / 2, "rest {rest} moves, whole pocket {full}");
 }
+
+#[test]
+fn a_nan_or_zero_from_a_field_is_an_error_naming_the_parameter() {
+    let mut app = SwarfApp::example();
+    app.wait();
+    let n = moves(&app);
+    for (depth, says) in [(f64::NAN, "final_depth_mm"), (0.0, "final_depth_mm")] {
+        app.set_depth(0, depth);
+        app.wait();
+        let e = app.error.clone().unwrap_or_default();
+        assert!(e.contains(says) && e.contains("recesses"), "{e}");
+        assert!(!app.up_to_date(), "the error is not shown as a result");
+        assert_eq!(moves(&app), n, "the last good result stays in view");
+        app.undo();
+        app.wait();
+        assert!(app.error.is_none() && app.up_to_date());
+    }
+    app.set_stepover(0, f64::NAN);
+    app.wait();
+    assert!(
+        app.error.as_deref().unwrap_or("").contains("stepover"),
+        "{:?}",
+        app.error
+    );
+}
