@@ -299,6 +299,9 @@ pub fn fit_polyline(
     out
 }
 
+/// Extra samples in a piece's first and last sample gaps (see [`sample_error`]).
+const END_SCAN: usize = 16;
+
 /// Largest distance of the curve between `t0` and `t1` from the one or two arcs: measured at
 /// the samples, then maximised around the worst one (a turn-around whose tip falls between
 /// two samples would otherwise be missed; found by CI's property test).
@@ -335,25 +338,34 @@ fn sample_error(
     // A polyline (mesh slice) is fitted through its vertices, which are its samples: between
     // them lie chords, not the surface, so only smooth curves are searched between samples.
     let smooth = curve.is_smooth();
-    let ts = if smooth {
-        refined_samples(curve, t0, t1)
-    } else {
-        curve.sample_params(t0, t1)
-    };
-    let mut err: f64 = 0.0;
-    let mut worst = None;
-    for (i, &t) in ts.iter().enumerate() {
-        let d = dist(t);
-        if d > err || worst.is_none() {
-            err = err.max(d);
-            worst = Some(i);
-        }
+    if !smooth {
+        return curve
+            .sample_params(t0, t1)
+            .into_iter()
+            .map(dist)
+            .fold(0.0, f64::max);
     }
+    // Samples (more where the speed varies), the ends, and a fine scan of the first and last
+    // gaps: a curve that turns around just past a piece's end overshoots it there, and the
+    // distance is not unimodal in that gap (it rises to the tip, falls, and rises again).
+    let ts = refined_samples(curve, t0, t1);
+    let (Some(&first), Some(&last)) = (ts.first(), ts.last()) else {
+        return 0.0;
+    };
+    let mut grid = Vec::with_capacity(ts.len() + 2 * END_SCAN + 2);
+    grid.push(t0);
+    grid.extend((1..END_SCAN).map(|k| t0 + (first - t0) * k as f64 / END_SCAN as f64));
+    grid.extend(ts.iter().copied());
+    grid.extend((1..END_SCAN).map(|k| last + (t1 - last) * k as f64 / END_SCAN as f64));
+    grid.push(t1);
+    grid.dedup();
+    let d: Vec<f64> = grid.iter().map(|&t| dist(t)).collect();
+    let mut err = d.iter().copied().fold(0.0, f64::max);
     if !err.is_finite() {
         return err;
     }
-    // Golden-section searches for local maxima: between the worst sample's neighbours, and in
-    // the first and last gaps (where a curve that turns around overshoots a segment's end).
+    // Golden-section search around each local maximum of the samples (the largest few): the
+    // true maximum lies between a local maximum's neighbours.
     let golden = |mut lo: f64, mut hi: f64| {
         const G: f64 = 0.618_033_988_749_895;
         let mut x1 = hi - G * (hi - lo);
@@ -376,13 +388,12 @@ fn sample_error(
         }
         f1.max(f2)
     };
-    if smooth && let (Some(i), Some(&first), Some(&last)) = (worst, ts.first(), ts.last()) {
-        let lo = if i == 0 { t0 } else { ts[i - 1] };
-        let hi = if i + 1 == ts.len() { t1 } else { ts[i + 1] };
-        err = err
-            .max(golden(lo, hi))
-            .max(golden(t0, first))
-            .max(golden(last, t1));
+    let mut peaks: Vec<usize> = (1..grid.len().saturating_sub(1))
+        .filter(|&k| d[k] >= d[k - 1] && d[k] >= d[k + 1] && d[k] > 0.0)
+        .collect();
+    peaks.sort_by(|&a, &b| d[b].total_cmp(&d[a]));
+    for &k in peaks.iter().take(8) {
+        err = err.max(golden(grid[k - 1], grid[k + 1]));
     }
     err
 }
