@@ -472,9 +472,14 @@ impl SwarfApp {
         let stop = cancel.clone();
         self.progress = (0, job.operations.iter().filter(|o| o.enabled).count());
         std::thread::spawn(move || {
-            let r = job.run_model(d, &mut |done, total| {
-                let _ = tx.send(Msg::Progress(gen_, done, total));
-                !stop.load(Ordering::Relaxed)
+            // The stop flag reaches inside the operations (between regions, levels, passes
+            // and layers), so a cancelled or superseded generation stops working soon.
+            let flag = stop.clone();
+            let r = swarf_core::ops::cancel::scope(Some(flag), || {
+                job.run_model(d, &mut |done, total| {
+                    let _ = tx.send(Msg::Progress(gen_, done, total));
+                    !stop.load(Ordering::Relaxed)
+                })
             });
             let _ = tx.send(Msg::Done(gen_, r.map(Box::new)));
         });

@@ -394,9 +394,12 @@ impl Job {
                 (Model::Mesh(_), _) => return Err(wrong_part("drawing (DXF)")),
                 (Model::Drawing(_), _) => return Err(wrong_part("mesh (STL)")),
             }
-            .map_err(|source| JobError::Op {
-                op: op.name.clone(),
-                source,
+            .map_err(|source| match source {
+                OpError::Cancelled => JobError::Cancelled,
+                source => JobError::Op {
+                    op: op.name.clone(),
+                    source,
+                },
             })?;
             results.push((op.name.clone(), tool, res));
         }
@@ -550,6 +553,21 @@ mod tests {
                 .to_string()
                 .contains("mesh")
         );
+        // Z-level layers run on other threads and still see a stop request.
+        let (_, model) = job.load_model(&dir).unwrap();
+        let rough = |stop: bool| {
+            let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(stop));
+            crate::ops::cancel::scope(Some(flag), || {
+                crate::ops::zlevel::zlevel_rough(
+                    model.mesh().unwrap(),
+                    &job.tools[1],
+                    &job.operations[0].zlevel.unwrap(),
+                    &job.tolerance,
+                )
+            })
+        };
+        assert!(rough(false).is_ok());
+        assert!(matches!(rough(true), Err(OpError::Cancelled)));
 
         // A pocket on the mesh, a z-level operation on the drawing: refused, named.
         let mut wrong = job.clone();
@@ -587,8 +605,19 @@ mod tests {
         })
         .unwrap();
         assert_eq!(seen, vec![(0, 2), (1, 2), (2, 2)]);
-        let r = job.run_model(Model::Drawing(drawing), &mut |d, _| d < 1);
+        let r = job.run_model(Model::Drawing(drawing.clone()), &mut |d, _| d < 1);
         assert!(matches!(r, Err(JobError::Cancelled)));
+        // A stop request reaches inside the operations too.
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let r = crate::ops::cancel::scope(Some(stop), || {
+            job.run_model(Model::Drawing(drawing.clone()), &mut |_, _| true)
+        });
+        assert!(matches!(r, Err(JobError::Cancelled)), "{r:?}");
+        assert!(
+            !crate::ops::cancel::requested(),
+            "the scope ends with the call"
+        );
+        job.run_on(drawing).unwrap();
     }
 
     #[test]

@@ -174,6 +174,7 @@ pub fn contour(
         orient(&mut ccw_loop, true);
         let b = pline_bbox(&ccw_loop);
         for &dist in &dists {
+            super::cancel::check()?;
             // Positive offsets move a counter-clockwise loop inward.
             let signed = match p.side {
                 Side::Outside => -dist,
@@ -206,6 +207,7 @@ pub fn contour(
         }
     }
     for (ci, c) in chains.iter().enumerate() {
+        super::cancel::check()?;
         if c.vertex_count() < 2 {
             continue;
         }

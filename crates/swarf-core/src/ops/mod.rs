@@ -179,6 +179,61 @@ pub enum OpError {
     },
     #[error("{0}")]
     Tool(#[from] ToolError),
+    /// The caller asked to stop ([`cancel::scope`]).
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// Cooperative cancellation of long operations, without a parameter on every operation:
+/// a caller runs the work inside [`cancel::scope`] with a flag; the operations look at it
+/// between regions, levels and passes and stop with [`OpError::Cancelled`]. Work on other
+/// threads (z-level layers run in parallel) takes the flag along with [`cancel::current`].
+pub mod cancel {
+    use std::cell::RefCell;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::OpError;
+
+    thread_local! {
+        static FLAG: RefCell<Option<Arc<AtomicBool>>> = const { RefCell::new(None) };
+    }
+
+    /// Runs `f` with `flag` as this thread's stop request (the previous one is restored after,
+    /// also when `f` panics).
+    pub fn scope<R>(flag: Option<Arc<AtomicBool>>, f: impl FnOnce() -> R) -> R {
+        struct Restore(Option<Arc<AtomicBool>>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                let prev = self.0.take();
+                FLAG.with(|c| *c.borrow_mut() = prev);
+            }
+        }
+        let _restore = Restore(FLAG.with(|c| c.replace(flag)));
+        f()
+    }
+
+    /// This thread's stop request, to hand to worker threads.
+    pub fn current() -> Option<Arc<AtomicBool>> {
+        FLAG.with(|c| c.borrow().clone())
+    }
+
+    /// Whether this thread's work should stop.
+    pub fn requested() -> bool {
+        FLAG.with(|c| {
+            c.borrow()
+                .as_ref()
+                .is_some_and(|f| f.load(Ordering::Relaxed))
+        })
+    }
+
+    pub(crate) fn check() -> Result<(), OpError> {
+        if requested() {
+            Err(OpError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
 }
 
 pub(crate) fn param_err(op: &'static str, param: &'static str, problem: String) -> OpError {

@@ -248,6 +248,7 @@ pub fn pocket(
     }
 
     for (ri, region) in regions.iter().enumerate() {
+        super::cancel::check()?;
         let name = region_name(ri, region);
         let d0 = r + p.allowance_radial_mm;
         let domain = inset_region(region, d0, tol);
@@ -301,6 +302,7 @@ pub fn pocket(
         let (nodes, roots) = build_tree(&lv);
         let mut z_prev = z_top;
         for &(z, _finish) in &levels {
+            super::cancel::check()?;
             match p.pattern {
                 Pattern::Offset => {
                     let mut at_depth = false;

@@ -291,10 +291,18 @@ fn run_layers(
     warnings: &mut Vec<String>,
     layer: impl Fn(usize, Heights) -> Result<OpResult, OpError> + Sync,
 ) -> Result<Toolpath, OpError> {
+    // The layers run on rayon's threads: each takes the caller's stop request along.
+    let stop = super::cancel::current();
     let results: Vec<Result<OpResult, OpError>> = zs
         .par_iter()
         .enumerate()
         .map(|(i, &z)| {
+            if stop
+                .as_ref()
+                .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+            {
+                return Err(OpError::Cancelled);
+            }
             let z_prev = if i == 0 {
                 -p.heights.start_depth_mm
             } else {
@@ -306,7 +314,7 @@ fn run_layers(
                 final_depth_mm: -z,
                 ..p.heights
             };
-            layer(i, heights)
+            super::cancel::scope(stop.clone(), || layer(i, heights))
         })
         .collect();
     let clearance = p.heights.clearance_mm;
