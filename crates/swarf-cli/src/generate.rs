@@ -504,6 +504,31 @@ fn run_mesh(
     )
 }
 
+/// Replaces the job's part by FILE when one is given on the command line (a drawing or a
+/// mesh, with the given units and layers); returns the folder the part's path is relative to.
+pub fn part_from_args(
+    job: &mut swarf_core::job::Job,
+    job_path: Option<&std::path::Path>,
+    file: Option<&std::path::Path>,
+    units: Option<swarf_core::import::Units>,
+    layers: Option<&Vec<String>>,
+) -> std::path::PathBuf {
+    let Some(f) = file else {
+        return job_path
+            .and_then(std::path::Path::parent)
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
+    };
+    job.part.file = f.display().to_string();
+    if units.is_some() {
+        job.part.units = units;
+    }
+    if let Some(l) = layers {
+        job.part.layers = Some(l.clone());
+    }
+    std::path::PathBuf::from(".")
+}
+
 fn run_job(a: &GenerateArgs, job_path: &std::path::Path, t0: Instant) -> Result<()> {
     let mut job = swarf_core::job::Job::load(job_path)?;
     if let Some(d) = a.dialect {
@@ -512,21 +537,13 @@ fn run_job(a: &GenerateArgs, job_path: &std::path::Path, t0: Instant) -> Result<
     if let Some(d) = a.decimals {
         job.post.decimals = d;
     }
-    let mut base = job_path
-        .parent()
-        .unwrap_or(std::path::Path::new("."))
-        .to_path_buf();
-    // A FILE given on the command line replaces the job's part (drawing or mesh).
-    if let Some(f) = &a.file {
-        job.part.file = f.display().to_string();
-        base = std::path::PathBuf::from(".");
-        if a.units.is_some() {
-            job.part.units = a.units;
-        }
-        if a.layers.is_some() {
-            job.part.layers.clone_from(&a.layers);
-        }
-    }
+    let base = part_from_args(
+        &mut job,
+        Some(job_path),
+        a.file.as_deref(),
+        a.units,
+        a.layers.as_ref(),
+    );
     let (_, model) = job.load_model(&base)?;
     let out = job.run_model(model, &mut |_, _| true)?;
     // The program must read back; each operation is checked with its own tool.

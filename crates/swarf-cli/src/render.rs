@@ -142,20 +142,13 @@ pub fn run(a: &RenderArgs) -> Result<()> {
         _ => None,
     };
     if let Some(mut job) = job {
-        let mut base = a
-            .job
-            .as_ref()
-            .and_then(|p| p.parent())
-            .map(std::path::Path::to_path_buf)
-            .unwrap_or_default();
-        // A FILE given with the job replaces its part (drawing or mesh).
-        if let Some(f) = &a.file {
-            job.part.file = f.display().to_string();
-            base = std::path::PathBuf::from(".");
-            if a.units.is_some() {
-                job.part.units = a.units;
-            }
-        }
+        let base = crate::generate::part_from_args(
+            &mut job,
+            a.job.as_deref(),
+            a.file.as_deref(),
+            a.units,
+            None,
+        );
         let (_, model) = job.load_model(&base)?;
         let out = job.run_model(model, &mut |_, _| true)?;
         scene.add_model(&out.model);

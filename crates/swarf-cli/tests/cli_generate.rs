@@ -451,3 +451,50 @@ fn rest_machining_after_a_larger_tool_cuts_a_fraction() {
         assert!(e.contains(says), "{e}");
     }
 }
+
+#[test]
+fn a_job_with_z_level_operations_runs_on_an_stl_given_on_the_command_line() {
+    use swarf_core::samples::{box_mesh, merge_meshes};
+    let stl = tmp("boss.stl");
+    let mesh = merge_meshes(&[
+        box_mesh([0.0, 0.0, 0.0], [4.0, 4.0, 0.2]),
+        box_mesh([1.0, 1.0, 0.2], [3.0, 3.0, 0.5]),
+    ]);
+    std::fs::write(&stl, mesh.to_binary_stl("boss")).unwrap();
+    let example = std::fs::read_to_string(assets("example_job.toml")).unwrap();
+    let job = format!(
+        "{}[[operation]]\ntype = \"zlevel-rough\"\nname = \"rough\"\ntool = 3\n\
+         [operation.zlevel]\nstepdown_mm = 0.1\nheights = {{ final_depth_mm = 0.5 }}\n",
+        example.split("[[operation]]").next().unwrap()
+    );
+    let job_path = tmp("mesh_job.toml");
+    std::fs::write(&job_path, job).unwrap();
+    let out = tmp("mesh_job.ngc");
+    let o = cli()
+        .arg("generate")
+        .arg(&stl)
+        .arg("--job")
+        .arg(&job_path)
+        .args(["--json", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["moves"].as_u64().unwrap() > 20, "{v}");
+    assert!(
+        (v["bounds_mm"][0][2].as_f64().unwrap() + 0.5).abs() < 1e-6,
+        "{v}"
+    );
+    // The same job on the embedded drawing: the z-level operation is refused by name.
+    let o = cli()
+        .args(["generate", "--job"])
+        .arg(&job_path)
+        .arg("-o")
+        .arg(tmp("x.ngc"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("'rough'") && e.contains("mesh (STL)"), "{e}");
+}
