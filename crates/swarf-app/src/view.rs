@@ -310,10 +310,10 @@ impl Viewport {
             if ui.button("Fit").clicked() {
                 self.auto_fit = true;
             }
-            ui.label(format!(
-                "{:.1} µm/px",
-                self.camera.mm_per_px(f64::from(self.last_height)) * 1000.0
-            ));
+            let um_px = self.camera.mm_per_px(f64::from(self.last_height)) * 1000.0;
+            // Three significant digits down to nanometres per pixel.
+            let decimals = (2.0 - um_px.log10().floor()).clamp(0.0, 3.0) as usize;
+            ui.label(format!("{um_px:.decimals$} µm/px"));
         });
         let total = self.scene.as_ref().map_or(0, |s| s.moves);
         ui.horizontal(|ui| {
