@@ -99,6 +99,16 @@ struct Worker {
     cancel: Arc<AtomicBool>,
 }
 
+/// What to do when a part read on its own thread arrives (true: it was read and is usable).
+type AfterLoad = Box<dyn FnOnce(&mut SwarfApp, bool)>;
+
+/// A part being read on its own thread (a 2 MB drawing takes seconds).
+struct PartLoad {
+    rx: Receiver<Result<(String, Model), JobError>>,
+    file: String,
+    then: AfterLoad,
+}
+
 /// A file dialog's answer, from its own thread.
 enum DialogPick {
     Open(PathBuf),
@@ -142,6 +152,7 @@ pub struct SwarfApp {
     undo: Vec<Job>,
     redo: Vec<Job>,
     worker: Option<Worker>,
+    loading: Option<PartLoad>,
     dialog: Option<Receiver<DialogPick>>,
     pub view: Viewport,
     pub export_path: String,
@@ -183,6 +194,7 @@ impl SwarfApp {
             undo: Vec::new(),
             redo: Vec::new(),
             worker: None,
+            loading: None,
             dialog: None,
             view: Viewport::default(),
             export_path: "swarf.ngc".into(),
@@ -220,43 +232,59 @@ impl SwarfApp {
     /// new kind of part are switched off; when none is left, the usual ones for it are added
     /// (pocket and contour for a drawing, z-level roughing and finishing for a mesh).
     pub fn open_part(&mut self, path: &Path) {
+        self.abandon_load();
         let before = self.job.clone();
         let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         self.job.part.file = abs.to_string_lossy().into_owned();
         self.job.part.units = None;
         self.job.part.layers = None;
-        let ok = self.reload_part_then(Self::fit_operations_to_part);
-        if ok {
-            self.before_change(before);
-            self.remember(path);
-            self.view.auto_fit = true;
-        } else {
-            self.job = before;
+        let path = path.to_path_buf();
+        self.load_part(Box::new(move |app, ok| {
+            if ok {
+                app.fit_operations_to_part();
+                app.before_change(before);
+                app.remember(&path);
+                app.view.auto_fit = true;
+            } else {
+                app.job = before;
+            }
+        }));
+    }
+
+    /// Gives up a part still being read (a newer one replaces it): what was to follow runs as
+    /// for a part that could not be read, so the job goes back to what it was before.
+    fn abandon_load(&mut self) {
+        if let Some(l) = self.loading.take() {
+            (l.then)(self, false);
         }
     }
 
     /// Opens a project (job file): everything it holds is restored.
     pub fn open_project(&mut self, path: &Path) {
+        self.abandon_load();
         match Job::load(path) {
             Ok(job) => {
                 let before = std::mem::replace(&mut self.job, job);
                 let base = folder_of(path);
                 let old_base = std::mem::replace(&mut self.base_dir, base);
-                if self.reload_part() {
-                    self.project_path = Some(path.to_path_buf());
-                    self.undo.clear();
-                    self.redo.clear();
-                    self.dirty = false;
-                    self.autosave_due = None;
-                    self.store.clear_autosave();
-                    self.selected = 0;
-                    self.selected_tool = 0;
-                    self.remember(path);
-                    self.view.auto_fit = true;
-                } else {
-                    self.job = before;
-                    self.base_dir = old_base;
-                }
+                let path = path.to_path_buf();
+                self.load_part(Box::new(move |app, ok| {
+                    if ok {
+                        app.project_path = Some(path.clone());
+                        app.undo.clear();
+                        app.redo.clear();
+                        app.dirty = false;
+                        app.autosave_due = None;
+                        app.store.clear_autosave();
+                        app.selected = 0;
+                        app.selected_tool = 0;
+                        app.remember(&path);
+                        app.view.auto_fit = true;
+                    } else {
+                        app.job = before;
+                        app.base_dir = old_base;
+                    }
+                }));
             }
             Err(e) => self.error = Some(format!("cannot open {}: {e}", path.display())),
         }
@@ -308,16 +336,33 @@ impl SwarfApp {
         }
     }
 
-    /// Re-imports the part with the job's units and layers; regenerates. False (with the
-    /// error shown) when the part cannot be read.
-    pub fn reload_part(&mut self) -> bool {
-        self.reload_part_then(|_| {})
+    /// Re-imports the part with the job's units and layers, then regenerates (an error is
+    /// shown when the part cannot be read).
+    pub fn reload_part(&mut self) {
+        self.load_part(Box::new(|_, _| {}));
     }
 
-    /// [`Self::reload_part`], running `adjust` on the app between reading the part and
-    /// starting the generation.
-    fn reload_part_then(&mut self, adjust: impl FnOnce(&mut Self)) -> bool {
-        match self.job.load_model(&self.base_dir) {
+    /// Reads the job's part on its own thread; `then` runs on the UI thread when it arrives
+    /// (before the generation starts, so it may still change the job).
+    fn load_part(&mut self, then: AfterLoad) {
+        let (tx, rx) = channel();
+        let job = self.job.clone();
+        let base = self.base_dir.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(job.load_model(&base));
+        });
+        self.loading = Some(PartLoad {
+            rx,
+            file: self.job.part.file.clone(),
+            then,
+        });
+    }
+
+    /// Takes a part that has been read: checks it has something to machine, shows it, runs
+    /// what was to follow, regenerates.
+    fn part_arrived(&mut self, r: Result<(String, Model), JobError>, then: AfterLoad) {
+        let problem = match &r {
+            Err(e) => Some(e.to_string()),
             Ok((name, Model::Drawing(d)))
                 if d.closed_loops.is_empty() && d.open_chains.is_empty() =>
             {
@@ -325,32 +370,32 @@ impl SwarfApp {
                     .warnings
                     .first()
                     .map_or(String::new(), |w| format!(" ({w})"));
-                self.error = Some(format!(
+                Some(format!(
                     "{name}: nothing to machine, no closed loops or open chains{}{why}",
                     if self.job.part.layers.is_some() {
                         " on the chosen layers"
                     } else {
                         ""
                     }
-                ));
-                false
+                ))
             }
-            Ok((_, Model::Mesh(m))) if m.mesh.triangles.is_empty() => {
-                self.error = Some(format!("{}: the mesh has no triangles", self.job.part.file));
-                false
+            Ok((name, Model::Mesh(m))) if m.mesh.triangles.is_empty() => {
+                Some(format!("{name}: the mesh has no triangles"))
             }
-            Ok((name, model)) => {
+            Ok(_) => None,
+        };
+        match (problem, r) {
+            (None, Ok((name, model))) => {
                 self.part_name = name;
                 self.import_warnings = model.warnings().to_vec();
                 self.model = Some(model);
                 self.error = None;
-                adjust(self);
+                then(self, true);
                 self.regenerate();
-                true
             }
-            Err(e) => {
-                self.error = Some(e.to_string());
-                false
+            (problem, _) => {
+                self.error = problem;
+                then(self, false);
             }
         }
     }
@@ -401,19 +446,22 @@ impl SwarfApp {
         let Some(r) = self.recovery.take() else {
             return;
         };
+        self.abandon_load();
         let before = std::mem::replace(&mut self.job, r.job);
         if let Some(p) = &r.project {
             self.base_dir = folder_of(p);
         }
         self.project_path = r.project;
-        if self.reload_part() {
-            self.before_change(before);
-            self.dirty = true;
-            self.messages
-                .insert(0, "recovered the unsaved work; save it to keep it".into());
-        } else {
-            self.job = before;
-        }
+        self.load_part(Box::new(move |app, ok| {
+            if ok {
+                app.before_change(before);
+                app.dirty = true;
+                app.messages
+                    .insert(0, "recovered the unsaved work; save it to keep it".into());
+            } else {
+                app.job = before;
+            }
+        }));
     }
 
     /// Drops the autosaved work offered at start.
@@ -458,6 +506,10 @@ impl SwarfApp {
     /// Starts generating the current job on a worker thread; a generation still running is
     /// told to stop, and its result is dropped if it arrives.
     pub fn regenerate(&mut self) {
+        // A part being read regenerates when it arrives (with the job as it is then).
+        if self.loading.is_some() {
+            return;
+        }
         let Some(d) = self.model.clone() else {
             return;
         };
@@ -499,7 +551,12 @@ impl SwarfApp {
 
     /// Whether a generation is running.
     pub fn busy(&self) -> bool {
-        self.worker.is_some()
+        self.worker.is_some() || self.loading.is_some()
+    }
+
+    /// The part file being read, if any.
+    pub fn loading(&self) -> Option<&str> {
+        self.loading.as_ref().map(|l| l.file.as_str())
     }
 
     /// Whether the result shown belongs to the current parameters.
@@ -511,6 +568,20 @@ impl SwarfApp {
     /// Returns true when something changed.
     pub fn poll(&mut self) -> bool {
         let mut changed = false;
+        if let Some(l) = &self.loading {
+            let got = match l.rx.try_recv() {
+                Ok(r) => Some(r),
+                Err(std::sync::mpsc::TryRecvError::Empty) => None,
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => Some(Err(JobError::Parse(
+                    format!("reading {} stopped unexpectedly", l.file),
+                ))),
+            };
+            if let Some(r) = got {
+                let l = self.loading.take().expect("checked above");
+                self.part_arrived(r, l.then);
+                changed = true;
+            }
+        }
         while let Some(w) = &self.worker {
             let msg = match w.rx.try_recv() {
                 Ok(m) => m,
@@ -581,6 +652,7 @@ impl SwarfApp {
         !self.redo.is_empty()
     }
     pub fn undo(&mut self) {
+        self.abandon_load();
         if let Some(j) = self.undo.pop() {
             let part_changed = j.part != self.job.part;
             self.redo.push(std::mem::replace(&mut self.job, j));
@@ -588,6 +660,7 @@ impl SwarfApp {
         }
     }
     pub fn redo(&mut self) {
+        self.abandon_load();
         if let Some(j) = self.redo.pop() {
             let part_changed = j.part != self.job.part;
             self.undo.push(std::mem::replace(&mut self.job, j));
@@ -619,6 +692,9 @@ impl SwarfApp {
             return;
         }
         let part_changed = new.part != self.job.part;
+        if part_changed {
+            self.abandon_load();
+        }
         let before = std::mem::replace(&mut self.job, new);
         if continuing && !part_changed {
             self.touched();
@@ -626,13 +702,15 @@ impl SwarfApp {
             self.before_change(before);
         }
         self.clamp_selection();
-        if !part_changed {
+        if part_changed {
+            self.load_part(Box::new(|app, ok| {
+                // The part cannot be read so: keep the error, go back to what worked.
+                if !ok && let Some(j) = app.undo.pop() {
+                    app.job = j;
+                }
+            }));
+        } else {
             self.regenerate();
-        } else if !self.reload_part() {
-            // The part cannot be read so: keep the error, go back to what worked.
-            if let Some(j) = self.undo.pop() {
-                self.job = j;
-            }
         }
     }
 

@@ -928,7 +928,10 @@ impl SwarfApp {
 
     pub(crate) fn status_bar(&mut self, ui: &mut Ui) {
         ui.horizontal(|ui| {
-            if self.busy() {
+            if let Some(f) = self.loading() {
+                ui.spinner();
+                ui.label(format!("reading {f}…"));
+            } else if self.busy() {
                 ui.spinner();
                 let (d, t) = self.progress;
                 ui.add(

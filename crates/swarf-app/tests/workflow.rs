@@ -44,6 +44,7 @@ fn a_saved_project_opens_with_everything_it_had() {
     std::fs::write(&dxf, swarf_core::EXAMPLE_DXF).unwrap();
     let mut app = SwarfApp::new(Store::at(dir.join("state")));
     app.open(&dxf);
+    app.wait();
     assert!(app.error.is_none(), "{:?}", app.error);
     app.set_stepover(0, 0.25);
     app.set_depth(1, 0.3);
@@ -408,6 +409,11 @@ fn cancelling_keeps_the_last_result_and_a_layer_choice_reimports() {
     job.part.layers = Some(Vec::new());
     let before = app.job.clone();
     app.set_job(job, false);
+    assert!(
+        app.loading().is_some(),
+        "the part is read on its own thread"
+    );
+    app.wait();
     assert!(
         app.error.as_deref().unwrap_or("").contains("chosen layers"),
         "{:?}",
