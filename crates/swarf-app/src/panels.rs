@@ -122,6 +122,18 @@ fn choice<T: PartialEq + Copy>(
     *value != before
 }
 
+fn pattern_choice(ui: &mut Ui, pattern: &mut Pattern) -> bool {
+    choice(
+        ui,
+        "Pattern:",
+        pattern,
+        &[
+            (Pattern::Offset, "offset rings"),
+            (Pattern::Zigzag, "zigzag"),
+        ],
+    )
+}
+
 fn minutes(s: f64) -> String {
     let s = s.max(0.0).round() as u64;
     format!("{}:{:02}", s / 60, s % 60)
@@ -555,6 +567,25 @@ impl SwarfApp {
         });
     }
 
+    /// Step-down and the allowances every operation kind has (the floor one where it exists).
+    fn depth_rows(
+        &self,
+        ui: &mut Ui,
+        stepdown: &mut Option<f64>,
+        wall: &mut f64,
+        floor: Option<&mut f64>,
+        edit: &mut Edit,
+    ) {
+        self.stepdown(ui, stepdown, edit);
+        edit.resp(
+            &um(ui, "Wall allowance:", wall, 0.0..=1000.0),
+            self.last_edit,
+        );
+        if let Some(f) = floor {
+            edit.resp(&um(ui, "Floor allowance:", f, 0.0..=1000.0), self.last_edit);
+        }
+    }
+
     fn direction_and_entry(
         &self,
         ui: &mut Ui,
@@ -604,34 +635,14 @@ impl SwarfApp {
 
     fn pocket_params(&self, ui: &mut Ui, p: &mut PocketParams, edit: &mut Edit) {
         let last = self.last_edit;
-        self.stepdown(ui, &mut p.stepdown_mm, edit);
-        edit.resp(
-            &um(
-                ui,
-                "Wall allowance:",
-                &mut p.allowance_radial_mm,
-                0.0..=1000.0,
-            ),
-            last,
-        );
-        edit.resp(
-            &um(
-                ui,
-                "Floor allowance:",
-                &mut p.allowance_axial_mm,
-                0.0..=1000.0,
-            ),
-            last,
-        );
-        edit.flag(choice(
+        self.depth_rows(
             ui,
-            "Pattern:",
-            &mut p.pattern,
-            &[
-                (Pattern::Offset, "offset rings"),
-                (Pattern::Zigzag, "zigzag"),
-            ],
-        ));
+            &mut p.stepdown_mm,
+            &mut p.allowance_radial_mm,
+            Some(&mut p.allowance_axial_mm),
+            edit,
+        );
+        edit.flag(pattern_choice(ui, &mut p.pattern));
         if p.pattern == Pattern::Zigzag {
             edit.resp(
                 &number(
@@ -650,35 +661,15 @@ impl SwarfApp {
 
     fn zlevel_params(&self, ui: &mut Ui, z: &mut ZLevelParams, rough: bool, edit: &mut Edit) {
         let last = self.last_edit;
-        self.stepdown(ui, &mut z.stepdown_mm, edit);
-        edit.resp(
-            &um(
-                ui,
-                "Wall allowance:",
-                &mut z.allowance_radial_mm,
-                0.0..=1000.0,
-            ),
-            last,
-        );
-        edit.resp(
-            &um(
-                ui,
-                "Floor allowance:",
-                &mut z.allowance_axial_mm,
-                0.0..=1000.0,
-            ),
-            last,
+        self.depth_rows(
+            ui,
+            &mut z.stepdown_mm,
+            &mut z.allowance_radial_mm,
+            Some(&mut z.allowance_axial_mm),
+            edit,
         );
         if rough {
-            edit.flag(choice(
-                ui,
-                "Pattern:",
-                &mut z.pattern,
-                &[
-                    (Pattern::Offset, "offset rings"),
-                    (Pattern::Zigzag, "zigzag"),
-                ],
-            ));
+            edit.flag(pattern_choice(ui, &mut z.pattern));
             let mut own = z.stock_margin_mm.is_some();
             ui.horizontal(|ui| {
                 edit.flag(
@@ -711,15 +702,12 @@ impl SwarfApp {
             ],
         ));
         edit.flag(ui.checkbox(open, "also cut open chains").changed());
-        self.stepdown(ui, &mut c.stepdown_mm, edit);
-        edit.resp(
-            &um(
-                ui,
-                "Wall allowance:",
-                &mut c.allowance_radial_mm,
-                0.0..=1000.0,
-            ),
-            last,
+        self.depth_rows(
+            ui,
+            &mut c.stepdown_mm,
+            &mut c.allowance_radial_mm,
+            None,
+            edit,
         );
         let r = count(ui, "Roughing passes:", &mut c.roughing_passes, 1..=50);
         edit.resp(&r, last);
