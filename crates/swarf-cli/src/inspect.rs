@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use cavalier_contours::polyline::PlineSource;
 use clap::Args;
 use serde_json::json;
@@ -58,44 +58,26 @@ fn is_stl(path: Option<&std::path::Path>, bytes: &[u8]) -> bool {
 
 /// Reads a DXF or STL file (or the embedded example).
 pub fn load_any(args: &InspectArgs) -> Result<(String, Loaded)> {
-    if let Some(p) = &args.file {
-        let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
-        if is_stl(Some(p), &bytes) {
-            let opts = StlOptions {
-                units: args.units,
-                origin: args.origin,
-                ..StlOptions::default()
-            };
-            let part = import_stl(&bytes, &opts)
-                .with_context(|| format!("cannot import {}", p.display()))?;
-            return Ok((p.display().to_string(), Loaded::Stl(part)));
-        }
-    }
-    let (name, d) = load(args)?;
-    Ok((name, Loaded::Dxf(d)))
-}
-
-/// Reads the file (or the example) and imports it.
-pub fn load(args: &InspectArgs) -> Result<(String, Drawing)> {
-    let (name, bytes): (String, Vec<u8>) = match &args.file {
+    let (name, bytes): (String, std::borrow::Cow<'_, [u8]>) = match &args.file {
         Some(p) => (
             p.display().to_string(),
-            std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
+            std::fs::read(p)
+                .with_context(|| format!("cannot read {}", p.display()))?
+                .into(),
         ),
         None => (
             format!("{} (embedded example)", swarf_core::EXAMPLE_DXF_NAME),
-            swarf_core::EXAMPLE_DXF.as_bytes().to_vec(),
+            swarf_core::EXAMPLE_DXF.as_bytes().into(),
         ),
     };
-    let ext = args
-        .file
-        .as_ref()
-        .and_then(|p| p.extension())
-        .map(|e| e.to_string_lossy().to_ascii_lowercase());
-    if ext.as_deref() == Some("stl") {
-        bail!(
-            "{name}: STL import is not available in this version of Swarf yet; use a DXF drawing"
-        );
+    if is_stl(args.file.as_deref(), &bytes) {
+        let opts = StlOptions {
+            units: args.units,
+            origin: args.origin,
+            ..StlOptions::default()
+        };
+        let part = import_stl(&bytes, &opts).with_context(|| format!("cannot import {name}"))?;
+        return Ok((name, Loaded::Stl(part)));
     }
     let opts = DxfOptions {
         units: args.units,
@@ -104,7 +86,7 @@ pub fn load(args: &InspectArgs) -> Result<(String, Drawing)> {
         ..DxfOptions::default()
     };
     let d = import_dxf(&bytes, &opts).with_context(|| format!("cannot import {name}"))?;
-    Ok((name, d))
+    Ok((name, Loaded::Dxf(d)))
 }
 
 fn segs(p: &Pline) -> (usize, usize) {
