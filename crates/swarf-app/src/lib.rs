@@ -447,27 +447,41 @@ impl SwarfApp {
             return;
         };
         self.abandon_load();
-        let before = std::mem::replace(&mut self.job, r.job);
+        let before = std::mem::replace(&mut self.job, r.job.clone());
+        let (old_base, old_project) = (self.base_dir.clone(), self.project_path.clone());
         if let Some(p) = &r.project {
             self.base_dir = folder_of(p);
         }
-        self.project_path = r.project;
+        self.project_path.clone_from(&r.project);
         self.load_part(Box::new(move |app, ok| {
             if ok {
                 app.before_change(before);
-                app.dirty = true;
+                // The work is this app's now: its own autosave first, then the old file goes.
+                app.autosave_now();
+                app.store.remove_recovered(&r);
                 app.messages
                     .insert(0, "recovered the unsaved work; save it to keep it".into());
             } else {
+                // Its part cannot be read: the autosave stays on disk, offered again.
                 app.job = before;
+                app.base_dir = old_base;
+                app.project_path = old_project;
+                app.recovery = Some(r);
             }
         }));
     }
 
-    /// Drops the autosaved work offered at start.
+    /// Drops the autosaved work offered at start (and offers the next, if several apps were
+    /// lost).
     pub fn discard_recovery(&mut self) {
-        self.recovery = None;
-        self.store.clear_autosave();
+        if let Some(r) = self.recovery.take() {
+            self.store.remove_recovered(&r);
+        }
+        match self.store.autosave() {
+            Some(Ok(r)) => self.recovery = Some(r),
+            Some(Err(e)) => self.messages.push(e),
+            None => {}
+        }
     }
 
     /// Writes the autosave now if there are unsaved changes.
@@ -498,8 +512,8 @@ impl SwarfApp {
         }
         if self.dirty {
             self.autosave_now();
-        } else if self.recovery.is_none() {
-            self.store.clear_autosave();
+        } else {
+            self.store.release();
         }
     }
 

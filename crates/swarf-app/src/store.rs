@@ -1,5 +1,10 @@
 //! What the app keeps between runs, in one folder: the recent files, the user's tool library
 //! and the autosave of unsaved work (with recovery after a crash). Every write is atomic.
+//!
+//! Each running app autosaves to a file of its own and holds an OS lock on a companion file
+//! while it runs; the lock goes with the process, so at start an autosave whose lock can be
+//! taken belongs to an app that is gone (crashed or killed) and is offered back. Two apps
+//! running side by side never take each other's work.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -13,14 +18,21 @@ pub const RECENT_MAX: usize = 10;
 
 const RECENT: &str = "recent.txt";
 const TOOLS: &str = "tools.toml";
-const AUTOSAVE: &str = "autosave.toml";
+const AUTOSAVE_PREFIX: &str = "autosave-";
 const AUTOSAVE_HEADER: &str = "# Swarf autosave; project: ";
+
+/// Tells apart stores made in one process (tests start several apps in turn).
+static INSTANCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// The folder where the app keeps its state; `None` keeps nothing (and says so where it
 /// matters).
 #[derive(Debug, Clone, Default)]
 pub struct Store {
     dir: Option<PathBuf>,
+    /// This app's autosave name (without extension).
+    id: String,
+    /// The lock that marks this app's autosave as in use, held while the store lives.
+    lock: Option<std::sync::Arc<std::fs::File>>,
 }
 
 /// Unsaved work found at start: the job as it was, and the project it belonged to.
@@ -29,19 +41,64 @@ pub struct Recovery {
     pub job: Job,
     pub project: Option<PathBuf>,
     pub saved: Option<SystemTime>,
+    /// The autosave file it came from (removed once recovered or discarded).
+    pub file: PathBuf,
 }
 
 impl Store {
     /// A store in `dir` (created when first written).
     pub fn at(dir: impl Into<PathBuf>) -> Self {
-        Self {
+        let n = INSTANCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut s = Self {
             dir: Some(dir.into()),
+            id: format!("{AUTOSAVE_PREFIX}{}-{n}", std::process::id()),
+            lock: None,
+        };
+        s.lock = s.take_lock(&s.id.clone()).map(std::sync::Arc::new);
+        s.sweep_stale_locks();
+        s
+    }
+
+    /// Removes the lock files of apps that are gone and left no autosave (killed with nothing
+    /// unsaved), so they do not pile up.
+    fn sweep_stale_locks(&self) {
+        let Some(entries) = self.dir.as_ref().and_then(|d| std::fs::read_dir(d).ok()) else {
+            return;
+        };
+        for p in entries.filter_map(Result::ok).map(|e| e.path()) {
+            let Some(id) = p.file_stem().map(|s| s.to_string_lossy().into_owned()) else {
+                continue;
+            };
+            if id.starts_with(AUTOSAVE_PREFIX)
+                && id != self.id
+                && p.extension().is_some_and(|e| e == "lock")
+                && !p.with_extension("toml").exists()
+                && let Some(lock) = self.take_lock(&id)
+            {
+                drop(lock);
+                let _ = std::fs::remove_file(&p);
+            }
         }
     }
 
     /// A store that keeps nothing.
     pub fn none() -> Self {
-        Self { dir: None }
+        Self::default()
+    }
+
+    /// Opens and locks `<id>.lock` (None when the folder cannot be written or another live
+    /// app holds it).
+    fn take_lock(&self, id: &str) -> Option<std::fs::File> {
+        let dir = self.dir.as_ref()?;
+        std::fs::create_dir_all(dir).ok()?;
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(format!("{id}.lock")))
+            .ok()?;
+        f.try_lock().ok()?;
+        Some(f)
     }
 
     /// `$SWARF_STATE_DIR`, else the platform's per-user state folder
@@ -56,7 +113,7 @@ impl Store {
             .or_else(|| env("XDG_STATE_HOME").map(|d| d.join("swarf")))
             .or_else(|| env("APPDATA").map(|d| d.join("swarf")))
             .or_else(|| env("HOME").map(|d| d.join(".local/state/swarf")));
-        Self { dir }
+        dir.map_or_else(Self::none, Self::at)
     }
 
     pub fn dir(&self) -> Option<&Path> {
@@ -148,17 +205,40 @@ impl Store {
             .map(|p| p.to_string_lossy().replace(['\n', '\r'], " "))
             .unwrap_or_default();
         let text = format!("{AUTOSAVE_HEADER}{project}\n{}", job.to_toml());
-        self.write(AUTOSAVE, text.as_bytes())
+        self.write(&format!("{}.toml", self.id), text.as_bytes())
     }
 
-    /// Unsaved work left by a run that did not end cleanly, if any. An autosave that cannot be
-    /// read any more (e.g. written by a newer Swarf) is reported, not silently dropped.
+    /// Unsaved work left by a run that did not end cleanly (the newest, when there are
+    /// several; the others are offered after it). An autosave that cannot be read any more
+    /// (e.g. written by a newer Swarf) is reported, not silently dropped.
     pub fn autosave(&self) -> Option<Result<Recovery, String>> {
-        let p = self.path(AUTOSAVE)?;
+        let dir = self.dir.as_ref()?;
+        let mut orphans: Vec<(SystemTime, PathBuf)> = std::fs::read_dir(dir)
+            .ok()?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                let stem = p.file_stem().map(|n| n.to_string_lossy().into_owned());
+                stem.is_some_and(|n| n.starts_with(AUTOSAVE_PREFIX))
+                    && p.extension().is_some_and(|e| e == "toml")
+            })
+            .filter(|p| {
+                // Not ours, and its app is gone: its lock can be taken (and is let go again).
+                let id = p.file_stem().map(|s| s.to_string_lossy().into_owned());
+                id.is_some_and(|id| id != self.id && self.take_lock(&id).is_some())
+            })
+            .map(|p| {
+                let t = std::fs::metadata(&p)
+                    .and_then(|m| m.modified())
+                    .unwrap_or(SystemTime::UNIX_EPOCH);
+                (t, p)
+            })
+            .collect();
+        orphans.sort();
+        let (saved, p) = orphans.pop()?;
         let text = match std::fs::read_to_string(&p) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-            Err(e) => return Some(Err(format!("cannot read {}: {e}", p.display()))),
             Ok(t) => t,
+            Err(e) => return Some(Err(format!("cannot read {}: {e}", p.display()))),
         };
         let project = text
             .lines()
@@ -167,23 +247,42 @@ impl Store {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(PathBuf::from);
-        let saved = std::fs::metadata(&p).and_then(|m| m.modified()).ok();
         Some(
             Job::from_toml(&text)
                 .map(|job| Recovery {
                     job,
                     project,
-                    saved,
+                    saved: Some(saved),
+                    file: p.clone(),
                 })
-                .map_err(|e| format!("the autosave {} cannot be used: {e}", p.display())),
+                .map_err(|e| {
+                    format!(
+                        "the autosave {} cannot be used: {e}; it is left there for you",
+                        p.display()
+                    )
+                }),
         )
     }
 
-    /// Removes the autosave (after a clean exit, a save, or when the user discards it).
+    /// Removes this app's autosave (after a clean exit or a save).
     pub fn clear_autosave(&self) {
-        if let Some(p) = self.path(AUTOSAVE) {
-            let _ = std::fs::remove_file(p);
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_file(dir.join(format!("{}.toml", self.id)));
         }
+    }
+
+    /// At a clean exit: removes this app's autosave and its lock file.
+    pub fn release(&self) {
+        self.clear_autosave();
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_file(dir.join(format!("{}.lock", self.id)));
+        }
+    }
+
+    /// Removes an offered autosave (recovered or discarded) and its lock file.
+    pub fn remove_recovered(&self, r: &Recovery) {
+        let _ = std::fs::remove_file(&r.file);
+        let _ = std::fs::remove_file(r.file.with_extension("lock"));
     }
 }
 
@@ -227,14 +326,39 @@ mod tests {
         job.title = "changed".into();
         s.write_autosave(&job, Some(Path::new("/home/u/plate.toml")))
             .unwrap();
-        let r = s.autosave().unwrap().unwrap();
+        // Another app running beside it does not take its work...
+        let beside = Store::at(&d);
+        assert!(beside.autosave().is_none());
+        // ...but once it is gone (its lock goes with it), the next one finds it.
+        drop(s);
+        let next = Store::at(&d);
+        let r = next.autosave().unwrap().unwrap();
         assert_eq!(r.job, job);
         assert_eq!(r.project, Some(PathBuf::from("/home/u/plate.toml")));
-        s.clear_autosave();
-        assert!(s.autosave().is_none());
+        next.remove_recovered(&r);
+        assert!(next.autosave().is_none());
+        // Clean exit: its own autosave goes.
+        next.write_autosave(&job, None).unwrap();
+        next.clear_autosave();
+        drop(next);
+        assert!(Store::at(&d).autosave().is_none());
+        // Lock files of apps gone with nothing unsaved are swept.
+        let locks = |d: &Path| {
+            std::fs::read_dir(d)
+                .unwrap()
+                .filter(|e| {
+                    let p = e.as_ref().unwrap().path();
+                    p.extension().is_some_and(|x| x == "lock")
+                })
+                .count()
+        };
+        drop(beside);
+        let live = Store::at(&d);
+        assert_eq!(locks(&d), 1, "only the live store's lock is left");
+        drop(live);
         // A damaged autosave is reported, not dropped in silence.
-        std::fs::write(d.join(AUTOSAVE), "version = 1\n[part\n").unwrap();
-        assert!(s.autosave().unwrap().is_err());
+        std::fs::write(d.join("autosave-1-1.toml"), "version = 1\n[part\n").unwrap();
+        assert!(Store::at(&d).autosave().unwrap().is_err());
         std::fs::remove_dir_all(&d).unwrap();
     }
 

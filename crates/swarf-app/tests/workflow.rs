@@ -107,6 +107,10 @@ fn unsaved_work_survives_a_crash_and_is_offered_back() {
     let mut a = SwarfApp::new(store());
     a.set_depth(0, 0.2);
     a.on_exit();
+    // A second app running beside it does not take its work...
+    assert!(SwarfApp::new(store()).recovery.is_none());
+    // ...the next one after it has gone does.
+    drop(a);
     let mut b = SwarfApp::new(store());
     assert!(b.recovery.is_some(), "closing with unsaved work keeps it");
     b.discard_recovery();
