@@ -131,6 +131,8 @@ pub struct SwarfApp {
     /// The result shown, and the generation it came from.
     pub output: Option<Box<JobOutput>>,
     pub output_gen: u64,
+    /// Figures of the shown result (moves, arcs, lengths, time, bounds).
+    pub summary: Option<swarf_core::toolpath::Stats>,
     /// The latest generation asked for.
     pub generation: u64,
     /// Operations done / total of the generation in flight.
@@ -178,6 +180,7 @@ impl SwarfApp {
             dirty: false,
             output: None,
             output_gen: 0,
+            summary: None,
             generation: 0,
             progress: (0, 0),
             error: None,
@@ -627,6 +630,13 @@ impl SwarfApp {
                                 })
                                 .collect();
                             self.error = None;
+                            // The summary once per result, not per frame (a million moves).
+                            let rapid = self.job.post.rapid_mm_per_min;
+                            self.summary = out
+                                .operations
+                                .iter()
+                                .map(|(_, _, r)| r.toolpath.stats(rapid))
+                                .reduce(swarf_core::toolpath::Stats::merge);
                             self.output = Some(out);
                             self.output_gen = g;
                             self.view.scene_dirty = true;
@@ -666,22 +676,23 @@ impl SwarfApp {
         !self.redo.is_empty()
     }
     pub fn undo(&mut self) {
-        self.abandon_load();
-        if let Some(j) = self.undo.pop() {
-            let part_changed = j.part != self.job.part;
-            self.redo.push(std::mem::replace(&mut self.job, j));
-            self.after_history(part_changed);
-        }
+        self.history_step(true);
     }
     pub fn redo(&mut self) {
-        self.abandon_load();
-        if let Some(j) = self.redo.pop() {
-            let part_changed = j.part != self.job.part;
-            self.undo.push(std::mem::replace(&mut self.job, j));
-            self.after_history(part_changed);
-        }
+        self.history_step(false);
     }
-    fn after_history(&mut self, part_changed: bool) {
+    /// One step back (undo) or forward (redo): the job from one stack, the current one onto
+    /// the other.
+    fn history_step(&mut self, back: bool) {
+        self.abandon_load();
+        let (from, to) = if back {
+            (&mut self.undo, &mut self.redo)
+        } else {
+            (&mut self.redo, &mut self.undo)
+        };
+        let Some(j) = from.pop() else { return };
+        let part_changed = j.part != self.job.part;
+        to.push(std::mem::replace(&mut self.job, j));
         self.touched();
         self.clamp_selection();
         if part_changed {

@@ -854,14 +854,10 @@ impl SwarfApp {
         ));
         let r = count(ui, "Decimals:", &mut job.post.decimals, 3..=6);
         edit.resp(&r, self.last_edit);
-        if let Some(out) = self.output.as_ref().filter(|_| self.up_to_date()) {
-            let rapid = job.post.rapid_mm_per_min;
-            let st = out
-                .operations
-                .iter()
-                .map(|(_, _, r)| r.toolpath.stats(rapid))
-                .reduce(swarf_core::toolpath::Stats::merge)
-                .unwrap_or_default();
+        if let (Some(out), Some(st)) = (
+            self.output.as_ref().filter(|_| self.up_to_date()),
+            self.summary,
+        ) {
             let p = &out.program;
             egui::Grid::new("summary").num_columns(2).show(ui, |ui| {
                 let mut row = |k: &str, v: String| {
@@ -935,16 +931,12 @@ impl SwarfApp {
             }
             if let Some(e) = &self.error {
                 ui.colored_label(ERR, e);
-            } else if let Some(out) = &self.output {
-                let moves: usize = out
-                    .operations
-                    .iter()
-                    .map(|(_, _, r)| r.toolpath.moves.len())
-                    .sum();
+            } else if let (Some(out), Some(st)) = (&self.output, self.summary) {
                 ui.label(format!(
-                    "{} operations, {moves} moves, {} G-code lines",
+                    "{} operations, {} moves, {} G-code lines",
                     out.operations.len(),
-                    out.program.text.lines().count()
+                    st.moves,
+                    out.program.line_source.len()
                 ));
             }
         });

@@ -170,6 +170,17 @@ fn export_writes_the_program_shown_and_refuses_a_failed_one() {
     app.export(&p).unwrap();
     let text = std::fs::read_to_string(&p).unwrap();
     assert_eq!(text, app.output.as_ref().unwrap().program.text);
+    // The export summary is the whole program's: every operation's moves and arcs.
+    let st = app.summary.expect("a summary with the result");
+    assert_eq!(st.moves, moves(&app));
+    let out = app.output.as_ref().unwrap();
+    let arcs: usize = out
+        .operations
+        .iter()
+        .map(|(_, _, r)| r.toolpath.stats(3000.0).arcs)
+        .sum();
+    assert_eq!(st.arcs, arcs);
+    assert!(st.estimated_seconds > 0.0 && st.bounds_min.z < 0.0);
     // A tool wider than every hole: nothing is cut there, and the user is told per region.
     let mut job = app.job.clone();
     job.tools[0].diameter_mm = 5.0;
