@@ -2,6 +2,7 @@
 //! warnings. Parameters use the usual CAM vocabulary (clearance/safe height, start/final depth,
 //! step-down, step-over, allowances, climb/conventional, helix/ramp entry, leads, tabs).
 
+pub mod adaptive;
 pub mod contour;
 mod cursor;
 pub mod pocket;

@@ -395,7 +395,7 @@ fn inside(comps: &[OffsetComponent], a: V2, b: V2, step: f64) -> bool {
 }
 
 /// Distance from `p` to the nearest boundary of the components.
-fn boundary_distance(comps: &[OffsetComponent], p: V2, eps: f64) -> f64 {
+pub(super) fn boundary_distance(comps: &[OffsetComponent], p: V2, eps: f64) -> f64 {
     comps
         .iter()
         .flat_map(OffsetComponent::loops)
@@ -644,7 +644,7 @@ fn nearest_seg(segs: &[(V2, V2)], p: V2) -> Option<usize> {
 
 /// The parts of the line `origin + t·dir` inside the components, as segments in increasing
 /// `t`.
-fn clip_line(comps: &[OffsetComponent], origin: V2, dir: V2, eps: f64) -> Vec<(V2, V2)> {
+pub(super) fn clip_line(comps: &[OffsetComponent], origin: V2, dir: V2, eps: f64) -> Vec<(V2, V2)> {
     let mut ts: Vec<f64> = Vec::new();
     for l in comps.iter().flat_map(OffsetComponent::loops) {
         for (v1, v2) in l.iter_segments() {

@@ -1,0 +1,492 @@
+//! Adaptive clearing, checked independently of the generator: a heightmap simulation walks
+//! every feed move in small steps and measures the engaged part of the tool's leading half
+//! against the material that is really left there; coverage and gouges come from the same
+//! heightmap.
+
+use std::fmt::Write as _;
+
+use cavalier_contours::polyline::{PlineSource, PlineSourceMut};
+use swarf_core::geometry::{Pline, Region, Tolerance, V2};
+use swarf_core::ops::Heights;
+use swarf_core::ops::adaptive::{AdaptiveParams, adaptive, engagement, step_for};
+use swarf_core::sim::{CutterProfile, Heightmap};
+use swarf_core::tool::Tool;
+use swarf_core::toolpath::{Motion, Move, MoveClass, P3, Toolpath, arc_sweep};
+
+fn rect(x0: f64, y0: f64, x1: f64, y1: f64, ccw: bool) -> Pline {
+    let mut p = Pline::new_closed();
+    let pts = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)];
+    for i in 0..4 {
+        let (x, y) = pts[if ccw { i } else { 3 - i }];
+        p.add(x, y, 0.0);
+    }
+    p
+}
+
+fn circle(c: V2, r: f64, ccw: bool) -> Pline {
+    let b = if ccw { 1.0 } else { -1.0 };
+    let mut p = Pline::new_closed();
+    p.add(c.x - r, c.y, b);
+    p.add(c.x + r, c.y, b);
+    p
+}
+
+fn inside(r: &Region, p: V2) -> bool {
+    r.outer.winding_number(p.into()) != 0
+        && r.islands.iter().all(|i| i.winding_number(p.into()) == 0)
+}
+
+/// Distance from `p` to the region's walls.
+fn wall_distance(r: &Region, p: V2) -> f64 {
+    std::iter::once(&r.outer)
+        .chain(r.islands.iter())
+        .filter_map(|l| l.closest_point(p.into(), 1e-9).map(|c| c.distance))
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// What the walk found.
+#[derive(Debug, Default)]
+struct Walk {
+    /// Largest engagement of a cutting or linking move, degrees, and the move.
+    max_deg: f64,
+    max_at: usize,
+    /// Largest engagement of entry moves (helix, ramp), for the record.
+    entry_deg: f64,
+    /// Largest engagement within half a tool radius of a sharp corner of the tool-centre
+    /// domain, where the tool meets both walls at once: geometry, not the generator.
+    corner_deg: f64,
+    /// Feed moves and their total length.
+    feed_len: f64,
+    /// Steps over the limit given to [`walk`]: (move, degrees, where).
+    over: Vec<(usize, f64, P3)>,
+    /// Largest load-equivalent engagement of cutting and linking moves, degrees: from the
+    /// material area removed per length of travel, averaged over a window, as the angle of a
+    /// straight side cut of that width.
+    max_load_deg: f64,
+    load_at: usize,
+    /// Steps whose load is over the limit.
+    over_load: Vec<(usize, f64, P3)>,
+}
+
+/// Points along a move, at most `step` apart, from its start (excluded) to its end.
+fn samples(from: P3, m: &Move, step: f64) -> Vec<P3> {
+    if let Motion::Arc { centre, ccw } = m.motion {
+        {
+            let sweep = arc_sweep(from.xy(), m.to.xy(), centre, ccw);
+            let rad = from.xy().dist(centre);
+            let n = ((sweep.abs() * rad / step).ceil() as usize).max(1);
+            let a0 = (from.xy() - centre).angle();
+            (1..=n)
+                .map(|k| {
+                    let f = k as f64 / n as f64;
+                    let p = centre + V2::from_angle(a0 + sweep * f) * rad;
+                    P3::new(p.x, p.y, from.z + (m.to.z - from.z) * f)
+                })
+                .collect()
+        }
+    } else {
+        {
+            let n = ((from.dist(m.to) / step).ceil() as usize).max(1);
+            (1..=n)
+                .map(|k| {
+                    let f = k as f64 / n as f64;
+                    P3::new(
+                        from.x + (m.to.x - from.x) * f,
+                        from.y + (m.to.y - from.y) * f,
+                        from.z + (m.to.z - from.z) * f,
+                    )
+                })
+                .collect()
+        }
+    }
+}
+
+/// Walks the toolpath on the stock in steps of `step`, measuring engagement before each step
+/// is cut: the share of 720 points on the leading half of the tool's circumference (at 0.98
+/// of the radius) that stand above the tool's bottom.
+fn walk(
+    hm: &mut Heightmap,
+    tp: &Toolpath,
+    tool: &Tool,
+    step: f64,
+    limit: f64,
+    corners: &[V2],
+) -> Walk {
+    const N: usize = 720;
+    let prof = CutterProfile::of(tool);
+    let r = tool.radius_mm();
+    let mut w = Walk::default();
+    let mut from = tp.start;
+    // Load window: (length, area) of the latest steps.
+    let window = 0.5 * r;
+    let mut recent: std::collections::VecDeque<(f64, f64)> = std::collections::VecDeque::new();
+    let (mut win_len, mut win_area) = (0.0, 0.0);
+    for (i, m) in tp.moves.iter().enumerate() {
+        if matches!(m.motion, Motion::Rapid) {
+            recent.clear();
+            win_len = 0.0;
+            win_area = 0.0;
+            hm.cut(from, m, &prof);
+            from = m.to;
+            continue;
+        }
+        w.feed_len += m.length_from(from);
+        let mut a = from;
+        for b in samples(from, m, step) {
+            let dir = (b.xy() - a.xy()).normalized();
+            if dir.length() > 0.5 {
+                let mut engaged = 0;
+                for k in 0..N {
+                    let ang = -std::f64::consts::FRAC_PI_2
+                        + std::f64::consts::PI * (k as f64 + 0.5) / N as f64;
+                    let (s, c) = ang.sin_cos();
+                    let d = V2::new(dir.x * c - dir.y * s, dir.x * s + dir.y * c);
+                    if hm
+                        .at(b.xy() + d * (0.98 * r))
+                        .is_some_and(|h| h > b.z + 1e-4)
+                    {
+                        engaged += 1;
+                    }
+                }
+                let deg = 180.0 * f64::from(engaged) / N as f64;
+                if corners.iter().any(|c| c.dist(b.xy()) <= 0.5 * r) {
+                    // In a sharp corner of the pocket the tool meets both walls at once.
+                    w.corner_deg = w.corner_deg.max(deg);
+                } else if deg > limit && m.class != MoveClass::Entry {
+                    w.over.push((i, deg, b));
+                }
+                if corners.iter().any(|c| c.dist(b.xy()) <= 0.5 * r) {
+                } else if m.class == MoveClass::Entry {
+                    w.entry_deg = w.entry_deg.max(deg);
+                } else if deg > w.max_deg {
+                    w.max_deg = deg;
+                    w.max_at = i;
+                }
+            }
+            let sub = Move {
+                motion: Motion::Line,
+                class: m.class,
+                to: b,
+                feed_mm_per_min: m.feed_mm_per_min,
+            };
+            let vol = hm.cut(a, &sub, &prof);
+            let len = a.dist(b);
+            // Depth of cut: the stock top is Z 0.
+            let area = vol / (-b.z).max(1e-6);
+            recent.push_back((len, area));
+            win_len += len;
+            win_area += area;
+            while win_len - recent.front().map_or(0.0, |f| f.0) >= window {
+                let f = recent.pop_front().expect("non-empty");
+                win_len -= f.0;
+                win_area -= f.1;
+            }
+            if win_len >= 0.5 * window && m.class != MoveClass::Entry {
+                let ae = win_area / win_len;
+                let deg = ((r - ae) / r).clamp(-1.0, 1.0).acos().to_degrees();
+                if deg > w.max_load_deg {
+                    w.max_load_deg = deg;
+                    w.load_at = i;
+                }
+                if deg > limit {
+                    w.over_load.push((i, deg, b));
+                }
+            }
+            a = b;
+        }
+        from = m.to;
+    }
+    w
+}
+
+fn rotated(v: V2, a: f64) -> V2 {
+    let (s, c) = a.sin_cos();
+    V2::new(v.x * c - v.y * s, v.x * s + v.y * c)
+}
+
+/// Sharp convex corners (a turn of more than 20°) of the tool-centre domain.
+fn sharp_corners(region: &Region, r: f64) -> Vec<V2> {
+    let tol = Tolerance::default();
+    let mut out = Vec::new();
+    for c in swarf_core::geometry::offset::inset_region(region, r, &tol) {
+        for l in c.loops() {
+            let v: Vec<_> = l.iter_vertexes().collect();
+            let n = v.len();
+            for i in 0..n {
+                let (a, b, c2) = (v[(i + n - 1) % n], v[i], v[(i + 1) % n]);
+                let t_in = rotated(
+                    V2::new(b.x - a.x, b.y - a.y).normalized(),
+                    2.0 * a.bulge.atan(),
+                );
+                let t_out = rotated(
+                    V2::new(c2.x - b.x, c2.y - b.y).normalized(),
+                    -2.0 * b.bulge.atan(),
+                );
+                if t_in.dot(t_out) < 20f64.to_radians().cos() {
+                    out.push(V2::new(b.x, b.y));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn params(deg: f64) -> AdaptiveParams {
+    AdaptiveParams {
+        heights: Heights {
+            final_depth_mm: 0.1,
+            ..Heights::default()
+        },
+        max_engagement_deg: deg,
+        ..AdaptiveParams::default()
+    }
+}
+
+/// A 5 × 4 mm pocket with a round and a square island, and a notch in the right wall.
+fn part() -> Region {
+    let mut o = Pline::new_closed();
+    for (x, y) in [
+        (0.0, 0.0),
+        (5.0, 0.0),
+        (5.0, 1.6),
+        (4.2, 2.0),
+        (5.0, 2.4),
+        (5.0, 4.0),
+        (0.0, 4.0),
+    ] {
+        o.add(x, y, 0.0);
+    }
+    Region {
+        outer: o,
+        islands: vec![
+            circle(V2::new(1.5, 2.0), 0.5, false),
+            rect(3.0, 1.0, 3.6, 1.6, false),
+        ],
+    }
+}
+
+/// Checks a result on the heightmap: engagement, coverage (every point of the region at least
+/// a tool radius from its walls is cut to depth), no gouge (nothing outside is cut).
+fn check(region: &Region, tool: &Tool, tp: &Toolpath, deg: f64, slack: f64) -> Walk {
+    let b = region.bbox();
+    let cell = 0.01;
+    let mut hm = Heightmap::new(
+        b.min - V2::new(0.5, 0.5),
+        b.max + V2::new(0.5, 0.5),
+        -1.0,
+        0.0,
+        cell,
+    );
+    let corners = sharp_corners(region, tool.radius_mm());
+    let w = walk(
+        &mut hm,
+        tp,
+        tool,
+        0.25 * cell.max(0.02),
+        deg + slack,
+        &corners,
+    );
+    println!(
+        "max {:.1}° at {}, entry {:.1}°, corners {:.1}°, feed {:.1} mm, {} steps over; load {:.1}° at {}, {} over",
+        w.max_deg,
+        w.max_at,
+        w.entry_deg,
+        w.corner_deg,
+        w.feed_len,
+        w.over.len(),
+        w.max_load_deg,
+        w.load_at,
+        w.over_load.len()
+    );
+    let mut worst = w.over_load.clone();
+    worst.sort_by(|a, b| b.1.total_cmp(&a.1));
+    worst.dedup_by_key(|o| o.0);
+    println!("moves {}", tp.moves.len());
+    for o in worst.iter().take(12) {
+        let m = &tp.moves[o.0];
+        println!(
+            "  worst load: move {} {:.1}° at ({:.3}, {:.3}) {:?} {:?} prev {:?}",
+            o.0,
+            o.1,
+            o.2.x,
+            o.2.y,
+            m.class,
+            m.motion,
+            tp.moves[o.0 - 1].class
+        );
+    }
+    for o in w.over_load.iter().take(0) {
+        println!(
+            "  load over: move {} {:.1}° at ({:.3}, {:.3}) {:?}",
+            o.0, o.1, o.2.x, o.2.y, tp.moves[o.0].class
+        );
+    }
+    if let Ok(path) = std::env::var("ADAPTIVE_SVG") {
+        svg(&path, region, tp, &w);
+    }
+    let mut worst = w.over.clone();
+    worst.sort_by(|a, b| b.1.total_cmp(&a.1));
+    worst.dedup_by_key(|o| o.0);
+    for o in worst.iter().take(12) {
+        let m = &tp.moves[o.0];
+        println!(
+            "  worst arc: move {} {:.1}° at ({:.3}, {:.3}) {:?} {:?} prev {:?}",
+            o.0,
+            o.1,
+            o.2.x,
+            o.2.y,
+            m.class,
+            m.motion,
+            tp.moves[o.0 - 1].class
+        );
+    }
+    for o in w.over.iter().take(0) {
+        println!(
+            "  over: move {} {:.1}° at ({:.3}, {:.3}) {:?}",
+            o.0, o.1, o.2.x, o.2.y, tp.moves[o.0].class
+        );
+    }
+    assert!(
+        w.max_deg <= deg + slack,
+        "engagement {:.1}° at move {} ({:?}) is over the limit {deg}°",
+        w.max_deg,
+        w.max_at,
+        tp.moves[w.max_at]
+    );
+    // The tool reaches a point when a tool centre inside the tool-centre domain is within a
+    // radius of it (a round tool leaves the inside of sharp corners).
+    let r = tool.radius_mm();
+    let dom = swarf_core::geometry::offset::inset_region(region, r, &Tolerance::default());
+    let reach = |p: V2| {
+        dom.iter().any(|c| c.contains(p))
+            || dom
+                .iter()
+                .flat_map(swarf_core::geometry::offset::OffsetComponent::loops)
+                .filter_map(|l| l.closest_point(p.into(), 1e-9).map(|c| c.distance))
+                .fold(f64::INFINITY, f64::min)
+                <= r - 2.0 * cell
+    };
+    let (mut uncut, mut gouged, mut cells) = (0, 0, 0);
+    for j in 0..hm.ny {
+        for i in 0..hm.nx {
+            let p = hm.centre(i, j);
+            let z = f64::from(hm.z[j * hm.nx + i]);
+            if inside(region, p) {
+                cells += 1;
+                if z > -0.1 + 1e-3 && wall_distance(region, p) > 2.0 * cell && reach(p) {
+                    uncut += 1;
+                }
+            } else if z < -1e-3 && wall_distance(region, p) > cell {
+                gouged += 1;
+            }
+        }
+    }
+    println!("cells {cells}, uncut {uncut}, gouged {gouged}");
+    assert_eq!(gouged, 0, "cells cut outside the region");
+    assert_eq!(uncut, 0, "cells of the region left uncut");
+    w
+}
+
+#[test]
+fn engagement_model_matches_the_straight_cut_and_tightens_on_small_circles() {
+    let r = 0.1;
+    // Straight fronts: the textbook acos(1 - 2 ae/D).
+    let s = step_for(r, f64::INFINITY, 60f64.to_radians(), r);
+    assert!((s - 0.05).abs() < 1e-9, "{s}");
+    // Around a small circle the same step engages more, so the step is smaller.
+    assert!(engagement(r, 0.1, 0.05) > engagement(r, 10.0, 0.05));
+    let small = step_for(r, 0.08, 60f64.to_radians(), 0.05);
+    assert!(small < 0.05 && (engagement(r, 0.08, small).to_degrees() - 60.0).abs() < 1e-6);
+}
+
+#[test]
+fn adaptive_holds_engagement_covers_and_never_gouges() {
+    let tol = Tolerance::default();
+    let region = part();
+    let tool = Tool::micro_flat(0.4);
+    for deg in [40.0, 90.0] {
+        let t0 = std::time::Instant::now();
+        let res = adaptive(std::slice::from_ref(&region), &tool, &params(deg), &tol).unwrap();
+        println!(
+            "{deg}°: {} moves, {:?}",
+            res.toolpath.moves.len(),
+            t0.elapsed()
+        );
+        assert!(res.warnings.is_empty(), "{:?}", res.warnings);
+        check(&region, &tool, &res.toolpath, deg, 6.0);
+    }
+}
+
+/// A picture of the path and the steps over the limit, for looking at a failure.
+fn svg(path: &str, region: &Region, tp: &Toolpath, w: &Walk) {
+    let mut b = region.bbox();
+    if let Ok(bx) = std::env::var("ADAPTIVE_BOX") {
+        let v: Vec<f64> = bx.split(',').map(|t| t.parse().unwrap()).collect();
+        b.min = V2::new(v[0], v[1]);
+        b.max = V2::new(v[2], v[3]);
+    }
+    let sc = 1000.0 / b.width().max(b.height());
+    let tx = |p: V2| ((p.x - b.min.x + 0.2) * sc, (b.max.y - p.y + 0.2) * sc);
+    let mut s = format!(
+        "<svg xmlns='http://www.w3.org/2000/svg' width='{}' height='{}'><rect width='100%' height='100%' fill='white'/>",
+        (b.width() + 0.4) * sc,
+        (b.height() + 0.4) * sc
+    );
+    for l in std::iter::once(&region.outer).chain(region.islands.iter()) {
+        let mut d = String::new();
+        for v in l.iter_vertexes() {
+            let (x, y) = tx(V2::new(v.x, v.y));
+            let cmd = if d.is_empty() { "M" } else { "L" };
+            let _ = write!(d, "{cmd}{x:.1},{y:.1} ");
+        }
+        let _ = write!(
+            s,
+            "<path d='{d}Z' fill='none' stroke='black' stroke-width='2'/>"
+        );
+    }
+    let mut from = tp.start;
+    for m in &tp.moves {
+        let col = match (m.motion, m.class) {
+            (Motion::Rapid, _) => "none",
+            (_, MoveClass::Entry) => "orange",
+            (_, MoveClass::Link) => "green",
+            _ => "blue",
+        };
+        if col != "none" {
+            let mut d = String::new();
+            let (x, y) = tx(from.xy());
+            let _ = write!(d, "M{x:.1},{y:.1} ");
+            for q in samples(from, m, 0.01) {
+                let (x, y) = tx(q.xy());
+                let _ = write!(d, "L{x:.1},{y:.1} ");
+            }
+            let _ = write!(
+                s,
+                "<path d='{d}' fill='none' stroke='{col}' stroke-width='1'/>"
+            );
+        }
+        from = m.to;
+    }
+    for o in w
+        .over
+        .iter()
+        .filter(|_| std::env::var("ADAPTIVE_ARC").is_ok())
+    {
+        let (x, y) = tx(o.2.xy());
+        let _ = write!(
+            s,
+            "<circle cx='{x:.1}' cy='{y:.1}' r='{:.1}' fill='red' opacity='0.5'/>",
+            (o.1 - 30.0) / 5.0
+        );
+    }
+    for o in &w.over_load {
+        let (x, y) = tx(o.2.xy());
+        let _ = write!(
+            s,
+            "<circle cx='{x:.1}' cy='{y:.1}' r='{:.1}' fill='magenta' opacity='0.5'/>",
+            (o.1 - 30.0) / 5.0
+        );
+    }
+    s += "</svg>";
+    std::fs::write(path, s).unwrap();
+}
