@@ -48,6 +48,24 @@ fn common_params<R>(
             op.zlevel = Some(z);
             r
         }
+        // The step-over of adaptive clearing is its optimal load (the radial width that
+        // makes its engagement limit); setting it sets the limit.
+        OpType::Adaptive => {
+            let mut a = op.adaptive.unwrap_or_default();
+            let load = a
+                .optimal_load
+                .unwrap_or_else(|| 0.5 * (1.0 - a.engagement_deg().to_radians().cos()));
+            let mut s = Stepover::Fraction(load);
+            let r = f(&mut s, &mut a.heights);
+            if s != Stepover::Fraction(load) {
+                a.optimal_load = Some(match s {
+                    Stepover::Fraction(f) => f,
+                    Stepover::Mm(_) => load,
+                });
+            }
+            op.adaptive = Some(a);
+            r
+        }
     }
 }
 
@@ -61,12 +79,13 @@ pub fn new_operation(kind: OpType, name: String, tool: u32, mesh_depth_mm: f64) 
         tool,
         enabled: true,
         target: match kind {
-            OpType::Pocket => Target::Holes,
+            OpType::Pocket | OpType::Adaptive => Target::Holes,
             _ => Target::Outlines,
         },
         open_chains: false,
         pocket: (kind == OpType::Pocket).then(Default::default),
         contour: (kind == OpType::Contour).then(Default::default),
+        adaptive: (kind == OpType::Adaptive).then(Default::default),
         zlevel: kind.needs_mesh().then(|| {
             let mut z = swarf_core::ops::zlevel::ZLevelParams::default();
             z.heights.final_depth_mm = mesh_depth_mm.max(0.001);

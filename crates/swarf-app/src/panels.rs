@@ -10,6 +10,7 @@ use std::ops::RangeInclusive;
 use egui::{DragValue, Response, Ui};
 use swarf_core::import::Units;
 use swarf_core::job::{Job, Model, OpType, Target};
+use swarf_core::ops::adaptive::AdaptiveParams;
 use swarf_core::ops::contour::{ContourParams, Side};
 use swarf_core::ops::pocket::{Pattern, PocketParams};
 use swarf_core::ops::zlevel::ZLevelParams;
@@ -379,18 +380,20 @@ impl SwarfApp {
                 .get(self.selected_tool)
                 .or(job.tools.first())
                 .map_or(1, |t| t.number);
-            let kinds = if self.model.as_ref().is_some_and(|m| m.mesh().is_some()) {
-                [
-                    ("+ Z-level rough", OpType::ZLevelRough, "rough"),
-                    ("+ Z-level finish", OpType::ZLevelContour, "finish"),
-                ]
-            } else {
-                [
-                    ("+ Pocket", OpType::Pocket, "pocket"),
-                    ("+ Contour", OpType::Contour, "contour"),
-                ]
-            };
-            for (label, kind, name) in kinds {
+            let kinds: &[(&str, OpType, &str)] =
+                if self.model.as_ref().is_some_and(|m| m.mesh().is_some()) {
+                    &[
+                        ("+ Z-level rough", OpType::ZLevelRough, "rough"),
+                        ("+ Z-level finish", OpType::ZLevelContour, "finish"),
+                    ]
+                } else {
+                    &[
+                        ("+ Pocket", OpType::Pocket, "pocket"),
+                        ("+ Adaptive", OpType::Adaptive, "adaptive"),
+                        ("+ Contour", OpType::Contour, "contour"),
+                    ]
+                };
+            for &(label, kind, name) in kinds {
                 if ui.button(label).clicked() {
                     let name = format!("{name} {}", n + 1);
                     job.operations
@@ -441,11 +444,11 @@ impl SwarfApp {
                 .find(|t| t.number == n)
                 .map(|t| t.diameter_mm)
         };
-        // Rest machining: after one of the earlier pockets (its tool's diameter).
+        // Rest machining: after one of the earlier clearing operations (its tool's diameter).
         let mut rest_opts: Vec<(Option<f64>, String)> =
             vec![(None, "nothing: whole pocket".into())];
         for o in job.operations.iter().take(self.selected) {
-            if o.kind == OpType::Pocket
+            if matches!(o.kind, OpType::Pocket | OpType::Adaptive)
                 && let Some(d) = diameter(o.tool)
                 && !rest_opts.iter().any(|(v, _)| *v == Some(d))
             {
@@ -483,10 +486,16 @@ impl SwarfApp {
                 ],
             ));
         }
-        // The step-over in % of the diameter, with the distance it makes.
+        // The step-over in % of the diameter, with the distance it makes (for adaptive
+        // clearing the optimal load, the radial width its engagement limit allows).
         let (mut stepover, _) = common_params(op, |s, h| (*s, h.final_depth_mm));
         let mut pct = stepover.mm(tool_d) / tool_d.max(1e-9) * 100.0;
-        let r = number(ui, "Step-over:", &mut pct, 1.0, 1.0..=100.0, "% of Ø");
+        let label = if op.kind == OpType::Adaptive {
+            "Optimal load:"
+        } else {
+            "Step-over:"
+        };
+        let r = number(ui, label, &mut pct, 1.0, 1.0..=100.0, "% of Ø");
         ui.label(format!("   = {:.1} µm", pct / 100.0 * tool_d * 1000.0));
         if r.changed() {
             stepover = Stepover::Fraction(pct / 100.0);
@@ -538,6 +547,25 @@ impl SwarfApp {
                 let mut c = op.contour.unwrap_or_default();
                 self.contour_params(ui, &mut c, &mut op.open_chains, edit);
                 op.contour = Some(c);
+            }
+            OpType::Adaptive => {
+                let mut a = op.adaptive.unwrap_or_default();
+                rest_opts.retain(|(v, _)| v.is_none_or(|d| d > tool_d));
+                if let Some(d) = a.rest_from_diameter_mm
+                    && !rest_opts.iter().any(|(v, _)| *v == Some(d))
+                {
+                    rest_opts.push((Some(d), format!("a Ø {d} mm tool")));
+                }
+                let opts: Vec<(Option<f64>, &str)> =
+                    rest_opts.iter().map(|(v, n)| (*v, n.as_str())).collect();
+                edit.flag(choice(
+                    ui,
+                    "Rest after:",
+                    &mut a.rest_from_diameter_mm,
+                    &opts,
+                ));
+                self.adaptive_params(ui, &mut a, edit);
+                op.adaptive = Some(a);
             }
             OpType::ZLevelRough | OpType::ZLevelContour => {
                 let mut z = op.zlevel.unwrap_or_default();
@@ -659,6 +687,25 @@ impl SwarfApp {
         self.direction_and_entry(ui, &mut p.direction, &mut p.entry, edit);
     }
 
+    fn adaptive_params(&self, ui: &mut Ui, a: &mut AdaptiveParams, edit: &mut Edit) {
+        let last = self.last_edit;
+        let mut deg = a.engagement_deg();
+        let r = number(ui, "Max engagement:", &mut deg, 1.0, 5.0..=180.0, "°");
+        if r.changed() {
+            a.max_engagement_deg = deg;
+            a.optimal_load = None;
+        }
+        edit.resp(&r, last);
+        self.depth_rows(
+            ui,
+            &mut a.stepdown_mm,
+            &mut a.allowance_radial_mm,
+            Some(&mut a.allowance_axial_mm),
+            edit,
+        );
+        self.direction_and_entry(ui, &mut a.direction, &mut a.entry, edit);
+    }
+
     fn zlevel_params(&self, ui: &mut Ui, z: &mut ZLevelParams, rough: bool, edit: &mut Edit) {
         let last = self.last_edit;
         self.depth_rows(
@@ -669,7 +716,27 @@ impl SwarfApp {
             edit,
         );
         if rough {
-            edit.flag(pattern_choice(ui, &mut z.pattern));
+            let mut adaptive = z.max_engagement_deg.is_some();
+            ui.horizontal(|ui| {
+                edit.flag(
+                    ui.checkbox(&mut adaptive, "adaptive layers")
+                        .on_hover_text("clear each layer holding the radial engagement")
+                        .changed(),
+                );
+                if adaptive {
+                    let mut deg = z.max_engagement_deg.unwrap_or(60.0);
+                    edit.resp(
+                        &number(ui, "max engagement:", &mut deg, 1.0, 5.0..=180.0, "°"),
+                        last,
+                    );
+                    z.max_engagement_deg = Some(deg);
+                } else {
+                    z.max_engagement_deg = None;
+                }
+            });
+            if !adaptive {
+                edit.flag(pattern_choice(ui, &mut z.pattern));
+            }
             let mut own = z.stock_margin_mm.is_some();
             ui.horizontal(|ui| {
                 edit.flag(

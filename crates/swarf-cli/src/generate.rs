@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 use serde_json::json;
 use swarf_core::geometry::Tolerance;
 use swarf_core::job::{Target, target_regions};
+use swarf_core::ops::adaptive::{AdaptiveParams, adaptive};
 use swarf_core::ops::contour::{ContourParams, Side, contour};
 use swarf_core::ops::pocket::{Pattern, PocketParams, pocket};
 use swarf_core::ops::{Direction, EntryKind, Heights, Stepover};
@@ -22,6 +23,8 @@ use crate::inspect::{InspectArgs, Loaded, load_any};
 pub enum OpKind {
     Pocket,
     Contour,
+    /// Adaptive clearing: the radial engagement stays at or below --max-engagement-deg.
+    Adaptive,
     /// Z-level roughing of a mesh.
     ZlevelRough,
     /// Z-level (waterline) contours of a mesh's walls.
@@ -164,8 +167,16 @@ pub struct GenerateArgs {
     /// Stock beyond a mesh's bounding box, mm (default: the tool diameter).
     #[arg(long, allow_negative_numbers = true)]
     pub stock_margin: Option<f64>,
-    /// Rest machining (pocket): the diameter of the larger tool that pocketed the part before;
-    /// only the material it could not reach is cut.
+    /// Adaptive clearing: the largest radial engagement angle, degrees [default: 60]; with
+    /// --op zlevel-rough it clears each layer adaptively.
+    #[arg(long, allow_negative_numbers = true)]
+    pub max_engagement_deg: Option<f64>,
+    /// Adaptive clearing: the limit as a radial width instead, a fraction of the diameter
+    /// (0.1), a percentage (10%) or millimetres (0.02mm); replaces --max-engagement-deg.
+    #[arg(long)]
+    pub optimal_load: Option<Stepover>,
+    /// Rest machining (pocket, adaptive): the diameter of the larger tool that cleared the part
+    /// before; only the material it could not reach is cut.
     #[arg(long, allow_negative_numbers = true)]
     pub rest_from_diameter: Option<f64>,
     /// A job file (TOML) with tools and operations; FILE, if given, replaces its part.
@@ -311,10 +322,18 @@ fn make_tool(a: &GenerateArgs, diameter: f64) -> Result<Tool> {
 
 pub fn run(a: &GenerateArgs) -> Result<()> {
     let t0 = Instant::now();
-    if a.rest_from_diameter.is_some() && (a.job.is_some() || !matches!(a.op, OpKind::Pocket)) {
+    if a.rest_from_diameter.is_some()
+        && (a.job.is_some() || !matches!(a.op, OpKind::Pocket | OpKind::Adaptive))
+    {
         bail!(
-            "--rest-from-diameter applies to --op pocket; in a job file set rest_from_diameter_mm \
-             in [operation.pocket]"
+            "--rest-from-diameter applies to --op pocket and --op adaptive; in a job file set \
+             rest_from_diameter_mm in [operation.pocket] or [operation.adaptive]"
+        );
+    }
+    if a.optimal_load.is_some() && (a.job.is_some() || !matches!(a.op, OpKind::Adaptive)) {
+        bail!(
+            "--optimal-load applies to --op adaptive; in a job file set optimal_load in \
+             [operation.adaptive]"
         );
     }
     if let Some(job_path) = &a.job {
@@ -357,6 +376,7 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
         Direction::Climb
     };
     let mut warnings = drawing.warnings.clone();
+    let mut engagement_limit = None;
     let (op_name, result) = match a.op {
         OpKind::Pocket => {
             let p = PocketParams {
@@ -377,6 +397,26 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
                 );
             }
             ("pocket", pocket(&drawing.regions, &tool, &p, &tol)?)
+        }
+        OpKind::Adaptive => {
+            let p = AdaptiveParams {
+                heights,
+                max_engagement_deg: a.max_engagement_deg.unwrap_or(60.0),
+                optimal_load: a.optimal_load.map(|l| l.mm(diameter) / diameter),
+                stepdown_mm: a.stepdown,
+                allowance_radial_mm: a.allowance,
+                allowance_axial_mm: a.floor_allowance,
+                direction,
+                entry,
+                rest_from_diameter_mm: a.rest_from_diameter,
+            };
+            if drawing.regions.is_empty() {
+                bail!(
+                    "{name}: no closed regions to clear (open chains can only be contoured on the line)"
+                );
+            }
+            engagement_limit = Some(p.engagement_deg());
+            ("adaptive", adaptive(&drawing.regions, &tool, &p, &tol)?)
         }
         OpKind::Contour => {
             let p = ContourParams {
@@ -427,13 +467,17 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
     let on_line = matches!(a.op, OpKind::Contour) && a.side == Side::On;
     let part = (!on_line).then_some(swarf_core::verify::PartRef::Drawing(&loops));
     warnings.extend(check_export(a, &program.text, part, &tool)?);
-    let loops: Vec<swarf_core::geometry::Pline> = drawing.closed_loops.clone();
-    let on_line = matches!(a.op, OpKind::Contour) && a.side == Side::On;
-    let part = (!on_line).then_some(swarf_core::verify::PartRef::Drawing(&loops));
-    warnings.extend(check_export(a, &program.text, part, &tool)?);
     write_atomic(&a.output, program.text.as_bytes())?;
     let elapsed = t0.elapsed().as_secs_f64();
-    summary(a, &result.toolpath, &program, &warnings, elapsed, &post)
+    summary(
+        a,
+        &result.toolpath,
+        &program,
+        &warnings,
+        elapsed,
+        &post,
+        engagement_limit,
+    )
 }
 
 fn run_mesh(
@@ -471,6 +515,11 @@ fn run_mesh(
             ..swarf_core::ops::Entry::default()
         },
         stock_margin_mm: a.stock_margin,
+        max_engagement_deg: if matches!(a.op, OpKind::ZlevelRough) {
+            a.max_engagement_deg
+        } else {
+            None
+        },
     };
     let (op_name, result) = match a.op {
         OpKind::ZlevelRough => ("zlevel-rough", zlevel_rough(&part.mesh, &tool, &p, &tol)?),
@@ -478,9 +527,9 @@ fn run_mesh(
             "zlevel-contour",
             zlevel_contour(&part.mesh, &tool, &p, &tol)?,
         ),
-        OpKind::Pocket | OpKind::Contour => {
+        OpKind::Pocket | OpKind::Contour | OpKind::Adaptive => {
             bail!(
-                "{name}: pocket and contour need a drawing (DXF); for a mesh use zlevel-rough or zlevel-contour"
+                "{name}: pocket, contour and adaptive need a drawing (DXF); for a mesh use zlevel-rough (with --max-engagement-deg for adaptive layers) or zlevel-contour"
             )
         }
     };
@@ -501,6 +550,7 @@ fn run_mesh(
         &warnings,
         t0.elapsed().as_secs_f64(),
         &post,
+        p.max_engagement_deg,
     )
 }
 
@@ -585,6 +635,13 @@ fn run_job(a: &GenerateArgs, job_path: &std::path::Path, t0: Instant) -> Result<
         all.moves.extend_from_slice(&r.toolpath.moves);
         warnings.extend(r.warnings.iter().map(|w| format!("{name}: {w}")));
     }
+    // The tightest engagement limit among the adaptive operations, if any.
+    let limit = job
+        .operations
+        .iter()
+        .filter(|o| o.enabled)
+        .filter_map(swarf_core::job::Operation::engagement_limit_deg)
+        .reduce(f64::min);
     summary(
         a,
         &all,
@@ -592,6 +649,7 @@ fn run_job(a: &GenerateArgs, job_path: &std::path::Path, t0: Instant) -> Result<
         &warnings,
         t0.elapsed().as_secs_f64(),
         &job.post,
+        limit,
     )
 }
 
@@ -634,6 +692,7 @@ fn summary(
     warnings: &[String],
     elapsed: f64,
     post: &PostOptions,
+    engagement_limit: Option<f64>,
 ) -> Result<()> {
     let st = tp.stats(post.rapid_mm_per_min);
     if a.json {
@@ -653,6 +712,10 @@ fn summary(
             "warnings": warnings,
             "generate_seconds": elapsed,
         });
+        let mut v = v;
+        if let Some(deg) = engagement_limit {
+            v["max_engagement_deg"] = json!(deg);
+        }
         outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         outln!(
@@ -670,6 +733,9 @@ fn summary(
             st.rapid_length_mm,
             st.estimated_seconds
         );
+        if let Some(deg) = engagement_limit {
+            outln!("engagement held at or below {deg:.1}°");
+        }
         outln!("generated in {:.1} ms", elapsed * 1000.0);
         for w in warnings {
             outln!("warning: {w}");

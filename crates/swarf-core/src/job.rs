@@ -13,6 +13,7 @@ use crate::geometry::{Region, Tolerance};
 use crate::import::{
     Drawing, DxfOptions, StlError, StlOptions, StlPart, Units, import_dxf, import_stl_file,
 };
+use crate::ops::adaptive::{AdaptiveParams, adaptive};
 use crate::ops::contour::{ContourParams, contour};
 use crate::ops::pocket::{PocketParams, pocket};
 use crate::ops::zlevel::{ZLevelParams, zlevel_contour, zlevel_rough};
@@ -81,6 +82,8 @@ pub enum Target {
 pub enum OpType {
     Pocket,
     Contour,
+    /// Adaptive clearing of the regions, holding the radial engagement.
+    Adaptive,
     /// Roughing of a mesh part layer by layer.
     #[serde(rename = "zlevel-rough")]
     ZLevelRough,
@@ -98,6 +101,7 @@ impl OpType {
         match self {
             OpType::Pocket => "pocket",
             OpType::Contour => "contour",
+            OpType::Adaptive => "adaptive",
             OpType::ZLevelRough => "zlevel-rough",
             OpType::ZLevelContour => "zlevel-contour",
         }
@@ -125,7 +129,21 @@ pub struct Operation {
     #[serde(default)]
     pub contour: Option<ContourParams>,
     #[serde(default)]
+    pub adaptive: Option<AdaptiveParams>,
+    #[serde(default)]
     pub zlevel: Option<ZLevelParams>,
+}
+
+impl Operation {
+    /// The engagement limit an adaptive operation (or a z-level roughing cleared adaptively)
+    /// holds, degrees.
+    pub fn engagement_limit_deg(&self) -> Option<f64> {
+        match self.kind {
+            OpType::Adaptive => Some(self.adaptive.unwrap_or_default().engagement_deg()),
+            OpType::ZLevelRough => self.zlevel.and_then(|z| z.max_engagement_deg),
+            _ => None,
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -252,6 +270,7 @@ impl Job {
             let settings = [
                 (op.pocket.is_some(), OpType::Pocket, "pocket"),
                 (op.contour.is_some(), OpType::Contour, "contour"),
+                (op.adaptive.is_some(), OpType::Adaptive, "adaptive"),
                 (
                     op.zlevel.is_some(),
                     if op.kind == OpType::ZLevelContour {
@@ -357,7 +376,7 @@ impl Job {
                     "is a {} operation: it needs a {needs} part; use {}",
                     op.kind.name(),
                     if op.kind.needs_mesh() {
-                        "pocket or contour on a drawing"
+                        "pocket, adaptive or contour on a drawing"
                     } else {
                         "zlevel-rough or zlevel-contour on a mesh"
                     }
@@ -368,6 +387,10 @@ impl Job {
                     let regions = target_regions(drawing, op.target);
                     let p = op.pocket.unwrap_or_default();
                     pocket(&regions, &tool, &p, &tol)
+                }
+                (Model::Drawing(drawing), OpType::Adaptive) => {
+                    let regions = target_regions(drawing, op.target);
+                    adaptive(&regions, &tool, &op.adaptive.unwrap_or_default(), &tol)
                 }
                 (Model::Drawing(drawing), OpType::Contour) => {
                     let regions = target_regions(drawing, op.target);

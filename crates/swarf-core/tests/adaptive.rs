@@ -490,3 +490,36 @@ fn svg(path: &str, region: &Region, tp: &Toolpath, w: &Walk) {
     s += "</svg>";
     std::fs::write(path, s).unwrap();
 }
+
+#[test]
+#[ignore = "debugging aid"]
+fn debug_gouge_example() {
+    use swarf_core::import::{DxfOptions, import_dxf};
+    let d = import_dxf(swarf_core::EXAMPLE_DXF.as_bytes(), &DxfOptions::default()).unwrap();
+    let regions = d.regions.clone();
+    let tool = Tool::micro_flat(0.5);
+    let res = adaptive(&regions, &tool, &params(45.0), &Tolerance::default()).unwrap();
+    let r = tool.radius_mm();
+    let mut from = res.toolpath.start;
+    let mut worst = (0.0, 0, V2::default());
+    for (i, m) in res.toolpath.moves.iter().enumerate() {
+        if !matches!(m.motion, Motion::Rapid) && m.to.z < 0.0 {
+            for q in samples(from, m, 0.002) {
+                for rg in &regions {
+                    if inside(rg, q.xy()) {
+                        let g = r - wall_distance(rg, q.xy());
+                        if g > worst.0 {
+                            worst = (g, i, q.xy());
+                        }
+                    }
+                }
+            }
+        }
+        from = m.to;
+    }
+    let i = worst.1;
+    println!("worst {:.5} at move {i} {:?}", worst.0, worst.2);
+    for k in i.saturating_sub(3)..=i {
+        println!("{k}: {:?}", res.toolpath.moves[k]);
+    }
+}

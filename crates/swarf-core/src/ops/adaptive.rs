@@ -138,9 +138,10 @@ struct Pass {
 
 /// How the tool gets to a pass: along a lead-in from `q`, which lies in cleared area,
 /// staying down from where it was, or lifting and coming down at `q`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Link {
-    Stay(V2),
+    /// Through these points (the last is the lead-in's start).
+    Stay(Vec<V2>),
     Lift(V2),
     /// Straight on from where the tool is (a spiral step onto the next closed front).
     Direct,
@@ -243,8 +244,8 @@ pub fn adaptive(
         d,
         phi,
         s_max,
-        // Fronts are fitted within `fit` and clipped to the domain shrunk by as much, so the
-        // fitted passes never leave the domain; the wall pass takes the sliver.
+        // Fronts are fitted within `fit` and clipped to the domain shrunk by twice as much, so
+        // the fitted passes never leave the domain; the wall pass takes the sliver.
         fit: (s_max * 0.1).clamp(tol.path_mm, 0.005),
         ccw: p.direction == Direction::Climb,
         tol: *tol,
@@ -259,7 +260,9 @@ pub fn adaptive(
             }
             continue;
         }
-        let inner = inset_region(region, r + p.allowance_radial_mm + g.fit, tol);
+        // Twice the fit tolerance: the fitter meets it at its samples, and a corner of the
+        // traced curve between two samples may sit a little farther from the arc.
+        let inner = inset_region(region, r + p.allowance_radial_mm + 2.0 * g.fit, tol);
         for w in walls {
             let mut domains = Vec::new();
             for c in inner.iter().filter(|c| {
@@ -402,6 +405,10 @@ fn plan_domain(c: &OffsetComponent, g: &Geom, entry: &Entry) -> Result<DomainPla
             {
                 return out;
             }
+            // Smoothed before clipping, so the clipped ends lie exactly on the domain's edge
+            // and every point stays inside it; the fit then stays within `fit` of them.
+            let mut pts = pts;
+            smooth(&mut pts, closed);
             for (mut run, closed) in clip_chain(&field, c, pts, closed) {
                 if !g.ccw {
                     run.reverse();
@@ -410,9 +417,8 @@ fn plan_domain(c: &OffsetComponent, g: &Geom, entry: &Entry) -> Result<DomainPla
                 if len <= 2.0 * g.fit {
                     continue;
                 }
-                smooth(&mut run, closed);
                 thin(&mut run, field.h);
-                let path = fit_polyline(&run, 60.0, g.fit, eq);
+                let path = fit_within(&field, c, &run, g.fit, eq);
                 if path.len() < 2 {
                     continue;
                 }
@@ -480,6 +486,42 @@ fn smooth(pts: &mut [V2], closed: bool) {
             pts.copy_from_slice(&tmp);
         }
     }
+}
+
+/// Arcs through the traced points within `fit`, checked against the domain: the fitter meets
+/// its tolerance at samples, and a hairpin turn between two of them can be missed; such a
+/// piece is refitted tighter, and as a last resort written as the lines through its points
+/// (which all lie inside).
+fn fit_within(
+    field: &Field,
+    c: &OffsetComponent,
+    pts: &[V2],
+    fit: f64,
+    eq: f64,
+) -> Vec<PlineVertex<f64>> {
+    let ok = |path: &[PlineVertex<f64>]| {
+        path.windows(2).all(|w| {
+            let n = ((seg_len(w[0], w[1]) / (0.25 * field.h)).ceil() as usize).clamp(4, 4096);
+            (1..n).all(|k| {
+                let q = seg_point(w[0], w[1], k as f64 / n as f64);
+                inside(field, c, q)
+                    || super::pocket::boundary_distance(std::slice::from_ref(c), q, eq) <= fit
+            })
+        })
+    };
+    for t in [fit, 0.25 * fit] {
+        let path = fit_polyline(pts, 60.0, t, eq);
+        if ok(&path) {
+            return path;
+        }
+    }
+    let mut lines: Vec<PlineVertex<f64>> = Vec::with_capacity(pts.len());
+    for p in pts {
+        if lines.last().is_none_or(|l| V2::new(l.x, l.y).dist(*p) > eq) {
+            lines.push(PlineVertex::new(p.x, p.y, 0.0));
+        }
+    }
+    lines
 }
 
 /// Drops points closer than `gap` to the last kept one (the ends stay): marching squares puts
@@ -667,14 +709,19 @@ struct Pending {
 }
 
 impl Pending {
-    /// Lowest level with an unfinished pass in the tiles around `t`.
-    fn min_around(&self, tiles: &Tiles, t: u32, buf: &mut Vec<u32>) -> usize {
-        buf.clear();
-        tiles.around(t, buf);
-        buf.iter()
-            .filter_map(|&q| self.by_tile[q as usize].keys().next().copied())
-            .min()
-            .unwrap_or(usize::MAX)
+    /// Lowest level with an unfinished pass in the tiles within `reach` of `p`.
+    fn min_near(&self, tiles: &Tiles, p: V2, reach: f64) -> usize {
+        let (i0, j0) = tiles.ij(p - V2::new(reach, reach));
+        let (i1, j1) = tiles.ij(p + V2::new(reach, reach));
+        let mut m = usize::MAX;
+        for j in j0..=j1 {
+            for i in i0..=i1 {
+                if let Some(&l) = self.by_tile[j * tiles.nx + i].keys().next() {
+                    m = m.min(l);
+                }
+            }
+        }
+        m
     }
     fn ready(&self, pass: &Pass) -> bool {
         pass.near.iter().all(|&t| {
@@ -733,7 +780,6 @@ fn order_passes(
     };
     let mut order = Vec::with_capacity(n);
     let mut here = start;
-    let mut buf = Vec::new();
     let h = field.h;
     while order.len() < n {
         if ready.is_empty() {
@@ -779,7 +825,7 @@ fn order_passes(
         }
         let ps = &passes[pi];
         let b = V2::new(ps.path[0].x, ps.path[0].y);
-        if spiral && segment_ok(here, b, h, |x| inside(field, c, x)) {
+        if spiral && segment_ok(here, b, h, &mut |x| inside(field, c, x)) {
             order.push((pi, Link::Direct));
             finish(
                 pi,
@@ -804,9 +850,9 @@ fn order_passes(
             );
             (q - b).normalized()
         };
-        let ok_pt = |q: V2, buf: &mut Vec<u32>| -> bool {
+        let ok_pt = |q: V2| -> bool {
             inside(field, c, q) && {
-                let m = pend.min_around(tiles, tiles.of(q), buf);
+                let m = pend.min_near(tiles, q, g.r + g.s_max);
                 t_at(field, q) <= cleared_upto(m) + 0.25 * h
             }
         };
@@ -828,7 +874,7 @@ fn order_passes(
                 ] {
                     let cand =
                         b - nv * dist - tan * (ahead * back) + nv.perp() * (along * side * back);
-                    if segment_ok(b, cand, h, |x| inside(field, c, x)) && ok_pt(cand, &mut buf) {
+                    if segment_ok(b, cand, h, &mut |x| inside(field, c, x)) && ok_pt(cand) {
                         q = Some(cand);
                         break 'search;
                     }
@@ -836,9 +882,34 @@ fn order_passes(
             }
         }
         let q = q.unwrap_or(b);
-        // Stay down when every point of the way to q is cleared.
-        let stay = segment_ok(here, q, h, |x| ok_pt(x, &mut buf));
-        order.push((pi, if stay { Link::Stay(q) } else { Link::Lift(q) }));
+        // Stay down when every point of the way to q is cleared: straight, or stepping back
+        // from both ends into cleared area first.
+        let mut way = None;
+        // Right at the pass just cut the interpolated distance is not to be trusted (next to
+        // a wall it climbs steeply): the first stretch only has to stay inside.
+        let from = here;
+        let mut ok = |x: V2| {
+            if x.dist(from) <= 2.0 * h {
+                inside(field, c, x)
+            } else {
+                ok_pt(x)
+            }
+        };
+        if segment_ok(here, q, h, &mut ok) {
+            way = Some(vec![q]);
+        } else if let (Some(na), Some(nq)) = (grad_at(field, here), grad_at(field, q)) {
+            for k in [2.0, 4.0, 8.0, 16.0] {
+                let (a2, q2) = (here - na * (k * back), q - nq * (k * back));
+                if segment_ok(here, a2, h, &mut ok)
+                    && segment_ok(a2, q2, h, &mut ok)
+                    && segment_ok(q2, q, h, &mut ok)
+                {
+                    way = Some(vec![a2, q2, q]);
+                    break;
+                }
+            }
+        }
+        order.push((pi, way.map_or(Link::Lift(q), Link::Stay)));
         finish(
             pi,
             &mut here,
@@ -911,7 +982,7 @@ fn rotate_at(path: &[PlineVertex<f64>], dist: f64, eq: f64) -> Vec<PlineVertex<f
 }
 
 /// Whether every sample of the segment (spacing `h / 2`) passes `ok`.
-fn segment_ok(a: V2, b: V2, h: f64, mut ok: impl FnMut(V2) -> bool) -> bool {
+fn segment_ok(a: V2, b: V2, h: f64, ok: &mut impl FnMut(V2) -> bool) -> bool {
     let n = ((a.dist(b) / (0.5 * h)).ceil() as usize).clamp(1, 1 << 22);
     (0..=n).all(|k| ok(a.lerp(b, k as f64 / n as f64)))
 }
@@ -941,7 +1012,7 @@ fn ramp_target(c: &OffsetComponent, src: V2, passes: &[Pass], d: f64) -> Option<
         .iter()
         .flat_map(|ps| ps.path.iter().map(|v| V2::new(v.x, v.y)))
         .filter(|q| q.dist(src) <= 2.0 * d && q.dist(src) > 0.05 * d)
-        .filter(|&q| segment_ok(src, q, 0.05 * d, |x| c.contains(x)))
+        .filter(|&q| segment_ok(src, q, 0.05 * d, &mut |x| c.contains(x)))
         .max_by(|a, b| a.dist(src).total_cmp(&b.dist(src)))
 }
 
@@ -964,12 +1035,17 @@ fn emit_domain(cur: &mut Cursor, dp: &DomainPlan, z_prev: f64, z: f64, g: &Geom,
         }
     }
     let feed = cur.feed;
-    for &(pi, link) in &dp.order {
+    for (pi, link) in &dp.order {
+        let pi = *pi;
         let ps = &dp.passes[pi];
         let b = P3::new(ps.path[0].x, ps.path[0].y, z);
         match link {
-            Link::Stay(q) => cur.link(P3::new(q.x, q.y, z)),
-            Link::Lift(q) => cur.descend_cleared(q, z, z),
+            Link::Stay(way) => {
+                for q in way {
+                    cur.link(P3::new(q.x, q.y, z));
+                }
+            }
+            Link::Lift(q) => cur.descend_cleared(*q, z, z),
             Link::Direct => {}
         }
         if cur.pos().dist(b) > cur.min_len {
@@ -1037,7 +1113,7 @@ fn emit_walls(cur: &mut Cursor, w: &OffsetComponent, first: bool, z_prev: f64, z
             entered = true;
             continue;
         }
-        let inside_w = segment_ok(here, s, g.r * 0.25, |x| w.contains(x));
+        let inside_w = segment_ok(here, s, g.r * 0.25, &mut |x| w.contains(x));
         if inside_w && cur.pos().z <= z + eq {
             cur.link(P3::new(s.x, s.y, z));
         } else {

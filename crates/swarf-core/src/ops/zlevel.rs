@@ -10,6 +10,7 @@ use cavalier_contours::polyline::{BooleanOp, PlineSource, PlineSourceMut};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::adaptive::{AdaptiveParams, adaptive};
 use super::contour::{ContourParams, Side, contour};
 use super::pocket::{Pattern, PocketParams, pocket};
 use super::{Direction, Entry, Heights, OpError, OpResult, Stepover, check_common, param_err};
@@ -35,6 +36,9 @@ pub struct ZLevelParams {
     pub entry: Entry,
     /// Stock beyond the part's bounding box on every side; default the tool diameter.
     pub stock_margin_mm: Option<f64>,
+    /// Roughing: clear each layer adaptively, holding the radial engagement at or below this
+    /// angle (degrees), instead of the pocket pattern.
+    pub max_engagement_deg: Option<f64>,
 }
 
 impl Default for ZLevelParams {
@@ -49,6 +53,7 @@ impl Default for ZLevelParams {
             pattern: Pattern::Offset,
             entry: Entry::default(),
             stock_margin_mm: None,
+            max_engagement_deg: None,
         }
     }
 }
@@ -356,6 +361,20 @@ pub fn zlevel_rough(
             .chain(keep[i].iter().cloned())
             .collect();
         let regions = nest_loops(loops, tol);
+        if let Some(deg) = p.max_engagement_deg {
+            let ap = AdaptiveParams {
+                heights,
+                max_engagement_deg: deg,
+                optimal_load: None,
+                stepdown_mm: None,
+                allowance_radial_mm: p.allowance_radial_mm,
+                allowance_axial_mm: 0.0,
+                direction: p.direction,
+                entry: p.entry,
+                rest_from_diameter_mm: None,
+            };
+            return adaptive(&regions, tool, &ap, tol);
+        }
         let pp = PocketParams {
             heights,
             stepover: p.stepover,
