@@ -491,6 +491,144 @@ fn svg(path: &str, region: &Region, tp: &Toolpath, w: &Walk) {
     std::fs::write(path, s).unwrap();
 }
 
+/// A deterministic generator (splitmix64), so a failure names its case.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) as f64 / u64::MAX as f64
+    }
+    fn range(&mut self, a: f64, b: f64) -> f64 {
+        a + (b - a) * self.next()
+    }
+}
+
+/// A random star-shaped pocket about 5 mm across with one or two islands (round or
+/// polygonal) that keep at least `gap` from the walls and from each other.
+fn random_region(rng: &mut Rng, gap: f64) -> Region {
+    let n = 6 + (rng.next() * 6.0) as usize;
+    let mut outer = Pline::new_closed();
+    let radii: Vec<f64> = (0..n).map(|_| rng.range(2.0, 3.0)).collect();
+    for (k, rad) in radii.iter().enumerate() {
+        let a = std::f64::consts::TAU * (k as f64 + rng.range(-0.2, 0.2)) / n as f64;
+        outer.add(rad * a.cos(), rad * a.sin(), 0.0);
+    }
+    let inner = radii.iter().copied().fold(f64::INFINITY, f64::min)
+        * (std::f64::consts::PI / n as f64).cos();
+    let mut islands: Vec<(V2, f64)> = Vec::new();
+    let want = 1 + (rng.next() * 2.0) as usize;
+    for _ in 0..200 {
+        if islands.len() == want {
+            break;
+        }
+        let size = rng.range(0.3, 0.7);
+        let c = V2::new(rng.range(-1.5, 1.5), rng.range(-1.5, 1.5));
+        if c.length() + size + gap > inner {
+            continue;
+        }
+        if islands.iter().any(|(o, s)| o.dist(c) < s + size + gap) {
+            continue;
+        }
+        islands.push((c, size));
+    }
+    let islands = islands
+        .into_iter()
+        .enumerate()
+        .map(|(k, (c, size))| {
+            if k % 2 == 0 {
+                circle(c, size, false)
+            } else {
+                let mut p = Pline::new_closed();
+                let m = 3 + (rng.next() * 3.0) as usize;
+                let a0 = rng.range(0.0, 1.0);
+                for j in 0..m {
+                    let a = -(a0 + std::f64::consts::TAU * j as f64 / m as f64);
+                    p.add(c.x + size * a.cos(), c.y + size * a.sin(), 0.0);
+                }
+                p
+            }
+        })
+        .collect();
+    Region { outer, islands }
+}
+
+#[test]
+fn random_regions_with_islands_hold_engagement_cover_and_never_gouge() {
+    let tol = Tolerance::default();
+    let tool = Tool::micro_flat(0.4);
+    let mut rng = Rng(0x5EED_A0A7);
+    for case in 0..4 {
+        // Islands at least a little more than the tool from the walls and each other.
+        let region = random_region(&mut rng, 1.2 * tool.diameter_mm);
+        let deg = [35.0, 50.0, 70.0, 90.0][case % 4];
+        let res = adaptive(std::slice::from_ref(&region), &tool, &params(deg), &tol).unwrap();
+        println!("case {case}: {deg}°, {} islands", region.islands.len());
+        assert!(res.warnings.is_empty(), "case {case}: {:?}", res.warnings);
+        check(&region, &tool, &res.toolpath, deg, 6.0);
+    }
+}
+
+#[test]
+fn several_regions_and_a_narrow_channel_are_all_cleared() {
+    let tol = Tolerance::default();
+    let tool = Tool::micro_flat(0.4);
+    // A dumbbell: two 2 mm squares joined by a channel 1.15 tool diameters wide.
+    let w = 1.15 * tool.diameter_mm;
+    let mut o = Pline::new_closed();
+    for (x, y) in [
+        (0.0, 0.0),
+        (2.0, 0.0),
+        (2.0, 1.0 - w / 2.0),
+        (4.0, 1.0 - w / 2.0),
+        (4.0, 0.0),
+        (6.0, 0.0),
+        (6.0, 2.0),
+        (4.0, 2.0),
+        (4.0, 1.0 + w / 2.0),
+        (2.0, 1.0 + w / 2.0),
+        (2.0, 2.0),
+        (0.0, 2.0),
+    ] {
+        o.add(x, y, 0.0);
+    }
+    let dumbbell = Region {
+        outer: o,
+        islands: vec![],
+    };
+    let second = Region {
+        outer: rect(0.0, 3.0, 3.0, 5.0, true),
+        islands: vec![circle(V2::new(1.5, 4.0), 0.3, false)],
+    };
+    let regions = [dumbbell.clone(), second.clone()];
+    let res = adaptive(&regions, &tool, &params(60.0), &tol).unwrap();
+    assert!(res.warnings.is_empty(), "{:?}", res.warnings);
+    // Each region on its own heightmap: covered, not gouged. The channel is barely wider than
+    // the tool: there the engagement cannot stay low, so only the second region's is checked.
+    for (k, region) in regions.iter().enumerate() {
+        let one = adaptive(std::slice::from_ref(region), &tool, &params(60.0), &tol).unwrap();
+        let w = check(
+            region,
+            &tool,
+            &one.toolpath,
+            if k == 0 { 180.0 } else { 60.0 },
+            6.0,
+        );
+        println!("region {k}: max {:.1}°", w.max_deg);
+    }
+    // The whole program visits both regions.
+    let xs: Vec<f64> = res
+        .toolpath
+        .moves
+        .iter()
+        .filter(|m| m.to.z < 0.0)
+        .map(|m| m.to.y)
+        .collect();
+    assert!(xs.iter().any(|&y| y < 2.0) && xs.iter().any(|&y| y > 3.0));
+}
+
 #[test]
 #[ignore = "debugging aid"]
 fn debug_gouge_example() {

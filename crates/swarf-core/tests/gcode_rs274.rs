@@ -10,6 +10,7 @@ use cavalier_contours::polyline::PlineSourceMut;
 use common::rs274;
 use swarf_core::geometry::{Tolerance, V2, biarc};
 use swarf_core::import::{DxfOptions, import_dxf};
+use swarf_core::ops::adaptive::{AdaptiveParams, adaptive};
 use swarf_core::ops::contour::{ContourParams, Side, contour};
 use swarf_core::ops::pocket::{Pattern, PocketParams, pocket};
 use swarf_core::ops::{Heights, Stepover};
@@ -73,10 +74,19 @@ fn example_jobs() -> Vec<(&'static str, Toolpath)> {
     )
     .unwrap()
     .toolpath;
+    let a = AdaptiveParams {
+        heights,
+        max_engagement_deg: 45.0,
+        stepdown_mm: Some(0.05),
+        allowance_radial_mm: 0.01,
+        ..AdaptiveParams::default()
+    };
+    let adaptive_tp = adaptive(&recesses[..4], &tool, &a, &tol).unwrap().toolpath;
     vec![
         ("pocket", pocket_tp),
         ("zigzag", zig_tp),
         ("contour", contour_tp),
+        ("adaptive", adaptive_tp),
     ]
 }
 

@@ -120,6 +120,10 @@ pub fn step_for(r: f64, a: f64, phi: f64, s_max: f64) -> f64 {
 /// leave the walls later; 2 costs about a quarter more path than straight fronts would.
 const BEND_RADII: f64 = 3.0;
 
+/// Slowness in necks and arms narrower than the fronts' bends: enough that fronts go round
+/// rather than through them.
+const NECK_SLOWNESS: f64 = 6.0;
+
 /// Most grid nodes of one domain's distance field.
 const MAX_NODES: f64 = 6.0e6;
 /// Most passes in one domain (a sanity bound against absurd steps).
@@ -147,13 +151,18 @@ enum Link {
     Direct,
 }
 
-/// One connected domain of fronts.
-struct DomainPlan {
+/// Where the tool gets down into one part of a domain.
+struct Entry2 {
     src: V2,
     /// Helix radius; 0 for a ramp entry.
     rh: f64,
     /// The other end of the ramp (no room for a helix); `None` plunges.
     ramp_to: Option<V2>,
+}
+
+/// One connected domain of fronts.
+struct DomainPlan {
+    entries: Vec<Entry2>,
     passes: Vec<Pass>,
     order: Vec<(usize, Link)>,
 }
@@ -269,7 +278,8 @@ pub fn adaptive(
                 let v = c.outer.at(0);
                 w.contains(V2::new(v.x, v.y))
             }) {
-                domains.push(plan_domain(c, &g, &p.entry)?);
+                let dp = plan_domain(c, &g, &p.entry)?;
+                domains.push(dp);
             }
             plans.push(Plan { domains, walls: w });
         }
@@ -350,28 +360,73 @@ fn plan_domain(c: &OffsetComponent, g: &Geom, entry: &Entry) -> Result<DomainPla
     };
     let mut field = Field::new(c, h, eq);
     tm("raster");
-    let (mut src, depth) = field.deepest();
-    if depth <= 0.0 || !c.contains(src) {
-        let v = c.outer.at(0);
-        src = V2::new(v.x, v.y);
-    }
-    let avail = super::pocket::boundary_distance(std::slice::from_ref(c), src, eq) - g.tol.path_mm;
-    let mut rh = (0.5 * entry.helix_diameter_frac * d).min(avail);
-    if entry.kind != EntryKind::Helix || rh < 0.1 * d || !c.contains(src) {
-        rh = 0.0;
-    }
     // Fronts turn tangent to the walls in fillets of about `rho`, and wrap round islands no
     // tighter than that: every convex bend of a front is at least `rho` (or, near the entry,
     // its distance from the entry), and the step is the one that holds the engagement there.
-    let rho = BEND_RADII * r;
-    let slow = field.slowness(c, rho);
+    // At most BEND_RADII tool radii, and no more than half the domain's own largest inscribed
+    // radius, so a small pocket is not all "narrow".
+    let rho = (BEND_RADII * r).min(0.5 * field.deepest().1).max(0.5 * r);
+    // Where the domain is narrower than `2·rho` (a neck between an island and a wall, a thin
+    // arm) fronts cannot keep that radius: such places are slowed down so the fronts go round
+    // them rather than squeezing through and fanning out on the far side, and every part of
+    // the domain wider than that gets an entry of its own.
+    let (open, parts) = field.opening(rho);
+    let mut entries: Vec<Entry2> = Vec::new();
+    for &(p0, depth) in &parts {
+        let src = if depth > 0.0 && c.contains(p0) {
+            p0
+        } else {
+            let v = c.outer.at(0);
+            V2::new(v.x, v.y)
+        };
+        let avail =
+            super::pocket::boundary_distance(std::slice::from_ref(c), src, eq) - g.tol.path_mm;
+        let mut rh = (0.5 * entry.helix_diameter_frac * d).min(avail);
+        if entry.kind != EntryKind::Helix || rh < 0.1 * d || !c.contains(src) {
+            rh = 0.0;
+        }
+        entries.push(Entry2 {
+            src,
+            rh,
+            ramp_to: None,
+        });
+    }
+    if entries.is_empty() {
+        // Narrower than `2·rho` everywhere: one entry at the deepest point.
+        let (p0, depth) = field.deepest();
+        let src = if depth > 0.0 && c.contains(p0) {
+            p0
+        } else {
+            let v = c.outer.at(0);
+            V2::new(v.x, v.y)
+        };
+        let avail =
+            super::pocket::boundary_distance(std::slice::from_ref(c), src, eq) - g.tol.path_mm;
+        let mut rh = (0.5 * entry.helix_diameter_frac * d).min(avail);
+        if entry.kind != EntryKind::Helix || rh < 0.1 * d || !c.contains(src) {
+            rh = 0.0;
+        }
+        entries.push(Entry2 {
+            src,
+            rh,
+            ramp_to: None,
+        });
+    }
+    let mut slow = field.slowness(c, rho);
+    for ((f, &o), &dp) in slow.iter_mut().zip(&open).zip(&field.depth) {
+        if o == 0 && dp > 0.0 {
+            *f = f.max(NECK_SLOWNESS);
+        }
+    }
     tm("slowness");
-    field.march(c, src, &slow);
+    let srcs: Vec<V2> = entries.iter().map(|e| e.src).collect();
+    field.march(c, &srcs, &slow);
     tm("march");
     let t_max = field.max_inside();
     // Level values: small steps while the front is tightly curved, near the entry.
     let mut levels = Vec::new();
-    let mut l = rh;
+    let l0 = entries.iter().map(|e| e.rh).fold(f64::INFINITY, f64::min);
+    let mut l = l0;
     loop {
         let s = step_for(r, l.max(0.25 * r).min(rho), g.phi, g.s_max).max(g.s_max * 0.02);
         l += s;
@@ -435,23 +490,18 @@ fn plan_domain(c: &OffsetComponent, g: &Geom, entry: &Entry) -> Result<DomainPla
         })
         .collect();
     super::cancel::check()?;
-    let start = if rh > 0.0 {
-        src + V2::new(rh, 0.0)
-    } else {
-        src
-    };
-    let ramp_to = if rh > 0.0 {
-        None
-    } else {
-        ramp_target(c, src, &passes, d)
-    };
+    for e in &mut entries {
+        if e.rh == 0.0 {
+            e.ramp_to = ramp_target(c, e.src, &passes, d);
+        }
+    }
+    let last = entries.last().expect("at least one entry");
+    let start = last.src + V2::new(last.rh, 0.0);
     tm("fit");
-    let order = order_passes(&mut passes, &field, &levels, rh, &tiles, c, start, g);
+    let order = order_passes(&mut passes, &field, &levels, l0, &tiles, c, start, g);
     tm("order");
     Ok(DomainPlan {
-        src,
-        rh,
-        ramp_to,
+        entries,
         passes,
         order,
     })
@@ -1018,20 +1068,25 @@ fn ramp_target(c: &OffsetComponent, src: V2, passes: &[Pass], d: f64) -> Option<
 
 /// Cuts one domain at `z`: entry, then the passes in order.
 fn emit_domain(cur: &mut Cursor, dp: &DomainPlan, z_prev: f64, z: f64, g: &Geom, entry: &Entry) {
-    if dp.passes.is_empty() && dp.rh == 0.0 {
+    if dp.passes.is_empty() && dp.entries.iter().all(|e| e.rh == 0.0) {
         return;
     }
-    if dp.rh > 0.0 {
-        cur.helix(dp.src, dp.rh, z_prev, z, g.ccw);
-        // The flat turn after the helix finishes the entry; it cuts the whole circle.
-        let n = cur.tp.moves.len();
-        for m in &mut cur.tp.moves[n.saturating_sub(2)..] {
-            m.class = MoveClass::Entry;
+    for (k, e) in dp.entries.iter().enumerate() {
+        if k > 0 {
+            cur.retract();
         }
-    } else {
-        match dp.ramp_to {
-            Some(q) if entry.kind != EntryKind::Plunge => ramp(cur, dp.src, q, z_prev, z, entry),
-            _ => cur.descend_cleared(dp.src, z_prev, z),
+        if e.rh > 0.0 {
+            cur.helix(e.src, e.rh, z_prev, z, g.ccw);
+            // The flat turn after the helix finishes the entry; it cuts the whole circle.
+            let n = cur.tp.moves.len();
+            for m in &mut cur.tp.moves[n.saturating_sub(2)..] {
+                m.class = MoveClass::Entry;
+            }
+        } else {
+            match e.ramp_to {
+                Some(q) if entry.kind != EntryKind::Plunge => ramp(cur, e.src, q, z_prev, z, entry),
+                _ => cur.descend_cleared(e.src, z_prev, z),
+            }
         }
     }
     let feed = cur.feed;

@@ -122,6 +122,79 @@ impl Field {
         (self.node(k % self.nx, k / self.nx), d)
     }
 
+    /// The opening of the domain by `delta` (the nodes within `delta` of a node at least
+    /// `delta` deep): what a disc of radius `delta` sweeps inside it. Returns, per node, its
+    /// component of the opening (0: outside it), and the deepest node of each component.
+    /// Necks and arms narrower than `2·delta`, and the tips of sharp corners, fall outside.
+    pub fn opening(&self, delta: f64) -> (Vec<u32>, Vec<(V2, f64)>) {
+        let (nx, ny, h) = (self.nx, self.ny, self.h);
+        let n = nx * ny;
+        let d2 = std::f64::consts::SQRT_2 * h;
+        let mut dist: Vec<f64> = self
+            .depth
+            .iter()
+            .map(|&d| if d >= delta { 0.0 } else { f64::INFINITY })
+            .collect();
+        for j in 1..ny - 1 {
+            for i in 1..nx - 1 {
+                let k = j * nx + i;
+                dist[k] = dist[k]
+                    .min(dist[k - 1] + h)
+                    .min(dist[k - nx] + h)
+                    .min(dist[k - nx - 1] + d2)
+                    .min(dist[k - nx + 1] + d2);
+            }
+        }
+        for j in (1..ny - 1).rev() {
+            for i in (1..nx - 1).rev() {
+                let k = j * nx + i;
+                dist[k] = dist[k]
+                    .min(dist[k + 1] + h)
+                    .min(dist[k + nx] + h)
+                    .min(dist[k + nx + 1] + d2)
+                    .min(dist[k + nx - 1] + d2);
+            }
+        }
+        let mut comp = vec![0u32; n];
+        let mut deepest = Vec::new();
+        let mut stack = Vec::new();
+        for start in 0..n {
+            if comp[start] != 0 || self.depth[start] <= 0.0 || dist[start] > delta {
+                continue;
+            }
+            let id = deepest.len() as u32 + 1;
+            comp[start] = id;
+            stack.push(start);
+            let mut best = (start, self.depth[start]);
+            while let Some(k) = stack.pop() {
+                if self.depth[k] > best.1 {
+                    best = (k, self.depth[k]);
+                }
+                let (i, j) = (k % nx, k / nx);
+                let mut visit = |q: usize| {
+                    if comp[q] == 0 && self.depth[q] > 0.0 && dist[q] <= delta {
+                        comp[q] = id;
+                        stack.push(q);
+                    }
+                };
+                if i > 0 {
+                    visit(k - 1);
+                }
+                if i + 1 < nx {
+                    visit(k + 1);
+                }
+                if j > 0 {
+                    visit(k - nx);
+                }
+                if j + 1 < ny {
+                    visit(k + nx);
+                }
+            }
+            deepest.push((self.node(best.0 % nx, best.0 / nx), best.1));
+        }
+        (comp, deepest)
+    }
+
     /// Marks the nodes the fast marching may visit: inside, or within two nodes of the
     /// domain's boundary (sampled along its loops).
     fn marchable(&self, comp: &OffsetComponent) -> Vec<bool> {
@@ -166,25 +239,27 @@ impl Field {
     }
 
     /// Fast marching from `src`: fills `t` with the geodesic distance.
-    pub fn march(&mut self, comp: &OffsetComponent, src: V2, slow: &[f64]) {
+    pub fn march(&mut self, comp: &OffsetComponent, srcs: &[V2], slow: &[f64]) {
         let (nx, ny, h) = (self.nx, self.ny, self.h);
         let ok = self.marchable(comp);
         let mut known = vec![false; nx * ny];
         let mut heap: BinaryHeap<Reverse<(Key, usize)>> = BinaryHeap::new();
-        // Exact distances around the source.
-        let ci = ((src.x - self.origin.x) / h).round() as isize;
-        let cj = ((src.y - self.origin.y) / h).round() as isize;
-        for dj in -2..=2isize {
-            for di in -2..=2isize {
-                let (i, j) = (ci + di, cj + dj);
-                if i < 1 || j < 1 || i >= nx as isize - 1 || j >= ny as isize - 1 {
-                    continue;
-                }
-                let k = self.idx(i as usize, j as usize);
-                if ok[k] {
+        // Exact distances around the sources.
+        for &src in srcs {
+            let ci = ((src.x - self.origin.x) / h).round() as isize;
+            let cj = ((src.y - self.origin.y) / h).round() as isize;
+            for dj in -2..=2isize {
+                for di in -2..=2isize {
+                    let (i, j) = (ci + di, cj + dj);
+                    if i < 1 || j < 1 || i >= nx as isize - 1 || j >= ny as isize - 1 {
+                        continue;
+                    }
+                    let k = self.idx(i as usize, j as usize);
                     let d = self.node(i as usize, j as usize).dist(src);
-                    self.t[k] = d;
-                    heap.push(Reverse((Key(d), k)));
+                    if ok[k] && d < self.t[k] {
+                        self.t[k] = d;
+                        heap.push(Reverse((Key(d), k)));
+                    }
                 }
             }
         }
