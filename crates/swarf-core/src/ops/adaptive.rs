@@ -1079,7 +1079,7 @@ fn emit_domain(cur: &mut Cursor, dp: &DomainPlan, z_prev: f64, z: f64, g: &Geom,
             cur.helix(e.src, e.rh, z_prev, z, g.ccw);
             // The flat turn after the helix finishes the entry; it cuts the whole circle.
             let n = cur.tp.moves.len();
-            for m in &mut cur.tp.moves[n.saturating_sub(2)..] {
+            for m in &mut cur.tp.moves[n.saturating_sub(4)..] {
                 m.class = MoveClass::Entry;
             }
         } else {

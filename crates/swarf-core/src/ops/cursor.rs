@@ -90,8 +90,10 @@ impl<'a> Cursor<'a> {
         let dz = z_from - z_to;
         let total = dz / pitch * std::f64::consts::TAU; // radians of descent
         let sign = if ccw { 1.0 } else { -1.0 };
-        let half = std::f64::consts::PI;
-        let steps = (total / half).ceil().max(1.0) as usize;
+        // Quarter turns: a half circle's centre is ill-defined by its ends, and a controller
+        // that re-derives it from rounded coordinates can wander off by a micrometre.
+        let quarter = std::f64::consts::FRAC_PI_2;
+        let steps = (total / quarter).ceil().max(1.0) as usize;
         let ramp = self.tool.feeds.ramp_mm_per_min;
         for k in 1..=steps {
             let ang = (total * k as f64 / steps as f64) * sign;
@@ -100,10 +102,10 @@ impl<'a> Cursor<'a> {
             self.tp
                 .arc(P3::new(p.x, p.y, z), c, ccw, MoveClass::Entry, ramp);
         }
-        // A flat turn at the bottom, two half circles, ending where it started.
+        // A flat turn at the bottom, four quarter circles, ending where it started.
         let a_end = total * sign;
-        for k in 1..=2 {
-            let p = c + V2::from_angle(a_end + sign * half * f64::from(k)) * rh;
+        for k in 1..=4 {
+            let p = c + V2::from_angle(a_end + sign * quarter * f64::from(k)) * rh;
             self.tp
                 .arc(P3::new(p.x, p.y, z_to), c, ccw, MoveClass::Cut, self.feed);
         }
