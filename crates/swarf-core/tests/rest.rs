@@ -6,6 +6,7 @@
 use cavalier_contours::polyline::{PlineSource, PlineSourceMut};
 use swarf_core::geometry::{Pline, Region, Tolerance, V2};
 use swarf_core::ops::Heights;
+use swarf_core::ops::adaptive::{AdaptiveParams, adaptive};
 use swarf_core::ops::pocket::{PocketParams, pocket, rest_regions};
 use swarf_core::sim::{CutterProfile, Heightmap};
 use swarf_core::tool::Tool;
@@ -87,21 +88,62 @@ fn rest_cuts_only_what_the_big_tool_left_and_all_of_it() {
     .unwrap();
     let full = pocket(std::slice::from_ref(&region), &small, &params(None), &tol).unwrap();
     assert!(rest.warnings.is_empty(), "{:?}", rest.warnings);
+    verify_rest(
+        &region,
+        (&big, &big_tp.toolpath),
+        &small,
+        &rest.toolpath,
+        &full.toolpath,
+    );
+}
 
+#[test]
+fn adaptive_rest_cuts_only_what_the_big_tool_left_and_all_of_it() {
+    let tol = Tolerance::default();
+    let region = part();
+    let (big, small) = (Tool::micro_flat(2.0), Tool::micro_flat(0.4));
+    let big_tp = pocket(std::slice::from_ref(&region), &big, &params(None), &tol).unwrap();
+    let ap = |rest: Option<f64>| AdaptiveParams {
+        heights: params(None).heights,
+        max_engagement_deg: 50.0,
+        rest_from_diameter_mm: rest,
+        ..AdaptiveParams::default()
+    };
+    let rest = adaptive(std::slice::from_ref(&region), &small, &ap(Some(2.0)), &tol).unwrap();
+    let full = adaptive(std::slice::from_ref(&region), &small, &ap(None), &tol).unwrap();
+    assert!(rest.warnings.is_empty(), "{:?}", rest.warnings);
+    verify_rest(
+        &region,
+        (&big, &big_tp.toolpath),
+        &small,
+        &rest.toolpath,
+        &full.toolpath,
+    );
+}
+
+/// The rest toolpath is a small fraction of a full one, cuts nothing outside the pocket, and
+/// cuts every cell the small tool reaches that the big tool left.
+fn verify_rest(
+    region: &Region,
+    (big, big_tp): (&Tool, &Toolpath),
+    small: &Tool,
+    rest: &Toolpath,
+    full: &Toolpath,
+) {
     // A small fraction of a full pocket with the small tool.
     let len = |tp: &Toolpath| tp.stats(3000.0).feed_length_mm;
-    let (l_rest, l_full) = (len(&rest.toolpath), len(&full.toolpath));
+    let (l_rest, l_full) = (len(rest), len(full));
     assert!(
         l_rest > 0.0 && l_rest < 0.2 * l_full,
         "rest {l_rest} mm, full {l_full} mm"
     );
 
     let mut two = stock();
-    simulate(&mut two, &big_tp.toolpath, &big);
+    simulate(&mut two, big_tp, big);
     let after_big = two.clone();
-    simulate(&mut two, &rest.toolpath, &small);
+    simulate(&mut two, rest, small);
     let mut one = stock();
-    simulate(&mut one, &full.toolpath, &small);
+    simulate(&mut one, full, small);
 
     let cut = |hm: &Heightmap, i: usize, j: usize| hm.at(hm.centre(i, j)).unwrap() < -0.05;
     let (nx, ny) = (one.nx, one.ny);
@@ -109,12 +151,12 @@ fn rest_cuts_only_what_the_big_tool_left_and_all_of_it() {
     for j in 0..ny {
         for i in 0..nx {
             let p = one.centre(i, j);
-            if !inside(&region, p) && cut(&two, i, j) {
+            if !inside(region, p) && cut(&two, i, j) {
                 // A cell cut outside the part's pocket (centre more than a cell from a wall).
                 let near_wall = (-1..=1).any(|dj: i64| {
                     (-1..=1).any(|di: i64| {
                         let q = V2::new(p.x + di as f64 * 0.01, p.y + dj as f64 * 0.01);
-                        inside(&region, q)
+                        inside(region, q)
                     })
                 });
                 if !near_wall {
