@@ -120,6 +120,9 @@ pub fn step_for(r: f64, a: f64, phi: f64, s_max: f64) -> f64 {
 /// leave the walls later; 2 costs about a quarter more path than straight fronts would.
 const BEND_RADII: f64 = 3.0;
 
+/// Grid nodes per tool radius of the distance field.
+const GRID_PER_RADIUS: f64 = 4.0;
+
 /// Slowness in necks and arms narrower than the fronts' bends: enough that fronts go round
 /// rather than through them.
 const NECK_SLOWNESS: f64 = 6.0;
@@ -151,6 +154,10 @@ enum Link {
     Direct,
 }
 
+/// One pass in cutting order: the pass, how the tool gets there, and the lead-in arc onto it
+/// (centre, counter-clockwise), if any.
+type Step = (usize, Link, Option<(V2, bool)>);
+
 /// Where the tool gets down into one part of a domain.
 struct Entry2 {
     src: V2,
@@ -164,7 +171,8 @@ struct Entry2 {
 struct DomainPlan {
     entries: Vec<Entry2>,
     passes: Vec<Pass>,
-    order: Vec<(usize, Link)>,
+    /// Pass, how to get there, and the lead-in arc (centre, counter-clockwise) onto it, if any.
+    order: Vec<Step>,
 }
 
 /// A wall component: its domains, then the wall pass.
@@ -269,9 +277,7 @@ pub fn adaptive(
             }
             continue;
         }
-        // Twice the fit tolerance: the fitter meets it at its samples, and a corner of the
-        // traced curve between two samples may sit a little farther from the arc.
-        let inner = inset_region(region, r + p.allowance_radial_mm + 2.0 * g.fit, tol);
+        let inner = inset_region(region, r + p.allowance_radial_mm + g.margin(), tol);
         for w in walls {
             let mut domains = Vec::new();
             for c in inner.iter().filter(|c| {
@@ -332,6 +338,17 @@ fn narrow(ri: usize, region: &Region, d: f64) -> String {
     )
 }
 
+impl Geom {
+    /// How far inside the tool-centre domain the fronts are clipped: twice the fit tolerance
+    /// (the fitter meets it at its samples, and a corner of the traced curve between two
+    /// samples may sit a little farther from the arc), plus the sagitta of a grid-cell chord
+    /// on the tightest wall (a tool radius), as the traced points are a cell apart.
+    fn margin(&self) -> f64 {
+        let h = self.r / GRID_PER_RADIUS;
+        2.0 * self.fit + 2.0 * h * h / (8.0 * self.r)
+    }
+}
+
 /// Sizes shared by the planning steps.
 struct Geom {
     r: f64,
@@ -349,7 +366,7 @@ fn plan_domain(c: &OffsetComponent, g: &Geom, entry: &Entry) -> Result<DomainPla
     let eq = g.tol.equal_point_mm;
     let bw = c.bbox.width().max(eq);
     let bh = c.bbox.height().max(eq);
-    let h = (r / 4.0)
+    let h = (r / GRID_PER_RADIUS)
         .min(g.s_max)
         .max(((bw + 8.0 * r) * (bh + 8.0 * r) / MAX_NODES).sqrt());
     let t0 = std::time::Instant::now();
@@ -472,7 +489,6 @@ fn plan_domain(c: &OffsetComponent, g: &Geom, entry: &Entry) -> Result<DomainPla
                 if len <= 2.0 * g.fit {
                     continue;
                 }
-                thin(&mut run, field.h);
                 let path = fit_within(&field, c, &run, g.fit, eq);
                 if path.len() < 2 {
                     continue;
@@ -559,8 +575,10 @@ fn fit_within(
             })
         })
     };
+    let mut thinned = pts.to_vec();
+    thin(&mut thinned, field.h);
     for t in [fit, 0.25 * fit] {
-        let path = fit_polyline(pts, 60.0, t, eq);
+        let path = fit_polyline(&thinned, 60.0, t, eq);
         if ok(&path) {
             return path;
         }
@@ -796,7 +814,7 @@ fn order_passes(
     c: &OffsetComponent,
     start: V2,
     g: &Geom,
-) -> Vec<(usize, Link)> {
+) -> Vec<Step> {
     let n = passes.len();
     let mut pend = Pending {
         by_tile: vec![BTreeMap::new(); tiles.nx * tiles.ny],
@@ -876,7 +894,7 @@ fn order_passes(
         let ps = &passes[pi];
         let b = V2::new(ps.path[0].x, ps.path[0].y);
         if spiral && segment_ok(here, b, h, &mut |x| inside(field, c, x)) {
-            order.push((pi, Link::Direct));
+            order.push((pi, Link::Direct, None));
             finish(
                 pi,
                 &mut here,
@@ -907,11 +925,26 @@ fn order_passes(
             }
         };
         // Candidates behind the front, swinging from "behind and before the start" (a shallow
-        // approach along the pass) round to straight behind and then to either side.
+        // approach along the pass) round to straight behind and then to either side; the first
+        // that an arc tangent to the pass joins inside the domain, else the first a line does.
+        let arc_inside = |q: V2| {
+            lead_arc(q, b, tan).filter(|&(cen, ccw)| {
+                let sweep = crate::toolpath::arc_sweep(q, b, cen, ccw);
+                let a0 = (q - cen).angle();
+                let rad = q.dist(cen);
+                let n = ((sweep.abs() * rad / (0.5 * h)).ceil() as usize).clamp(2, 512);
+                (1..n).all(|k| {
+                    let x = cen + V2::from_angle(a0 + sweep * k as f64 / n as f64) * rad;
+                    inside(field, c, x) && (x.dist(b) <= 1.5 * back || ok_pt(x))
+                })
+            })
+        };
         let mut q = None;
+        let mut lead = None;
         if let Some(nv) = nrm {
             let along = if tan.dot(nv.perp()) >= 0.0 { 1.0 } else { -1.0 };
-            'search: for dist in [back, 2.0 * back, 4.0 * back] {
+            let mut cands = Vec::with_capacity(24);
+            for dist in [back, 2.0 * back, 4.0 * back] {
                 for (ahead, side) in [
                     (6.0, 0.0),
                     (3.0, 0.0),
@@ -922,13 +955,28 @@ fn order_passes(
                     (0.0, 4.0),
                     (0.0, -4.0),
                 ] {
-                    let cand =
-                        b - nv * dist - tan * (ahead * back) + nv.perp() * (along * side * back);
-                    if segment_ok(b, cand, h, &mut |x| inside(field, c, x)) && ok_pt(cand) {
-                        q = Some(cand);
-                        break 'search;
-                    }
+                    cands.push(
+                        b - nv * dist - tan * (ahead * back) + nv.perp() * (along * side * back),
+                    );
                 }
+            }
+            let fits = |cand: V2| ok_pt(cand) && inside(field, c, cand);
+            // The gentlest arc: the largest radius.
+            if let Some((cand, arc)) = cands
+                .iter()
+                .filter(|&&x| fits(x))
+                .filter_map(|&x| arc_inside(x).map(|a| (x, a)))
+                .max_by(|a, b| a.0.dist(a.1.0).total_cmp(&b.0.dist(b.1.0)))
+            {
+                q = Some(cand);
+                lead = Some(arc);
+            } else {
+                q = cands.into_iter().find(|&x| {
+                    fits(x)
+                        && segment_ok(b, x, h, &mut |y| {
+                            inside(field, c, y) && (y.dist(b) <= 1.5 * back || ok_pt(y))
+                        })
+                });
             }
         }
         let q = q.unwrap_or(b);
@@ -959,7 +1007,7 @@ fn order_passes(
                 }
             }
         }
-        order.push((pi, way.map_or(Link::Lift(q), Link::Stay)));
+        order.push((pi, way.map_or(Link::Lift(q), Link::Stay), lead));
         finish(
             pi,
             &mut here,
@@ -972,6 +1020,26 @@ fn order_passes(
         );
     }
     order
+}
+
+/// The arc from `q` to `b` that arrives at `b` along `t` (the pass's direction), so the tool
+/// meets the front sideways rather than head-on: (centre, counter-clockwise). `None` when `q`
+/// lies on the tangent line (a straight lead-in is already tangent) or the arc would turn
+/// much more than a quarter circle.
+fn lead_arc(q: V2, b: V2, t: V2) -> Option<(V2, bool)> {
+    let u = t.perp();
+    let w = b - q;
+    let den = 2.0 * u.dot(w);
+    if den.abs() <= 1e-12 * w.length().max(1e-12) {
+        return None;
+    }
+    let k = -w.dot(w) / den;
+    let cen = b + u * k;
+    let ccw = k > 0.0;
+    let sweep = crate::toolpath::arc_sweep(q, b, cen, ccw);
+    // Not much beyond a quarter turn: a near-half circle's centre is ill-defined by its ends
+    // once they are rounded to the program's decimals.
+    (sweep.abs() <= 0.6 * std::f64::consts::PI && k.abs() > 1e-9).then_some((cen, ccw))
 }
 
 /// Marks pass `pi` cut: the tool is at its end, and passes waiting for it may become ready.
@@ -1090,7 +1158,7 @@ fn emit_domain(cur: &mut Cursor, dp: &DomainPlan, z_prev: f64, z: f64, g: &Geom,
         }
     }
     let feed = cur.feed;
-    for (pi, link) in &dp.order {
+    for (pi, link, lead) in &dp.order {
         let pi = *pi;
         let ps = &dp.passes[pi];
         let b = P3::new(ps.path[0].x, ps.path[0].y, z);
@@ -1104,7 +1172,10 @@ fn emit_domain(cur: &mut Cursor, dp: &DomainPlan, z_prev: f64, z: f64, g: &Geom,
             Link::Direct => {}
         }
         if cur.pos().dist(b) > cur.min_len {
-            cur.tp.line(b, MoveClass::Cut, feed);
+            match lead {
+                Some((cen, ccw)) => cur.tp.arc(b, *cen, *ccw, MoveClass::Cut, feed),
+                None => cur.tp.line(b, MoveClass::Cut, feed),
+            }
         }
         cur.cut_path(&ps.path, z);
     }
