@@ -499,3 +499,61 @@ fn a_nan_or_zero_from_a_field_is_an_error_naming_the_parameter() {
         app.error
     );
 }
+
+#[test]
+fn an_adaptive_clearing_is_added_and_its_limit_typed_in() {
+    let mut h = ui_harness(SwarfApp::example());
+    h.state_mut().wait();
+    h.run_steps(3);
+    h.get_by_label("+ Adaptive").click();
+    h.run_steps(3);
+    h.state_mut().wait();
+    h.run_steps(3);
+    let app = h.state();
+    assert!(app.error.is_none(), "{:?}", app.error);
+    let op = &app.job.operations[2];
+    assert_eq!(op.kind, swarf_core::job::OpType::Adaptive);
+    assert_eq!(op.adaptive.unwrap().engagement_deg(), 60.0);
+    let moves_60 = app.output.as_ref().unwrap().operations[2]
+        .2
+        .toolpath
+        .moves
+        .len();
+    assert!(moves_60 > 100);
+    // Its step-over row is the optimal load; a max engagement field sets the angle.
+    h.get_by_label("Optimal load:");
+    h.get_by_label("Max engagement:").focus();
+    h.run_steps(3);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(3);
+    h.get_by_label("Max engagement:").type_text("30");
+    h.run_steps(3);
+    h.key_press(egui::Key::Enter);
+    h.run_steps(3);
+    h.state_mut().wait();
+    h.run_steps(3);
+    let app = h.state();
+    let a = app.job.operations[2].adaptive.unwrap();
+    assert_eq!(a.max_engagement_deg, 30.0);
+    assert_eq!(a.optimal_load, None);
+    assert!(app.up_to_date());
+    let moves_30 = app.output.as_ref().unwrap().operations[2]
+        .2
+        .toolpath
+        .moves
+        .len();
+    assert!(
+        moves_30 > moves_60,
+        "30° needs more passes: {moves_30} vs {moves_60}"
+    );
+    // One undo step back to 60°.
+    h.state_mut().undo();
+    h.state_mut().wait();
+    assert_eq!(
+        h.state().job.operations[2]
+            .adaptive
+            .unwrap()
+            .engagement_deg(),
+        60.0
+    );
+}

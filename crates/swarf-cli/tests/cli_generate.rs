@@ -498,3 +498,118 @@ fn a_job_with_z_level_operations_runs_on_an_stl_given_on_the_command_line() {
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("'rough'") && e.contains("mesh (STL)"), "{e}");
 }
+
+/// Runs `generate` on the budget part with `args`, returns the JSON summary.
+fn generate_json(args: &[&str], out: &str) -> serde_json::Value {
+    let o = cli()
+        .args(["generate", &assets("bench_20x15.dxf"), "--json", "-o"])
+        .arg(tmp(out))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn adaptive_json_summary_names_the_engagement_limit() {
+    let base = [
+        "--op",
+        "adaptive",
+        "--tool-diameter",
+        "0.5",
+        "--depth",
+        "0.1",
+    ];
+    // Default 60°.
+    let v = generate_json(&base, "adaptive.ngc");
+    assert_eq!(v["max_engagement_deg"].as_f64(), Some(60.0), "{v}");
+    assert!(v["warnings"].as_array().unwrap().is_empty(), "{v}");
+    assert!(v["arcs_written"].as_u64().unwrap() > 500, "{v}");
+    let full = v["feed_length_mm"].as_f64().unwrap();
+    // The limit as an optimal load: 10 % of the diameter is 36.87°, and costs more passes.
+    let mut args = base.to_vec();
+    args.extend(["--optimal-load", "10%"]);
+    let v = generate_json(&args, "adaptive10.ngc");
+    let deg = v["max_engagement_deg"].as_f64().unwrap();
+    assert!((deg - 36.87).abs() < 0.01, "{deg}");
+    assert!(v["feed_length_mm"].as_f64().unwrap() > 1.3 * full, "{v}");
+    // Rest machining after a 3 mm tool: the corners only.
+    let mut args = base.to_vec();
+    args.extend(["--rest-from-diameter", "3"]);
+    let rest = generate_json(&args, "adaptive_rest.ngc")["feed_length_mm"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        rest > 0.0 && rest < 0.1 * full,
+        "rest {rest} mm, full {full} mm"
+    );
+    // Pocket summaries carry no limit.
+    let v = generate_json(
+        &["--op", "pocket", "--tool-diameter", "0.5", "--depth", "0.1"],
+        "pocket_nolimit.ngc",
+    );
+    assert!(v.get("max_engagement_deg").is_none(), "{v}");
+    // The limit only for adaptive clearing, and a sensible one.
+    for (args, says) in [
+        (
+            vec!["--op", "pocket", "--optimal-load", "10%"],
+            "--op adaptive",
+        ),
+        (
+            vec!["--op", "adaptive", "--max-engagement-deg", "0"],
+            "max_engagement_deg",
+        ),
+        (
+            vec!["--op", "adaptive", "--max-engagement-deg", "200"],
+            "max_engagement_deg",
+        ),
+        (
+            vec!["--op", "adaptive", "--optimal-load", "1.5"],
+            "optimal_load",
+        ),
+    ] {
+        let o = cli()
+            .args([
+                "generate",
+                &assets("bench_20x15.dxf"),
+                "--tool-diameter",
+                "0.5",
+            ])
+            .args(["--depth", "0.1"])
+            .args(&args)
+            .arg("-o")
+            .arg(tmp("bad_adaptive.ngc"))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains(says), "{args:?}: {e}");
+    }
+}
+
+#[test]
+fn a_job_with_an_adaptive_operation() {
+    let example = std::fs::read_to_string(assets("example_job.toml")).unwrap();
+    let job = format!(
+        "{example}\n[[operation]]\ntype = \"adaptive\"\nname = \"clear\"\ntool = 3\ntarget = \"holes\"\n\n\
+         [operation.adaptive]\nmax_engagement_deg = 45\nheights = {{ final_depth_mm = 0.1 }}\n"
+    );
+    let job_path = tmp("adaptive_job.toml");
+    std::fs::write(&job_path, job).unwrap();
+    let o = cli()
+        .args(["generate", "--job"])
+        .arg(&job_path)
+        .args(["--json", "-o"])
+        .arg(tmp("adaptive_job.ngc"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["max_engagement_deg"].as_f64(), Some(45.0), "{v}");
+    let text = std::fs::read_to_string(tmp("adaptive_job.ngc")).unwrap();
+    assert!(
+        text.contains("(op 3: clear)"),
+        "the adaptive operation is in the program"
+    );
+}

@@ -1,33 +1,17 @@
-//! Adaptive clearing speed: a 20 × 15 mm pocket with two 3 mm round islands, cut with a 0.2 mm
-//! end mill at 10 % optimal load (36.9° engagement), 0.1 mm deep. Target: under 1 s (`FreeCAD`'s
+//! Adaptive clearing speed: the budget part (a 20 × 15 mm pocket with 1 mm corner radii and two
+//! 3 mm round islands), cut with a 0.2 mm end mill at 10 % optimal load (36.9° engagement),
+//! 0.1 mm deep. Target: under 1 s (`FreeCAD`'s
 //! Adaptive takes 57 s on this kind of job).
 
-use cavalier_contours::polyline::PlineSourceMut;
 use criterion::{Criterion, criterion_group, criterion_main};
-use swarf_core::geometry::{Pline, Region, Tolerance};
+use swarf_core::geometry::Tolerance;
 use swarf_core::ops::Heights;
 use swarf_core::ops::adaptive::{AdaptiveParams, adaptive};
+use swarf_core::samples::pocket_20x15_two_islands;
 use swarf_core::tool::Tool;
 
-fn part() -> Region {
-    let mut outer = Pline::new_closed();
-    for (x, y) in [(0.0, 0.0), (20.0, 0.0), (20.0, 15.0), (0.0, 15.0)] {
-        outer.add(x, y, 0.0);
-    }
-    let island = |cx: f64, cy: f64| {
-        let mut p = Pline::new_closed();
-        p.add(cx - 1.5, cy, -1.0);
-        p.add(cx + 1.5, cy, -1.0);
-        p
-    };
-    Region {
-        outer,
-        islands: vec![island(6.0, 7.5), island(14.0, 7.5)],
-    }
-}
-
 fn bench(c: &mut Criterion) {
-    let region = part();
+    let region = pocket_20x15_two_islands();
     let tool = Tool::micro_flat(0.2);
     let p = AdaptiveParams {
         heights: Heights {
