@@ -369,14 +369,7 @@ fn plan_domain(c: &OffsetComponent, g: &Geom, entry: &Entry) -> Result<DomainPla
     let h = (r / GRID_PER_RADIUS)
         .min(g.s_max)
         .max(((bw + 8.0 * r) * (bh + 8.0 * r) / MAX_NODES).sqrt());
-    let t0 = std::time::Instant::now();
-    let tm = |what: &str| {
-        if std::env::var_os("SWARF_ADAPTIVE_TIMES").is_some() {
-            eprintln!("{what}: {:?}", t0.elapsed());
-        }
-    };
     let mut field = Field::new(c, h, eq);
-    tm("raster");
     // Fronts turn tangent to the walls in fillets of about `rho`, and wrap round islands no
     // tighter than that: every convex bend of a front is at least `rho` (or, near the entry,
     // its distance from the entry), and the step is the one that holds the engagement there.
@@ -435,10 +428,8 @@ fn plan_domain(c: &OffsetComponent, g: &Geom, entry: &Entry) -> Result<DomainPla
             *f = f.max(NECK_SLOWNESS);
         }
     }
-    tm("slowness");
     let srcs: Vec<V2> = entries.iter().map(|e| e.src).collect();
     field.march(c, &srcs, &slow);
-    tm("march");
     let t_max = field.max_inside();
     // Level values: small steps while the front is tightly curved, near the entry.
     let mut levels = Vec::new();
@@ -464,7 +455,6 @@ fn plan_domain(c: &OffsetComponent, g: &Geom, entry: &Entry) -> Result<DomainPla
     super::cancel::check()?;
     let tiles = Tiles::new(&field, r + g.s_max + 2.0 * h);
     let contours = field.contours(&levels);
-    tm("contours");
     // Clipping, smoothing and arc fitting of each level curve are independent: in parallel.
     let stop = super::cancel::current();
     let mut passes: Vec<Pass> = contours
@@ -513,9 +503,7 @@ fn plan_domain(c: &OffsetComponent, g: &Geom, entry: &Entry) -> Result<DomainPla
     }
     let last = entries.last().expect("at least one entry");
     let start = last.src + V2::new(last.rh, 0.0);
-    tm("fit");
     let order = order_passes(&mut passes, &field, &levels, l0, &tiles, c, start, g);
-    tm("order");
     Ok(DomainPlan {
         entries,
         passes,
