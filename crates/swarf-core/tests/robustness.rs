@@ -297,4 +297,83 @@ fn bad_parameters_never_panic() {
     )
     .unwrap();
     assert!(!r.warnings.is_empty());
+    // Adaptive clearing: bad limits are errors naming the parameter; a tool wider than every
+    // region and a region of zero area are warnings.
+    use swarf_core::ops::adaptive::{AdaptiveParams, adaptive};
+    let square = Region {
+        outer: {
+            use cavalier_contours::polyline::PlineSourceMut;
+            let mut o = Pline::new_closed();
+            for (x, y) in [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)] {
+                o.add(x, y, 0.0);
+            }
+            o
+        },
+        islands: vec![],
+    };
+    for (deg, load, param) in [
+        (0.0, None, "max_engagement_deg"),
+        (-5.0, None, "max_engagement_deg"),
+        (f64::NAN, None, "max_engagement_deg"),
+        (200.0, None, "max_engagement_deg"),
+        (1e-6, None, "max_engagement_deg"),
+        (60.0, Some(0.0), "optimal_load"),
+        (60.0, Some(f64::NAN), "optimal_load"),
+        (60.0, Some(2.0), "optimal_load"),
+    ] {
+        let p = AdaptiveParams {
+            max_engagement_deg: deg,
+            optimal_load: load,
+            ..AdaptiveParams::default()
+        };
+        let what = format!("adaptive {deg}° load {load:?}");
+        check(&what, || {
+            adaptive(
+                std::slice::from_ref(&square),
+                &Tool::micro_flat(0.2),
+                &p,
+                &tol,
+            )
+        });
+        let e = adaptive(
+            std::slice::from_ref(&square),
+            &Tool::micro_flat(0.2),
+            &p,
+            &tol,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains(param), "{what}: {e}");
+    }
+    for d in [0.0, f64::NAN, 1e9] {
+        let mut t = Tool::micro_flat(0.2);
+        t.diameter_mm = d;
+        check(&format!("adaptive tool {d}"), || {
+            adaptive(
+                std::slice::from_ref(&square),
+                &t,
+                &AdaptiveParams::default(),
+                &tol,
+            )
+        });
+    }
+    let wide = adaptive(
+        std::slice::from_ref(&square),
+        &Tool::micro_flat(2.0),
+        &AdaptiveParams::default(),
+        &tol,
+    )
+    .unwrap();
+    assert!(
+        wide.warnings[0].contains("narrower than the 2 mm tool"),
+        "{:?}",
+        wide.warnings
+    );
+    let flat = adaptive(
+        &regions,
+        &Tool::micro_flat(0.2),
+        &AdaptiveParams::default(),
+        &tol,
+    )
+    .unwrap();
+    assert!(!flat.warnings.is_empty());
 }
