@@ -245,6 +245,7 @@ fn gcode_and_job_variants_read_or_fail_cleanly() {
 #[test]
 fn bad_parameters_never_panic() {
     use swarf_core::geometry::{Pline, Region};
+    use swarf_core::ops::adaptive::{AdaptiveParams, adaptive};
     use swarf_core::ops::pocket::{PocketParams, pocket};
     use swarf_core::ops::{Heights, Stepover};
     use swarf_core::tool::Tool;
@@ -299,7 +300,6 @@ fn bad_parameters_never_panic() {
     assert!(!r.warnings.is_empty());
     // Adaptive clearing: bad limits are errors naming the parameter; a tool wider than every
     // region and a region of zero area are warnings.
-    use swarf_core::ops::adaptive::{AdaptiveParams, adaptive};
     let square = Region {
         outer: {
             use cavalier_contours::polyline::PlineSourceMut;
