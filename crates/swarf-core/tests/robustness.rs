@@ -368,6 +368,39 @@ fn bad_parameters_never_panic() {
         "{:?}",
         wide.warnings
     );
+    // A coarse path tolerance is honoured (the fit tolerance is never below it).
+    let coarse = Tolerance {
+        path_mm: 0.01,
+        ..Tolerance::default()
+    };
+    check("adaptive with a 10 µm path tolerance", || {
+        adaptive(
+            std::slice::from_ref(&square),
+            &Tool::micro_flat(0.2),
+            &AdaptiveParams::default(),
+            &coarse,
+        )
+    });
+    // Kilometres of passes are refused before any work.
+    let huge = Region {
+        outer: {
+            use cavalier_contours::polyline::PlineSourceMut;
+            let mut o = Pline::new_closed();
+            for (x, y) in [(0.0, 0.0), (500.0, 0.0), (500.0, 500.0), (0.0, 500.0)] {
+                o.add(x, y, 0.0);
+            }
+            o
+        },
+        islands: vec![],
+    };
+    let e = adaptive(
+        std::slice::from_ref(&huge),
+        &Tool::micro_flat(0.05),
+        &AdaptiveParams::default(),
+        &tol,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("max_engagement_deg"), "{e}");
     let flat = adaptive(
         &regions,
         &Tool::micro_flat(0.2),

@@ -120,6 +120,9 @@ pub fn step_for(r: f64, a: f64, phi: f64, s_max: f64) -> f64 {
 /// leave the walls later; 2 costs about a quarter more path than straight fronts would.
 const BEND_RADII: f64 = 3.0;
 
+/// Most passes' length in one area, mm (10 km: a few million moves).
+const MAX_PASS_LENGTH_MM: f64 = 1.0e7;
+
 /// Grid nodes per tool radius of the distance field.
 const GRID_PER_RADIUS: f64 = 4.0;
 
@@ -263,7 +266,8 @@ pub fn adaptive(
         s_max,
         // Fronts are fitted within `fit` and clipped to the domain shrunk by twice as much, so
         // the fitted passes never leave the domain; the wall pass takes the sliver.
-        fit: (s_max * 0.1).clamp(tol.path_mm, 0.005),
+        // (Not `clamp`: a user's path tolerance may exceed 5 µm.)
+        fit: (s_max * 0.1).min(0.005).max(tol.path_mm),
         ccw: p.direction == Direction::Climb,
         tol: *tol,
     };
@@ -369,6 +373,20 @@ fn plan_domain(c: &OffsetComponent, g: &Geom, entry: &Entry) -> Result<DomainPla
     let h = (r / GRID_PER_RADIUS)
         .min(g.s_max)
         .max(((bw + 8.0 * r) * (bh + 8.0 * r) / MAX_NODES).sqrt());
+    // A sanity bound, not a machining rule: the passes' total length is about the area over
+    // the step; beyond the bound the program would not fit in memory or on a controller.
+    let est_len = c.outer.area().abs() / (0.5 * g.s_max);
+    if est_len > MAX_PASS_LENGTH_MM {
+        return Err(param_err(
+            "adaptive",
+            "max_engagement_deg",
+            format!(
+                "would need about {:.0} m of passes in one area with the {d} mm tool; use a larger \
+                 tool or allow more engagement",
+                est_len / 1000.0
+            ),
+        ));
+    }
     let mut field = Field::new(c, h, eq);
     // Fronts turn tangent to the walls in fillets of about `rho`, and wrap round islands no
     // tighter than that: every convex bend of a front is at least `rho` (or, near the entry,
