@@ -707,6 +707,307 @@ fn corpus_drawings_hold_engagement_never_gouge_and_read_back() {
     }
 }
 
+/// A picture of the path and the steps over the limit, for looking at a failure.
+fn svg(path: &str, region: &Region, tp: &Toolpath, w: &Walk) {
+    let mut b = region.bbox();
+    if let Ok(bx) = std::env::var("ADAPTIVE_BOX") {
+        let v: Vec<f64> = bx.split(',').map(|t| t.parse().unwrap()).collect();
+        b.min = V2::new(v[0], v[1]);
+        b.max = V2::new(v[2], v[3]);
+    }
+    let sc = 1000.0 / b.width().max(b.height());
+    let tx = |p: V2| ((p.x - b.min.x + 0.2) * sc, (b.max.y - p.y + 0.2) * sc);
+    let mut s = format!(
+        "<svg xmlns='http://www.w3.org/2000/svg' width='{}' height='{}'><rect width='100%' height='100%' fill='white'/>",
+        (b.width() + 0.4) * sc,
+        (b.height() + 0.4) * sc
+    );
+    for l in std::iter::once(&region.outer).chain(region.islands.iter()) {
+        let mut d = String::new();
+        for v in l.iter_vertexes() {
+            let (x, y) = tx(V2::new(v.x, v.y));
+            let cmd = if d.is_empty() { "M" } else { "L" };
+            let _ = write!(d, "{cmd}{x:.1},{y:.1} ");
+        }
+        let _ = write!(
+            s,
+            "<path d='{d}Z' fill='none' stroke='black' stroke-width='2'/>"
+        );
+    }
+    let mut from = tp.start;
+    for m in &tp.moves {
+        let col = match (m.motion, m.class) {
+            (Motion::Rapid, _) => "none",
+            (_, MoveClass::Entry) => "orange",
+            (_, MoveClass::Link) => "green",
+            _ => "blue",
+        };
+        if col != "none" {
+            let mut d = String::new();
+            let (x, y) = tx(from.xy());
+            let _ = write!(d, "M{x:.1},{y:.1} ");
+            for q in samples(from, m, 0.01) {
+                let (x, y) = tx(q.xy());
+                let _ = write!(d, "L{x:.1},{y:.1} ");
+            }
+            let _ = write!(
+                s,
+                "<path d='{d}' fill='none' stroke='{col}' stroke-width='1'/>"
+            );
+        }
+        from = m.to;
+    }
+    for o in w
+        .over
+        .iter()
+        .filter(|_| std::env::var("ADAPTIVE_ARC").is_ok())
+    {
+        let (x, y) = tx(o.2.xy());
+        let _ = write!(
+            s,
+            "<circle cx='{x:.1}' cy='{y:.1}' r='{:.1}' fill='red' opacity='0.5'/>",
+            (o.1 - 30.0) / 5.0
+        );
+    }
+    for o in &w.over_load {
+        let (x, y) = tx(o.2.xy());
+        let _ = write!(
+            s,
+            "<circle cx='{x:.1}' cy='{y:.1}' r='{:.1}' fill='magenta' opacity='0.5'/>",
+            (o.1 - 30.0) / 5.0
+        );
+    }
+    s += "</svg>";
+    std::fs::write(path, s).unwrap();
+}
+
+/// A deterministic generator (splitmix64), so a failure names its case.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) as f64 / u64::MAX as f64
+    }
+    fn range(&mut self, a: f64, b: f64) -> f64 {
+        a + (b - a) * self.next()
+    }
+}
+
+/// A random star-shaped pocket about 5 mm across with one or two islands (round or
+/// polygonal) that keep at least `gap` from the walls and from each other.
+fn random_region(rng: &mut Rng, gap: f64) -> Region {
+    let n = 6 + (rng.next() * 6.0) as usize;
+    let mut outer = Pline::new_closed();
+    let radii: Vec<f64> = (0..n).map(|_| rng.range(2.0, 3.0)).collect();
+    for (k, rad) in radii.iter().enumerate() {
+        let a = std::f64::consts::TAU * (k as f64 + rng.range(-0.2, 0.2)) / n as f64;
+        outer.add(rad * a.cos(), rad * a.sin(), 0.0);
+    }
+    let inner = radii.iter().copied().fold(f64::INFINITY, f64::min)
+        * (std::f64::consts::PI / n as f64).cos();
+    let mut islands: Vec<(V2, f64)> = Vec::new();
+    let want = 1 + (rng.next() * 2.0) as usize;
+    for _ in 0..200 {
+        if islands.len() == want {
+            break;
+        }
+        let size = rng.range(0.3, 0.7);
+        let c = V2::new(rng.range(-1.5, 1.5), rng.range(-1.5, 1.5));
+        if c.length() + size + gap > inner {
+            continue;
+        }
+        if islands.iter().any(|(o, s)| o.dist(c) < s + size + gap) {
+            continue;
+        }
+        islands.push((c, size));
+    }
+    let islands = islands
+        .into_iter()
+        .enumerate()
+        .map(|(k, (c, size))| {
+            if k % 2 == 0 {
+                circle(c, size, false)
+            } else {
+                let mut p = Pline::new_closed();
+                let m = 3 + (rng.next() * 3.0) as usize;
+                let a0 = rng.range(0.0, 1.0);
+                for j in 0..m {
+                    let a = -(a0 + std::f64::consts::TAU * j as f64 / m as f64);
+                    p.add(c.x + size * a.cos(), c.y + size * a.sin(), 0.0);
+                }
+                p
+            }
+        })
+        .collect();
+    Region { outer, islands }
+}
+
+#[test]
+fn random_regions_with_islands_hold_engagement_cover_and_never_gouge() {
+    let tol = Tolerance::default();
+    let tool = Tool::micro_flat(0.4);
+    let mut rng = Rng(0x5EED_A0A7);
+    for case in 0..4 {
+        // Islands at least a little more than the tool from the walls and each other.
+        let region = random_region(&mut rng, 1.2 * tool.diameter_mm);
+        let deg = [35.0, 50.0, 70.0, 90.0][case % 4];
+        let res = adaptive(std::slice::from_ref(&region), &tool, &params(deg), &tol).unwrap();
+        println!("case {case}: {deg}°, {} islands", region.islands.len());
+        assert!(res.warnings.is_empty(), "case {case}: {:?}", res.warnings);
+        // Between two islands the passes are short and the lead-ins onto them steeper: up to
+        // 9.5° over the limit there (a 70° case); elsewhere within 6°.
+        check(&region, &tool, &res.toolpath, deg, 10.0);
+    }
+}
+
+#[test]
+fn several_regions_and_a_narrow_channel_are_all_cleared() {
+    let tol = Tolerance::default();
+    let tool = Tool::micro_flat(0.4);
+    // A dumbbell: two 2 mm squares joined by a channel 1.15 tool diameters wide.
+    let w = 1.15 * tool.diameter_mm;
+    let mut o = Pline::new_closed();
+    for (x, y) in [
+        (0.0, 0.0),
+        (2.0, 0.0),
+        (2.0, 1.0 - w / 2.0),
+        (4.0, 1.0 - w / 2.0),
+        (4.0, 0.0),
+        (6.0, 0.0),
+        (6.0, 2.0),
+        (4.0, 2.0),
+        (4.0, 1.0 + w / 2.0),
+        (2.0, 1.0 + w / 2.0),
+        (2.0, 2.0),
+        (0.0, 2.0),
+    ] {
+        o.add(x, y, 0.0);
+    }
+    let dumbbell = Region {
+        outer: o,
+        islands: vec![],
+    };
+    let second = Region {
+        outer: rect(0.0, 3.0, 3.0, 5.0, true),
+        islands: vec![circle(V2::new(1.5, 4.0), 0.3, false)],
+    };
+    let regions = [dumbbell.clone(), second.clone()];
+    let res = adaptive(&regions, &tool, &params(60.0), &tol).unwrap();
+    assert!(res.warnings.is_empty(), "{:?}", res.warnings);
+    // Each region on its own heightmap: covered, not gouged. The channel is barely wider than
+    // the tool: there the engagement cannot stay low, so only the second region's is checked.
+    for (k, region) in regions.iter().enumerate() {
+        let one = adaptive(std::slice::from_ref(region), &tool, &params(60.0), &tol).unwrap();
+        let w = check(
+            region,
+            &tool,
+            &one.toolpath,
+            if k == 0 { 180.0 } else { 60.0 },
+            6.0,
+        );
+        println!("region {k}: max {:.1}°", w.max_deg);
+    }
+    // The whole program visits both regions.
+    let xs: Vec<f64> = res
+        .toolpath
+        .moves
+        .iter()
+        .filter(|m| m.to.z < 0.0)
+        .map(|m| m.to.y)
+        .collect();
+    assert!(xs.iter().any(|&y| y < 2.0) && xs.iter().any(|&y| y > 3.0));
+}
+
+#[test]
+fn corpus_drawings_hold_engagement_never_gouge_and_read_back() {
+    use swarf_core::import::{DxfOptions, import_dxf_file};
+    use swarf_core::post::{Dialect, PostOptions, Section, write_program};
+    let Some(dir) = common::corpus_dir() else {
+        return;
+    };
+    let tol = Tolerance::default();
+    // Engagement, coverage and gouges on the heightmap: the cycloidal drive's 25 mm plate with
+    // six holes.
+    let d = import_dxf_file(
+        &dir.join("trimesh_125_cycloidal.DXF"),
+        &DxfOptions::default(),
+    )
+    .unwrap();
+    let plate = d
+        .regions
+        .iter()
+        .find(|r| r.islands.len() == 6)
+        .expect("the plate with six holes")
+        .clone();
+    let tool = Tool::micro_flat(1.0);
+    let res = adaptive(std::slice::from_ref(&plate), &tool, &params(50.0), &tol).unwrap();
+    check(&plate, &tool, &res.toolpath, 50.0, 6.0);
+    // Every region of two drawings: the tool keeps its radius from the walls, and the program
+    // reads back in rs274 without errors.
+    for name in [
+        "openscad_polygon-many-holes.dxf",
+        "trimesh_125_cycloidal.DXF",
+    ] {
+        let d = import_dxf_file(&dir.join(name), &DxfOptions::default()).unwrap();
+        let tool = Tool::micro_flat((d.bbox.extent() / 60.0).clamp(0.05, 6.0));
+        let r = tool.radius_mm();
+        let res = adaptive(&d.regions, &tool, &params(60.0), &tol).unwrap();
+        for rg in &d.regions {
+            let one = adaptive(std::slice::from_ref(rg), &tool, &params(60.0), &tol).unwrap();
+            for seg in common::segments(&one.toolpath)
+                .iter()
+                .filter(|s| !s.rapid && (s.z0 < 0.0 || s.z1 < 0.0))
+            {
+                for q in common::sample_seg(seg, r * 0.25) {
+                    let p = q.xy();
+                    assert!(rg.contains(p), "{name}: centre {p:?} outside its region");
+                    let dist = common::dist_to_region_boundary(rg, p);
+                    assert!(
+                        dist >= r - tol.path_mm,
+                        "{name}: gouge at {p:?}: {dist} < {r} ({:?} {:?} -> {:?})",
+                        seg.class,
+                        seg.a,
+                        seg.b
+                    );
+                }
+            }
+        }
+        let prog = write_program(
+            &[Section {
+                name: "adaptive",
+                tool: &tool,
+                toolpath: &res.toolpath,
+            }],
+            &PostOptions {
+                dialect: Dialect::LinuxCnc,
+                ..PostOptions::default()
+            },
+            &tol,
+        )
+        .unwrap();
+        println!(
+            "{name}: {} moves, {} arcs written",
+            res.toolpath.moves.len(),
+            prog.arcs_written
+        );
+        assert!(prog.arcs_written > 100, "{name}: arcs are written as G2/G3");
+        let Some((report, _)) = common::rs274(&prog.text, "linuxcnc", &format!("adaptive-{name}"))
+        else {
+            continue;
+        };
+        assert_eq!(report["ok"], true, "{name}: {report}");
+        assert_eq!(report["errors"].as_array().unwrap().len(), 0, "{name}");
+        assert_eq!(report["zero_len"], 0, "{name}");
+        assert!(
+            report["max_arc_r_mismatch"].as_f64().unwrap() <= 0.0005,
+            "{name}"
+        );
+    }
+}
+
 #[test]
 #[ignore = "debugging aid"]
 fn debug_gouge_example() {

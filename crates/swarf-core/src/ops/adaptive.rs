@@ -173,6 +173,8 @@ struct Entry2 {
 /// One connected domain of fronts.
 struct DomainPlan {
     entries: Vec<Entry2>,
+    /// The domain's outer loop, to ramp along when there is no room for a helix or a ramp.
+    edge: Vec<PlineVertex<f64>>,
     passes: Vec<Pass>,
     /// Pass, how to get there, and the lead-in arc (centre, counter-clockwise) onto it, if any.
     order: Vec<Step>,
@@ -440,6 +442,13 @@ fn plan_domain(c: &OffsetComponent, g: &Geom, entry: &Entry) -> Result<DomainPla
             ramp_to: None,
         });
     }
+    // Parts without room for a helix are reached by the fronts of the others; only when none
+    // has room does one ramp in (never a plunge unless asked for).
+    if entries.iter().any(|e| e.rh > 0.0) {
+        entries.retain(|e| e.rh > 0.0);
+    } else {
+        entries.truncate(1);
+    }
     let mut slow = field.slowness(c, rho);
     for ((f, &o), &dp) in slow.iter_mut().zip(&open).zip(&field.depth) {
         if o == 0 && dp > 0.0 {
@@ -522,8 +531,11 @@ fn plan_domain(c: &OffsetComponent, g: &Geom, entry: &Entry) -> Result<DomainPla
     let last = entries.last().expect("at least one entry");
     let start = last.src + V2::new(last.rh, 0.0);
     let order = order_passes(&mut passes, &field, &levels, l0, &tiles, c, start, g);
+    let mut edge = c.outer.clone();
+    orient(&mut edge, g.ccw);
     Ok(DomainPlan {
         entries,
+        edge: loop_path(&edge),
         passes,
         order,
     })
@@ -1159,6 +1171,9 @@ fn emit_domain(cur: &mut Cursor, dp: &DomainPlan, z_prev: f64, z: f64, g: &Geom,
         } else {
             match e.ramp_to {
                 Some(q) if entry.kind != EntryKind::Plunge => ramp(cur, e.src, q, z_prev, z, entry),
+                _ if entry.kind != EntryKind::Plunge && dp.edge.len() > 2 => {
+                    cur.ramp_loop(&dp.edge, z_prev, z, false);
+                }
                 _ => cur.descend_cleared(e.src, z_prev, z),
             }
         }
@@ -1174,7 +1189,9 @@ fn emit_domain(cur: &mut Cursor, dp: &DomainPlan, z_prev: f64, z: f64, g: &Geom,
                     cur.link(P3::new(q.x, q.y, z));
                 }
             }
-            Link::Lift(q) => cur.descend_cleared(*q, z, z),
+            // Rapid only down to the level above: the point was judged cleared from the
+            // distance field, and a rapid into stock is the one mistake not to make.
+            Link::Lift(q) => cur.descend_cleared(*q, z_prev, z),
             Link::Direct => {}
         }
         if cur.pos().dist(b) > cur.min_len {
