@@ -525,21 +525,7 @@ impl SwarfApp {
         match op.kind {
             OpType::Pocket => {
                 let mut p = op.pocket.unwrap_or_default();
-                // Only larger tools leave something for this one.
-                rest_opts.retain(|(v, _)| v.is_none_or(|d| d > tool_d));
-                if let Some(d) = p.rest_from_diameter_mm
-                    && !rest_opts.iter().any(|(v, _)| *v == Some(d))
-                {
-                    rest_opts.push((Some(d), format!("a Ø {d} mm tool")));
-                }
-                let opts: Vec<(Option<f64>, &str)> =
-                    rest_opts.iter().map(|(v, n)| (*v, n.as_str())).collect();
-                edit.flag(choice(
-                    ui,
-                    "Rest after:",
-                    &mut p.rest_from_diameter_mm,
-                    &opts,
-                ));
+                rest_after(ui, &mut p.rest_from_diameter_mm, rest_opts, tool_d, edit);
                 self.pocket_params(ui, &mut p, edit);
                 op.pocket = Some(p);
             }
@@ -550,20 +536,7 @@ impl SwarfApp {
             }
             OpType::Adaptive => {
                 let mut a = op.adaptive.unwrap_or_default();
-                rest_opts.retain(|(v, _)| v.is_none_or(|d| d > tool_d));
-                if let Some(d) = a.rest_from_diameter_mm
-                    && !rest_opts.iter().any(|(v, _)| *v == Some(d))
-                {
-                    rest_opts.push((Some(d), format!("a Ø {d} mm tool")));
-                }
-                let opts: Vec<(Option<f64>, &str)> =
-                    rest_opts.iter().map(|(v, n)| (*v, n.as_str())).collect();
-                edit.flag(choice(
-                    ui,
-                    "Rest after:",
-                    &mut a.rest_from_diameter_mm,
-                    &opts,
-                ));
+                rest_after(ui, &mut a.rest_from_diameter_mm, rest_opts, tool_d, edit);
                 self.adaptive_params(ui, &mut a, edit);
                 op.adaptive = Some(a);
             }
@@ -1092,4 +1065,25 @@ fn tool_editor(ui: &mut Ui, t: &mut Tool, edit: &mut Edit, last: Option<egui::Id
     let r = count(ui, "Flutes:", &mut t.flutes, 1..=8);
     edit.resp(&r, last);
     ui.label(format!("cutting feed {:.1} mm/min", t.feed_mm_per_min()));
+}
+
+/// The "Rest after" choice of a clearing operation: nothing, or one of the earlier clearing
+/// operations whose tool is larger than this one's (`tool_d`); a diameter set in the job file
+/// that matches none of them is offered as it is.
+fn rest_after(
+    ui: &mut Ui,
+    rest: &mut Option<f64>,
+    mut opts: Vec<(Option<f64>, String)>,
+    tool_d: f64,
+    edit: &mut Edit,
+) {
+    // Only larger tools leave something for this one.
+    opts.retain(|(v, _)| v.is_none_or(|d| d > tool_d));
+    if let Some(d) = *rest
+        && !opts.iter().any(|(v, _)| *v == Some(d))
+    {
+        opts.push((Some(d), format!("a Ø {d} mm tool")));
+    }
+    let opts: Vec<(Option<f64>, &str)> = opts.iter().map(|(v, n)| (*v, n.as_str())).collect();
+    edit.flag(choice(ui, "Rest after:", rest, &opts));
 }

@@ -23,10 +23,9 @@ use std::collections::BTreeMap;
 use cavalier_contours::polyline::{PlineSource, PlineSourceMut, PlineVertex};
 use serde::{Deserialize, Serialize};
 
-use super::pocket::rest_regions;
+use super::pocket::{clearing_levels, narrow_warning, region_name, rest_or_all};
 use super::{
     Cursor, Direction, Entry, EntryKind, Heights, OpError, OpResult, check_common, param_err,
-    z_levels,
 };
 use crate::geometry::biarc::fit_polyline;
 use crate::geometry::offset::{OffsetComponent, inset_region, orient};
@@ -234,33 +233,17 @@ pub fn adaptive(
             ),
         ));
     }
-    let original = regions;
-    let rest;
-    let regions = match p.rest_from_diameter_mm {
-        None => regions,
-        Some(big) if !(big.is_finite() && big > d) => {
-            return Err(param_err(
-                OP,
-                "rest_from_diameter_mm",
-                format!(
-                    "is {big} mm; rest machining needs the earlier tool to be larger than this one ({d} mm)"
-                ),
-            ));
-        }
-        Some(big) => {
-            rest = rest_regions(regions, big, r, tol);
-            &rest[..]
-        }
-    };
     let mut out = OpResult::default();
+    let rest = rest_or_all(
+        OP,
+        regions,
+        p.rest_from_diameter_mm,
+        (d, p.allowance_radial_mm),
+        tol,
+        &mut out.warnings,
+    )?;
+    let regions: &[Region] = &rest;
     let rest_mode = p.rest_from_diameter_mm.is_some();
-    if rest_mode {
-        for (ri, region) in original.iter().enumerate() {
-            if inset_region(region, r + p.allowance_radial_mm, tol).is_empty() {
-                out.warnings.push(narrow(ri, region, d));
-            }
-        }
-    }
     let g = Geom {
         r,
         d,
@@ -279,7 +262,12 @@ pub fn adaptive(
         let walls = inset_region(region, r + p.allowance_radial_mm, tol);
         if walls.is_empty() {
             if !rest_mode {
-                out.warnings.push(narrow(ri, region, d));
+                out.warnings.push(narrow_warning(
+                    OP,
+                    &region_name(ri, region),
+                    d,
+                    p.allowance_radial_mm,
+                ));
             }
             continue;
         }
@@ -298,19 +286,10 @@ pub fn adaptive(
     }
     let mut cur = Cursor::new(tool, p.heights, p.entry, tol.equal_point_mm);
     let z_top = -p.heights.start_depth_mm;
-    let z_floor = -p.heights.final_depth_mm;
-    let mut levels: Vec<f64> = z_levels(
-        z_top,
-        z_floor + p.allowance_axial_mm,
-        p.stepdown_mm,
-        tol.path_mm,
-    );
-    if p.allowance_axial_mm > 0.0 {
-        levels.push(z_floor);
-    }
+    let levels = clearing_levels(&p.heights, p.stepdown_mm, p.allowance_axial_mm, tol);
     for plan in &plans {
         let mut z_prev = z_top;
-        for &z in &levels {
+        for &(z, _) in &levels {
             super::cancel::check()?;
             for dp in &plan.domains {
                 emit_domain(&mut cur, dp, z_prev, z, &g, &p.entry);
@@ -331,17 +310,6 @@ pub fn adaptive(
     cur.retract_clearance();
     out.toolpath = cur.tp;
     Ok(out)
-}
-
-fn narrow(ri: usize, region: &Region, d: f64) -> String {
-    let rb = region.bbox();
-    format!(
-        "adaptive: region {ri} ({:.4} x {:.4} mm at ({:.4}, {:.4})) is narrower than the {d} mm tool; not cut: use a smaller tool",
-        rb.width(),
-        rb.height(),
-        rb.min.x,
-        rb.min.y
-    )
 }
 
 impl Geom {
@@ -401,8 +369,9 @@ fn plan_domain(c: &OffsetComponent, g: &Geom, entry: &Entry) -> Result<DomainPla
     // them rather than squeezing through and fanning out on the far side, and every part of
     // the domain wider than that gets an entry of its own.
     let (open, parts) = field.opening(rho);
-    let mut entries: Vec<Entry2> = Vec::new();
-    for &(p0, depth) in &parts {
+    // A helix at a point (the deepest of a part), as large as the entry asks and there is room
+    // for; none where it would be tiny.
+    let entry_at = |p0: V2, depth: f64| {
         let src = if depth > 0.0 && c.contains(p0) {
             p0
         } else {
@@ -415,32 +384,17 @@ fn plan_domain(c: &OffsetComponent, g: &Geom, entry: &Entry) -> Result<DomainPla
         if entry.kind != EntryKind::Helix || rh < 0.1 * d || !c.contains(src) {
             rh = 0.0;
         }
-        entries.push(Entry2 {
+        Entry2 {
             src,
             rh,
             ramp_to: None,
-        });
-    }
+        }
+    };
+    let mut entries: Vec<Entry2> = parts.iter().map(|&(p0, dp)| entry_at(p0, dp)).collect();
     if entries.is_empty() {
         // Narrower than `2·rho` everywhere: one entry at the deepest point.
-        let (p0, depth) = field.deepest();
-        let src = if depth > 0.0 && c.contains(p0) {
-            p0
-        } else {
-            let v = c.outer.at(0);
-            V2::new(v.x, v.y)
-        };
-        let avail =
-            super::pocket::boundary_distance(std::slice::from_ref(c), src, eq) - g.tol.path_mm;
-        let mut rh = (0.5 * entry.helix_diameter_frac * d).min(avail);
-        if entry.kind != EntryKind::Helix || rh < 0.1 * d || !c.contains(src) {
-            rh = 0.0;
-        }
-        entries.push(Entry2 {
-            src,
-            rh,
-            ramp_to: None,
-        });
+        let (p0, dp) = field.deepest();
+        entries.push(entry_at(p0, dp));
     }
     // Parts without room for a helix are reached by the fronts of the others; only when none
     // has room does one ramp in (never a plunge unless asked for).

@@ -132,8 +132,71 @@ pub fn rest_regions(regions: &[Region], big: f64, r: f64, tol: &Tolerance) -> Ve
     out
 }
 
+/// The regions a clearing operation cuts: all of them, or with rest machining after a tool of
+/// diameter `rest_from` what that tool left ([`rest_regions`]). In rest machining a leftover
+/// too thin for this tool is expected (the band along walls the big tool reached); only a
+/// part region this tool cannot enter at all is worth a warning. `(d, allowance)`: this tool's
+/// diameter and the radial allowance.
+pub(super) fn rest_or_all<'a>(
+    op: &'static str,
+    regions: &'a [Region],
+    rest_from: Option<f64>,
+    (d, allowance): (f64, f64),
+    tol: &Tolerance,
+    warnings: &mut Vec<String>,
+) -> Result<std::borrow::Cow<'a, [Region]>, OpError> {
+    let Some(big) = rest_from else {
+        return Ok(std::borrow::Cow::Borrowed(regions));
+    };
+    if !(big.is_finite() && big > d) {
+        return Err(param_err(
+            op,
+            "rest_from_diameter_mm",
+            format!(
+                "is {big} mm; rest machining needs the earlier tool to be larger than this one \
+                 ({d} mm)"
+            ),
+        ));
+    }
+    for (ri, region) in regions.iter().enumerate() {
+        if inset_region(region, 0.5 * d + allowance, tol).is_empty() {
+            warnings.push(narrow_warning(op, &region_name(ri, region), d, allowance));
+        }
+    }
+    Ok(std::borrow::Cow::Owned(rest_regions(
+        regions,
+        big,
+        0.5 * d,
+        tol,
+    )))
+}
+
+/// The Z levels of a clearing operation, top down, each with whether it is the floor-finishing
+/// level (at the final depth, after the others stopped the axial allowance above it).
+pub(super) fn clearing_levels(
+    h: &Heights,
+    stepdown: Option<f64>,
+    allowance_axial: f64,
+    tol: &Tolerance,
+) -> Vec<(f64, bool)> {
+    let z_floor = -h.final_depth_mm;
+    let mut levels: Vec<(f64, bool)> = z_levels(
+        -h.start_depth_mm,
+        z_floor + allowance_axial,
+        stepdown,
+        tol.path_mm,
+    )
+    .into_iter()
+    .map(|z| (z, false))
+    .collect();
+    if allowance_axial > 0.0 {
+        levels.push((z_floor, true));
+    }
+    levels
+}
+
 /// "region 3 (1.2000 x 0.8000 mm at (2.0000, 1.0000))", for messages.
-fn region_name(ri: usize, region: &Region) -> String {
+pub(super) fn region_name(ri: usize, region: &Region) -> String {
     let rb = region.bbox();
     format!(
         "region {ri} ({:.4} x {:.4} mm at ({:.4}, {:.4}))",
@@ -144,9 +207,9 @@ fn region_name(ri: usize, region: &Region) -> String {
     )
 }
 
-fn narrow_warning(name: &str, d: f64, allowance: f64) -> String {
+pub(super) fn narrow_warning(op: &str, name: &str, d: f64, allowance: f64) -> String {
     format!(
-        "pocket: {name} is narrower than the {d} mm tool{}; not cut: use a smaller tool",
+        "{op}: {name} is narrower than the {d} mm tool{}; not cut: use a smaller tool",
         if allowance > 0.0 {
             " plus the radial allowance"
         } else {
@@ -200,52 +263,19 @@ pub fn pocket(
         return Err(param_err(OP, "zigzag_angle_deg", "is not a number".into()));
     }
     let r = tool.radius_mm();
-    let original = regions;
-    let rest;
-    let regions = match p.rest_from_diameter_mm {
-        None => regions,
-        Some(big) if !(big.is_finite() && big > d) => {
-            return Err(param_err(
-                OP,
-                "rest_from_diameter_mm",
-                format!(
-                    "is {big} mm; rest machining needs the earlier tool to be larger than this \
-                     one ({d} mm)"
-                ),
-            ));
-        }
-        Some(big) => {
-            rest = rest_regions(regions, big, r, tol);
-            &rest[..]
-        }
-    };
     let mut out = OpResult::default();
-    // In rest machining a leftover too thin for this tool is expected (the band along walls
-    // the big tool reached); only a part region this tool cannot enter is worth a warning.
-    if p.rest_from_diameter_mm.is_some() {
-        for (ri, region) in original.iter().enumerate() {
-            if inset_region(region, r + p.allowance_radial_mm, tol).is_empty() {
-                let name = region_name(ri, region);
-                out.warnings
-                    .push(narrow_warning(&name, d, p.allowance_radial_mm));
-            }
-        }
-    }
+    let rest = rest_or_all(
+        OP,
+        regions,
+        p.rest_from_diameter_mm,
+        (d, p.allowance_radial_mm),
+        tol,
+        &mut out.warnings,
+    )?;
+    let regions: &[Region] = &rest;
     let mut cur = Cursor::new(tool, p.heights, p.entry, tol.equal_point_mm);
     let z_top = -p.heights.start_depth_mm;
-    let z_floor = -p.heights.final_depth_mm;
-    let mut levels: Vec<(f64, bool)> = z_levels(
-        z_top,
-        z_floor + p.allowance_axial_mm,
-        p.stepdown_mm,
-        tol.path_mm,
-    )
-    .into_iter()
-    .map(|z| (z, false))
-    .collect();
-    if p.allowance_axial_mm > 0.0 {
-        levels.push((z_floor, true));
-    }
+    let levels = clearing_levels(&p.heights, p.stepdown_mm, p.allowance_axial_mm, tol);
 
     for (ri, region) in regions.iter().enumerate() {
         super::cancel::check()?;
@@ -255,7 +285,7 @@ pub fn pocket(
         if domain.is_empty() {
             if p.rest_from_diameter_mm.is_none() {
                 out.warnings
-                    .push(narrow_warning(&name, d, p.allowance_radial_mm));
+                    .push(narrow_warning(OP, &name, d, p.allowance_radial_mm));
             }
             continue;
         }
