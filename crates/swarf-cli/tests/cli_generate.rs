@@ -432,23 +432,7 @@ fn rest_machining_after_a_larger_tool_cuts_a_fraction() {
             "rest_from_diameter_mm",
         ),
     ] {
-        let o = cli()
-            .args([
-                "generate",
-                &assets("bench_20x15.dxf"),
-                "--tool-diameter",
-                "0.5",
-                "--depth",
-                "0.1",
-            ])
-            .args(&args)
-            .arg("-o")
-            .arg(tmp("bad.ngc"))
-            .output()
-            .unwrap();
-        assert_eq!(o.status.code(), Some(1));
-        let e = String::from_utf8_lossy(&o.stderr);
-        assert!(e.contains(says), "{e}");
+        refused(&args, says);
     }
 }
 
@@ -497,6 +481,27 @@ fn a_job_with_z_level_operations_runs_on_an_stl_given_on_the_command_line() {
     assert_eq!(o.status.code(), Some(1));
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("'rough'") && e.contains("mesh (STL)"), "{e}");
+}
+
+/// `generate` on the budget part (0.5 mm tool, 0.1 mm deep) with `args` fails with exit code 1
+/// and an error that contains `says`.
+fn refused(args: &[&str], says: &str) {
+    let o = cli()
+        .args([
+            "generate",
+            &assets("bench_20x15.dxf"),
+            "--tool-diameter",
+            "0.5",
+        ])
+        .args(["--depth", "0.1"])
+        .args(args)
+        .arg("-o")
+        .arg(tmp("refused.ngc"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{args:?}");
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains(says), "{args:?}: {e}");
 }
 
 /// Runs `generate` on the budget part with `args`, returns the JSON summary.
@@ -569,22 +574,7 @@ fn adaptive_json_summary_names_the_engagement_limit() {
             "optimal_load",
         ),
     ] {
-        let o = cli()
-            .args([
-                "generate",
-                &assets("bench_20x15.dxf"),
-                "--tool-diameter",
-                "0.5",
-            ])
-            .args(["--depth", "0.1"])
-            .args(&args)
-            .arg("-o")
-            .arg(tmp("bad_adaptive.ngc"))
-            .output()
-            .unwrap();
-        assert_eq!(o.status.code(), Some(1), "{args:?}");
-        let e = String::from_utf8_lossy(&o.stderr);
-        assert!(e.contains(says), "{args:?}: {e}");
+        refused(&args, says);
     }
 }
 

@@ -206,6 +206,24 @@ fn rotated(v: V2, a: f64) -> V2 {
     V2::new(v.x * c - v.y * s, v.x * s + v.y * c)
 }
 
+/// The dozen worst steps of a list over the limit, one line each with its move.
+fn print_worst(what: &str, over: &[(usize, f64, P3)], tp: &Toolpath) {
+    let mut worst = over.to_vec();
+    worst.sort_by(|a, b| b.1.total_cmp(&a.1));
+    worst.dedup_by_key(|o| o.0);
+    for (i, deg, p) in worst.iter().take(12) {
+        let m = &tp.moves[*i];
+        println!(
+            "  worst {what}: move {i} {deg:.1}° at ({:.3}, {:.3}) {:?} {:?} after {:?}",
+            p.x,
+            p.y,
+            m.class,
+            m.motion,
+            tp.moves[i.saturating_sub(1)].class
+        );
+    }
+}
+
 /// Sharp convex corners (a turn of more than 20°) of the tool-centre domain.
 fn sharp_corners(region: &Region, r: f64) -> Vec<V2> {
     let tol = Tolerance::default();
@@ -293,48 +311,12 @@ fn check(region: &Region, tool: &Tool, tp: &Toolpath, deg: f64, slack: f64) -> W
         w.load_at,
         w.over_load.len()
     );
-    let mut worst = w.over_load.clone();
-    worst.sort_by(|a, b| b.1.total_cmp(&a.1));
-    worst.dedup_by_key(|o| o.0);
     println!("moves {}", tp.moves.len());
-    for o in worst.iter().take(12) {
-        let m = &tp.moves[o.0];
-        println!(
-            "  worst load: move {} {:.1}° at ({:.3}, {:.3}) {:?} {:?} prev {:?}",
-            o.0,
-            o.1,
-            o.2.x,
-            o.2.y,
-            m.class,
-            m.motion,
-            tp.moves[o.0 - 1].class
-        );
-    }
-    for o in w.over_load.iter().take(0) {
-        println!(
-            "  load over: move {} {:.1}° at ({:.3}, {:.3}) {:?}",
-            o.0, o.1, o.2.x, o.2.y, tp.moves[o.0].class
-        );
-    }
+    print_worst("load", &w.over_load, tp);
     if let Ok(path) = std::env::var("ADAPTIVE_SVG") {
         svg(&path, region, tp, &w);
     }
-    let mut worst = w.over.clone();
-    worst.sort_by(|a, b| b.1.total_cmp(&a.1));
-    worst.dedup_by_key(|o| o.0);
-    for o in worst.iter().take(12) {
-        let m = &tp.moves[o.0];
-        println!(
-            "  worst arc: move {} {:.1}° at ({:.3}, {:.3}) {:?} {:?} prev {:?}",
-            o.0,
-            o.1,
-            o.2.x,
-            o.2.y,
-            m.class,
-            m.motion,
-            tp.moves[o.0 - 1].class
-        );
-    }
+    print_worst("arc", &w.over, tp);
     assert!(
         w.max_deg <= deg + slack,
         "engagement {:.1}° at move {} is over the limit {deg}°; moves before it: {:?}",

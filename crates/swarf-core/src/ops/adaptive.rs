@@ -273,14 +273,14 @@ pub fn adaptive(
         }
         let inner = inset_region(region, r + p.allowance_radial_mm + g.margin(), tol);
         for w in walls {
-            let mut domains = Vec::new();
-            for c in inner.iter().filter(|c| {
-                let v = c.outer.at(0);
-                w.contains(V2::new(v.x, v.y))
-            }) {
-                let dp = plan_domain(c, &g, &p.entry)?;
-                domains.push(dp);
-            }
+            let domains = inner
+                .iter()
+                .filter(|c| {
+                    let v = c.outer.at(0);
+                    w.contains(V2::new(v.x, v.y))
+                })
+                .map(|c| plan_domain(c, &g, &p.entry))
+                .collect::<Result<Vec<_>, _>>()?;
             plans.push(Plan { domains, walls: w });
         }
     }
