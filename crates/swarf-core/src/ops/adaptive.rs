@@ -1117,7 +1117,7 @@ fn emit_domain(cur: &mut Cursor, dp: &DomainPlan, z_prev: f64, z: f64, g: &Geom,
             }
         } else {
             match e.ramp_to {
-                Some(q) if entry.kind != EntryKind::Plunge => ramp(cur, e.src, q, z_prev, z, entry),
+                Some(q) if entry.kind != EntryKind::Plunge => ramp(cur, e.src, q, z_prev, z),
                 _ if entry.kind != EntryKind::Plunge && dp.edge.len() > 2 => {
                     cur.ramp_loop(&dp.edge, z_prev, z, false);
                 }
@@ -1152,20 +1152,9 @@ fn emit_domain(cur: &mut Cursor, dp: &DomainPlan, z_prev: f64, z: f64, g: &Geom,
 }
 
 /// Ramps back and forth between `a` and `b` from `z_from` down to `z`, ending at `a`.
-fn ramp(cur: &mut Cursor, a: V2, b: V2, z_from: f64, z: f64, entry: &Entry) {
-    cur.descend_cleared(a, z_from, z_from);
-    let len = a.dist(b);
-    let tan = entry.ramp_angle_deg.to_radians().tan();
-    let rate = cur.tool.feeds.ramp_mm_per_min;
-    let mut zc = z_from;
-    let mut at_a = true;
-    while zc > z {
-        zc = (zc - len * tan).max(z);
-        let to = if at_a { b } else { a };
-        cur.tp.line(P3::new(to.x, to.y, zc), MoveClass::Entry, rate);
-        at_a = !at_a;
-    }
-    if !at_a {
+fn ramp(cur: &mut Cursor, a: V2, b: V2, z_from: f64, z: f64) {
+    if !cur.ramp_between(a, b, z_from, z) {
+        let rate = cur.tool.feeds.ramp_mm_per_min;
         cur.tp.line(P3::new(a.x, a.y, z), MoveClass::Entry, rate);
     }
 }

@@ -111,6 +111,26 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// From above `a`, down to `z_from` (cleared), then ramping at the ramp angle between `a`
+    /// and `b` and back until `z` is reached. Returns whether the tool ended at `a` (else it
+    /// is at `b`, at `z`).
+    pub fn ramp_between(&mut self, a: V2, b: V2, z_from: f64, z: f64) -> bool {
+        self.descend_cleared(a, z_from, z_from);
+        let len = a.dist(b);
+        let tan = self.entry.ramp_angle_deg.to_radians().tan();
+        let rate = self.tool.feeds.ramp_mm_per_min;
+        let mut zc = z_from;
+        let mut at_a = true;
+        while zc > z {
+            zc = (zc - len * tan).max(z);
+            let to = if at_a { b } else { a };
+            self.tp
+                .line(P3::new(to.x, to.y, zc), MoveClass::Entry, rate);
+            at_a = !at_a;
+        }
+        at_a
+    }
+
     /// Enters along a closed loop path (first vertex = last): from above its start, down to
     /// `z_from` (cleared), then ramping along the loop to `z_to`, then one full lap at `z_to`.
     /// With a plunge entry it plunges at the start instead of ramping.

@@ -645,19 +645,9 @@ impl Level<'_> {
             cur.descend_cleared(a, z_from, z);
             return;
         }
-        cur.descend_cleared(a, z_from, z_from);
         let len = a.dist(b).min(self.d * 2.0).max(self.tol.path_mm);
         let tip = a + (b - a).normalized() * len;
-        let tan = self.entry.ramp_angle_deg.to_radians().tan();
-        let mut zc = z_from;
-        let mut at_a = true;
-        let ramp = cur.tool.feeds.ramp_mm_per_min;
-        while zc > z {
-            zc = (zc - len * tan).max(z);
-            let to = if at_a { tip } else { a };
-            cur.tp.line(P3::new(to.x, to.y, zc), MoveClass::Entry, ramp);
-            at_a = !at_a;
-        }
+        let at_a = cur.ramp_between(a, tip, z_from, z);
         if !at_a {
             cur.tp.line(P3::new(a.x, a.y, z), MoveClass::Cut, cur.feed);
         }
