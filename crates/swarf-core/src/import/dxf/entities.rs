@@ -491,7 +491,9 @@ fn parse_entity(
             if r <= 0.0 {
                 return Err(format!("has radius {r}; needs a positive radius"));
             }
-            let a0 = num(data, 50).unwrap_or(0.0);
+            // Angles count modulo a turn (a huge start angle would otherwise reach the curve
+            // code as a parameter where adding a quarter turn changes nothing).
+            let a0 = num(data, 50).unwrap_or(0.0).rem_euclid(360.0);
             let a1 = num(data, 51).unwrap_or(360.0);
             let mut sweep = (a1 - a0).rem_euclid(360.0);
             if sweep == 0.0 {
@@ -583,12 +585,23 @@ fn parse_entity(
                 return Err("lies in a plane that is not parallel to XY; rotate it into the XY plane in your CAD program".into());
             }
             let v = m.perp() * (ratio * nz.signum());
-            let t0 = num(data, 41).unwrap_or(0.0);
-            let mut t1 = num(data, 42).unwrap_or(std::f64::consts::TAU);
-            while t1 <= t0 {
-                t1 += std::f64::consts::TAU;
-            }
-            let t1 = t1.min(t0 + std::f64::consts::TAU);
+            // The parameters are angles: the start counts modulo a turn, an end at or before
+            // the start means the next turn, and more than a turn is a full ellipse. (Done with
+            // `rem_euclid`, not by adding turns: a start parameter of 1e9, found by fuzzing,
+            // took a loop of 10^8 turns, and one of 1e300 would never have ended.)
+            let tau = std::f64::consts::TAU;
+            let start = num(data, 41).unwrap_or(0.0);
+            let d = num(data, 42).unwrap_or(tau) - start;
+            let sweep = if d > tau {
+                tau
+            } else {
+                match d.rem_euclid(tau) {
+                    s if s > 0.0 => s,
+                    _ => tau,
+                }
+            };
+            let t0 = start.rem_euclid(tau);
+            let t1 = t0 + sweep;
             Prim::Ellipse(EllipseArc {
                 centre: c,
                 u: m,

@@ -238,3 +238,74 @@ fn example_part_is_a_clean_micro_drawing() {
     assert_eq!(d.regions[0].islands.len(), 9);
     assert_eq!(d.regions.len(), 2);
 }
+
+/// Found by fuzzing: an ellipse whose start parameter was 999 999 860 took a third of a second
+/// (a loop added turns to the end parameter until it passed the start), and one of 1e300
+/// would never have finished. Angles count modulo a turn.
+#[test]
+fn ellipse_and_arc_with_huge_start_angles_from_fuzzing_import_as_their_angle_modulo_a_turn() {
+    let half = |start: &str, end: &str| {
+        dxf(&format!(
+            "0\nELLIPSE\n10\n0\n20\n0\n11\n2\n21\n0\n40\n0.5\n41\n{start}\n42\n{end}\n"
+        ))
+    };
+    let tau = std::f64::consts::TAU;
+    // The reference: the upper half, from (2,0) to (-2,0).
+    let reference = import(&half("0", &std::f64::consts::PI.to_string()));
+    let (rs, re) = start_end(&reference.open_chains[0]);
+    assert!(close(rs, V2::new(2.0, 0.0)) && close(re, V2::new(-2.0, 0.0)));
+    // The same half turn, with the start 10^6 turns on: the same curve to 1e-6 (the parameter
+    // carries 1e-16 relative precision, so 1e-9 of its 6e6).
+    let k = 1e6 * tau;
+    let far = import(&half(
+        &k.to_string(),
+        &(k + std::f64::consts::PI).to_string(),
+    ));
+    let (fs, fe) = start_end(&far.open_chains[0]);
+    assert!(fs.dist(rs) < 1e-6 && fe.dist(re) < 1e-6, "{fs:?} {fe:?}");
+    // Starts so large that no turn can be added to them, with the end equal to the start: a
+    // full ellipse, imported, not looped on. With the end elsewhere: some arc of it.
+    for start in ["999999860", "1e300", "-1e300"] {
+        let d = import(&half(start, start));
+        assert_eq!(d.regions.len(), 1, "start {start}: a closed ellipse");
+        assert!((d.bbox.extent() - 4.0).abs() < 1e-6, "{:?}", d.bbox);
+        let d = import(&half(start, "0"));
+        assert_eq!(d.regions.len() + d.open_chains.len(), 1, "start {start}");
+        assert!(d.bbox.extent() <= 4.0 + 1e-6, "{:?}", d.bbox);
+    }
+    // An end more than a turn after the start is a full ellipse too.
+    let d = import(&half("0", "1e300"));
+    assert_eq!(d.regions.len(), 1);
+    // Arcs: a start angle of 1e300 degrees is some angle; the arc imports as a 90° arc.
+    let d = import(&dxf("0\nARC\n10\n0\n20\n0\n40\n1\n50\n1e300\n51\n1e300\n"));
+    assert_eq!(d.regions.len(), 1, "equal start and end: a full circle");
+    let d = import(&dxf("0\nARC\n10\n0\n20\n0\n40\n1\n50\n7.2e2\n51\n90\n"));
+    let (s, e) = start_end(&d.open_chains[0]);
+    assert!(
+        close(s, V2::new(1.0, 0.0)) && close(e, V2::new(0.0, 1.0)),
+        "{s:?} {e:?}"
+    );
+}
+
+/// Curves kilometres long would be fitted with tens of thousands of arcs (fuzzing found 1 KB
+/// drawings that took 0.4 s each): entities beyond ±1 km are reported and skipped, the rest of
+/// the drawing imports.
+#[test]
+fn entities_kilometres_away_are_skipped_with_a_warning_naming_the_units() {
+    let far = "0\nSPLINE\n70\n8\n71\n3\n72\n8\n73\n4\n40\n0\n40\n0\n40\n0\n40\n0\n40\n1\n40\n1\n40\n1\n40\n1\n\
+               10\n0\n20\n0\n10\n3e6\n20\n5e6\n10\n6e6\n20\n-5e6\n10\n9e6\n20\n0\n";
+    let near = "0\nCIRCLE\n10\n5\n20\n5\n40\n1\n";
+    let d = import(&dxf(&format!("{far}{near}")));
+    assert_eq!(d.regions.len(), 1, "the circle imports");
+    assert!(d.bbox.extent() < 3.0, "{:?}", d.bbox);
+    assert!(
+        d.warnings
+            .iter()
+            .any(|w| w.contains("SPLINE") && w.contains("beyond") && w.contains("units")),
+        "{:?}",
+        d.warnings
+    );
+    // A part drawn in µm and read as mm (10^5 for 100 mm) still imports.
+    let um = import(&dxf("0\nCIRCLE\n10\n50000\n20\n50000\n40\n40000\n"));
+    assert_eq!(um.regions.len(), 1);
+}
