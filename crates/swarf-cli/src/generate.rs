@@ -202,8 +202,13 @@ fn export_problems(
     tool: &Tool,
 ) -> Option<String> {
     use swarf_core::geometry::{Bbox2, V2, pline_bbox};
-    use swarf_core::verify::{PartRef, check_gouges, check_rapids};
-    let tol = Tolerance::default();
+    use swarf_core::verify::{PartRef, check_gouges, check_rapids, read_back_tolerance};
+    // A program read back (it has line numbers) is checked within the rounding of its written
+    // decimals; a generated toolpath exactly.
+    let tol = match lines {
+        Some(_) => read_back_tolerance(tp, &Tolerance::default()),
+        None => Tolerance::default(),
+    };
     let line = |i: usize| {
         lines
             .and_then(|l| l.get(i).copied())

@@ -10,7 +10,9 @@ use swarf_core::geometry::{Pline, Tolerance};
 use swarf_core::sim::{Material, SimOptions};
 use swarf_core::tool::Tool;
 use swarf_core::toolpath::{P3, Toolpath};
-use swarf_core::verify::{PartRef, VerifyOptions, VerifyReport, read_gcode, verify};
+use swarf_core::verify::{
+    PartRef, VerifyOptions, VerifyReport, read_back_tolerance, read_gcode, verify,
+};
 
 use crate::generate::ShapeArg;
 use crate::inspect::{InspectArgs, Loaded, load_any};
@@ -124,7 +126,14 @@ fn check(a: &VerifyArgs) -> Result<(VerifyReport, OpRanges)> {
         ranges.push(("program".into(), 0..p.toolpath.moves.len()));
         (p.toolpath, Some(p.line_of_move), tool_from(a)?)
     };
-    let rep = verify(&tp, lines.as_deref(), part, &tool, &opts, &tol);
+    // A program is checked within the rounding of its written decimals, a job's toolpaths
+    // exactly.
+    let check_tol = if is_job {
+        tol
+    } else {
+        read_back_tolerance(&tp, &tol)
+    };
+    let rep = verify(&tp, lines.as_deref(), part, &tool, &opts, &check_tol);
     Ok((rep, ranges))
 }
 

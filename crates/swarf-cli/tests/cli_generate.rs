@@ -603,3 +603,77 @@ fn a_job_with_an_adaptive_operation() {
         "the adaptive operation is in the program"
     );
 }
+
+/// The export check reads the written program back; its coordinates are rounded to the
+/// chosen decimals. At 3 decimals a wall pass moves up to 0.7 µm towards the wall, and the
+/// check used to refuse every such program; and arcs over 2 m in radius, written as chords
+/// within the path tolerance, plus rounding at 4 decimals, refused a corpus drawing over
+/// 0.1 µm. Both are the written resolution, not gouges; `verify` reads programs the same way.
+#[test]
+fn programs_pass_the_export_check_within_their_written_rounding() {
+    let part = assets("example_plate.dxf");
+    let out = tmp("three_decimals.ngc");
+    let o = cli()
+        .args([
+            "generate",
+            &part,
+            "--tool-diameter",
+            "0.5",
+            "--depth",
+            "0.2",
+        ])
+        .args(["--decimals", "3", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("3 decimals"));
+    let o = cli()
+        .arg("verify")
+        .arg(&out)
+        .args(["--against", &part, "--tool-diameter", "0.5", "--json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    // The same program with the tool 0.01 mm larger than it was made for: 5 µm into the walls,
+    // more than 3 decimals can excuse.
+    let o = cli()
+        .arg("verify")
+        .arg(&out)
+        .args(["--against", &part, "--tool-diameter", "0.51", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let deepest = v["gouges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["depth_mm"].as_f64().unwrap())
+        .fold(0.0, f64::max);
+    assert!((deepest - 0.005).abs() < 0.001, "{deepest}");
+
+    let Some(drawing) = corpus("d2g_fraesen_test_02_2004.dxf") else {
+        return;
+    };
+    let o = cli()
+        .args([
+            "generate",
+            &drawing,
+            "--tool-diameter",
+            "1",
+            "--depth",
+            "0.5",
+            "-o",
+        ])
+        .arg(tmp("fraesen.ngc"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}

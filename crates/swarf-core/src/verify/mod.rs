@@ -565,6 +565,44 @@ pub fn check_rapids(
     out
 }
 
+/// How far rounding may have moved a written program's tool positions: h/√2 for the step
+/// h = 10^-k, k the most decimals any end point coordinate has. A program is taken to carry at
+/// least 3 decimals (the coarsest Swarf writes; one written in whole millimetres is read as 3).
+/// 0 when some coordinate has more than 6 decimals: the moves were not rounded (a generated
+/// toolpath, not one read back).
+#[must_use]
+pub fn coordinate_rounding_mm(tp: &Toolpath) -> f64 {
+    // The decimals of one value: the fewest k with v·10^k an integer, up to the parse's own
+    // error (a thousandth of the last digit); 7 when it has more than 6.
+    let decimals = |v: f64| {
+        (0..=6)
+            .find(|&k| {
+                let x = v * 10f64.powi(k);
+                (x - x.round()).abs() <= 1e-3
+            })
+            .unwrap_or(7)
+    };
+    let mut k = 3;
+    for p in std::iter::once(tp.start).chain(tp.moves.iter().map(|m| m.to)) {
+        k = k.max(decimals(p.x)).max(decimals(p.y)).max(decimals(p.z));
+        if k > 6 {
+            return 0.0;
+        }
+    }
+    10f64.powi(-k) * std::f64::consts::FRAC_1_SQRT_2
+}
+
+/// The tolerance to check a program read back from text with: the path tolerance plus its
+/// [`coordinate_rounding_mm`]. A wall pass exactly one radius from the wall moves up to
+/// 0.7 µm towards it when written at 3 decimals; that is the chosen resolution, not a gouge.
+#[must_use]
+pub fn read_back_tolerance(tp: &Toolpath, tol: &Tolerance) -> Tolerance {
+    Tolerance {
+        path_mm: tol.path_mm + coordinate_rounding_mm(tp),
+        ..*tol
+    }
+}
+
 /// Gouges of a toolpath against a part, without the stock simulation (the fast check that
 /// runs before every export).
 pub fn check_gouges(

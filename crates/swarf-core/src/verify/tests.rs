@@ -150,3 +150,69 @@ fn the_export_rapid_check_finds_a_rapid_through_stock() {
     let r = check_rapids(&tp, V2::new(0.0, 0.0), V2::new(4.0, 4.0), -1.0, &tool, &tol);
     assert_eq!(r, vec![4]);
 }
+
+/// A program read back carries its rounding: written at 3 decimals, a wall pass exactly one
+/// radius from the wall moves up to 0.7 µm towards it. The check allows what the written
+/// decimals cannot express, and no more.
+#[test]
+fn read_back_programs_are_checked_within_their_written_rounding() {
+    let (d, loops) = plate();
+    let tool = Tool::micro_flat(0.2);
+    let tol = Tolerance::default();
+    let regions = crate::job::target_regions(&d, crate::job::Target::Holes);
+    let p = PocketParams {
+        heights: Heights {
+            final_depth_mm: 0.05,
+            ..Heights::default()
+        },
+        stepover: Stepover::Fraction(0.4),
+        ..PocketParams::default()
+    };
+    let tp = pocket(&regions, &tool, &p, &tol).unwrap().toolpath;
+    assert_eq!(coordinate_rounding_mm(&tp), 0.0, "generated: not rounded");
+    let check = |text: &str| {
+        let back = read_gcode(text, P3::default(), &tol).unwrap();
+        let t = read_back_tolerance(&back.toolpath, &tol);
+        let g = check_gouges(
+            &back.toolpath,
+            Some(&back.line_of_move),
+            PartRef::Drawing(&loops),
+            &tool,
+            &t,
+        );
+        (coordinate_rounding_mm(&back.toolpath), g)
+    };
+    for decimals in 3..=6 {
+        let opts = PostOptions {
+            decimals,
+            ..PostOptions::default()
+        };
+        let section = Section {
+            name: "p",
+            tool: &tool,
+            toolpath: &tp,
+        };
+        let prog = write_program(&[section], &opts, &tol).unwrap();
+        let (rounding, g) = check(&prog.text);
+        let expected = 10f64.powi(-i32::try_from(decimals).unwrap()) / 2f64.sqrt();
+        assert!(
+            (rounding - expected).abs() < 1e-12,
+            "{decimals} decimals: {rounding}"
+        );
+        assert!(
+            g.is_empty(),
+            "{decimals} decimals: {:?}",
+            &g[..g.len().min(3)]
+        );
+    }
+    // The boss in the barrel recess is at (0, 2.4), radius 0.35; the tool's radius is 0.1. A
+    // pass along y = 2.848 reaches 2 µm into it: a gouge at 3 decimals. Along y = 2.8495 it
+    // reaches 0.5 µm, which 3 decimals could not say, but the line has 4: a gouge too.
+    for (y, depth) in [("2.848", 0.002), ("2.8495", 0.0005)] {
+        let text =
+            format!("G21 G90 G17\nG0 Z1\nG0 X-0.1 Y{y}\nG1 Z-0.03 F10\nG1 X0.1 F100\nG0 Z1\nM2\n");
+        let (_, g) = check(&text);
+        let g = g.iter().find(|g| g.line == 5).expect("the pass is a gouge");
+        assert!((g.depth_mm - depth).abs() < 1e-5, "y {y}: {}", g.depth_mm);
+    }
+}
