@@ -629,21 +629,19 @@ fn programs_pass_the_export_check_within_their_written_rounding() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.contains("3 decimals"));
-    let o = cli()
-        .arg("verify")
-        .arg(&out)
-        .args(["--against", &part, "--tool-diameter", "0.5", "--json"])
-        .output()
-        .unwrap();
+    let verify = |diameter: &str| {
+        cli()
+            .arg("verify")
+            .arg(&out)
+            .args(["--against", &part, "--tool-diameter", diameter, "--json"])
+            .output()
+            .unwrap()
+    };
+    let o = verify("0.5");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
     // The same program with the tool 0.01 mm larger than it was made for: 5 µm into the walls,
     // more than 3 decimals can excuse.
-    let o = cli()
-        .arg("verify")
-        .arg(&out)
-        .args(["--against", &part, "--tool-diameter", "0.51", "--json"])
-        .output()
-        .unwrap();
+    let o = verify("0.51");
     assert_eq!(
         o.status.code(),
         Some(1),

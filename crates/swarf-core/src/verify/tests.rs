@@ -10,11 +10,11 @@ fn plate() -> (crate::import::Drawing, Vec<Pline>) {
     (d, loops)
 }
 
-#[test]
-fn our_pocket_verifies_clean_and_a_hand_made_cut_into_an_island_is_a_gouge() {
+/// The example plate's holes pocketed 0.05 mm deep with a 0.2 mm tool: the plate's loops, the
+/// tool and the toolpath.
+fn plate_pocket() -> (Vec<Pline>, Tool, Toolpath) {
     let (d, loops) = plate();
     let tool = Tool::micro_flat(0.2);
-    let tol = Tolerance::default();
     let regions = crate::job::target_regions(&d, crate::job::Target::Holes);
     let p = PocketParams {
         heights: Heights {
@@ -24,7 +24,16 @@ fn our_pocket_verifies_clean_and_a_hand_made_cut_into_an_island_is_a_gouge() {
         stepover: Stepover::Fraction(0.4),
         ..PocketParams::default()
     };
-    let tp = pocket(&regions, &tool, &p, &tol).unwrap().toolpath;
+    let tp = pocket(&regions, &tool, &p, &Tolerance::default())
+        .unwrap()
+        .toolpath;
+    (loops, tool, tp)
+}
+
+#[test]
+fn our_pocket_verifies_clean_and_a_hand_made_cut_into_an_island_is_a_gouge() {
+    let (loops, tool, tp) = plate_pocket();
+    let tol = Tolerance::default();
     let prog = write_program(
         &[Section {
             name: "p",
@@ -156,19 +165,8 @@ fn the_export_rapid_check_finds_a_rapid_through_stock() {
 /// decimals cannot express, and no more.
 #[test]
 fn read_back_programs_are_checked_within_their_written_rounding() {
-    let (d, loops) = plate();
-    let tool = Tool::micro_flat(0.2);
+    let (loops, tool, tp) = plate_pocket();
     let tol = Tolerance::default();
-    let regions = crate::job::target_regions(&d, crate::job::Target::Holes);
-    let p = PocketParams {
-        heights: Heights {
-            final_depth_mm: 0.05,
-            ..Heights::default()
-        },
-        stepover: Stepover::Fraction(0.4),
-        ..PocketParams::default()
-    };
-    let tp = pocket(&regions, &tool, &p, &tol).unwrap().toolpath;
     assert_eq!(coordinate_rounding_mm(&tp), 0.0, "generated: not rounded");
     let check = |text: &str| {
         let back = read_gcode(text, P3::default(), &tol).unwrap();
