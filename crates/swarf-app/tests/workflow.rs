@@ -27,6 +27,21 @@ fn ui_harness(app: SwarfApp) -> Harness<'static, SwarfApp> {
         .build_ui_state(|ui, app: &mut SwarfApp| app.ui(ui, None), app)
 }
 
+/// Types `text` over the contents of the field labelled `label`, presses Enter, and waits for
+/// the regeneration it starts.
+fn replace_field(h: &mut Harness<'static, SwarfApp>, label: &str, text: &str) {
+    h.get_by_label(label).focus();
+    h.run_steps(3);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(3);
+    h.get_by_label(label).type_text(text);
+    h.run_steps(3);
+    h.key_press(egui::Key::Enter);
+    h.run_steps(3);
+    h.state_mut().wait();
+    h.run_steps(3);
+}
+
 fn moves(app: &SwarfApp) -> usize {
     app.output
         .as_ref()
@@ -254,16 +269,7 @@ fn typing_a_step_over_in_the_panel_regenerates_with_it() {
     h.run_steps(3);
     let before = moves(h.state());
     let gen0 = h.state().generation;
-    h.get_by_label("Step-over:").focus();
-    h.run_steps(3);
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.run_steps(3);
-    h.get_by_label("Step-over:").type_text("15");
-    h.run_steps(3);
-    h.key_press(egui::Key::Enter);
-    h.run_steps(3);
-    h.state_mut().wait();
-    h.run_steps(3);
+    replace_field(&mut h, "Step-over:", "15");
     let app = h.state();
     assert!(app.generation > gen0);
     match app.job.operations[0].pocket.unwrap().stepover {
@@ -522,16 +528,7 @@ fn an_adaptive_clearing_is_added_and_its_limit_typed_in() {
     assert!(moves_60 > 100);
     // Its step-over row is the optimal load; a max engagement field sets the angle.
     h.get_by_label("Optimal load:");
-    h.get_by_label("Max engagement:").focus();
-    h.run_steps(3);
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.run_steps(3);
-    h.get_by_label("Max engagement:").type_text("30");
-    h.run_steps(3);
-    h.key_press(egui::Key::Enter);
-    h.run_steps(3);
-    h.state_mut().wait();
-    h.run_steps(3);
+    replace_field(&mut h, "Max engagement:", "30");
     let app = h.state();
     let a = app.job.operations[2].adaptive.unwrap();
     assert_eq!(a.max_engagement_deg, 30.0);
