@@ -73,20 +73,16 @@ fn inside(r: &Region, p: V2) -> bool {
         && r.islands.iter().all(|i| i.winding_number(p.into()) == 0)
 }
 
-#[test]
-fn rest_cuts_only_what_the_big_tool_left_and_all_of_it() {
+/// A 2 mm pocket of the part, then `generate` with a 0.4 mm tool resting after it
+/// (`Some(2.0)`) and clearing all of it (`None`): the rest cuts only what the big tool left,
+/// and all of it.
+fn check_rest(generate: impl Fn(&Region, &Tool, Option<f64>) -> swarf_core::ops::OpResult) {
     let tol = Tolerance::default();
     let region = part();
     let (big, small) = (Tool::micro_flat(2.0), Tool::micro_flat(0.4));
     let big_tp = pocket(std::slice::from_ref(&region), &big, &params(None), &tol).unwrap();
-    let rest = pocket(
-        std::slice::from_ref(&region),
-        &small,
-        &params(Some(2.0)),
-        &tol,
-    )
-    .unwrap();
-    let full = pocket(std::slice::from_ref(&region), &small, &params(None), &tol).unwrap();
+    let rest = generate(&region, &small, Some(2.0));
+    let full = generate(&region, &small, None);
     assert!(rest.warnings.is_empty(), "{:?}", rest.warnings);
     verify_rest(
         &region,
@@ -98,27 +94,35 @@ fn rest_cuts_only_what_the_big_tool_left_and_all_of_it() {
 }
 
 #[test]
+fn rest_cuts_only_what_the_big_tool_left_and_all_of_it() {
+    check_rest(|region, tool, rest| {
+        pocket(
+            std::slice::from_ref(region),
+            tool,
+            &params(rest),
+            &Tolerance::default(),
+        )
+        .unwrap()
+    });
+}
+
+#[test]
 fn adaptive_rest_cuts_only_what_the_big_tool_left_and_all_of_it() {
-    let tol = Tolerance::default();
-    let region = part();
-    let (big, small) = (Tool::micro_flat(2.0), Tool::micro_flat(0.4));
-    let big_tp = pocket(std::slice::from_ref(&region), &big, &params(None), &tol).unwrap();
-    let ap = |rest: Option<f64>| AdaptiveParams {
-        heights: params(None).heights,
-        max_engagement_deg: 50.0,
-        rest_from_diameter_mm: rest,
-        ..AdaptiveParams::default()
-    };
-    let rest = adaptive(std::slice::from_ref(&region), &small, &ap(Some(2.0)), &tol).unwrap();
-    let full = adaptive(std::slice::from_ref(&region), &small, &ap(None), &tol).unwrap();
-    assert!(rest.warnings.is_empty(), "{:?}", rest.warnings);
-    verify_rest(
-        &region,
-        (&big, &big_tp.toolpath),
-        &small,
-        &rest.toolpath,
-        &full.toolpath,
-    );
+    check_rest(|region, tool, rest| {
+        let p = AdaptiveParams {
+            heights: params(None).heights,
+            max_engagement_deg: 50.0,
+            rest_from_diameter_mm: rest,
+            ..AdaptiveParams::default()
+        };
+        adaptive(
+            std::slice::from_ref(region),
+            tool,
+            &p,
+            &Tolerance::default(),
+        )
+        .unwrap()
+    });
 }
 
 /// The rest toolpath is a small fraction of a full one, cuts nothing outside the pocket, and
