@@ -7,9 +7,7 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     if let Ok(job) = swarf_core::job::Job::from_toml(&text) {
         if job.part.file.starts_with("embedded:") {
-            if let Ok((_, d)) = job.load_part(std::path::Path::new(".")) {
-                let _ = job.run_on(d);
-            }
+            let _ = job.run(std::path::Path::new("."));
         }
     }
 });

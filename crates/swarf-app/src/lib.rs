@@ -9,13 +9,12 @@ pub mod store;
 mod view;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
-use swarf_core::job::{EXAMPLE_JOB_TOML, Job, JobError, JobOutput, Model, OpType, Operation};
+use swarf_core::job::{EXAMPLE_JOB_TOML, Job, JobError, JobOutput, Model, Operation};
 use swarf_core::ops::Stepover;
+use swarf_core::ops::{Cancel, OpSpec};
 use swarf_core::tool::ToolLibrary;
 
 pub use store::{Recovery, Store};
@@ -29,72 +28,51 @@ fn common_params<R>(
     op: &mut swarf_core::job::Operation,
     f: impl FnOnce(&mut Stepover, &mut swarf_core::ops::Heights) -> R,
 ) -> R {
-    match op.kind {
-        OpType::Pocket => {
-            let mut p = op.pocket.unwrap_or_default();
-            let r = f(&mut p.stepover, &mut p.heights);
-            op.pocket = Some(p);
-            r
-        }
-        OpType::Contour => {
-            let mut c = op.contour.unwrap_or_default();
-            let r = f(&mut c.stepover, &mut c.heights);
-            op.contour = Some(c);
-            r
-        }
-        OpType::ZLevelRough | OpType::ZLevelContour => {
-            let mut z = op.zlevel.unwrap_or_default();
-            let r = f(&mut z.stepover, &mut z.heights);
-            op.zlevel = Some(z);
-            r
-        }
+    match &mut op.spec {
+        OpSpec::Pocket(p) => f(&mut p.stepover, &mut p.cut.heights),
+        OpSpec::Contour(c) => f(&mut c.stepover, &mut c.cut.heights),
+        OpSpec::ZLevelRough(z) | OpSpec::ZLevelContour(z) => f(&mut z.stepover, &mut z.cut.heights),
         // The step-over of adaptive clearing is its optimal load (the radial width that
         // makes its engagement limit); setting it sets the limit.
-        OpType::Adaptive => {
-            let mut a = op.adaptive.unwrap_or_default();
+        OpSpec::Adaptive(a) => {
             let load = a
                 .optimal_load
                 .unwrap_or_else(|| 0.5 * (1.0 - a.engagement_deg().to_radians().cos()));
             let mut s = Stepover::Fraction(load);
-            let r = f(&mut s, &mut a.heights);
+            let r = f(&mut s, &mut a.cut.heights);
             if s != Stepover::Fraction(load) {
                 a.optimal_load = Some(match s {
                     Stepover::Fraction(f) => f,
                     Stepover::Mm(_) => load,
                 });
             }
-            op.adaptive = Some(a);
             r
         }
     }
 }
 
-/// A new operation of `kind` with its default parameters; z-level operations go down to
-/// `mesh_depth_mm` (the mesh's height below its top).
-pub fn new_operation(kind: OpType, name: String, tool: u32, mesh_depth_mm: f64) -> Operation {
+/// A new operation of type `kind` (see [`swarf_core::ops::OP_TYPES`]) with its default
+/// parameters; z-level operations go down to `mesh_depth_mm` (the mesh's height below its
+/// top).
+pub fn new_operation(kind: &str, name: String, tool: u32, mesh_depth_mm: f64) -> Operation {
     use swarf_core::job::Target;
+    let mut spec = OpSpec::default_of(kind).expect("one of OP_TYPES");
+    if spec.needs_mesh() {
+        spec.cut_mut().heights.final_depth_mm = mesh_depth_mm.max(0.001);
+    }
+    if let OpSpec::ZLevelRough(z) = &mut spec {
+        z.cut.allowance_radial_mm = 0.01;
+        z.cut.allowance_axial_mm = 0.005;
+    }
     Operation {
-        kind,
         name,
         tool,
         enabled: true,
-        target: match kind {
-            OpType::Pocket | OpType::Adaptive => Target::Holes,
+        target: match spec {
+            OpSpec::Pocket(_) | OpSpec::Adaptive(_) => Target::Holes,
             _ => Target::Outlines,
         },
-        open_chains: false,
-        pocket: (kind == OpType::Pocket).then(Default::default),
-        contour: (kind == OpType::Contour).then(Default::default),
-        adaptive: (kind == OpType::Adaptive).then(Default::default),
-        zlevel: kind.needs_mesh().then(|| {
-            let mut z = swarf_core::ops::zlevel::ZLevelParams::default();
-            z.heights.final_depth_mm = mesh_depth_mm.max(0.001);
-            if kind == OpType::ZLevelRough {
-                z.allowance_radial_mm = 0.01;
-                z.allowance_axial_mm = 0.005;
-            }
-            z
-        }),
+        spec,
     }
 }
 
@@ -106,6 +84,14 @@ fn folder_of(path: &Path) -> PathBuf {
         .to_path_buf()
 }
 
+/// A program the export check refused: where it was to go and what the check found.
+pub struct RefusedExport {
+    pub path: PathBuf,
+    pub report: swarf_core::verify::ExportReport,
+    /// The generation checked; a newer result needs a new check.
+    pub generation: u64,
+}
+
 /// What the worker sends: progress of a generation, or its outcome.
 enum Msg {
     Progress(u64, usize, usize),
@@ -115,7 +101,7 @@ enum Msg {
 /// A generation in flight.
 struct Worker {
     rx: Receiver<Msg>,
-    cancel: Arc<AtomicBool>,
+    cancel: Cancel,
 }
 
 /// What to do when a part read on its own thread arrives (true: it was read and is usable).
@@ -177,6 +163,8 @@ pub struct SwarfApp {
     dialog: Option<Receiver<DialogPick>>,
     pub view: Viewport,
     pub export_path: String,
+    /// An export the check refused, waiting for "Export anyway" or "Cancel".
+    pub export_refused: Option<RefusedExport>,
 }
 
 impl SwarfApp {
@@ -220,6 +208,7 @@ impl SwarfApp {
             dialog: None,
             view: Viewport::default(),
             export_path: "swarf.ngc".into(),
+            export_refused: None,
         };
         match app.store.autosave() {
             Some(Ok(r)) => app.recovery = Some(r),
@@ -437,7 +426,7 @@ impl SwarfApp {
         let Some(model) = &self.model else { return };
         let mesh = model.mesh().is_some();
         for op in &mut self.job.operations {
-            if op.kind.needs_mesh() != mesh {
+            if op.spec.needs_mesh() != mesh {
                 op.enabled = false;
             }
         }
@@ -448,12 +437,9 @@ impl SwarfApp {
         let depth = self.mesh_depth();
         let n = self.job.operations.len();
         let kinds = if mesh {
-            [
-                (OpType::ZLevelRough, "rough"),
-                (OpType::ZLevelContour, "finish"),
-            ]
+            [("zlevel-rough", "rough"), ("zlevel-contour", "finish")]
         } else {
-            [(OpType::Pocket, "pocket"), (OpType::Contour, "outline")]
+            [("pocket", "pocket"), ("contour", "outline")]
         };
         for (kind, name) in kinds {
             self.job
@@ -530,7 +516,7 @@ impl SwarfApp {
     /// (offered at the next start).
     pub fn on_exit(&mut self) {
         if let Some(w) = self.worker.take() {
-            w.cancel.store(true, Ordering::Relaxed);
+            w.cancel.cancel();
         }
         if self.dirty {
             self.autosave_now();
@@ -550,25 +536,23 @@ impl SwarfApp {
             return;
         };
         if let Some(w) = &self.worker {
-            w.cancel.store(true, Ordering::Relaxed);
+            w.cancel.cancel();
         }
         self.generation += 1;
         let gen_ = self.generation;
         let job = self.job.clone();
         let (tx, rx) = channel();
-        let cancel = Arc::new(AtomicBool::new(false));
+        let cancel = Cancel::new();
         let stop = cancel.clone();
         self.progress = (0, job.operations.iter().filter(|o| o.enabled).count());
         std::thread::spawn(move || {
-            // The stop flag reaches inside the operations (between regions, levels, passes
-            // and layers), so a cancelled or superseded generation stops working soon.
-            let flag = stop.clone();
-            let r = swarf_core::ops::cancel::scope(Some(flag), || {
-                job.run_model(d, &mut |done, total| {
-                    let _ = tx.send(Msg::Progress(gen_, done, total));
-                    !stop.load(Ordering::Relaxed)
-                })
-            });
+            // The token reaches inside the operations (between regions, levels, passes and
+            // layers), so a cancelled or superseded generation stops working soon.
+            let r = job.run_model(
+                d,
+                &mut |done, total| tx.send(Msg::Progress(gen_, done, total)).is_ok(),
+                &stop,
+            );
             let _ = tx.send(Msg::Done(gen_, r.map(Box::new)));
         });
         self.worker = Some(Worker { rx, cancel });
@@ -577,7 +561,7 @@ impl SwarfApp {
     /// Stops the generation in flight; the view keeps the last finished result.
     pub fn cancel(&mut self) {
         if let Some(w) = self.worker.take() {
-            w.cancel.store(true, Ordering::Relaxed);
+            w.cancel.cancel();
             self.messages.insert(
                 0,
                 "generation cancelled; the view shows the last finished result".into(),
@@ -777,7 +761,10 @@ impl SwarfApp {
         self.set_job(job, false);
     }
 
-    /// Writes the program (atomically) to `path`.
+    /// Checks the program as the CLI does (read back, gouges and rapids through stock per
+    /// operation) and writes it (atomically) to `path` when the check passes. When it finds
+    /// problems nothing is written: they wait in [`SwarfApp::export_refused`] until the user
+    /// chooses [`SwarfApp::export_anyway`] or cancels.
     pub fn export(&mut self, path: &Path) -> Result<(), String> {
         self.wait();
         if !self.up_to_date() {
@@ -786,6 +773,46 @@ impl SwarfApp {
                 None => "nothing to export: the toolpaths are not generated".into(),
             });
         }
+        let out = self.output.as_ref().ok_or("nothing generated yet")?;
+        let report =
+            swarf_core::verify::export_check(out, &out.program).map_err(|e| e.to_string())?;
+        if !report.passed() {
+            let msg = format!(
+                "export check: {}; {} not written",
+                report.messages().join("; "),
+                path.display()
+            );
+            self.export_refused = Some(RefusedExport {
+                path: path.to_path_buf(),
+                report,
+                generation: self.output_gen,
+            });
+            return Err(msg);
+        }
+        self.write_program(path)
+    }
+
+    /// Writes the program the export check refused, at the user's explicit choice.
+    pub fn export_anyway(&mut self) -> Result<(), String> {
+        let Some(r) = self.export_refused.take() else {
+            return Err("no refused export to write".into());
+        };
+        if r.generation != self.output_gen || !self.up_to_date() {
+            return Err("the toolpaths changed since the check; export again".into());
+        }
+        self.write_program(&r.path)?;
+        self.messages.insert(
+            0,
+            format!(
+                "{} written despite {} problem(s) found by the export check",
+                r.path.display(),
+                r.report.problems.len()
+            ),
+        );
+        Ok(())
+    }
+
+    fn write_program(&mut self, path: &Path) -> Result<(), String> {
         let out = self.output.as_ref().ok_or("nothing generated yet")?;
         swarf_core::fsio::write_atomic(path, out.program.text.as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -896,6 +923,7 @@ impl SwarfApp {
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| self.side_panel(ui));
             });
+        self.refused_export_window(ui);
         egui::CentralPanel::default().show(ui, |ui| {
             let out = self.output.as_deref();
             self.view.ui(ui, render, out);

@@ -9,7 +9,8 @@ use std::ops::RangeInclusive;
 
 use egui::{DragValue, Response, Ui};
 use swarf_core::import::Units;
-use swarf_core::job::{Job, Model, OpType, Target};
+use swarf_core::job::{Job, Model, Target};
+use swarf_core::ops::OpSpec;
 use swarf_core::ops::adaptive::AdaptiveParams;
 use swarf_core::ops::contour::{ContourParams, Side};
 use swarf_core::ops::pocket::{Pattern, PocketParams};
@@ -206,6 +207,73 @@ impl SwarfApp {
         });
     }
 
+    /// The export check's findings, with the choice to write the program anyway.
+    pub(crate) fn refused_export_window(&mut self, ui: &mut Ui) {
+        let Some(r) = &self.export_refused else {
+            return;
+        };
+        let mut choice = None;
+        egui::Window::new("Export check")
+            .collapsible(false)
+            .resizable(true)
+            .show(ui.ctx(), |ui| {
+                ui.colored_label(
+                    ERR,
+                    format!(
+                        "The program for {} has {} problem(s); it was not written.",
+                        r.path.display(),
+                        r.report.problems.len()
+                    ),
+                );
+                egui::ScrollArea::vertical()
+                    .max_height(240.0)
+                    .show(ui, |ui| {
+                        egui::Grid::new("export_problems")
+                            .num_columns(3)
+                            .striped(true)
+                            .show(ui, |ui| {
+                                ui.strong("operation");
+                                ui.strong("G-code line");
+                                ui.strong("problem");
+                                ui.end_row();
+                                for p in r.report.problems.iter().take(200) {
+                                    ui.label(&p.op);
+                                    ui.label(p.line.to_string());
+                                    ui.label(match p.issue {
+                                        swarf_core::verify::ExportIssue::Gouge { depth_mm } => {
+                                            format!(
+                                                "cuts {:.1} µm into the part",
+                                                depth_mm * 1000.0
+                                            )
+                                        }
+                                        swarf_core::verify::ExportIssue::RapidThroughStock => {
+                                            "rapid move through stock".into()
+                                        }
+                                    });
+                                    ui.end_row();
+                                }
+                            });
+                    });
+                ui.horizontal(|ui| {
+                    if ui.button("Export anyway").clicked() {
+                        choice = Some(true);
+                    }
+                    if ui.button("Cancel").clicked() {
+                        choice = Some(false);
+                    }
+                });
+            });
+        match choice {
+            Some(true) => {
+                if let Err(e) = self.export_anyway() {
+                    self.error = Some(e);
+                }
+            }
+            Some(false) => self.export_refused = None,
+            None => {}
+        }
+    }
+
     pub(crate) fn recovery_bar(&mut self, ui: &mut Ui) {
         let Some(r) = &self.recovery else { return };
         let when = r
@@ -362,7 +430,7 @@ impl SwarfApp {
                         .on_hover_text("include this operation in the program")
                         .changed(),
                 );
-                let kind = op.kind.name();
+                let kind = op.spec.name();
                 if ui
                     .selectable_label(
                         self.selected == i,
@@ -380,17 +448,17 @@ impl SwarfApp {
                 .get(self.selected_tool)
                 .or(job.tools.first())
                 .map_or(1, |t| t.number);
-            let kinds: &[(&str, OpType, &str)] =
+            let kinds: &[(&str, &str, &str)] =
                 if self.model.as_ref().is_some_and(|m| m.mesh().is_some()) {
                     &[
-                        ("+ Z-level rough", OpType::ZLevelRough, "rough"),
-                        ("+ Z-level finish", OpType::ZLevelContour, "finish"),
+                        ("+ Z-level rough", "zlevel-rough", "rough"),
+                        ("+ Z-level finish", "zlevel-contour", "finish"),
                     ]
                 } else {
                     &[
-                        ("+ Pocket", OpType::Pocket, "pocket"),
-                        ("+ Adaptive", OpType::Adaptive, "adaptive"),
-                        ("+ Contour", OpType::Contour, "contour"),
+                        ("+ Pocket", "pocket", "pocket"),
+                        ("+ Adaptive", "adaptive", "adaptive"),
+                        ("+ Contour", "contour", "contour"),
                     ]
                 };
             for &(label, kind, name) in kinds {
@@ -448,7 +516,7 @@ impl SwarfApp {
         let mut rest_opts: Vec<(Option<f64>, String)> =
             vec![(None, "nothing: whole pocket".into())];
         for o in job.operations.iter().take(self.selected) {
-            if matches!(o.kind, OpType::Pocket | OpType::Adaptive)
+            if matches!(o.spec, OpSpec::Pocket(_) | OpSpec::Adaptive(_))
                 && let Some(d) = diameter(o.tool)
                 && !rest_opts.iter().any(|(v, _)| *v == Some(d))
             {
@@ -473,7 +541,7 @@ impl SwarfApp {
         });
         let opts: Vec<(u32, &str)> = tools.iter().map(|(n, s)| (*n, s.as_str())).collect();
         edit.flag(choice(ui, "Tool:", &mut op.tool, &opts));
-        if !op.kind.needs_mesh() {
+        if !op.spec.needs_mesh() {
             edit.flag(choice(
                 ui,
                 "Target:",
@@ -490,7 +558,7 @@ impl SwarfApp {
         // clearing the optimal load, the radial width its engagement limit allows).
         let (mut stepover, _) = common_params(op, |s, h| (*s, h.final_depth_mm));
         let mut pct = stepover.mm(tool_d) / tool_d.max(1e-9) * 100.0;
-        let label = if op.kind == OpType::Adaptive {
+        let label = if matches!(op.spec, OpSpec::Adaptive(_)) {
             "Optimal load:"
         } else {
             "Step-over:"
@@ -522,29 +590,18 @@ impl SwarfApp {
         if rs.iter().any(Response::changed) {
             common_params(op, |_, hh| *hh = h);
         }
-        match op.kind {
-            OpType::Pocket => {
-                let mut p = op.pocket.unwrap_or_default();
+        match &mut op.spec {
+            OpSpec::Pocket(p) => {
                 rest_after(ui, &mut p.rest_from_diameter_mm, rest_opts, tool_d, edit);
-                self.pocket_params(ui, &mut p, edit);
-                op.pocket = Some(p);
+                self.pocket_params(ui, p, edit);
             }
-            OpType::Contour => {
-                let mut c = op.contour.unwrap_or_default();
-                self.contour_params(ui, &mut c, &mut op.open_chains, edit);
-                op.contour = Some(c);
-            }
-            OpType::Adaptive => {
-                let mut a = op.adaptive.unwrap_or_default();
+            OpSpec::Contour(c) => self.contour_params(ui, c, edit),
+            OpSpec::Adaptive(a) => {
                 rest_after(ui, &mut a.rest_from_diameter_mm, rest_opts, tool_d, edit);
-                self.adaptive_params(ui, &mut a, edit);
-                op.adaptive = Some(a);
+                self.adaptive_params(ui, a, edit);
             }
-            OpType::ZLevelRough | OpType::ZLevelContour => {
-                let mut z = op.zlevel.unwrap_or_default();
-                self.zlevel_params(ui, &mut z, op.kind == OpType::ZLevelRough, edit);
-                op.zlevel = Some(z);
-            }
+            OpSpec::ZLevelRough(z) => self.zlevel_params(ui, z, true, edit),
+            OpSpec::ZLevelContour(z) => self.zlevel_params(ui, z, false, edit),
         }
         if let Some(e) = &self.error
             && e.contains(&format!("'{}'", op.name))
@@ -638,9 +695,9 @@ impl SwarfApp {
         let last = self.last_edit;
         self.depth_rows(
             ui,
-            &mut p.stepdown_mm,
-            &mut p.allowance_radial_mm,
-            Some(&mut p.allowance_axial_mm),
+            &mut p.cut.stepdown_mm,
+            &mut p.cut.allowance_radial_mm,
+            Some(&mut p.cut.allowance_axial_mm),
             edit,
         );
         edit.flag(pattern_choice(ui, &mut p.pattern));
@@ -657,7 +714,7 @@ impl SwarfApp {
                 last,
             );
         }
-        self.direction_and_entry(ui, &mut p.direction, &mut p.entry, edit);
+        self.direction_and_entry(ui, &mut p.cut.direction, &mut p.cut.entry, edit);
     }
 
     fn adaptive_params(&self, ui: &mut Ui, a: &mut AdaptiveParams, edit: &mut Edit) {
@@ -671,21 +728,21 @@ impl SwarfApp {
         edit.resp(&r, last);
         self.depth_rows(
             ui,
-            &mut a.stepdown_mm,
-            &mut a.allowance_radial_mm,
-            Some(&mut a.allowance_axial_mm),
+            &mut a.cut.stepdown_mm,
+            &mut a.cut.allowance_radial_mm,
+            Some(&mut a.cut.allowance_axial_mm),
             edit,
         );
-        self.direction_and_entry(ui, &mut a.direction, &mut a.entry, edit);
+        self.direction_and_entry(ui, &mut a.cut.direction, &mut a.cut.entry, edit);
     }
 
     fn zlevel_params(&self, ui: &mut Ui, z: &mut ZLevelParams, rough: bool, edit: &mut Edit) {
         let last = self.last_edit;
         self.depth_rows(
             ui,
-            &mut z.stepdown_mm,
-            &mut z.allowance_radial_mm,
-            Some(&mut z.allowance_axial_mm),
+            &mut z.cut.stepdown_mm,
+            &mut z.cut.allowance_radial_mm,
+            Some(&mut z.cut.allowance_axial_mm),
             edit,
         );
         if rough {
@@ -726,10 +783,10 @@ impl SwarfApp {
                 }
             });
         }
-        self.direction_and_entry(ui, &mut z.direction, &mut z.entry, edit);
+        self.direction_and_entry(ui, &mut z.cut.direction, &mut z.cut.entry, edit);
     }
 
-    fn contour_params(&self, ui: &mut Ui, c: &mut ContourParams, open: &mut bool, edit: &mut Edit) {
+    fn contour_params(&self, ui: &mut Ui, c: &mut ContourParams, edit: &mut Edit) {
         let last = self.last_edit;
         edit.flag(choice(
             ui,
@@ -741,12 +798,15 @@ impl SwarfApp {
                 (Side::On, "on the line"),
             ],
         ));
-        edit.flag(ui.checkbox(open, "also cut open chains").changed());
+        edit.flag(
+            ui.checkbox(&mut c.open_chains, "also cut open chains")
+                .changed(),
+        );
         self.depth_rows(
             ui,
-            &mut c.stepdown_mm,
-            &mut c.allowance_radial_mm,
-            None,
+            &mut c.cut.stepdown_mm,
+            &mut c.cut.allowance_radial_mm,
+            Some(&mut c.cut.allowance_axial_mm),
             edit,
         );
         let r = count(ui, "Roughing passes:", &mut c.roughing_passes, 1..=50);
@@ -768,7 +828,7 @@ impl SwarfApp {
                 last,
             );
         }
-        self.direction_and_entry(ui, &mut c.direction, &mut c.entry, edit);
+        self.direction_and_entry(ui, &mut c.cut.direction, &mut c.cut.entry, edit);
     }
 
     fn tools_section(&mut self, ui: &mut Ui, job: &mut Job, edit: &mut Edit) {

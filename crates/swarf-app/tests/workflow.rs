@@ -4,6 +4,15 @@
 
 use std::path::{Path, PathBuf};
 
+/// The parameters of an operation of a given type (panics naming the type it found).
+#[allow(dead_code)]
+fn spec_of<T>(
+    op: &swarf_core::job::Operation,
+    f: impl Fn(&swarf_core::ops::OpSpec) -> Option<T>,
+) -> T {
+    f(&op.spec).unwrap_or_else(|| panic!("operation {} is a {}", op.name, op.spec.name()))
+}
+
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use swarf_app::{Store, SwarfApp};
@@ -272,7 +281,10 @@ fn typing_a_step_over_in_the_panel_regenerates_with_it() {
     replace_field(&mut h, "Step-over:", "15");
     let app = h.state();
     assert!(app.generation > gen0);
-    match app.job.operations[0].pocket.unwrap().stepover {
+    match spec_of(&app.job.operations[0], |s| match s {
+        swarf_core::ops::OpSpec::Pocket(p) => Some(p.stepover),
+        _ => None,
+    }) {
         swarf_core::ops::Stepover::Fraction(f) => assert!((f - 0.15).abs() < 1e-9, "{f}"),
         s @ swarf_core::ops::Stepover::Mm(_) => panic!("{s:?}"),
     }
@@ -344,7 +356,7 @@ fn an_stl_part_gets_z_level_operations_and_a_drawing_gets_its_own_back() {
         .job
         .operations
         .iter()
-        .map(|o| (o.kind.name(), o.enabled))
+        .map(|o| (o.spec.name(), o.enabled))
         .collect();
     assert_eq!(
         kinds,
@@ -375,7 +387,7 @@ fn an_stl_part_gets_z_level_operations_and_a_drawing_gets_its_own_back() {
         .operations
         .iter()
         .filter(|o| o.enabled)
-        .map(|o| o.kind.name())
+        .map(|o| o.spec.name())
         .collect();
     assert_eq!(enabled, ["pocket", "contour"]);
     // Undo twice: the mesh, then the example as it was.
@@ -470,7 +482,10 @@ fn a_pocket_can_rest_machine_after_an_earlier_larger_one() {
     let app = h.state();
     assert!(app.error.is_none(), "{:?}", app.error);
     assert_eq!(
-        app.job.operations[1].pocket.unwrap().rest_from_diameter_mm,
+        spec_of(&app.job.operations[1], |s| match s {
+            swarf_core::ops::OpSpec::Pocket(p) => Some(p.rest_from_diameter_mm),
+            _ => None,
+        }),
         Some(0.5)
     );
     let rest = app.output.as_ref().unwrap().operations[1]
@@ -518,8 +533,8 @@ fn an_adaptive_clearing_is_added_and_its_limit_typed_in() {
     let app = h.state();
     assert!(app.error.is_none(), "{:?}", app.error);
     let op = &app.job.operations[2];
-    assert_eq!(op.kind, swarf_core::job::OpType::Adaptive);
-    assert_eq!(op.adaptive.unwrap().engagement_deg(), 60.0);
+    assert_eq!(op.spec.name(), "adaptive");
+    assert_eq!(op.spec.engagement_limit_deg(), Some(60.0));
     let moves_60 = app.output.as_ref().unwrap().operations[2]
         .2
         .toolpath
@@ -530,7 +545,10 @@ fn an_adaptive_clearing_is_added_and_its_limit_typed_in() {
     h.get_by_label("Optimal load:");
     replace_field(&mut h, "Max engagement:", "30");
     let app = h.state();
-    let a = app.job.operations[2].adaptive.unwrap();
+    let a = spec_of(&app.job.operations[2], |s| match s {
+        swarf_core::ops::OpSpec::Adaptive(a) => Some(*a),
+        _ => None,
+    });
     assert_eq!(a.max_engagement_deg, 30.0);
     assert_eq!(a.optimal_load, None);
     assert!(app.up_to_date());
@@ -548,9 +566,84 @@ fn an_adaptive_clearing_is_added_and_its_limit_typed_in() {
     h.state_mut().wait();
     assert_eq!(
         h.state().job.operations[2]
-            .adaptive
-            .unwrap()
-            .engagement_deg(),
+            .spec
+            .engagement_limit_deg()
+            .unwrap(),
         60.0
     );
+}
+
+/// Two overlapping circles: each is a region of its own, and pocketing one cuts through the
+/// other's outline — a real gouge, which the export check must catch.
+const OVERLAPPING_CIRCLES: &str = "0\nSECTION\n2\nENTITIES\n\
+0\nCIRCLE\n8\n0\n10\n0.0\n20\n0.0\n30\n0.0\n40\n2.0\n\
+0\nCIRCLE\n8\n0\n10\n3.0\n20\n0.0\n30\n0.0\n40\n2.0\n\
+0\nENDSEC\n0\nEOF\n";
+
+/// The app's export runs the same check as the CLI: a gouging program is not written until
+/// the user, shown the operation, line and depth, chooses "Export anyway"; "Cancel" writes
+/// nothing.
+#[test]
+fn a_gouging_program_is_not_exported_silently() {
+    let dir = temp("gouge");
+    let dxf = dir.join("overlap.dxf");
+    std::fs::write(&dxf, OVERLAPPING_CIRCLES).unwrap();
+    let mut app = SwarfApp::example();
+    app.open_part(&dxf);
+    app.wait();
+    let mut job = app.job.clone();
+    job.operations.truncate(1);
+    job.operations[0].target = swarf_core::job::Target::Regions;
+    app.set_job(job, false);
+    app.wait();
+    assert!(app.error.is_none(), "{:?}", app.error);
+    let out_path = dir.join("overlap.ngc");
+    let mut h = ui_harness(app);
+    h.run_steps(3);
+    // Export, as Save G-code and the Export menu do.
+    let e = h.state_mut().export(&out_path).unwrap_err();
+    assert!(
+        e.contains("cuts into the part") && e.contains("not written"),
+        "{e}"
+    );
+    h.run_steps(3);
+    assert!(!out_path.exists(), "a gouging program was written");
+    let refused = h
+        .state()
+        .export_refused
+        .as_ref()
+        .unwrap_or_else(|| panic!("the check refused it: {:?}", h.state().error));
+    let first = &refused.report.problems[0];
+    assert!(
+        matches!(first.issue, swarf_core::verify::ExportIssue::Gouge { depth_mm } if depth_mm > 0.01),
+        "{first:?}"
+    );
+    assert!(first.line > 0 && !first.op.is_empty());
+    // The window names the problem; Cancel writes nothing.
+    let _ = h.get_by_label("Export anyway");
+    let _ = h.get_by_label(&format!("{}", first.line));
+    h.get_by_label("Cancel").click();
+    h.run_steps(3);
+    assert!(h.state().export_refused.is_none());
+    assert!(!out_path.exists());
+    // Asked again and written anyway: the program as generated.
+    h.state_mut().export(&out_path).unwrap_err();
+    h.run_steps(3);
+    h.get_by_label("Export anyway").click();
+    h.run_steps(3);
+    let written = std::fs::read_to_string(&out_path).unwrap();
+    assert_eq!(
+        written,
+        h.state().output.as_ref().unwrap().program.text,
+        "the program as generated"
+    );
+    assert!(
+        h.state()
+            .messages
+            .iter()
+            .any(|m| m.contains("despite") && m.contains("export check")),
+        "{:?}",
+        h.state().messages
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -42,25 +42,37 @@ pub fn run(a: &BenchArgs) -> Result<()> {
     let tol = Tolerance::default();
     let tool = Tool::micro_flat(0.2);
     let pocket_p = PocketParams {
-        heights: Heights {
-            final_depth_mm: 0.1,
-            ..Heights::default()
-        },
         stepover: Stepover::Fraction(0.1),
+        cut: swarf_core::ops::CutParams {
+            heights: Heights {
+                final_depth_mm: 0.1,
+                ..Heights::default()
+            },
+            ..PocketParams::default().cut
+        },
         ..PocketParams::default()
     };
     let contour_p = ContourParams {
-        heights: Heights {
-            final_depth_mm: 0.2,
-            ..Heights::default()
+        cut: swarf_core::ops::CutParams {
+            heights: Heights {
+                final_depth_mm: 0.2,
+                ..Heights::default()
+            },
+            stepdown_mm: Some(0.05),
+            ..ContourParams::default().cut
         },
-        stepdown_mm: Some(0.05),
         ..ContourParams::default()
     };
     outln!("{:<58} {:>10} {:>8} {:>8}", "case", "ms", "moves", "arcs");
     let region = pocket_20x15_two_islands();
     let (t, r) = best(a.repeat, || {
-        pocket(std::slice::from_ref(&region), &tool, &pocket_p, &tol)
+        pocket(
+            std::slice::from_ref(&region),
+            &tool,
+            &pocket_p,
+            &tol,
+            &swarf_core::ops::Cancel::NEVER,
+        )
     });
     let tp = r?.toolpath;
     outln!(
@@ -124,10 +136,20 @@ pub fn run(a: &BenchArgs) -> Result<()> {
                     ..pocket_p
                 },
                 &tol,
+                &swarf_core::ops::Cancel::NEVER,
             )
         });
         let outlines: Vec<_> = regions.iter().map(|r| r.outer.clone()).collect();
-        let (tc_s, cr) = best(a.repeat, || contour(&outlines, &[], &t, &contour_p, &tol));
+        let (tc_s, cr) = best(a.repeat, || {
+            contour(
+                &outlines,
+                &[],
+                &t,
+                &contour_p,
+                &tol,
+                &swarf_core::ops::Cancel::NEVER,
+            )
+        });
         let (pm, pa) = pr.map_or((0, 0), |r| {
             (r.toolpath.moves.len(), r.toolpath.stats(3000.0).arcs)
         });

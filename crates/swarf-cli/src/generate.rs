@@ -7,17 +7,18 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use serde_json::json;
+use std::path::Path;
+
 use swarf_core::geometry::Tolerance;
-use swarf_core::job::{Target, target_regions};
-use swarf_core::ops::adaptive::{AdaptiveParams, adaptive};
-use swarf_core::ops::contour::{ContourParams, Side, contour};
-use swarf_core::ops::pocket::{Pattern, PocketParams, pocket};
-use swarf_core::ops::{Direction, EntryKind, Heights, Stepover};
-use swarf_core::post::{Dialect, PostOptions, Section, write_program};
+use swarf_core::job::{Job, Model, Operation, Part};
+use swarf_core::ops::adaptive::AdaptiveParams;
+use swarf_core::ops::contour::{ContourParams, Side};
+use swarf_core::ops::pocket::{Pattern, PocketParams};
+use swarf_core::ops::zlevel::ZLevelParams;
+use swarf_core::ops::{CutParams, Direction, EntryKind, Heights, OpSpec, Stepover, Target};
+use swarf_core::post::{Dialect, PostOptions};
 use swarf_core::tool::{Tool, ToolShape};
 use swarf_core::toolpath::Toolpath;
-
-use crate::inspect::{InspectArgs, Loaded, load_any};
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum OpKind {
@@ -185,116 +186,17 @@ pub struct GenerateArgs {
     /// Output G-code file.
     #[arg(short, long)]
     pub output: PathBuf,
+    /// The largest deviation of the path from the exact one, mm (default 0.0001, 0.1 µm);
+    /// the other tolerances scale with it. For a part and tool scaled by a factor, scale this
+    /// by the same factor.
+    #[arg(long, allow_negative_numbers = true)]
+    pub path_tolerance: Option<f64>,
     /// Write the program even when the check before export finds gouges.
     #[arg(long)]
     pub force: bool,
     /// Print a JSON summary.
     #[arg(long)]
     pub json: bool,
-}
-
-/// What the check before export finds in one toolpath against the part: gouges and rapids
-/// through stock, as one message (`lines`: the G-code line of each move, when read back).
-fn export_problems(
-    tp: &Toolpath,
-    lines: Option<&[u32]>,
-    part: swarf_core::verify::PartRef<'_>,
-    tool: &Tool,
-) -> Option<String> {
-    use swarf_core::geometry::{Bbox2, V2, pline_bbox};
-    use swarf_core::verify::{PartRef, check_gouges, check_rapids, read_back_tolerance};
-    // A program read back (it has line numbers) is checked within the rounding of its written
-    // decimals; a generated toolpath exactly.
-    let tol = match lines {
-        Some(_) => read_back_tolerance(tp, &Tolerance::default()),
-        None => Tolerance::default(),
-    };
-    let line = |i: usize| {
-        lines
-            .and_then(|l| l.get(i).copied())
-            .unwrap_or(i as u32 + 1)
-    };
-    let g = check_gouges(tp, lines, part, tool, &tol);
-    // Rapids through stock: the stock is the part's box grown by the tool, from below the
-    // deepest cut to Z = 0.
-    let mut b = Bbox2::EMPTY;
-    match part {
-        PartRef::Drawing(loops) => loops.iter().for_each(|l| b.union(&pline_bbox(l))),
-        PartRef::Mesh(m) => {
-            if let Some((l, h)) = m.bounds() {
-                b.add_point(V2::new(l[0], l[1]));
-                b.add_point(V2::new(h[0], h[1]));
-            }
-        }
-    }
-    let grow = V2::new(tool.diameter_mm, tool.diameter_mm);
-    let deepest = tp.moves.iter().map(|m| m.to.z).fold(0.0f64, f64::min);
-    let rapids = if b.is_empty() {
-        Vec::new()
-    } else {
-        check_rapids(tp, b.min - grow, b.max + grow, deepest - 1.0, tool, &tol)
-    };
-    let mut parts = Vec::new();
-    if !g.is_empty() {
-        let first: Vec<String> = g
-            .iter()
-            .take(5)
-            .map(|g| format!("line {} ({:.4} mm)", g.line, g.depth_mm))
-            .collect();
-        parts.push(format!(
-            "cuts into the part at {} place(s): {}",
-            g.len(),
-            first.join(", ")
-        ));
-    }
-    if !rapids.is_empty() {
-        let first: Vec<String> = rapids
-            .iter()
-            .take(5)
-            .map(|&i| line(i).to_string())
-            .collect();
-        parts.push(format!(
-            "{} rapid move(s) pass through stock (lines {})",
-            rapids.len(),
-            first.join(", ")
-        ));
-    }
-    (!parts.is_empty()).then(|| parts.join("; "))
-}
-
-/// A problem found before export blocks it, unless forced (then it is a warning).
-fn block_or_warn(a: &GenerateArgs, msg: &str) -> Result<String> {
-    if a.force {
-        Ok(format!("export check: {msg}; written anyway (--force)"))
-    } else {
-        bail!("{msg}; not written (use --force to write it anyway)")
-    }
-}
-
-/// Re-reads the written program and checks it against the part before it is saved; a gouge or
-/// a rapid through stock blocks the export unless forced. Returns the check's warnings.
-fn check_export(
-    a: &GenerateArgs,
-    text: &str,
-    part: Option<swarf_core::verify::PartRef<'_>>,
-    tool: &Tool,
-) -> Result<Vec<String>> {
-    let back = swarf_core::verify::read_gcode(
-        text,
-        swarf_core::toolpath::P3::default(),
-        &Tolerance::default(),
-    )
-    .context("the written program does not read back")?;
-    let Some(part) = part else {
-        return Ok(vec![
-            "export check: cutting on the line, the gouge check against the drawing does not apply"
-                .into(),
-        ]);
-    };
-    match export_problems(&back.toolpath, Some(&back.line_of_move), part, tool) {
-        None => Ok(Vec::new()),
-        Some(msg) => Ok(vec![block_or_warn(a, &format!("the program {msg}"))?]),
-    }
 }
 
 fn make_tool(a: &GenerateArgs, diameter: f64) -> Result<Tool> {
@@ -325,6 +227,15 @@ fn make_tool(a: &GenerateArgs, diameter: f64) -> Result<Tool> {
     Ok(t)
 }
 
+/// A problem found before export blocks it, unless forced (then it is a warning).
+fn block_or_warn(a: &GenerateArgs, msg: &str) -> Result<String> {
+    if a.force {
+        Ok(format!("export check: {msg}; written anyway (--force)"))
+    } else {
+        bail!("{msg}; not written (use --force to write it anyway)")
+    }
+}
+
 pub fn run(a: &GenerateArgs) -> Result<()> {
     let t0 = Instant::now();
     if a.rest_from_diameter.is_some()
@@ -332,313 +243,45 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
     {
         bail!(
             "--rest-from-diameter applies to --op pocket and --op adaptive; in a job file set \
-             rest_from_diameter_mm in [operation.pocket] or [operation.adaptive]"
+             rest_from_diameter_mm in the [[operation]]"
         );
     }
     if a.optimal_load.is_some() && (a.job.is_some() || !matches!(a.op, OpKind::Adaptive)) {
         bail!(
-            "--optimal-load applies to --op adaptive; in a job file set optimal_load in \
-             [operation.adaptive]"
+            "--optimal-load applies to --op adaptive; in a job file set optimal_load in the [[operation]]"
         );
     }
-    if let Some(job_path) = &a.job {
-        return run_job(a, job_path, t0);
+    if let Some(t) = a.path_tolerance
+        && !(t.is_finite() && t > 0.0)
+    {
+        bail!("--path-tolerance is {t}; it must be a positive number of mm (0.0001 is 0.1 µm)");
     }
-    let Some(diameter) = a.tool_diameter else {
-        bail!("give --tool-diameter MM (and --depth MM), or a job file with --job");
+    let (job, model) = match &a.job {
+        Some(job_path) => job_from_file(a, job_path)?,
+        None => job_from_flags(a)?,
     };
-    let (name, loaded) = load_any(&InspectArgs {
-        file: a.file.clone(),
-        units: a.units,
-        layers: a.layers.clone(),
-        close_gap: swarf_core::import::DxfOptions::default().close_gap_mm,
-        origin: a.origin,
-        json: false,
-    })?;
-    let drawing = match loaded {
-        Loaded::Dxf(d) => d,
-        Loaded::Stl(part) => return run_mesh(a, &name, &part, diameter, t0),
-    };
-    let Some(depth) = a.depth else {
-        bail!("give --depth MM (positive; the cut goes to Z = -depth)");
-    };
-    let tool = make_tool(a, diameter)?;
-    let tol = Tolerance::default();
-    let heights = Heights {
-        clearance_mm: a.clearance_height,
-        safe_mm: a.safe_height,
-        start_depth_mm: a.start_depth,
-        final_depth_mm: depth,
-    };
-    let entry = swarf_core::ops::Entry {
-        kind: a.entry,
-        ramp_angle_deg: a.ramp_angle,
-        ..swarf_core::ops::Entry::default()
-    };
-    let direction = if a.conventional {
-        Direction::Conventional
-    } else {
-        Direction::Climb
-    };
-    let mut warnings = drawing.warnings.clone();
-    let mut engagement_limit = None;
-    let (op_name, result) = match a.op {
-        OpKind::Pocket => {
-            let p = PocketParams {
-                heights,
-                stepover: a.stepover,
-                stepdown_mm: a.stepdown,
-                allowance_radial_mm: a.allowance,
-                allowance_axial_mm: a.floor_allowance,
-                direction,
-                pattern: a.pattern,
-                zigzag_angle_deg: a.zigzag_angle,
-                entry,
-                rest_from_diameter_mm: a.rest_from_diameter,
-            };
-            if drawing.regions.is_empty() {
-                bail!(
-                    "{name}: no closed regions to pocket (open chains can only be contoured on the line)"
-                );
-            }
-            ("pocket", pocket(&drawing.regions, &tool, &p, &tol)?)
-        }
-        OpKind::Adaptive => {
-            let p = AdaptiveParams {
-                heights,
-                max_engagement_deg: a.max_engagement_deg.unwrap_or(60.0),
-                optimal_load: a.optimal_load.map(|l| l.mm(diameter) / diameter),
-                stepdown_mm: a.stepdown,
-                allowance_radial_mm: a.allowance,
-                allowance_axial_mm: a.floor_allowance,
-                direction,
-                entry,
-                rest_from_diameter_mm: a.rest_from_diameter,
-            };
-            if drawing.regions.is_empty() {
-                bail!(
-                    "{name}: no closed regions to clear (open chains can only be contoured on the line)"
-                );
-            }
-            engagement_limit = Some(p.engagement_deg());
-            ("adaptive", adaptive(&drawing.regions, &tool, &p, &tol)?)
-        }
-        OpKind::Contour => {
-            let p = ContourParams {
-                heights,
-                side: a.side,
-                stepover: a.stepover,
-                stepdown_mm: a.stepdown,
-                allowance_radial_mm: a.allowance,
-                roughing_passes: a.passes,
-                spring_pass: a.spring_pass,
-                direction,
-                entry,
-                lead_radius_mm: a.lead_radius.unwrap_or(tool.diameter_mm * 0.5),
-                tabs: a.tabs,
-                tab_width_mm: a.tab_width,
-                tab_height_mm: a.tab_height,
-            };
-            // Outside: the parts' outlines; inside: their holes; on: every loop and chain.
-            let (loops, open) = match a.side {
-                Side::Outside => (
-                    target_regions(&drawing, Target::Outlines)
-                        .into_iter()
-                        .map(|r| r.outer)
-                        .collect(),
-                    Vec::new(),
-                ),
-                Side::Inside => (
-                    drawing
-                        .regions
-                        .iter()
-                        .flat_map(|r| r.islands.iter().cloned())
-                        .collect(),
-                    Vec::new(),
-                ),
-                Side::On => (drawing.closed_loops.clone(), drawing.open_chains.clone()),
-            };
-            ("contour", contour(&loops, &open, &tool, &p, &tol)?)
-        }
-        OpKind::ZlevelRough | OpKind::ZlevelContour => {
-            bail!(
-                "{name}: z-level operations need a mesh (STL); for a drawing use pocket or contour"
-            )
-        }
-    };
-    warnings.extend(result.warnings.iter().cloned());
-    let (post, program) = post_one(a, op_name, &name, &tool, &result.toolpath)?;
-    let loops: Vec<swarf_core::geometry::Pline> = drawing.closed_loops.clone();
-    let on_line = matches!(a.op, OpKind::Contour) && a.side == Side::On;
-    let part = (!on_line).then_some(swarf_core::verify::PartRef::Drawing(&loops));
-    warnings.extend(check_export(a, &program.text, part, &tool)?);
-    write_atomic(&a.output, program.text.as_bytes())?;
-    let elapsed = t0.elapsed().as_secs_f64();
-    summary(
-        a,
-        &result.toolpath,
-        &program,
-        &warnings,
-        elapsed,
-        &post,
-        engagement_limit,
-    )
-}
-
-fn run_mesh(
-    a: &GenerateArgs,
-    name: &str,
-    part: &swarf_core::import::StlPart,
-    diameter: f64,
-    t0: Instant,
-) -> Result<()> {
-    use swarf_core::ops::zlevel::{ZLevelParams, zlevel_contour, zlevel_rough};
-    let tool = make_tool(a, diameter)?;
-    let tol = Tolerance::default();
-    let (lo, _) = part.mesh.bounds().context("the mesh is empty")?;
-    let depth = a.depth.unwrap_or(-lo[2]);
-    let p = ZLevelParams {
-        heights: Heights {
-            clearance_mm: a.clearance_height,
-            safe_mm: a.safe_height,
-            start_depth_mm: a.start_depth,
-            final_depth_mm: depth,
-        },
-        stepover: a.stepover,
-        stepdown_mm: a.stepdown,
-        allowance_radial_mm: a.allowance,
-        allowance_axial_mm: a.floor_allowance,
-        direction: if a.conventional {
-            Direction::Conventional
-        } else {
-            Direction::Climb
-        },
-        pattern: a.pattern,
-        entry: swarf_core::ops::Entry {
-            kind: a.entry,
-            ramp_angle_deg: a.ramp_angle,
-            ..swarf_core::ops::Entry::default()
-        },
-        stock_margin_mm: a.stock_margin,
-        max_engagement_deg: if matches!(a.op, OpKind::ZlevelRough) {
-            a.max_engagement_deg
-        } else {
-            None
-        },
-    };
-    let (op_name, result) = match a.op {
-        OpKind::ZlevelRough => ("zlevel-rough", zlevel_rough(&part.mesh, &tool, &p, &tol)?),
-        OpKind::ZlevelContour => (
-            "zlevel-contour",
-            zlevel_contour(&part.mesh, &tool, &p, &tol)?,
-        ),
-        OpKind::Pocket | OpKind::Contour | OpKind::Adaptive => {
-            bail!(
-                "{name}: pocket, contour and adaptive need a drawing (DXF); for a mesh use zlevel-rough (with --max-engagement-deg for adaptive layers) or zlevel-contour"
-            )
-        }
-    };
-    let mut warnings = part.warnings.clone();
-    warnings.extend(result.warnings.iter().cloned());
-    let (post, program) = post_one(a, op_name, name, &tool, &result.toolpath)?;
-    warnings.extend(check_export(
-        a,
-        &program.text,
-        Some(swarf_core::verify::PartRef::Mesh(&part.mesh)),
-        &tool,
-    )?);
-    write_atomic(&a.output, program.text.as_bytes())?;
-    summary(
-        a,
-        &result.toolpath,
-        &program,
-        &warnings,
-        t0.elapsed().as_secs_f64(),
-        &post,
-        p.max_engagement_deg,
-    )
-}
-
-/// Replaces the job's part by FILE when one is given on the command line (a drawing or a
-/// mesh, with the given units and layers); returns the folder the part's path is relative to.
-pub fn part_from_args(
-    job: &mut swarf_core::job::Job,
-    job_path: Option<&std::path::Path>,
-    file: Option<&std::path::Path>,
-    units: Option<swarf_core::import::Units>,
-    layers: Option<&Vec<String>>,
-) -> std::path::PathBuf {
-    let Some(f) = file else {
-        return job_path
-            .and_then(std::path::Path::parent)
-            .map(std::path::Path::to_path_buf)
-            .unwrap_or_default();
-    };
-    job.part.file = f.display().to_string();
-    if units.is_some() {
-        job.part.units = units;
+    let out = job.run_model(model, &mut |_, _| true, &swarf_core::ops::Cancel::NEVER)?;
+    let report = swarf_core::verify::export_check(&out, &out.program)?;
+    let mut warnings = out.model.warnings().to_vec();
+    for m in report.messages() {
+        warnings.push(block_or_warn(a, &m)?);
     }
-    if let Some(l) = layers {
-        job.part.layers = Some(l.clone());
-    }
-    std::path::PathBuf::from(".")
-}
-
-fn run_job(a: &GenerateArgs, job_path: &std::path::Path, t0: Instant) -> Result<()> {
-    let mut job = swarf_core::job::Job::load(job_path)?;
-    if let Some(d) = a.dialect {
-        job.post.dialect = d;
-    }
-    if let Some(d) = a.decimals {
-        job.post.decimals = d;
-    }
-    let base = part_from_args(
-        &mut job,
-        Some(job_path),
-        a.file.as_deref(),
-        a.units,
-        a.layers.as_ref(),
-    );
-    let (_, model) = job.load_model(&base)?;
-    let out = job.run_model(model, &mut |_, _| true)?;
-    // The program must read back; each operation is checked with its own tool.
-    swarf_core::verify::read_gcode(
-        &out.program.text,
-        swarf_core::toolpath::P3::default(),
-        &Tolerance::default(),
-    )
-    .context("the written program does not read back")?;
-    let on_line = job
-        .operations
-        .iter()
-        .any(|o| o.contour.is_some_and(|c| c.side == Side::On));
-    let loops = out
-        .model
-        .drawing()
-        .map(|d| d.closed_loops.clone())
-        .unwrap_or_default();
-    let part = match out.model.mesh() {
-        Some(m) => swarf_core::verify::PartRef::Mesh(m),
-        None => swarf_core::verify::PartRef::Drawing(&loops),
-    };
-    let mut export_warnings = Vec::new();
-    if !on_line {
-        for (name, t, r) in &out.operations {
-            if let Some(msg) = export_problems(&r.toolpath, None, part, t) {
-                export_warnings.push(block_or_warn(a, &format!("operation '{name}' {msg}"))?);
-            }
-        }
-    }
+    warnings.extend(report.notes.iter().map(|n| format!("export check: {n}")));
     write_atomic(&a.output, out.program.text.as_bytes())?;
     let mut all = Toolpath::default();
-    let mut warnings = out.model.warnings().to_vec();
-    warnings.append(&mut export_warnings);
+    let several = out.operations.len() > 1;
     for (i, (name, _, r)) in out.operations.iter().enumerate() {
         if i == 0 {
             all.start = r.toolpath.start;
         }
         all.moves.extend_from_slice(&r.toolpath.moves);
-        warnings.extend(r.warnings.iter().map(|w| format!("{name}: {w}")));
+        warnings.extend(r.warnings.iter().map(|w| {
+            if several {
+                format!("{name}: {w}")
+            } else {
+                w.clone()
+            }
+        }));
     }
     // The tightest engagement limit among the adaptive operations, if any.
     let limit = job
@@ -658,30 +301,210 @@ fn run_job(a: &GenerateArgs, job_path: &std::path::Path, t0: Instant) -> Result<
     )
 }
 
-/// Writes one operation's program with the command line's post settings.
-fn post_one(
-    a: &GenerateArgs,
-    op_name: &str,
-    name: &str,
-    tool: &Tool,
-    toolpath: &Toolpath,
-) -> Result<(PostOptions, swarf_core::post::Program)> {
-    let post = PostOptions {
-        dialect: a.dialect.unwrap_or_default(),
-        decimals: a.decimals.unwrap_or(PostOptions::default().decimals),
-        title: format!("{op_name} of {name}"),
-        ..PostOptions::default()
+/// The job the command line describes: its part, one tool and one operation; the part is read
+/// to check that the operation fits it (and for a mesh's default depth).
+fn job_from_flags(a: &GenerateArgs) -> Result<(Job, Model)> {
+    let Some(diameter) = a.tool_diameter else {
+        bail!("give --tool-diameter MM (and --depth MM), or a job file with --job");
     };
-    let program = write_program(
-        &[Section {
-            name: op_name,
-            tool,
-            toolpath,
-        }],
-        &post,
-        &Tolerance::default(),
-    )?;
-    Ok((post, program))
+    let (file, name) = match &a.file {
+        Some(p) => (p.display().to_string(), p.display().to_string()),
+        None => (
+            format!("embedded:{}", swarf_core::EXAMPLE_DXF_NAME),
+            format!("{} (embedded example)", swarf_core::EXAMPLE_DXF_NAME),
+        ),
+    };
+    let tool = make_tool(a, diameter)?;
+    let mut job = Job {
+        version: swarf_core::job::JOB_VERSION,
+        title: String::new(),
+        part: Part {
+            file,
+            units: a.units,
+            layers: a.layers.clone(),
+            origin: Some(a.origin),
+            close_gap_mm: None,
+        },
+        tolerance: tolerance(a),
+        post: PostOptions {
+            dialect: a.dialect.unwrap_or_default(),
+            decimals: a.decimals.unwrap_or(PostOptions::default().decimals),
+            ..PostOptions::default()
+        },
+        simulation: swarf_core::sim::SimOptions::default(),
+        tools: vec![tool.clone()],
+        operations: Vec::new(),
+    };
+    let (_, model) = job
+        .load_model(Path::new(""))
+        .with_context(|| format!("cannot import {name}"))?;
+    let spec = spec_from_flags(a, &name, &model, &tool)?;
+    job.title = format!("{} of {name}", spec.name());
+    job.operations.push(Operation {
+        name: spec.name().into(),
+        tool: tool.number,
+        enabled: true,
+        target: match a.op {
+            OpKind::Contour => match a.side {
+                Side::Outside => Target::Outlines,
+                Side::Inside => Target::Holes,
+                Side::On => Target::Loops,
+            },
+            _ => Target::Regions,
+        },
+        spec,
+    });
+    Ok((job, model))
+}
+
+/// The operation the flags describe, checked against the kind of part.
+fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> Result<OpSpec> {
+    let d = tool.diameter_mm;
+    let mesh_depth = model
+        .mesh()
+        .and_then(swarf_core::geometry::mesh::Mesh::bounds)
+        .map(|(lo, _)| -lo[2]);
+    let Some(depth) = a.depth.or(mesh_depth) else {
+        bail!("give --depth MM (positive; the cut goes to Z = -depth)");
+    };
+    let cut = CutParams {
+        heights: Heights {
+            clearance_mm: a.clearance_height,
+            safe_mm: a.safe_height,
+            start_depth_mm: a.start_depth,
+            final_depth_mm: depth,
+        },
+        stepdown_mm: a.stepdown,
+        allowance_radial_mm: a.allowance,
+        allowance_axial_mm: a.floor_allowance,
+        direction: if a.conventional {
+            Direction::Conventional
+        } else {
+            Direction::Climb
+        },
+        entry: swarf_core::ops::Entry {
+            kind: a.entry,
+            ramp_angle_deg: a.ramp_angle,
+            ..swarf_core::ops::Entry::default()
+        },
+    };
+    let zlevel = || ZLevelParams {
+        cut,
+        stepover: a.stepover,
+        pattern: a.pattern,
+        stock_margin_mm: a.stock_margin,
+        max_engagement_deg: if matches!(a.op, OpKind::ZlevelRough) {
+            a.max_engagement_deg
+        } else {
+            None
+        },
+    };
+    let spec = match a.op {
+        OpKind::Pocket => OpSpec::Pocket(PocketParams {
+            cut,
+            stepover: a.stepover,
+            pattern: a.pattern,
+            zigzag_angle_deg: a.zigzag_angle,
+            rest_from_diameter_mm: a.rest_from_diameter,
+        }),
+        OpKind::Adaptive => OpSpec::Adaptive(AdaptiveParams {
+            cut,
+            max_engagement_deg: a.max_engagement_deg.unwrap_or(60.0),
+            optimal_load: a.optimal_load.map(|l| l.mm(d) / d),
+            rest_from_diameter_mm: a.rest_from_diameter,
+        }),
+        OpKind::Contour => OpSpec::Contour(ContourParams {
+            cut,
+            side: a.side,
+            stepover: a.stepover,
+            roughing_passes: a.passes,
+            spring_pass: a.spring_pass,
+            lead_radius_mm: a.lead_radius.unwrap_or(d * 0.5),
+            tabs: a.tabs,
+            tab_width_mm: a.tab_width,
+            tab_height_mm: a.tab_height,
+            open_chains: a.side == Side::On,
+        }),
+        OpKind::ZlevelRough => OpSpec::ZLevelRough(zlevel()),
+        OpKind::ZlevelContour => OpSpec::ZLevelContour(zlevel()),
+    };
+    match model {
+        Model::Drawing(_) if spec.needs_mesh() => bail!(
+            "{name}: z-level operations need a mesh (STL); for a drawing use pocket or contour"
+        ),
+        Model::Mesh(_) if !spec.needs_mesh() => bail!(
+            "{name}: pocket, contour and adaptive need a drawing (DXF); for a mesh use zlevel-rough (with --max-engagement-deg for adaptive layers) or zlevel-contour"
+        ),
+        Model::Drawing(dr) if dr.regions.is_empty() && !matches!(spec, OpSpec::Contour(_)) => {
+            bail!(
+                "{name}: no closed regions to {} (open chains can only be contoured on the line)",
+                if matches!(spec, OpSpec::Pocket(_)) {
+                    "pocket"
+                } else {
+                    "clear"
+                }
+            )
+        }
+        _ => Ok(spec),
+    }
+}
+
+/// The path tolerance: the default, or `--path-tolerance` with every other tolerance scaled
+/// alike.
+fn tolerance(a: &GenerateArgs) -> Tolerance {
+    let d = Tolerance::default();
+    match a.path_tolerance {
+        Some(t) => d.scaled(t / d.path_mm),
+        None => d,
+    }
+}
+
+/// Replaces the job's part by FILE when one is given on the command line (a drawing or a
+/// mesh, with the given units and layers); returns the folder the part's path is relative to.
+pub fn part_from_args(
+    job: &mut Job,
+    job_path: Option<&Path>,
+    file: Option<&Path>,
+    units: Option<swarf_core::import::Units>,
+    layers: Option<&Vec<String>>,
+) -> PathBuf {
+    let Some(f) = file else {
+        return job_path
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+    };
+    job.part.file = f.display().to_string();
+    if units.is_some() {
+        job.part.units = units;
+    }
+    if let Some(l) = layers {
+        job.part.layers = Some(l.clone());
+    }
+    PathBuf::new()
+}
+
+/// A job file with the command line's post settings, part and tolerance applied.
+fn job_from_file(a: &GenerateArgs, job_path: &Path) -> Result<(Job, Model)> {
+    let mut job = Job::load(job_path)?;
+    if let Some(d) = a.dialect {
+        job.post.dialect = d;
+    }
+    if let Some(d) = a.decimals {
+        job.post.decimals = d;
+    }
+    if a.path_tolerance.is_some() {
+        job.tolerance = tolerance(a);
+    }
+    let base = part_from_args(
+        &mut job,
+        Some(job_path),
+        a.file.as_deref(),
+        a.units,
+        a.layers.as_ref(),
+    );
+    let (_, model) = job.load_model(&base)?;
+    Ok((job, model))
 }
 
 /// Writes the output atomically (see [`swarf_core::fsio::write_atomic`]).

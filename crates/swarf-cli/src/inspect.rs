@@ -8,9 +8,7 @@ use cavalier_contours::polyline::PlineSource;
 use clap::Args;
 use serde_json::json;
 use swarf_core::geometry::Pline;
-use swarf_core::import::{
-    Drawing, DxfOptions, Origin, StlOptions, StlPart, Units, import_dxf, import_stl,
-};
+use swarf_core::import::{DxfOptions, ImportOptions, Model, Origin, Source, StlPart, Units, load};
 
 #[derive(Args)]
 pub struct InspectArgs {
@@ -34,59 +32,27 @@ pub struct InspectArgs {
     pub json: bool,
 }
 
-/// A loaded part: a drawing or a mesh.
-pub enum Loaded {
-    Dxf(Drawing),
-    Stl(StlPart),
-}
-
-/// Whether the file is an STL: by extension, else by content (DXF starts with a group code).
-fn is_stl(path: Option<&std::path::Path>, bytes: &[u8]) -> bool {
-    if let Some(ext) = path.and_then(|p| p.extension()) {
-        let e = ext.to_string_lossy().to_ascii_lowercase();
-        if e == "stl" {
-            return true;
-        }
-        if e == "dxf" {
-            return false;
-        }
-    }
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(64)]).to_ascii_lowercase();
-    let t = head.trim_start();
-    t.starts_with("solid") || !t.starts_with('0') && !t.starts_with("999")
-}
-
-/// Reads a DXF or STL file (or the embedded example).
-pub fn load_any(args: &InspectArgs) -> Result<(String, Loaded)> {
-    let (name, bytes): (String, std::borrow::Cow<'_, [u8]>) = match &args.file {
-        Some(p) => (
-            p.display().to_string(),
-            std::fs::read(p)
-                .with_context(|| format!("cannot read {}", p.display()))?
-                .into(),
-        ),
-        None => (
-            format!("{} (embedded example)", swarf_core::EXAMPLE_DXF_NAME),
-            swarf_core::EXAMPLE_DXF.as_bytes().into(),
-        ),
-    };
-    if is_stl(args.file.as_deref(), &bytes) {
-        let opts = StlOptions {
-            units: args.units,
-            origin: args.origin,
-            ..StlOptions::default()
-        };
-        let part = import_stl(&bytes, &opts).with_context(|| format!("cannot import {name}"))?;
-        return Ok((name, Loaded::Stl(part)));
-    }
-    let opts = DxfOptions {
+/// Reads a DXF or STL file (or the embedded example) through the core's one import entry.
+pub fn load_any(args: &InspectArgs) -> Result<(String, Model)> {
+    let opts = ImportOptions {
         units: args.units,
         layers: args.layers.clone(),
         close_gap_mm: args.close_gap,
-        ..DxfOptions::default()
+        origin: args.origin,
+        ..ImportOptions::default()
     };
-    let d = import_dxf(&bytes, &opts).with_context(|| format!("cannot import {name}"))?;
-    Ok((name, Loaded::Dxf(d)))
+    let (name, src) = match &args.file {
+        Some(p) => (p.display().to_string(), Source::Path(p)),
+        None => (
+            format!("{} (embedded example)", swarf_core::EXAMPLE_DXF_NAME),
+            Source::Bytes {
+                name: swarf_core::EXAMPLE_DXF_NAME,
+                bytes: swarf_core::EXAMPLE_DXF.as_bytes(),
+            },
+        ),
+    };
+    let model = load(src, &opts).with_context(|| format!("cannot import {name}"))?;
+    Ok((name, model))
 }
 
 fn segs(p: &Pline) -> (usize, usize) {
@@ -97,8 +63,8 @@ fn segs(p: &Pline) -> (usize, usize) {
 pub fn run(args: &InspectArgs) -> Result<()> {
     let (name, loaded) = load_any(args)?;
     let d = match loaded {
-        Loaded::Dxf(d) => d,
-        Loaded::Stl(part) => return run_stl(args, &name, &part),
+        Model::Drawing(d) => d,
+        Model::Mesh(part) => return run_stl(args, &name, &part),
     };
     let (mut lines, mut arcs) = (0, 0);
     for p in d.closed_loops.iter().chain(&d.open_chains) {

@@ -10,7 +10,8 @@ use swarf_core::job::Job;
 use swarf_core::toolpath::{MoveClass, P3, Toolpath};
 use swarf_render::{Camera, ColourBy, Headless, Scene, View, write_png};
 
-use crate::inspect::{InspectArgs, Loaded, load_any};
+use crate::inspect::{InspectArgs, load_any};
+use swarf_core::import::Model;
 
 #[derive(Args)]
 pub struct RenderArgs {
@@ -150,7 +151,7 @@ pub fn run(a: &RenderArgs) -> Result<()> {
             None,
         );
         let (_, model) = job.load_model(&base)?;
-        let out = job.run_model(model, &mut |_, _| true)?;
+        let out = job.run_model(model, &mut |_, _| true, &swarf_core::ops::Cancel::NEVER)?;
         scene.add_model(&out.model);
         for (_, _, r) in &out.operations {
             for m in &r.toolpath.moves {
@@ -174,8 +175,8 @@ pub fn run(a: &RenderArgs) -> Result<()> {
         }
     } else {
         match loaded {
-            Some(Loaded::Stl(part)) => scene.add_mesh(&part.mesh, swarf_render::PART_GREY),
-            Some(Loaded::Dxf(d)) => {
+            Some(Model::Mesh(part)) => scene.add_mesh(&part.mesh, swarf_render::PART_GREY),
+            Some(Model::Drawing(d)) => {
                 scene.add_plines(&d.closed_loops, 0.0);
                 scene.add_plines(&d.open_chains, 0.0);
             }

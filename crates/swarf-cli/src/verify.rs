@@ -15,7 +15,8 @@ use swarf_core::verify::{
 };
 
 use crate::generate::ShapeArg;
-use crate::inspect::{InspectArgs, Loaded, load_any};
+use crate::inspect::{InspectArgs, load_any};
+use swarf_core::import::Model;
 
 #[derive(Args)]
 pub struct VerifyArgs {
@@ -75,11 +76,11 @@ fn check(a: &VerifyArgs) -> Result<(VerifyReport, OpRanges)> {
     })?;
     let loops: Vec<Pline>;
     let part = match &loaded {
-        Loaded::Dxf(d) => {
+        Model::Drawing(d) => {
             loops = d.closed_loops.clone();
             PartRef::Drawing(&loops)
         }
-        Loaded::Stl(p) => PartRef::Mesh(&p.mesh),
+        Model::Mesh(p) => PartRef::Mesh(&p.mesh),
     };
     let opts = VerifyOptions {
         stock_margin_mm: a.stock_margin,
@@ -97,12 +98,16 @@ fn check(a: &VerifyArgs) -> Result<(VerifyReport, OpRanges)> {
     let (tp, lines, tool): (Toolpath, Option<Vec<u32>>, Tool) = if is_job {
         let job = swarf_core::job::Job::load(&a.program)?;
         let drawing = match &loaded {
-            Loaded::Dxf(d) => d.clone(),
-            Loaded::Stl(_) => {
+            Model::Drawing(d) => d.clone(),
+            Model::Mesh(_) => {
                 bail!("job files hold drawing operations; check a mesh program as G-code")
             }
         };
-        let out = job.run_on(drawing)?;
+        let out = job.run_model(
+            Model::Drawing(drawing),
+            &mut |_, _| true,
+            &swarf_core::ops::Cancel::NEVER,
+        )?;
         let mut tp = Toolpath::default();
         let mut tool = None;
         for (i, (name, t, r)) in out.operations.iter().enumerate() {

@@ -448,7 +448,7 @@ fn a_job_with_z_level_operations_runs_on_an_stl_given_on_the_command_line() {
     let example = std::fs::read_to_string(assets("example_job.toml")).unwrap();
     let job = format!(
         "{}[[operation]]\ntype = \"zlevel-rough\"\nname = \"rough\"\ntool = 3\n\
-         [operation.zlevel]\nstepdown_mm = 0.1\nheights = {{ final_depth_mm = 0.5 }}\n",
+         stepdown_mm = 0.1\nheights = {{ final_depth_mm = 0.5 }}\n",
         example.split("[[operation]]").next().unwrap()
     );
     let job_path = tmp("mesh_job.toml");
@@ -583,7 +583,7 @@ fn a_job_with_an_adaptive_operation() {
     let example = std::fs::read_to_string(assets("example_job.toml")).unwrap();
     let job = format!(
         "{example}\n[[operation]]\ntype = \"adaptive\"\nname = \"clear\"\ntool = 3\ntarget = \"holes\"\n\n\
-         [operation.adaptive]\nmax_engagement_deg = 45\nheights = {{ final_depth_mm = 0.1 }}\n"
+         max_engagement_deg = 45\nheights = {{ final_depth_mm = 0.1 }}\n"
     );
     let job_path = tmp("adaptive_job.toml");
     std::fs::write(&job_path, job).unwrap();

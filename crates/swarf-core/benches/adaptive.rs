@@ -14,15 +14,25 @@ fn bench(c: &mut Criterion) {
     let region = pocket_20x15_two_islands();
     let tool = Tool::micro_flat(0.2);
     let p = AdaptiveParams {
-        heights: Heights {
-            final_depth_mm: 0.1,
-            ..Heights::default()
-        },
         optimal_load: Some(0.1),
+        cut: swarf_core::ops::CutParams {
+            heights: Heights {
+                final_depth_mm: 0.1,
+                ..Heights::default()
+            },
+            ..AdaptiveParams::default().cut
+        },
         ..AdaptiveParams::default()
     };
     let tol = Tolerance::default();
-    let res = adaptive(std::slice::from_ref(&region), &tool, &p, &tol).unwrap();
+    let res = adaptive(
+        std::slice::from_ref(&region),
+        &tool,
+        &p,
+        &tol,
+        &swarf_core::ops::Cancel::NEVER,
+    )
+    .unwrap();
     let st = res.toolpath.stats(5000.0);
     eprintln!(
         "adaptive bench part: {} moves, feed {:.0} mm, {} arcs",
@@ -33,7 +43,16 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("adaptive");
     group.sample_size(10);
     group.bench_function("20x15 mm, two 3 mm islands, 0.2 mm tool, 10 % load", |b| {
-        b.iter(|| adaptive(std::slice::from_ref(&region), &tool, &p, &tol).unwrap());
+        b.iter(|| {
+            adaptive(
+                std::slice::from_ref(&region),
+                &tool,
+                &p,
+                &tol,
+                &swarf_core::ops::Cancel::NEVER,
+            )
+            .unwrap()
+        });
     });
     group.finish();
 }

@@ -15,38 +15,78 @@ fn bench(c: &mut Criterion) {
     let tool = Tool::micro_flat(0.2);
     let tol = Tolerance::default();
     let p = PocketParams {
-        heights: Heights {
-            final_depth_mm: 0.1,
-            ..Heights::default()
-        },
         stepover: Stepover::Fraction(0.1),
+        cut: swarf_core::ops::CutParams {
+            heights: Heights {
+                final_depth_mm: 0.1,
+                ..Heights::default()
+            },
+            ..PocketParams::default().cut
+        },
         ..PocketParams::default()
     };
     c.bench_function("pocket offset 20x15 two islands, 0.2 mm tool, 10 %", |b| {
-        b.iter(|| pocket(std::slice::from_ref(&region), &tool, &p, &tol).unwrap());
+        b.iter(|| {
+            pocket(
+                std::slice::from_ref(&region),
+                &tool,
+                &p,
+                &tol,
+                &swarf_core::ops::Cancel::NEVER,
+            )
+            .unwrap()
+        });
     });
     let z = PocketParams {
         pattern: Pattern::Zigzag,
         ..p
     };
     c.bench_function("pocket zigzag 20x15 two islands, 0.2 mm tool, 10 %", |b| {
-        b.iter(|| pocket(std::slice::from_ref(&region), &tool, &z, &tol).unwrap());
+        b.iter(|| {
+            pocket(
+                std::slice::from_ref(&region),
+                &tool,
+                &z,
+                &tol,
+                &swarf_core::ops::Cancel::NEVER,
+            )
+            .unwrap()
+        });
     });
     let cp = ContourParams {
-        heights: Heights {
-            final_depth_mm: 0.5,
-            ..Heights::default()
-        },
-        stepdown_mm: Some(0.05),
         tabs: 4,
+        cut: swarf_core::ops::CutParams {
+            heights: Heights {
+                final_depth_mm: 0.5,
+                ..Heights::default()
+            },
+            stepdown_mm: Some(0.05),
+            ..ContourParams::default().cut
+        },
         ..ContourParams::default()
     };
     c.bench_function("contour outside 20x15, 10 levels, 4 tabs", |b| {
-        b.iter(|| contour(std::slice::from_ref(&region.outer), &[], &tool, &cp, &tol).unwrap());
+        b.iter(|| {
+            contour(
+                std::slice::from_ref(&region.outer),
+                &[],
+                &tool,
+                &cp,
+                &tol,
+                &swarf_core::ops::Cancel::NEVER,
+            )
+            .unwrap()
+        });
     });
-    let tp = pocket(std::slice::from_ref(&region), &tool, &p, &tol)
-        .unwrap()
-        .toolpath;
+    let tp = pocket(
+        std::slice::from_ref(&region),
+        &tool,
+        &p,
+        &tol,
+        &swarf_core::ops::Cancel::NEVER,
+    )
+    .unwrap()
+    .toolpath;
     let bytes = write_program(
         &[Section {
             name: "pocket",

@@ -55,16 +55,25 @@ fn bench(c: &mut Criterion) {
     });
     let region = pocket_20x15_two_islands();
     let p = PocketParams {
-        heights: Heights {
-            final_depth_mm: 0.1,
-            ..Heights::default()
-        },
         stepover: Stepover::Fraction(0.1),
+        cut: swarf_core::ops::CutParams {
+            heights: Heights {
+                final_depth_mm: 0.1,
+                ..Heights::default()
+            },
+            ..PocketParams::default().cut
+        },
         ..PocketParams::default()
     };
-    let pocket_tp = pocket(std::slice::from_ref(&region), &tool, &p, &tol)
-        .unwrap()
-        .toolpath;
+    let pocket_tp = pocket(
+        std::slice::from_ref(&region),
+        &tool,
+        &p,
+        &tol,
+        &swarf_core::ops::Cancel::NEVER,
+    )
+    .unwrap()
+    .toolpath;
     let loops = vec![
         region.outer.clone(),
         region.islands[0].clone(),

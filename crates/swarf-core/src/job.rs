@@ -1,28 +1,23 @@
 //! The job (project) file: TOML, versioned. It names the part, the tools, the operations with
-//! their parameters and the post settings; [`Job::run`] turns it into toolpaths and G-code.
+//! their parameters and the post settings; [`Job::run_model`] turns it into toolpaths and G-code.
+//! Version-1 files (each operation's parameters in a sub-table named after its kind) are
+//! migrated when read.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use cavalier_contours::polyline::PlineSource;
-
-use crate::geometry::mesh::Mesh;
-use crate::geometry::offset::orient;
-use crate::geometry::{Region, Tolerance};
-use crate::import::{
-    Drawing, DxfOptions, StlError, StlOptions, StlPart, Units, import_dxf, import_stl_file,
-};
-use crate::ops::adaptive::{AdaptiveParams, adaptive};
-use crate::ops::contour::{ContourParams, contour};
-use crate::ops::pocket::{PocketParams, pocket};
-use crate::ops::zlevel::{ZLevelParams, zlevel_contour, zlevel_rough};
-use crate::ops::{OpError, OpResult};
+use crate::geometry::Tolerance;
+use crate::import::{ImportError, ImportOptions, Origin, Source, Units, load};
+use crate::ops::{Cancel, OpError, OpResult, OpSpec};
 use crate::post::{PostError, PostOptions, Program, Section, write_program};
 use crate::tool::{Tool, ToolError};
 
+pub use crate::import::Model;
+pub use crate::ops::{Target, target_regions};
+
 /// The job file format version this Swarf writes and reads.
-pub const JOB_VERSION: u32 = 1;
+pub const JOB_VERSION: u32 = 2;
 
 /// A job: part, tools, operations, post.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,73 +42,40 @@ pub struct Job {
 }
 
 /// The part: a drawing (DXF) or mesh (STL) file, relative to the job file, or the embedded
-/// example.
+/// example. The format is told from the file's content.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Part {
-    /// Path relative to the job file, or `embedded:example_plate.dxf`. A name ending in
-    /// `.stl` is read as a mesh, anything else as a DXF drawing.
+    /// Path relative to the job file, or `embedded:example_plate.dxf`.
     pub file: String,
     #[serde(default)]
     pub units: Option<Units>,
     #[serde(default)]
     pub layers: Option<Vec<String>>,
+    /// A mesh's work origin (default: top, XY as in the file).
+    #[serde(default)]
+    pub origin: Option<Origin>,
+    /// A drawing's chain ends closer than this are joined, with a warning (default 1 µm).
+    #[serde(default)]
+    pub close_gap_mm: Option<f64>,
 }
 
-/// Which closed geometry an operation works on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Target {
-    /// The drawing's regions (outer loop + islands), as nested.
-    #[default]
-    Regions,
-    /// The holes of the outermost regions, each as a region of its own (pocket the recesses
-    /// of a plate).
-    Holes,
-    /// The outer loops of the outermost regions (contour the parts' outlines).
-    Outlines,
-    /// Every closed loop, each on its own.
-    Loops,
-}
-
-/// Operation types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OpType {
-    Pocket,
-    Contour,
-    /// Adaptive clearing of the regions, holding the radial engagement.
-    Adaptive,
-    /// Roughing of a mesh part layer by layer.
-    #[serde(rename = "zlevel-rough")]
-    ZLevelRough,
-    /// Finishing of a mesh part's walls layer by layer.
-    #[serde(rename = "zlevel-contour")]
-    ZLevelContour,
-}
-
-impl OpType {
-    /// Whether the operation works on a mesh (else on a drawing).
-    pub fn needs_mesh(self) -> bool {
-        matches!(self, OpType::ZLevelRough | OpType::ZLevelContour)
-    }
-    pub fn name(self) -> &'static str {
-        match self {
-            OpType::Pocket => "pocket",
-            OpType::Contour => "contour",
-            OpType::Adaptive => "adaptive",
-            OpType::ZLevelRough => "zlevel-rough",
-            OpType::ZLevelContour => "zlevel-contour",
+impl Part {
+    /// A part read from `file` with the importers' defaults.
+    pub fn new(file: impl Into<String>) -> Self {
+        Self {
+            file: file.into(),
+            units: None,
+            layers: None,
+            origin: None,
+            close_gap_mm: None,
         }
     }
 }
 
-/// One operation.
+/// One operation: its name, tool, target and the operation itself with its parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Operation {
-    #[serde(rename = "type")]
-    pub kind: OpType,
     pub name: String,
     /// Tool number.
     pub tool: u32,
@@ -121,28 +83,15 @@ pub struct Operation {
     pub enabled: bool,
     #[serde(default)]
     pub target: Target,
-    /// Also cut the open chains (contour on the line).
-    #[serde(default)]
-    pub open_chains: bool,
-    #[serde(default)]
-    pub pocket: Option<PocketParams>,
-    #[serde(default)]
-    pub contour: Option<ContourParams>,
-    #[serde(default)]
-    pub adaptive: Option<AdaptiveParams>,
-    #[serde(default)]
-    pub zlevel: Option<ZLevelParams>,
+    #[serde(flatten)]
+    pub spec: OpSpec,
 }
 
 impl Operation {
     /// The engagement limit an adaptive operation (or a z-level roughing cleared adaptively)
     /// holds, degrees.
     pub fn engagement_limit_deg(&self) -> Option<f64> {
-        match self.kind {
-            OpType::Adaptive => Some(self.adaptive.unwrap_or_default().engagement_deg()),
-            OpType::ZLevelRough => self.zlevel.and_then(|z| z.max_engagement_deg),
-            _ => None,
-        }
+        self.spec.engagement_limit_deg()
     }
 }
 
@@ -169,44 +118,13 @@ pub enum JobError {
     #[error("job: {0}")]
     Tool(#[from] ToolError),
     #[error("job: {0}")]
-    Import(#[from] crate::import::DxfError),
-    #[error("job: {0}")]
-    Mesh(#[from] StlError),
+    Import(#[from] ImportError),
     #[error("job: operation '{op}': {source}")]
     Op { op: String, source: OpError },
     #[error("job: {0}")]
     Post(#[from] PostError),
     #[error("job: cancelled")]
     Cancelled,
-}
-
-/// The part a job machines, as read.
-#[derive(Debug, Clone)]
-pub enum Model {
-    Drawing(Drawing),
-    Mesh(StlPart),
-}
-
-impl Model {
-    pub fn drawing(&self) -> Option<&Drawing> {
-        match self {
-            Model::Drawing(d) => Some(d),
-            Model::Mesh(_) => None,
-        }
-    }
-    pub fn mesh(&self) -> Option<&Mesh> {
-        match self {
-            Model::Drawing(_) => None,
-            Model::Mesh(m) => Some(&m.mesh),
-        }
-    }
-    /// The import's warnings.
-    pub fn warnings(&self) -> &[String] {
-        match self {
-            Model::Drawing(d) => &d.warnings,
-            Model::Mesh(m) => &m.warnings,
-        }
-    }
 }
 
 /// What running a job gives.
@@ -216,27 +134,154 @@ pub struct JobOutput {
     /// Per enabled operation: name, tool, result.
     pub operations: Vec<(String, Tool, OpResult)>,
     pub program: Program,
+    /// Per entry of `operations`: whether the gouge check against the part applies to it.
+    pub gouge_checked: Vec<bool>,
+    /// The job's tolerance, which the checks of the output use.
+    pub tolerance: Tolerance,
+}
+
+/// Version 1 kept each operation's parameters in a sub-table named after its kind
+/// (`[operation.pocket]`); version 2 has them in the operation's own table. Moves them up.
+fn migrate_v1(doc: &mut toml::Table) -> Result<(), JobError> {
+    let Some(toml::Value::Array(ops)) = doc.get_mut("operation") else {
+        return Ok(());
+    };
+    for op in ops {
+        let Some(t) = op.as_table_mut() else { continue };
+        let name = t
+            .get("name")
+            .and_then(toml::Value::as_str)
+            .unwrap_or("?")
+            .to_string();
+        let kind = t
+            .get("type")
+            .and_then(toml::Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        for table in ["pocket", "contour", "adaptive", "zlevel"] {
+            let Some(v) = t.remove(table) else { continue };
+            let fits = if table == "zlevel" {
+                kind.starts_with("zlevel")
+            } else {
+                kind == table
+            };
+            if !fits {
+                return Err(JobError::Operation {
+                    op: name,
+                    problem: format!("is a {kind} but has [operation.{table}] settings"),
+                });
+            }
+            let toml::Value::Table(params) = v else {
+                return Err(JobError::Operation {
+                    op: name,
+                    problem: format!("[operation.{table}] must be a table"),
+                });
+            };
+            for (k, v) in params {
+                if t.contains_key(&k) {
+                    return Err(JobError::Operation {
+                        op: name,
+                        problem: format!("'{k}' is given twice"),
+                    });
+                }
+                t.insert(k, v);
+            }
+        }
+        // Version 1 had `open_chains` on every operation; only a contour uses it.
+        if kind != "contour" {
+            t.remove("open_chains");
+        }
+    }
+    doc.insert(
+        "version".into(),
+        toml::Value::Integer(i64::from(JOB_VERSION)),
+    );
+    Ok(())
+}
+
+/// Fills each operation's missing parameters with its type's defaults (a contour's entry is a
+/// ramp, a z-level's step-down 0.1 mm), since the shared parameters are one struct whose own
+/// defaults cannot know the operation.
+fn fill_defaults(doc: &mut toml::Table) {
+    let Some(toml::Value::Array(ops)) = doc.get_mut("operation") else {
+        return;
+    };
+    for op in ops {
+        let Some(t) = op.as_table_mut() else { continue };
+        let Some(spec) = t
+            .get("type")
+            .and_then(toml::Value::as_str)
+            .and_then(OpSpec::default_of)
+        else {
+            continue;
+        };
+        if let Ok(toml::Value::Table(d)) = toml::Value::try_from(spec) {
+            for (k, v) in d {
+                t.entry(k).or_insert(v);
+            }
+        }
+    }
+}
+
+/// The first key of `given` that `known` (the same document written back) lacks: a misspelt
+/// or unknown setting, which must not be dropped silently.
+fn unknown_key(given: &toml::Value, known: &toml::Value, path: &str) -> Option<String> {
+    match (given, known) {
+        (toml::Value::Table(g), toml::Value::Table(k)) => g.iter().find_map(|(key, v)| {
+            let p = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            match k.get(key) {
+                None => Some(p),
+                Some(kv) => unknown_key(v, kv, &p),
+            }
+        }),
+        (toml::Value::Array(g), toml::Value::Array(k)) => g
+            .iter()
+            .zip(k)
+            .enumerate()
+            .find_map(|(i, (gv, kv))| unknown_key(gv, kv, &format!("{path}[{}]", i + 1))),
+        _ => None,
+    }
 }
 
 impl Job {
     pub fn from_toml(text: &str) -> Result<Self, JobError> {
+        let mut doc: toml::Table =
+            toml::from_str(text).map_err(|e| JobError::Parse(e.to_string()))?;
         // Check the version first so a newer file gets the right message, not a field error.
-        #[derive(Deserialize)]
-        struct V {
-            version: Option<u32>,
-        }
-        let v: V = toml::from_str(text).map_err(|e| JobError::Parse(e.to_string()))?;
-        match v.version {
-            None => return Err(JobError::Parse("missing 'version = 1' at the top".into())),
-            Some(n) if n > JOB_VERSION => return Err(JobError::Version(n)),
-            Some(0) => {
-                return Err(JobError::Parse(
-                    "version 0 is not a Swarf job version".into(),
-                ));
+        match doc.get("version").map(toml::Value::as_integer) {
+            None => {
+                return Err(JobError::Parse(format!(
+                    "missing 'version = {JOB_VERSION}' at the top"
+                )));
             }
-            _ => {}
+            Some(None) => return Err(JobError::Parse("'version' must be a whole number".into())),
+            Some(Some(n)) if n > i64::from(JOB_VERSION) => {
+                return Err(JobError::Version(u32::try_from(n).unwrap_or(u32::MAX)));
+            }
+            Some(Some(n)) if n < 1 => {
+                return Err(JobError::Parse(format!(
+                    "version {n} is not a Swarf job version"
+                )));
+            }
+            Some(Some(1)) => migrate_v1(&mut doc)?,
+            Some(Some(_)) => {}
         }
-        let job: Job = toml::from_str(text).map_err(|e| JobError::Parse(e.to_string()))?;
+        fill_defaults(&mut doc);
+        let given = toml::Value::Table(doc.clone());
+        let job: Job = toml::Value::Table(doc)
+            .try_into()
+            .map_err(|e: toml::de::Error| JobError::Parse(e.to_string()))?;
+        if let Ok(known) = toml::Value::try_from(&job)
+            && let Some(key) = unknown_key(&given, &known, "")
+        {
+            return Err(JobError::Parse(format!(
+                "unknown setting '{key}': check its spelling against the example job"
+            )));
+        }
         job.validate()?;
         Ok(job)
     }
@@ -257,61 +302,35 @@ impl Job {
             t.validate()?;
         }
         for op in &self.operations {
-            let err = |problem: String| JobError::Operation {
-                op: op.name.clone(),
-                problem,
-            };
             if !self.tools.iter().any(|t| t.number == op.tool) {
-                return Err(err(format!(
-                    "uses tool {} but the job has no [[tool]] with number = {}",
-                    op.tool, op.tool
-                )));
-            }
-            let settings = [
-                (op.pocket.is_some(), OpType::Pocket, "pocket"),
-                (op.contour.is_some(), OpType::Contour, "contour"),
-                (op.adaptive.is_some(), OpType::Adaptive, "adaptive"),
-                (
-                    op.zlevel.is_some(),
-                    if op.kind == OpType::ZLevelContour {
-                        OpType::ZLevelContour
-                    } else {
-                        OpType::ZLevelRough
-                    },
-                    "zlevel",
-                ),
-            ];
-            for (present, kind, table) in settings {
-                if present && kind != op.kind {
-                    return Err(err(format!(
-                        "is a {} but has [operation.{table}] settings",
-                        op.kind.name()
-                    )));
-                }
+                return Err(JobError::Operation {
+                    op: op.name.clone(),
+                    problem: format!(
+                        "uses tool {} but the job has no [[tool]] with number = {}",
+                        op.tool, op.tool
+                    ),
+                });
             }
         }
         Ok(())
     }
 
-    /// Reads a drawing part: the embedded example, or a DXF file relative to `base_dir`.
-    pub fn load_part(&self, base_dir: &Path) -> Result<(String, Drawing), JobError> {
-        match self.load_model(base_dir)? {
-            (name, Model::Drawing(d)) => Ok((name, d)),
-            (name, Model::Mesh(_)) => Err(JobError::Parse(format!(
-                "the part {name} is a mesh (STL), not a drawing"
-            ))),
+    /// How the part is read: the job's units, layers, origin and gap, and its tolerance.
+    pub fn import_options(&self) -> ImportOptions {
+        let d = ImportOptions::default();
+        ImportOptions {
+            units: self.part.units,
+            layers: self.part.layers.clone(),
+            close_gap_mm: self.part.close_gap_mm.unwrap_or(d.close_gap_mm),
+            origin: self.part.origin.unwrap_or(d.origin),
+            tolerance: self.tolerance,
         }
     }
 
-    /// Reads the part: the embedded example, or a file relative to `base_dir` (`.stl` as a
-    /// mesh, else DXF), with the job's units (and layers, for a drawing).
+    /// Reads the part: the embedded example, or a file relative to `base_dir` (DXF or STL,
+    /// told by its content), with the job's import options.
     pub fn load_model(&self, base_dir: &Path) -> Result<(String, Model), JobError> {
-        let opts = DxfOptions {
-            units: self.part.units,
-            layers: self.part.layers.clone(),
-            tolerance: self.tolerance,
-            ..DxfOptions::default()
-        };
+        let opts = self.import_options();
         if let Some(name) = self.part.file.strip_prefix("embedded:") {
             if name != crate::EXAMPLE_DXF_NAME {
                 return Err(JobError::Parse(format!(
@@ -319,116 +338,83 @@ impl Job {
                     crate::EXAMPLE_DXF_NAME
                 )));
             }
-            return Ok((
-                self.part.file.clone(),
-                Model::Drawing(import_dxf(crate::EXAMPLE_DXF.as_bytes(), &opts)?),
-            ));
+            let src = Source::Bytes {
+                name,
+                bytes: crate::EXAMPLE_DXF.as_bytes(),
+            };
+            return Ok((self.part.file.clone(), load(src, &opts)?));
         }
         let path: PathBuf = base_dir.join(&self.part.file);
         let name = path.display().to_string();
-        if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("stl"))
-        {
-            let o = StlOptions {
-                units: self.part.units,
-                tolerance: self.tolerance,
-                ..StlOptions::default()
-            };
-            return Ok((name, Model::Mesh(import_stl_file(&path, &o)?)));
-        }
-        let bytes = std::fs::read(&path).map_err(|source| JobError::Io {
-            path: name.clone(),
-            source,
-        })?;
-        Ok((name, Model::Drawing(import_dxf(&bytes, &opts)?)))
+        Ok((name, load(Source::Path(&path), &opts)?))
     }
 
-    /// Generates every enabled operation on `drawing` and writes one program.
-    pub fn run_on(&self, drawing: Drawing) -> Result<JobOutput, JobError> {
-        self.run_model(Model::Drawing(drawing), &mut |_, _| true)
+    /// Reads the part and generates every enabled operation: [`Job::load_model`] then
+    /// [`Job::run_model`], without progress.
+    pub fn run(&self, base_dir: &Path) -> Result<JobOutput, JobError> {
+        let (_, model) = self.load_model(base_dir)?;
+        self.run_model(model, &mut |_, _| true, &Cancel::NEVER)
+    }
+
+    /// The tool an operation uses (validated when the job was read).
+    pub fn tool_of(&self, op: &Operation) -> Result<&Tool, JobError> {
+        self.tools
+            .iter()
+            .find(|t| t.number == op.tool)
+            .ok_or_else(|| JobError::Operation {
+                op: op.name.clone(),
+                problem: format!("uses tool {} but the job has no such tool", op.tool),
+            })
     }
 
     /// Generates every enabled operation on the part and writes one program, telling
     /// `progress(done, total)` before each enabled operation and once when all are done; when
-    /// it returns false the run stops with [`JobError::Cancelled`].
+    /// it returns false, or when `cancel` is cancelled (the operations look at it inside too),
+    /// the run stops with [`JobError::Cancelled`].
     pub fn run_model(
         &self,
         model: Model,
         progress: &mut dyn FnMut(usize, usize) -> bool,
+        cancel: &Cancel,
     ) -> Result<JobOutput, JobError> {
         let tol = self.tolerance;
         let mut results = Vec::new();
+        let mut gouge_checked = Vec::new();
         let total = self.operations.iter().filter(|o| o.enabled).count();
         for op in self.operations.iter().filter(|o| o.enabled) {
-            if !progress(results.len(), total) {
+            if !progress(results.len(), total) || cancel.requested() {
                 return Err(JobError::Cancelled);
             }
-            let tool = self
-                .tools
-                .iter()
-                .find(|t| t.number == op.tool)
-                .expect("validated")
-                .clone();
-            let wrong_part = |needs: &str| JobError::Operation {
-                op: op.name.clone(),
-                problem: format!(
-                    "is a {} operation: it needs a {needs} part; use {}",
-                    op.kind.name(),
-                    if op.kind.needs_mesh() {
-                        "pocket, adaptive or contour on a drawing"
-                    } else {
-                        "zlevel-rough or zlevel-contour on a mesh"
-                    }
-                ),
-            };
-            let res = match (&model, op.kind) {
-                (Model::Drawing(drawing), OpType::Pocket) => {
-                    let regions = target_regions(drawing, op.target);
-                    let p = op.pocket.unwrap_or_default();
-                    pocket(&regions, &tool, &p, &tol)
-                }
-                (Model::Drawing(drawing), OpType::Adaptive) => {
-                    let regions = target_regions(drawing, op.target);
-                    adaptive(&regions, &tool, &op.adaptive.unwrap_or_default(), &tol)
-                }
-                (Model::Drawing(drawing), OpType::Contour) => {
-                    let regions = target_regions(drawing, op.target);
-                    let p = op.contour.unwrap_or_default();
-                    let loops: Vec<_> = regions
-                        .iter()
-                        .flat_map(|r| {
-                            std::iter::once(r.outer.clone()).chain(r.islands.iter().cloned())
-                        })
-                        .collect();
-                    let chains = if op.open_chains {
-                        drawing.open_chains.clone()
-                    } else {
-                        Vec::new()
-                    };
-                    contour(&loops, &chains, &tool, &p, &tol)
-                }
-                (Model::Mesh(m), OpType::ZLevelRough) => {
-                    zlevel_rough(&m.mesh, &tool, &op.zlevel.unwrap_or_default(), &tol)
-                }
-                (Model::Mesh(m), OpType::ZLevelContour) => {
-                    zlevel_contour(&m.mesh, &tool, &op.zlevel.unwrap_or_default(), &tol)
-                }
-                (Model::Mesh(_), _) => return Err(wrong_part("drawing (DXF)")),
-                (Model::Drawing(_), _) => return Err(wrong_part("mesh (STL)")),
-            }
-            .map_err(|source| match source {
-                OpError::Cancelled => JobError::Cancelled,
-                source => JobError::Op {
-                    op: op.name.clone(),
-                    source,
-                },
-            })?;
+            let tool = self.tool_of(op)?.clone();
+            let res = op
+                .spec
+                .run(&model, op.target, &tool, &tol, cancel)
+                .map_err(|source| match source {
+                    OpError::Cancelled => JobError::Cancelled,
+                    source => JobError::Op {
+                        op: op.name.clone(),
+                        source,
+                    },
+                })?;
             results.push((op.name.clone(), tool, res));
+            gouge_checked.push(op.spec.checks_gouges());
         }
         if !progress(total, total) {
             return Err(JobError::Cancelled);
         }
+        let program = self.post_sections(&results)?;
+        Ok(JobOutput {
+            model,
+            operations: results,
+            program,
+            gouge_checked,
+            tolerance: tol,
+        })
+    }
+
+    /// Writes the program of generated operations with the job's post settings (the title
+    /// from the job when the post has none of its own).
+    pub fn post_sections(&self, results: &[(String, Tool, OpResult)]) -> Result<Program, JobError> {
         let sections: Vec<Section<'_>> = results
             .iter()
             .map(|(name, tool, r)| Section {
@@ -441,72 +427,7 @@ impl Job {
         if post.title.is_empty() || post.title == PostOptions::default().title {
             post.title.clone_from(&self.title);
         }
-        let program = write_program(&sections, &post, &tol)?;
-        Ok(JobOutput {
-            model,
-            operations: results,
-            program,
-        })
-    }
-}
-
-/// The regions an operation's target selects.
-pub fn target_regions(d: &Drawing, target: Target) -> Vec<Region> {
-    let single = |l: &crate::geometry::Pline| {
-        let mut o = l.clone();
-        orient(&mut o, true);
-        Region {
-            outer: o,
-            islands: Vec::new(),
-        }
-    };
-    match target {
-        Target::Regions => d.regions.clone(),
-        Target::Holes => {
-            // Each hole with what lies inside it (a boss in a recess stays an island).
-            let mut out = Vec::new();
-            for r in &d.regions {
-                for h in &r.islands {
-                    let hole = single(h);
-                    let hb = crate::geometry::pline_bbox(&hole.outer);
-                    let inner: Vec<crate::geometry::Pline> = d
-                        .regions
-                        .iter()
-                        .filter(|o| {
-                            let ob = o.bbox();
-                            let v = o.outer.at(0);
-                            hb.contains_box(&ob, 0.0)
-                                && ob != hb
-                                && hole.outer.winding_number(
-                                    cavalier_contours::core::math::Vector2::new(v.x, v.y),
-                                ) != 0
-                        })
-                        .flat_map(|o| {
-                            std::iter::once(o.outer.clone()).chain(o.islands.iter().cloned())
-                        })
-                        .collect();
-                    let loops = std::iter::once(hole.outer).chain(inner).collect();
-                    out.extend(crate::geometry::nest_loops(loops, &Tolerance::default()));
-                }
-            }
-            out
-        }
-        Target::Outlines => d
-            .regions
-            .iter()
-            .filter(|r| {
-                // Outermost parts only: a boss inside a recess is not an outline.
-                let v = r.outer.at(0);
-                let p = cavalier_contours::core::math::Vector2::new(v.x, v.y);
-                !d.regions.iter().any(|o| {
-                    !std::ptr::eq(o, *r)
-                        && o.outer.area() > r.outer.area()
-                        && o.outer.winding_number(p) != 0
-                })
-            })
-            .map(|r| single(&r.outer))
-            .collect(),
-        Target::Loops => d.closed_loops.iter().map(single).collect(),
+        Ok(write_program(&sections, &post, &self.tolerance)?)
     }
 }
 
@@ -516,6 +437,7 @@ pub const EXAMPLE_JOB_TOML: &str = include_str!("../../../assets/example_job.tom
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::OpSpec;
 
     #[test]
     fn example_job_runs_and_round_trips() {
@@ -523,8 +445,7 @@ mod tests {
         assert!(job.operations.len() >= 2);
         let again = Job::from_toml(&job.to_toml()).unwrap();
         assert_eq!(again, job);
-        let (_, drawing) = job.load_part(Path::new(".")).unwrap();
-        let out = job.run_on(drawing).unwrap();
+        let out = job.run(Path::new(".")).unwrap();
         assert_eq!(
             out.operations.len(),
             job.operations.iter().filter(|o| o.enabled).count()
@@ -548,10 +469,10 @@ mod tests {
         std::fs::write(dir.join("boss.stl"), mesh.to_binary_stl("boss")).unwrap();
         let text = format!(
             "{}\n[[operation]]\ntype = \"zlevel-rough\"\nname = \"rough\"\ntool = 3\n\
-             [operation.zlevel]\nstepdown_mm = 0.1\nallowance_radial_mm = 0.01\n\
+             stepdown_mm = 0.1\nallowance_radial_mm = 0.01\n\
              heights = {{ final_depth_mm = 0.3 }}\n\
              [[operation]]\ntype = \"zlevel-contour\"\nname = \"finish\"\ntool = 2\n\
-             [operation.zlevel]\nstepdown_mm = 0.1\nheights = {{ final_depth_mm = 0.3 }}\n",
+             stepdown_mm = 0.1\nheights = {{ final_depth_mm = 0.3 }}\n",
             EXAMPLE_JOB_TOML
                 .split("[[operation]]")
                 .next()
@@ -562,7 +483,9 @@ mod tests {
         assert_eq!(Job::from_toml(&job.to_toml()).unwrap(), job);
         let (_, model) = job.load_model(&dir).unwrap();
         assert!(model.mesh().is_some());
-        let out = job.run_model(model, &mut |_, _| true).unwrap();
+        let out = job
+            .run_model(model, &mut |_, _| true, &Cancel::NEVER)
+            .unwrap();
         assert_eq!(out.operations.len(), 2);
         for (name, _, r) in &out.operations {
             assert!(r.toolpath.moves.len() > 10, "{name}");
@@ -570,82 +493,127 @@ mod tests {
             assert!((deepest + 0.3).abs() < 1e-6, "{name}: {deepest}");
         }
         assert!(out.program.text.contains("T3 M6") && out.program.text.contains("T2 M6"));
-        assert!(
-            job.load_part(&dir)
-                .unwrap_err()
-                .to_string()
-                .contains("mesh")
-        );
         // Z-level layers run on other threads and still see a stop request.
         let (_, model) = job.load_model(&dir).unwrap();
         let rough = |stop: bool| {
-            let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(stop));
-            crate::ops::cancel::scope(Some(flag), || {
+            let cancel = Cancel::new();
+            if stop {
+                cancel.cancel();
+            }
+            {
                 crate::ops::zlevel::zlevel_rough(
                     model.mesh().unwrap(),
                     &job.tools[1],
-                    &job.operations[0].zlevel.unwrap(),
+                    match &job.operations[0].spec {
+                        OpSpec::ZLevelRough(z) => z,
+                        other => panic!("{other:?}"),
+                    },
                     &job.tolerance,
+                    &cancel,
                 )
-            })
+            }
         };
         assert!(rough(false).is_ok());
         assert!(matches!(rough(true), Err(OpError::Cancelled)));
 
         // A pocket on the mesh, a z-level operation on the drawing: refused, named.
         let mut wrong = job.clone();
-        wrong.operations[0].kind = OpType::Pocket;
-        wrong.operations[0].zlevel = None;
+        wrong.operations[0].spec = OpSpec::default_of("pocket").unwrap();
         let (_, model) = wrong.load_model(&dir).unwrap();
         let e = wrong
-            .run_model(model, &mut |_, _| true)
+            .run_model(model, &mut |_, _| true, &Cancel::NEVER)
             .unwrap_err()
             .to_string();
         assert!(e.contains("'rough'") && e.contains("drawing (DXF)"), "{e}");
         let mut on_drawing = job.clone();
         on_drawing.part.file = "embedded:example_plate.dxf".into();
-        let (_, d) = on_drawing.load_part(&dir).unwrap();
-        let e = on_drawing.run_on(d).unwrap_err().to_string();
+        let e = on_drawing.run(&dir).unwrap_err().to_string();
         assert!(e.contains("'rough'") && e.contains("mesh (STL)"), "{e}");
-        // Settings of another kind are refused when the file is read.
-        let mixed = text.replacen("[operation.zlevel]", "[operation.pocket]", 1);
-        let e = Job::from_toml(&mixed).unwrap_err().to_string();
-        assert!(
-            e.contains("zlevel-rough") && e.contains("[operation.pocket]"),
-            "{e}"
+        // Settings another kind does not have are refused when the file is read.
+        let mixed = text.replacen(
+            "stepdown_mm = 0.1",
+            "stepdown_mm = 0.1\npattern = \"zigzag\"\nzigzag_angle_deg = 5",
+            1,
         );
+        let e = Job::from_toml(&mixed).unwrap_err().to_string();
+        assert!(e.contains("zigzag_angle_deg"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn progress_is_told_per_operation_and_can_cancel() {
         let job = Job::from_toml(EXAMPLE_JOB_TOML).unwrap();
-        let (_, drawing) = job.load_part(Path::new(".")).unwrap();
+        let (_, model) = job.load_model(Path::new(".")).unwrap();
+        let drawing = model.drawing().unwrap().clone();
         let mut seen = Vec::new();
-        job.run_model(Model::Drawing(drawing.clone()), &mut |d, t| {
-            seen.push((d, t));
-            true
-        })
+        job.run_model(
+            Model::Drawing(drawing.clone()),
+            &mut |d, t| {
+                seen.push((d, t));
+                true
+            },
+            &Cancel::NEVER,
+        )
         .unwrap();
         assert_eq!(seen, vec![(0, 2), (1, 2), (2, 2)]);
-        let r = job.run_model(Model::Drawing(drawing.clone()), &mut |d, _| d < 1);
+        let r = job.run_model(
+            Model::Drawing(drawing.clone()),
+            &mut |d, _| d < 1,
+            &Cancel::NEVER,
+        );
         assert!(matches!(r, Err(JobError::Cancelled)));
         // A stop request reaches inside the operations too.
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-        let r = crate::ops::cancel::scope(Some(stop), || {
-            job.run_model(Model::Drawing(drawing.clone()), &mut |_, _| true)
-        });
+        // A token cancelled from another thread while the job runs stops it inside an
+        // operation; a token cancelled before is seen at once.
+        let stop = Cancel::new();
+        stop.cancel();
+        let r = job.run_model(Model::Drawing(drawing.clone()), &mut |_, _| true, &stop);
         assert!(matches!(r, Err(JobError::Cancelled)), "{r:?}");
-        assert!(
-            !crate::ops::cancel::requested(),
-            "the scope ends with the call"
+        let stop = Cancel::new();
+        let late = stop.clone();
+        let r = job.run_model(
+            Model::Drawing(drawing.clone()),
+            &mut |d, _| {
+                if d == 1 {
+                    late.cancel();
+                }
+                true
+            },
+            &stop,
         );
-        job.run_on(drawing).unwrap();
+        assert!(matches!(r, Err(JobError::Cancelled)), "{r:?}");
+        job.run_model(Model::Drawing(drawing), &mut |_, _| true, &Cancel::NEVER)
+            .unwrap();
+    }
+
+    /// A version-1 project (parameters in `[operation.pocket]` sub-tables) opens as the same
+    /// job as its version-2 form and writes the same program.
+    #[test]
+    fn version_1_projects_still_open() {
+        let v1 = include_str!("../tests/data/example_job_v1.toml");
+        assert!(v1.contains("version = 1") && v1.contains("[operation.pocket]"));
+        let old = Job::from_toml(v1).unwrap();
+        let new = Job::from_toml(EXAMPLE_JOB_TOML).unwrap();
+        assert_eq!(old.version, JOB_VERSION);
+        assert_eq!(old.operations, new.operations);
+        assert_eq!(old.tools, new.tools);
+        let base = Path::new(".");
+        assert_eq!(
+            old.run(base).unwrap().program.text,
+            new.run(base).unwrap().program.text
+        );
+        // Settings of another kind are refused by name.
+        let mixed = v1.replacen("[operation.contour]", "[operation.pocket]", 1);
+        let e = Job::from_toml(&mixed).unwrap_err().to_string();
+        assert!(
+            e.contains("'outline'") && e.contains("[operation.pocket]"),
+            "{e}"
+        );
     }
 
     #[test]
     fn version_and_reference_errors_say_what_to_do() {
-        let newer = EXAMPLE_JOB_TOML.replacen("version = 1", "version = 9", 1);
+        let newer = EXAMPLE_JOB_TOML.replacen("version = 2", "version = 9", 1);
         assert!(
             Job::from_toml(&newer)
                 .unwrap_err()
@@ -661,6 +629,11 @@ mod tests {
                 .to_string()
                 .contains("version")
         );
-        assert!(Job::from_toml("version = 1\n[part]\nfile='a.dxf'\nbogus=1\n").is_err());
+        assert!(Job::from_toml("version = 2\n[part]\nfile='a.dxf'\nbogus=1\n").is_err());
+        // A misspelt operation setting is named, not dropped.
+        let typo = EXAMPLE_JOB_TOML.replacen("stepdown_mm = 0.05", "stepdwn_mm = 0.05", 1);
+        assert_ne!(typo, EXAMPLE_JOB_TOML);
+        let e = Job::from_toml(&typo).unwrap_err().to_string();
+        assert!(e.contains("operation[1].stepdwn_mm"), "{e}");
     }
 }

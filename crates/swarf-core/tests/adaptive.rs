@@ -253,11 +253,14 @@ fn sharp_corners(region: &Region, r: f64) -> Vec<V2> {
 
 fn params(deg: f64) -> AdaptiveParams {
     AdaptiveParams {
-        heights: Heights {
-            final_depth_mm: 0.1,
-            ..Heights::default()
-        },
         max_engagement_deg: deg,
+        cut: swarf_core::ops::CutParams {
+            heights: Heights {
+                final_depth_mm: 0.1,
+                ..Heights::default()
+            },
+            ..AdaptiveParams::default().cut
+        },
         ..AdaptiveParams::default()
     }
 }
@@ -377,7 +380,14 @@ fn adaptive_holds_engagement_covers_and_never_gouges() {
     let tool = Tool::micro_flat(0.4);
     for deg in [40.0, 90.0] {
         let t0 = std::time::Instant::now();
-        let res = adaptive(std::slice::from_ref(&region), &tool, &params(deg), &tol).unwrap();
+        let res = adaptive(
+            std::slice::from_ref(&region),
+            &tool,
+            &params(deg),
+            &tol,
+            &swarf_core::ops::Cancel::NEVER,
+        )
+        .unwrap();
         println!(
             "{deg}°: {} moves, {:?}",
             res.toolpath.moves.len(),
@@ -535,7 +545,14 @@ fn random_regions_with_islands_hold_engagement_cover_and_never_gouge() {
         // Islands at least a little more than the tool from the walls and each other.
         let region = random_region(&mut rng, 1.2 * tool.diameter_mm);
         let deg = [35.0, 50.0, 70.0, 90.0][case % 4];
-        let res = adaptive(std::slice::from_ref(&region), &tool, &params(deg), &tol).unwrap();
+        let res = adaptive(
+            std::slice::from_ref(&region),
+            &tool,
+            &params(deg),
+            &tol,
+            &swarf_core::ops::Cancel::NEVER,
+        )
+        .unwrap();
         println!("case {case}: {deg}°, {} islands", region.islands.len());
         assert!(res.warnings.is_empty(), "case {case}: {:?}", res.warnings);
         // Between two islands the passes are short and the lead-ins onto them steeper: up to
@@ -576,12 +593,26 @@ fn several_regions_and_a_narrow_channel_are_all_cleared() {
         islands: vec![circle(V2::new(1.5, 4.0), 0.3, false)],
     };
     let regions = [dumbbell.clone(), second.clone()];
-    let res = adaptive(&regions, &tool, &params(60.0), &tol).unwrap();
+    let res = adaptive(
+        &regions,
+        &tool,
+        &params(60.0),
+        &tol,
+        &swarf_core::ops::Cancel::NEVER,
+    )
+    .unwrap();
     assert!(res.warnings.is_empty(), "{:?}", res.warnings);
     // Each region on its own heightmap: covered, not gouged. The channel is barely wider than
     // the tool: there the engagement cannot stay low, so only the second region's is checked.
     for (k, region) in regions.iter().enumerate() {
-        let one = adaptive(std::slice::from_ref(region), &tool, &params(60.0), &tol).unwrap();
+        let one = adaptive(
+            std::slice::from_ref(region),
+            &tool,
+            &params(60.0),
+            &tol,
+            &swarf_core::ops::Cancel::NEVER,
+        )
+        .unwrap();
         let w = check(
             region,
             &tool,
@@ -624,7 +655,14 @@ fn corpus_drawings_hold_engagement_never_gouge_and_read_back() {
         .expect("the plate with six holes")
         .clone();
     let tool = Tool::micro_flat(1.0);
-    let res = adaptive(std::slice::from_ref(&plate), &tool, &params(50.0), &tol).unwrap();
+    let res = adaptive(
+        std::slice::from_ref(&plate),
+        &tool,
+        &params(50.0),
+        &tol,
+        &swarf_core::ops::Cancel::NEVER,
+    )
+    .unwrap();
     check(&plate, &tool, &res.toolpath, 50.0, 6.0);
     // Every region of two drawings: the tool keeps its radius from the walls, and the program
     // reads back in rs274 without errors.
@@ -635,9 +673,23 @@ fn corpus_drawings_hold_engagement_never_gouge_and_read_back() {
         let d = import_dxf_file(&dir.join(name), &DxfOptions::default()).unwrap();
         let tool = Tool::micro_flat((d.bbox.extent() / 60.0).clamp(0.05, 6.0));
         let r = tool.radius_mm();
-        let res = adaptive(&d.regions, &tool, &params(60.0), &tol).unwrap();
+        let res = adaptive(
+            &d.regions,
+            &tool,
+            &params(60.0),
+            &tol,
+            &swarf_core::ops::Cancel::NEVER,
+        )
+        .unwrap();
         for rg in &d.regions {
-            let one = adaptive(std::slice::from_ref(rg), &tool, &params(60.0), &tol).unwrap();
+            let one = adaptive(
+                std::slice::from_ref(rg),
+                &tool,
+                &params(60.0),
+                &tol,
+                &swarf_core::ops::Cancel::NEVER,
+            )
+            .unwrap();
             for seg in common::segments(&one.toolpath)
                 .iter()
                 .filter(|s| !s.rapid && (s.z0 < 0.0 || s.z1 < 0.0))

@@ -41,28 +41,44 @@ fn example_jobs() -> Vec<(&'static str, Toolpath)> {
         })
         .collect();
     let p = PocketParams {
-        heights,
         stepover: Stepover::Fraction(0.4),
-        stepdown_mm: Some(0.05),
-        allowance_radial_mm: 0.01,
+        cut: swarf_core::ops::CutParams {
+            heights,
+            stepdown_mm: Some(0.05),
+            allowance_radial_mm: 0.01,
+            ..PocketParams::default().cut
+        },
         ..PocketParams::default()
     };
-    let pocket_tp = pocket(&recesses, &tool, &p, &tol).unwrap().toolpath;
+    let pocket_tp = pocket(&recesses, &tool, &p, &tol, &swarf_core::ops::Cancel::NEVER)
+        .unwrap()
+        .toolpath;
     let z = PocketParams {
         pattern: Pattern::Zigzag,
         zigzag_angle_deg: 30.0,
         ..p
     };
-    let zig_tp = pocket(&recesses[..3], &tool, &z, &tol).unwrap().toolpath;
+    let zig_tp = pocket(
+        &recesses[..3],
+        &tool,
+        &z,
+        &tol,
+        &swarf_core::ops::Cancel::NEVER,
+    )
+    .unwrap()
+    .toolpath;
     let c = ContourParams {
-        heights: Heights {
-            final_depth_mm: 0.3,
-            ..Heights::default()
-        },
         side: Side::Outside,
-        stepdown_mm: Some(0.1),
         tabs: 3,
         tab_height_mm: 0.1,
+        cut: swarf_core::ops::CutParams {
+            heights: Heights {
+                final_depth_mm: 0.3,
+                ..Heights::default()
+            },
+            stepdown_mm: Some(0.1),
+            ..ContourParams::default().cut
+        },
         ..ContourParams::default()
     };
     let contour_tp = contour(
@@ -71,17 +87,29 @@ fn example_jobs() -> Vec<(&'static str, Toolpath)> {
         &tool,
         &c,
         &tol,
+        &swarf_core::ops::Cancel::NEVER,
     )
     .unwrap()
     .toolpath;
     let a = AdaptiveParams {
-        heights,
         max_engagement_deg: 45.0,
-        stepdown_mm: Some(0.05),
-        allowance_radial_mm: 0.01,
+        cut: swarf_core::ops::CutParams {
+            heights,
+            stepdown_mm: Some(0.05),
+            allowance_radial_mm: 0.01,
+            ..AdaptiveParams::default().cut
+        },
         ..AdaptiveParams::default()
     };
-    let adaptive_tp = adaptive(&recesses[..4], &tool, &a, &tol).unwrap().toolpath;
+    let adaptive_tp = adaptive(
+        &recesses[..4],
+        &tool,
+        &a,
+        &tol,
+        &swarf_core::ops::Cancel::NEVER,
+    )
+    .unwrap()
+    .toolpath;
     vec![
         ("pocket", pocket_tp),
         ("zigzag", zig_tp),
@@ -210,16 +238,21 @@ fn golden_gcode_per_dialect() {
         islands: vec![],
     };
     let p = PocketParams {
-        heights: Heights {
-            final_depth_mm: 0.05,
-            clearance_mm: 2.0,
-            safe_mm: 0.2,
-            start_depth_mm: 0.0,
-        },
         stepover: Stepover::Fraction(0.4),
+        cut: swarf_core::ops::CutParams {
+            heights: Heights {
+                final_depth_mm: 0.05,
+                clearance_mm: 2.0,
+                safe_mm: 0.2,
+                start_depth_mm: 0.0,
+            },
+            ..PocketParams::default().cut
+        },
         ..PocketParams::default()
     };
-    let pocket_tp = pocket(&[region], &tool, &p, &tol).unwrap().toolpath;
+    let pocket_tp = pocket(&[region], &tool, &p, &tol, &swarf_core::ops::Cancel::NEVER)
+        .unwrap()
+        .toolpath;
     let mut rect = swarf_core::geometry::Pline::new_closed();
     for (x, y, b) in [
         (0.0, 0.0, 0.0),
@@ -231,18 +264,30 @@ fn golden_gcode_per_dialect() {
         rect.add(x, y, b);
     }
     let c = ContourParams {
-        heights: Heights {
-            final_depth_mm: 0.1,
-            clearance_mm: 2.0,
-            safe_mm: 0.2,
-            start_depth_mm: 0.0,
-        },
         tabs: 2,
         tab_width_mm: 0.2,
         tab_height_mm: 0.04,
+        cut: swarf_core::ops::CutParams {
+            heights: Heights {
+                final_depth_mm: 0.1,
+                clearance_mm: 2.0,
+                safe_mm: 0.2,
+                start_depth_mm: 0.0,
+            },
+            ..ContourParams::default().cut
+        },
         ..ContourParams::default()
     };
-    let contour_tp = contour(&[rect], &[], &tool, &c, &tol).unwrap().toolpath;
+    let contour_tp = contour(
+        &[rect],
+        &[],
+        &tool,
+        &c,
+        &tol,
+        &swarf_core::ops::Cancel::NEVER,
+    )
+    .unwrap()
+    .toolpath;
     for (dialect, dname) in [
         (Dialect::Grbl, "grbl"),
         (Dialect::LinuxCnc, "linuxcnc"),

@@ -35,16 +35,26 @@ fn corpus_pockets_do_not_gouge_and_read_back() {
             start_depth_mm: 0.0,
         };
         let p = PocketParams {
-            heights,
             stepover: Stepover::Fraction(0.5),
+            cut: swarf_core::ops::CutParams {
+                heights,
+                ..PocketParams::default().cut
+            },
             ..PocketParams::default()
         };
-        let res = pocket(&d.regions, &tool, &p, &tol).unwrap();
+        let res = pocket(&d.regions, &tool, &p, &tol, &swarf_core::ops::Cancel::NEVER).unwrap();
         let r = tool.radius_mm();
         // Region by region (drawings may hold overlapping parts), every cutter position of the
         // region's pocket keeps the tool radius from its walls.
         for rg in &d.regions {
-            let one = pocket(std::slice::from_ref(rg), &tool, &p, &tol).unwrap();
+            let one = pocket(
+                std::slice::from_ref(rg),
+                &tool,
+                &p,
+                &tol,
+                &swarf_core::ops::Cancel::NEVER,
+            )
+            .unwrap();
             for s in segments(&one.toolpath)
                 .iter()
                 .filter(|s| !s.rapid && (s.z0 < 0.0 || s.z1 < 0.0))
@@ -61,7 +71,10 @@ fn corpus_pockets_do_not_gouge_and_read_back() {
             }
         }
         let c = ContourParams {
-            heights,
+            cut: swarf_core::ops::CutParams {
+                heights,
+                ..ContourParams::default().cut
+            },
             ..ContourParams::default()
         };
         let outlines: Vec<_> =
@@ -69,7 +82,15 @@ fn corpus_pockets_do_not_gouge_and_read_back() {
                 .into_iter()
                 .map(|rg| rg.outer)
                 .collect();
-        let cres = contour(&outlines, &[], &tool, &c, &tol).unwrap();
+        let cres = contour(
+            &outlines,
+            &[],
+            &tool,
+            &c,
+            &tol,
+            &swarf_core::ops::Cancel::NEVER,
+        )
+        .unwrap();
         let prog = write_program(
             &[
                 Section {

@@ -157,35 +157,22 @@ proptest! {
     fn offset_pocket_no_gouge_full_coverage((region, size) in region_strategy()) {
         let tool = tool_for(size);
         let tol = Tolerance::default();
-        let p = PocketParams {
-            heights: heights(size),
-            stepover: Stepover::Fraction(0.45),
-            ..PocketParams::default()
-        };
-        let res = pocket(std::slice::from_ref(&region), &tool, &p, &tol).unwrap();
+        let p = PocketParams { stepover: Stepover::Fraction(0.45), cut: swarf_core::ops::CutParams { heights: heights(size), ..PocketParams::default().cut }, ..PocketParams::default() };
+        let res = pocket(std::slice::from_ref(&region), &tool, &p, &tol, &swarf_core::ops::Cancel::NEVER).unwrap();
         let r = tool.radius_mm();
         check_no_gouge(&region, &res.toolpath, r, tol.path_mm);
-        check_coverage(&region, &res.toolpath, r, -p.heights.final_depth_mm, &tol);
+        check_coverage(&region, &res.toolpath, r, -p.cut.heights.final_depth_mm, &tol);
     }
 
     #[test]
     fn zigzag_pocket_with_allowances_no_gouge_full_coverage((region, size) in region_strategy(), angle in 0.0f64..180.0) {
         let tool = tool_for(size);
         let tol = Tolerance::default();
-        let p = PocketParams {
-            heights: heights(size),
-            stepover: Stepover::Fraction(0.5),
-            stepdown_mm: Some(size * 0.008),
-            allowance_radial_mm: tool.diameter_mm * 0.1,
-            allowance_axial_mm: size * 0.004,
-            pattern: Pattern::Zigzag,
-            zigzag_angle_deg: angle,
-            ..PocketParams::default()
-        };
-        let res = pocket(std::slice::from_ref(&region), &tool, &p, &tol).unwrap();
+        let p = PocketParams { stepover: Stepover::Fraction(0.5), pattern: Pattern::Zigzag, zigzag_angle_deg: angle, cut: swarf_core::ops::CutParams { heights: heights(size), stepdown_mm: Some(size * 0.008), allowance_radial_mm: tool.diameter_mm * 0.1, allowance_axial_mm: size * 0.004, ..PocketParams::default().cut }, ..PocketParams::default() };
+        let res = pocket(std::slice::from_ref(&region), &tool, &p, &tol, &swarf_core::ops::Cancel::NEVER).unwrap();
         let r = tool.radius_mm();
         check_no_gouge(&region, &res.toolpath, r, tol.path_mm);
-        check_coverage(&region, &res.toolpath, r, -p.heights.final_depth_mm, &tol);
+        check_coverage(&region, &res.toolpath, r, -p.cut.heights.final_depth_mm, &tol);
     }
 
     #[test]
@@ -193,18 +180,10 @@ proptest! {
         let tool = tool_for(size);
         let tol = Tolerance::default();
         let allowance = tool.diameter_mm * 0.05;
-        let p = ContourParams {
-            heights: heights(size),
-            side: if outside { Side::Outside } else { Side::Inside },
-            allowance_radial_mm: allowance,
-            roughing_passes: 2,
-            stepover: Stepover::Fraction(0.3),
-            lead_radius_mm: tool.radius_mm(),
-            ..ContourParams::default()
-        };
-        let res = contour(std::slice::from_ref(&region.outer), &[], &tool, &p, &tol).unwrap();
+        let p = ContourParams { side: if outside { Side::Outside } else { Side::Inside }, roughing_passes: 2, stepover: Stepover::Fraction(0.3), lead_radius_mm: tool.radius_mm(), cut: swarf_core::ops::CutParams { heights: heights(size), allowance_radial_mm: allowance, ..ContourParams::default().cut }, ..ContourParams::default() };
+        let res = contour(std::slice::from_ref(&region.outer), &[], &tool, &p, &tol, &swarf_core::ops::Cancel::NEVER).unwrap();
         let r = tool.radius_mm();
-        let z_final = -p.heights.final_depth_mm;
+        let z_final = -p.cut.heights.final_depth_mm;
         let allowed = [r, r + allowance, r + allowance + 0.3 * tool.diameter_mm];
         let mut n = 0;
         for s in segments(&res.toolpath) {
@@ -231,21 +210,42 @@ fn circle_pocket_and_contour_are_arcs() {
     let tool = Tool::micro_flat(0.2);
     let tol = Tolerance::default();
     let p = PocketParams {
-        heights: heights(2.0),
         stepover: Stepover::Fraction(0.4),
+        cut: swarf_core::ops::CutParams {
+            heights: heights(2.0),
+            ..PocketParams::default().cut
+        },
         ..PocketParams::default()
     };
-    let res = pocket(std::slice::from_ref(&region), &tool, &p, &tol).unwrap();
+    let res = pocket(
+        std::slice::from_ref(&region),
+        &tool,
+        &p,
+        &tol,
+        &swarf_core::ops::Cancel::NEVER,
+    )
+    .unwrap();
     for m in &res.toolpath.moves {
         if m.class == MoveClass::Cut {
             assert!(matches!(m.motion, Motion::Arc { .. }), "{m:?}");
         }
     }
     let c = ContourParams {
-        heights: heights(2.0),
+        cut: swarf_core::ops::CutParams {
+            heights: heights(2.0),
+            ..ContourParams::default().cut
+        },
         ..ContourParams::default()
     };
-    let res = contour(std::slice::from_ref(&region.outer), &[], &tool, &c, &tol).unwrap();
+    let res = contour(
+        std::slice::from_ref(&region.outer),
+        &[],
+        &tool,
+        &c,
+        &tol,
+        &swarf_core::ops::Cancel::NEVER,
+    )
+    .unwrap();
     let mut from = res.toolpath.start;
     for m in &res.toolpath.moves {
         if !matches!(m.motion, Motion::Rapid) && (m.to.x != from.x || m.to.y != from.y) {
@@ -286,13 +286,16 @@ fn scaling_part_and_tool_by_1000_scales_the_path() {
         tool.stickout_mm = 3.0 * k;
         tool.feeds.feed_per_tooth_mm = 0.002 * k;
         let p = PocketParams {
-            heights: Heights {
-                clearance_mm: 5.0 * k,
-                safe_mm: 0.5 * k,
-                start_depth_mm: 0.0,
-                final_depth_mm: 0.1 * k,
-            },
             stepover: Stepover::Fraction(0.4),
+            cut: swarf_core::ops::CutParams {
+                heights: Heights {
+                    clearance_mm: 5.0 * k,
+                    safe_mm: 0.5 * k,
+                    start_depth_mm: 0.0,
+                    final_depth_mm: 0.1 * k,
+                },
+                ..PocketParams::default().cut
+            },
             ..PocketParams::default()
         };
         pocket(
@@ -300,6 +303,7 @@ fn scaling_part_and_tool_by_1000_scales_the_path() {
             &tool,
             &p,
             &Tolerance::default().scaled(k),
+            &swarf_core::ops::Cancel::NEVER,
         )
         .unwrap()
         .toolpath

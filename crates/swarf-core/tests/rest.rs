@@ -46,11 +46,14 @@ fn part() -> Region {
 
 fn params(rest: Option<f64>) -> PocketParams {
     PocketParams {
-        heights: Heights {
-            final_depth_mm: 0.1,
-            ..Heights::default()
-        },
         rest_from_diameter_mm: rest,
+        cut: swarf_core::ops::CutParams {
+            heights: Heights {
+                final_depth_mm: 0.1,
+                ..Heights::default()
+            },
+            ..PocketParams::default().cut
+        },
         ..PocketParams::default()
     }
 }
@@ -80,7 +83,14 @@ fn check_rest(generate: impl Fn(&Region, &Tool, Option<f64>) -> swarf_core::ops:
     let tol = Tolerance::default();
     let region = part();
     let (big, small) = (Tool::micro_flat(2.0), Tool::micro_flat(0.4));
-    let big_tp = pocket(std::slice::from_ref(&region), &big, &params(None), &tol).unwrap();
+    let big_tp = pocket(
+        std::slice::from_ref(&region),
+        &big,
+        &params(None),
+        &tol,
+        &swarf_core::ops::Cancel::NEVER,
+    )
+    .unwrap();
     let rest = generate(&region, &small, Some(2.0));
     let full = generate(&region, &small, None);
     assert!(rest.warnings.is_empty(), "{:?}", rest.warnings);
@@ -101,6 +111,7 @@ fn rest_cuts_only_what_the_big_tool_left_and_all_of_it() {
             tool,
             &params(rest),
             &Tolerance::default(),
+            &swarf_core::ops::Cancel::NEVER,
         )
         .unwrap()
     });
@@ -110,9 +121,12 @@ fn rest_cuts_only_what_the_big_tool_left_and_all_of_it() {
 fn adaptive_rest_cuts_only_what_the_big_tool_left_and_all_of_it() {
     check_rest(|region, tool, rest| {
         let p = AdaptiveParams {
-            heights: params(None).heights,
             max_engagement_deg: 50.0,
             rest_from_diameter_mm: rest,
+            cut: swarf_core::ops::CutParams {
+                heights: params(None).cut.heights,
+                ..AdaptiveParams::default().cut
+            },
             ..AdaptiveParams::default()
         };
         adaptive(
@@ -120,6 +134,7 @@ fn adaptive_rest_cuts_only_what_the_big_tool_left_and_all_of_it() {
             tool,
             &p,
             &Tolerance::default(),
+            &swarf_core::ops::Cancel::NEVER,
         )
         .unwrap()
     });
@@ -219,6 +234,7 @@ fn rest_regions_are_empty_where_the_big_tool_reached_everything() {
         &Tool::micro_flat(0.4),
         &params(Some(2.0)),
         &tol,
+        &swarf_core::ops::Cancel::NEVER,
     )
     .unwrap();
     assert!(
@@ -235,6 +251,13 @@ fn rest_regions_are_empty_where_the_big_tool_reached_everything() {
     let island_r = (rr[0].islands[0].area().abs() / std::f64::consts::PI).sqrt();
     assert!((island_r - (5.0 - 0.4)).abs() < 1e-3, "{island_r}");
     // A rest tool not smaller than the first is refused by name.
-    let e = pocket(&rr, &Tool::micro_flat(0.4), &params(Some(0.3)), &tol).unwrap_err();
+    let e = pocket(
+        &rr,
+        &Tool::micro_flat(0.4),
+        &params(Some(0.3)),
+        &tol,
+        &swarf_core::ops::Cancel::NEVER,
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("rest_from_diameter_mm"), "{e}");
 }

@@ -214,8 +214,7 @@ fn hostile_headers_and_counts_are_refused_before_allocating() {
 fn gcode_and_job_variants_read_or_fail_cleanly() {
     let tol = Tolerance::default();
     let job = swarf_core::job::Job::from_toml(swarf_core::job::EXAMPLE_JOB_TOML).unwrap();
-    let (_, d) = job.load_part(std::path::Path::new(".")).unwrap();
-    let program = job.run_on(d).unwrap().program.text;
+    let program = job.run(std::path::Path::new(".")).unwrap().program.text;
     let mut rng = Lcg(42);
     let mut count = 0;
     for (what, b) in variants(program.as_bytes(), true, &mut rng, true) {
@@ -234,8 +233,7 @@ fn gcode_and_job_variants_read_or_fail_cleanly() {
         let text = String::from_utf8_lossy(&b).into_owned();
         check(&format!("job: {what}"), || {
             let j = swarf_core::job::Job::from_toml(&text)?;
-            let (_, d) = j.load_part(std::path::Path::new("."))?;
-            j.run_on(d).map(|_| ())
+            j.run(std::path::Path::new(".")).map(|_| ())
         });
         count += 1;
     }
@@ -265,7 +263,13 @@ fn bad_parameters_never_panic() {
         let mut t = Tool::micro_flat(0.2);
         t.diameter_mm = d;
         check(&format!("tool {d}"), || {
-            pocket(&regions, &t, &PocketParams::default(), &tol)
+            pocket(
+                &regions,
+                &t,
+                &PocketParams::default(),
+                &tol,
+                &swarf_core::ops::Cancel::NEVER,
+            )
         });
     }
     for s in [0.0, -0.1, f64::NAN, 2.0, 1e-12] {
@@ -274,19 +278,34 @@ fn bad_parameters_never_panic() {
             ..PocketParams::default()
         };
         check(&format!("stepover {s}"), || {
-            pocket(&regions, &Tool::micro_flat(0.2), &p, &tol)
+            pocket(
+                &regions,
+                &Tool::micro_flat(0.2),
+                &p,
+                &tol,
+                &swarf_core::ops::Cancel::NEVER,
+            )
         });
     }
     for depth in [0.0, -1.0, f64::NAN] {
         let p = PocketParams {
-            heights: Heights {
-                final_depth_mm: depth,
-                ..Heights::default()
+            cut: swarf_core::ops::CutParams {
+                heights: Heights {
+                    final_depth_mm: depth,
+                    ..Heights::default()
+                },
+                ..PocketParams::default().cut
             },
             ..PocketParams::default()
         };
         check(&format!("depth {depth}"), || {
-            pocket(&regions, &Tool::micro_flat(0.2), &p, &tol)
+            pocket(
+                &regions,
+                &Tool::micro_flat(0.2),
+                &p,
+                &tol,
+                &swarf_core::ops::Cancel::NEVER,
+            )
         });
     }
     // A region of zero area is a warning, not a failure.
@@ -295,6 +314,7 @@ fn bad_parameters_never_panic() {
         &Tool::micro_flat(0.2),
         &PocketParams::default(),
         &tol,
+        &swarf_core::ops::Cancel::NEVER,
     )
     .unwrap();
     assert!(!r.warnings.is_empty());
@@ -333,6 +353,7 @@ fn bad_parameters_never_panic() {
                 &Tool::micro_flat(0.2),
                 &p,
                 &tol,
+                &swarf_core::ops::Cancel::NEVER,
             )
         });
         let e = adaptive(
@@ -340,6 +361,7 @@ fn bad_parameters_never_panic() {
             &Tool::micro_flat(0.2),
             &p,
             &tol,
+            &swarf_core::ops::Cancel::NEVER,
         )
         .unwrap_err();
         assert!(e.to_string().contains(param), "{what}: {e}");
@@ -353,6 +375,7 @@ fn bad_parameters_never_panic() {
                 &t,
                 &AdaptiveParams::default(),
                 &tol,
+                &swarf_core::ops::Cancel::NEVER,
             )
         });
     }
@@ -361,6 +384,7 @@ fn bad_parameters_never_panic() {
         &Tool::micro_flat(2.0),
         &AdaptiveParams::default(),
         &tol,
+        &swarf_core::ops::Cancel::NEVER,
     )
     .unwrap();
     assert!(
@@ -379,6 +403,7 @@ fn bad_parameters_never_panic() {
             &Tool::micro_flat(0.2),
             &AdaptiveParams::default(),
             &coarse,
+            &swarf_core::ops::Cancel::NEVER,
         )
     });
     // Kilometres of passes are refused before any work.
@@ -398,6 +423,7 @@ fn bad_parameters_never_panic() {
         &Tool::micro_flat(0.05),
         &AdaptiveParams::default(),
         &tol,
+        &swarf_core::ops::Cancel::NEVER,
     )
     .unwrap_err();
     assert!(e.to_string().contains("max_engagement_deg"), "{e}");
@@ -406,6 +432,7 @@ fn bad_parameters_never_panic() {
         &Tool::micro_flat(0.2),
         &AdaptiveParams::default(),
         &tol,
+        &swarf_core::ops::Cancel::NEVER,
     )
     .unwrap();
     assert!(!flat.warnings.is_empty());

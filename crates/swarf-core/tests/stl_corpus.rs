@@ -85,6 +85,7 @@ fn manifest_facts() {
         &Tool::micro_flat(1.0),
         &ZLevelParams::default(),
         &Tolerance::default(),
+        &swarf_core::ops::Cancel::NEVER,
     )
     .unwrap_err()
     .to_string();
@@ -113,16 +114,33 @@ fn zlevel_programs_on_a_corpus_mold_read_back() {
     let tool = Tool::micro_flat(0.5);
     let tol = Tolerance::default();
     let params = ZLevelParams {
-        heights: Heights {
-            final_depth_mm: 3.3125,
-            ..Heights::default()
-        },
         stepover: Stepover::Fraction(0.4),
-        stepdown_mm: Some(0.4),
+        cut: swarf_core::ops::CutParams {
+            heights: Heights {
+                final_depth_mm: 3.3125,
+                ..Heights::default()
+            },
+            stepdown_mm: Some(0.4),
+            ..ZLevelParams::default().cut
+        },
         ..ZLevelParams::default()
     };
-    let rough = zlevel_rough(&p.mesh, &tool, &params, &tol).unwrap();
-    let contour = zlevel_contour(&p.mesh, &tool, &params, &tol).unwrap();
+    let rough = zlevel_rough(
+        &p.mesh,
+        &tool,
+        &params,
+        &tol,
+        &swarf_core::ops::Cancel::NEVER,
+    )
+    .unwrap();
+    let contour = zlevel_contour(
+        &p.mesh,
+        &tool,
+        &params,
+        &tol,
+        &swarf_core::ops::Cancel::NEVER,
+    )
+    .unwrap();
     let prog = write_program(
         &[
             Section {

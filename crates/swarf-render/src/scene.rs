@@ -225,13 +225,13 @@ impl Scene {
     }
 
     /// A job's part: a drawing's loops and chains at Z = 0, or a mesh shaded.
-    pub fn add_model(&mut self, model: &swarf_core::job::Model) {
+    pub fn add_model(&mut self, model: &swarf_core::import::Model) {
         match model {
-            swarf_core::job::Model::Drawing(d) => {
+            swarf_core::import::Model::Drawing(d) => {
                 self.add_plines(&d.closed_loops, 0.0);
                 self.add_plines(&d.open_chains, 0.0);
             }
-            swarf_core::job::Model::Mesh(m) => self.add_mesh(&m.mesh, PART_GREY),
+            swarf_core::import::Model::Mesh(m) => self.add_mesh(&m.mesh, PART_GREY),
         }
     }
 

@@ -1,8 +1,6 @@
 //! Renders real scenes headless (software Vulkan in CI) and checks the pixels.
 
 use glam::DVec3;
-use swarf_core::geometry::Tolerance;
-use swarf_core::import::{DxfOptions, import_dxf};
 use swarf_core::job::Job;
 use swarf_render::{Camera, ColourBy, Headless, Layer, Scene, View};
 
@@ -24,15 +22,7 @@ fn device() -> Option<Headless> {
 
 fn example_scene(colour_by: ColourBy) -> Scene {
     let job = Job::from_toml(swarf_core::job::EXAMPLE_JOB_TOML).unwrap();
-    let d = import_dxf(
-        swarf_core::EXAMPLE_DXF.as_bytes(),
-        &DxfOptions {
-            tolerance: Tolerance::default(),
-            ..DxfOptions::default()
-        },
-    )
-    .unwrap();
-    let out = job.run_on(d).unwrap();
+    let out = job.run(std::path::Path::new(".")).unwrap();
     let mut s = Scene::new(DVec3::ZERO);
     s.add_model(&out.model);
     for (_, _, r) in &out.operations {

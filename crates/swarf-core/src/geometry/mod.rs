@@ -2,6 +2,7 @@
 //! with arc segments and regions.
 
 pub mod biarc;
+pub mod bulge;
 mod curve;
 pub mod distance;
 pub mod mesh;

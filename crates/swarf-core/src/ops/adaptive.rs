@@ -24,9 +24,7 @@ use cavalier_contours::polyline::{PlineSource, PlineSourceMut, PlineVertex};
 use serde::{Deserialize, Serialize};
 
 use super::pocket::{clearing_levels, narrow_warning, region_name, rest_or_all};
-use super::{
-    Cursor, Direction, Entry, EntryKind, Heights, OpError, OpResult, check_common, param_err,
-};
+use super::{Cancel, Cursor, CutParams, Direction, Entry, EntryKind, OpError, OpResult, param_err};
 use crate::geometry::biarc::fit_polyline;
 use crate::geometry::offset::{OffsetComponent, inset_region, orient};
 use crate::geometry::{Pline, Region, Tolerance, V2};
@@ -39,22 +37,16 @@ use rayon::prelude::*;
 
 /// Adaptive clearing parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct AdaptiveParams {
-    pub heights: Heights,
+    /// Heights, step-down, allowances, direction and entry.
+    #[serde(flatten)]
+    pub cut: CutParams,
     /// Largest radial engagement angle, degrees.
     pub max_engagement_deg: f64,
     /// The limit as a radial width ("optimal load"), a fraction of the tool diameter; when
     /// set it replaces `max_engagement_deg` (10 % is 36.9°).
     pub optimal_load: Option<f64>,
-    /// Depth per level; `None` cuts the full depth in one level.
-    pub stepdown_mm: Option<f64>,
-    /// Material left on the walls for a finishing contour.
-    pub allowance_radial_mm: f64,
-    /// Material left on the floor.
-    pub allowance_axial_mm: f64,
-    pub direction: Direction,
-    pub entry: Entry,
     /// Rest machining: the diameter of a larger tool that cleared the same regions before;
     /// only what it could not reach is cut.
     pub rest_from_diameter_mm: Option<f64>,
@@ -63,14 +55,9 @@ pub struct AdaptiveParams {
 impl Default for AdaptiveParams {
     fn default() -> Self {
         Self {
-            heights: Heights::default(),
+            cut: CutParams::default(),
             max_engagement_deg: 60.0,
             optimal_load: None,
-            stepdown_mm: None,
-            allowance_radial_mm: 0.0,
-            allowance_axial_mm: 0.0,
-            direction: Direction::Climb,
-            entry: Entry::default(),
             rest_from_diameter_mm: None,
         }
     }
@@ -191,16 +178,10 @@ pub fn adaptive(
     tool: &Tool,
     p: &AdaptiveParams,
     tol: &Tolerance,
+    cancel: &Cancel,
 ) -> Result<OpResult, OpError> {
     const OP: &str = "adaptive";
-    check_common(
-        OP,
-        tool,
-        &p.heights,
-        p.stepdown_mm,
-        (p.allowance_radial_mm, p.allowance_axial_mm),
-        &p.entry,
-    )?;
+    p.cut.check(OP, tool)?;
     let d = tool.diameter_mm;
     let r = tool.radius_mm();
     if let Some(f) = p.optimal_load
@@ -238,7 +219,7 @@ pub fn adaptive(
         OP,
         regions,
         p.rest_from_diameter_mm,
-        (d, p.allowance_radial_mm),
+        (d, p.cut.allowance_radial_mm),
         tol,
         &mut out.warnings,
     )?;
@@ -253,25 +234,25 @@ pub fn adaptive(
         // the fitted passes never leave the domain; the wall pass takes the sliver.
         // (Not `clamp`: a user's path tolerance may exceed 5 µm.)
         fit: (s_max * 0.1).min(0.005).max(tol.path_mm),
-        ccw: p.direction == Direction::Climb,
+        ccw: p.cut.direction == Direction::Climb,
         tol: *tol,
     };
     let mut plans = Vec::new();
     for (ri, region) in regions.iter().enumerate() {
-        super::cancel::check()?;
-        let walls = inset_region(region, r + p.allowance_radial_mm, tol);
+        cancel.check()?;
+        let walls = inset_region(region, r + p.cut.allowance_radial_mm, tol);
         if walls.is_empty() {
             if !rest_mode {
                 out.warnings.push(narrow_warning(
                     OP,
                     &region_name(ri, region),
                     d,
-                    p.allowance_radial_mm,
+                    p.cut.allowance_radial_mm,
                 ));
             }
             continue;
         }
-        let inner = inset_region(region, r + p.allowance_radial_mm + g.margin(), tol);
+        let inner = inset_region(region, r + p.cut.allowance_radial_mm + g.margin(), tol);
         for w in walls {
             let domains = inner
                 .iter()
@@ -279,20 +260,25 @@ pub fn adaptive(
                     let v = c.outer.at(0);
                     w.contains(V2::new(v.x, v.y))
                 })
-                .map(|c| plan_domain(c, &g, &p.entry))
+                .map(|c| plan_domain(c, &g, &p.cut.entry, cancel))
                 .collect::<Result<Vec<_>, _>>()?;
             plans.push(Plan { domains, walls: w });
         }
     }
-    let mut cur = Cursor::new(tool, p.heights, p.entry, tol.equal_point_mm);
-    let z_top = -p.heights.start_depth_mm;
-    let levels = clearing_levels(&p.heights, p.stepdown_mm, p.allowance_axial_mm, tol);
+    let mut cur = Cursor::new(tool, p.cut.heights, p.cut.entry, tol.equal_point_mm);
+    let z_top = -p.cut.heights.start_depth_mm;
+    let levels = clearing_levels(
+        &p.cut.heights,
+        p.cut.stepdown_mm,
+        p.cut.allowance_axial_mm,
+        tol,
+    );
     for plan in &plans {
         let mut z_prev = z_top;
         for &(z, _) in &levels {
-            super::cancel::check()?;
+            cancel.check()?;
             for dp in &plan.domains {
-                emit_domain(&mut cur, dp, z_prev, z, &g, &p.entry);
+                emit_domain(&mut cur, dp, z_prev, z, &g, &p.cut.entry);
             }
             emit_walls(
                 &mut cur,
@@ -335,7 +321,12 @@ struct Geom {
 }
 
 /// Fronts, passes and their order for one connected domain.
-fn plan_domain(c: &OffsetComponent, g: &Geom, entry: &Entry) -> Result<DomainPlan, OpError> {
+fn plan_domain(
+    c: &OffsetComponent,
+    g: &Geom,
+    entry: &Entry,
+    cancel: &Cancel,
+) -> Result<DomainPlan, OpError> {
     let (r, d) = (g.r, g.d);
     let eq = g.tol.equal_point_mm;
     let bw = c.bbox.width().max(eq);
@@ -433,19 +424,15 @@ fn plan_domain(c: &OffsetComponent, g: &Geom, entry: &Entry) -> Result<DomainPla
             ));
         }
     }
-    super::cancel::check()?;
+    cancel.check()?;
     let tiles = Tiles::new(&field, r + g.s_max + 2.0 * h);
     let contours = field.contours(&levels);
     // Clipping, smoothing and arc fitting of each level curve are independent: in parallel.
-    let stop = super::cancel::current();
     let mut passes: Vec<Pass> = contours
         .into_par_iter()
         .flat_map_iter(|(li, pts, closed)| {
             let mut out = Vec::new();
-            if stop
-                .as_ref()
-                .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
-            {
+            if cancel.requested() {
                 return out;
             }
             // Smoothed before clipping, so the clipped ends lie exactly on the domain's edge
@@ -476,7 +463,7 @@ fn plan_domain(c: &OffsetComponent, g: &Geom, entry: &Entry) -> Result<DomainPla
             out
         })
         .collect();
-    super::cancel::check()?;
+    cancel.check()?;
     for e in &mut entries {
         if e.rh == 0.0 {
             e.ramp_to = ramp_target(c, e.src, &passes, d);

@@ -9,7 +9,7 @@ use cavalier_contours::polyline::{PlineSource, PlineVertex};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Cursor, Direction, Entry, EntryKind, Heights, OpError, OpResult, Stepover, check_common,
+    Cancel, Cursor, CutParams, Direction, Entry, EntryKind, Heights, OpError, OpResult, Stepover,
     param_err,
 };
 use crate::geometry::offset::{offset_loop, orient};
@@ -42,21 +42,18 @@ impl std::str::FromStr for Side {
 
 /// Contour parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct ContourParams {
-    pub heights: Heights,
+    /// Heights, step-down, allowances, direction and entry.
+    #[serde(flatten)]
+    pub cut: CutParams,
     pub side: Side,
     /// Distance between radial passes.
     pub stepover: Stepover,
-    pub stepdown_mm: Option<f64>,
-    /// Material the roughing passes leave for the finishing pass.
-    pub allowance_radial_mm: f64,
     /// Radial roughing passes (at least 1; with no allowance the last one is the finish).
     pub roughing_passes: u32,
     /// Repeat the final pass once more (spring pass).
     pub spring_pass: bool,
-    pub direction: Direction,
-    pub entry: Entry,
     /// Radius of the lead-in and lead-out arcs (0: none).
     pub lead_radius_mm: f64,
     /// Holding tabs per outside contour (0: none).
@@ -65,27 +62,33 @@ pub struct ContourParams {
     pub tab_width_mm: f64,
     /// Tab height above the final depth, mm.
     pub tab_height_mm: f64,
+    /// Also cut the drawing's open chains (on the line only).
+    pub open_chains: bool,
 }
 
 impl Default for ContourParams {
     fn default() -> Self {
         Self {
-            heights: Heights::default(),
+            cut: CutParams {
+                heights: Heights::default(),
+                stepdown_mm: None,
+                allowance_radial_mm: 0.0,
+                direction: Direction::Climb,
+                entry: Entry {
+                    kind: EntryKind::Ramp,
+                    ..Entry::default()
+                },
+                ..CutParams::default()
+            },
             side: Side::Outside,
             stepover: Stepover::Fraction(0.4),
-            stepdown_mm: None,
-            allowance_radial_mm: 0.0,
             roughing_passes: 1,
             spring_pass: false,
-            direction: Direction::Climb,
-            entry: Entry {
-                kind: EntryKind::Ramp,
-                ..Entry::default()
-            },
             lead_radius_mm: 0.1,
             tabs: 0,
             tab_width_mm: 0.5,
             tab_height_mm: 0.1,
+            open_chains: false,
         }
     }
 }
@@ -97,16 +100,10 @@ pub fn contour(
     tool: &Tool,
     p: &ContourParams,
     tol: &Tolerance,
+    cancel: &Cancel,
 ) -> Result<OpResult, OpError> {
     const OP: &str = "contour";
-    check_common(
-        OP,
-        tool,
-        &p.heights,
-        p.stepdown_mm,
-        (p.allowance_radial_mm, 0.0),
-        &p.entry,
-    )?;
+    p.cut.check(OP, tool)?;
     let d = tool.diameter_mm;
     let s = p.stepover.mm(d);
     if p.roughing_passes == 0 || p.roughing_passes > 1000 {
@@ -138,7 +135,7 @@ pub fn contour(
                 format!("is {}; it must be positive", p.tab_width_mm),
             ));
         }
-        let depth = p.heights.final_depth_mm - p.heights.start_depth_mm;
+        let depth = p.cut.heights.final_depth_mm - p.cut.heights.start_depth_mm;
         if !(p.tab_height_mm.is_finite() && p.tab_height_mm > 0.0 && p.tab_height_mm < depth) {
             return Err(param_err(
                 OP,
@@ -152,15 +149,15 @@ pub fn contour(
     }
     let r = tool.radius_mm();
     let mut out = OpResult::default();
-    let mut cur = Cursor::new(tool, p.heights, p.entry, tol.equal_point_mm);
+    let mut cur = Cursor::new(tool, p.cut.heights, p.cut.entry, tol.equal_point_mm);
     // Offsets of the passes, farthest first.
     let mut dists: Vec<f64> = Vec::new();
     let base = if p.side == Side::On { 0.0 } else { r };
-    let rough = base + p.allowance_radial_mm;
+    let rough = base + p.cut.allowance_radial_mm;
     for k in (0..p.roughing_passes).rev() {
         dists.push(rough + f64::from(k) * s);
     }
-    if p.allowance_radial_mm > 0.0 {
+    if p.cut.allowance_radial_mm > 0.0 {
         dists.push(base);
     }
     if p.spring_pass {
@@ -174,7 +171,7 @@ pub fn contour(
         orient(&mut ccw_loop, true);
         let b = pline_bbox(&ccw_loop);
         for &dist in &dists {
-            super::cancel::check()?;
+            cancel.check()?;
             // Positive offsets move a counter-clockwise loop inward.
             let signed = match p.side {
                 Side::Outside => -dist,
@@ -197,8 +194,8 @@ pub fn contour(
                 // Climb (M3): outside contours clockwise (part on the right), inside
                 // counter-clockwise.
                 let want_ccw = match p.side {
-                    Side::Outside => p.direction == Direction::Conventional,
-                    Side::Inside | Side::On => p.direction == Direction::Climb,
+                    Side::Outside => p.cut.direction == Direction::Conventional,
+                    Side::Inside | Side::On => p.cut.direction == Direction::Climb,
                 };
                 orient(&mut pass, want_ccw);
                 let tabs = p.side == Side::Outside && p.tabs > 0;
@@ -207,7 +204,7 @@ pub fn contour(
         }
     }
     for (ci, c) in chains.iter().enumerate() {
-        super::cancel::check()?;
+        cancel.check()?;
         if c.vertex_count() < 2 {
             continue;
         }
@@ -220,7 +217,7 @@ pub fn contour(
             continue;
         }
         let fwd: Vec<PlineVertex<f64>> = c.iter_vertexes().collect();
-        let back = crate::import::dxf_reverse_open(&fwd);
+        let back = crate::geometry::bulge::reverse_open(&fwd);
         let mut lap = fwd.clone();
         lap.pop();
         lap.extend(back);
@@ -327,7 +324,7 @@ fn lead_arcs_of(
     let keep = if p.side == Side::On {
         0.0
     } else {
-        tool_radius + p.allowance_radial_mm
+        tool_radius + p.cut.allowance_radial_mm
     };
     let part_side_ok = |q: V2| {
         let inside_part = part.winding_number(q.into()) != 0;
@@ -376,12 +373,13 @@ fn cut_lap_path(
     if lap_len <= tol.equal_point_mm {
         return;
     }
-    let z_top = -p.heights.start_depth_mm;
-    let z_final = -p.heights.final_depth_mm;
+    let z_top = -p.cut.heights.start_depth_mm;
+    // The floor allowance stays for a finishing pass.
+    let z_final = -p.cut.heights.final_depth_mm + p.cut.allowance_axial_mm;
     let depth = z_top - z_final;
-    let tan = p.entry.ramp_angle_deg.to_radians().tan();
+    let tan = p.cut.entry.ramp_angle_deg.to_radians().tan();
     let mut slope = tan;
-    if let Some(sd) = p.stepdown_mm {
+    if let Some(sd) = p.cut.stepdown_mm {
         slope = slope.min(sd / lap_len);
     }
     let (lead, tabs) = extras.unwrap_or((None, false));
@@ -394,7 +392,7 @@ fn cut_lap_path(
     } else {
         path_len(&lead_in)
     };
-    let plunge = p.entry.kind == EntryKind::Plunge;
+    let plunge = p.cut.entry.kind == EntryKind::Plunge;
     let ramp_len = if plunge { 0.0 } else { depth / slope };
     let ramp_laps = ((ramp_len - lead_len).max(0.0) / lap_len).ceil() as usize;
     let laps = ramp_laps + 1;

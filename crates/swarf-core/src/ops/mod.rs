@@ -6,6 +6,8 @@ pub mod adaptive;
 pub mod contour;
 mod cursor;
 pub mod pocket;
+mod spec;
+mod target;
 pub mod zlevel;
 
 use serde::{Deserialize, Serialize};
@@ -14,6 +16,8 @@ use crate::tool::{Tool, ToolError};
 use crate::toolpath::Toolpath;
 
 pub use cursor::Cursor;
+pub use spec::{OP_TYPES, OpSpec};
+pub use target::{Target, contour_loops, target_regions};
 
 /// Heights, mm. Z = 0 is the top of the stock; depths are positive numbers below it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -180,56 +184,53 @@ pub enum OpError {
     },
     #[error("{0}")]
     Tool(#[from] ToolError),
-    /// The caller asked to stop ([`cancel::scope`]).
+    /// The operation does not work on this kind of part.
+    #[error("is a {op} operation: it needs a {needs} part; use {suggest}")]
+    WrongPart {
+        op: &'static str,
+        needs: &'static str,
+        suggest: &'static str,
+    },
+    /// The caller asked to stop ([`Cancel`]).
     #[error("cancelled")]
     Cancelled,
 }
 
-/// Cooperative cancellation of long operations, without a parameter on every operation:
-/// a caller runs the work inside [`cancel::scope`] with a flag; the operations look at it
-/// between regions, levels and passes and stop with [`OpError::Cancelled`]. Work on other
-/// threads (z-level layers run in parallel) takes the flag along with [`cancel::current`].
-pub mod cancel {
-    use std::cell::RefCell;
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
+/// A request to stop, passed explicitly to every operation: the caller keeps a clone and
+/// calls [`Cancel::cancel`]; the operations look at it between regions, levels and passes
+/// (also inside their parallel closures, which take it along) and stop with
+/// [`OpError::Cancelled`]. [`Cancel::NEVER`] is for work nobody stops.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Option<std::sync::Arc<std::sync::atomic::AtomicBool>>);
 
-    use super::OpError;
+impl Cancel {
+    /// A token that is never cancelled.
+    pub const NEVER: Cancel = Cancel(None);
 
-    thread_local! {
-        static FLAG: RefCell<Option<Arc<AtomicBool>>> = const { RefCell::new(None) };
+    /// A token that can be cancelled (through any clone of it).
+    pub fn new() -> Self {
+        Self(Some(std::sync::Arc::new(
+            std::sync::atomic::AtomicBool::new(false),
+        )))
     }
 
-    /// Runs `f` with `flag` as this thread's stop request (the previous one is restored after,
-    /// also when `f` panics).
-    pub fn scope<R>(flag: Option<Arc<AtomicBool>>, f: impl FnOnce() -> R) -> R {
-        struct Restore(Option<Arc<AtomicBool>>);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                let prev = self.0.take();
-                FLAG.with(|c| *c.borrow_mut() = prev);
-            }
+    /// Asks every holder of this token (or a clone) to stop.
+    pub fn cancel(&self) {
+        if let Some(f) = &self.0 {
+            f.store(true, std::sync::atomic::Ordering::Relaxed);
         }
-        let _restore = Restore(FLAG.with(|c| c.replace(flag)));
-        f()
     }
 
-    /// This thread's stop request, to hand to worker threads.
-    pub fn current() -> Option<Arc<AtomicBool>> {
-        FLAG.with(|c| c.borrow().clone())
+    /// Whether the work should stop.
+    pub fn requested(&self) -> bool {
+        self.0
+            .as_ref()
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
     }
 
-    /// Whether this thread's work should stop.
-    pub fn requested() -> bool {
-        FLAG.with(|c| {
-            c.borrow()
-                .as_ref()
-                .is_some_and(|f| f.load(Ordering::Relaxed))
-        })
-    }
-
-    pub(crate) fn check() -> Result<(), OpError> {
-        if requested() {
+    /// `Err(Cancelled)` once cancelled.
+    pub fn check(&self) -> Result<(), OpError> {
+        if self.requested() {
             Err(OpError::Cancelled)
         } else {
             Ok(())
@@ -246,135 +247,160 @@ pub const MAX_DEPTH_IN_DIAMETERS: f64 = 100.0;
 /// Most Z levels one operation may have.
 pub const MAX_Z_LEVELS: usize = 10_000;
 
-/// Checks heights, step-down, allowances and entry shared by all operations.
-pub(crate) fn check_common(
-    op: &'static str,
-    tool: &Tool,
-    h: &Heights,
-    stepdown_mm: Option<f64>,
-    allowances: (f64, f64),
-    entry: &Entry,
-) -> Result<(), OpError> {
-    tool.validate()?;
-    let finite = |param: &'static str, v: f64| {
-        if v.is_finite() {
-            Ok(())
-        } else {
-            Err(param_err(op, param, format!("is {v}; it must be a number")))
+/// The parameters every cutting operation shares: heights, step-down, allowances, direction,
+/// entry. Each operation's parameters hold one, flattened into the job file's operation table.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CutParams {
+    pub heights: Heights,
+    /// Depth per level; `None` cuts the full depth in one level.
+    pub stepdown_mm: Option<f64>,
+    /// Material left on the walls for a finishing pass.
+    pub allowance_radial_mm: f64,
+    /// Material left on the floor for a finishing level.
+    pub allowance_axial_mm: f64,
+    pub direction: Direction,
+    pub entry: Entry,
+}
+
+impl Default for CutParams {
+    fn default() -> Self {
+        Self {
+            heights: Heights::default(),
+            stepdown_mm: None,
+            allowance_radial_mm: 0.0,
+            allowance_axial_mm: 0.0,
+            direction: Direction::Climb,
+            entry: Entry::default(),
         }
-    };
-    finite("clearance_mm", h.clearance_mm)?;
-    finite("safe_mm", h.safe_mm)?;
-    finite("start_depth_mm", h.start_depth_mm)?;
-    finite("final_depth_mm", h.final_depth_mm)?;
-    if h.final_depth_mm <= 0.0 {
-        return Err(param_err(
-            op,
-            "final_depth_mm",
-            format!(
-                "is {}; give the depth as a positive number (the cut goes to Z = -depth)",
-                h.final_depth_mm
-            ),
-        ));
     }
-    // A sanity bound, not a machining rule: deeper cuts are not micro milling, and an absurd
-    // depth (found by fuzzing: 11 110 mm with a 0.5 mm tool) would write billions of moves.
-    let max_depth = MAX_DEPTH_IN_DIAMETERS * tool.diameter_mm;
-    if h.final_depth_mm > max_depth {
-        return Err(param_err(
-            op,
-            "final_depth_mm",
-            format!(
-                "is {} mm, more than {MAX_DEPTH_IN_DIAMETERS} diameters of the {} mm tool ({max_depth} mm); check the unit or the value",
-                h.final_depth_mm, tool.diameter_mm
-            ),
-        ));
-    }
-    if h.start_depth_mm < 0.0 || h.start_depth_mm >= h.final_depth_mm {
-        return Err(param_err(
-            op,
-            "start_depth_mm",
-            format!(
-                "is {}; it must be at least 0 and less than the final depth {}",
-                h.start_depth_mm, h.final_depth_mm
-            ),
-        ));
-    }
-    if h.safe_mm <= 0.0 {
-        return Err(param_err(
-            op,
-            "safe_mm",
-            format!(
-                "is {}; the safe height must be above the stock (> 0)",
-                h.safe_mm
-            ),
-        ));
-    }
-    if h.clearance_mm < h.safe_mm {
-        return Err(param_err(
-            op,
-            "clearance_mm",
-            format!(
-                "({}) is below the safe height ({}); clearance must be at or above it",
-                h.clearance_mm, h.safe_mm
-            ),
-        ));
-    }
-    if let Some(sd) = stepdown_mm
-        && !(sd.is_finite() && sd > 0.0)
-    {
-        return Err(param_err(
-            op,
-            "stepdown_mm",
-            format!("is {sd}; it must be a positive number of mm (or absent for one pass)"),
-        ));
-    }
-    if let Some(sd) = stepdown_mm {
-        let levels = ((h.final_depth_mm - h.start_depth_mm) / sd).ceil();
-        if levels > MAX_Z_LEVELS as f64 {
+}
+
+impl CutParams {
+    /// Checks the tool, heights, step-down, allowances and entry; `op` names the operation in
+    /// the error.
+    pub fn check(&self, op: &'static str, tool: &Tool) -> Result<(), OpError> {
+        let h = &self.heights;
+        let entry = &self.entry;
+        tool.validate()?;
+        let finite = |param: &'static str, v: f64| {
+            if v.is_finite() {
+                Ok(())
+            } else {
+                Err(param_err(op, param, format!("is {v}; it must be a number")))
+            }
+        };
+        finite("clearance_mm", h.clearance_mm)?;
+        finite("safe_mm", h.safe_mm)?;
+        finite("start_depth_mm", h.start_depth_mm)?;
+        finite("final_depth_mm", h.final_depth_mm)?;
+        if h.final_depth_mm <= 0.0 {
             return Err(param_err(
                 op,
-                "stepdown_mm",
+                "final_depth_mm",
                 format!(
-                    "is {sd} mm: {levels} levels for {} mm of depth, more than {MAX_Z_LEVELS}; use a larger step-down",
-                    h.final_depth_mm - h.start_depth_mm
+                    "is {}; give the depth as a positive number (the cut goes to Z = -depth)",
+                    h.final_depth_mm
                 ),
             ));
         }
+        // A sanity bound, not a machining rule: deeper cuts are not micro milling, and an absurd
+        // depth (found by fuzzing: 11 110 mm with a 0.5 mm tool) would write billions of moves.
+        let max_depth = MAX_DEPTH_IN_DIAMETERS * tool.diameter_mm;
+        if h.final_depth_mm > max_depth {
+            return Err(param_err(
+                op,
+                "final_depth_mm",
+                format!(
+                    "is {} mm, more than {MAX_DEPTH_IN_DIAMETERS} diameters of the {} mm tool ({max_depth} mm); check the unit or the value",
+                    h.final_depth_mm, tool.diameter_mm
+                ),
+            ));
+        }
+        if h.start_depth_mm < 0.0 || h.start_depth_mm >= h.final_depth_mm {
+            return Err(param_err(
+                op,
+                "start_depth_mm",
+                format!(
+                    "is {}; it must be at least 0 and less than the final depth {}",
+                    h.start_depth_mm, h.final_depth_mm
+                ),
+            ));
+        }
+        if h.safe_mm <= 0.0 {
+            return Err(param_err(
+                op,
+                "safe_mm",
+                format!(
+                    "is {}; the safe height must be above the stock (> 0)",
+                    h.safe_mm
+                ),
+            ));
+        }
+        if h.clearance_mm < h.safe_mm {
+            return Err(param_err(
+                op,
+                "clearance_mm",
+                format!(
+                    "({}) is below the safe height ({}); clearance must be at or above it",
+                    h.clearance_mm, h.safe_mm
+                ),
+            ));
+        }
+        if let Some(sd) = self.stepdown_mm {
+            if !(sd.is_finite() && sd > 0.0) {
+                return Err(param_err(
+                    op,
+                    "stepdown_mm",
+                    format!("is {sd}; it must be a positive number of mm (or absent for one pass)"),
+                ));
+            }
+            let levels = ((h.final_depth_mm - h.start_depth_mm) / sd).ceil();
+            if levels > MAX_Z_LEVELS as f64 {
+                return Err(param_err(
+                    op,
+                    "stepdown_mm",
+                    format!(
+                        "is {sd} mm: {levels} levels for {} mm of depth, more than {MAX_Z_LEVELS}; use a larger step-down",
+                        h.final_depth_mm - h.start_depth_mm
+                    ),
+                ));
+            }
+        }
+        let (ar, az) = (self.allowance_radial_mm, self.allowance_axial_mm);
+        if !(ar.is_finite() && ar >= 0.0) {
+            return Err(param_err(
+                op,
+                "allowance_radial_mm",
+                format!("is {ar}; it must be zero or positive"),
+            ));
+        }
+        if !(az.is_finite() && az >= 0.0 && az < h.final_depth_mm - h.start_depth_mm) {
+            return Err(param_err(
+                op,
+                "allowance_axial_mm",
+                format!("is {az}; it must be zero or positive and less than the cut depth"),
+            ));
+        }
+        if !(entry.ramp_angle_deg > 0.0 && entry.ramp_angle_deg <= 45.0) {
+            return Err(param_err(
+                op,
+                "ramp_angle_deg",
+                format!(
+                    "is {}; it must be more than 0 and at most 45 degrees",
+                    entry.ramp_angle_deg
+                ),
+            ));
+        }
+        if !(entry.helix_diameter_frac > 0.0 && entry.helix_diameter_frac <= 2.0) {
+            return Err(param_err(
+                op,
+                "helix_diameter_frac",
+                format!("is {}; it must be in (0, 2]", entry.helix_diameter_frac),
+            ));
+        }
+        Ok(())
     }
-    let (ar, az) = allowances;
-    if !(ar.is_finite() && ar >= 0.0) {
-        return Err(param_err(
-            op,
-            "allowance_radial_mm",
-            format!("is {ar}; it must be zero or positive"),
-        ));
-    }
-    if !(az.is_finite() && az >= 0.0 && az < h.final_depth_mm - h.start_depth_mm) {
-        return Err(param_err(
-            op,
-            "allowance_axial_mm",
-            format!("is {az}; it must be zero or positive and less than the cut depth"),
-        ));
-    }
-    if !(entry.ramp_angle_deg > 0.0 && entry.ramp_angle_deg <= 45.0) {
-        return Err(param_err(
-            op,
-            "ramp_angle_deg",
-            format!(
-                "is {}; it must be more than 0 and at most 45 degrees",
-                entry.ramp_angle_deg
-            ),
-        ));
-    }
-    if !(entry.helix_diameter_frac > 0.0 && entry.helix_diameter_frac <= 2.0) {
-        return Err(param_err(
-            op,
-            "helix_diameter_frac",
-            format!("is {}; it must be in (0, 2]", entry.helix_diameter_frac),
-        ));
-    }
-    Ok(())
 }
 
 /// Z levels from `z_top` (exclusive) down to `z_bottom` (inclusive) in equal steps no larger
@@ -420,8 +446,7 @@ mod tests {
             "the example changed: update the test"
         );
         let job = crate::job::Job::from_toml(&text).unwrap();
-        let d = job.load_part(std::path::Path::new(".")).unwrap().1;
-        let err = job.run_on(d).unwrap_err().to_string();
+        let err = job.run(std::path::Path::new(".")).unwrap_err().to_string();
         assert!(
             err.contains("final_depth_mm") && err.contains("diameters"),
             "{err}"
@@ -432,16 +457,12 @@ mod tests {
             final_depth_mm: 90.0,
             ..Heights::default()
         };
-        let e = check_common(
-            "pocket",
-            &tool,
-            &h,
-            Some(0.001),
-            (0.0, 0.0),
-            &Entry::default(),
-        )
-        .unwrap_err()
-        .to_string();
+        let cut = CutParams {
+            heights: h,
+            stepdown_mm: Some(0.001),
+            ..CutParams::default()
+        };
+        let e = cut.check("pocket", &tool).unwrap_err().to_string();
         assert!(e.contains("stepdown_mm") && e.contains("levels"), "{e}");
     }
 

@@ -17,7 +17,7 @@ use cavalier_contours::polyline::PlineSource;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Cursor, Direction, Entry, EntryKind, Heights, OpError, OpResult, Stepover, check_common,
+    Cancel, Cursor, CutParams, Direction, Entry, EntryKind, Heights, OpError, OpResult, Stepover,
     param_err, z_levels,
 };
 use crate::geometry::offset::{OffsetComponent, inset_loops, inset_region, orient};
@@ -50,20 +50,14 @@ impl std::str::FromStr for Pattern {
 
 /// Pocket parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct PocketParams {
-    pub heights: Heights,
+    /// Heights, step-down, allowances, direction and entry.
+    #[serde(flatten)]
+    pub cut: CutParams,
     pub stepover: Stepover,
-    /// Depth per level; `None` cuts the full depth in one level.
-    pub stepdown_mm: Option<f64>,
-    /// Material left on the walls for the finishing pass.
-    pub allowance_radial_mm: f64,
-    /// Material left on the floor for the finishing level.
-    pub allowance_axial_mm: f64,
-    pub direction: Direction,
     pub pattern: Pattern,
     pub zigzag_angle_deg: f64,
-    pub entry: Entry,
     /// Rest machining: the diameter of a larger tool that pocketed the same regions before
     /// (finishing pass included); only what it could not reach is cut. `None` cuts it all.
     pub rest_from_diameter_mm: Option<f64>,
@@ -72,15 +66,10 @@ pub struct PocketParams {
 impl Default for PocketParams {
     fn default() -> Self {
         Self {
-            heights: Heights::default(),
+            cut: CutParams::default(),
             stepover: Stepover::Fraction(0.4),
-            stepdown_mm: None,
-            allowance_radial_mm: 0.0,
-            allowance_axial_mm: 0.0,
-            direction: Direction::Climb,
             pattern: Pattern::Offset,
             zigzag_angle_deg: 0.0,
-            entry: Entry::default(),
             rest_from_diameter_mm: None,
         }
     }
@@ -224,16 +213,10 @@ pub fn pocket(
     tool: &Tool,
     p: &PocketParams,
     tol: &Tolerance,
+    cancel: &Cancel,
 ) -> Result<OpResult, OpError> {
     const OP: &str = "pocket";
-    check_common(
-        OP,
-        tool,
-        &p.heights,
-        p.stepdown_mm,
-        (p.allowance_radial_mm, p.allowance_axial_mm),
-        &p.entry,
-    )?;
+    p.cut.check(OP, tool)?;
     let d = tool.diameter_mm;
     let s = p.stepover.mm(d);
     if !(s.is_finite() && s > 0.0) {
@@ -268,24 +251,29 @@ pub fn pocket(
         OP,
         regions,
         p.rest_from_diameter_mm,
-        (d, p.allowance_radial_mm),
+        (d, p.cut.allowance_radial_mm),
         tol,
         &mut out.warnings,
     )?;
     let regions: &[Region] = &rest;
-    let mut cur = Cursor::new(tool, p.heights, p.entry, tol.equal_point_mm);
-    let z_top = -p.heights.start_depth_mm;
-    let levels = clearing_levels(&p.heights, p.stepdown_mm, p.allowance_axial_mm, tol);
+    let mut cur = Cursor::new(tool, p.cut.heights, p.cut.entry, tol.equal_point_mm);
+    let z_top = -p.cut.heights.start_depth_mm;
+    let levels = clearing_levels(
+        &p.cut.heights,
+        p.cut.stepdown_mm,
+        p.cut.allowance_axial_mm,
+        tol,
+    );
 
     for (ri, region) in regions.iter().enumerate() {
-        super::cancel::check()?;
+        cancel.check()?;
         let name = region_name(ri, region);
-        let d0 = r + p.allowance_radial_mm;
+        let d0 = r + p.cut.allowance_radial_mm;
         let domain = inset_region(region, d0, tol);
         if domain.is_empty() {
             if p.rest_from_diameter_mm.is_none() {
                 out.warnings
-                    .push(narrow_warning(OP, &name, d, p.allowance_radial_mm));
+                    .push(narrow_warning(OP, &name, d, p.cut.allowance_radial_mm));
             }
             continue;
         }
@@ -293,9 +281,9 @@ pub fn pocket(
         // allowance, then the roughing domain and its offsets (offset pattern only).
         let mut lv: Vec<Vec<OffsetComponent>> = Vec::new();
         let mut gaps: Vec<f64> = Vec::new();
-        if p.allowance_radial_mm > 0.0 {
+        if p.cut.allowance_radial_mm > 0.0 {
             lv.push(inset_region(region, r, tol));
-            gaps.push(p.allowance_radial_mm);
+            gaps.push(p.cut.allowance_radial_mm);
         }
         let rough0 = lv.len();
         lv.push(domain);
@@ -319,20 +307,20 @@ pub fn pocket(
             }
         }
         gaps.push(s);
-        let ccw = p.direction == Direction::Climb;
+        let ccw = p.cut.direction == Direction::Climb;
         let mut ctx = Level {
             lv: &lv,
             gaps: &gaps,
             rough0,
             ccw,
-            entry: p.entry,
+            entry: p.cut.entry,
             tol: *tol,
             d,
         };
         let (nodes, roots) = build_tree(&lv);
         let mut z_prev = z_top;
         for &(z, _finish) in &levels {
-            super::cancel::check()?;
+            cancel.check()?;
             match p.pattern {
                 Pattern::Offset => {
                     let mut at_depth = false;

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::adaptive::{AdaptiveParams, adaptive};
 use super::contour::{ContourParams, Side, contour};
 use super::pocket::{Pattern, PocketParams, pocket};
-use super::{Direction, Entry, Heights, OpError, OpResult, Stepover, check_common, param_err};
+use super::{Cancel, CutParams, Entry, Heights, OpError, OpResult, Stepover, param_err};
 use crate::geometry::mesh::Mesh;
 use crate::geometry::offset::orient;
 use crate::geometry::{Pline, Region, Tolerance, nest_loops};
@@ -23,17 +23,13 @@ use crate::toolpath::{P3, Toolpath};
 
 /// Parameters of the z-level operations.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct ZLevelParams {
-    pub heights: Heights,
+    /// Heights, step-down, allowances, direction and entry.
+    #[serde(flatten)]
+    pub cut: CutParams,
     pub stepover: Stepover,
-    /// Depth per layer (flat levels of the part are added).
-    pub stepdown_mm: Option<f64>,
-    pub allowance_radial_mm: f64,
-    pub allowance_axial_mm: f64,
-    pub direction: Direction,
     pub pattern: Pattern,
-    pub entry: Entry,
     /// Stock beyond the part's bounding box on every side; default the tool diameter.
     pub stock_margin_mm: Option<f64>,
     /// Roughing: clear each layer adaptively, holding the radial engagement at or below this
@@ -44,14 +40,12 @@ pub struct ZLevelParams {
 impl Default for ZLevelParams {
     fn default() -> Self {
         Self {
-            heights: Heights::default(),
+            cut: CutParams {
+                stepdown_mm: Some(0.1),
+                ..CutParams::default()
+            },
             stepover: Stepover::Fraction(0.4),
-            stepdown_mm: Some(0.1),
-            allowance_radial_mm: 0.0,
-            allowance_axial_mm: 0.0,
-            direction: Direction::Climb,
             pattern: Pattern::Offset,
-            entry: Entry::default(),
             stock_margin_mm: None,
             max_engagement_deg: None,
         }
@@ -80,10 +74,10 @@ fn check_mesh(op: &'static str, mesh: &Mesh) -> Result<(), OpError> {
 /// The layer heights, highest first: step-down levels and flat levels, shifted up by the axial
 /// allowance.
 fn layers(mesh: &Mesh, p: &ZLevelParams, tol: &Tolerance) -> Vec<f64> {
-    let z_top = -p.heights.start_depth_mm;
-    let z_bottom = -p.heights.final_depth_mm;
-    let a = p.allowance_axial_mm;
-    let mut zs = super::z_levels(z_top, z_bottom + a, p.stepdown_mm, tol.path_mm);
+    let z_top = -p.cut.heights.start_depth_mm;
+    let z_bottom = -p.cut.heights.final_depth_mm;
+    let a = p.cut.allowance_axial_mm;
+    let mut zs = super::z_levels(z_top, z_bottom + a, p.cut.stepdown_mm, tol.path_mm);
     for f in flat_levels(mesh, tol) {
         let z = f + a;
         if z < z_top - tol.path_mm && z > z_bottom + a - tol.path_mm {
@@ -233,14 +227,7 @@ fn keep_outs(
 }
 
 fn check(op: &'static str, mesh: &Mesh, tool: &Tool, p: &ZLevelParams) -> Result<(), OpError> {
-    check_common(
-        op,
-        tool,
-        &p.heights,
-        p.stepdown_mm,
-        (p.allowance_radial_mm, p.allowance_axial_mm),
-        &p.entry,
-    )?;
+    p.cut.check(op, tool)?;
     check_mesh(op, mesh)
 }
 
@@ -263,7 +250,7 @@ fn prepare_layers(
     let keep = keep_outs(
         &slicer,
         &zs,
-        -p.heights.start_depth_mm,
+        -p.cut.heights.start_depth_mm,
         extra,
         tol,
         warnings,
@@ -294,35 +281,30 @@ fn run_layers(
     zs: &[f64],
     p: &ZLevelParams,
     warnings: &mut Vec<String>,
+    cancel: &Cancel,
     layer: impl Fn(usize, Heights) -> Result<OpResult, OpError> + Sync,
 ) -> Result<Toolpath, OpError> {
-    // The layers run on rayon's threads: each takes the caller's stop request along.
-    let stop = super::cancel::current();
+    // The layers run on rayon's threads: each looks at the caller's token.
     let results: Vec<Result<OpResult, OpError>> = zs
         .par_iter()
         .enumerate()
         .map(|(i, &z)| {
-            if stop
-                .as_ref()
-                .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
-            {
-                return Err(OpError::Cancelled);
-            }
+            cancel.check()?;
             let z_prev = if i == 0 {
-                -p.heights.start_depth_mm
+                -p.cut.heights.start_depth_mm
             } else {
                 zs[i - 1]
             };
             let heights = Heights {
-                clearance_mm: p.heights.safe_mm,
+                clearance_mm: p.cut.heights.safe_mm,
                 start_depth_mm: -z_prev,
                 final_depth_mm: -z,
-                ..p.heights
+                ..p.cut.heights
             };
-            super::cancel::scope(stop.clone(), || layer(i, heights))
+            layer(i, heights)
         })
         .collect();
-    let clearance = p.heights.clearance_mm;
+    let clearance = p.cut.heights.clearance_mm;
     let mut tp = Toolpath::new(P3::new(0.0, 0.0, clearance));
     for r in results {
         let r = r?;
@@ -340,6 +322,7 @@ pub fn zlevel_rough(
     tool: &Tool,
     p: &ZLevelParams,
     tol: &Tolerance,
+    cancel: &Cancel,
 ) -> Result<OpResult, OpError> {
     const OP: &str = "zlevel-rough";
     check(OP, mesh, tool, p)?;
@@ -356,38 +339,42 @@ pub fn zlevel_rough(
     // The stock is a margin wider than the part, so a tool of the stock's margin width can
     // still clear all around; at least the tool diameter plus a step.
     let stock = stock_loop(mesh, margin + tool.diameter_mm);
-    let toolpath = run_layers(&zs, p, &mut warnings, |i, heights| {
+    let toolpath = run_layers(&zs, p, &mut warnings, cancel, |i, heights| {
         let loops: Vec<Pline> = std::iter::once(stock.clone())
             .chain(keep[i].iter().cloned())
             .collect();
         let regions = nest_loops(loops, tol);
         if let Some(deg) = p.max_engagement_deg {
             let ap = AdaptiveParams {
-                heights,
                 max_engagement_deg: deg,
                 optimal_load: None,
-                stepdown_mm: None,
-                allowance_radial_mm: p.allowance_radial_mm,
-                allowance_axial_mm: 0.0,
-                direction: p.direction,
-                entry: p.entry,
                 rest_from_diameter_mm: None,
+                cut: CutParams {
+                    heights,
+                    stepdown_mm: None,
+                    allowance_radial_mm: p.cut.allowance_radial_mm,
+                    allowance_axial_mm: 0.0,
+                    direction: p.cut.direction,
+                    entry: p.cut.entry,
+                },
             };
-            return adaptive(&regions, tool, &ap, tol);
+            return adaptive(&regions, tool, &ap, tol, cancel);
         }
         let pp = PocketParams {
-            heights,
             stepover: p.stepover,
-            stepdown_mm: None,
-            allowance_radial_mm: p.allowance_radial_mm,
-            allowance_axial_mm: 0.0,
-            direction: p.direction,
             pattern: p.pattern,
             zigzag_angle_deg: 0.0,
-            entry: p.entry,
             rest_from_diameter_mm: None,
+            cut: CutParams {
+                heights,
+                stepdown_mm: None,
+                allowance_radial_mm: p.cut.allowance_radial_mm,
+                allowance_axial_mm: 0.0,
+                direction: p.cut.direction,
+                entry: p.cut.entry,
+            },
         };
-        pocket(&regions, tool, &pp, tol)
+        pocket(&regions, tool, &pp, tol, cancel)
     })?;
     Ok(OpResult { toolpath, warnings })
 }
@@ -398,23 +385,27 @@ pub fn zlevel_contour(
     tool: &Tool,
     p: &ZLevelParams,
     tol: &Tolerance,
+    cancel: &Cancel,
 ) -> Result<OpResult, OpError> {
     const OP: &str = "zlevel-contour";
     check(OP, mesh, tool, p)?;
     let mut warnings = Vec::new();
     let (zs, keep) = prepare_layers(mesh, tool, p, tol, &mut warnings);
-    let toolpath = run_layers(&zs, p, &mut warnings, |i, heights| {
+    let toolpath = run_layers(&zs, p, &mut warnings, cancel, |i, heights| {
         let regions = nest_loops(keep[i].clone(), tol);
         let cp = ContourParams {
-            heights,
             side: Side::Outside,
-            allowance_radial_mm: p.allowance_radial_mm,
-            direction: p.direction,
-            entry: Entry {
-                kind: super::EntryKind::Ramp,
-                ..p.entry
-            },
             lead_radius_mm: tool.radius_mm(),
+            cut: CutParams {
+                heights,
+                allowance_radial_mm: p.cut.allowance_radial_mm,
+                direction: p.cut.direction,
+                entry: Entry {
+                    kind: super::EntryKind::Ramp,
+                    ..p.cut.entry
+                },
+                ..ContourParams::default().cut
+            },
             ..ContourParams::default()
         };
         let outers: Vec<Pline> = regions.iter().map(|r| r.outer.clone()).collect();
@@ -422,7 +413,7 @@ pub fn zlevel_contour(
             .iter()
             .flat_map(|r| r.islands.iter().cloned())
             .collect();
-        let mut a = contour(&outers, &[], tool, &cp, tol)?;
+        let mut a = contour(&outers, &[], tool, &cp, tol, cancel)?;
         let b = contour(
             &holes,
             &[],
@@ -432,6 +423,7 @@ pub fn zlevel_contour(
                 ..cp
             },
             tol,
+            cancel,
         )?;
         a.toolpath.extend(&b.toolpath);
         a.warnings.extend(b.warnings);

@@ -7,11 +7,13 @@
 //! on, not walls, and are not checked against. Against a mesh, a gouge is a cell where
 //! the tool's bottom goes below the part's top surface.
 
+mod export;
 pub mod gcode;
 
 use cavalier_contours::polyline::{PlineSource, PlineSourceMut, PlineVertex};
 use serde::Serialize;
 
+pub use export::{ExportCheckError, ExportIssue, ExportProblem, ExportReport, export_check};
 pub use gcode::{GcodeError, ParsedProgram, read_gcode};
 
 use crate::geometry::mesh::Mesh;

@@ -17,16 +17,25 @@ fn plate_pocket() -> (Vec<Pline>, Tool, Toolpath) {
     let tool = Tool::micro_flat(0.2);
     let regions = crate::job::target_regions(&d, crate::job::Target::Holes);
     let p = PocketParams {
-        heights: Heights {
-            final_depth_mm: 0.05,
-            ..Heights::default()
-        },
         stepover: Stepover::Fraction(0.4),
+        cut: crate::ops::CutParams {
+            heights: Heights {
+                final_depth_mm: 0.05,
+                ..Heights::default()
+            },
+            ..PocketParams::default().cut
+        },
         ..PocketParams::default()
     };
-    let tp = pocket(&regions, &tool, &p, &Tolerance::default())
-        .unwrap()
-        .toolpath;
+    let tp = pocket(
+        &regions,
+        &tool,
+        &p,
+        &Tolerance::default(),
+        &crate::ops::Cancel::NEVER,
+    )
+    .unwrap()
+    .toolpath;
     (loops, tool, tp)
 }
 
@@ -105,17 +114,26 @@ fn removed_volume_of_a_square_pocket_matches_the_analytic_volume() {
     let tol = Tolerance::default();
     let depth = 0.1;
     let p = PocketParams {
-        heights: Heights {
-            final_depth_mm: depth,
-            ..Heights::default()
-        },
         stepover: Stepover::Fraction(0.4),
-        stepdown_mm: Some(0.05),
+        cut: crate::ops::CutParams {
+            heights: Heights {
+                final_depth_mm: depth,
+                ..Heights::default()
+            },
+            stepdown_mm: Some(0.05),
+            ..PocketParams::default().cut
+        },
         ..PocketParams::default()
     };
-    let tp = pocket(std::slice::from_ref(&region), &tool, &p, &tol)
-        .unwrap()
-        .toolpath;
+    let tp = pocket(
+        std::slice::from_ref(&region),
+        &tool,
+        &p,
+        &tol,
+        &crate::ops::Cancel::NEVER,
+    )
+    .unwrap()
+    .toolpath;
     let opts = VerifyOptions {
         resolution_mm: Some(0.004),
         ..VerifyOptions::default()

@@ -5,6 +5,7 @@
 //! closes loops whose ends miss by less than the gap limit (with a warning), and returns what
 //! stays open as open chains.
 
+use crate::geometry::bulge::reverse_open;
 use std::collections::HashMap;
 
 use cavalier_contours::polyline::{PlineCreation, PlineSourceMut, PlineVertex};
@@ -27,22 +28,6 @@ impl Piece {
         let v = self.verts[self.verts.len() - 1];
         V2::new(v.x, v.y)
     }
-}
-
-/// An open polyline reversed: vertex order reversed, bulges negated and shifted.
-pub(crate) fn reverse_open(verts: &[PlineVertex<f64>]) -> Vec<PlineVertex<f64>> {
-    let n = verts.len();
-    (0..n)
-        .map(|i| {
-            let v = verts[n - 1 - i];
-            let bulge = if i + 1 < n {
-                -verts[n - 2 - i].bulge
-            } else {
-                0.0
-            };
-            PlineVertex::new(v.x, v.y, bulge)
-        })
-        .collect()
 }
 
 /// Start and end tangent directions of a bulge segment.

@@ -6,7 +6,6 @@
 
 mod chain;
 
-pub(crate) use chain::reverse_open;
 mod entities;
 mod reader;
 

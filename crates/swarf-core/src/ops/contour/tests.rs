@@ -17,14 +17,22 @@ fn open_chain_needs_side_on() {
     let tool = Tool::micro_flat(0.1);
     let tol = Tolerance::default();
     let p = ContourParams::default();
-    let r = contour(&[], std::slice::from_ref(&chain), &tool, &p, &tol).unwrap();
+    let r = contour(
+        &[],
+        std::slice::from_ref(&chain),
+        &tool,
+        &p,
+        &tol,
+        &crate::ops::Cancel::NEVER,
+    )
+    .unwrap();
     assert!(r.warnings[0].contains("open chain 0"));
     assert!(r.toolpath.moves.is_empty());
     let on = ContourParams {
         side: Side::On,
         ..p
     };
-    let r = contour(&[], &[chain], &tool, &on, &tol).unwrap();
+    let r = contour(&[], &[chain], &tool, &on, &tol, &crate::ops::Cancel::NEVER).unwrap();
     assert!(r.warnings.is_empty());
     assert!(r.toolpath.moves.iter().any(|m| m.class == MoveClass::Cut));
 }
@@ -36,7 +44,15 @@ fn inside_of_a_hole_smaller_than_the_tool_is_a_warning() {
         side: Side::Inside,
         ..ContourParams::default()
     };
-    let r = contour(&[circle(0.2)], &[], &tool, &p, &Tolerance::default()).unwrap();
+    let r = contour(
+        &[circle(0.2)],
+        &[],
+        &tool,
+        &p,
+        &Tolerance::default(),
+        &crate::ops::Cancel::NEVER,
+    )
+    .unwrap();
     assert!(r.warnings[0].contains("too small"), "{:?}", r.warnings);
 }
 
@@ -45,16 +61,27 @@ fn tabs_raise_the_path_and_bad_tabs_are_errors() {
     let tool = Tool::micro_flat(0.2);
     let tol = Tolerance::default();
     let p = ContourParams {
-        heights: Heights {
-            final_depth_mm: 0.3,
-            ..Heights::default()
-        },
         tabs: 4,
         tab_width_mm: 0.3,
         tab_height_mm: 0.1,
+        cut: crate::ops::CutParams {
+            heights: Heights {
+                final_depth_mm: 0.3,
+                ..Heights::default()
+            },
+            ..ContourParams::default().cut
+        },
         ..ContourParams::default()
     };
-    let r = contour(&[circle(2.0)], &[], &tool, &p, &tol).unwrap();
+    let r = contour(
+        &[circle(2.0)],
+        &[],
+        &tool,
+        &p,
+        &tol,
+        &crate::ops::Cancel::NEVER,
+    )
+    .unwrap();
     let at_tab = r
         .toolpath
         .moves
@@ -73,9 +100,16 @@ fn tabs_raise_the_path_and_bad_tabs_are_errors() {
         ..p
     };
     assert!(
-        contour(&[circle(2.0)], &[], &tool, &bad, &tol)
-            .unwrap_err()
-            .to_string()
-            .contains("tab_height_mm")
+        contour(
+            &[circle(2.0)],
+            &[],
+            &tool,
+            &bad,
+            &tol,
+            &crate::ops::Cancel::NEVER
+        )
+        .unwrap_err()
+        .to_string()
+        .contains("tab_height_mm")
     );
 }

@@ -13,11 +13,14 @@ fn square(x: f64, y: f64, s: f64) -> Pline {
 
 fn params(depth: f64) -> PocketParams {
     PocketParams {
-        heights: Heights {
-            final_depth_mm: depth,
-            ..Heights::default()
-        },
         stepover: Stepover::Fraction(0.4),
+        cut: crate::ops::CutParams {
+            heights: Heights {
+                final_depth_mm: depth,
+                ..Heights::default()
+            },
+            ..PocketParams::default().cut
+        },
         ..PocketParams::default()
     }
 }
@@ -31,9 +34,15 @@ fn bad_parameters_are_named_errors() {
     let tool = Tool::micro_flat(0.2);
     let tol = Tolerance::default();
     let err = |p: PocketParams, t: &Tool| {
-        pocket(std::slice::from_ref(&region), t, &p, &tol)
-            .unwrap_err()
-            .to_string()
+        pocket(
+            std::slice::from_ref(&region),
+            t,
+            &p,
+            &tol,
+            &crate::ops::Cancel::NEVER,
+        )
+        .unwrap_err()
+        .to_string()
     };
     assert!(
         err(
@@ -60,7 +69,10 @@ fn bad_parameters_are_named_errors() {
     assert!(
         err(
             PocketParams {
-                stepdown_mm: Some(-1.0),
+                cut: crate::ops::CutParams {
+                    stepdown_mm: Some(-1.0),
+                    ..params(0.1).cut
+                },
                 ..params(0.1)
             },
             &tool
@@ -70,7 +82,13 @@ fn bad_parameters_are_named_errors() {
     let mut bad = tool.clone();
     bad.diameter_mm = 0.0;
     assert!(matches!(
-        pocket(std::slice::from_ref(&region), &bad, &params(0.1), &tol),
+        pocket(
+            std::slice::from_ref(&region),
+            &bad,
+            &params(0.1),
+            &tol,
+            &crate::ops::Cancel::NEVER
+        ),
         Err(OpError::Tool(_))
     ));
 }
@@ -92,6 +110,7 @@ fn narrow_region_is_a_warning_naming_it() {
         &Tool::micro_flat(0.2),
         &params(0.05),
         &Tolerance::default(),
+        &crate::ops::Cancel::NEVER,
     )
     .unwrap();
     assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
@@ -107,13 +126,14 @@ fn never_a_straight_plunge_into_stock() {
     };
     for entry in [EntryKind::Helix, EntryKind::Ramp] {
         let mut p = params(0.2);
-        p.stepdown_mm = Some(0.05);
-        p.entry.kind = entry;
+        p.cut.stepdown_mm = Some(0.05);
+        p.cut.entry.kind = entry;
         let r = pocket(
             std::slice::from_ref(&region),
             &Tool::micro_flat(0.2),
             &p,
             &Tolerance::default(),
+            &crate::ops::Cancel::NEVER,
         )
         .unwrap();
         // Track the deepest Z cut so far at each place is too much; check instead that every

@@ -105,15 +105,18 @@ fn rough_never_cuts_the_part_and_is_deterministic() {
     let tool = Tool::micro_flat(0.4);
     let tol = Tolerance::default();
     let p = ZLevelParams {
-        heights: Heights {
-            final_depth_mm: 1.5,
-            ..Heights::default()
+        cut: crate::ops::CutParams {
+            heights: Heights {
+                final_depth_mm: 1.5,
+                ..Heights::default()
+            },
+            stepdown_mm: Some(0.25),
+            ..ZLevelParams::default().cut
         },
-        stepdown_mm: Some(0.25),
         ..ZLevelParams::default()
     };
-    let a = zlevel_rough(&m, &tool, &p, &tol).unwrap();
-    let b = zlevel_rough(&m, &tool, &p, &tol).unwrap();
+    let a = zlevel_rough(&m, &tool, &p, &tol, &crate::ops::Cancel::NEVER).unwrap();
+    let b = zlevel_rough(&m, &tool, &p, &tol, &crate::ops::Cancel::NEVER).unwrap();
     assert_eq!(a.toolpath, b.toolpath);
     assert!(a.toolpath.moves.len() > 50);
     // Cuts at the flat level of the plate top exactly.
@@ -132,14 +135,17 @@ fn waterline_follows_the_walls_at_the_tool_radius() {
     let tool = Tool::micro_flat(0.2);
     let tol = Tolerance::default();
     let p = ZLevelParams {
-        heights: Heights {
-            final_depth_mm: 1.5,
-            ..Heights::default()
+        cut: crate::ops::CutParams {
+            heights: Heights {
+                final_depth_mm: 1.5,
+                ..Heights::default()
+            },
+            stepdown_mm: Some(0.3),
+            ..ZLevelParams::default().cut
         },
-        stepdown_mm: Some(0.3),
         ..ZLevelParams::default()
     };
-    let r = zlevel_contour(&m, &tool, &p, &tol).unwrap();
+    let r = zlevel_contour(&m, &tool, &p, &tol, &crate::ops::Cancel::NEVER).unwrap();
     assert_no_gouge(&m, &r.toolpath, tool.radius_mm(), tol.path_mm);
     // Cut moves at the bottom level run at the radius from the plate's outline.
     let mut n = 0;
@@ -176,6 +182,7 @@ fn open_meshes_are_refused_with_the_reason() {
         &Tool::micro_flat(0.2),
         &ZLevelParams::default(),
         &Tolerance::default(),
+        &crate::ops::Cancel::NEVER,
     )
     .unwrap_err()
     .to_string();

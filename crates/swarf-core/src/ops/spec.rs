@@ -1,0 +1,166 @@
+//! [`OpSpec`]: an operation and its parameters as one tagged value. Adding an operation means
+//! one variant here, one module in `ops/`, one panel in the app.
+
+use serde::{Deserialize, Serialize};
+
+use super::adaptive::{AdaptiveParams, adaptive};
+use super::contour::{ContourParams, contour};
+use super::pocket::{PocketParams, pocket};
+use super::target::{Target, contour_loops, target_regions};
+use super::zlevel::{ZLevelParams, zlevel_contour, zlevel_rough};
+use super::{Cancel, CutParams, OpError, OpResult, Stepover};
+use crate::geometry::Tolerance;
+use crate::import::Model;
+use crate::tool::Tool;
+
+/// An operation with its parameters. In a job file the variant is the operation's `type` and
+/// its parameters sit in the operation's table (`[[operation]]`), the shared [`CutParams`]
+/// among them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum OpSpec {
+    /// Offset or zigzag clearing of closed regions.
+    #[serde(rename = "pocket")]
+    Pocket(PocketParams),
+    /// Outside, inside or on the line of closed loops (and on open chains).
+    #[serde(rename = "contour")]
+    Contour(ContourParams),
+    /// Adaptive clearing of the regions, holding the radial engagement.
+    #[serde(rename = "adaptive")]
+    Adaptive(AdaptiveParams),
+    /// Roughing of a mesh part layer by layer.
+    #[serde(rename = "zlevel-rough")]
+    ZLevelRough(ZLevelParams),
+    /// Finishing of a mesh part's walls layer by layer.
+    #[serde(rename = "zlevel-contour")]
+    ZLevelContour(ZLevelParams),
+}
+
+/// The operation types, by the name a job file and the CLI use.
+pub const OP_TYPES: [&str; 5] = [
+    "pocket",
+    "contour",
+    "adaptive",
+    "zlevel-rough",
+    "zlevel-contour",
+];
+
+impl OpSpec {
+    /// The operation of type `name` (see [`OP_TYPES`]) with its default parameters.
+    pub fn default_of(name: &str) -> Option<OpSpec> {
+        Some(match name {
+            "pocket" => OpSpec::Pocket(PocketParams::default()),
+            "contour" => OpSpec::Contour(ContourParams::default()),
+            "adaptive" => OpSpec::Adaptive(AdaptiveParams::default()),
+            "zlevel-rough" => OpSpec::ZLevelRough(ZLevelParams::default()),
+            "zlevel-contour" => OpSpec::ZLevelContour(ZLevelParams::default()),
+            _ => return None,
+        })
+    }
+
+    /// The type's name, as in a job file.
+    pub fn name(&self) -> &'static str {
+        match self {
+            OpSpec::Pocket(_) => "pocket",
+            OpSpec::Contour(_) => "contour",
+            OpSpec::Adaptive(_) => "adaptive",
+            OpSpec::ZLevelRough(_) => "zlevel-rough",
+            OpSpec::ZLevelContour(_) => "zlevel-contour",
+        }
+    }
+
+    /// Whether the operation works on a mesh (else on a drawing).
+    pub fn needs_mesh(&self) -> bool {
+        matches!(self, OpSpec::ZLevelRough(_) | OpSpec::ZLevelContour(_))
+    }
+
+    /// The parameters every cutting operation shares.
+    pub fn cut(&self) -> &CutParams {
+        match self {
+            OpSpec::Pocket(p) => &p.cut,
+            OpSpec::Contour(p) => &p.cut,
+            OpSpec::Adaptive(p) => &p.cut,
+            OpSpec::ZLevelRough(p) | OpSpec::ZLevelContour(p) => &p.cut,
+        }
+    }
+
+    pub fn cut_mut(&mut self) -> &mut CutParams {
+        match self {
+            OpSpec::Pocket(p) => &mut p.cut,
+            OpSpec::Contour(p) => &mut p.cut,
+            OpSpec::Adaptive(p) => &mut p.cut,
+            OpSpec::ZLevelRough(p) | OpSpec::ZLevelContour(p) => &mut p.cut,
+        }
+    }
+
+    /// The step-over of the operations that have one (adaptive holds an engagement instead).
+    pub fn stepover_mut(&mut self) -> Option<&mut Stepover> {
+        match self {
+            OpSpec::Pocket(p) => Some(&mut p.stepover),
+            OpSpec::Contour(p) => Some(&mut p.stepover),
+            OpSpec::Adaptive(_) => None,
+            OpSpec::ZLevelRough(p) | OpSpec::ZLevelContour(p) => Some(&mut p.stepover),
+        }
+    }
+
+    /// The engagement limit an adaptive operation (or a z-level roughing cleared adaptively)
+    /// holds, degrees.
+    pub fn engagement_limit_deg(&self) -> Option<f64> {
+        match self {
+            OpSpec::Adaptive(a) => Some(a.engagement_deg()),
+            OpSpec::ZLevelRough(z) => z.max_engagement_deg,
+            _ => None,
+        }
+    }
+
+    /// Whether the gouge check against the part applies: a contour on the line cuts the line
+    /// itself.
+    pub fn checks_gouges(&self) -> bool {
+        !matches!(self, OpSpec::Contour(c) if c.side == super::contour::Side::On)
+    }
+
+    /// Generates the operation on the part. `target` selects a drawing's geometry.
+    pub fn run(
+        &self,
+        model: &Model,
+        target: Target,
+        tool: &Tool,
+        tol: &Tolerance,
+        cancel: &Cancel,
+    ) -> Result<OpResult, OpError> {
+        let wrong_part = |needs: &'static str, suggest: &'static str| OpError::WrongPart {
+            op: self.name(),
+            needs,
+            suggest,
+        };
+        match (model, self) {
+            (Model::Drawing(d), OpSpec::Pocket(p)) => {
+                pocket(&target_regions(d, target), tool, p, tol, cancel)
+            }
+            (Model::Drawing(d), OpSpec::Adaptive(p)) => {
+                adaptive(&target_regions(d, target), tool, p, tol, cancel)
+            }
+            (Model::Drawing(d), OpSpec::Contour(p)) => {
+                let loops = contour_loops(d, target, p.side);
+                let chains = if p.open_chains {
+                    d.open_chains.clone()
+                } else {
+                    Vec::new()
+                };
+                contour(&loops, &chains, tool, p, tol, cancel)
+            }
+            (Model::Mesh(m), OpSpec::ZLevelRough(p)) => zlevel_rough(&m.mesh, tool, p, tol, cancel),
+            (Model::Mesh(m), OpSpec::ZLevelContour(p)) => {
+                zlevel_contour(&m.mesh, tool, p, tol, cancel)
+            }
+            (Model::Mesh(_), _) => Err(wrong_part(
+                "drawing (DXF)",
+                "zlevel-rough or zlevel-contour on a mesh",
+            )),
+            (Model::Drawing(_), _) => Err(wrong_part(
+                "mesh (STL)",
+                "pocket, adaptive or contour on a drawing",
+            )),
+        }
+    }
+}
