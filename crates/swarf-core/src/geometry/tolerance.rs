@@ -26,6 +26,15 @@ pub struct Tolerance {
     /// than this angle (degrees): a finely tessellated cylinder becomes an arc, an octagon stays
     /// an octagon. Default 20°.
     pub mesh_corner_angle_deg: f64,
+    /// The largest deviation allowed when fitting arcs to curves that are themselves sampled
+    /// approximations, not exact geometry (adaptive clearing's level curves, whose own
+    /// sampling error is a tenth of the step): the fit may use up to a tenth of the step, never
+    /// more than this, never less than `path_mm`. Default 5e-3 mm (5 µm).
+    pub sampled_fit_mm: f64,
+    /// Reading G-code: an arc whose start and end radius differ by more than this (or by more
+    /// than 0.1 % of the radius, whichever is larger) is an error, as the `LinuxCNC` interpreter
+    /// has it. Default 2e-3 mm (2 µm).
+    pub read_arc_radius_mm: f64,
 }
 
 impl Default for Tolerance {
@@ -35,6 +44,8 @@ impl Default for Tolerance {
             path_mm: 1e-4,
             arc_chord_mm: 1e-3,
             mesh_corner_angle_deg: 20.0,
+            sampled_fit_mm: 5e-3,
+            read_arc_radius_mm: 2e-3,
         }
     }
 }
@@ -48,6 +59,8 @@ impl Tolerance {
             path_mm: self.path_mm * factor,
             arc_chord_mm: self.arc_chord_mm * factor,
             mesh_corner_angle_deg: self.mesh_corner_angle_deg,
+            sampled_fit_mm: self.sampled_fit_mm * factor,
+            read_arc_radius_mm: self.read_arc_radius_mm * factor,
         }
     }
 
@@ -57,6 +70,8 @@ impl Tolerance {
             ("equal_point_mm", self.equal_point_mm),
             ("path_mm", self.path_mm),
             ("arc_chord_mm", self.arc_chord_mm),
+            ("sampled_fit_mm", self.sampled_fit_mm),
+            ("read_arc_radius_mm", self.read_arc_radius_mm),
         ] {
             if !(v.is_finite() && v > 0.0) {
                 return Err(format!(

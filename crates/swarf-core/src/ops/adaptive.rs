@@ -232,8 +232,8 @@ pub fn adaptive(
         s_max,
         // Fronts are fitted within `fit` and clipped to the domain shrunk by twice as much, so
         // the fitted passes never leave the domain; the wall pass takes the sliver.
-        // (Not `clamp`: a user's path tolerance may exceed 5 µm.)
-        fit: (s_max * 0.1).min(0.005).max(tol.path_mm),
+        // (Not `clamp`: a user's path tolerance may exceed the sampled-fit limit.)
+        fit: (s_max * 0.1).min(tol.sampled_fit_mm).max(tol.path_mm),
         ccw: p.cut.direction == Direction::Climb,
         tol: *tol,
     };

@@ -20,6 +20,7 @@ use super::{
     Cancel, Cursor, CutParams, Direction, Entry, EntryKind, Heights, OpError, OpResult, Stepover,
     param_err, z_levels,
 };
+use crate::geometry::bulge::closest_point_tied;
 use crate::geometry::offset::{OffsetComponent, inset_loops, inset_region, orient};
 use crate::geometry::{Pline, Region, Tolerance, V2, nest_loops};
 use crate::tool::Tool;
@@ -401,14 +402,17 @@ struct Level<'a> {
     d: f64,
 }
 
-/// Whether every sample of the segment between its ends lies inside some component (the ends
-/// themselves usually lie on loops, where inside and outside are a matter of rounding).
-fn inside(comps: &[OffsetComponent], a: V2, b: V2, step: f64) -> bool {
+/// Whether every sample of the segment between its ends lies inside some component. The ends
+/// usually lie on loops, and a link may run along one: there inside and outside are a matter
+/// of rounding, which would decide differently at another scale, so a sample within the path
+/// tolerance of a boundary counts as inside (the tool centre on the domain's edge is legal).
+fn inside(comps: &[OffsetComponent], a: V2, b: V2, step: f64, tol: &Tolerance) -> bool {
     let len = a.dist(b);
     let n = ((len / step).ceil() as usize).clamp(2, 256);
     (1..n).all(|i| {
         let q = a.lerp(b, i as f64 / n as f64);
         comps.iter().any(|c| c.contains(q))
+            || boundary_distance(comps, q, tol.equal_point_mm) <= tol.path_mm
     })
 }
 
@@ -428,7 +432,7 @@ impl Level<'_> {
         // Climb milling: walls on the right, i.e. outer loops counter-clockwise and island
         // loops clockwise (as offsets come); conventional is the reverse.
         orient(&mut l, is_outer == self.ccw);
-        if let Some(cp) = l.closest_point(near.into(), self.tol.equal_point_mm)
+        if let Some(cp) = closest_point_tied(&l, near, self.tol.equal_point_mm)
             && let Some(rot) =
                 l.rotate_start(cp.seg_start_index, cp.seg_point, self.tol.equal_point_mm)
         {
@@ -448,7 +452,7 @@ impl Level<'_> {
         }
         let domain = &self.lv[k.max(self.rough0).min(self.lv.len() - 1)];
         let wall = &self.lv[k];
-        if !inside(wall, a, b, step) && !inside(domain, a, b, step) {
+        if !inside(wall, a, b, step, &self.tol) && !inside(domain, a, b, step, &self.tol) {
             return false;
         }
         if len <= 1.5 * gap {
@@ -456,7 +460,7 @@ impl Level<'_> {
         }
         if k + 1 < self.lv.len() && len > 2.0 * gap {
             let u = (b - a).normalized();
-            return inside(&self.lv[k + 1], a + u * gap, b - u * gap, step);
+            return inside(&self.lv[k + 1], a + u * gap, b - u * gap, step, &self.tol);
         }
         false
     }
@@ -530,17 +534,18 @@ impl Level<'_> {
             .collect();
         while !todo.is_empty() {
             let here = cur.pos().xy();
-            let (idx, _) = todo
-                .iter()
-                .enumerate()
-                .map(|(i, (l, _))| {
-                    let dist = l
-                        .closest_point(here.into(), self.tol.equal_point_mm)
-                        .map_or(f64::INFINITY, |c| c.distance);
-                    (i, dist)
-                })
-                .min_by(|a, b| a.1.total_cmp(&b.1))
-                .expect("todo is not empty");
+            // The nearest loop; one nearer by less than the equal-point distance is a tie,
+            // which the order decides (not rounding, which differs with the scale).
+            let mut idx = 0;
+            let mut best = f64::INFINITY;
+            for (i, (l, _)) in todo.iter().enumerate() {
+                let dist = closest_point_tied(l, here, self.tol.equal_point_mm)
+                    .map_or(f64::INFINITY, |c| c.distance);
+                if dist < best - self.tol.equal_point_mm {
+                    idx = i;
+                    best = dist;
+                }
+            }
             let (l, is_outer) = todo.swap_remove(idx);
             let l = self.prepare(&l, is_outer, here);
             let path = loop_path(&l);
@@ -615,7 +620,7 @@ impl Level<'_> {
                 } else {
                     (b, a)
                 };
-                if at_depth && here.dist(a) <= 2.0 * s && inside(domain, here, a, step) {
+                if at_depth && here.dist(a) <= 2.0 * s && inside(domain, here, a, step, &self.tol) {
                     cur.link(P3::new(a.x, a.y, z));
                 } else {
                     // Ramp in along the pass itself, back and forth.

@@ -6,7 +6,7 @@
 //! the tool never cuts under the overhang. Layers are computed in parallel and joined in order,
 //! so the result is deterministic.
 
-use cavalier_contours::polyline::{BooleanOp, PlineSource, PlineSourceMut};
+use cavalier_contours::polyline::{BooleanOp, PlineBooleanOptions, PlineSource, PlineSourceMut};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -89,15 +89,25 @@ fn layers(mesh: &Mesh, p: &ZLevelParams, tol: &Tolerance) -> Vec<f64> {
     zs
 }
 
+/// `cavalier_contours`' boolean options with Swarf's epsilons (its defaults are absolute
+/// lengths, which would make results depend on the part's scale).
+fn boolean_options(tol: &Tolerance) -> PlineBooleanOptions<'static, f64> {
+    PlineBooleanOptions {
+        pline1_aabb_index: None,
+        pos_equal_eps: tol.equal_point_mm,
+        collapsed_area_eps: None,
+    }
+}
+
 /// Union of outer loops (counter-clockwise), pairwise with `cavalier_contours`.
-fn union_outers(loops: Vec<Pline>) -> Vec<Pline> {
+fn union_outers(loops: Vec<Pline>, tol: &Tolerance) -> Vec<Pline> {
     let mut acc: Vec<Pline> = Vec::new();
     for mut l in loops {
         orient(&mut l, true);
         let mut merged = l;
         let mut rest = Vec::new();
         for a in acc.drain(..) {
-            let r = merged.boolean(&a, BooleanOp::Or);
+            let r = merged.boolean_opt(&a, BooleanOp::Or, &boolean_options(tol));
             if r.pos_plines.len() == 1 {
                 merged = r.pos_plines.into_iter().next().expect("one").pline;
             } else {
@@ -134,6 +144,7 @@ fn union_material(a: &[Region], b: &[Region], tol: &Tolerance) -> Vec<Region> {
             .map(|r| r.outer.clone())
             .chain(b.iter().flat_map(|r| grow(&r.outer, tol.path_mm)))
             .collect(),
+        tol,
     );
     let mut holes = Vec::new();
     for ha in a.iter().flat_map(|r| &r.islands) {
@@ -151,7 +162,7 @@ fn union_material(a: &[Region], b: &[Region], tol: &Tolerance) -> Vec<Region> {
             {
                 continue;
             }
-            let r = ha.boolean(&hb, BooleanOp::And);
+            let r = ha.boolean_opt(&hb, BooleanOp::And, &boolean_options(tol));
             holes.extend(r.pos_plines.into_iter().map(|p| p.pline));
         }
     }
@@ -160,7 +171,14 @@ fn union_material(a: &[Region], b: &[Region], tol: &Tolerance) -> Vec<Region> {
     // without holes (conservative).
     let area = |rs: &[Region]| rs.iter().map(Region::area).sum::<f64>();
     let outline_area = |rs: &[Region]| rs.iter().map(|r| r.outer.area().abs()).sum::<f64>();
-    if area(&out) + tol.path_mm < area(a).max(area(b)) {
+    // (Areas compared within the path tolerance times the outlines' length, which scales as
+    // an area does.)
+    let perimeter: f64 = a
+        .iter()
+        .chain(b)
+        .map(|r| r.outer.path_length())
+        .sum::<f64>();
+    if area(&out) + tol.path_mm * perimeter < area(a).max(area(b)) {
         let big = if outline_area(a) >= outline_area(b) {
             a
         } else {

@@ -50,6 +50,11 @@ pub struct DialectSpec {
     pub dwell_word: char,
     /// Start/end radius difference the controller itself rejects, mm (for the header).
     pub controller_arc_limit_mm: f64,
+    /// The smallest arc radius the controller accepts, mm; smaller arcs are written as lines
+    /// (chords within the path tolerance). `LinuxCNC` refuses radii under 0.00005 in
+    /// (`RADIUS_TOLERANCE`, "Zero-radius arc"); GRBL divides an arc into segments by its arc
+    /// tolerance `$12` (default 0.002 mm), which fails for radii under half of it.
+    pub min_arc_radius_mm: f64,
     /// Blocks per second the controller's planner can take before it slows down.
     pub max_blocks_per_s: f64,
 }
@@ -65,6 +70,7 @@ impl Dialect {
                 percent_and_number: false,
                 dwell_word: 'P',
                 controller_arc_limit_mm: 0.005,
+                min_arc_radius_mm: 0.002,
                 max_blocks_per_s: 1000.0,
             },
             Dialect::LinuxCnc => DialectSpec {
@@ -75,6 +81,7 @@ impl Dialect {
                 percent_and_number: false,
                 dwell_word: 'P',
                 controller_arc_limit_mm: 0.0283,
+                min_arc_radius_mm: 0.00127,
                 max_blocks_per_s: 10_000.0,
             },
             Dialect::Fanuc => DialectSpec {
@@ -85,6 +92,7 @@ impl Dialect {
                 percent_and_number: true,
                 dwell_word: 'X',
                 controller_arc_limit_mm: 0.005,
+                min_arc_radius_mm: 0.001,
                 max_blocks_per_s: 2000.0,
             },
         }
@@ -297,7 +305,8 @@ impl Writer<'_> {
         let resolution = 1.0 / self.scale;
         let as_lines = err > self.opts.arc_radius_tolerance_mm
             || r > self.opts.max_arc_radius_mm
-            || r1 < 2.0 * resolution;
+            || r1 < 2.0 * resolution
+            || r1.min(r2) < self.opts.dialect.spec().min_arc_radius_mm;
         if !as_lines && sagitta <= self.tol.path_mm.min(resolution * 0.5) {
             // Indistinguishable from its chord at this resolution: a line.
             self.straight(b"G1", to, Some(feed));

@@ -162,7 +162,7 @@ pub fn read_gcode(text: &str, start: P3, tol: &Tolerance) -> Result<ParsedProgra
                 };
                 let r0 = s.dist(centre);
                 let r1 = e.dist(centre);
-                if (r0 - r1).abs() > 0.002f64.max(0.001 * r0) {
+                if (r0 - r1).abs() > tol.read_arc_radius_mm.max(0.001 * r0) {
                     return Err(err(format!(
                         "arc start and end radius differ by {:.6} mm",
                         (r0 - r1).abs()

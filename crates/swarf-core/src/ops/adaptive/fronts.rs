@@ -56,8 +56,12 @@ impl Field {
     /// count as inside the marched area too (two nodes' margin), so that a channel thinner than
     /// a cell still carries fronts; the fronts are clipped to the exact domain later.
     pub fn new(comp: &OffsetComponent, h: f64, eq: f64) -> Field {
+        const OFF: f64 = 3.5;
         let b = comp.bbox;
-        let origin = b.min - V2::new(3.0 * h, 3.0 * h);
+        // Nodes half a cell off the box's edges (cell-centred): a domain's straight edges (a
+        // rectangle's, most often) would otherwise run exactly through a row of nodes, whose
+        // inside-or-outside rounding decides, and decides differently at another scale.
+        let origin = b.min - V2::new(OFF * h, OFF * h);
         let nx = ((b.max.x - origin.x) / h).ceil() as usize + 4;
         let ny = ((b.max.y - origin.y) / h).ceil() as usize + 4;
         let n = nx * ny;
@@ -112,14 +116,23 @@ impl Field {
     }
 
     /// The node deepest inside the domain and its depth (0 when no node is inside).
+    ///
+    /// Depths are sums of cells and diagonals, so many nodes share the greatest one, and which
+    /// of them rounding makes the greatest would change with the scale: a node counts as deeper
+    /// only by more than [`Self::tie`]; among ties the first in scan order wins.
     pub fn deepest(&self) -> (V2, f64) {
-        let (k, d) = self
-            .depth
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .map_or((0, 0.0), |(k, &d)| (k, d));
-        (self.node(k % self.nx, k / self.nx), d)
+        let mut best = (0, 0.0);
+        for (k, &d) in self.depth.iter().enumerate() {
+            if d.is_finite() && d > best.1 + self.tie() {
+                best = (k, d);
+            }
+        }
+        (self.node(best.0 % self.nx, best.0 / self.nx), best.1)
+    }
+
+    /// Differences of depth below this are rounding, not depth (a billionth of a cell).
+    fn tie(&self) -> f64 {
+        1e-9 * self.h
     }
 
     /// The opening of the domain by `delta` (the nodes within `delta` of a node at least
@@ -130,10 +143,14 @@ impl Field {
         let (nx, ny, h) = (self.nx, self.ny, self.h);
         let n = nx * ny;
         let d2 = std::f64::consts::SQRT_2 * h;
+        // Depths and distances here are sums of cells and diagonals, and `delta` is often a
+        // whole number of cells: within `tie` of it counts as equal to it, so rounding (which
+        // differs with the scale) does not decide.
+        let tie = self.tie();
         let mut dist: Vec<f64> = self
             .depth
             .iter()
-            .map(|&d| if d >= delta { 0.0 } else { f64::INFINITY })
+            .map(|&d| if d >= delta - tie { 0.0 } else { f64::INFINITY })
             .collect();
         for j in 1..ny - 1 {
             for i in 1..nx - 1 {
@@ -159,7 +176,7 @@ impl Field {
         let mut deepest = Vec::new();
         let mut stack = Vec::new();
         for start in 0..n {
-            if comp[start] != 0 || self.depth[start] <= 0.0 || dist[start] > delta {
+            if comp[start] != 0 || self.depth[start] <= 0.0 || dist[start] > delta + tie {
                 continue;
             }
             let id = deepest.len() as u32 + 1;
@@ -167,12 +184,12 @@ impl Field {
             stack.push(start);
             let mut best = (start, self.depth[start]);
             while let Some(k) = stack.pop() {
-                if self.depth[k] > best.1 {
+                if self.depth[k] > best.1 + self.tie() {
                     best = (k, self.depth[k]);
                 }
                 let (i, j) = (k % nx, k / nx);
                 let mut visit = |q: usize| {
-                    if comp[q] == 0 && self.depth[q] > 0.0 && dist[q] <= delta {
+                    if comp[q] == 0 && self.depth[q] > 0.0 && dist[q] <= delta + tie {
                         comp[q] = id;
                         stack.push(q);
                     }

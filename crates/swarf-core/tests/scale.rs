@@ -1,0 +1,356 @@
+//! Scale invariance: every operation on a part and tool scaled by 0.01, with every length
+//! parameter and the tolerance scaled alike, gives the same moves scaled by 0.01 within the
+//! scaled path tolerance; and the program written for the small part reads back in the `LinuxCNC`
+//! interpreter without an error (no arc too small for it).
+
+mod common;
+
+use cavalier_contours::polyline::{PlineSource, PlineSourceMut, PlineVertex};
+use swarf_core::geometry::mesh::Mesh;
+use swarf_core::geometry::{Pline, Region, Tolerance};
+use swarf_core::ops::adaptive::AdaptiveParams;
+use swarf_core::ops::contour::{ContourParams, Side};
+use swarf_core::ops::pocket::{Pattern, PocketParams};
+use swarf_core::ops::zlevel::ZLevelParams;
+use swarf_core::ops::{Cancel, CutParams, Heights, OpResult, OpSpec, Stepover, Target};
+use swarf_core::post::{Dialect, PostOptions, Section, write_program};
+use swarf_core::tool::Tool;
+use swarf_core::toolpath::{Motion, Toolpath};
+
+const F: f64 = 0.01;
+
+fn scale_pline(p: &Pline, f: f64) -> Pline {
+    let mut out = Pline::new_closed();
+    out.set_is_closed(p.is_closed());
+    for v in p.iter_vertexes() {
+        out.add_vertex(PlineVertex::new(v.x * f, v.y * f, v.bulge));
+    }
+    out
+}
+
+fn scale_region(r: &Region, f: f64) -> Region {
+    Region {
+        outer: scale_pline(&r.outer, f),
+        islands: r.islands.iter().map(|i| scale_pline(i, f)).collect(),
+    }
+}
+
+fn scale_mesh(m: &Mesh, f: f64) -> Mesh {
+    let mut m = m.clone();
+    for v in &mut m.vertices {
+        for c in v.iter_mut() {
+            *c *= f;
+        }
+    }
+    m
+}
+
+fn scale_cut(c: CutParams, f: f64) -> CutParams {
+    CutParams {
+        heights: Heights {
+            clearance_mm: c.heights.clearance_mm * f,
+            safe_mm: c.heights.safe_mm * f,
+            start_depth_mm: c.heights.start_depth_mm * f,
+            final_depth_mm: c.heights.final_depth_mm * f,
+        },
+        stepdown_mm: c.stepdown_mm.map(|s| s * f),
+        allowance_radial_mm: c.allowance_radial_mm * f,
+        allowance_axial_mm: c.allowance_axial_mm * f,
+        ..c
+    }
+}
+
+/// The operation with every length scaled by `f` (fractions and angles stay).
+fn scale_spec(spec: &OpSpec, f: f64) -> OpSpec {
+    let so = |s: Stepover| match s {
+        Stepover::Fraction(x) => Stepover::Fraction(x),
+        Stepover::Mm(mm) => Stepover::Mm(mm * f),
+    };
+    match *spec {
+        OpSpec::Pocket(p) => OpSpec::Pocket(PocketParams {
+            cut: scale_cut(p.cut, f),
+            stepover: so(p.stepover),
+            rest_from_diameter_mm: p.rest_from_diameter_mm.map(|d| d * f),
+            ..p
+        }),
+        OpSpec::Adaptive(p) => OpSpec::Adaptive(AdaptiveParams {
+            cut: scale_cut(p.cut, f),
+            rest_from_diameter_mm: p.rest_from_diameter_mm.map(|d| d * f),
+            ..p
+        }),
+        OpSpec::Contour(p) => OpSpec::Contour(ContourParams {
+            cut: scale_cut(p.cut, f),
+            stepover: so(p.stepover),
+            lead_radius_mm: p.lead_radius_mm * f,
+            tab_width_mm: p.tab_width_mm * f,
+            tab_height_mm: p.tab_height_mm * f,
+            ..p
+        }),
+        OpSpec::ZLevelRough(p) => OpSpec::ZLevelRough(scale_z(p, f)),
+        OpSpec::ZLevelContour(p) => OpSpec::ZLevelContour(scale_z(p, f)),
+    }
+}
+
+fn scale_z(p: ZLevelParams, f: f64) -> ZLevelParams {
+    ZLevelParams {
+        cut: scale_cut(p.cut, f),
+        stock_margin_mm: p.stock_margin_mm.map(|m| m * f),
+        ..p
+    }
+}
+
+fn drawing(regions: Vec<Region>) -> swarf_core::import::Model {
+    let d = swarf_core::import::import_dxf(
+        b"0\nSECTION\n2\nENTITIES\n0\nENDSEC\n0\nEOF\n",
+        &swarf_core::import::DxfOptions::default(),
+    )
+    .unwrap();
+    let closed_loops = regions
+        .iter()
+        .flat_map(|r| std::iter::once(r.outer.clone()).chain(r.islands.iter().cloned()))
+        .collect();
+    swarf_core::import::Model::Drawing(swarf_core::import::Drawing {
+        regions,
+        closed_loops,
+        ..d
+    })
+}
+
+/// A pocket with two islands and no symmetry.
+fn part() -> Region {
+    let mut r = swarf_core::samples::pocket_20x15_two_islands();
+    let circle = |cx: f64, cy: f64, rad: f64| {
+        let mut p = Pline::new_closed();
+        p.add(cx + rad, cy, -1.0);
+        p.add(cx - rad, cy, -1.0);
+        p
+    };
+    r.islands = vec![circle(6.0, 7.2, 1.5), circle(13.7, 8.1, 1.2)];
+    r
+}
+
+fn boss() -> Mesh {
+    use swarf_core::samples::{box_mesh, cylinder_mesh, merge_meshes};
+    merge_meshes(&[
+        box_mesh([0.0, 0.0, -3.0], [20.0, 15.0, -2.0]),
+        cylinder_mesh(7.0, 7.3, 3.0, -2.0, 0.0, 48),
+        box_mesh([12.0, 4.5, -2.0], [17.3, 11.0, -0.8]),
+    ])
+}
+
+/// The largest distance between corresponding end points and arc centres of `small` and
+/// `big` scaled by `f`; `None` when the moves differ in number or kind.
+fn deviation(big: &Toolpath, small: &Toolpath, f: f64) -> Result<f64, String> {
+    if big.moves.len() != small.moves.len() {
+        return Err(format!(
+            "{} moves at full size, {} scaled",
+            big.moves.len(),
+            small.moves.len()
+        ));
+    }
+    let mut worst = 0.0f64;
+    for (i, (a, b)) in big.moves.iter().zip(&small.moves).enumerate() {
+        let d = |p: [f64; 3], q: [f64; 3]| {
+            ((p[0] * f - q[0]).powi(2) + (p[1] * f - q[1]).powi(2) + (p[2] * f - q[2]).powi(2))
+                .sqrt()
+        };
+        worst = worst.max(d([a.to.x, a.to.y, a.to.z], [b.to.x, b.to.y, b.to.z]));
+        match (a.motion, b.motion) {
+            (Motion::Rapid, Motion::Rapid) | (Motion::Line, Motion::Line) => {}
+            (
+                Motion::Arc {
+                    centre: c1,
+                    ccw: w1,
+                },
+                Motion::Arc {
+                    centre: c2,
+                    ccw: w2,
+                },
+            ) if w1 == w2 => worst = worst.max(d([c1.x, c1.y, 0.0], [c2.x, c2.y, 0.0])),
+            (m1, m2) => return Err(format!("move {i}: {m1:?} at full size, {m2:?} scaled")),
+        }
+    }
+    Ok(worst)
+}
+
+/// The budget part (symmetric: many of its choices are exact ties) and one without symmetry.
+#[test]
+fn every_operation_scaled_by_a_hundredth_gives_the_same_moves_scaled() {
+    let mut failures = scale_case(&swarf_core::samples::pocket_20x15_two_islands());
+    failures.extend(scale_case(&part()));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn scale_case(part: &Region) -> Vec<String> {
+    let tol = Tolerance::default();
+    let small_tol = tol.scaled(F);
+    let tool = Tool::micro_flat(1.0);
+    let small_tool = Tool {
+        diameter_mm: tool.diameter_mm * F,
+        flute_length_mm: tool.flute_length_mm * F,
+        stickout_mm: tool.stickout_mm * F,
+        feeds: swarf_core::tool::Feeds {
+            feed_per_tooth_mm: tool.feeds.feed_per_tooth_mm * F,
+            ..tool.feeds
+        },
+        ..tool.clone()
+    };
+    let plate = drawing(vec![part.clone()]);
+    let small_plate = drawing(vec![scale_region(part, F)]);
+    let mesh = swarf_core::import::Model::Mesh(swarf_core::import::StlPart {
+        mesh: boss(),
+        ..swarf_core::import::import_stl(
+            &boss().to_binary_stl("boss"),
+            &swarf_core::import::StlOptions::default(),
+        )
+        .unwrap()
+    });
+    let small_mesh = match &mesh {
+        swarf_core::import::Model::Mesh(m) => {
+            swarf_core::import::Model::Mesh(swarf_core::import::StlPart {
+                mesh: scale_mesh(&m.mesh, F),
+                ..m.clone()
+            })
+        }
+        swarf_core::import::Model::Drawing(_) => unreachable!(),
+    };
+    let cut = CutParams {
+        heights: Heights {
+            final_depth_mm: 0.4,
+            ..Heights::default()
+        },
+        stepdown_mm: Some(0.2),
+        allowance_radial_mm: 0.02,
+        ..CutParams::default()
+    };
+    let cases: Vec<(&str, OpSpec, bool)> = vec![
+        (
+            "pocket",
+            OpSpec::Pocket(PocketParams {
+                cut,
+                ..PocketParams::default()
+            }),
+            false,
+        ),
+        (
+            "zigzag",
+            OpSpec::Pocket(PocketParams {
+                cut,
+                pattern: Pattern::Zigzag,
+                zigzag_angle_deg: 23.0,
+                ..PocketParams::default()
+            }),
+            false,
+        ),
+        (
+            "rest",
+            OpSpec::Pocket(PocketParams {
+                cut,
+                rest_from_diameter_mm: Some(3.0),
+                ..PocketParams::default()
+            }),
+            false,
+        ),
+        (
+            "contour",
+            OpSpec::Contour(ContourParams {
+                cut: CutParams {
+                    allowance_radial_mm: 0.0,
+                    ..cut
+                },
+                side: Side::Inside,
+                lead_radius_mm: 0.5,
+                roughing_passes: 2,
+                ..ContourParams::default()
+            }),
+            false,
+        ),
+        (
+            "adaptive",
+            OpSpec::Adaptive(AdaptiveParams {
+                cut,
+                ..AdaptiveParams::default()
+            }),
+            false,
+        ),
+        (
+            "zlevel-rough",
+            OpSpec::ZLevelRough(ZLevelParams {
+                cut: CutParams {
+                    heights: Heights {
+                        final_depth_mm: 2.0,
+                        ..Heights::default()
+                    },
+                    stepdown_mm: Some(0.5),
+                    ..cut
+                },
+                ..ZLevelParams::default()
+            }),
+            true,
+        ),
+        (
+            "zlevel-contour",
+            OpSpec::ZLevelContour(ZLevelParams {
+                cut: CutParams {
+                    heights: Heights {
+                        final_depth_mm: 2.0,
+                        ..Heights::default()
+                    },
+                    stepdown_mm: Some(0.5),
+                    allowance_radial_mm: 0.0,
+                    ..cut
+                },
+                ..ZLevelParams::default()
+            }),
+            true,
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, spec, on_mesh) in &cases {
+        let (big_part, small_part) = if *on_mesh {
+            (&mesh, &small_mesh)
+        } else {
+            (&plate, &small_plate)
+        };
+        let run = |model, spec: &OpSpec, tool: &Tool, tol: &Tolerance| -> OpResult {
+            spec.run(model, Target::Regions, tool, tol, &Cancel::NEVER)
+                .unwrap_or_else(|e| panic!("{name}: {e}"))
+        };
+        let big = run(big_part, spec, &tool, &tol);
+        let small = run(small_part, &scale_spec(spec, F), &small_tool, &small_tol);
+        assert!(big.toolpath.moves.len() > 20, "{name}: too few moves");
+        match deviation(&big.toolpath, &small.toolpath, F) {
+            Ok(dev) if dev <= small_tol.path_mm => {}
+            Ok(dev) => failures.push(format!(
+                "{name}: end points {dev:.3e} mm from the scaled ones (tolerance {:.1e})",
+                small_tol.path_mm
+            )),
+            Err(e) => failures.push(format!("{name}: {e}")),
+        }
+        // The small program at 6 decimals: LinuxCNC reads it without an error.
+        let post = PostOptions {
+            dialect: Dialect::LinuxCnc,
+            decimals: 6,
+            ..PostOptions::default()
+        };
+        let program = write_program(
+            &[Section {
+                name,
+                tool: &small_tool,
+                toolpath: &small.toolpath,
+            }],
+            &post,
+            &small_tol,
+        )
+        .unwrap();
+        if let Some((report, _)) =
+            common::rs274(&program.text, "linuxcnc", &format!("scale-{name}"))
+        {
+            let errors = report["errors"].as_array().map_or(0, Vec::len);
+            if errors > 0 || report["ok"] != true {
+                failures.push(format!("{name}: rs274 errors {}", report["errors"]));
+            }
+        }
+    }
+    failures
+}
