@@ -5,15 +5,6 @@ use egui_kittest::kittest::Queryable;
 use egui_kittest::{Harness, wgpu::WgpuTestRenderer};
 use swarf_app::SwarfApp;
 
-/// The parameters of an operation of a given type (panics naming the type it found).
-#[allow(dead_code)]
-fn spec_of<T>(
-    op: &swarf_core::job::Operation,
-    f: impl Fn(&swarf_core::ops::OpSpec) -> Option<T>,
-) -> T {
-    f(&op.spec).unwrap_or_else(|| panic!("operation {} is a {}", op.name, op.spec.name()))
-}
-
 /// A wgpu render state shared by the app's 3D view and the harness, or `None` (said loudly)
 /// when the machine has no adapter at all.
 fn render_state() -> Option<egui_wgpu::RenderState> {
@@ -101,10 +92,7 @@ fn changing_the_stepover_regenerates_and_drops_stale_results() {
         after > before,
         "10 % step-over gives more moves than 40 %: {before} -> {after}"
     );
-    match spec_of(&app.job.operations[0], |s| match s {
-        swarf_core::ops::OpSpec::Pocket(p) => Some(p.stepover),
-        _ => None,
-    }) {
+    match app.job.operations[0].spec.stepover().unwrap() {
         swarf_core::ops::Stepover::Fraction(f) => assert!((f - 0.1).abs() < 1e-12),
         s @ swarf_core::ops::Stepover::Mm(_) => panic!("{s:?}"),
     }

@@ -281,10 +281,7 @@ fn typing_a_step_over_in_the_panel_regenerates_with_it() {
     replace_field(&mut h, "Step-over:", "15");
     let app = h.state();
     assert!(app.generation > gen0);
-    match spec_of(&app.job.operations[0], |s| match s {
-        swarf_core::ops::OpSpec::Pocket(p) => Some(p.stepover),
-        _ => None,
-    }) {
+    match app.job.operations[0].spec.stepover().unwrap() {
         swarf_core::ops::Stepover::Fraction(f) => assert!((f - 0.15).abs() < 1e-9, "{f}"),
         s @ swarf_core::ops::Stepover::Mm(_) => panic!("{s:?}"),
     }

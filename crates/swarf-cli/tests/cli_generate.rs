@@ -1,24 +1,15 @@
 //! `swarf-cli generate` and `bench` as a user runs them.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
-fn cli() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_swarf-cli"))
+use common::{assets, cli};
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    common::tmp_in("gen", name)
 }
 
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("swarf-cli-gen-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
-fn assets(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../assets")
-        .join(name)
-        .display()
-        .to_string()
+fn corpus(name: &str) -> Option<String> {
+    common::corpus(name).map(|p| p.display().to_string())
 }
 
 #[test]
@@ -187,18 +178,6 @@ fn tool_wider_than_every_region_warns() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let w = v["warnings"].to_string();
     assert!(w.contains("narrower than the 3 mm tool"), "{w}");
-}
-
-fn corpus(name: &str) -> Option<String> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/files")
-        .join(name);
-    if p.exists() {
-        Some(p.display().to_string())
-    } else {
-        eprintln!("\n*** SKIPPED: corpus file {} not found ***\n", p.display());
-        None
-    }
 }
 
 #[test]

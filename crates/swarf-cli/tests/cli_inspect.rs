@@ -1,23 +1,8 @@
 //! `swarf-cli inspect` as a user runs it.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
-fn cli() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_swarf-cli"))
-}
-
-fn corpus(name: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/files")
-        .join(name);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("\n*** SKIPPED: corpus file {} not found ***\n", p.display());
-        None
-    }
-}
+use common::{cli, corpus};
 
 fn json(args: &[&str]) -> serde_json::Value {
     let out = cli().args(args).output().unwrap();

@@ -1,25 +1,14 @@
 //! One pipeline: `generate FILE --op X <flags>` and `generate --job` of the equivalent job file
 //! write byte-identical G-code, for every kind of operation.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
-fn cli() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_swarf-cli"))
-}
+use std::path::PathBuf;
+
+use common::{assets, cli};
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("swarf-cli-pipe-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
-fn assets(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../assets")
-        .join(name)
-        .display()
-        .to_string()
+    common::tmp_in("pipe", name)
 }
 
 /// The tool `--tool-diameter 0.5` makes, written out as a job's `[[tool]]`.

@@ -1,11 +1,14 @@
 //! `swarf-cli render` as a user runs it (software Vulkan in CI).
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
-fn cli() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_swarf-cli"))
+use common::cli;
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    common::tmp_in("render", name)
 }
+
+use std::path::PathBuf;
 
 /// Runs the command; `None` (said loudly) when the machine has no GPU adapter at all.
 fn render(args: &[&str]) -> Option<String> {
@@ -27,12 +30,6 @@ fn png_size(p: &std::path::Path) -> (u32, u32) {
     assert_eq!(&b[1..4], b"PNG");
     let be = |o: usize| u32::from_be_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
     (be(16), be(20))
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("swarf-cli-render-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d.join(name)
 }
 
 #[test]

@@ -267,12 +267,7 @@ pub fn adaptive(
     }
     let mut cur = Cursor::new(tool, p.cut.heights, p.cut.entry, tol.equal_point_mm);
     let z_top = -p.cut.heights.start_depth_mm;
-    let levels = clearing_levels(
-        &p.cut.heights,
-        p.cut.stepdown_mm,
-        p.cut.allowance_axial_mm,
-        tol,
-    );
+    let levels = clearing_levels(&p.cut, tol);
     for plan in &plans {
         let mut z_prev = z_top;
         for &(z, _) in &levels {

@@ -17,8 +17,8 @@ use cavalier_contours::polyline::PlineSource;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Cancel, Cursor, CutParams, Direction, Entry, EntryKind, Heights, OpError, OpResult, Stepover,
-    param_err, z_levels,
+    Cancel, Cursor, CutParams, Direction, Entry, EntryKind, OpError, OpResult, Stepover, param_err,
+    z_levels,
 };
 use crate::geometry::bulge::closest_point_tied;
 use crate::geometry::offset::{OffsetComponent, inset_loops, inset_region, orient};
@@ -163,12 +163,8 @@ pub(super) fn rest_or_all<'a>(
 
 /// The Z levels of a clearing operation, top down, each with whether it is the floor-finishing
 /// level (at the final depth, after the others stopped the axial allowance above it).
-pub(super) fn clearing_levels(
-    h: &Heights,
-    stepdown: Option<f64>,
-    allowance_axial: f64,
-    tol: &Tolerance,
-) -> Vec<(f64, bool)> {
+pub(super) fn clearing_levels(cut: &CutParams, tol: &Tolerance) -> Vec<(f64, bool)> {
+    let (h, stepdown, allowance_axial) = (&cut.heights, cut.stepdown_mm, cut.allowance_axial_mm);
     let z_floor = -h.final_depth_mm;
     let mut levels: Vec<(f64, bool)> = z_levels(
         -h.start_depth_mm,
@@ -259,12 +255,7 @@ pub fn pocket(
     let regions: &[Region] = &rest;
     let mut cur = Cursor::new(tool, p.cut.heights, p.cut.entry, tol.equal_point_mm);
     let z_top = -p.cut.heights.start_depth_mm;
-    let levels = clearing_levels(
-        &p.cut.heights,
-        p.cut.stepdown_mm,
-        p.cut.allowance_axial_mm,
-        tol,
-    );
+    let levels = clearing_levels(&p.cut, tol);
 
     for (ri, region) in regions.iter().enumerate() {
         cancel.check()?;

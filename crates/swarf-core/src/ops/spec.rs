@@ -94,6 +94,16 @@ impl OpSpec {
     }
 
     /// The step-over of the operations that have one (adaptive holds an engagement instead).
+    pub fn stepover(&self) -> Option<Stepover> {
+        match self {
+            OpSpec::Pocket(p) => Some(p.stepover),
+            OpSpec::Contour(p) => Some(p.stepover),
+            OpSpec::Adaptive(_) => None,
+            OpSpec::ZLevelRough(p) | OpSpec::ZLevelContour(p) => Some(p.stepover),
+        }
+    }
+
+    /// The step-over to change, where the operation has one.
     pub fn stepover_mut(&mut self) -> Option<&mut Stepover> {
         match self {
             OpSpec::Pocket(p) => Some(&mut p.stepover),

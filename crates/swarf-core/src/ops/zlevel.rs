@@ -362,19 +362,19 @@ pub fn zlevel_rough(
             .chain(keep[i].iter().cloned())
             .collect();
         let regions = nest_loops(loops, tol);
+        // One level: the layer's slab; the floor allowance is in the layer heights already.
+        let cut = CutParams {
+            heights,
+            stepdown_mm: None,
+            allowance_axial_mm: 0.0,
+            ..p.cut
+        };
         if let Some(deg) = p.max_engagement_deg {
             let ap = AdaptiveParams {
                 max_engagement_deg: deg,
                 optimal_load: None,
                 rest_from_diameter_mm: None,
-                cut: CutParams {
-                    heights,
-                    stepdown_mm: None,
-                    allowance_radial_mm: p.cut.allowance_radial_mm,
-                    allowance_axial_mm: 0.0,
-                    direction: p.cut.direction,
-                    entry: p.cut.entry,
-                },
+                cut,
             };
             return adaptive(&regions, tool, &ap, tol, cancel);
         }
@@ -383,14 +383,7 @@ pub fn zlevel_rough(
             pattern: p.pattern,
             zigzag_angle_deg: 0.0,
             rest_from_diameter_mm: None,
-            cut: CutParams {
-                heights,
-                stepdown_mm: None,
-                allowance_radial_mm: p.cut.allowance_radial_mm,
-                allowance_axial_mm: 0.0,
-                direction: p.cut.direction,
-                entry: p.cut.entry,
-            },
+            cut,
         };
         pocket(&regions, tool, &pp, tol, cancel)
     })?;

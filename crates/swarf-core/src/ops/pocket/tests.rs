@@ -1,5 +1,5 @@
 use super::*;
-use crate::ops::OpError;
+use crate::ops::{Heights, OpError};
 use cavalier_contours::polyline::PlineSourceMut;
 
 fn square(x: f64, y: f64, s: f64) -> Pline {
