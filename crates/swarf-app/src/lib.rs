@@ -1,118 +1,24 @@
 //! The Swarf desktop app: a job (the embedded example, a drawing or a project file) with its
 //! tools and operations, their parameters, the 3D view of part and toolpaths, and G-code
-//! export. Generation runs on a worker thread with progress and cancel; a result is shown only
-//! if it belongs to the latest parameters. Projects save atomically; unsaved work is
-//! autosaved and offered back after a crash.
+//! export. [`Session`] holds the state and the logic without any GUI (generation on a worker
+//! thread with progress and cancel, a result shown only if it belongs to the latest
+//! parameters, undo, atomic saves, autosave and recovery, the checked export); [`SwarfApp`]
+//! is the egui shell around it: panels in `ui/`, the 3D view, file dialogs, shortcuts.
 
-mod panels;
+mod history;
+mod session;
 pub mod store;
+mod ui;
 mod view;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
-use swarf_core::job::{EXAMPLE_JOB_TOML, Job, JobError, JobOutput, Model, Operation};
-use swarf_core::ops::Stepover;
-use swarf_core::ops::{Cancel, OpSpec};
-use swarf_core::tool::ToolLibrary;
-
+pub use history::History;
+pub use session::{AUTOSAVE_DELAY, RefusedExport, Session, new_operation};
 pub use store::{Recovery, Store};
 pub use view::Viewport;
-
-/// Seconds after a change before unsaved work is autosaved.
-pub const AUTOSAVE_DELAY: Duration = Duration::from_secs(3);
-
-/// The step-over and heights an operation shares with every other kind, to read or change.
-fn common_params<R>(
-    op: &mut swarf_core::job::Operation,
-    f: impl FnOnce(&mut Stepover, &mut swarf_core::ops::Heights) -> R,
-) -> R {
-    match &mut op.spec {
-        OpSpec::Pocket(p) => f(&mut p.stepover, &mut p.cut.heights),
-        OpSpec::Contour(c) => f(&mut c.stepover, &mut c.cut.heights),
-        OpSpec::ZLevelRough(z) | OpSpec::ZLevelContour(z) => f(&mut z.stepover, &mut z.cut.heights),
-        // The step-over of adaptive clearing is its optimal load (the radial width that
-        // makes its engagement limit); setting it sets the limit.
-        OpSpec::Adaptive(a) => {
-            let load = a
-                .optimal_load
-                .unwrap_or_else(|| 0.5 * (1.0 - a.engagement_deg().to_radians().cos()));
-            let mut s = Stepover::Fraction(load);
-            let r = f(&mut s, &mut a.cut.heights);
-            if s != Stepover::Fraction(load) {
-                a.optimal_load = Some(match s {
-                    Stepover::Fraction(f) => f,
-                    Stepover::Mm(_) => load,
-                });
-            }
-            r
-        }
-    }
-}
-
-/// A new operation of type `kind` (see [`swarf_core::ops::OP_TYPES`]) with its default
-/// parameters; z-level operations go down to `mesh_depth_mm` (the mesh's height below its
-/// top).
-pub fn new_operation(kind: &str, name: String, tool: u32, mesh_depth_mm: f64) -> Operation {
-    use swarf_core::job::Target;
-    let mut spec = OpSpec::default_of(kind).expect("one of OP_TYPES");
-    if spec.needs_mesh() {
-        spec.cut_mut().heights.final_depth_mm = mesh_depth_mm.max(0.001);
-    }
-    if let OpSpec::ZLevelRough(z) = &mut spec {
-        z.cut.allowance_radial_mm = 0.01;
-        z.cut.allowance_axial_mm = 0.005;
-    }
-    Operation {
-        name,
-        tool,
-        enabled: true,
-        target: match spec {
-            OpSpec::Pocket(_) | OpSpec::Adaptive(_) => Target::Holes,
-            _ => Target::Outlines,
-        },
-        spec,
-    }
-}
-
-/// The folder a file lies in (`.` for a bare name).
-fn folder_of(path: &Path) -> PathBuf {
-    path.parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf()
-}
-
-/// A program the export check refused: where it was to go and what the check found.
-pub struct RefusedExport {
-    pub path: PathBuf,
-    pub report: swarf_core::verify::ExportReport,
-    /// The generation checked; a newer result needs a new check.
-    pub generation: u64,
-}
-
-/// What the worker sends: progress of a generation, or its outcome.
-enum Msg {
-    Progress(u64, usize, usize),
-    Done(u64, Result<Box<JobOutput>, JobError>),
-}
-
-/// A generation in flight.
-struct Worker {
-    rx: Receiver<Msg>,
-    cancel: Cancel,
-}
-
-/// What to do when a part read on its own thread arrives (true: it was read and is usable).
-type AfterLoad = Box<dyn FnOnce(&mut SwarfApp, bool)>;
-
-/// A part being read on its own thread (a 2 MB drawing takes seconds).
-struct PartLoad {
-    rx: Receiver<Result<(String, Model), JobError>>,
-    file: String,
-    then: AfterLoad,
-}
 
 /// A file dialog's answer, from its own thread.
 enum DialogPick {
@@ -121,50 +27,27 @@ enum DialogPick {
     Export(PathBuf),
 }
 
-/// The application state (everything the UI shows and edits).
+/// The egui shell: the session, the 3D view and the file dialog in flight. It derefs to the
+/// [`Session`], so `app.job` or `app.export(…)` reach the state and its logic.
 pub struct SwarfApp {
-    pub job: Job,
-    pub part_name: String,
-    /// The part as read (drawing or mesh).
-    pub model: Option<Model>,
-    /// Folder the job's part path is relative to (the project's folder).
-    pub base_dir: PathBuf,
-    /// The project file the job was opened from or saved to.
-    pub project_path: Option<PathBuf>,
-    /// Changed since the last save (or since start).
-    pub dirty: bool,
-    /// The result shown, and the generation it came from.
-    pub output: Option<Box<JobOutput>>,
-    pub output_gen: u64,
-    /// Figures of the shown result (moves, arcs, lengths, time, bounds).
-    pub summary: Option<swarf_core::toolpath::Stats>,
-    /// The latest generation asked for.
-    pub generation: u64,
-    /// Operations done / total of the generation in flight.
-    pub progress: (usize, usize),
-    pub error: Option<String>,
-    /// The import's warnings (for the user, always shown).
-    pub import_warnings: Vec<String>,
-    pub messages: Vec<String>,
-    pub selected: usize,
-    pub selected_tool: usize,
-    pub store: Store,
-    pub library: ToolLibrary,
-    pub recent: Vec<PathBuf>,
-    /// Unsaved work found at start, offered until recovered or discarded.
-    pub recovery: Option<Recovery>,
-    autosave_due: Option<Instant>,
-    /// The widget of the last edit (typing or dragging on in it is the same undo step).
-    last_edit: Option<egui::Id>,
-    undo: Vec<Job>,
-    redo: Vec<Job>,
-    worker: Option<Worker>,
-    loading: Option<PartLoad>,
-    dialog: Option<Receiver<DialogPick>>,
+    pub session: Session,
     pub view: Viewport,
-    pub export_path: String,
-    /// An export the check refused, waiting for "Export anyway" or "Cancel".
-    pub export_refused: Option<RefusedExport>,
+    dialog: Option<Receiver<DialogPick>>,
+    /// The generation whose result the view was last given.
+    view_gen: u64,
+}
+
+impl std::ops::Deref for SwarfApp {
+    type Target = Session;
+    fn deref(&self) -> &Session {
+        &self.session
+    }
+}
+
+impl std::ops::DerefMut for SwarfApp {
+    fn deref_mut(&mut self) -> &mut Session {
+        &mut self.session
+    }
 }
 
 impl SwarfApp {
@@ -176,657 +59,16 @@ impl SwarfApp {
 
     /// The example job, with recent files, the tool library and any autosave from `store`.
     pub fn new(store: Store) -> Self {
-        let job = Job::from_toml(EXAMPLE_JOB_TOML).expect("the example job is valid");
-        let (library, lib_err) = store.tools();
-        let mut app = Self {
-            part_name: job.part.file.clone(),
-            job,
-            model: None,
-            base_dir: PathBuf::from("."),
-            project_path: None,
-            dirty: false,
-            output: None,
-            output_gen: 0,
-            summary: None,
-            generation: 0,
-            progress: (0, 0),
-            error: None,
-            import_warnings: Vec::new(),
-            messages: lib_err.into_iter().collect(),
-            selected: 0,
-            selected_tool: 0,
-            recent: store.recent(),
-            recovery: None,
-            library,
-            store,
-            autosave_due: None,
-            last_edit: None,
-            undo: Vec::new(),
-            redo: Vec::new(),
-            worker: None,
-            loading: None,
-            dialog: None,
+        Self {
+            session: Session::new(store),
             view: Viewport::default(),
-            export_path: "swarf.ngc".into(),
-            export_refused: None,
-        };
-        match app.store.autosave() {
-            Some(Ok(r)) => app.recovery = Some(r),
-            Some(Err(e)) => app.messages.push(e),
-            None => {}
+            dialog: None,
+            view_gen: 0,
         }
-        app.reload_part();
-        app
-    }
-
-    /// Opens a file by its kind: a project (`.toml`), a drawing (`.dxf`).
-    pub fn open(&mut self, path: &Path) {
-        let ext = path
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase())
-            .unwrap_or_default();
-        match ext.as_str() {
-            "toml" => self.open_project(path),
-            "dxf" | "stl" => self.open_part(path),
-            _ => {
-                self.error = Some(format!(
-                    "cannot open {}: Swarf opens DXF drawings (.dxf), STL meshes (.stl) and \
-                     Swarf projects (.toml)",
-                    path.display()
-                ));
-            }
-        }
-    }
-
-    /// Opens a part, a DXF drawing or an STL mesh: the current job's operations run on it
-    /// (units and layers from the file until the user chooses). Operations that do not fit the
-    /// new kind of part are switched off; when none is left, the usual ones for it are added
-    /// (pocket and contour for a drawing, z-level roughing and finishing for a mesh).
-    pub fn open_part(&mut self, path: &Path) {
-        self.abandon_load();
-        let before = self.job.clone();
-        let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-        self.job.part.file = abs.to_string_lossy().into_owned();
-        self.job.part.units = None;
-        self.job.part.layers = None;
-        let path = path.to_path_buf();
-        self.load_part(Box::new(move |app, ok| {
-            if ok {
-                app.fit_operations_to_part();
-                app.before_change(before);
-                app.remember(&path);
-                app.view.auto_fit = true;
-            } else {
-                app.job = before;
-            }
-        }));
-    }
-
-    /// Gives up a part still being read (a newer one replaces it): what was to follow runs as
-    /// for a part that could not be read, so the job goes back to what it was before.
-    fn abandon_load(&mut self) {
-        if let Some(l) = self.loading.take() {
-            (l.then)(self, false);
-        }
-    }
-
-    /// Opens a project (job file): everything it holds is restored.
-    pub fn open_project(&mut self, path: &Path) {
-        self.abandon_load();
-        match Job::load(path) {
-            Ok(job) => {
-                let before = std::mem::replace(&mut self.job, job);
-                let base = folder_of(path);
-                let old_base = std::mem::replace(&mut self.base_dir, base);
-                let path = path.to_path_buf();
-                self.load_part(Box::new(move |app, ok| {
-                    if ok {
-                        app.project_path = Some(path.clone());
-                        app.undo.clear();
-                        app.redo.clear();
-                        app.dirty = false;
-                        app.autosave_due = None;
-                        app.store.clear_autosave();
-                        app.selected = 0;
-                        app.selected_tool = 0;
-                        app.remember(&path);
-                        app.view.auto_fit = true;
-                    } else {
-                        app.job = before;
-                        app.base_dir = old_base;
-                    }
-                }));
-            }
-            Err(e) => self.error = Some(format!("cannot open {}: {e}", path.display())),
-        }
-    }
-
-    /// Saves the job as a project file (atomic write); the part's path is stored relative to
-    /// the project when it lies beside or below it.
-    pub fn save_project(&mut self, path: &Path) -> Result<(), String> {
-        let mut job = self.job.clone();
-        job.part.file = self.part_path_for(&folder_of(path));
-        swarf_core::fsio::write_atomic(path, job.to_toml().as_bytes())
-            .map_err(|e| format!("cannot save {}: {e}", path.display()))?;
-        self.job.part.file.clone_from(&job.part.file);
-        self.base_dir = folder_of(path);
-        self.project_path = Some(path.to_path_buf());
-        self.dirty = false;
-        self.autosave_due = None;
-        self.store.clear_autosave();
-        self.remember(path);
-        self.messages.insert(0, format!("saved {}", path.display()));
-        Ok(())
-    }
-
-    /// The part's path, absolute (or the embedded part's name).
-    fn absolute_part(&self) -> PathBuf {
-        let f = &self.job.part.file;
-        if f.starts_with("embedded:") {
-            return PathBuf::from(f);
-        }
-        let p = self.base_dir.join(f);
-        std::path::absolute(&p).unwrap_or(p)
-    }
-
-    /// The part's path as a project in `dir` should store it: relative when the part lies in
-    /// that folder or below, else absolute.
-    fn part_path_for(&self, dir: &Path) -> String {
-        let abs = self.absolute_part();
-        let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
-        abs.strip_prefix(&dir)
-            .unwrap_or(&abs)
-            .to_string_lossy()
-            .into_owned()
-    }
-
-    fn remember(&mut self, path: &Path) {
-        match self.store.add_recent(path) {
-            Ok(list) => self.recent = list,
-            Err(e) => self.messages.push(e),
-        }
-    }
-
-    /// Re-imports the part with the job's units and layers, then regenerates (an error is
-    /// shown when the part cannot be read).
-    pub fn reload_part(&mut self) {
-        self.load_part(Box::new(|_, _| {}));
-    }
-
-    /// Reads the job's part on its own thread; `then` runs on the UI thread when it arrives
-    /// (before the generation starts, so it may still change the job).
-    fn load_part(&mut self, then: AfterLoad) {
-        let (tx, rx) = channel();
-        let job = self.job.clone();
-        let base = self.base_dir.clone();
-        std::thread::spawn(move || {
-            let _ = tx.send(job.load_model(&base));
-        });
-        self.loading = Some(PartLoad {
-            rx,
-            file: self.job.part.file.clone(),
-            then,
-        });
-    }
-
-    /// Takes a part that has been read: checks it has something to machine, shows it, runs
-    /// what was to follow, regenerates.
-    fn part_arrived(&mut self, r: Result<(String, Model), JobError>, then: AfterLoad) {
-        let problem = match &r {
-            Err(e) => Some(e.to_string()),
-            Ok((name, Model::Drawing(d)))
-                if d.closed_loops.is_empty() && d.open_chains.is_empty() =>
-            {
-                let why = d
-                    .warnings
-                    .first()
-                    .map_or(String::new(), |w| format!(" ({w})"));
-                Some(format!(
-                    "{name}: nothing to machine, no closed loops or open chains{}{why}",
-                    if self.job.part.layers.is_some() {
-                        " on the chosen layers"
-                    } else {
-                        ""
-                    }
-                ))
-            }
-            Ok((name, Model::Mesh(m))) if m.mesh.triangles.is_empty() => {
-                Some(format!("{name}: the mesh has no triangles"))
-            }
-            Ok(_) => None,
-        };
-        match (problem, r) {
-            (None, Ok((name, model))) => {
-                self.part_name = name;
-                self.import_warnings = model.warnings().to_vec();
-                self.model = Some(model);
-                self.error = None;
-                then(self, true);
-                self.regenerate();
-            }
-            (problem, _) => {
-                self.error = problem;
-                then(self, false);
-            }
-        }
-    }
-
-    /// Height of the mesh part below its top (0 for a drawing).
-    pub fn mesh_depth(&self) -> f64 {
-        self.model
-            .as_ref()
-            .and_then(Model::mesh)
-            .and_then(swarf_core::geometry::mesh::Mesh::bounds)
-            .map_or(0.0, |(lo, hi)| hi[2] - lo[2])
-    }
-
-    /// Switches off the operations that do not fit the part; adds the usual ones when none
-    /// is left.
-    fn fit_operations_to_part(&mut self) {
-        let Some(model) = &self.model else { return };
-        let mesh = model.mesh().is_some();
-        for op in &mut self.job.operations {
-            if op.spec.needs_mesh() != mesh {
-                op.enabled = false;
-            }
-        }
-        if self.job.operations.iter().any(|o| o.enabled) {
-            return;
-        }
-        let tool = self.job.tools.first().map_or(1, |t| t.number);
-        let depth = self.mesh_depth();
-        let n = self.job.operations.len();
-        let kinds = if mesh {
-            [("zlevel-rough", "rough"), ("zlevel-contour", "finish")]
-        } else {
-            [("pocket", "pocket"), ("contour", "outline")]
-        };
-        for (kind, name) in kinds {
-            self.job
-                .operations
-                .push(new_operation(kind, name.into(), tool, depth));
-        }
-        self.selected = n;
-    }
-
-    /// Takes back the autosaved work offered at start.
-    pub fn recover(&mut self) {
-        let Some(r) = self.recovery.take() else {
-            return;
-        };
-        self.abandon_load();
-        let before = std::mem::replace(&mut self.job, r.job.clone());
-        let (old_base, old_project) = (self.base_dir.clone(), self.project_path.clone());
-        if let Some(p) = &r.project {
-            self.base_dir = folder_of(p);
-        }
-        self.project_path.clone_from(&r.project);
-        self.load_part(Box::new(move |app, ok| {
-            if ok {
-                app.before_change(before);
-                // The work is this app's now: its own autosave first, then the old file goes.
-                app.autosave_now();
-                app.store.remove_recovered(&r);
-                app.messages
-                    .insert(0, "recovered the unsaved work; save it to keep it".into());
-            } else {
-                // Its part cannot be read: the autosave stays on disk, offered again.
-                app.job = before;
-                app.base_dir = old_base;
-                app.project_path = old_project;
-                app.recovery = Some(r);
-            }
-        }));
-    }
-
-    /// Drops the autosaved work offered at start (and offers the next, if several apps were
-    /// lost).
-    pub fn discard_recovery(&mut self) {
-        if let Some(r) = self.recovery.take() {
-            self.store.remove_recovered(&r);
-        }
-        match self.store.autosave() {
-            Some(Ok(r)) => self.recovery = Some(r),
-            Some(Err(e)) => self.messages.push(e),
-            None => {}
-        }
-    }
-
-    /// Writes the autosave now if there are unsaved changes.
-    pub fn autosave_now(&mut self) {
-        self.autosave_due = None;
-        if !self.dirty {
-            return;
-        }
-        if let Err(e) = self
-            .store
-            .write_autosave(&self.job_for_autosave(), self.project_path.as_deref())
-        {
-            self.messages.insert(0, format!("autosave failed: {e}"));
-        }
-    }
-
-    fn job_for_autosave(&self) -> Job {
-        let mut j = self.job.clone();
-        j.part.file = self.absolute_part().to_string_lossy().into_owned();
-        j
-    }
-
-    /// Called when the app closes: a clean state leaves no autosave; unsaved work keeps it
-    /// (offered at the next start).
-    pub fn on_exit(&mut self) {
-        if let Some(w) = self.worker.take() {
-            w.cancel.cancel();
-        }
-        if self.dirty {
-            self.autosave_now();
-        } else {
-            self.store.release();
-        }
-    }
-
-    /// Starts generating the current job on a worker thread; a generation still running is
-    /// told to stop, and its result is dropped if it arrives.
-    pub fn regenerate(&mut self) {
-        // A part being read regenerates when it arrives (with the job as it is then).
-        if self.loading.is_some() {
-            return;
-        }
-        let Some(d) = self.model.clone() else {
-            return;
-        };
-        if let Some(w) = &self.worker {
-            w.cancel.cancel();
-        }
-        self.generation += 1;
-        let gen_ = self.generation;
-        let job = self.job.clone();
-        let (tx, rx) = channel();
-        let cancel = Cancel::new();
-        let stop = cancel.clone();
-        self.progress = (0, job.operations.iter().filter(|o| o.enabled).count());
-        std::thread::spawn(move || {
-            // The token reaches inside the operations (between regions, levels, passes and
-            // layers), so a cancelled or superseded generation stops working soon.
-            let r = job.run_model(
-                d,
-                &mut |done, total| tx.send(Msg::Progress(gen_, done, total)).is_ok(),
-                &stop,
-            );
-            let _ = tx.send(Msg::Done(gen_, r.map(Box::new)));
-        });
-        self.worker = Some(Worker { rx, cancel });
-    }
-
-    /// Stops the generation in flight; the view keeps the last finished result.
-    pub fn cancel(&mut self) {
-        if let Some(w) = self.worker.take() {
-            w.cancel.cancel();
-            self.messages.insert(
-                0,
-                "generation cancelled; the view shows the last finished result".into(),
-            );
-        }
-    }
-
-    /// Whether a generation is running.
-    pub fn busy(&self) -> bool {
-        self.worker.is_some() || self.loading.is_some()
-    }
-
-    /// The part file being read, if any.
-    pub fn loading(&self) -> Option<&str> {
-        self.loading.as_ref().map(|l| l.file.as_str())
-    }
-
-    /// Whether the result shown belongs to the current parameters.
-    pub fn up_to_date(&self) -> bool {
-        self.output.is_some() && self.output_gen == self.generation
-    }
-
-    /// Takes what the worker sent; a finished generation is kept only if it is the latest.
-    /// Returns true when something changed.
-    pub fn poll(&mut self) -> bool {
-        let mut changed = false;
-        if let Some(l) = &self.loading {
-            let got = match l.rx.try_recv() {
-                Ok(r) => Some(r),
-                Err(std::sync::mpsc::TryRecvError::Empty) => None,
-                Err(std::sync::mpsc::TryRecvError::Disconnected) => Some(Err(JobError::Parse(
-                    format!("reading {} stopped unexpectedly", l.file),
-                ))),
-            };
-            if let Some(r) = got {
-                let l = self.loading.take().expect("checked above");
-                self.part_arrived(r, l.then);
-                changed = true;
-            }
-        }
-        while let Some(w) = &self.worker {
-            let msg = match w.rx.try_recv() {
-                Ok(m) => m,
-                Err(std::sync::mpsc::TryRecvError::Empty) => break,
-                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
-                    self.worker = None;
-                    self.error = Some("generation stopped unexpectedly".into());
-                    return true;
-                }
-            };
-            changed = true;
-            match msg {
-                Msg::Progress(g, done, total) if g == self.generation => {
-                    self.progress = (done, total);
-                }
-                Msg::Progress(..) => {}
-                Msg::Done(g, r) => {
-                    self.worker = None;
-                    if g != self.generation {
-                        continue;
-                    }
-                    match r {
-                        Ok(out) => {
-                            self.messages = out
-                                .operations
-                                .iter()
-                                .flat_map(|(n, _, r)| {
-                                    r.warnings.iter().map(move |w| format!("{n}: {w}"))
-                                })
-                                .collect();
-                            self.error = None;
-                            // The summary once per result, not per frame (a million moves).
-                            let rapid = self.job.post.rapid_mm_per_min;
-                            self.summary = out
-                                .operations
-                                .iter()
-                                .map(|(_, _, r)| r.toolpath.stats(rapid))
-                                .reduce(swarf_core::toolpath::Stats::merge);
-                            self.output = Some(out);
-                            self.output_gen = g;
-                            self.view.scene_dirty = true;
-                        }
-                        Err(JobError::Cancelled) => {}
-                        Err(e) => self.error = Some(e.to_string()),
-                    }
-                }
-            }
-        }
-        changed
-    }
-
-    /// Waits for the running generation (tests, export).
-    pub fn wait(&mut self) {
-        while self.busy() {
-            if !self.poll() {
-                std::thread::sleep(Duration::from_millis(2));
-            }
-        }
-    }
-
-    /// Records the job before a change (undo) and schedules the autosave.
-    fn before_change(&mut self, before: Job) {
-        self.undo.push(before);
-        self.redo.clear();
-        self.touched();
-    }
-    fn touched(&mut self) {
-        self.dirty = true;
-        self.autosave_due = Some(Instant::now() + AUTOSAVE_DELAY);
-    }
-    pub fn can_undo(&self) -> bool {
-        !self.undo.is_empty()
-    }
-    pub fn can_redo(&self) -> bool {
-        !self.redo.is_empty()
-    }
-    pub fn undo(&mut self) {
-        self.history_step(true);
-    }
-    pub fn redo(&mut self) {
-        self.history_step(false);
-    }
-    /// One step back (undo) or forward (redo): the job from one stack, the current one onto
-    /// the other.
-    fn history_step(&mut self, back: bool) {
-        self.abandon_load();
-        let (from, to) = if back {
-            (&mut self.undo, &mut self.redo)
-        } else {
-            (&mut self.redo, &mut self.undo)
-        };
-        let Some(j) = from.pop() else { return };
-        let part_changed = j.part != self.job.part;
-        to.push(std::mem::replace(&mut self.job, j));
-        self.touched();
-        self.clamp_selection();
-        if part_changed {
-            self.reload_part();
-        } else {
-            self.regenerate();
-        }
-    }
-    fn clamp_selection(&mut self) {
-        self.selected = self
-            .selected
-            .min(self.job.operations.len().saturating_sub(1));
-        self.selected_tool = self
-            .selected_tool
-            .min(self.job.tools.len().saturating_sub(1));
-    }
-
-    /// Replaces the job with `new` (one undo step unless `continuing` a drag that already
-    /// recorded one) and regenerates.
-    pub fn set_job(&mut self, new: Job, continuing: bool) {
-        if new == self.job {
-            return;
-        }
-        let part_changed = new.part != self.job.part;
-        if part_changed {
-            self.abandon_load();
-        }
-        let before = std::mem::replace(&mut self.job, new);
-        if continuing && !part_changed {
-            self.touched();
-        } else {
-            self.before_change(before);
-        }
-        self.clamp_selection();
-        if part_changed {
-            self.load_part(Box::new(|app, ok| {
-                // The part cannot be read so: keep the error, go back to what worked.
-                if !ok && let Some(j) = app.undo.pop() {
-                    app.job = j;
-                }
-            }));
-        } else {
-            self.regenerate();
-        }
-    }
-
-    /// Sets the step-over of operation `i` (fraction of the diameter) and regenerates.
-    pub fn set_stepover(&mut self, i: usize, fraction: f64) {
-        self.edit_op(i, |s, _| *s = Stepover::Fraction(fraction));
-    }
-
-    /// Sets the final depth of operation `i` (mm) and regenerates.
-    pub fn set_depth(&mut self, i: usize, depth_mm: f64) {
-        self.edit_op(i, |_, h| h.final_depth_mm = depth_mm);
-    }
-
-    fn edit_op(&mut self, i: usize, f: impl FnOnce(&mut Stepover, &mut swarf_core::ops::Heights)) {
-        let mut job = self.job.clone();
-        let Some(op) = job.operations.get_mut(i) else {
-            return;
-        };
-        common_params(op, f);
-        self.set_job(job, false);
-    }
-
-    /// Checks the program as the CLI does (read back, gouges and rapids through stock per
-    /// operation) and writes it (atomically) to `path` when the check passes. When it finds
-    /// problems nothing is written: they wait in [`SwarfApp::export_refused`] until the user
-    /// chooses [`SwarfApp::export_anyway`] or cancels.
-    pub fn export(&mut self, path: &Path) -> Result<(), String> {
-        self.wait();
-        if !self.up_to_date() {
-            return Err(match &self.error {
-                Some(e) => format!("nothing to export: {e}"),
-                None => "nothing to export: the toolpaths are not generated".into(),
-            });
-        }
-        let out = self.output.as_ref().ok_or("nothing generated yet")?;
-        let report =
-            swarf_core::verify::export_check(out, &out.program).map_err(|e| e.to_string())?;
-        if !report.passed() {
-            let msg = format!(
-                "export check: {}; {} not written",
-                report.messages().join("; "),
-                path.display()
-            );
-            self.export_refused = Some(RefusedExport {
-                path: path.to_path_buf(),
-                report,
-                generation: self.output_gen,
-            });
-            return Err(msg);
-        }
-        self.write_program(path)
-    }
-
-    /// Writes the program the export check refused, at the user's explicit choice.
-    pub fn export_anyway(&mut self) -> Result<(), String> {
-        let Some(r) = self.export_refused.take() else {
-            return Err("no refused export to write".into());
-        };
-        if r.generation != self.output_gen || !self.up_to_date() {
-            return Err("the toolpaths changed since the check; export again".into());
-        }
-        self.write_program(&r.path)?;
-        self.messages.insert(
-            0,
-            format!(
-                "{} written despite {} problem(s) found by the export check",
-                r.path.display(),
-                r.report.problems.len()
-            ),
-        );
-        Ok(())
-    }
-
-    fn write_program(&mut self, path: &Path) -> Result<(), String> {
-        let out = self.output.as_ref().ok_or("nothing generated yet")?;
-        swarf_core::fsio::write_atomic(path, out.program.text.as_bytes())
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        self.remember_export(path);
-        Ok(())
-    }
-
-    fn remember_export(&mut self, path: &Path) {
-        self.export_path = path.to_string_lossy().into_owned();
-        self.messages.insert(0, format!("wrote {}", path.display()));
     }
 
     /// Runs a native file dialog on its own thread (the UI keeps drawing).
-    fn ask_file(&mut self, save: bool, kind: fn(PathBuf) -> DialogPick) {
+    pub(crate) fn ask_file(&mut self, save: bool, kind: fn(PathBuf) -> DialogPick) {
         if self.dialog.is_some() {
             return;
         }
@@ -888,6 +130,13 @@ impl SwarfApp {
         if self.poll() {
             ui.ctx().request_repaint();
         }
+        if std::mem::take(&mut self.session.fit_view) {
+            self.view.auto_fit = true;
+        }
+        if self.session.output_gen != self.view_gen {
+            self.view_gen = self.session.output_gen;
+            self.view.scene_dirty = true;
+        }
         self.poll_dialog();
         if self.busy() || self.dialog.is_some() {
             ui.ctx().request_repaint_after(Duration::from_millis(30));
@@ -912,24 +161,27 @@ impl SwarfApp {
         for p in dropped {
             self.open(&p);
         }
-        egui::Panel::top("swarf_menu").show(ui, |ui| self.menu_bar(ui));
+        egui::Panel::top("swarf_menu").show(ui, |ui| ui::menu::menu_bar_ui(ui, self));
         if self.recovery.is_some() {
-            egui::Panel::top("swarf_recovery").show(ui, |ui| self.recovery_bar(ui));
+            egui::Panel::top("swarf_recovery")
+                .show(ui, |ui| ui::menu::recovery_bar_ui(ui, &mut self.session));
         }
-        egui::Panel::bottom("swarf_status").show(ui, |ui| self.status_bar(ui));
+        egui::Panel::bottom("swarf_status")
+            .show(ui, |ui| ui::status::status_bar_ui(ui, &mut self.session));
         egui::Panel::left("swarf_side")
             .resizable(true)
             .default_size(340.0)
             .show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| self.side_panel(ui));
+                egui::ScrollArea::vertical().show(ui, |ui| ui::side_panel_ui(ui, self));
             });
-        self.refused_export_window(ui);
+        ui::export::refused_export_ui(ui, &mut self.session);
         egui::CentralPanel::default().show(ui, |ui| {
-            let out = self.output.as_deref();
+            let out = self.session.output.as_deref();
             self.view.ui(ui, render, out);
         });
     }
 
+    /// The keyboard shortcuts: undo/redo, open, save, save as, export, fit the view.
     fn shortcuts(&mut self, ui: &egui::Ui) {
         use egui::{Key, KeyboardShortcut, Modifiers};
         let cmd = |k| KeyboardShortcut::new(Modifiers::COMMAND, k);
@@ -975,6 +227,6 @@ impl eframe::App for SwarfApp {
         SwarfApp::ui(self, ui, rs.as_ref());
     }
     fn on_exit(&mut self) {
-        SwarfApp::on_exit(self);
+        self.session.on_exit();
     }
 }

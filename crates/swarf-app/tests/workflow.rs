@@ -210,7 +210,7 @@ fn export_writes_the_program_shown_and_refuses_a_failed_one() {
     job.tools[0].diameter_mm = 5.0;
     job.tools[0].flute_length_mm = 15.0;
     job.tools[0].stickout_mm = 20.0;
-    app.set_job(job, false);
+    app.set_job(job);
     app.wait();
     assert!(app.error.is_none(), "{:?}", app.error);
     let narrow = app
@@ -430,7 +430,7 @@ fn cancelling_keeps_the_last_result_and_a_layer_choice_reimports() {
     let all = loops(&app);
     let mut job = app.job.clone();
     job.part.layers = Some(vec!["HOLES".into()]);
-    app.set_job(job, false);
+    app.set_job(job);
     app.wait();
     assert!(app.error.is_none(), "{:?}", app.error);
     assert!(loops(&app) < all);
@@ -438,7 +438,7 @@ fn cancelling_keeps_the_last_result_and_a_layer_choice_reimports() {
     let mut job = app.job.clone();
     job.part.layers = Some(Vec::new());
     let before = app.job.clone();
-    app.set_job(job, false);
+    app.set_job(job);
     assert!(
         app.loading().is_some(),
         "the part is read on its own thread"
@@ -462,7 +462,7 @@ fn a_pocket_can_rest_machine_after_an_earlier_larger_one() {
     big.name = "rough".into();
     big.tool = 3;
     job.operations.insert(0, big);
-    h.state_mut().set_job(job, false);
+    h.state_mut().set_job(job);
     h.state_mut().selected = 1;
     h.state_mut().wait();
     h.run_steps(3);
@@ -591,7 +591,7 @@ fn a_gouging_program_is_not_exported_silently() {
     let mut job = app.job.clone();
     job.operations.truncate(1);
     job.operations[0].target = swarf_core::job::Target::Regions;
-    app.set_job(job, false);
+    app.set_job(job);
     app.wait();
     assert!(app.error.is_none(), "{:?}", app.error);
     let out_path = dir.join("overlap.ngc");

@@ -1,0 +1,94 @@
+//! The menu bar (files, undo, the project's name) and the offer to recover unsaved work.
+
+use egui::Ui;
+
+use super::WARN;
+use crate::{DialogPick, Session, SwarfApp};
+
+pub(crate) fn menu_bar_ui(ui: &mut Ui, app: &mut SwarfApp) {
+    ui.horizontal(|ui| {
+        if ui
+            .button("Open…")
+            .on_hover_text("DXF drawing or Swarf project (Ctrl+O)")
+            .clicked()
+        {
+            app.ask_file(false, DialogPick::Open);
+        }
+        let mut open = None;
+        ui.menu_button("Recent", |ui| {
+            if app.recent.is_empty() {
+                ui.label("no recent files");
+            }
+            for p in &app.recent {
+                if ui.button(p.display().to_string()).clicked() {
+                    open = Some(p.clone());
+                    ui.close();
+                }
+            }
+        });
+        if let Some(p) = open {
+            app.open(&p);
+        }
+        if ui.button("Save project").on_hover_text("Ctrl+S").clicked() {
+            app.save();
+        }
+        if ui
+            .button("Save project as…")
+            .on_hover_text("Ctrl+Shift+S")
+            .clicked()
+        {
+            app.ask_file(true, DialogPick::SaveProject);
+        }
+        if ui
+            .button("Export G-code…")
+            .on_hover_text("Ctrl+E")
+            .clicked()
+        {
+            app.ask_file(true, DialogPick::Export);
+        }
+        ui.separator();
+        if ui
+            .add_enabled(app.can_undo(), egui::Button::new("Undo"))
+            .on_hover_text("Ctrl+Z")
+            .clicked()
+        {
+            app.undo();
+        }
+        if ui
+            .add_enabled(app.can_redo(), egui::Button::new("Redo"))
+            .on_hover_text("Ctrl+Y")
+            .clicked()
+        {
+            app.redo();
+        }
+        ui.separator();
+        let name = app
+            .project_path
+            .as_ref()
+            .map_or("unsaved project".into(), |p| p.display().to_string());
+        ui.label(format!("{name}{}", if app.dirty { " •" } else { "" }));
+    });
+}
+
+pub(crate) fn recovery_bar_ui(ui: &mut Ui, session: &mut Session) {
+    let Some(r) = &session.recovery else { return };
+    let when = r
+        .saved
+        .and_then(|t| t.elapsed().ok())
+        .map_or(String::new(), |d| {
+            format!(" ({} min ago)", d.as_secs() / 60)
+        });
+    let of = r
+        .project
+        .as_ref()
+        .map_or("an unsaved project".into(), |p| p.display().to_string());
+    ui.horizontal(|ui| {
+        ui.colored_label(WARN, format!("Swarf found unsaved work of {of}{when}."));
+        if ui.button("Recover").clicked() {
+            session.recover();
+        }
+        if ui.button("Discard").clicked() {
+            session.discard_recovery();
+        }
+    });
+}

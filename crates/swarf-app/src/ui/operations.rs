@@ -1,0 +1,197 @@
+//! The operation list (add, remove, reorder, enable) and the selected operation's parameters.
+
+use egui::{Response, Ui};
+use swarf_core::job::{Job, Target};
+use swarf_core::ops::{OpSpec, Stepover};
+
+use super::params::{
+    adaptive_params_ui, contour_params_ui, pocket_params_ui, rest_after_ui, zlevel_params_ui,
+};
+use super::{ERR, Edit, choice, number, um};
+use crate::Session;
+use crate::new_operation;
+use crate::session::common_params;
+
+pub(crate) fn operations_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
+    let n = job.operations.len();
+    for (i, op) in job.operations.iter_mut().enumerate() {
+        ui.horizontal(|ui| {
+            edit.flag(
+                ui.checkbox(&mut op.enabled, "on")
+                    .on_hover_text("include this operation in the program")
+                    .changed(),
+            );
+            let kind = op.spec.name();
+            if ui
+                .selectable_label(
+                    session.selected == i,
+                    format!("{} ({kind}, T{})", op.name, op.tool),
+                )
+                .clicked()
+            {
+                session.selected = i;
+            }
+        });
+    }
+    ui.horizontal(|ui| {
+        let tool = job
+            .tools
+            .get(session.selected_tool)
+            .or(job.tools.first())
+            .map_or(1, |t| t.number);
+        let kinds: &[(&str, &str, &str)] =
+            if session.model.as_ref().is_some_and(|m| m.mesh().is_some()) {
+                &[
+                    ("+ Z-level rough", "zlevel-rough", "rough"),
+                    ("+ Z-level finish", "zlevel-contour", "finish"),
+                ]
+            } else {
+                &[
+                    ("+ Pocket", "pocket", "pocket"),
+                    ("+ Adaptive", "adaptive", "adaptive"),
+                    ("+ Contour", "contour", "contour"),
+                ]
+            };
+        for &(label, kind, name) in kinds {
+            if ui.button(label).clicked() {
+                let name = format!("{name} {}", n + 1);
+                job.operations
+                    .push(new_operation(kind, name, tool, session.mesh_depth()));
+                session.selected = n;
+                edit.flag(true);
+            }
+        }
+        let s = session.selected;
+        if ui.add_enabled(s < n, egui::Button::new("Remove")).clicked() {
+            job.operations.remove(s);
+            edit.flag(true);
+        }
+        if ui
+            .add_enabled(s > 0 && s < n, egui::Button::new("Up"))
+            .on_hover_text("move up")
+            .clicked()
+        {
+            job.operations.swap(s, s - 1);
+            session.selected = s - 1;
+            edit.flag(true);
+        }
+        if ui
+            .add_enabled(s + 1 < n, egui::Button::new("Down"))
+            .on_hover_text("move down")
+            .clicked()
+        {
+            job.operations.swap(s, s + 1);
+            session.selected = s + 1;
+            edit.flag(true);
+        }
+    });
+    ui.separator();
+    op_ui(ui, session, job, edit);
+}
+
+/// Parameters of the selected operation.
+fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
+    let tools: Vec<(u32, String)> = job
+        .tools
+        .iter()
+        .map(|t| (t.number, format!("T{} {}", t.number, t.name)))
+        .collect();
+    let diameter = |n: u32| {
+        job.tools
+            .iter()
+            .find(|t| t.number == n)
+            .map(|t| t.diameter_mm)
+    };
+    // Rest machining: after one of the earlier clearing operations (its tool's diameter).
+    let mut rest_opts: Vec<(Option<f64>, String)> = vec![(None, "nothing: whole pocket".into())];
+    for o in job.operations.iter().take(session.selected) {
+        if matches!(o.spec, OpSpec::Pocket(_) | OpSpec::Adaptive(_))
+            && let Some(d) = diameter(o.tool)
+            && !rest_opts.iter().any(|(v, _)| *v == Some(d))
+        {
+            rest_opts.push((Some(d), format!("{} (Ø {d} mm)", o.name)));
+        }
+    }
+    let Some(op) = job.operations.get_mut(session.selected) else {
+        ui.label("no operation: add one above");
+        return;
+    };
+    let tool_d = job
+        .tools
+        .iter()
+        .find(|t| t.number == op.tool)
+        .map_or(0.0, |t| t.diameter_mm);
+    ui.horizontal(|ui| {
+        let l = ui.label("Name:");
+        edit.resp(&ui.text_edit_singleline(&mut op.name).labelled_by(l.id));
+    });
+    let opts: Vec<(u32, &str)> = tools.iter().map(|(n, s)| (*n, s.as_str())).collect();
+    edit.flag(choice(ui, "Tool:", &mut op.tool, &opts));
+    if !op.spec.needs_mesh() {
+        edit.flag(choice(
+            ui,
+            "Target:",
+            &mut op.target,
+            &[
+                (Target::Regions, "regions (with islands)"),
+                (Target::Holes, "holes of the part"),
+                (Target::Outlines, "outlines of the part"),
+                (Target::Loops, "every closed loop"),
+            ],
+        ));
+    }
+    // The step-over in % of the diameter, with the distance it makes (for adaptive
+    // clearing the optimal load, the radial width its engagement limit allows).
+    let (mut stepover, _) = common_params(op, |s, h| (*s, h.final_depth_mm));
+    let mut pct = stepover.mm(tool_d) / tool_d.max(1e-9) * 100.0;
+    let label = if matches!(op.spec, OpSpec::Adaptive(_)) {
+        "Optimal load:"
+    } else {
+        "Step-over:"
+    };
+    let r = number(ui, label, &mut pct, 1.0, 1.0..=100.0, "% of Ø");
+    ui.label(format!("   = {:.1} µm", pct / 100.0 * tool_d * 1000.0));
+    if r.changed() {
+        stepover = Stepover::Fraction(pct / 100.0);
+        common_params(op, |s, _| *s = stepover);
+    }
+    edit.resp(&r);
+    let mut h = common_params(op, |_, h| *h);
+    let rs = [
+        um(ui, "Final depth:", &mut h.final_depth_mm, 1.0..=50_000.0),
+        um(ui, "Start depth:", &mut h.start_depth_mm, 0.0..=50_000.0),
+        number(ui, "Safe height:", &mut h.safe_mm, 1.0, 0.01..=100.0, "mm"),
+        number(
+            ui,
+            "Clearance:",
+            &mut h.clearance_mm,
+            1.0,
+            0.01..=500.0,
+            "mm",
+        ),
+    ];
+    for r in &rs {
+        edit.resp(r);
+    }
+    if rs.iter().any(Response::changed) {
+        common_params(op, |_, hh| *hh = h);
+    }
+    match &mut op.spec {
+        OpSpec::Pocket(p) => {
+            rest_after_ui(ui, &mut p.rest_from_diameter_mm, rest_opts, tool_d, edit);
+            pocket_params_ui(ui, p, edit);
+        }
+        OpSpec::Contour(c) => contour_params_ui(ui, c, edit),
+        OpSpec::Adaptive(a) => {
+            rest_after_ui(ui, &mut a.rest_from_diameter_mm, rest_opts, tool_d, edit);
+            adaptive_params_ui(ui, a, edit);
+        }
+        OpSpec::ZLevelRough(z) => zlevel_params_ui(ui, z, true, edit),
+        OpSpec::ZLevelContour(z) => zlevel_params_ui(ui, z, false, edit),
+    }
+    if let Some(e) = &session.error
+        && e.contains(&format!("'{}'", op.name))
+    {
+        ui.colored_label(ERR, e);
+    }
+}

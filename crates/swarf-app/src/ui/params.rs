@@ -1,0 +1,240 @@
+//! The parameter rows of the operations: each function takes only the parameters it edits.
+
+use egui::Ui;
+use swarf_core::ops::adaptive::AdaptiveParams;
+use swarf_core::ops::contour::{ContourParams, Side};
+use swarf_core::ops::pocket::{Pattern, PocketParams};
+use swarf_core::ops::zlevel::ZLevelParams;
+use swarf_core::ops::{Direction, EntryKind};
+
+use super::{Edit, choice, count, number, pattern_choice, um};
+
+pub(crate) fn stepdown_ui(ui: &mut Ui, s: &mut Option<f64>, edit: &mut Edit) {
+    let mut levels = s.is_some();
+    ui.horizontal(|ui| {
+        edit.flag(ui.checkbox(&mut levels, "in levels").changed());
+        if levels {
+            let mut v = s.unwrap_or(0.05);
+            let r = um(ui, "step-down:", &mut v, 1.0..=10_000.0);
+            edit.resp(&r);
+            *s = Some(v);
+        } else {
+            *s = None;
+        }
+    });
+}
+
+/// Step-down and the allowances every operation kind has (the floor one where it exists).
+pub(crate) fn depth_rows_ui(
+    ui: &mut Ui,
+    stepdown: &mut Option<f64>,
+    wall: &mut f64,
+    floor: Option<&mut f64>,
+    edit: &mut Edit,
+) {
+    stepdown_ui(ui, stepdown, edit);
+    edit.resp(&um(ui, "Wall allowance:", wall, 0.0..=1000.0));
+    if let Some(f) = floor {
+        edit.resp(&um(ui, "Floor allowance:", f, 0.0..=1000.0));
+    }
+}
+
+pub(crate) fn direction_and_entry_ui(
+    ui: &mut Ui,
+    dir: &mut Direction,
+    entry: &mut swarf_core::ops::Entry,
+    edit: &mut Edit,
+) {
+    edit.flag(choice(
+        ui,
+        "Direction:",
+        dir,
+        &[
+            (Direction::Climb, "climb"),
+            (Direction::Conventional, "conventional"),
+        ],
+    ));
+    edit.flag(choice(
+        ui,
+        "Entry:",
+        &mut entry.kind,
+        &[
+            (EntryKind::Helix, "helix (ramp where no room)"),
+            (EntryKind::Ramp, "ramp"),
+            (EntryKind::Plunge, "plunge (pre-drilled only)"),
+        ],
+    ));
+    if entry.kind != EntryKind::Plunge {
+        let r = number(
+            ui,
+            "Ramp angle:",
+            &mut entry.ramp_angle_deg,
+            1.0,
+            0.1..=30.0,
+            "°",
+        );
+        edit.resp(&r);
+    }
+    if entry.kind == EntryKind::Helix {
+        let mut pct = entry.helix_diameter_frac * 100.0;
+        let r = number(ui, "Helix Ø:", &mut pct, 1.0, 10.0..=500.0, "% of tool Ø");
+        if r.changed() {
+            entry.helix_diameter_frac = pct / 100.0;
+        }
+        edit.resp(&r);
+    }
+}
+
+pub(crate) fn pocket_params_ui(ui: &mut Ui, p: &mut PocketParams, edit: &mut Edit) {
+    depth_rows_ui(
+        ui,
+        &mut p.cut.stepdown_mm,
+        &mut p.cut.allowance_radial_mm,
+        Some(&mut p.cut.allowance_axial_mm),
+        edit,
+    );
+    edit.flag(pattern_choice(ui, &mut p.pattern));
+    if p.pattern == Pattern::Zigzag {
+        edit.resp(&number(
+            ui,
+            "Zigzag angle:",
+            &mut p.zigzag_angle_deg,
+            1.0,
+            -180.0..=180.0,
+            "°",
+        ));
+    }
+    direction_and_entry_ui(ui, &mut p.cut.direction, &mut p.cut.entry, edit);
+}
+
+pub(crate) fn adaptive_params_ui(ui: &mut Ui, a: &mut AdaptiveParams, edit: &mut Edit) {
+    let mut deg = a.engagement_deg();
+    let r = number(ui, "Max engagement:", &mut deg, 1.0, 5.0..=180.0, "°");
+    if r.changed() {
+        a.max_engagement_deg = deg;
+        a.optimal_load = None;
+    }
+    edit.resp(&r);
+    depth_rows_ui(
+        ui,
+        &mut a.cut.stepdown_mm,
+        &mut a.cut.allowance_radial_mm,
+        Some(&mut a.cut.allowance_axial_mm),
+        edit,
+    );
+    direction_and_entry_ui(ui, &mut a.cut.direction, &mut a.cut.entry, edit);
+}
+
+pub(crate) fn zlevel_params_ui(ui: &mut Ui, z: &mut ZLevelParams, rough: bool, edit: &mut Edit) {
+    depth_rows_ui(
+        ui,
+        &mut z.cut.stepdown_mm,
+        &mut z.cut.allowance_radial_mm,
+        Some(&mut z.cut.allowance_axial_mm),
+        edit,
+    );
+    if rough {
+        let mut adaptive = z.max_engagement_deg.is_some();
+        ui.horizontal(|ui| {
+            edit.flag(
+                ui.checkbox(&mut adaptive, "adaptive layers")
+                    .on_hover_text("clear each layer holding the radial engagement")
+                    .changed(),
+            );
+            if adaptive {
+                let mut deg = z.max_engagement_deg.unwrap_or(60.0);
+                edit.resp(&number(
+                    ui,
+                    "max engagement:",
+                    &mut deg,
+                    1.0,
+                    5.0..=180.0,
+                    "°",
+                ));
+                z.max_engagement_deg = Some(deg);
+            } else {
+                z.max_engagement_deg = None;
+            }
+        });
+        if !adaptive {
+            edit.flag(pattern_choice(ui, &mut z.pattern));
+        }
+        let mut own = z.stock_margin_mm.is_some();
+        ui.horizontal(|ui| {
+            edit.flag(
+                ui.checkbox(&mut own, "stock margin")
+                    .on_hover_text("stock beyond the part's box; default the tool diameter")
+                    .changed(),
+            );
+            if own {
+                let mut m = z.stock_margin_mm.unwrap_or(0.2);
+                edit.resp(&number(ui, "margin:", &mut m, 1.0, 0.0..=50.0, "mm"));
+                z.stock_margin_mm = Some(m);
+            } else {
+                z.stock_margin_mm = None;
+            }
+        });
+    }
+    direction_and_entry_ui(ui, &mut z.cut.direction, &mut z.cut.entry, edit);
+}
+
+pub(crate) fn contour_params_ui(ui: &mut Ui, c: &mut ContourParams, edit: &mut Edit) {
+    edit.flag(choice(
+        ui,
+        "Side:",
+        &mut c.side,
+        &[
+            (Side::Outside, "outside"),
+            (Side::Inside, "inside"),
+            (Side::On, "on the line"),
+        ],
+    ));
+    edit.flag(
+        ui.checkbox(&mut c.open_chains, "also cut open chains")
+            .changed(),
+    );
+    depth_rows_ui(
+        ui,
+        &mut c.cut.stepdown_mm,
+        &mut c.cut.allowance_radial_mm,
+        Some(&mut c.cut.allowance_axial_mm),
+        edit,
+    );
+    let r = count(ui, "Roughing passes:", &mut c.roughing_passes, 1..=50);
+    edit.resp(&r);
+    edit.flag(ui.checkbox(&mut c.spring_pass, "spring pass").changed());
+    edit.resp(&um(
+        ui,
+        "Lead arc radius:",
+        &mut c.lead_radius_mm,
+        0.0..=5000.0,
+    ));
+    let r = count(ui, "Tabs:", &mut c.tabs, 0..=32);
+    edit.resp(&r);
+    if c.tabs > 0 {
+        edit.resp(&um(ui, "Tab width:", &mut c.tab_width_mm, 10.0..=10_000.0));
+        edit.resp(&um(ui, "Tab height:", &mut c.tab_height_mm, 1.0..=10_000.0));
+    }
+    direction_and_entry_ui(ui, &mut c.cut.direction, &mut c.cut.entry, edit);
+}
+
+/// The "Rest after" choice of a clearing operation: nothing, or one of the earlier clearing
+/// operations whose tool is larger than this one's (`tool_d`); a diameter set in the job file
+/// that matches none of them is offered as it is.
+pub(crate) fn rest_after_ui(
+    ui: &mut Ui,
+    rest: &mut Option<f64>,
+    mut opts: Vec<(Option<f64>, String)>,
+    tool_d: f64,
+    edit: &mut Edit,
+) {
+    // Only larger tools leave something for this one.
+    opts.retain(|(v, _)| v.is_none_or(|d| d > tool_d));
+    if let Some(d) = *rest
+        && !opts.iter().any(|(v, _)| *v == Some(d))
+    {
+        opts.push((Some(d), format!("a Ø {d} mm tool")));
+    }
+    let opts: Vec<(Option<f64>, &str)> = opts.iter().map(|(v, n)| (*v, n.as_str())).collect();
+    edit.flag(choice(ui, "Rest after:", rest, &opts));
+}

@@ -1,0 +1,102 @@
+//! The part: its size, units, layers and the import's warnings.
+
+use egui::Ui;
+use swarf_core::import::Units;
+use swarf_core::job::{Job, Model};
+
+use super::{Edit, WARN, choice};
+use crate::Session;
+
+pub(crate) fn part_ui(ui: &mut Ui, session: &Session, job: &mut Job, edit: &mut Edit) {
+    ui.label(&session.part_name);
+    let units_opts: Vec<(Option<Units>, &str)> = std::iter::once((None, "as the file says"))
+        .chain(
+            [
+                Units::Mm,
+                Units::Um,
+                Units::Inch,
+                Units::Cm,
+                Units::M,
+                Units::Ft,
+            ]
+            .map(|u| (Some(u), u.name())),
+        )
+        .collect();
+    let d = match &session.model {
+        None => return,
+        Some(Model::Mesh(m)) => {
+            let (lo, hi) = m.mesh.bounds().unwrap_or_default();
+            ui.label(format!(
+                "mesh {:.3} × {:.3} × {:.3} mm, {} triangles; unit {}",
+                hi[0] - lo[0],
+                hi[1] - lo[1],
+                hi[2] - lo[2],
+                m.report.triangles,
+                m.units.name()
+            ));
+            let mut units = job.part.units;
+            if choice(ui, "Units:", &mut units, &units_opts) {
+                job.part.units = units;
+                edit.flag(true);
+            }
+            import_warnings_ui(ui, &session.import_warnings);
+            return;
+        }
+        Some(Model::Drawing(d)) => d,
+    };
+    ui.label(format!(
+        "{:.3} × {:.3} mm, {} regions, {} open chains; unit {} ({})",
+        d.bbox.max.x - d.bbox.min.x,
+        d.bbox.max.y - d.bbox.min.y,
+        d.regions.len(),
+        d.open_chains.len(),
+        d.units.name(),
+        d.units_source
+    ));
+    let mut units = job.part.units;
+    if choice(ui, "Units:", &mut units, &units_opts) {
+        job.part.units = units;
+        edit.flag(true);
+    }
+    if d.layers.len() > 1 {
+        ui.label("Layers:");
+        let mut on: Vec<bool> = d
+            .layers
+            .iter()
+            .map(|l| job.part.layers.as_ref().is_none_or(|s| s.contains(&l.name)))
+            .collect();
+        let mut toggled = false;
+        for (l, on) in d.layers.iter().zip(&mut on) {
+            toggled |= ui
+                .checkbox(on, format!("{} ({} entities)", l.name, l.entities))
+                .changed();
+        }
+        if toggled {
+            job.part.layers = if on.iter().all(|&b| b) {
+                None
+            } else {
+                Some(
+                    d.layers
+                        .iter()
+                        .zip(&on)
+                        .filter(|(_, o)| **o)
+                        .map(|(l, _)| l.name.clone())
+                        .collect(),
+                )
+            };
+            edit.flag(true);
+        }
+    }
+    import_warnings_ui(ui, &session.import_warnings);
+}
+
+pub(crate) fn import_warnings_ui(ui: &mut Ui, warnings: &[String]) {
+    for w in warnings {
+        // The importer words its advice for the CLI; here the choice is above.
+        let w = w
+            .replace("(use --units to change)", "(change it with Units above)")
+            .replace("use --units", "set Units above to")
+            .replace("--units ", "Units ");
+        ui.colored_label(WARN, format!("import: {w}"));
+    }
+}
