@@ -88,114 +88,20 @@ impl GridSpec {
 }
 
 /// The GPU side of the view, kept in egui-wgpu's callback resources: the scene renderer
-/// and the pipeline that copies its picture into egui's pass.
+/// (which also copies its picture into egui's pass) and what it last uploaded.
 struct ViewGpu {
     renderer: Renderer,
-    blit: wgpu::RenderPipeline,
-    layout: wgpu::BindGroupLayout,
-    sampler: wgpu::Sampler,
-    /// Bind group of the renderer's colour texture, and the size it was made for.
-    bind: Option<(wgpu::BindGroup, (u32, u32))>,
+    /// egui's target format, for the copy.
+    format: wgpu::TextureFormat,
     scene_gen: u64,
     grid: Option<GridSpec>,
 }
 
-const BLIT_WGSL: &str = r"
-@group(0) @binding(0) var pic: texture_2d<f32>;
-@group(0) @binding(1) var smp: sampler;
-struct Out { @builtin(position) pos: vec4<f32>, @location(0) uv: vec2<f32> };
-@vertex fn vs(@builtin(vertex_index) i: u32) -> Out {
-    let uv = vec2<f32>(f32((i << 1u) & 2u), f32(i & 2u));
-    var o: Out;
-    o.pos = vec4<f32>(uv.x * 2.0 - 1.0, 1.0 - uv.y * 2.0, 0.0, 1.0);
-    o.uv = uv;
-    return o;
-}
-// The picture holds display (sRGB-encoded) values, as egui's own colours are.
-@fragment fn fs_gamma(v: Out) -> @location(0) vec4<f32> {
-    return textureSample(pic, smp, v.uv);
-}
-@fragment fn fs_linear(v: Out) -> @location(0) vec4<f32> {
-    let c = textureSample(pic, smp, v.uv);
-    let lo = c.rgb / 12.92;
-    let hi = pow((c.rgb + 0.055) / 1.055, vec3<f32>(2.4));
-    return vec4<f32>(select(hi, lo, c.rgb <= vec3<f32>(0.04045)), c.a);
-}
-";
-
 impl ViewGpu {
-    /// Pipelines for egui's target `format` (single-sampled, no depth: eframe's defaults,
-    /// which the app keeps).
     fn new(device: &wgpu::Device, format: wgpu::TextureFormat) -> Self {
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("swarf view blit"),
-            source: wgpu::ShaderSource::Wgsl(BLIT_WGSL.into()),
-        });
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("swarf view blit"),
-            entries: &[
-                wgpu::BindGroupLayoutEntry {
-                    binding: 0,
-                    visibility: wgpu::ShaderStages::FRAGMENT,
-                    ty: wgpu::BindingType::Texture {
-                        sample_type: wgpu::TextureSampleType::Float { filterable: true },
-                        view_dimension: wgpu::TextureViewDimension::D2,
-                        multisampled: false,
-                    },
-                    count: None,
-                },
-                wgpu::BindGroupLayoutEntry {
-                    binding: 1,
-                    visibility: wgpu::ShaderStages::FRAGMENT,
-                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
-                    count: None,
-                },
-            ],
-        });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("swarf view blit"),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
-        let blit = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some("swarf view blit"),
-            layout: Some(&pipeline_layout),
-            vertex: wgpu::VertexState {
-                module: &module,
-                entry_point: Some("vs"),
-                compilation_options: wgpu::PipelineCompilationOptions::default(),
-                buffers: &[],
-            },
-            fragment: Some(wgpu::FragmentState {
-                module: &module,
-                entry_point: Some(if format.is_srgb() {
-                    "fs_linear"
-                } else {
-                    "fs_gamma"
-                }),
-                compilation_options: wgpu::PipelineCompilationOptions::default(),
-                targets: &[Some(wgpu::ColorTargetState {
-                    format,
-                    blend: None,
-                    write_mask: wgpu::ColorWrites::ALL,
-                })],
-            }),
-            primitive: wgpu::PrimitiveState::default(),
-            depth_stencil: None,
-            multisample: wgpu::MultisampleState::default(),
-            multiview_mask: None,
-            cache: None,
-        });
-        let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
-            label: Some("swarf view blit"),
-            ..wgpu::SamplerDescriptor::default()
-        });
         Self {
             renderer: Renderer::new(device),
-            blit,
-            layout,
-            sampler,
-            bind: None,
+            format,
             scene_gen: u64::MAX,
             grid: None,
         }
@@ -246,25 +152,7 @@ impl egui_wgpu::CallbackTrait for ViewCallback {
                 ..Frame::new(&self.scene, &self.camera, self.size)
             },
         );
-        if gpu.bind.as_ref().map(|b| b.1) != Some(self.size)
-            && let Some(view) = gpu.renderer.colour_view()
-        {
-            let bg = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("swarf view picture"),
-                layout: &gpu.layout,
-                entries: &[
-                    wgpu::BindGroupEntry {
-                        binding: 0,
-                        resource: wgpu::BindingResource::TextureView(view),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 1,
-                        resource: wgpu::BindingResource::Sampler(&gpu.sampler),
-                    },
-                ],
-            });
-            gpu.bind = Some((bg, self.size));
-        }
+        gpu.renderer.prepare_composite(device, gpu.format);
         vec![cmd]
     }
 
@@ -274,17 +162,9 @@ impl egui_wgpu::CallbackTrait for ViewCallback {
         pass: &mut wgpu::RenderPass<'static>,
         resources: &egui_wgpu::CallbackResources,
     ) {
-        let Some(ViewGpu {
-            blit,
-            bind: Some((bg, _)),
-            ..
-        }) = resources.get::<ViewGpu>()
-        else {
-            return;
-        };
-        pass.set_pipeline(blit);
-        pass.set_bind_group(0, bg, &[]);
-        pass.draw(0..3, 0..1);
+        if let Some(gpu) = resources.get::<ViewGpu>() {
+            gpu.renderer.composite(pass);
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 //! app shows that texture, `swarf-cli render` reads it back into a PNG ([`Headless`]).
 
 mod camera;
+mod composite;
 mod headless;
 mod renderer;
 mod scene;

@@ -86,6 +86,8 @@ pub struct Renderer {
     /// A grid kept apart from the scene (it follows the zoom), and its vertex count.
     grid: Option<(wgpu::Buffer, u32)>,
     target: Option<Target>,
+    /// Copying the picture into another pass ([`Renderer::composite`]).
+    pub(crate) composite: Option<crate::composite::Composite>,
 }
 
 impl Renderer {
@@ -206,6 +208,7 @@ impl Renderer {
             uploaded: None,
             grid: None,
             target: None,
+            composite: None,
         }
     }
 
