@@ -6,11 +6,17 @@ use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 use swarf_core::job::{EXAMPLE_JOB_TOML, Job, JobError, JobOutput, Model, Operation};
-use swarf_core::ops::{Cancel, OpSpec, Stepover};
+use swarf_core::ops::{OpSpec, Stepover};
 use swarf_core::tool::ToolLibrary;
 
 use crate::history::History;
 use crate::store::{Recovery, Store};
+
+mod export;
+mod worker;
+
+pub use export::RefusedExport;
+use worker::Worker;
 
 /// Seconds after a change before unsaved work is autosaved.
 pub const AUTOSAVE_DELAY: Duration = Duration::from_secs(3);
@@ -74,26 +80,6 @@ fn folder_of(path: &Path) -> PathBuf {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
         .to_path_buf()
-}
-
-/// A program the export check refused: where it was to go and what the check found.
-pub struct RefusedExport {
-    pub path: PathBuf,
-    pub report: swarf_core::verify::ExportReport,
-    /// The generation checked; a newer result needs a new check.
-    pub generation: u64,
-}
-
-/// What the worker sends: progress of a generation, or its outcome.
-enum Msg {
-    Progress(u64, usize, usize),
-    Done(u64, Result<Box<JobOutput>, JobError>),
-}
-
-/// A generation in flight.
-struct Worker {
-    rx: Receiver<Msg>,
-    cancel: Cancel,
 }
 
 /// What to do when a part read on its own thread arrives (true: it was read and is usable).
@@ -506,142 +492,6 @@ impl Session {
         }
     }
 
-    /// Starts generating the current job on a worker thread; a generation still running is
-    /// told to stop, and its result is dropped if it arrives.
-    pub fn regenerate(&mut self) {
-        // A part being read regenerates when it arrives (with the job as it is then).
-        if self.loading.is_some() {
-            return;
-        }
-        let Some(d) = self.model.clone() else {
-            return;
-        };
-        if let Some(w) = &self.worker {
-            w.cancel.cancel();
-        }
-        self.generation += 1;
-        let gen_ = self.generation;
-        let job = self.job.clone();
-        let (tx, rx) = channel();
-        let cancel = Cancel::new();
-        let stop = cancel.clone();
-        self.progress = (0, job.operations.iter().filter(|o| o.enabled).count());
-        std::thread::spawn(move || {
-            // The token reaches inside the operations (between regions, levels, passes and
-            // layers), so a cancelled or superseded generation stops working soon.
-            let r = job.run_model(
-                d,
-                &mut |done, total| tx.send(Msg::Progress(gen_, done, total)).is_ok(),
-                &stop,
-            );
-            let _ = tx.send(Msg::Done(gen_, r.map(Box::new)));
-        });
-        self.worker = Some(Worker { rx, cancel });
-    }
-
-    /// Stops the generation in flight; the view keeps the last finished result.
-    pub fn cancel(&mut self) {
-        if let Some(w) = self.worker.take() {
-            w.cancel.cancel();
-            self.messages.insert(
-                0,
-                "generation cancelled; the view shows the last finished result".into(),
-            );
-        }
-    }
-
-    /// Whether a generation is running.
-    pub fn busy(&self) -> bool {
-        self.worker.is_some() || self.loading.is_some()
-    }
-
-    /// The part file being read, if any.
-    pub fn loading(&self) -> Option<&str> {
-        self.loading.as_ref().map(|l| l.file.as_str())
-    }
-
-    /// Whether the result shown belongs to the current parameters.
-    pub fn up_to_date(&self) -> bool {
-        self.output.is_some() && self.output_gen == self.generation
-    }
-
-    /// Takes what the worker sent; a finished generation is kept only if it is the latest.
-    /// Returns true when something changed.
-    pub fn poll(&mut self) -> bool {
-        let mut changed = false;
-        if let Some(l) = &self.loading {
-            let got = match l.rx.try_recv() {
-                Ok(r) => Some(r),
-                Err(std::sync::mpsc::TryRecvError::Empty) => None,
-                Err(std::sync::mpsc::TryRecvError::Disconnected) => Some(Err(JobError::Parse(
-                    format!("reading {} stopped unexpectedly", l.file),
-                ))),
-            };
-            if let Some(r) = got {
-                let l = self.loading.take().expect("checked above");
-                self.part_arrived(r, l.then);
-                changed = true;
-            }
-        }
-        while let Some(w) = &self.worker {
-            let msg = match w.rx.try_recv() {
-                Ok(m) => m,
-                Err(std::sync::mpsc::TryRecvError::Empty) => break,
-                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
-                    self.worker = None;
-                    self.error = Some("generation stopped unexpectedly".into());
-                    return true;
-                }
-            };
-            changed = true;
-            match msg {
-                Msg::Progress(g, done, total) if g == self.generation => {
-                    self.progress = (done, total);
-                }
-                Msg::Progress(..) => {}
-                Msg::Done(g, r) => {
-                    self.worker = None;
-                    if g != self.generation {
-                        continue;
-                    }
-                    match r {
-                        Ok(out) => {
-                            self.messages = out
-                                .operations
-                                .iter()
-                                .flat_map(|(n, _, r)| {
-                                    r.warnings.iter().map(move |w| format!("{n}: {w}"))
-                                })
-                                .collect();
-                            self.error = None;
-                            // The summary once per result, not per frame (a million moves).
-                            let rapid = self.job.post.rapid_mm_per_min;
-                            self.summary = out
-                                .operations
-                                .iter()
-                                .map(|(_, _, r)| r.toolpath.stats(rapid))
-                                .reduce(swarf_core::toolpath::Stats::merge);
-                            self.output = Some(out);
-                            self.output_gen = g;
-                        }
-                        Err(JobError::Cancelled) => {}
-                        Err(e) => self.error = Some(e.to_string()),
-                    }
-                }
-            }
-        }
-        changed
-    }
-
-    /// Waits for the running generation (tests, export).
-    pub fn wait(&mut self) {
-        while self.busy() {
-            if !self.poll() {
-                std::thread::sleep(Duration::from_millis(2));
-            }
-        }
-    }
-
     /// Records the job before a change (undo; `key` coalesces changes of one field into one
     /// step) and schedules the autosave.
     fn before_change(&mut self, before: Job, key: Option<u64>) {
@@ -744,69 +594,5 @@ impl Session {
         };
         common_params(op, f);
         self.set_job(job);
-    }
-
-    /// Checks the program as the CLI does (read back, gouges and rapids through stock per
-    /// operation) and writes it (atomically) to `path` when the check passes. When it finds
-    /// problems nothing is written: they wait in [`Session::export_refused`] until the user
-    /// chooses [`Session::export_anyway`] or cancels.
-    pub fn export(&mut self, path: &Path) -> Result<(), String> {
-        self.wait();
-        if !self.up_to_date() {
-            return Err(match &self.error {
-                Some(e) => format!("nothing to export: {e}"),
-                None => "nothing to export: the toolpaths are not generated".into(),
-            });
-        }
-        let out = self.output.as_ref().ok_or("nothing generated yet")?;
-        let report =
-            swarf_core::verify::export_check(out, &out.program).map_err(|e| e.to_string())?;
-        if !report.passed() {
-            let msg = format!(
-                "export check: {}; {} not written",
-                report.messages().join("; "),
-                path.display()
-            );
-            self.export_refused = Some(RefusedExport {
-                path: path.to_path_buf(),
-                report,
-                generation: self.output_gen,
-            });
-            return Err(msg);
-        }
-        self.write_program(path)
-    }
-
-    /// Writes the program the export check refused, at the user's explicit choice.
-    pub fn export_anyway(&mut self) -> Result<(), String> {
-        let Some(r) = self.export_refused.take() else {
-            return Err("no refused export to write".into());
-        };
-        if r.generation != self.output_gen || !self.up_to_date() {
-            return Err("the toolpaths changed since the check; export again".into());
-        }
-        self.write_program(&r.path)?;
-        self.messages.insert(
-            0,
-            format!(
-                "{} written despite {} problem(s) found by the export check",
-                r.path.display(),
-                r.report.problems.len()
-            ),
-        );
-        Ok(())
-    }
-
-    fn write_program(&mut self, path: &Path) -> Result<(), String> {
-        let out = self.output.as_ref().ok_or("nothing generated yet")?;
-        swarf_core::fsio::write_atomic(path, out.program.text.as_bytes())
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        self.remember_export(path);
-        Ok(())
-    }
-
-    fn remember_export(&mut self, path: &Path) {
-        self.export_path = path.to_string_lossy().into_owned();
-        self.messages.insert(0, format!("wrote {}", path.display()));
     }
 }

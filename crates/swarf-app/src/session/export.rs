@@ -1,0 +1,80 @@
+//! The checked export: the program is read back and checked as the CLI does before it is
+//! written; a refused program waits for the user's explicit "Export anyway".
+
+use std::path::{Path, PathBuf};
+
+use super::Session;
+
+/// A program the export check refused: where it was to go and what the check found.
+pub struct RefusedExport {
+    pub path: PathBuf,
+    pub report: swarf_core::verify::ExportReport,
+    /// The generation checked; a newer result needs a new check.
+    pub generation: u64,
+}
+
+impl Session {
+    /// Checks the program as the CLI does (read back, gouges and rapids through stock per
+    /// operation) and writes it (atomically) to `path` when the check passes. When it finds
+    /// problems nothing is written: they wait in [`Session::export_refused`] until the user
+    /// chooses [`Session::export_anyway`] or cancels.
+    pub fn export(&mut self, path: &Path) -> Result<(), String> {
+        self.wait();
+        if !self.up_to_date() {
+            return Err(match &self.error {
+                Some(e) => format!("nothing to export: {e}"),
+                None => "nothing to export: the toolpaths are not generated".into(),
+            });
+        }
+        let out = self.output.as_ref().ok_or("nothing generated yet")?;
+        let report =
+            swarf_core::verify::export_check(out, &out.program).map_err(|e| e.to_string())?;
+        if !report.passed() {
+            let msg = format!(
+                "export check: {}; {} not written",
+                report.messages().join("; "),
+                path.display()
+            );
+            self.export_refused = Some(RefusedExport {
+                path: path.to_path_buf(),
+                report,
+                generation: self.output_gen,
+            });
+            return Err(msg);
+        }
+        self.write_program(path)
+    }
+
+    /// Writes the program the export check refused, at the user's explicit choice.
+    pub fn export_anyway(&mut self) -> Result<(), String> {
+        let Some(r) = self.export_refused.take() else {
+            return Err("no refused export to write".into());
+        };
+        if r.generation != self.output_gen || !self.up_to_date() {
+            return Err("the toolpaths changed since the check; export again".into());
+        }
+        self.write_program(&r.path)?;
+        self.messages.insert(
+            0,
+            format!(
+                "{} written despite {} problem(s) found by the export check",
+                r.path.display(),
+                r.report.problems.len()
+            ),
+        );
+        Ok(())
+    }
+
+    fn write_program(&mut self, path: &Path) -> Result<(), String> {
+        let out = self.output.as_ref().ok_or("nothing generated yet")?;
+        swarf_core::fsio::write_atomic(path, out.program.text.as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        self.remember_export(path);
+        Ok(())
+    }
+
+    fn remember_export(&mut self, path: &Path) {
+        self.export_path = path.to_string_lossy().into_owned();
+        self.messages.insert(0, format!("wrote {}", path.display()));
+    }
+}
