@@ -47,45 +47,6 @@ pub struct RenderArgs {
     pub simulate: bool,
 }
 
-/// Runs every operation, in order, on one heightmap stock covering `lo`–`hi` in XY and returns
-/// its surface as a mesh (at most about a million vertices).
-fn simulated_stock(
-    ops: &[(String, swarf_core::tool::Tool, swarf_core::ops::OpResult)],
-    lo: DVec3,
-    hi: DVec3,
-    depth: f64,
-) -> swarf_core::geometry::mesh::Mesh {
-    use swarf_core::geometry::{Tolerance, V2};
-    use swarf_core::sim::{Heightmap, SimOptions, Simulation, choose_cell};
-    let r = ops
-        .iter()
-        .map(|(_, t, _)| t.radius_mm())
-        .fold(f64::INFINITY, f64::min);
-    let (min, max) = (V2::new(lo.x, lo.y), V2::new(hi.x, hi.y));
-    let cell = choose_cell(r, max.x - min.x, max.y - min.y);
-    let mut stock = Heightmap::new(
-        min,
-        max,
-        depth - 0.1 * (hi.x - lo.x).max(hi.y - lo.y).min(1.0),
-        0.0,
-        cell,
-    );
-    for (_, tool, res) in ops {
-        let mut sim = Simulation::new(
-            stock,
-            &res.toolpath,
-            tool,
-            SimOptions::default(),
-            Tolerance::default(),
-        );
-        sim.run_to(res.toolpath.moves.len());
-        stock = sim.stock;
-    }
-    let cells = ((max.x - min.x) / cell) * ((max.y - min.y) / cell);
-    let step = (cells / 1.0e6).sqrt().ceil().max(1.0) as usize;
-    stock.to_mesh(step)
-}
-
 fn parse_size(s: &str) -> Result<(u32, u32)> {
     let (w, h) = s
         .split_once(['x', 'X'])
@@ -159,17 +120,10 @@ pub fn run(a: &RenderArgs) -> Result<()> {
             }
             scene.add_toolpath(&r.toolpath, colour_by);
         }
-        if a.simulate {
-            // The part's box plus room for a contour around it.
-            let m = 1.5
-                * out
-                    .operations
-                    .iter()
-                    .map(|(_, t, _)| t.diameter_mm)
-                    .fold(0.0, f64::max);
-            let (lo, hi) = scene.fit_bounds();
-            let pad = DVec3::new(m, m, 0.0);
-            let mesh = simulated_stock(&out.operations, lo - pad, hi + pad, depth);
+        if a.simulate
+            && let Some(stock) = swarf_core::sim::simulate_output(&out, &job.simulation)
+        {
+            let mesh = swarf_core::sim::stock_mesh(&stock, 1.0e6);
             scene.add_mesh(&mesh, [205, 175, 120, 255]);
             simulated = true;
         }

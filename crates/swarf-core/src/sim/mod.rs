@@ -3,6 +3,7 @@
 //! controller block rate, and cycle time with acceleration.
 
 pub mod heightmap;
+mod stock;
 pub mod time;
 
 use serde::{Deserialize, Serialize};
@@ -12,6 +13,7 @@ use crate::tool::Tool;
 use crate::toolpath::{Motion, Move, P3, Toolpath, arc_sweep};
 
 pub use heightmap::{CutterProfile, Heightmap};
+pub use stock::{simulate_output, stock_mesh};
 pub use time::{MachineLimits, cycle_time};
 
 /// Stock materials with their specific cutting force (N/mm²).

@@ -1,0 +1,94 @@
+//! The cut stock of a whole job: every operation run in order, each with its own tool, on one
+//! heightmap block. The CLI draws it (`render --simulate`); the app can show the same.
+
+use super::{Heightmap, SimOptions, Simulation, choose_cell};
+use crate::geometry::{Bbox2, V2, pline_bbox};
+use crate::import::Model;
+use crate::job::JobOutput;
+use crate::toolpath::Motion;
+
+/// Runs every operation of `out` on a stock block: the part's box and every cut, grown by
+/// one and a half of the largest tool's diameter (room for a contour around the part), from
+/// a little below the deepest cut up to Z = 0. The cell is chosen from the smallest tool
+/// ([`choose_cell`]). `None` when nothing was generated.
+pub fn simulate_output(out: &JobOutput, opts: &SimOptions) -> Option<Heightmap> {
+    let tools = out.operations.iter().map(|(_, t, _)| t);
+    let r_min = tools
+        .clone()
+        .map(crate::tool::Tool::radius_mm)
+        .fold(f64::INFINITY, f64::min);
+    let d_max = tools.map(|t| t.diameter_mm).fold(0.0, f64::max);
+    if !r_min.is_finite() {
+        return None;
+    }
+    let mut b = Bbox2::EMPTY;
+    match &out.model {
+        Model::Drawing(d) => d.closed_loops.iter().for_each(|l| b.union(&pline_bbox(l))),
+        Model::Mesh(m) => {
+            if let Some((lo, hi)) = m.mesh.bounds() {
+                b.add_point(V2::new(lo[0], lo[1]));
+                b.add_point(V2::new(hi[0], hi[1]));
+            }
+        }
+    }
+    let mut deepest = 0.0f64;
+    for (_, _, r) in &out.operations {
+        for m in &r.toolpath.moves {
+            if !matches!(m.motion, Motion::Rapid) {
+                b.add_point(m.to.xy());
+            }
+            deepest = deepest.min(m.to.z);
+        }
+    }
+    if b.is_empty() {
+        return None;
+    }
+    let pad = V2::new(1.5 * d_max, 1.5 * d_max);
+    let (min, max) = (b.min - pad, b.max + pad);
+    let cell = choose_cell(r_min, max.x - min.x, max.y - min.y);
+    let below = 0.1 * (max.x - min.x).max(max.y - min.y).min(1.0);
+    let mut stock = Heightmap::new(min, max, deepest - below, 0.0, cell);
+    for (_, tool, res) in &out.operations {
+        let mut sim = Simulation::new(stock, &res.toolpath, tool, *opts, out.tolerance);
+        sim.run_to(res.toolpath.moves.len());
+        stock = sim.stock;
+    }
+    Some(stock)
+}
+
+/// The stock's surface as a mesh of at most about `max_vertices` (the heightmap sampled every
+/// few cells where it has more).
+pub fn stock_mesh(stock: &Heightmap, max_vertices: f64) -> crate::geometry::mesh::Mesh {
+    let cells = stock.nx as f64 * stock.ny as f64;
+    let step = (cells / max_vertices).sqrt().ceil().max(1.0) as usize;
+    stock.to_mesh(step)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example job cut on a block: the recesses are cut to their depth, the plate's
+    /// surface elsewhere stays at the top.
+    #[test]
+    fn the_example_job_leaves_its_recesses_in_the_stock() {
+        let job = crate::job::Job::from_toml(crate::job::EXAMPLE_JOB_TOML).unwrap();
+        let out = job.run(std::path::Path::new(".")).unwrap();
+        let stock = simulate_output(&out, &SimOptions::default()).unwrap();
+        let pocket = &out.operations[0].2.toolpath;
+        let cut = pocket
+            .moves
+            .iter()
+            .filter(|m| matches!(m.class, crate::toolpath::MoveClass::Cut))
+            .map(|m| m.to)
+            .find(|p| p.z < -0.09)
+            .expect("a cut at the floor");
+        let at = stock.at(cut.xy()).unwrap();
+        assert!((at - cut.z).abs() < 1e-3, "{at} at the cut {cut:?}");
+        // The block's corner is outside everything the job cuts.
+        let corner = stock.at(stock.origin + V2::new(1e-3, 1e-3)).unwrap();
+        assert_eq!(corner, 0.0);
+        let mesh = stock_mesh(&stock, 1.0e4);
+        assert!(mesh.vertices.len() <= 40_000 && !mesh.triangles.is_empty());
+    }
+}
