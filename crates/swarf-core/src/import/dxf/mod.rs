@@ -169,95 +169,15 @@ pub fn import_dxf(bytes: &[u8], opts: &DxfOptions) -> Result<Drawing, DxfError> 
     }
     problems.emit(&mut warnings);
 
-    // Units.
     let declared = parsed.insunits.and_then(Units::from_insunits);
-    let (units, units_source) = match (opts.units, declared) {
-        (Some(u), _) => (u, "given by the user"),
-        (None, Some(u)) => (u, "declared by $INSUNITS"),
-        (None, None) => (Units::Mm, "assumed: the file declares no unit"),
-    };
-    if opts.units.is_none() && declared.is_none() {
-        let what = match (parsed.insunits, parsed.measurement) {
-            (Some(c), _) if c != 0 => format!("$INSUNITS {c} is not a length unit Swarf knows"),
-            (_, Some(0)) => "$INSUNITS is absent and $MEASUREMENT says imperial".to_string(),
-            _ => "$INSUNITS is absent or unitless".to_string(),
-        };
-        warnings.push(format!(
-            "units: {what}; the numbers are read as mm (use --units to change)"
-        ));
-    }
-
-    // Layers.
-    let mut layer_counts: BTreeMap<String, usize> = BTreeMap::new();
-    for e in &parsed.entities {
-        let src = match e {
-            Ent::Prim(_, s) => s,
-            Ent::Insert(i) => &i.src,
-        };
-        *layer_counts.entry(src.layer.clone()).or_insert(0) += 1;
-    }
-    let mut layer_names: Vec<String> = parsed.table_layers.clone();
-    for name in layer_counts.keys() {
-        if !layer_names.iter().any(|l| l == name) {
-            layer_names.push(name.clone());
-        }
-    }
-    let selected: Option<Vec<String>> = match &opts.layers {
-        None => None,
-        Some(wanted) => {
-            let mut sel = Vec::new();
-            for w in wanted {
-                match layer_names.iter().find(|l| l.eq_ignore_ascii_case(w)) {
-                    Some(l) => sel.push(l.clone()),
-                    None => {
-                        return Err(DxfError::UnknownLayer {
-                            name: w.clone(),
-                            available: layer_names.join(", "),
-                        });
-                    }
-                }
-            }
-            Some(sel)
-        }
-    };
+    let (units, units_source) = resolve_units(&parsed, opts, &mut warnings);
+    let (layers, selected) = select_layers(&parsed, opts)?;
     let is_selected = |layer: &str| {
         selected
             .as_ref()
             .is_none_or(|s| s.iter().any(|l| l == layer))
     };
-    let layers = layer_names
-        .iter()
-        .map(|name| Layer {
-            name: name.clone(),
-            entities: layer_counts.get(name).copied().unwrap_or(0),
-            imported: is_selected(name),
-        })
-        .collect();
-
-    // Expand block inserts into world primitives, in mm.
-    let root = Affine2::scale(units.mm_per_unit(), units.mm_per_unit());
-    let mut prims: Vec<(Prim, Src)> = Vec::new();
-    let mut unsupported = parsed.unsupported.clone();
-    let mut ctx = Expand {
-        blocks: &parsed.blocks,
-        out: &mut prims,
-        warnings: &mut warnings,
-        stack: Vec::new(),
-        overflow: false,
-        is_selected: &is_selected,
-    };
-    ctx.expand(&parsed.entities, &root, None);
-    let overflow = ctx.overflow;
-    if overflow {
-        warnings.push(format!(
-            "dxf: block inserts expand to more than {MAX_PRIMITIVES} entities; the rest was not \
-             imported (the drawing is damaged or hostile)"
-        ));
-    }
-    for (kind, count) in &mut unsupported {
-        warnings.push(entities::unsupported_warning(kind, *count));
-    }
-
+    let prims = expand_inserts(&parsed, units, &is_selected, &mut warnings);
     // Primitives to pieces and loops.
     let tol = opts.tolerance;
     let eq = tol.equal_point_mm;
@@ -287,70 +207,9 @@ pub fn import_dxf(bytes: &[u8], opts: &DxfOptions) -> Result<Drawing, DxfError> 
             }
             v
         };
-        let (verts, closed): (Vec<PlineVertex<f64>>, bool) = match &prim {
-            Prim::Line(a, b) => (
-                vec![
-                    PlineVertex::new(a.x, a.y, 0.0),
-                    PlineVertex::new(b.x, b.y, 0.0),
-                ],
-                false,
-            ),
-            Prim::Arc(c, r, a0, sw) => {
-                let p0 = *c + V2::from_angle(*a0) * *r;
-                let p1 = *c + V2::from_angle(a0 + sw) * *r;
-                // Arcs over 180° are split in two so every bulge stays within ±1.
-                if sw.abs() > std::f64::consts::PI {
-                    let pm = *c + V2::from_angle(a0 + sw * 0.5) * *r;
-                    let b = (sw / 8.0).tan();
-                    (
-                        vec![
-                            PlineVertex::new(p0.x, p0.y, b),
-                            PlineVertex::new(pm.x, pm.y, b),
-                            PlineVertex::new(p1.x, p1.y, 0.0),
-                        ],
-                        false,
-                    )
-                } else {
-                    (
-                        vec![
-                            PlineVertex::new(p0.x, p0.y, (sw / 4.0).tan()),
-                            PlineVertex::new(p1.x, p1.y, 0.0),
-                        ],
-                        false,
-                    )
-                }
-            }
-            Prim::Circle(c, r) => (
-                vec![
-                    PlineVertex::new(c.x + r, c.y, 1.0),
-                    PlineVertex::new(c.x - r, c.y, 1.0),
-                    PlineVertex::new(c.x + r, c.y, 0.0),
-                ],
-                true,
-            ),
-            Prim::Poly(v, closed) => {
-                let mut v = v.clone();
-                if *closed {
-                    let f = v[0];
-                    let l = v[v.len() - 1];
-                    if V2::new(f.x, f.y).dist(V2::new(l.x, l.y)) > eq {
-                        v.push(PlineVertex::new(f.x, f.y, 0.0));
-                    } else {
-                        let n = v.len() - 1;
-                        v[n] = PlineVertex::new(f.x, f.y, 0.0);
-                    }
-                }
-                (v, *closed)
-            }
-            Prim::Ellipse(e) => (fit(e), e.is_full()),
-            Prim::Spline(s, closed) => (fit(s), *closed),
-            Prim::FitSpline(p, closed, st, et) => {
-                let Some(c) = Prim::fit_curve(p, *closed, *st, *et) else {
-                    degenerate.push(src.to_string());
-                    continue;
-                };
-                (fit(&c), *closed)
-            }
+        let Some((verts, closed)) = prim_vertices(&prim, eq, &mut fit) else {
+            degenerate.push(src.to_string());
+            continue;
         };
         // Remove zero-length segments; split arcs over 180° so every bulge is within ±1.
         let mut clean: Vec<PlineVertex<f64>> = Vec::with_capacity(verts.len());
@@ -537,6 +396,193 @@ pub fn import_dxf(bytes: &[u8], opts: &DxfOptions) -> Result<Drawing, DxfError> 
         bbox,
         max_fit_error_mm: max_fit,
         warnings,
+    })
+}
+
+/// The unit the numbers are read in, and how it was decided: the user's, the file's
+/// `$INSUNITS`, or mm with a warning saying why.
+fn resolve_units(
+    parsed: &entities::Parsed,
+    opts: &DxfOptions,
+    warnings: &mut Vec<String>,
+) -> (Units, &'static str) {
+    let declared = parsed.insunits.and_then(Units::from_insunits);
+    let (units, units_source) = match (opts.units, declared) {
+        (Some(u), _) => (u, "given by the user"),
+        (None, Some(u)) => (u, "declared by $INSUNITS"),
+        (None, None) => (Units::Mm, "assumed: the file declares no unit"),
+    };
+    if opts.units.is_none() && declared.is_none() {
+        let what = match (parsed.insunits, parsed.measurement) {
+            (Some(c), _) if c != 0 => format!("$INSUNITS {c} is not a length unit Swarf knows"),
+            (_, Some(0)) => "$INSUNITS is absent and $MEASUREMENT says imperial".to_string(),
+            _ => "$INSUNITS is absent or unitless".to_string(),
+        };
+        warnings.push(format!(
+            "units: {what}; the numbers are read as mm (use --units to change)"
+        ));
+    }
+
+    (units, units_source)
+}
+
+/// The drawing's layers with their entity counts, and the layers chosen (`None`: all); a
+/// chosen layer the drawing lacks is an error naming the ones it has.
+fn select_layers(
+    parsed: &entities::Parsed,
+    opts: &DxfOptions,
+) -> Result<(Vec<Layer>, Option<Vec<String>>), DxfError> {
+    let mut layer_counts: BTreeMap<String, usize> = BTreeMap::new();
+    for e in &parsed.entities {
+        let src = match e {
+            Ent::Prim(_, s) => s,
+            Ent::Insert(i) => &i.src,
+        };
+        *layer_counts.entry(src.layer.clone()).or_insert(0) += 1;
+    }
+    let mut layer_names: Vec<String> = parsed.table_layers.clone();
+    for name in layer_counts.keys() {
+        if !layer_names.iter().any(|l| l == name) {
+            layer_names.push(name.clone());
+        }
+    }
+    let selected: Option<Vec<String>> = match &opts.layers {
+        None => None,
+        Some(wanted) => {
+            let mut sel = Vec::new();
+            for w in wanted {
+                match layer_names.iter().find(|l| l.eq_ignore_ascii_case(w)) {
+                    Some(l) => sel.push(l.clone()),
+                    None => {
+                        return Err(DxfError::UnknownLayer {
+                            name: w.clone(),
+                            available: layer_names.join(", "),
+                        });
+                    }
+                }
+            }
+            Some(sel)
+        }
+    };
+    let is_selected = |layer: &str| {
+        selected
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|l| l == layer))
+    };
+    let layers = layer_names
+        .iter()
+        .map(|name| Layer {
+            name: name.clone(),
+            entities: layer_counts.get(name).copied().unwrap_or(0),
+            imported: is_selected(name),
+        })
+        .collect();
+
+    Ok((layers, selected))
+}
+
+/// Block inserts expanded into world primitives in mm, on the chosen layers (with the
+/// warnings for overflow and unsupported entity types).
+fn expand_inserts(
+    parsed: &entities::Parsed,
+    units: Units,
+    is_selected: &dyn Fn(&str) -> bool,
+    warnings: &mut Vec<String>,
+) -> Vec<(Prim, Src)> {
+    let root = Affine2::scale(units.mm_per_unit(), units.mm_per_unit());
+    let mut prims: Vec<(Prim, Src)> = Vec::new();
+    let mut unsupported = parsed.unsupported.clone();
+    let mut ctx = Expand {
+        blocks: &parsed.blocks,
+        out: &mut prims,
+        warnings,
+        stack: Vec::new(),
+        overflow: false,
+        is_selected: &is_selected,
+    };
+    ctx.expand(&parsed.entities, &root, None);
+    let overflow = ctx.overflow;
+    if overflow {
+        warnings.push(format!(
+            "dxf: block inserts expand to more than {MAX_PRIMITIVES} entities; the rest was not \
+             imported (the drawing is damaged or hostile)"
+        ));
+    }
+    for (kind, count) in &mut unsupported {
+        warnings.push(entities::unsupported_warning(kind, *count));
+    }
+
+    prims
+}
+
+/// A primitive as bulge vertices in world mm, and whether it is closed; curves are fitted with
+/// `fit`. `None` for a fit-point spline that describes no curve.
+fn prim_vertices(
+    prim: &Prim,
+    eq: f64,
+    fit: &mut dyn FnMut(&dyn Curve) -> Vec<PlineVertex<f64>>,
+) -> Option<(Vec<PlineVertex<f64>>, bool)> {
+    Some(match prim {
+        Prim::Line(a, b) => (
+            vec![
+                PlineVertex::new(a.x, a.y, 0.0),
+                PlineVertex::new(b.x, b.y, 0.0),
+            ],
+            false,
+        ),
+        Prim::Arc(c, r, a0, sw) => {
+            let p0 = *c + V2::from_angle(*a0) * *r;
+            let p1 = *c + V2::from_angle(a0 + sw) * *r;
+            // Arcs over 180° are split in two so every bulge stays within ±1.
+            if sw.abs() > std::f64::consts::PI {
+                let pm = *c + V2::from_angle(a0 + sw * 0.5) * *r;
+                let b = (sw / 8.0).tan();
+                (
+                    vec![
+                        PlineVertex::new(p0.x, p0.y, b),
+                        PlineVertex::new(pm.x, pm.y, b),
+                        PlineVertex::new(p1.x, p1.y, 0.0),
+                    ],
+                    false,
+                )
+            } else {
+                (
+                    vec![
+                        PlineVertex::new(p0.x, p0.y, (sw / 4.0).tan()),
+                        PlineVertex::new(p1.x, p1.y, 0.0),
+                    ],
+                    false,
+                )
+            }
+        }
+        Prim::Circle(c, r) => (
+            vec![
+                PlineVertex::new(c.x + r, c.y, 1.0),
+                PlineVertex::new(c.x - r, c.y, 1.0),
+                PlineVertex::new(c.x + r, c.y, 0.0),
+            ],
+            true,
+        ),
+        Prim::Poly(v, closed) => {
+            let mut v = v.clone();
+            if *closed {
+                let f = v[0];
+                let l = v[v.len() - 1];
+                if V2::new(f.x, f.y).dist(V2::new(l.x, l.y)) > eq {
+                    v.push(PlineVertex::new(f.x, f.y, 0.0));
+                } else {
+                    let n = v.len() - 1;
+                    v[n] = PlineVertex::new(f.x, f.y, 0.0);
+                }
+            }
+            (v, *closed)
+        }
+        Prim::Ellipse(e) => (fit(e), e.is_full()),
+        Prim::Spline(s, closed) => (fit(s), *closed),
+        Prim::FitSpline(p, closed, st, et) => {
+            let c = Prim::fit_curve(p, *closed, *st, *et)?;
+            (fit(&c), *closed)
+        }
     })
 }
 
