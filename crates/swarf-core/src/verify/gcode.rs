@@ -30,6 +30,26 @@ enum Plane {
     Yz,
 }
 
+/// The reader's modal state: what stays in effect from line to line.
+struct Modal {
+    motion: Option<u32>,
+    plane: Plane,
+    inch: bool,
+    incremental: bool,
+    /// mm/min.
+    feed: f64,
+}
+
+/// What one line says: its axis words, arc words, and whether it dwells or sets a motion.
+#[derive(Default)]
+struct Block {
+    axes: [Option<f64>; 3],
+    ijk: [Option<f64>; 3],
+    r: Option<f64>,
+    dwell: bool,
+    motion: Option<u32>,
+}
+
 /// Reads a program. The machine starts at `start` (mm).
 pub fn read_gcode(text: &str, start: P3, tol: &Tolerance) -> Result<ParsedProgram, GcodeError> {
     let mut out = ParsedProgram {
@@ -37,11 +57,13 @@ pub fn read_gcode(text: &str, start: P3, tol: &Tolerance) -> Result<ParsedProgra
         ..ParsedProgram::default()
     };
     let mut pos = start;
-    let mut motion: Option<u32> = None;
-    let mut plane = Plane::Xy;
-    let mut inch = false;
-    let mut incremental = false;
-    let mut feed: f64 = 0.0;
+    let mut modal = Modal {
+        motion: None,
+        plane: Plane::Xy,
+        inch: false,
+        incremental: false,
+        feed: 0.0,
+    };
     let mut unknown: Vec<String> = Vec::new();
     for (li, raw) in text.lines().enumerate() {
         let line = li + 1;
@@ -52,175 +74,51 @@ pub fn read_gcode(text: &str, start: P3, tol: &Tolerance) -> Result<ParsedProgra
             continue;
         }
         let words = parse_words(code).map_err(err)?;
-        let mut axes: [Option<f64>; 3] = [None; 3];
-        let mut ijk: [Option<f64>; 3] = [None; 3];
-        let mut r_word: Option<f64> = None;
-        let mut dwell = false;
-        let mut this_motion = None;
-        for (letter, value) in &words {
-            match letter {
-                'G' => {
-                    let g = (value * 10.0).round() as i64;
-                    match g {
-                        0 | 10 | 20 | 30 => this_motion = Some((g / 10) as u32),
-                        40 => dwell = true,
-                        170 => plane = Plane::Xy,
-                        180 => plane = Plane::Xz,
-                        190 => plane = Plane::Yz,
-                        200 => inch = true,
-                        210 => inch = false,
-                        900 => incremental = false,
-                        910 => incremental = true,
-                        // Cutter compensation, length offsets, canned-cycle cancel, feed mode,
-                        // path control, work offsets: no motion of their own.
-                        400 | 490 | 800 | 940 | 610 | 640 | 540..=590 | 911 | 901 => {}
-                        _ => {
-                            let s = format!("G{value}");
-                            if !unknown.contains(&s) {
-                                unknown.push(s);
-                            }
-                        }
-                    }
-                }
-                'X' => axes[0] = Some(*value),
-                'Y' => axes[1] = Some(*value),
-                'Z' => axes[2] = Some(*value),
-                'I' => ijk[0] = Some(*value),
-                'J' => ijk[1] = Some(*value),
-                'K' => ijk[2] = Some(*value),
-                'R' => r_word = Some(*value),
-                'F' => {
-                    if !(value.is_finite() && *value > 0.0) {
-                        return Err(err(format!("feed F{value} must be positive")));
-                    }
-                    feed = value * if inch { 25.4 } else { 1.0 };
-                }
-                // Spindle, tools, M codes, line numbers, dwell time, program numbers.
-                'S' | 'T' | 'M' | 'N' | 'P' | 'O' | 'H' | 'D' | 'L' | 'Q' | 'E' | 'A' | 'B'
-                | 'C' | 'U' | 'V' | 'W' => {}
-                other => return Err(err(format!("unknown word '{other}{value}'"))),
-            }
+        let block = read_block(&words, &mut modal, &mut unknown).map_err(err)?;
+        if let Some(m) = block.motion {
+            modal.motion = Some(m);
         }
-        if let Some(m) = this_motion {
-            motion = Some(m);
-        }
-        if dwell || axes.iter().all(Option::is_none) {
-            if this_motion.is_some_and(|m| m >= 2) {
+        if block.dwell || block.axes.iter().all(Option::is_none) {
+            if block.motion.is_some_and(|m| m >= 2) {
                 return Err(err("arc without an end point".into()));
             }
             continue;
         }
-        let Some(m) = motion else {
+        let Some(m) = modal.motion else {
             return Err(err(
                 "coordinates without a motion mode (G0, G1, G2 or G3) in effect".into(),
             ));
         };
-        let k = if inch { 25.4 } else { 1.0 };
+        let k = if modal.inch { 25.4 } else { 1.0 };
         let mut target = pos;
-        for (i, a) in axes.iter().enumerate() {
+        for (i, a) in block.axes.iter().enumerate() {
             if let Some(v) = a {
                 let v = v * k;
-                let cur = [pos.x, pos.y, pos.z][i];
-                let nv = if incremental { cur + v } else { v };
-                match i {
-                    0 => target.x = nv,
-                    1 => target.y = nv,
-                    _ => target.z = nv,
-                }
+                let nv = if modal.incremental {
+                    get(pos, i) + v
+                } else {
+                    v
+                };
+                set(&mut target, i, nv);
             }
         }
-        if m >= 1 && feed <= 0.0 {
+        if m >= 1 && modal.feed <= 0.0 {
             return Err(err("feed move before any feed rate (F)".into()));
         }
         let before = out.toolpath.moves.len();
         match m {
             0 => out.toolpath.rapid(target),
-            1 => out.toolpath.line(target, MoveClass::Cut, feed),
+            1 => out.toolpath.line(target, MoveClass::Cut, modal.feed),
             _ => {
-                let cw = m == 2;
-                // Map the plane to (first, second) axes.
-                let (a0, a1) = match plane {
-                    Plane::Xy => (0, 1),
-                    Plane::Xz => (2, 0),
-                    Plane::Yz => (1, 2),
+                let arc = Arc {
+                    from: pos,
+                    to: target,
+                    cw: m == 2,
+                    plane: modal.plane,
                 };
-                let get = |p: P3, i: usize| [p.x, p.y, p.z][i];
-                let s = V2::new(get(pos, a0), get(pos, a1));
-                let e = V2::new(get(target, a0), get(target, a1));
-                let centre = if let Some(r) = r_word {
-                    centre_from_r(s, e, r * k, !cw).ok_or_else(|| {
-                        err(format!(
-                            "arc radius R{r} is too small for the distance between its ends"
-                        ))
-                    })?
-                } else {
-                    let off = V2::new(ijk[a0].unwrap_or(0.0) * k, ijk[a1].unwrap_or(0.0) * k);
-                    if ijk[a0].is_none() && ijk[a1].is_none() {
-                        return Err(err("arc without I/J/K or R".into()));
-                    }
-                    s + off
-                };
-                let r0 = s.dist(centre);
-                let r1 = e.dist(centre);
-                if (r0 - r1).abs() > tol.read_arc_radius_mm.max(0.001 * r0) {
-                    return Err(err(format!(
-                        "arc start and end radius differ by {:.6} mm",
-                        (r0 - r1).abs()
-                    )));
-                }
-                if plane == Plane::Xy {
-                    if s == e {
-                        // A full circle: two halves (toolpath arcs are less than a turn).
-                        let mid_dir = (s - centre) * -1.0;
-                        let mid = centre + mid_dir;
-                        let zm = 0.5 * (pos.z + target.z);
-                        out.toolpath.arc(
-                            P3::new(mid.x, mid.y, zm),
-                            centre,
-                            !cw,
-                            MoveClass::Cut,
-                            feed,
-                        );
-                        out.toolpath.arc(target, centre, !cw, MoveClass::Cut, feed);
-                    } else {
-                        out.toolpath.arc(target, centre, !cw, MoveClass::Cut, feed);
-                    }
-                } else {
-                    // Chords within the path tolerance in the other planes.
-                    let mut sweep = crate::toolpath::arc_sweep(s, e, centre, !cw);
-                    if s == e {
-                        sweep = if cw {
-                            -std::f64::consts::TAU
-                        } else {
-                            std::f64::consts::TAU
-                        };
-                    }
-                    let dth = if r0 > tol.path_mm {
-                        2.0 * (1.0 - tol.path_mm / r0).clamp(-1.0, 1.0).acos()
-                    } else {
-                        std::f64::consts::FRAC_PI_2
-                    };
-                    let n = ((sweep.abs() / dth).ceil() as usize).clamp(1, 100_000);
-                    let a_start = (s - centre).angle();
-                    for j in 1..=n {
-                        let f = j as f64 / n as f64;
-                        let q = centre + V2::from_angle(a_start + sweep * f) * r0;
-                        let mut p = P3::new(
-                            pos.x + (target.x - pos.x) * f,
-                            pos.y + (target.y - pos.y) * f,
-                            pos.z + (target.z - pos.z) * f,
-                        );
-                        let set = |p: &mut P3, i: usize, v: f64| match i {
-                            0 => p.x = v,
-                            1 => p.y = v,
-                            _ => p.z = v,
-                        };
-                        set(&mut p, a0, q.x);
-                        set(&mut p, a1, q.y);
-                        out.toolpath
-                            .line(if j == n { target } else { p }, MoveClass::Cut, feed);
-                    }
-                }
+                let centre = arc.centre(&block, k).map_err(err)?;
+                arc.push(&mut out.toolpath, centre, modal.feed, tol)
+                    .map_err(err)?;
             }
         }
         for _ in before..out.toolpath.moves.len() {
@@ -235,6 +133,176 @@ pub fn read_gcode(text: &str, start: P3, tol: &Tolerance) -> Result<ParsedProgra
         ));
     }
     Ok(out)
+}
+
+fn get(p: P3, i: usize) -> f64 {
+    [p.x, p.y, p.z][i]
+}
+
+fn set(p: &mut P3, i: usize, v: f64) {
+    match i {
+        0 => p.x = v,
+        1 => p.y = v,
+        _ => p.z = v,
+    }
+}
+
+/// The words of one line: modal codes change `modal`, the rest is the line's block. Codes
+/// without motion that the reader does not know are collected in `unknown`.
+fn read_block(
+    words: &[(char, f64)],
+    modal: &mut Modal,
+    unknown: &mut Vec<String>,
+) -> Result<Block, String> {
+    let mut b = Block::default();
+    for &(letter, value) in words {
+        match letter {
+            'G' => {
+                let g = (value * 10.0).round() as i64;
+                match g {
+                    0 | 10 | 20 | 30 => b.motion = Some((g / 10) as u32),
+                    40 => b.dwell = true,
+                    170 => modal.plane = Plane::Xy,
+                    180 => modal.plane = Plane::Xz,
+                    190 => modal.plane = Plane::Yz,
+                    200 => modal.inch = true,
+                    210 => modal.inch = false,
+                    900 => modal.incremental = false,
+                    910 => modal.incremental = true,
+                    // Cutter compensation, length offsets, canned-cycle cancel, feed mode,
+                    // path control, work offsets: no motion of their own.
+                    400 | 490 | 800 | 940 | 610 | 640 | 540..=590 | 911 | 901 => {}
+                    _ => {
+                        let s = format!("G{value}");
+                        if !unknown.contains(&s) {
+                            unknown.push(s);
+                        }
+                    }
+                }
+            }
+            'X' => b.axes[0] = Some(value),
+            'Y' => b.axes[1] = Some(value),
+            'Z' => b.axes[2] = Some(value),
+            'I' => b.ijk[0] = Some(value),
+            'J' => b.ijk[1] = Some(value),
+            'K' => b.ijk[2] = Some(value),
+            'R' => b.r = Some(value),
+            'F' => {
+                if !(value.is_finite() && value > 0.0) {
+                    return Err(format!("feed F{value} must be positive"));
+                }
+                modal.feed = value * if modal.inch { 25.4 } else { 1.0 };
+            }
+            // Spindle, tools, M codes, line numbers, dwell time, program numbers.
+            'S' | 'T' | 'M' | 'N' | 'P' | 'O' | 'H' | 'D' | 'L' | 'Q' | 'E' | 'A' | 'B' | 'C'
+            | 'U' | 'V' | 'W' => {}
+            other => return Err(format!("unknown word '{other}{value}'")),
+        }
+    }
+    Ok(b)
+}
+
+/// An arc move of one line, in its plane.
+struct Arc {
+    from: P3,
+    to: P3,
+    cw: bool,
+    plane: Plane,
+}
+
+impl Arc {
+    /// The plane's (first, second) axes.
+    fn axes(&self) -> (usize, usize) {
+        match self.plane {
+            Plane::Xy => (0, 1),
+            Plane::Xz => (2, 0),
+            Plane::Yz => (1, 2),
+        }
+    }
+
+    /// Start and end in the plane's coordinates.
+    fn ends(&self) -> (V2, V2) {
+        let (a0, a1) = self.axes();
+        (
+            V2::new(get(self.from, a0), get(self.from, a1)),
+            V2::new(get(self.to, a0), get(self.to, a1)),
+        )
+    }
+
+    /// The centre from the R word or the I/J/K words (`k`: mm per unit).
+    fn centre(&self, b: &Block, k: f64) -> Result<V2, String> {
+        let (a0, a1) = self.axes();
+        let (s, e) = self.ends();
+        if let Some(r) = b.r {
+            return centre_from_r(s, e, r * k, !self.cw).ok_or_else(|| {
+                format!("arc radius R{r} is too small for the distance between its ends")
+            });
+        }
+        if b.ijk[a0].is_none() && b.ijk[a1].is_none() {
+            return Err("arc without I/J/K or R".into());
+        }
+        Ok(s + V2::new(b.ijk[a0].unwrap_or(0.0) * k, b.ijk[a1].unwrap_or(0.0) * k))
+    }
+
+    /// Appends the arc: XY arcs as arcs (a full circle as two halves, toolpath arcs being less
+    /// than a turn), arcs in the other planes as chords within the path tolerance. Start and
+    /// end radius must agree within the reader's limit.
+    fn push(
+        &self,
+        tp: &mut Toolpath,
+        centre: V2,
+        feed: f64,
+        tol: &Tolerance,
+    ) -> Result<(), String> {
+        let (s, e) = self.ends();
+        let (pos, target, cw) = (self.from, self.to, self.cw);
+        let r0 = s.dist(centre);
+        let r1 = e.dist(centre);
+        if (r0 - r1).abs() > tol.read_arc_radius_mm.max(0.001 * r0) {
+            return Err(format!(
+                "arc start and end radius differ by {:.6} mm",
+                (r0 - r1).abs()
+            ));
+        }
+        if self.plane == Plane::Xy {
+            if s == e {
+                let mid = centre + (s - centre) * -1.0;
+                let zm = 0.5 * (pos.z + target.z);
+                tp.arc(P3::new(mid.x, mid.y, zm), centre, !cw, MoveClass::Cut, feed);
+            }
+            tp.arc(target, centre, !cw, MoveClass::Cut, feed);
+            return Ok(());
+        }
+        let mut sweep = crate::toolpath::arc_sweep(s, e, centre, !cw);
+        if s == e {
+            sweep = if cw {
+                -std::f64::consts::TAU
+            } else {
+                std::f64::consts::TAU
+            };
+        }
+        let dth = if r0 > tol.path_mm {
+            2.0 * (1.0 - tol.path_mm / r0).clamp(-1.0, 1.0).acos()
+        } else {
+            std::f64::consts::FRAC_PI_2
+        };
+        let n = ((sweep.abs() / dth).ceil() as usize).clamp(1, 100_000);
+        let a_start = (s - centre).angle();
+        let (a0, a1) = self.axes();
+        for j in 1..=n {
+            let f = j as f64 / n as f64;
+            let q = centre + V2::from_angle(a_start + sweep * f) * r0;
+            let mut p = P3::new(
+                pos.x + (target.x - pos.x) * f,
+                pos.y + (target.y - pos.y) * f,
+                pos.z + (target.z - pos.z) * f,
+            );
+            set(&mut p, a0, q.x);
+            set(&mut p, a1, q.y);
+            tp.line(if j == n { target } else { p }, MoveClass::Cut, feed);
+        }
+        Ok(())
+    }
 }
 
 /// Centre of the arc of radius `r` from `s` to `e` (R format: negative R means more than 180°).
