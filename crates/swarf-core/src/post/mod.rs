@@ -364,6 +364,54 @@ pub fn write_program(
     opts: &PostOptions,
     tol: &Tolerance,
 ) -> Result<Program, PostError> {
+    check_inputs(sections, opts)?;
+    let capacity = sections
+        .iter()
+        .map(|s| s.toolpath.moves.len() * 40)
+        .sum::<usize>()
+        + 2048;
+    let mut w = Writer {
+        out: Vec::with_capacity(capacity),
+        lines: Vec::new(),
+        dec: opts.decimals,
+        scale: 10f64.powi(opts.decimals as i32),
+        pos: [None; 3],
+        feed: None,
+        src: None,
+        opts,
+        tol: *tol,
+        arcs_written: 0,
+        arcs_as_lines: 0,
+        max_err: 0.0,
+    };
+    let clearance = w.header(sections);
+    w.preamble(clearance);
+    let mut machine = Machine::default();
+    for (si, s) in sections.iter().enumerate() {
+        w.src = None;
+        w.comment(&format!("op {}: {}", si + 1, s.name));
+        w.tool_and_spindle(s, &mut machine);
+        w.section_moves(si, s);
+    }
+    w.ending(clearance);
+    Ok(Program {
+        text: String::from_utf8(w.out).expect("G-code is ASCII"),
+        line_source: w.lines,
+        arcs_written: w.arcs_written,
+        arcs_as_lines: w.arcs_as_lines,
+        max_arc_radius_error_mm: w.max_err,
+    })
+}
+
+/// The tool in the spindle and the spindle's speed, as the program has left them.
+#[derive(Default)]
+struct Machine {
+    tool: Option<u32>,
+    rpm: Option<f64>,
+}
+
+/// Refuses options out of range and moves that are not numbers or have no feed.
+fn check_inputs(sections: &[Section<'_>], opts: &PostOptions) -> Result<(), PostError> {
     if !(3..=6).contains(&opts.decimals) {
         return Err(PostError::Decimals(opts.decimals));
     }
@@ -396,127 +444,121 @@ pub fn write_program(
             }
         }
     }
-    let spec = opts.dialect.spec();
-    let scale = 10f64.powi(opts.decimals as i32);
-    let mut w = Writer {
-        out: Vec::with_capacity(
-            sections
-                .iter()
-                .map(|s| s.toolpath.moves.len() * 40)
-                .sum::<usize>()
-                + 2048,
-        ),
-        lines: Vec::new(),
-        dec: opts.decimals,
-        scale,
-        pos: [None; 3],
-        feed: None,
-        src: None,
-        opts,
-        tol: *tol,
-        arcs_written: 0,
-        arcs_as_lines: 0,
-        max_err: 0.0,
-    };
-    // Header: job summary, no timestamps.
-    if spec.percent_and_number {
-        w.raw("%");
-        w.raw("O0001");
-    }
-    w.comment(&format!(
-        "{} - Swarf {} - micro milling CAM",
-        opts.title,
-        env!("CARGO_PKG_VERSION")
-    ));
-    w.comment(&format!(
-        "dialect {}, units mm, {} decimals, absolute",
-        spec.name, opts.decimals
-    ));
-    let clearance = sections
-        .iter()
-        .map(|s| s.toolpath.start.z)
-        .fold(f64::NEG_INFINITY, f64::max);
-    let clearance = if clearance.is_finite() {
-        clearance
-    } else {
-        5.0
-    };
-    let mut total = Stats::default();
-    let mut first = true;
-    for (i, s) in sections.iter().enumerate() {
-        let st = s.toolpath.stats(opts.rapid_mm_per_min);
-        w.comment(&format!("op {}: {} - {}", i + 1, s.name, s.tool.describe()));
-        if st.moves > 0 {
-            w.comment(&format!(
-                "  bounds X {}..{} Y {}..{} Z {}..{} mm",
-                fmt_mm(st.bounds_min.x),
-                fmt_mm(st.bounds_max.x),
-                fmt_mm(st.bounds_min.y),
-                fmt_mm(st.bounds_max.y),
-                fmt_mm(st.bounds_min.z),
-                fmt_mm(st.bounds_max.z)
-            ));
+    Ok(())
+}
+
+impl Writer<'_> {
+    /// The header: the job summary per operation and in total (no timestamps). Returns the
+    /// clearance height the program starts and ends at.
+    fn header(&mut self, sections: &[Section<'_>]) -> f64 {
+        let opts = self.opts;
+        let spec = opts.dialect.spec();
+        // Header: job summary, no timestamps.
+        if spec.percent_and_number {
+            self.raw("%");
+            self.raw("O0001");
         }
-        w.comment(&format!(
-            "  {} moves, {} arcs, feed {} mm, rapid {} mm, about {:.0} s",
-            st.moves,
-            st.arcs,
-            fmt_mm(st.feed_length_mm),
-            fmt_mm(st.rapid_length_mm),
-            st.estimated_seconds
+        self.comment(&format!(
+            "{} - Swarf {} - micro milling CAM",
+            opts.title,
+            env!("CARGO_PKG_VERSION")
         ));
-        total.moves += st.moves;
-        total.arcs += st.arcs;
-        total.feed_length_mm += st.feed_length_mm;
-        total.rapid_length_mm += st.rapid_length_mm;
-        total.estimated_seconds += st.estimated_seconds;
-        if first {
-            total.bounds_min = st.bounds_min;
-            total.bounds_max = st.bounds_max;
-            first = false;
+        self.comment(&format!(
+            "dialect {}, units mm, {} decimals, absolute",
+            spec.name, opts.decimals
+        ));
+        let clearance = sections
+            .iter()
+            .map(|s| s.toolpath.start.z)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let clearance = if clearance.is_finite() {
+            clearance
+        } else {
+            5.0
+        };
+        let mut total = Stats::default();
+        let mut first = true;
+        for (i, s) in sections.iter().enumerate() {
+            let st = s.toolpath.stats(opts.rapid_mm_per_min);
+            self.comment(&format!("op {}: {} - {}", i + 1, s.name, s.tool.describe()));
+            if st.moves > 0 {
+                self.comment(&format!(
+                    "  bounds X {}..{} Y {}..{} Z {}..{} mm",
+                    fmt_mm(st.bounds_min.x),
+                    fmt_mm(st.bounds_max.x),
+                    fmt_mm(st.bounds_min.y),
+                    fmt_mm(st.bounds_max.y),
+                    fmt_mm(st.bounds_min.z),
+                    fmt_mm(st.bounds_max.z)
+                ));
+            }
+            self.comment(&format!(
+                "  {} moves, {} arcs, feed {} mm, rapid {} mm, about {:.0} s",
+                st.moves,
+                st.arcs,
+                fmt_mm(st.feed_length_mm),
+                fmt_mm(st.rapid_length_mm),
+                st.estimated_seconds
+            ));
+            total.moves += st.moves;
+            total.arcs += st.arcs;
+            total.feed_length_mm += st.feed_length_mm;
+            total.rapid_length_mm += st.rapid_length_mm;
+            total.estimated_seconds += st.estimated_seconds;
+            if first {
+                total.bounds_min = st.bounds_min;
+                total.bounds_max = st.bounds_max;
+                first = false;
+            }
         }
+        self.comment(&format!(
+            "total: {} moves, {} arcs, feed {} mm, rapid {} mm, about {:.0} s at programmed feeds",
+            total.moves,
+            total.arcs,
+            fmt_mm(total.feed_length_mm),
+            fmt_mm(total.rapid_length_mm),
+            total.estimated_seconds
+        ));
+        clearance
     }
-    w.comment(&format!(
-        "total: {} moves, {} arcs, feed {} mm, rapid {} mm, about {:.0} s at programmed feeds",
-        total.moves,
-        total.arcs,
-        fmt_mm(total.feed_length_mm),
-        fmt_mm(total.rapid_length_mm),
-        total.estimated_seconds
-    ));
-    // Safe preamble: units, absolute, plane, then up to clearance before any XY move.
-    w.raw(&format!("G21 G90 G17 {}", spec.modal_reset));
-    let cz = w.q(clearance);
-    w.out.extend_from_slice(b"G0");
-    w.word(b'Z', cz);
-    w.end_line();
-    w.pos[2] = Some(cz);
-    let mut current_tool: Option<u32> = None;
-    let mut spindle: Option<f64> = None;
-    for (si, s) in sections.iter().enumerate() {
-        w.src = None;
-        w.comment(&format!("op {}: {}", si + 1, s.name));
-        if current_tool != Some(s.tool.number) {
-            if spindle.is_some() {
-                w.raw("M5");
-                spindle = None;
+
+    /// Safe preamble: units, absolute, plane, then up to clearance before any XY move.
+    fn preamble(&mut self, clearance: f64) {
+        let spec = self.opts.dialect.spec();
+        self.raw(&format!("G21 G90 G17 {}", spec.modal_reset));
+        let cz = self.q(clearance);
+        self.out.extend_from_slice(b"G0");
+        self.word(b'Z', cz);
+        self.end_line();
+        self.pos[2] = Some(cz);
+    }
+
+    /// A tool change when the section's tool is not in the spindle, and the spindle (with
+    /// coolant and the spin-up dwell) when its speed changes.
+    fn tool_and_spindle(&mut self, s: &Section<'_>, machine: &mut Machine) {
+        let opts = self.opts;
+        let spec = opts.dialect.spec();
+        if machine.tool != Some(s.tool.number) {
+            if machine.rpm.is_some() {
+                self.raw("M5");
+                machine.rpm = None;
             }
             if spec.tool_change {
-                w.raw(&format!("T{} M6", s.tool.number));
+                self.raw(&format!("T{} M6", s.tool.number));
             } else {
-                w.comment(&format!(
+                self.comment(&format!(
                     "change to tool {}: {} (GRBL has no tool changer)",
                     s.tool.number, s.tool.name
                 ));
             }
-            current_tool = Some(s.tool.number);
+            machine.tool = Some(s.tool.number);
         }
-        if spindle != Some(s.tool.feeds.rpm) {
-            w.raw(&format!("S{} M3", s.tool.feeds.rpm.round() as i64));
+        if machine.rpm != Some(s.tool.feeds.rpm) {
+            self.raw(&format!("S{} M3", s.tool.feeds.rpm.round() as i64));
             match opts.coolant {
                 Coolant::Off => {}
-                Coolant::Mist => w.raw("M7"),
-                Coolant::Flood => w.raw("M8"),
+                Coolant::Mist => self.raw("M7"),
+                Coolant::Flood => self.raw("M8"),
             }
             if opts.spindle_dwell_s > 0.0 {
                 let ms = (opts.spindle_dwell_s * 1000.0).round() as i64;
@@ -524,10 +566,14 @@ pub fn write_program(
                 let mut b = Vec::new();
                 number::write_scaled(&mut b, ms, 3);
                 line.push_str(std::str::from_utf8(&b).unwrap_or("0"));
-                w.raw(&line);
+                self.raw(&line);
             }
-            spindle = Some(s.tool.feeds.rpm);
+            machine.rpm = Some(s.tool.feeds.rpm);
         }
+    }
+
+    /// The section's moves, each line remembering the move it comes from.
+    fn section_moves(&mut self, si: usize, s: &Section<'_>) {
         let mut from = s.toolpath.start;
         if s.toolpath
             .moves
@@ -536,46 +582,45 @@ pub fn write_program(
         {
             // Arcs need a known start: go to the toolpath's start first (above it at the
             // current height, then down to it).
-            let z_now = w.pos[2].map_or(from.z, |q| w.val(q));
-            w.straight(b"G0", P3::new(from.x, from.y, z_now.max(from.z)), None);
-            w.straight(b"G0", from, None);
+            let z_now = self.pos[2].map_or(from.z, |q| self.val(q));
+            self.straight(b"G0", P3::new(from.x, from.y, z_now.max(from.z)), None);
+            self.straight(b"G0", from, None);
         }
         for (mi, m) in s.toolpath.moves.iter().enumerate() {
-            w.src = Some((si as u32, mi as u32));
+            self.src = Some((si as u32, mi as u32));
             match m.motion {
                 Motion::Rapid => {
                     // Never move in XY below where we are before going up: rapids are
                     // generated retract-first already; write them as they are.
-                    w.straight(b"G0", m.to, None);
+                    self.straight(b"G0", m.to, None);
                 }
-                Motion::Line => w.straight(b"G1", m.to, Some(m.feed_mm_per_min)),
-                Motion::Arc { centre, ccw } => w.arc(from, m.to, centre, ccw, m.feed_mm_per_min),
+                Motion::Line => self.straight(b"G1", m.to, Some(m.feed_mm_per_min)),
+                Motion::Arc { centre, ccw } => self.arc(from, m.to, centre, ccw, m.feed_mm_per_min),
             }
             from = m.to;
         }
     }
-    w.src = None;
-    let cz = w.q(clearance);
-    if w.pos[2] != Some(cz) {
-        w.out.extend_from_slice(b"G0");
-        w.word(b'Z', cz);
-        w.end_line();
+
+    /// Back to clearance, spindle and coolant off, program end.
+    fn ending(&mut self, clearance: f64) {
+        let opts = self.opts;
+        let spec = opts.dialect.spec();
+        self.src = None;
+        let cz = self.q(clearance);
+        if self.pos[2] != Some(cz) {
+            self.out.extend_from_slice(b"G0");
+            self.word(b'Z', cz);
+            self.end_line();
+        }
+        self.raw("M5");
+        if opts.coolant != Coolant::Off {
+            self.raw("M9");
+        }
+        self.raw(spec.program_end);
+        if spec.percent_and_number {
+            self.raw("%");
+        }
     }
-    w.raw("M5");
-    if opts.coolant != Coolant::Off {
-        w.raw("M9");
-    }
-    w.raw(spec.program_end);
-    if spec.percent_and_number {
-        w.raw("%");
-    }
-    Ok(Program {
-        text: String::from_utf8(w.out).expect("G-code is ASCII"),
-        line_source: w.lines,
-        arcs_written: w.arcs_written,
-        arcs_as_lines: w.arcs_as_lines,
-        max_arc_radius_error_mm: w.max_err,
-    })
 }
 
 #[cfg(test)]
