@@ -186,224 +186,210 @@ impl Heightmap {
 
     /// The lowest tool bottom over the move at each covered cell, given to `visit(index,
     /// bottom)`. The move goes from `from`.
-    pub fn sweep(
+    pub fn sweep(&self, from: P3, m: &Move, tool: &CutterProfile, visit: impl FnMut(usize, f64)) {
+        match m.motion {
+            Motion::Rapid | Motion::Line => self.sweep_segment(from, m.to, tool, visit),
+            Motion::Arc { centre, ccw } => self.sweep_arc(from, m.to, centre, ccw, tool, visit),
+        }
+    }
+
+    /// [`Self::sweep`] of a straight move: per row, the cells in the capsule around it.
+    fn sweep_segment(
         &self,
         from: P3,
-        m: &Move,
+        to: P3,
         tool: &CutterProfile,
         mut visit: impl FnMut(usize, f64),
     ) {
         let r = tool.radius;
-        match m.motion {
-            Motion::Rapid | Motion::Line => {
-                let (a, b) = (from.xy(), m.to.xy());
-                let lo = V2::new(a.x.min(b.x) - r, a.y.min(b.y) - r);
-                let hi = V2::new(a.x.max(b.x) + r, a.y.max(b.y) + r);
-                let Some((i0, i1, j0, j1)) = self.range(lo, hi) else {
-                    return;
-                };
-                let d = b - a;
-                let dd = d.dot(d);
-                let (za, zb) = (from.z, m.to.z);
-                for j in j0..=j1 {
-                    // Only the cells of this row inside the capsule around the segment: the
-                    // row's line meets the capsule in one interval, within the union of the
-                    // two end disks' and the band's x ranges.
-                    let y = self.origin.y + (j as f64 + 0.5) * self.cell;
-                    let Some((xl, xr)) = capsule_row(a, b, r, y) else {
-                        continue;
-                    };
-                    let (ci0, ci1) = self.cols(xl, xr, i0, i1);
-                    if tool.is_flat() && za == zb {
-                        // Level move of a flat tool: every cell of the span is covered at z.
-                        for i in ci0..=ci1 {
-                            visit(j * self.nx + i, za);
-                        }
+        let (a, b) = (from.xy(), to.xy());
+        let lo = V2::new(a.x.min(b.x) - r, a.y.min(b.y) - r);
+        let hi = V2::new(a.x.max(b.x) + r, a.y.max(b.y) + r);
+        let Some((i0, i1, j0, j1)) = self.range(lo, hi) else {
+            return;
+        };
+        let d = b - a;
+        let dd = d.dot(d);
+        let (za, zb) = (from.z, to.z);
+        for j in j0..=j1 {
+            // Only the cells of this row inside the capsule around the segment: the
+            // row's line meets the capsule in one interval, within the union of the
+            // two end disks' and the band's x ranges.
+            let y = self.origin.y + (j as f64 + 0.5) * self.cell;
+            let Some((xl, xr)) = capsule_row(a, b, r, y) else {
+                continue;
+            };
+            let (ci0, ci1) = self.cols(xl, xr, i0, i1);
+            if tool.is_flat() && za == zb {
+                // Level move of a flat tool: every cell of the span is covered at z.
+                for i in ci0..=ci1 {
+                    visit(j * self.nx + i, za);
+                }
+                continue;
+            }
+            for i in ci0..=ci1 {
+                let c = self.centre(i, j);
+                // Segment parameters where |a + t·d − c| ≤ r.
+                let w = a - c;
+                let (t0, t1) = if dd == 0.0 {
+                    if w.dot(w) > r * r {
                         continue;
                     }
+                    (0.0, 1.0)
+                } else {
+                    let bq = w.dot(d) / dd;
+                    let cq = (w.dot(w) - r * r) / dd;
+                    let disc = bq * bq - cq;
+                    if disc < 0.0 {
+                        continue;
+                    }
+                    let s = disc.sqrt();
+                    let (t0, t1) = ((-bq - s).max(0.0), (-bq + s).min(1.0));
+                    if t0 > t1 {
+                        continue;
+                    }
+                    (t0, t1)
+                };
+                let z_at = |t: f64| za + (zb - za) * t;
+                let bottom = if tool.is_flat() {
+                    z_at(t0).min(z_at(t1))
+                } else {
+                    let mut best = f64::INFINITY;
+                    let n = 8;
+                    for k in 0..=n {
+                        let t = t0 + (t1 - t0) * f64::from(k) / f64::from(n);
+                        let dist = (w + d * t).length();
+                        best = best.min(z_at(t) + tool.height(dist.min(r)));
+                    }
+                    // The closest approach too (smallest profile height).
+                    let tc = (-w.dot(d) / dd.max(f64::MIN_POSITIVE)).clamp(t0, t1);
+                    best.min(z_at(tc) + tool.height((w + d * tc).length().min(r)))
+                };
+                visit(j * self.nx + i, bottom);
+            }
+        }
+    }
+
+    /// [`Self::sweep`] of an arc (a helix when Z changes): per row, the cells of the annulus
+    /// the tool sweeps, and of those the ones within reach of the arc's angles.
+    fn sweep_arc(
+        &self,
+        from: P3,
+        to: P3,
+        centre: V2,
+        ccw: bool,
+        tool: &CutterProfile,
+        mut visit: impl FnMut(usize, f64),
+    ) {
+        let r = tool.radius;
+        let (a, b) = (from.xy(), to.xy());
+        let rad = a.dist(centre);
+        let sweep = arc_sweep(a, b, centre, ccw);
+        let a0 = (a - centre).angle();
+        // The arc's own box, grown by the tool radius: a short piece of a large circle must not
+        // scan the circle.
+        let (lo, hi) = arc_box(a, b, centre, sweep, rad);
+        let lo = V2::new(lo.x - r, lo.y - r);
+        let hi = V2::new(hi.x + r, hi.y + r);
+        let Some((i0, i1, j0, j1)) = self.range(lo, hi) else {
+            return;
+        };
+        let (za, zb) = (from.z, to.z);
+        let (ro, ri) = (rad + r, (rad - r).max(0.0));
+        let level_flat = tool.is_flat() && za == zb;
+        let (sa, sb) = (a - centre, b - centre);
+        let s_dir = sweep.signum();
+        let long_way = sweep.abs() > std::f64::consts::PI;
+        for j in j0..=j1 {
+            // The annulus meets this row in up to two x intervals.
+            let y = self.origin.y + (j as f64 + 0.5) * self.cell;
+            let dy = y - centre.y;
+            if dy.abs() > ro {
+                continue;
+            }
+            let xo = (ro * ro - dy * dy).sqrt();
+            let spans: [(f64, f64); 2] = if dy.abs() < ri {
+                let xi = (ri * ri - dy * dy).sqrt();
+                [
+                    (centre.x - xo, centre.x - xi),
+                    (centre.x + xi, centre.x + xo),
+                ]
+            } else {
+                [(centre.x - xo, centre.x + xo), (1.0, 0.0)]
+            };
+            for (xl, xr) in spans {
+                if xl > xr {
+                    continue;
+                }
+                let (ci0, ci1) = self.cols(xl, xr, i0, i1);
+                if level_flat {
+                    // Level arc of a flat tool: a cell of the annulus is covered when it
+                    // lies in the arc's wedge or within r of an end (no angles needed).
                     for i in ci0..=ci1 {
                         let c = self.centre(i, j);
-                        // Segment parameters where |a + t·d − c| ≤ r.
-                        let w = a - c;
-                        let (t0, t1) = if dd == 0.0 {
-                            if w.dot(w) > r * r {
-                                continue;
-                            }
-                            (0.0, 1.0)
+                        let v = c - centre;
+                        let in_wedge = if long_way {
+                            s_dir * sa.cross(v) >= 0.0 || s_dir * v.cross(sb) >= 0.0
                         } else {
-                            let bq = w.dot(d) / dd;
-                            let cq = (w.dot(w) - r * r) / dd;
-                            let disc = bq * bq - cq;
-                            if disc < 0.0 {
-                                continue;
-                            }
-                            let s = disc.sqrt();
-                            let (t0, t1) = ((-bq - s).max(0.0), (-bq + s).min(1.0));
-                            if t0 > t1 {
-                                continue;
-                            }
-                            (t0, t1)
+                            s_dir * sa.cross(v) >= 0.0 && s_dir * v.cross(sb) >= 0.0
                         };
-                        let z_at = |t: f64| za + (zb - za) * t;
-                        let bottom = if tool.is_flat() {
-                            z_at(t0).min(z_at(t1))
-                        } else {
-                            let mut best = f64::INFINITY;
-                            let n = 8;
-                            for k in 0..=n {
-                                let t = t0 + (t1 - t0) * f64::from(k) / f64::from(n);
-                                let dist = (w + d * t).length();
-                                best = best.min(z_at(t) + tool.height(dist.min(r)));
+                        if in_wedge || (c - a).dot(c - a) <= r * r || (c - b).dot(c - b) <= r * r {
+                            let dc = v.length();
+                            if dc <= rad + r && dc >= rad - r {
+                                visit(j * self.nx + i, za);
                             }
-                            // The closest approach too (smallest profile height).
-                            let tc = (-w.dot(d) / dd.max(f64::MIN_POSITIVE)).clamp(t0, t1);
-                            best.min(z_at(tc) + tool.height((w + d * tc).length().min(r)))
-                        };
-                        visit(j * self.nx + i, bottom);
-                    }
-                }
-            }
-            Motion::Arc { centre, ccw } => {
-                let (a, b) = (from.xy(), m.to.xy());
-                let rad = a.dist(centre);
-                let sweep = arc_sweep(a, b, centre, ccw);
-                let a0 = (a - centre).angle();
-                // The arc's own box (ends and the quadrant points inside its sweep), grown by
-                // the tool radius: a short piece of a large circle must not scan the circle.
-                let (mut lo, mut hi) = (
-                    V2::new(a.x.min(b.x), a.y.min(b.y)),
-                    V2::new(a.x.max(b.x), a.y.max(b.y)),
-                );
-                {
-                    let (sa, sb) = (a - centre, b - centre);
-                    let sg = sweep.signum();
-                    let long = sweep.abs() > std::f64::consts::PI;
-                    for d in [
-                        V2::new(1.0, 0.0),
-                        V2::new(0.0, 1.0),
-                        V2::new(-1.0, 0.0),
-                        V2::new(0.0, -1.0),
-                    ] {
-                        let after_a = sg * sa.cross(d) >= 0.0;
-                        let before_b = sg * d.cross(sb) >= 0.0;
-                        let inside = if long {
-                            after_a || before_b
-                        } else {
-                            after_a && before_b
-                        };
-                        if inside {
-                            let q = centre + d * rad;
-                            lo = V2::new(lo.x.min(q.x), lo.y.min(q.y));
-                            hi = V2::new(hi.x.max(q.x), hi.y.max(q.y));
                         }
                     }
+                    continue;
                 }
-                let lo = V2::new(lo.x - r, lo.y - r);
-                let hi = V2::new(hi.x + r, hi.y + r);
-                let Some((i0, i1, j0, j1)) = self.range(lo, hi) else {
-                    return;
-                };
-                let (za, zb) = (from.z, m.to.z);
-                let (ro, ri) = (rad + r, (rad - r).max(0.0));
-                let level_flat = tool.is_flat() && za == zb;
-                let (sa, sb) = (a - centre, b - centre);
-                let s_dir = sweep.signum();
-                let long_way = sweep.abs() > std::f64::consts::PI;
-                for j in j0..=j1 {
-                    // The annulus meets this row in up to two x intervals.
-                    let y = self.origin.y + (j as f64 + 0.5) * self.cell;
-                    let dy = y - centre.y;
-                    if dy.abs() > ro {
+                for i in ci0..=ci1 {
+                    let c = self.centre(i, j);
+                    let v = c - centre;
+                    let dc = v.length();
+                    // Cell outside the swept annulus.
+                    if dc > rad + r || dc < rad - r {
                         continue;
                     }
-                    let xo = (ro * ro - dy * dy).sqrt();
-                    let spans: [(f64, f64); 2] = if dy.abs() < ri {
-                        let xi = (ri * ri - dy * dy).sqrt();
-                        [
-                            (centre.x - xo, centre.x - xi),
-                            (centre.x + xi, centre.x + xo),
-                        ]
+                    // Angles θ on the circle within r of the cell: |θ − φ| ≤ α.
+                    let phi = v.angle();
+                    let cos_a = if dc == 0.0 || rad == 0.0 {
+                        -1.0
                     } else {
-                        [(centre.x - xo, centre.x + xo), (1.0, 0.0)]
+                        ((dc * dc + rad * rad - r * r) / (2.0 * rad * dc)).clamp(-1.0, 1.0)
                     };
-                    for (xl, xr) in spans {
-                        if xl > xr {
+                    let alpha = cos_a.acos();
+                    // Relative position of φ along the sweep, in [0, 2π).
+                    let s = sweep.signum();
+                    let rel = ((phi - a0) * s).rem_euclid(std::f64::consts::TAU);
+                    let len = sweep.abs();
+                    // Interval [rel − α, rel + α] intersected with [0, len], also shifted by
+                    // ±2π.
+                    let mut best = f64::INFINITY;
+                    for shift in [-std::f64::consts::TAU, 0.0, std::f64::consts::TAU] {
+                        let (u0, u1) = (
+                            (rel + shift - alpha).max(0.0),
+                            (rel + shift + alpha).min(len),
+                        );
+                        if u0 > u1 {
                             continue;
                         }
-                        let (ci0, ci1) = self.cols(xl, xr, i0, i1);
-                        if level_flat {
-                            // Level arc of a flat tool: a cell of the annulus is covered when it
-                            // lies in the arc's wedge or within r of an end (no angles needed).
-                            for i in ci0..=ci1 {
-                                let c = self.centre(i, j);
-                                let v = c - centre;
-                                let in_wedge = if long_way {
-                                    s_dir * sa.cross(v) >= 0.0 || s_dir * v.cross(sb) >= 0.0
-                                } else {
-                                    s_dir * sa.cross(v) >= 0.0 && s_dir * v.cross(sb) >= 0.0
-                                };
-                                if in_wedge
-                                    || (c - a).dot(c - a) <= r * r
-                                    || (c - b).dot(c - b) <= r * r
-                                {
-                                    let dc = v.length();
-                                    if dc <= rad + r && dc >= rad - r {
-                                        visit(j * self.nx + i, za);
-                                    }
-                                }
+                        let z_at = |u: f64| za + (zb - za) * (u / len);
+                        if tool.is_flat() {
+                            best = best.min(z_at(u0).min(z_at(u1)));
+                        } else {
+                            let n = 8;
+                            for k in 0..=n {
+                                let u = u0 + (u1 - u0) * f64::from(k) / f64::from(n);
+                                let p = centre + V2::from_angle(a0 + s * u) * rad;
+                                best = best.min(z_at(u) + tool.height(p.dist(c).min(r)));
                             }
-                            continue;
+                            let uc = (rel + shift).clamp(u0, u1);
+                            let p = centre + V2::from_angle(a0 + s * uc) * rad;
+                            best = best.min(z_at(uc) + tool.height(p.dist(c).min(r)));
                         }
-                        for i in ci0..=ci1 {
-                            let c = self.centre(i, j);
-                            let v = c - centre;
-                            let dc = v.length();
-                            // Cell outside the swept annulus.
-                            if dc > rad + r || dc < rad - r {
-                                continue;
-                            }
-                            // Angles θ on the circle within r of the cell: |θ − φ| ≤ α.
-                            let phi = v.angle();
-                            let cos_a = if dc == 0.0 || rad == 0.0 {
-                                -1.0
-                            } else {
-                                ((dc * dc + rad * rad - r * r) / (2.0 * rad * dc)).clamp(-1.0, 1.0)
-                            };
-                            let alpha = cos_a.acos();
-                            // Relative position of φ along the sweep, in [0, 2π).
-                            let s = sweep.signum();
-                            let rel = ((phi - a0) * s).rem_euclid(std::f64::consts::TAU);
-                            let len = sweep.abs();
-                            // Interval [rel − α, rel + α] intersected with [0, len], also shifted by
-                            // ±2π.
-                            let mut best = f64::INFINITY;
-                            for shift in [-std::f64::consts::TAU, 0.0, std::f64::consts::TAU] {
-                                let (u0, u1) = (
-                                    (rel + shift - alpha).max(0.0),
-                                    (rel + shift + alpha).min(len),
-                                );
-                                if u0 > u1 {
-                                    continue;
-                                }
-                                let z_at = |u: f64| za + (zb - za) * (u / len);
-                                if tool.is_flat() {
-                                    best = best.min(z_at(u0).min(z_at(u1)));
-                                } else {
-                                    let n = 8;
-                                    for k in 0..=n {
-                                        let u = u0 + (u1 - u0) * f64::from(k) / f64::from(n);
-                                        let p = centre + V2::from_angle(a0 + s * u) * rad;
-                                        best = best.min(z_at(u) + tool.height(p.dist(c).min(r)));
-                                    }
-                                    let uc = (rel + shift).clamp(u0, u1);
-                                    let p = centre + V2::from_angle(a0 + s * uc) * rad;
-                                    best = best.min(z_at(uc) + tool.height(p.dist(c).min(r)));
-                                }
-                            }
-                            if best.is_finite() {
-                                visit(j * self.nx + i, best);
-                            }
-                        }
+                    }
+                    if best.is_finite() {
+                        visit(j * self.nx + i, best);
                     }
                 }
             }
@@ -510,6 +496,38 @@ impl Heightmap {
             .map(|&z| (f64::from(z) - self.bottom).max(0.0) * area)
             .sum()
     }
+}
+
+/// The box of an arc from `a` to `b` about `centre` (`sweep` radians, radius `rad`): its ends
+/// and the quadrant points its sweep passes.
+fn arc_box(a: V2, b: V2, centre: V2, sweep: f64, rad: f64) -> (V2, V2) {
+    let (mut lo, mut hi) = (
+        V2::new(a.x.min(b.x), a.y.min(b.y)),
+        V2::new(a.x.max(b.x), a.y.max(b.y)),
+    );
+    let (sa, sb) = (a - centre, b - centre);
+    let sg = sweep.signum();
+    let long = sweep.abs() > std::f64::consts::PI;
+    for d in [
+        V2::new(1.0, 0.0),
+        V2::new(0.0, 1.0),
+        V2::new(-1.0, 0.0),
+        V2::new(0.0, -1.0),
+    ] {
+        let after_a = sg * sa.cross(d) >= 0.0;
+        let before_b = sg * d.cross(sb) >= 0.0;
+        let inside = if long {
+            after_a || before_b
+        } else {
+            after_a && before_b
+        };
+        if inside {
+            let q = centre + d * rad;
+            lo = V2::new(lo.x.min(q.x), lo.y.min(q.y));
+            hi = V2::new(hi.x.max(q.x), hi.y.max(q.y));
+        }
+    }
+    (lo, hi)
 }
 
 #[cfg(test)]
