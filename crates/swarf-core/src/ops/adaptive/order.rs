@@ -71,15 +71,6 @@ pub(super) fn order_passes(
             queued[pi] = true;
         }
     }
-    let cleared_upto = |m: usize| -> f64 {
-        if m == usize::MAX {
-            f64::INFINITY
-        } else if m == 0 {
-            l0
-        } else {
-            levels[m - 1]
-        }
-    };
     let mut order = Vec::with_capacity(n);
     let mut here = start;
     let h = field.h;
@@ -125,115 +116,15 @@ pub(super) fn order_passes(
                 passes[pi].path = path;
             }
         }
-        let ps = &passes[pi];
-        let b = V2::new(ps.path[0].x, ps.path[0].y);
-        let step: Step = 'step: {
-            if spiral && segment_ok(here, b, h, &mut |x| inside(field, c, x)) {
-                break 'step (pi, Link::Direct, None);
-            }
-            // Lead-in: from behind the front, at a shallow angle where there is room.
-            let back = step + h;
-            let nrm = grad_at(field, b);
-            let tan = {
-                let q = seg_point(
-                    ps.path[0],
-                    ps.path[1],
-                    (h / seg_len(ps.path[0], ps.path[1]).max(h)).min(1.0),
-                );
-                (q - b).normalized()
-            };
-            let ok_pt = |q: V2| -> bool {
-                inside(field, c, q) && {
-                    let m = pend.min_near(tiles, q, g.r + g.s_max);
-                    t_at(field, q) <= cleared_upto(m) + 0.25 * h
-                }
-            };
-            // Candidates behind the front, swinging from "behind and before the start" (a shallow
-            // approach along the pass) round to straight behind and then to either side; the first
-            // that an arc tangent to the pass joins inside the domain, else the first a line does.
-            let arc_inside = |q: V2| {
-                lead_arc(q, b, tan).filter(|&(cen, ccw)| {
-                    let sweep = crate::toolpath::arc_sweep(q, b, cen, ccw);
-                    let a0 = (q - cen).angle();
-                    let rad = q.dist(cen);
-                    let n = ((sweep.abs() * rad / (0.5 * h)).ceil() as usize).clamp(2, 512);
-                    (1..n).all(|k| {
-                        let x = cen + V2::from_angle(a0 + sweep * k as f64 / n as f64) * rad;
-                        inside(field, c, x) && (x.dist(b) <= 1.5 * back || ok_pt(x))
-                    })
-                })
-            };
-            let mut q = None;
-            let mut lead = None;
-            if let Some(nv) = nrm {
-                let along = if tan.dot(nv.perp()) >= 0.0 { 1.0 } else { -1.0 };
-                let mut cands = Vec::with_capacity(24);
-                for dist in [back, 2.0 * back, 4.0 * back] {
-                    for (ahead, side) in [
-                        (6.0, 0.0),
-                        (3.0, 0.0),
-                        (1.5, 0.0),
-                        (0.0, 0.0),
-                        (0.0, 1.5),
-                        (0.0, -1.5),
-                        (0.0, 4.0),
-                        (0.0, -4.0),
-                    ] {
-                        cands.push(
-                            b - nv * dist - tan * (ahead * back)
-                                + nv.perp() * (along * side * back),
-                        );
-                    }
-                }
-                let fits = |cand: V2| ok_pt(cand) && inside(field, c, cand);
-                // The gentlest arc: the largest radius.
-                if let Some((cand, arc)) = cands
-                    .iter()
-                    .filter(|&&x| fits(x))
-                    .filter_map(|&x| arc_inside(x).map(|a| (x, a)))
-                    .max_by(|a, b| a.0.dist(a.1.0).total_cmp(&b.0.dist(b.1.0)))
-                {
-                    q = Some(cand);
-                    lead = Some(arc);
-                } else {
-                    q = cands.into_iter().find(|&x| {
-                        fits(x)
-                            && segment_ok(b, x, h, &mut |y| {
-                                inside(field, c, y) && (y.dist(b) <= 1.5 * back || ok_pt(y))
-                            })
-                    });
-                }
-            }
-            let q = q.unwrap_or(b);
-            // Stay down when every point of the way to q is cleared: straight, or stepping back
-            // from both ends into cleared area first.
-            let mut way = None;
-            // Right at the pass just cut the interpolated distance is not to be trusted (next to
-            // a wall it climbs steeply): the first stretch only has to stay inside.
-            let from = here;
-            let mut ok = |x: V2| {
-                if x.dist(from) <= 2.0 * h {
-                    inside(field, c, x)
-                } else {
-                    ok_pt(x)
-                }
-            };
-            if segment_ok(here, q, h, &mut ok) {
-                way = Some(vec![q]);
-            } else if let (Some(na), Some(nq)) = (grad_at(field, here), grad_at(field, q)) {
-                for k in [2.0, 4.0, 8.0, 16.0] {
-                    let (a2, q2) = (here - na * (k * back), q - nq * (k * back));
-                    if segment_ok(here, a2, h, &mut ok)
-                        && segment_ok(a2, q2, h, &mut ok)
-                        && segment_ok(q2, q, h, &mut ok)
-                    {
-                        way = Some(vec![a2, q2, q]);
-                        break;
-                    }
-                }
-            }
-            (pi, way.map_or(Link::Lift(q), Link::Stay), lead)
-        };
+        let step = Approach {
+            field,
+            c,
+            tiles,
+            g,
+            levels,
+            l0,
+        }
+        .step(&pend, pi, &passes[pi], here, spiral, step);
         order.push(step);
         finish(
             pi,
@@ -247,6 +138,152 @@ pub(super) fn order_passes(
         );
     }
     order
+}
+
+/// What choosing the way to a pass needs.
+struct Approach<'a> {
+    field: &'a Field,
+    c: &'a OffsetComponent,
+    tiles: &'a Tiles,
+    g: &'a Geom,
+    levels: &'a [f64],
+    l0: f64,
+}
+
+impl Approach<'_> {
+    /// The field value up to which the material is cut once every pass of a level below `m`
+    /// is cut (`usize::MAX`: all of it).
+    fn cleared_upto(&self, m: usize) -> f64 {
+        if m == usize::MAX {
+            f64::INFINITY
+        } else if m == 0 {
+            self.l0
+        } else {
+            self.levels[m - 1]
+        }
+    }
+
+    /// How to get from `here` to pass `pi` (`ps`, whose level is `step` above the one before):
+    /// straight on when it continues a spiral, else a lead-in from behind the front (an arc
+    /// tangent to the pass where one fits) reached by staying down where the way is cleared,
+    /// or after a lift.
+    fn step(
+        &self,
+        pend: &Pending,
+        pi: usize,
+        ps: &Pass,
+        here: V2,
+        spiral: bool,
+        step: f64,
+    ) -> Step {
+        let (field, c, tiles, g) = (self.field, self.c, self.tiles, self.g);
+        let h = field.h;
+        let b = V2::new(ps.path[0].x, ps.path[0].y);
+        if spiral && segment_ok(here, b, h, &mut |x| inside(field, c, x)) {
+            return (pi, Link::Direct, None);
+        }
+        // Lead-in: from behind the front, at a shallow angle where there is room.
+        let back = step + h;
+        let nrm = grad_at(field, b);
+        let tan = {
+            let q = seg_point(
+                ps.path[0],
+                ps.path[1],
+                (h / seg_len(ps.path[0], ps.path[1]).max(h)).min(1.0),
+            );
+            (q - b).normalized()
+        };
+        let ok_pt = |q: V2| -> bool {
+            inside(field, c, q) && {
+                let m = pend.min_near(tiles, q, g.r + g.s_max);
+                t_at(field, q) <= self.cleared_upto(m) + 0.25 * h
+            }
+        };
+        // Candidates behind the front, swinging from "behind and before the start" (a shallow
+        // approach along the pass) round to straight behind and then to either side; the first
+        // that an arc tangent to the pass joins inside the domain, else the first a line does.
+        let arc_inside = |q: V2| {
+            lead_arc(q, b, tan).filter(|&(cen, ccw)| {
+                let sweep = crate::toolpath::arc_sweep(q, b, cen, ccw);
+                let a0 = (q - cen).angle();
+                let rad = q.dist(cen);
+                let n = ((sweep.abs() * rad / (0.5 * h)).ceil() as usize).clamp(2, 512);
+                (1..n).all(|k| {
+                    let x = cen + V2::from_angle(a0 + sweep * k as f64 / n as f64) * rad;
+                    inside(field, c, x) && (x.dist(b) <= 1.5 * back || ok_pt(x))
+                })
+            })
+        };
+        let mut q = None;
+        let mut lead = None;
+        if let Some(nv) = nrm {
+            let along = if tan.dot(nv.perp()) >= 0.0 { 1.0 } else { -1.0 };
+            let mut cands = Vec::with_capacity(24);
+            for dist in [back, 2.0 * back, 4.0 * back] {
+                for (ahead, side) in [
+                    (6.0, 0.0),
+                    (3.0, 0.0),
+                    (1.5, 0.0),
+                    (0.0, 0.0),
+                    (0.0, 1.5),
+                    (0.0, -1.5),
+                    (0.0, 4.0),
+                    (0.0, -4.0),
+                ] {
+                    cands.push(
+                        b - nv * dist - tan * (ahead * back) + nv.perp() * (along * side * back),
+                    );
+                }
+            }
+            let fits = |cand: V2| ok_pt(cand) && inside(field, c, cand);
+            // The gentlest arc: the largest radius.
+            if let Some((cand, arc)) = cands
+                .iter()
+                .filter(|&&x| fits(x))
+                .filter_map(|&x| arc_inside(x).map(|a| (x, a)))
+                .max_by(|a, b| a.0.dist(a.1.0).total_cmp(&b.0.dist(b.1.0)))
+            {
+                q = Some(cand);
+                lead = Some(arc);
+            } else {
+                q = cands.into_iter().find(|&x| {
+                    fits(x)
+                        && segment_ok(b, x, h, &mut |y| {
+                            inside(field, c, y) && (y.dist(b) <= 1.5 * back || ok_pt(y))
+                        })
+                });
+            }
+        }
+        let q = q.unwrap_or(b);
+        // Stay down when every point of the way to q is cleared: straight, or stepping back
+        // from both ends into cleared area first.
+        let mut way = None;
+        // Right at the pass just cut the interpolated distance is not to be trusted (next to
+        // a wall it climbs steeply): the first stretch only has to stay inside.
+        let from = here;
+        let mut ok = |x: V2| {
+            if x.dist(from) <= 2.0 * h {
+                inside(field, c, x)
+            } else {
+                ok_pt(x)
+            }
+        };
+        if segment_ok(here, q, h, &mut ok) {
+            way = Some(vec![q]);
+        } else if let (Some(na), Some(nq)) = (grad_at(field, here), grad_at(field, q)) {
+            for k in [2.0, 4.0, 8.0, 16.0] {
+                let (a2, q2) = (here - na * (k * back), q - nq * (k * back));
+                if segment_ok(here, a2, h, &mut ok)
+                    && segment_ok(a2, q2, h, &mut ok)
+                    && segment_ok(q2, q, h, &mut ok)
+                {
+                    way = Some(vec![a2, q2, q]);
+                    break;
+                }
+            }
+        }
+        (pi, way.map_or(Link::Lift(q), Link::Stay), lead)
+    }
 }
 
 /// The arc from `q` to `b` that arrives at `b` along `t` (the pass's direction), so the tool
