@@ -271,94 +271,16 @@ pub fn import_dxf(bytes: &[u8], opts: &DxfOptions) -> Result<Drawing, DxfError> 
         ));
     }
 
-    let chained = chain::chain(pieces, eq, opts.close_gap_mm);
-    if chained.duplicates > 0 {
-        warnings.push(format!(
-            "dxf: {} duplicated segment(s) removed (the drawing has overlapping copies)",
-            chained.duplicates
-        ));
-    }
-    for (k, (p, d)) in chained.gaps.iter().enumerate() {
-        if k == 10 {
-            warnings.push(format!(
-                "dxf: … and {} more gaps closed",
-                chained.gaps.len() - 10
-            ));
-            break;
-        }
-        warnings.push(format!(
-            "dxf: closed a gap of {d:.6} mm at ({:.4}, {:.4}) mm; check the drawing there (gaps up \
-             to {} mm are closed)",
-            p.x, p.y, opts.close_gap_mm
-        ));
-    }
-    loops.extend(chained.closed);
-    let mut open_chains: Vec<Pline> = Vec::new();
-    let mut open_src: Vec<usize> = Vec::new();
-    for (p, s) in chained.open {
-        open_chains.push(p);
-        open_src.push(s);
-    }
-
-    // Closed loops: drop duplicates and zero-area ones, report self-intersections.
-    let (loops, dup_loops) = dedupe_loops(loops, eq);
-    if dup_loops > 0 {
-        warnings.push(format!(
-            "dxf: {dup_loops} duplicated closed loop(s) removed (the drawing has overlapping copies)"
-        ));
-    }
-    let mut closed_loops: Vec<Pline> = Vec::new();
-    let mut self_x = Vec::new();
-    let mut no_area = Similar::default();
-    for (p, s) in loops {
-        let len = p.path_length();
-        if p.area().abs() <= eq * len {
-            no_area.add(
-                String::new(),
-                format!(
-                    "dxf: a closed loop from {} has no area (it runs back over itself); kept as \
-                     an open chain",
-                    srcs[s]
-                ),
-                "loop",
-            );
-            let mut o = p.clone();
-            o.set_is_closed(false);
-            if o.vertex_count() > 0 {
-                let f = o.at(0);
-                o.add(f.x, f.y, 0.0);
-            }
-            open_chains.push(o);
-            open_src.push(s);
-            continue;
-        }
-        let mut sx = PlineSelfIntersectOptions::new();
-        sx.pos_equal_eps = eq;
-        if p.vertex_count() > 2 && p.scan_for_self_intersect_opt(&sx) {
-            self_x.push(srcs[s].to_string());
-        }
-        closed_loops.push(p);
-    }
-    no_area.emit(&mut warnings);
-    if !self_x.is_empty() {
-        warnings.push(format!(
-            "dxf: {} closed loop(s) cross themselves (first from {}); pockets and offsets of such \
-             loops are unreliable: fix the outline in the drawing",
-            self_x.len(),
-            self_x[0]
-        ));
-    }
-    if !open_chains.is_empty() {
-        let p = open_chains[0].at(0);
-        warnings.push(format!(
-            "dxf: {} open chain(s) do not close into loops (the first starts at ({:.4}, {:.4}) mm, \
-             from {}); they can be contoured on the line or engraved but not pocketed",
-            open_chains.len(),
-            p.x,
-            p.y,
-            srcs[open_src[0]]
-        ));
-    }
+    let (closed, mut open_chains, mut open_src) =
+        chain_pieces(pieces, eq, opts.close_gap_mm, &mut warnings);
+    loops.extend(closed);
+    let closed_loops = check_loops(
+        loops,
+        &srcs,
+        eq,
+        (&mut open_chains, &mut open_src),
+        &mut warnings,
+    );
 
     let mut bbox = Bbox2::EMPTY;
     for p in closed_loops.iter().chain(&open_chains) {
@@ -397,6 +319,110 @@ pub fn import_dxf(bytes: &[u8], opts: &DxfOptions) -> Result<Drawing, DxfError> 
         max_fit_error_mm: max_fit,
         warnings,
     })
+}
+
+/// Loose pieces joined into loops and open chains (duplicates removed and gaps up to
+/// `close_gap_mm` closed, both reported): (closed loops, open chains, the source of each open
+/// chain).
+fn chain_pieces(
+    pieces: Vec<Piece>,
+    eq: f64,
+    close_gap_mm: f64,
+    warnings: &mut Vec<String>,
+) -> (Vec<(Pline, usize)>, Vec<Pline>, Vec<usize>) {
+    let chained = chain::chain(pieces, eq, close_gap_mm);
+    if chained.duplicates > 0 {
+        warnings.push(format!(
+            "dxf: {} duplicated segment(s) removed (the drawing has overlapping copies)",
+            chained.duplicates
+        ));
+    }
+    for (k, (p, d)) in chained.gaps.iter().enumerate() {
+        if k == 10 {
+            warnings.push(format!(
+                "dxf: … and {} more gaps closed",
+                chained.gaps.len() - 10
+            ));
+            break;
+        }
+        warnings.push(format!(
+            "dxf: closed a gap of {d:.6} mm at ({:.4}, {:.4}) mm; check the drawing there (gaps up \
+             to {} mm are closed)",
+            p.x, p.y, close_gap_mm
+        ));
+    }
+    let (open_chains, open_src) = chained.open.into_iter().unzip();
+    (chained.closed, open_chains, open_src)
+}
+
+/// The closed loops kept: duplicates dropped, loops without area moved to the open chains,
+/// loops that cross themselves reported; and a warning for the open chains.
+fn check_loops(
+    loops: Vec<(Pline, usize)>,
+    srcs: &[Src],
+    eq: f64,
+    (open_chains, open_src): (&mut Vec<Pline>, &mut Vec<usize>),
+    warnings: &mut Vec<String>,
+) -> Vec<Pline> {
+    let (loops, dup_loops) = dedupe_loops(loops, eq);
+    if dup_loops > 0 {
+        warnings.push(format!(
+            "dxf: {dup_loops} duplicated closed loop(s) removed (the drawing has overlapping copies)"
+        ));
+    }
+    let mut closed_loops: Vec<Pline> = Vec::new();
+    let mut self_x = Vec::new();
+    let mut no_area = Similar::default();
+    for (p, s) in loops {
+        let len = p.path_length();
+        if p.area().abs() <= eq * len {
+            no_area.add(
+                String::new(),
+                format!(
+                    "dxf: a closed loop from {} has no area (it runs back over itself); kept as \
+                     an open chain",
+                    srcs[s]
+                ),
+                "loop",
+            );
+            let mut o = p.clone();
+            o.set_is_closed(false);
+            if o.vertex_count() > 0 {
+                let f = o.at(0);
+                o.add(f.x, f.y, 0.0);
+            }
+            open_chains.push(o);
+            open_src.push(s);
+            continue;
+        }
+        let mut sx = PlineSelfIntersectOptions::new();
+        sx.pos_equal_eps = eq;
+        if p.vertex_count() > 2 && p.scan_for_self_intersect_opt(&sx) {
+            self_x.push(srcs[s].to_string());
+        }
+        closed_loops.push(p);
+    }
+    no_area.emit(warnings);
+    if !self_x.is_empty() {
+        warnings.push(format!(
+            "dxf: {} closed loop(s) cross themselves (first from {}); pockets and offsets of such \
+             loops are unreliable: fix the outline in the drawing",
+            self_x.len(),
+            self_x[0]
+        ));
+    }
+    if !open_chains.is_empty() {
+        let p = open_chains[0].at(0);
+        warnings.push(format!(
+            "dxf: {} open chain(s) do not close into loops (the first starts at ({:.4}, {:.4}) mm, \
+             from {}); they can be contoured on the line or engraved but not pocketed",
+            open_chains.len(),
+            p.x,
+            p.y,
+            srcs[open_src[0]]
+        ));
+    }
+    closed_loops
 }
 
 /// The unit the numbers are read in, and how it was decided: the user's, the file's
