@@ -29,10 +29,11 @@ use serde::{Deserialize, Serialize};
 use super::pocket::{clearing_levels, narrow_warning, region_name, rest_or_all};
 use super::{Cancel, Cursor, CutParams, Direction, Entry, EntryKind, OpError, OpResult, param_err};
 use crate::geometry::biarc::fit_polyline;
+use crate::geometry::bulge::{seg_len, seg_point};
 use crate::geometry::offset::{OffsetComponent, inset_region, orient};
 use crate::geometry::{Pline, Region, Tolerance, V2};
 use crate::tool::Tool;
-use crate::toolpath::emit::{loop_path, seg_len, seg_point};
+use crate::toolpath::emit::loop_path;
 use crate::toolpath::{MoveClass, P3};
 
 use emit::{emit_domain, emit_walls, ramp_target};

@@ -12,11 +12,12 @@ use super::{
     Cancel, Cursor, CutParams, Direction, Entry, EntryKind, Heights, OpError, OpResult, Stepover,
     param_err,
 };
+use crate::geometry::bulge::{path_len, seg_tangents};
 use crate::geometry::offset::{offset_loop, orient};
 use crate::geometry::{Pline, Tolerance, V2, pline_bbox};
 use crate::tool::Tool;
 use crate::toolpath::MoveClass;
-use crate::toolpath::emit::{ZProfile, emit_path, loop_path, path_len, repeat_loop};
+use crate::toolpath::emit::{ZProfile, emit_path, loop_path, repeat_loop};
 
 /// Which side of the line the tool runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -278,13 +279,7 @@ fn lead_arcs_of(
     rl: f64,
 ) -> Lead {
     let p0 = V2::new(lap[0].x, lap[0].y);
-    let t_in = {
-        let (a, b) = (lap[0], lap[1]);
-        let chord = (V2::new(b.x, b.y) - p0).normalized();
-        let half = 2.0 * a.bulge.atan();
-        let (s, c) = (-half).sin_cos();
-        V2::new(chord.x * c - chord.y * s, chord.x * s + chord.y * c)
-    };
+    let t_in = seg_tangents(lap[0], lap[1]).0;
     // Waste side: away from the part. The part lies on the right of a clockwise outside pass
     // and on the left of a counter-clockwise inside pass; test which side is farther.
     let left = t_in.perp();

@@ -4,8 +4,9 @@
 use cavalier_contours::polyline::PlineVertex;
 
 use crate::geometry::V2;
+use crate::geometry::bulge::path_len;
 use crate::tool::Tool;
-use crate::toolpath::emit::{ZProfile, emit_path, path_len, repeat_loop};
+use crate::toolpath::emit::{ZProfile, emit_path, repeat_loop};
 use crate::toolpath::{MoveClass, P3, Toolpath};
 
 use super::{Entry, Heights};

@@ -316,12 +316,7 @@ impl Writer<'_> {
             self.arcs_as_lines += 1;
             let sweep = arc_sweep(s_real, e_real, centre, ccw);
             // Chords within the path tolerance.
-            let dth = if r > self.tol.path_mm {
-                2.0 * (1.0 - self.tol.path_mm / r).clamp(-1.0, 1.0).acos()
-            } else {
-                std::f64::consts::FRAC_PI_2
-            };
-            let n = ((sweep.abs() / dth).ceil() as usize).clamp(1, 100_000);
+            let n = crate::geometry::bulge::arc_chords(r, sweep, self.tol.path_mm);
             let a0 = (s_real - centre).angle();
             for k in 1..=n {
                 let f = k as f64 / n as f64;

@@ -288,7 +288,7 @@ impl Heightmap {
         let a0 = (a - centre).angle();
         // The arc's own box, grown by the tool radius: a short piece of a large circle must not
         // scan the circle.
-        let (lo, hi) = arc_box(a, b, centre, sweep, rad);
+        let (lo, hi) = arc_box(a, b, centre, sweep);
         let lo = V2::new(lo.x - r, lo.y - r);
         let hi = V2::new(hi.x + r, hi.y + r);
         let Some((i0, i1, j0, j1)) = self.range(lo, hi) else {
@@ -498,34 +498,16 @@ impl Heightmap {
     }
 }
 
-/// The box of an arc from `a` to `b` about `centre` (`sweep` radians, radius `rad`): its ends
-/// and the quadrant points its sweep passes.
-fn arc_box(a: V2, b: V2, centre: V2, sweep: f64, rad: f64) -> (V2, V2) {
+/// The box of an arc from `a` to `b` about `centre` of `sweep` radians: its ends and the
+/// quadrant points it passes.
+fn arc_box(a: V2, b: V2, centre: V2, sweep: f64) -> (V2, V2) {
     let (mut lo, mut hi) = (
         V2::new(a.x.min(b.x), a.y.min(b.y)),
         V2::new(a.x.max(b.x), a.y.max(b.y)),
     );
-    let (sa, sb) = (a - centre, b - centre);
-    let sg = sweep.signum();
-    let long = sweep.abs() > std::f64::consts::PI;
-    for d in [
-        V2::new(1.0, 0.0),
-        V2::new(0.0, 1.0),
-        V2::new(-1.0, 0.0),
-        V2::new(0.0, -1.0),
-    ] {
-        let after_a = sg * sa.cross(d) >= 0.0;
-        let before_b = sg * d.cross(sb) >= 0.0;
-        let inside = if long {
-            after_a || before_b
-        } else {
-            after_a && before_b
-        };
-        if inside {
-            let q = centre + d * rad;
-            lo = V2::new(lo.x.min(q.x), lo.y.min(q.y));
-            hi = V2::new(hi.x.max(q.x), hi.y.max(q.y));
-        }
+    for q in crate::geometry::bulge::arc_extremes(a, b, centre, sweep > 0.0) {
+        lo = V2::new(lo.x.min(q.x), lo.y.min(q.y));
+        hi = V2::new(hi.x.max(q.x), hi.y.max(q.y));
     }
     (lo, hi)
 }

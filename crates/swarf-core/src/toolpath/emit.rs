@@ -5,6 +5,7 @@ use cavalier_contours::polyline::{PlineSource, PlineVertex};
 
 use super::{MoveClass, P3, Toolpath};
 use crate::geometry::biarc::arc_centre_radius;
+use crate::geometry::bulge::{seg_len, seg_point};
 use crate::geometry::{Pline, V2};
 
 /// Z as a piecewise-linear function of path length.
@@ -94,35 +95,6 @@ pub fn repeat_loop(path: &[PlineVertex<f64>], times: usize) -> Vec<PlineVertex<f
     out
 }
 
-/// Length of a bulge segment.
-pub fn seg_len(a: PlineVertex<f64>, b: PlineVertex<f64>) -> f64 {
-    let (pa, pb) = (V2::new(a.x, a.y), V2::new(b.x, b.y));
-    if a.bulge == 0.0 {
-        pa.dist(pb)
-    } else {
-        let (_, r) = arc_centre_radius(pa, pb, a.bulge);
-        r * (4.0 * a.bulge.atan()).abs()
-    }
-}
-
-/// Total length of an open path.
-pub fn path_len(path: &[PlineVertex<f64>]) -> f64 {
-    path.windows(2).map(|w| seg_len(w[0], w[1])).sum()
-}
-
-/// The point at fraction `f` of the segment's length.
-pub fn seg_point(a: PlineVertex<f64>, b: PlineVertex<f64>, f: f64) -> V2 {
-    let (pa, pb) = (V2::new(a.x, a.y), V2::new(b.x, b.y));
-    if a.bulge == 0.0 {
-        pa.lerp(pb, f)
-    } else {
-        let (c, r) = arc_centre_radius(pa, pb, a.bulge);
-        let sweep = 4.0 * a.bulge.atan();
-        let a0 = (pa - c).angle();
-        c + V2::from_angle(a0 + sweep * f) * r
-    }
-}
-
 /// Emits moves along `path` (the tool stands at its first vertex at `prof.z_at(0)`), splitting
 /// segments where the profile bends. `class_at(s)` gives the class and feed of the piece whose
 /// middle is at length `s`; `cuts` are extra lengths where pieces must split (where the class
@@ -183,6 +155,7 @@ pub fn emit_path(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::geometry::bulge::path_len;
     use crate::toolpath::Motion;
     use cavalier_contours::polyline::PlineSourceMut;
 

@@ -223,30 +223,9 @@ impl Toolpath {
             }
             if let Motion::Arc { centre, ccw } = m.motion {
                 s.arcs += 1;
-                // Arc extremes in X and Y: the quadrant points inside the arc's wedge (cross
-                // products, no angles).
-                let (a, b) = (from.xy() - centre, m.to.xy() - centre);
-                let r = a.length();
-                let sg = if ccw { 1.0 } else { -1.0 };
-                // The long way round, or a full turn (start = end, as arc_sweep reads it).
-                let long_way = sg * a.cross(b) < 0.0 || (a.cross(b) == 0.0 && a.dot(b) > 0.0);
-                for d in [
-                    V2::new(1.0, 0.0),
-                    V2::new(0.0, 1.0),
-                    V2::new(-1.0, 0.0),
-                    V2::new(0.0, -1.0),
-                ] {
-                    let after_a = sg * a.cross(d) >= 0.0;
-                    let before_b = sg * d.cross(b) >= 0.0;
-                    let inside = if long_way {
-                        after_a || before_b
-                    } else {
-                        after_a && before_b
-                    };
-                    if inside {
-                        let p = centre + d * r;
-                        grow(&mut s, P3::new(p.x, p.y, from.z));
-                    }
+                // Arc extremes in X and Y.
+                for p in crate::geometry::bulge::arc_extremes(from.xy(), m.to.xy(), centre, ccw) {
+                    grow(&mut s, P3::new(p.x, p.y, from.z));
                 }
             }
             grow(&mut s, m.to);

@@ -281,12 +281,7 @@ impl Arc {
                 std::f64::consts::TAU
             };
         }
-        let dth = if r0 > tol.path_mm {
-            2.0 * (1.0 - tol.path_mm / r0).clamp(-1.0, 1.0).acos()
-        } else {
-            std::f64::consts::FRAC_PI_2
-        };
-        let n = ((sweep.abs() / dth).ceil() as usize).clamp(1, 100_000);
+        let n = crate::geometry::bulge::arc_chords(r0, sweep, tol.path_mm);
         let a_start = (s - centre).angle();
         let (a0, a1) = self.axes();
         for j in 1..=n {

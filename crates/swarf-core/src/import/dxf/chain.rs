@@ -5,7 +5,7 @@
 //! closes loops whose ends miss by less than the gap limit (with a warning), and returns what
 //! stays open as open chains.
 
-use crate::geometry::bulge::reverse_open;
+use crate::geometry::bulge::{reverse_open, seg_tangents};
 use std::collections::HashMap;
 
 use cavalier_contours::polyline::{PlineCreation, PlineSourceMut, PlineVertex};
@@ -28,17 +28,6 @@ impl Piece {
         let v = self.verts[self.verts.len() - 1];
         V2::new(v.x, v.y)
     }
-}
-
-/// Start and end tangent directions of a bulge segment.
-fn seg_tangents(a: PlineVertex<f64>, b: PlineVertex<f64>) -> (V2, V2) {
-    let chord = V2::new(b.x - a.x, b.y - a.y).normalized();
-    let half = 2.0 * a.bulge.atan(); // half the sweep
-    let rot = |v: V2, ang: f64| {
-        let (s, c) = ang.sin_cos();
-        V2::new(v.x * c - v.y * s, v.x * s + v.y * c)
-    };
-    (rot(chord, -half), rot(chord, half))
 }
 
 fn start_tangent(v: &[PlineVertex<f64>]) -> V2 {

@@ -219,10 +219,10 @@ impl Field {
         let mut m: Vec<bool> = self.depth.iter().map(|&d| d > 0.0).collect();
         for l in comp.loops() {
             for (v1, v2) in cavalier_contours::polyline::PlineSource::iter_segments(l) {
-                let len = crate::toolpath::emit::seg_len(v1, v2);
+                let len = crate::geometry::bulge::seg_len(v1, v2);
                 let steps = ((len / (0.5 * h)).ceil() as usize).clamp(1, 1 << 24);
                 for s in 0..=steps {
-                    let p = crate::toolpath::emit::seg_point(v1, v2, s as f64 / steps as f64);
+                    let p = crate::geometry::bulge::seg_point(v1, v2, s as f64 / steps as f64);
                     let i = ((p.x - self.origin.x) / h).round();
                     let j = ((p.y - self.origin.y) / h).round();
                     if i >= 0.0 && j >= 0.0 && (i as usize) < nx && (j as usize) < ny {

@@ -107,7 +107,7 @@ pub(super) fn order_passes(
             let (path, dist) = closed_nearest(&passes[pi], here, g.tol.equal_point_mm);
             // Right next to the loop (the tool has just gone round the one inside it): step
             // over to it along a shallow diagonal, a spiral, entering a few steps further on.
-            let lap = crate::toolpath::emit::path_len(&path);
+            let lap = crate::geometry::bulge::path_len(&path);
             if dist <= 1.5 * step + h && lap > 0.0 {
                 let ahead = (8.0 * step).min(0.25 * lap);
                 passes[pi].path = rotate_at(&path, ahead, g.tol.equal_point_mm);
