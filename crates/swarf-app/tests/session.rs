@@ -4,13 +4,7 @@
 use swarf_app::{Session, Store};
 
 fn moves(s: &Session) -> usize {
-    s.output
-        .as_ref()
-        .expect("generated")
-        .operations
-        .iter()
-        .map(|(_, _, r)| r.toolpath.moves.len())
-        .sum()
+    s.summary.expect("generated").moves
 }
 
 #[test]

@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use cavalier_contours::polyline::{PlineSource, PlineSourceMut, PlineVertex};
 use serde::{Deserialize, Serialize};
 
-use super::pocket::{clearing_levels, narrow_warning, region_name, rest_or_all};
+use super::clearing::{clearing_levels, narrow_warning, region_name, rest_or_all};
 use super::{Cancel, Cursor, CutParams, Direction, Entry, EntryKind, OpError, OpResult, param_err};
 use crate::geometry::biarc::fit_polyline;
 use crate::geometry::bulge::{seg_len, seg_point};

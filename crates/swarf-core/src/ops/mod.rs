@@ -3,6 +3,7 @@
 //! step-down, step-over, allowances, climb/conventional, helix/ramp entry, leads, tabs).
 
 pub mod adaptive;
+mod clearing;
 pub mod contour;
 mod cursor;
 pub mod pocket;
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::tool::{Tool, ToolError};
 use crate::toolpath::Toolpath;
 
+pub use clearing::rest_regions;
 pub use cursor::Cursor;
 pub use spec::{OP_TYPES, OpSpec};
 pub use target::{Target, contour_loops, target_regions};
