@@ -90,6 +90,10 @@ pub struct GenerateArgs {
     /// Flutes.
     #[arg(long, default_value_t = 2)]
     pub flutes: u32,
+    /// Flute length, mm (default 3 × the diameter, typical of micro end mills); a cut deeper
+    /// than the flutes is refused.
+    #[arg(long, allow_negative_numbers = true)]
+    pub flute_length: Option<f64>,
     /// Step-over: fraction of the diameter (0.1), percentage (10%) or mm (0.02mm).
     #[arg(long, default_value = "0.4")]
     pub stepover: Stepover,
@@ -212,6 +216,10 @@ fn make_tool(a: &GenerateArgs, diameter: f64) -> Result<Tool> {
         }
     );
     t.flutes = a.flutes;
+    if let Some(fl) = a.flute_length {
+        t.flute_length_mm = fl;
+        t.stickout_mm = t.stickout_mm.max(fl + 2.0);
+    }
     t.shape = a.tool.shape(a.corner_radius, a.v_angle)?;
     if let Some(rpm) = a.rpm {
         t.feeds.rpm = rpm;

@@ -217,6 +217,8 @@ fn stl_inspect_and_zlevel_generate() {
                 op,
                 "--tool-diameter",
                 "0.5",
+                "--flute-length",
+                "4",
                 "--stepdown",
                 "0.5",
                 "--json",
@@ -652,5 +654,42 @@ fn programs_pass_the_export_check_within_their_written_rounding() {
         .arg(tmp("fraesen.ngc"))
         .output()
         .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// A cut deeper than the tool's flutes is refused, naming the operation, the depth and the
+/// flute length (3 × D by default for the tool `--tool-diameter` makes, or `--flute-length`);
+/// the reason is said once.
+#[test]
+fn a_cut_deeper_than_the_flutes_is_refused() {
+    let part = assets("bench_20x15.dxf");
+    let run = |extra: &[&str]| {
+        cli()
+            .args([
+                "generate",
+                &part,
+                "--tool-diameter",
+                "0.2",
+                "--depth",
+                "0.8",
+            ])
+            .args(extra)
+            .arg("-o")
+            .arg(tmp("deep.ngc"))
+            .output()
+            .unwrap()
+    };
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("'pocket'")
+            && err.contains("0.8 mm")
+            && err.contains("0.6")
+            && err.contains("flutes"),
+        "{err}"
+    );
+    assert_eq!(err.matches("flutes of tool").count(), 1, "said once: {err}");
+    let o = run(&["--flute-length", "1"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }

@@ -102,11 +102,8 @@ fn yes() -> bool {
 /// Why a job cannot run.
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
-    #[error("job: cannot read {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("job: cannot read {path}: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error("job: {0}")]
     Parse(String),
     #[error(
@@ -116,15 +113,33 @@ pub enum JobError {
     #[error("job: operation '{op}': {problem}")]
     Operation { op: String, problem: String },
     #[error("job: {0}")]
-    Tool(#[from] ToolError),
+    Tool(ToolError),
     #[error("job: {0}")]
-    Import(#[from] ImportError),
-    #[error("job: operation '{op}': {source}")]
-    Op { op: String, source: OpError },
+    Import(ImportError),
+    #[error("job: operation '{op}': {error}")]
+    Op { op: String, error: OpError },
     #[error("job: {0}")]
-    Post(#[from] PostError),
+    Post(PostError),
     #[error("job: cancelled")]
     Cancelled,
+}
+
+impl From<ToolError> for JobError {
+    fn from(e: ToolError) -> Self {
+        JobError::Tool(e)
+    }
+}
+
+impl From<ImportError> for JobError {
+    fn from(e: ImportError) -> Self {
+        JobError::Import(e)
+    }
+}
+
+impl From<PostError> for JobError {
+    fn from(e: PostError) -> Self {
+        JobError::Post(e)
+    }
 }
 
 /// What running a job gives.
@@ -286,9 +301,9 @@ impl Job {
         Ok(job)
     }
     pub fn load(path: &Path) -> Result<Self, JobError> {
-        let text = std::fs::read_to_string(path).map_err(|source| JobError::Io {
+        let text = std::fs::read_to_string(path).map_err(|error| JobError::Io {
             path: path.display().to_string(),
-            source,
+            error,
         })?;
         Self::from_toml(&text)
     }
@@ -386,16 +401,23 @@ impl Job {
                 return Err(JobError::Cancelled);
             }
             let tool = self.tool_of(op)?.clone();
-            let res = op
+            let mut res = op
                 .spec
                 .run(&model, op.target, &tool, &tol, cancel)
-                .map_err(|source| match source {
+                .map_err(|error| match error {
                     OpError::Cancelled => JobError::Cancelled,
-                    source => JobError::Op {
+                    error => JobError::Op {
                         op: op.name.clone(),
-                        source,
+                        error,
                     },
                 })?;
+            if res.toolpath.moves.is_empty() {
+                res.warnings.push(
+                    "produced no moves: nothing is written for it (no tool change, no spindle \
+                     start); the warnings above say why"
+                        .into(),
+                );
+            }
             results.push((op.name.clone(), tool, res));
             gouge_checked.push(op.spec.checks_gouges());
         }

@@ -43,6 +43,10 @@ pub struct Tool {
     #[serde(default)]
     pub min_rpm: f64,
     pub feeds: Feeds,
+    /// Seconds the spindle needs to reach this tool's speed; when given, the program dwells this
+    /// long after starting the spindle (instead of the post's `spindle_dwell_s`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spin_up_s: Option<f64>,
 }
 
 /// Spindle speed and chip load; the feed rates follow from them.
@@ -158,6 +162,14 @@ impl Tool {
                 ),
             ));
         }
+        if let Some(s) = self.spin_up_s
+            && !(s.is_finite() && (0.0..=600.0).contains(&s))
+        {
+            return Err(err(
+                "spin_up_s",
+                format!("is {s}; give 0 to 600 seconds, or leave it out for the post's dwell"),
+            ));
+        }
         if !(self.cutting_edge_radius_um.is_finite() && self.cutting_edge_radius_um >= 0.0) {
             return Err(err(
                 "cutting_edge_radius_um",
@@ -251,6 +263,7 @@ impl Tool {
                 plunge_mm_per_min: (d * 100.0).clamp(5.0, 100.0),
                 ramp_mm_per_min: (d * 200.0).clamp(10.0, 200.0),
             },
+            spin_up_s: None,
         }
     }
 }
@@ -269,7 +282,13 @@ pub enum LibraryError {
     #[error("tool library: {0}")]
     Parse(String),
     #[error("tool library: {0}")]
-    Invalid(#[from] ToolError),
+    Invalid(ToolError),
+}
+
+impl From<ToolError> for LibraryError {
+    fn from(e: ToolError) -> Self {
+        LibraryError::Invalid(e)
+    }
 }
 
 impl ToolLibrary {

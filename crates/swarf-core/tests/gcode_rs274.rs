@@ -223,6 +223,153 @@ fn programs_read_back_by_rs274_move_where_the_toolpath_says() {
     }
 }
 
+/// The tool-change policy per dialect, as golden files: a change stops the spindle and goes
+/// up first; `LinuxCNC` and Fanuc change with `T… M6` (`G43 H…` with length offsets); GRBL has
+/// no changer, so it stops with `M0` and a comment naming the tool, and starts the spindle
+/// again after. An operation without moves writes no tool change and no spindle start. The GRBL
+/// and `LinuxCNC` programs read back in `rs274`.
+#[test]
+fn tool_changes_stop_the_machine_and_empty_operations_write_nothing() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let bless = std::env::var_os("SWARF_BLESS").is_some();
+    let small = Tool::micro_flat(0.2);
+    let big = Tool {
+        number: 3,
+        name: "0.5 mm flat carbide".into(),
+        spin_up_s: Some(4.0),
+        ..Tool::micro_flat(0.5)
+    };
+    let odd = Tool {
+        number: 7,
+        name: "3 mm (too big)".into(),
+        ..Tool::micro_flat(3.0)
+    };
+    let tol = Tolerance::default();
+    let mut circle = swarf_core::geometry::Pline::new_closed();
+    circle.add(0.5, 0.0, 1.0);
+    circle.add(-0.5, 0.0, 1.0);
+    let region = swarf_core::geometry::Region {
+        outer: circle,
+        islands: vec![],
+    };
+    let p = PocketParams {
+        cut: swarf_core::ops::CutParams {
+            heights: Heights {
+                final_depth_mm: 0.05,
+                clearance_mm: 2.0,
+                safe_mm: 0.2,
+                start_depth_mm: 0.0,
+            },
+            ..PocketParams::default().cut
+        },
+        ..PocketParams::default()
+    };
+    let run = |t: &Tool| {
+        pocket(
+            std::slice::from_ref(&region),
+            t,
+            &p,
+            &tol,
+            &swarf_core::ops::Cancel::NEVER,
+        )
+        .unwrap()
+    };
+    let (a, b, empty) = (run(&small), run(&big), run(&odd));
+    assert!(
+        empty.toolpath.moves.is_empty(),
+        "the 3 mm tool does not fit"
+    );
+    for (dialect, dname) in [
+        (Dialect::Grbl, "grbl"),
+        (Dialect::LinuxCnc, "linuxcnc"),
+        (Dialect::Fanuc, "fanuc"),
+    ] {
+        let prog = write_program(
+            &[
+                Section {
+                    name: "rough",
+                    tool: &small,
+                    toolpath: &a.toolpath,
+                },
+                Section {
+                    name: "too big",
+                    tool: &odd,
+                    toolpath: &empty.toolpath,
+                },
+                Section {
+                    name: "finish",
+                    tool: &big,
+                    toolpath: &b.toolpath,
+                },
+            ],
+            &PostOptions {
+                dialect,
+                title: "tool changes".into(),
+                tool_change_xy_mm: Some([10.0, 0.0]),
+                tool_change_z_mm: Some(3.0),
+                tool_length_offsets: dialect != Dialect::Grbl,
+                ..PostOptions::default()
+            },
+            &tol,
+        )
+        .unwrap();
+        let text = &prog.text;
+        // Nothing for the empty operation: no T7, no spindle for it.
+        assert!(
+            !text.contains("T7 M6") && !text.contains("load tool 7") && text.contains("no moves"),
+            "{dname}"
+        );
+        let at = |needle: &str| {
+            text.find(needle)
+                .unwrap_or_else(|| panic!("{dname}: no {needle:?} in\n{text}"))
+        };
+        let finish = at("(op 3: finish)");
+        let change = &text[finish..];
+        let m5 = change
+            .find("M5")
+            .expect("spindle stopped before the change");
+        let up = change.find("G0 Z3").expect("up to the change height");
+        let on = change.find("S40000 M3").expect("spindle on again");
+        assert!(m5 < up && up < on, "{dname}: {change}");
+        if dialect == Dialect::Grbl {
+            let stop = change.find("M0").expect("GRBL stops for the change");
+            let named = change
+                .find("load tool 3: 0.5 mm flat carbide")
+                .expect("names the tool");
+            let park = change
+                .find("G0 X10 Y0")
+                .expect("goes to the change position");
+            assert!(
+                up < park && park < named && named < stop && stop < on,
+                "{change}"
+            );
+            assert!(!text.contains(" M6") && !text.contains("G43"));
+            assert!(change.contains("G4 P4"), "the tool's spin-up dwell");
+        } else {
+            let m6 = change.find("T3 M6").expect("tool change");
+            let h = change.find("G43 H3").expect("length offset");
+            assert!(up < m6 && m6 < h && h < on, "{change}");
+        }
+        if dialect != Dialect::Fanuc
+            && let Some((report, _)) = rs274(text, dname, &format!("toolchange-{dname}"))
+        {
+            assert_eq!(report["ok"], true, "{dname}: {report}");
+            assert_eq!(report["errors"].as_array().unwrap().len(), 0, "{report}");
+        }
+        let path = dir.join(format!("tool_changes_{dname}.ngc"));
+        if bless || !path.exists() {
+            std::fs::write(&path, text).unwrap();
+            eprintln!("wrote golden file {}", path.display());
+            continue;
+        }
+        assert!(
+            std::fs::read_to_string(&path).unwrap() == *text,
+            "{} differs from the generated program; if the change is intended, review it and run with SWARF_BLESS=1",
+            path.display()
+        );
+    }
+}
+
 #[test]
 fn golden_gcode_per_dialect() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");

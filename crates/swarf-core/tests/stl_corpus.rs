@@ -111,7 +111,12 @@ fn zlevel_programs_on_a_corpus_mold_read_back() {
     let Some(p) = load("ocl_ktoolcav.stl") else {
         return;
     };
-    let tool = Tool::micro_flat(0.5);
+    // Flutes long enough for the 3.3 mm deep mold.
+    let tool = Tool {
+        flute_length_mm: 4.0,
+        stickout_mm: 6.0,
+        ..Tool::micro_flat(0.5)
+    };
     let tol = Tolerance::default();
     let params = ZLevelParams {
         stepover: Stepover::Fraction(0.4),

@@ -14,11 +14,8 @@ pub enum RenderError {
     Device(String),
     #[error("reading the frame back failed: {0}")]
     Readback(String),
-    #[error("cannot write {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("cannot write {path}: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error("PNG encoding failed: {0}")]
     Png(String),
 }
@@ -160,9 +157,9 @@ impl Headless {
 
 /// Writes RGBA pixels as a PNG, atomically (temporary file, then rename).
 pub fn write_png(path: &std::path::Path, size: (u32, u32), rgba: &[u8]) -> Result<(), RenderError> {
-    let io = |source| RenderError::Io {
+    let io = |error| RenderError::Io {
         path: path.display().to_string(),
-        source,
+        error,
     };
     let mut bytes = Vec::new();
     {

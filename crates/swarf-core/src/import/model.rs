@@ -95,15 +95,24 @@ impl ImportOptions {
 /// Why a part cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("cannot read {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("cannot read {path}: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error("{0}")]
-    Dxf(#[from] DxfError),
+    Dxf(DxfError),
     #[error("{0}")]
-    Stl(#[from] StlError),
+    Stl(StlError),
+}
+
+impl From<DxfError> for ImportError {
+    fn from(e: DxfError) -> Self {
+        ImportError::Dxf(e)
+    }
+}
+
+impl From<StlError> for ImportError {
+    fn from(e: StlError) -> Self {
+        ImportError::Stl(e)
+    }
 }
 
 /// Where a part comes from: a file, or bytes with a name (the embedded example, a test).
@@ -160,9 +169,9 @@ pub fn load(src: Source<'_>, opts: &ImportOptions) -> Result<Model, ImportError>
     let owned;
     let (name, bytes): (String, &[u8]) = match src {
         Source::Path(p) => {
-            owned = std::fs::read(p).map_err(|source| ImportError::Io {
+            owned = std::fs::read(p).map_err(|error| ImportError::Io {
                 path: p.display().to_string(),
-                source,
+                error,
             })?;
             (p.display().to_string(), &owned)
         }

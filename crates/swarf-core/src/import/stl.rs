@@ -17,11 +17,8 @@ use crate::geometry::mesh::{Mesh, MeshReport};
 /// Why an STL file cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum StlError {
-    #[error("stl: cannot read {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("stl: cannot read {path}: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error("stl: the file is empty")]
     Empty,
     #[error(
@@ -113,9 +110,9 @@ pub struct StlPart {
 }
 
 pub fn import_stl_file(path: &Path, opts: &StlOptions) -> Result<StlPart, StlError> {
-    let bytes = std::fs::read(path).map_err(|source| StlError::Io {
+    let bytes = std::fs::read(path).map_err(|error| StlError::Io {
         path: path.display().to_string(),
-        source,
+        error,
     })?;
     import_stl(&bytes, opts)
 }

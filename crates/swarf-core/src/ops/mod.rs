@@ -185,7 +185,7 @@ pub enum OpError {
         problem: String,
     },
     #[error("{0}")]
-    Tool(#[from] ToolError),
+    Tool(ToolError),
     /// The operation does not work on this kind of part.
     #[error("is a {op} operation: it needs a {needs} part; use {suggest}")]
     WrongPart {
@@ -196,6 +196,12 @@ pub enum OpError {
     /// The caller asked to stop ([`Cancel`]).
     #[error("cancelled")]
     Cancelled,
+}
+
+impl From<ToolError> for OpError {
+    fn from(e: ToolError) -> Self {
+        OpError::Tool(e)
+    }
 }
 
 /// A request to stop, passed explicitly to every operation: the caller keeps a clone and
@@ -238,6 +244,11 @@ impl Cancel {
             Ok(())
         }
     }
+}
+
+/// A length for a message: to the nanometre, without binary noise (0.6, not 0.6000000000000001).
+fn round_um(mm: f64) -> f64 {
+    (mm * 1e6).round() / 1e6
 }
 
 pub(crate) fn param_err(op: &'static str, param: &'static str, problem: String) -> OpError {
@@ -326,6 +337,21 @@ impl CutParams {
                 format!(
                     "is {}; it must be at least 0 and less than the final depth {}",
                     h.start_depth_mm, h.final_depth_mm
+                ),
+            ));
+        }
+        // The tool must reach: flutes deeper than the cut (the stick-out holds the flutes).
+        if h.final_depth_mm > tool.flute_length_mm {
+            return Err(param_err(
+                op,
+                "final_depth_mm",
+                format!(
+                    "is {} mm, deeper than the {} mm flutes of tool {} ({}): the shank would rub \
+                     or the holder hit the part; use a tool with longer flutes or cut less deep",
+                    round_um(h.final_depth_mm),
+                    round_um(tool.flute_length_mm),
+                    tool.number,
+                    tool.name
                 ),
             ));
         }
@@ -454,7 +480,11 @@ mod tests {
             "{err}"
         );
         // Many levels within the depth bound are refused too.
-        let tool = crate::tool::Tool::micro_flat(1.0);
+        let tool = crate::tool::Tool {
+            flute_length_mm: 95.0,
+            stickout_mm: 100.0,
+            ..crate::tool::Tool::micro_flat(1.0)
+        };
         let h = Heights {
             final_depth_mm: 90.0,
             ..Heights::default()

@@ -245,8 +245,9 @@ fn keep_outs(
 }
 
 fn check(op: &'static str, mesh: &Mesh, tool: &Tool, p: &ZLevelParams) -> Result<(), OpError> {
-    p.cut.check(op, tool)?;
-    check_mesh(op, mesh)
+    // An unusable mesh first: no other setting can make it machinable.
+    check_mesh(op, mesh)?;
+    p.cut.check(op, tool)
 }
 
 /// The layer heights and each layer's keep-out; ball and bull tools reach their radius above

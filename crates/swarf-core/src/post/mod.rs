@@ -128,6 +128,15 @@ pub struct PostOptions {
     pub rapid_mm_per_min: f64,
     /// Program title for the header.
     pub title: String,
+    /// Height the tool goes up to for a tool change, mm (default: the clearance height).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_change_z_mm: Option<f64>,
+    /// Where in XY the tool goes for a manual tool change (GRBL), mm in work coordinates
+    /// (default: where it is).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_change_xy_mm: Option<[f64; 2]>,
+    /// Apply tool length offsets after a tool change (`G43 H<tool>`, for `LinuxCNC` and Fanuc).
+    pub tool_length_offsets: bool,
 }
 
 impl Default for PostOptions {
@@ -141,6 +150,9 @@ impl Default for PostOptions {
             spindle_dwell_s: 2.0,
             rapid_mm_per_min: 3000.0,
             title: "Swarf job".into(),
+            tool_change_z_mm: None,
+            tool_change_xy_mm: None,
+            tool_length_offsets: false,
         }
     }
 }
@@ -384,8 +396,17 @@ pub fn write_program(
     let mut machine = Machine::default();
     for (si, s) in sections.iter().enumerate() {
         w.src = None;
+        if s.toolpath.moves.is_empty() {
+            // Nothing to cut: no tool change, no spindle start for it.
+            w.comment(&format!(
+                "op {}: {} - no moves, nothing to cut",
+                si + 1,
+                s.name
+            ));
+            continue;
+        }
         w.comment(&format!("op {}: {}", si + 1, s.name));
-        w.tool_and_spindle(s, &mut machine);
+        w.tool_and_spindle(s, &mut machine, clearance);
         w.section_moves(si, s);
     }
     w.ending(clearance);
@@ -420,6 +441,20 @@ fn check_inputs(sections: &[Section<'_>], opts: &PostOptions) -> Result<(), Post
                 "{name} is {v}; it must be positive"
             )));
         }
+    }
+    if let Some(z) = opts.tool_change_z_mm
+        && !z.is_finite()
+    {
+        return Err(PostError::Option(format!(
+            "tool_change_z_mm is {z}; it must be a number of mm"
+        )));
+    }
+    if let Some([x, y]) = opts.tool_change_xy_mm
+        && !(x.is_finite() && y.is_finite())
+    {
+        return Err(PostError::Option(format!(
+            "tool_change_xy_mm is [{x}, {y}]; it must be two numbers of mm"
+        )));
     }
     if !(opts.spindle_dwell_s.is_finite() && opts.spindle_dwell_s >= 0.0) {
         return Err(PostError::Option(format!(
@@ -528,23 +563,54 @@ impl Writer<'_> {
         self.pos[2] = Some(cz);
     }
 
-    /// A tool change when the section's tool is not in the spindle, and the spindle (with
-    /// coolant and the spin-up dwell) when its speed changes.
-    fn tool_and_spindle(&mut self, s: &Section<'_>, machine: &mut Machine) {
+    /// A tool change when the section's tool is not the one in the spindle, and the spindle
+    /// (with coolant and the spin-up dwell) when its speed changes. A change stops the spindle
+    /// and goes up to the change height first. With a tool changer (`T… M6`, and `G43 H…` with
+    /// length offsets) the controller does the rest; without one (GRBL) the program goes to the
+    /// change position and stops with `M0` and a comment naming the tool to load, and the
+    /// spindle starts again only after the operator resumes. The first tool is named in a
+    /// comment for GRBL (it is loaded before the start).
+    fn tool_and_spindle(&mut self, s: &Section<'_>, machine: &mut Machine, clearance: f64) {
         let opts = self.opts;
         let spec = opts.dialect.spec();
         if machine.tool != Some(s.tool.number) {
+            let first = machine.tool.is_none();
             if machine.rpm.is_some() {
                 self.raw("M5");
+                if opts.coolant != Coolant::Off {
+                    self.raw("M9");
+                }
                 machine.rpm = None;
+            }
+            if !first {
+                let z = self.q(opts.tool_change_z_mm.unwrap_or(clearance));
+                if self.pos[2] != Some(z) {
+                    self.out.extend_from_slice(b"G0");
+                    self.word(b'Z', z);
+                    self.end_line();
+                    self.pos[2] = Some(z);
+                }
             }
             if spec.tool_change {
                 self.raw(&format!("T{} M6", s.tool.number));
-            } else {
+                if opts.tool_length_offsets {
+                    self.raw(&format!("G43 H{}", s.tool.number));
+                }
+            } else if first {
                 self.comment(&format!(
-                    "change to tool {}: {} (GRBL has no tool changer)",
+                    "tool {}: {} - load it before starting",
                     s.tool.number, s.tool.name
                 ));
+            } else {
+                if let Some([x, y]) = opts.tool_change_xy_mm {
+                    let z = self.pos[2].map_or(clearance, |q| self.val(q));
+                    self.straight(b"G0", P3::new(x, y, z), None);
+                }
+                self.comment(&format!(
+                    "TOOL CHANGE: load tool {}: {}, set its length, then resume",
+                    s.tool.number, s.tool.name
+                ));
+                self.raw("M0");
             }
             machine.tool = Some(s.tool.number);
         }
@@ -555,8 +621,9 @@ impl Writer<'_> {
                 Coolant::Mist => self.raw("M7"),
                 Coolant::Flood => self.raw("M8"),
             }
-            if opts.spindle_dwell_s > 0.0 {
-                let ms = (opts.spindle_dwell_s * 1000.0).round() as i64;
+            let dwell = s.tool.spin_up_s.unwrap_or(opts.spindle_dwell_s);
+            if dwell > 0.0 {
+                let ms = (dwell * 1000.0).round() as i64;
                 let mut line = format!("G4 {}", spec.dwell_word);
                 let mut b = Vec::new();
                 number::write_scaled(&mut b, ms, 3);

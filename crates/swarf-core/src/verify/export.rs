@@ -103,7 +103,13 @@ impl ExportReport {
 /// Why a program cannot be checked at all.
 #[derive(Debug, thiserror::Error)]
 #[error("the written program does not read back: {0}")]
-pub struct ExportCheckError(#[from] super::GcodeError);
+pub struct ExportCheckError(super::GcodeError);
+
+impl From<super::GcodeError> for ExportCheckError {
+    fn from(e: super::GcodeError) -> Self {
+        Self(e)
+    }
+}
 
 /// Reads `program` back and checks each operation of `out` in it: gouges against the part
 /// with the operation's own tool (within the path tolerance plus the written rounding; a

@@ -27,11 +27,8 @@ use crate::geometry::{
 /// What can make a DXF file unreadable as a whole. Problems with single entities are warnings.
 #[derive(Debug, thiserror::Error)]
 pub enum DxfError {
-    #[error("dxf: cannot read {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("dxf: cannot read {path}: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error(
         "dxf: this is a binary DXF; Swarf reads ASCII DXF only: save the drawing as ASCII DXF in \
          your CAD program"
@@ -127,9 +124,9 @@ impl Drawing {
 
 /// Reads a DXF file.
 pub fn import_dxf_file(path: &Path, opts: &DxfOptions) -> Result<Drawing, DxfError> {
-    let bytes = std::fs::read(path).map_err(|source| DxfError::Io {
+    let bytes = std::fs::read(path).map_err(|error| DxfError::Io {
         path: path.display().to_string(),
-        source,
+        error,
     })?;
     import_dxf(&bytes, opts)
 }

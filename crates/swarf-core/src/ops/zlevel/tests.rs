@@ -102,7 +102,12 @@ fn part() -> Mesh {
 #[test]
 fn rough_never_cuts_the_part_and_is_deterministic() {
     let m = part();
-    let tool = Tool::micro_flat(0.4);
+    // Flutes long enough for the 1.5 mm part.
+    let tool = Tool {
+        flute_length_mm: 2.0,
+        stickout_mm: 4.0,
+        ..Tool::micro_flat(0.4)
+    };
     let tol = Tolerance::default();
     let p = ZLevelParams {
         cut: crate::ops::CutParams {
@@ -132,7 +137,11 @@ fn rough_never_cuts_the_part_and_is_deterministic() {
 #[test]
 fn waterline_follows_the_walls_at_the_tool_radius() {
     let m = part();
-    let tool = Tool::micro_flat(0.2);
+    let tool = Tool {
+        flute_length_mm: 2.0,
+        stickout_mm: 4.0,
+        ..Tool::micro_flat(0.2)
+    };
     let tol = Tolerance::default();
     let p = ZLevelParams {
         cut: crate::ops::CutParams {
