@@ -217,6 +217,10 @@ impl Session {
         self.job.part.file = abs.to_string_lossy().into_owned();
         self.job.part.units = None;
         self.job.part.layers = None;
+        // The program's title is the part's name (the example's title would be wrong).
+        self.job.title = path
+            .file_stem()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         let path = path.to_path_buf();
         self.load_part(Box::new(move |app, ok| {
             if ok {

@@ -629,6 +629,13 @@ fn a_gouging_program_is_not_exported_silently() {
     h.get_by_label("Export anyway").click();
     h.run_steps(3);
     let written = std::fs::read_to_string(&out_path).unwrap();
+    // The program is titled after the part, not the example job it replaced.
+    assert_eq!(h.state().job.title, "overlap");
+    assert!(
+        written.starts_with("(overlap - Swarf"),
+        "{}",
+        &written[..80]
+    );
     assert_eq!(
         written,
         h.state().output.as_ref().unwrap().program.text,

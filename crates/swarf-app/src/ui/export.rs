@@ -3,10 +3,101 @@
 
 use egui::Ui;
 use swarf_core::job::Job;
-use swarf_core::post::Dialect;
+use swarf_core::post::{Dialect, PostOptions, WorkOffset};
 
-use super::{ERR, Edit, choice, count, minutes};
+use super::{ERR, Edit, choice, count, minutes, number};
 use crate::Session;
+
+/// The program's title, number, work offset, line numbers, arcs, tool changes and texts.
+fn program_options_ui(ui: &mut Ui, title: &mut String, post: &mut PostOptions, edit: &mut Edit) {
+    ui.horizontal(|ui| {
+        let l = ui.label("Title:");
+        edit.resp(&ui.text_edit_singleline(title).labelled_by(l.id));
+    });
+    let offsets: Vec<(WorkOffset, &str)> = WorkOffset::ALL.iter().map(|w| (*w, w.code())).collect();
+    edit.flag(choice(ui, "Work offset:", &mut post.work_offset, &offsets));
+    optional_count(
+        ui,
+        "program number",
+        &mut post.program_number,
+        1,
+        1..=9999,
+        edit,
+    );
+    optional_count(
+        ui,
+        "line numbers, step",
+        &mut post.line_numbers,
+        10,
+        1..=1000,
+        edit,
+    );
+    edit.flag(
+        ui.checkbox(&mut post.arcs, "arcs as G2/G3")
+            .on_hover_text("off: every arc as lines within the path tolerance")
+            .changed(),
+    );
+    if post.dialect == Dialect::Grbl {
+        let mut at = post.tool_change_xy_mm.is_some();
+        edit.flag(
+            ui.checkbox(&mut at, "tool change position")
+                .on_hover_text("where the tool goes for a manual change (M0)")
+                .changed(),
+        );
+        if at {
+            let [mut x, mut y] = post.tool_change_xy_mm.unwrap_or([0.0, 0.0]);
+            edit.resp(&number(ui, "  X:", &mut x, 1.0, -10_000.0..=10_000.0, "mm"));
+            edit.resp(&number(ui, "  Y:", &mut y, 1.0, -10_000.0..=10_000.0, "mm"));
+            post.tool_change_xy_mm = Some([x, y]);
+        } else {
+            post.tool_change_xy_mm = None;
+        }
+    } else {
+        edit.flag(
+            ui.checkbox(&mut post.tool_length_offsets, "tool length offsets (G43 H)")
+                .changed(),
+        );
+    }
+    let mut own_z = post.tool_change_z_mm.is_some();
+    edit.flag(ui.checkbox(&mut own_z, "tool change height").changed());
+    if own_z {
+        let mut z = post.tool_change_z_mm.unwrap_or(20.0);
+        edit.resp(&number(ui, "  Z:", &mut z, 1.0, -1000.0..=1000.0, "mm"));
+        post.tool_change_z_mm = Some(z);
+    } else {
+        post.tool_change_z_mm = None;
+    }
+    for (label, text) in [
+        ("Header text:", &mut post.header_text),
+        ("Footer text:", &mut post.footer_text),
+    ] {
+        let l = ui.label(label);
+        edit.resp(
+            &ui.add(egui::TextEdit::multiline(text).desired_rows(2))
+                .labelled_by(l.id),
+        );
+    }
+}
+
+/// A checkbox that turns an optional whole number on (with `default`) or off, and its value.
+fn optional_count(
+    ui: &mut Ui,
+    label: &str,
+    value: &mut Option<u32>,
+    default: u32,
+    range: std::ops::RangeInclusive<u32>,
+    edit: &mut Edit,
+) {
+    let mut on = value.is_some();
+    edit.flag(ui.checkbox(&mut on, label).changed());
+    *value = if on {
+        let mut v = value.unwrap_or(default);
+        edit.resp(&count(ui, "  ", &mut v, range));
+        Some(v)
+    } else {
+        None
+    };
+}
 
 pub(crate) fn export_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
     edit.flag(choice(
@@ -21,6 +112,11 @@ pub(crate) fn export_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit:
     ));
     let r = count(ui, "Decimals:", &mut job.post.decimals, 3..=6);
     edit.resp(&r);
+    egui::CollapsingHeader::new("Program options")
+        .default_open(false)
+        .show(ui, |ui| {
+            program_options_ui(ui, &mut job.title, &mut job.post, edit);
+        });
     if let (Some(out), Some(st)) = (
         session.output.as_ref().filter(|_| session.up_to_date()),
         session.summary,

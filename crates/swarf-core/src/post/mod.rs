@@ -99,6 +99,40 @@ impl Dialect {
     }
 }
 
+/// The work coordinate system the program runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum WorkOffset {
+    #[default]
+    G54,
+    G55,
+    G56,
+    G57,
+    G58,
+    G59,
+}
+
+impl WorkOffset {
+    pub const ALL: [WorkOffset; 6] = [
+        WorkOffset::G54,
+        WorkOffset::G55,
+        WorkOffset::G56,
+        WorkOffset::G57,
+        WorkOffset::G58,
+        WorkOffset::G59,
+    ];
+    pub fn code(self) -> &'static str {
+        match self {
+            WorkOffset::G54 => "G54",
+            WorkOffset::G55 => "G55",
+            WorkOffset::G56 => "G56",
+            WorkOffset::G57 => "G57",
+            WorkOffset::G58 => "G58",
+            WorkOffset::G59 => "G59",
+        }
+    }
+}
+
 /// Coolant words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -137,6 +171,20 @@ pub struct PostOptions {
     pub tool_change_xy_mm: Option<[f64; 2]>,
     /// Apply tool length offsets after a tool change (`G43 H<tool>`, for `LinuxCNC` and Fanuc).
     pub tool_length_offsets: bool,
+    /// The work offset the preamble selects (default G54).
+    pub work_offset: WorkOffset,
+    /// Program number: Fanuc's `O` number (default 1); a comment for the others.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub program_number: Option<u32>,
+    /// Number the blocks (`N10`, `N20`, …) with this step; `None` writes no line numbers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line_numbers: Option<u32>,
+    /// Text for the start and the end of the program, as comments (one per line, sanitised).
+    pub header_text: String,
+    pub footer_text: String,
+    /// Write arcs as G2/G3 (default); off, every arc is written as lines within the path
+    /// tolerance, for controllers that want lines.
+    pub arcs: bool,
 }
 
 impl Default for PostOptions {
@@ -153,6 +201,12 @@ impl Default for PostOptions {
             tool_change_z_mm: None,
             tool_change_xy_mm: None,
             tool_length_offsets: false,
+            work_offset: WorkOffset::G54,
+            program_number: None,
+            line_numbers: None,
+            header_text: String::new(),
+            footer_text: String::new(),
+            arcs: true,
         }
     }
 }
@@ -315,7 +369,8 @@ impl Writer<'_> {
             return;
         }
         let resolution = 1.0 / self.scale;
-        let as_lines = err > self.opts.arc_radius_tolerance_mm
+        let as_lines = !self.opts.arcs
+            || err > self.opts.arc_radius_tolerance_mm
             || r > self.opts.max_arc_radius_mm
             || r1 < 2.0 * resolution
             || r1.min(r2) < self.opts.dialect.spec().min_arc_radius_mm;
@@ -410,13 +465,36 @@ pub fn write_program(
         w.section_moves(si, s);
     }
     w.ending(clearance);
+    let text = String::from_utf8(w.out).expect("G-code is ASCII");
+    let text = match opts.line_numbers {
+        Some(step) => number_lines(&text, step),
+        None => text,
+    };
     Ok(Program {
-        text: String::from_utf8(w.out).expect("G-code is ASCII"),
+        text,
         line_source: w.lines,
         arcs_written: w.arcs_written,
         arcs_as_lines: w.arcs_as_lines,
         max_arc_radius_error_mm: w.max_err,
     })
+}
+
+/// Block numbers (`N10 `, `N20 `, …) in front of every block; comments and `%`/`O` lines stay as
+/// they are, so each line keeps its place (and its source).
+fn number_lines(text: &str, step: u32) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 4);
+    let mut n: u64 = 0;
+    for line in text.lines() {
+        if !(line.starts_with('(') || line.starts_with('%') || line.starts_with('O')) {
+            n += u64::from(step);
+            out.push('N');
+            out.push_str(&n.to_string());
+            out.push(' ');
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 /// The tool in the spindle and the spindle's speed, as the program has left them.
@@ -456,6 +534,18 @@ fn check_inputs(sections: &[Section<'_>], opts: &PostOptions) -> Result<(), Post
             "tool_change_xy_mm is [{x}, {y}]; it must be two numbers of mm"
         )));
     }
+    if opts.program_number.is_some_and(|n| n == 0 || n > 9999) {
+        return Err(PostError::Option(format!(
+            "program_number is {}; use 1 to 9999",
+            opts.program_number.unwrap_or_default()
+        )));
+    }
+    if opts.line_numbers.is_some_and(|n| n == 0 || n > 1000) {
+        return Err(PostError::Option(format!(
+            "line_numbers step is {}; use 1 to 1000, or leave it out for none",
+            opts.line_numbers.unwrap_or_default()
+        )));
+    }
     if !(opts.spindle_dwell_s.is_finite() && opts.spindle_dwell_s >= 0.0) {
         return Err(PostError::Option(format!(
             "spindle_dwell_s is {}; it must be zero or positive",
@@ -484,15 +574,22 @@ impl Writer<'_> {
         let opts = self.opts;
         let spec = opts.dialect.spec();
         // Header: job summary, no timestamps.
+        let number = opts.program_number.unwrap_or(1);
         if spec.percent_and_number {
             self.raw("%");
-            self.raw("O0001");
+            self.raw(&format!("O{number:04}"));
         }
         self.comment(&format!(
             "{} - Swarf {} - micro milling CAM",
             opts.title,
             env!("CARGO_PKG_VERSION")
         ));
+        if !spec.percent_and_number && opts.program_number.is_some() {
+            self.comment(&format!("program {number}"));
+        }
+        for line in opts.header_text.lines().filter(|l| !l.trim().is_empty()) {
+            self.comment(line);
+        }
         self.comment(&format!(
             "dialect {}, units mm, {} decimals, absolute",
             spec.name, opts.decimals
@@ -555,7 +652,11 @@ impl Writer<'_> {
     /// Safe preamble: units, absolute, plane, then up to clearance before any XY move.
     fn preamble(&mut self, clearance: f64) {
         let spec = self.opts.dialect.spec();
-        self.raw(&format!("G21 G90 G17 {}", spec.modal_reset));
+        self.raw(&format!(
+            "G21 G90 G17 {} {}",
+            spec.modal_reset,
+            self.opts.work_offset.code()
+        ));
         let cz = self.q(clearance);
         self.out.extend_from_slice(b"G0");
         self.word(b'Z', cz);
@@ -677,6 +778,9 @@ impl Writer<'_> {
         self.raw("M5");
         if opts.coolant != Coolant::Off {
             self.raw("M9");
+        }
+        for line in opts.footer_text.lines().filter(|l| !l.trim().is_empty()) {
+            self.comment(line);
         }
         self.raw(spec.program_end);
         if spec.percent_and_number {

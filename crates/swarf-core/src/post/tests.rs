@@ -71,7 +71,7 @@ fn deterministic_and_safe_preamble_and_end() {
     let b = write(&t, &small_path(), &PostOptions::default());
     assert_eq!(a.text, b.text);
     let lines: Vec<&str> = a.text.lines().filter(|l| !l.starts_with('(')).collect();
-    assert_eq!(lines[0], "G21 G90 G17 G94 G40 G49 G80");
+    assert_eq!(lines[0], "G21 G90 G17 G94 G40 G49 G80 G54");
     assert_eq!(lines[1], "G0 Z5");
     assert!(lines.iter().position(|l| l.contains('X')).unwrap() > 1);
     assert_eq!(*lines.last().unwrap(), "M2");
@@ -91,7 +91,7 @@ fn dialects_and_decimals() {
             ..PostOptions::default()
         },
     );
-    assert!(!grbl.text.contains("M6") && grbl.text.contains("G21 G90 G17 G94\n"));
+    assert!(!grbl.text.contains("M6") && grbl.text.contains("G21 G90 G17 G94 G54\n"));
     let fanuc = write(
         &t,
         &small_path(),
@@ -168,4 +168,85 @@ fn arcs_that_fail_after_rounding_become_lines() {
         ),
         Err(PostError::NoFeed { .. })
     ));
+}
+
+/// The post options a user expects: program number, line numbers, header and footer text
+/// (sanitised), arcs off, the work offset.
+#[test]
+fn program_number_line_numbers_texts_arcs_off_and_work_offset() {
+    let t = tool("t");
+    let tp = small_path();
+    let opts = PostOptions {
+        dialect: Dialect::Fanuc,
+        program_number: Some(42),
+        line_numbers: Some(5),
+        header_text: "Customer: Acme (bridge) 2!\n\nsecond line".into(),
+        footer_text: "done; thanks".into(),
+        work_offset: WorkOffset::G56,
+        arcs: false,
+        ..PostOptions::default()
+    };
+    let p = write(&t, &tp, &opts);
+    let lines: Vec<&str> = p.text.lines().collect();
+    assert_eq!(&lines[..2], ["%", "O0042"]);
+    assert!(
+        p.text.contains("(Customer: Acme [bridge] 2!)"),
+        "{}",
+        p.text
+    );
+    assert!(p.text.contains("(second line)") && p.text.contains("(done, thanks)"));
+    // Every block numbered in steps of 5; comments and % / O lines are not blocks.
+    let blocks: Vec<&&str> = lines
+        .iter()
+        .filter(|l| !(l.starts_with('(') || l.starts_with('%') || l.starts_with('O')))
+        .collect();
+    for (k, b) in blocks.iter().enumerate() {
+        assert!(b.starts_with(&format!("N{} ", 5 * (k + 1))), "{b}");
+    }
+    assert!(blocks[0].contains("G56"), "{}", blocks[0]);
+    assert!(!p.text.contains("G2 ") && !p.text.contains("G3 ") && p.arcs_written == 0);
+    assert!(p.arcs_as_lines == 2);
+    // Read back: the circle as lines within the path tolerance of the arcs.
+    let back = crate::verify::read_gcode(&p.text, P3::default(), &Tolerance::default()).unwrap();
+    for m in &back.toolpath.moves {
+        if m.to.z < 0.0 {
+            assert!((m.to.xy().length() - 1.0).abs() < 1e-3, "{:?}", m.to);
+        }
+    }
+    // A program number other dialects note as a comment; nonsense is refused.
+    let grbl = write(
+        &t,
+        &tp,
+        &PostOptions {
+            program_number: Some(7),
+            ..PostOptions::default()
+        },
+    );
+    assert!(grbl.text.contains("(program 7)") && !grbl.text.contains("O0007"));
+    for bad in [
+        PostOptions {
+            program_number: Some(0),
+            ..PostOptions::default()
+        },
+        PostOptions {
+            line_numbers: Some(0),
+            ..PostOptions::default()
+        },
+    ] {
+        let e = write_program(
+            &[Section {
+                name: "x",
+                tool: &t,
+                toolpath: &tp,
+            }],
+            &bad,
+            &Tolerance::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("program_number") || e.contains("line_numbers"),
+            "{e}"
+        );
+    }
 }
