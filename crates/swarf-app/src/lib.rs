@@ -8,6 +8,7 @@
 mod history;
 mod session;
 pub mod store;
+pub mod typed;
 mod ui;
 mod view;
 

@@ -651,3 +651,31 @@ fn a_gouging_program_is_not_exported_silently() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Typed values mean what they say: `0.15 mm` in a µm field is 150 µm (it used to become
+/// 1 µm), `150um` too; a value out of range is refused with the range shown and the job keeps
+/// its value (it used to be clamped silently).
+#[test]
+fn typed_lengths_mean_what_they_say_and_out_of_range_is_refused() {
+    let mut h = ui_harness(SwarfApp::example());
+    h.state_mut().wait();
+    h.run_steps(3);
+    let depth = |h: &Harness<'static, SwarfApp>| {
+        h.state().job.operations[0]
+            .spec
+            .cut()
+            .heights
+            .final_depth_mm
+    };
+    replace_field(&mut h, "Final depth:", "0.15 mm");
+    assert!((depth(&h) - 0.15).abs() < 1e-12, "{}", depth(&h));
+    replace_field(&mut h, "Final depth:", "120um");
+    assert!((depth(&h) - 0.12).abs() < 1e-12, "{}", depth(&h));
+    // Out of range (1 µm to 50 mm): refused, said with the range, nothing changed.
+    replace_field(&mut h, "Final depth:", "0");
+    assert!((depth(&h) - 0.12).abs() < 1e-12, "{}", depth(&h));
+    let _ = h.get_by_label("0 µm is out of range: give 1 to 50000 µm");
+    replace_field(&mut h, "Final depth:", "2 furlongs");
+    assert!((depth(&h) - 0.12).abs() < 1e-12);
+    let _ = h.get_by_label("'furlongs' is not a length unit: use mm, µm (um), in, cm or m");
+}

@@ -58,24 +58,48 @@ pub(crate) fn number(
     range: RangeInclusive<f64>,
     unit: &str,
 ) -> Response {
-    ui.horizontal(|ui| {
+    let inner = ui.horizontal(|ui| {
         let l = ui.label(label);
         let mut shown = *value / scale;
+        let before = shown;
         let speed = ((range.end() - range.start()) / 1000.0).clamp(0.01, 10.0);
+        // Typed text means what it says (`0.15 mm` in a µm field is 150 µm); what cannot be
+        // read, and values out of range, are refused with a message, never clamped.
+        let refused = std::cell::RefCell::new(None::<String>);
         let r = ui
             .add(
                 DragValue::new(&mut shown)
-                    .range(range)
                     .speed(speed)
-                    .suffix(format!(" {unit}")),
+                    .suffix(format!(" {unit}"))
+                    .custom_parser(|text| match crate::typed::parse_value(text, unit) {
+                        Ok(v) => Some(v),
+                        Err(e) => {
+                            *refused.borrow_mut() = Some(e);
+                            None
+                        }
+                    }),
             )
             .labelled_by(l.id);
-        if r.changed() {
-            *value = shown * scale;
+        let mut refused = refused.into_inner();
+        if r.changed() && shown != before {
+            match crate::typed::check_range(shown, &range, unit) {
+                Ok(()) => *value = shown * scale,
+                Err(e) => refused = Some(e),
+            }
         }
-        r
-    })
-    .inner
+        (r, refused)
+    });
+    let (r, refused) = inner.inner;
+    let key = r.id.with("refused");
+    if let Some(e) = refused {
+        ui.data_mut(|d| d.insert_temp(key, e));
+    } else if r.changed() {
+        ui.data_mut(|d| d.remove::<String>(key));
+    }
+    if let Some(e) = ui.data(|d| d.get_temp::<String>(key)) {
+        ui.colored_label(ERR, e);
+    }
+    r
 }
 
 /// A labelled whole number.
