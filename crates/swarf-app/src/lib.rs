@@ -36,6 +36,8 @@ pub struct SwarfApp {
     dialog: Option<Receiver<DialogPick>>,
     /// The generation whose result the view was last given.
     view_gen: u64,
+    /// Whether the session wakes this window's context.
+    waker_set: bool,
 }
 
 impl std::ops::Deref for SwarfApp {
@@ -65,6 +67,7 @@ impl SwarfApp {
             view: Viewport::default(),
             dialog: None,
             view_gen: 0,
+            waker_set: false,
         }
     }
 
@@ -128,6 +131,12 @@ impl SwarfApp {
 
     /// The whole window.
     pub fn ui(&mut self, ui: &mut egui::Ui, render: Option<&egui_wgpu::RenderState>) {
+        if !self.waker_set {
+            let ctx = ui.ctx().clone();
+            self.session
+                .set_waker(std::sync::Arc::new(move || ctx.request_repaint()));
+            self.waker_set = true;
+        }
         if self.poll() {
             ui.ctx().request_repaint();
         }

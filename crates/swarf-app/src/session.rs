@@ -133,6 +133,12 @@ pub struct Session {
     loading: Option<PartLoad>,
     /// A new part or project asks the view to fit it (the shell takes the request).
     pub fit_view: bool,
+    /// Operation results by what they depend on: an edit regenerates only what it touches.
+    cache: std::sync::Arc<std::sync::Mutex<swarf_core::job::OpCache>>,
+    /// Which part the cached results belong to (a new one for every part read).
+    model_key: u64,
+    /// Called from the worker threads when something arrives (the shell asks for a repaint).
+    waker: Option<std::sync::Arc<dyn Fn() + Send + Sync>>,
     pub export_path: String,
     /// An export the check refused, waiting for "Export anyway" or "Cancel".
     pub export_refused: Option<RefusedExport>,
@@ -175,6 +181,9 @@ impl Session {
             worker: None,
             loading: None,
             fit_view: false,
+            cache: std::sync::Arc::default(),
+            model_key: 0,
+            waker: None,
             export_path: "swarf.ngc".into(),
             export_refused: None,
         };
@@ -185,6 +194,18 @@ impl Session {
         }
         app.reload_part();
         app
+    }
+
+    /// How many operation results the cache holds.
+    pub fn cached_results(&self) -> usize {
+        self.cache.lock().map_or(0, |c| c.len())
+    }
+
+    /// `wake` is called from the worker threads whenever a part, progress or a result arrives
+    /// (the egui shell passes `request_repaint`, so a finished result shows without waiting
+    /// for a mouse move).
+    pub fn set_waker(&mut self, wake: std::sync::Arc<dyn Fn() + Send + Sync>) {
+        self.waker = Some(wake);
     }
 
     /// Opens a file by its kind: a project (`.toml`), a drawing (`.dxf`).
@@ -330,8 +351,12 @@ impl Session {
         let (tx, rx) = channel();
         let job = self.job.clone();
         let base = self.base_dir.clone();
+        let waker = self.waker.clone();
         std::thread::spawn(move || {
             let _ = tx.send(job.load_model(&base));
+            if let Some(w) = &waker {
+                w();
+            }
         });
         self.loading = Some(PartLoad {
             rx,
@@ -371,6 +396,7 @@ impl Session {
                 self.part_name = name;
                 self.import_warnings = model.warnings().to_vec();
                 self.model = Some(model);
+                self.model_key += 1;
                 self.error = None;
                 then(self, true);
                 self.regenerate();

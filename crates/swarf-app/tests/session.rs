@@ -53,3 +53,88 @@ fn a_session_generates_edits_undoes_and_exports_without_a_gui() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Fast enough to tune: a change of the post settings re-posts without re-running an
+/// operation; an edit re-runs only the operation it touches; undo finds its results again. The
+/// worker wakes the window when a result arrives.
+#[test]
+fn regenerating_reuses_what_did_not_change_and_wakes_the_window() {
+    let mut s = Session::new(Store::none());
+    let woken = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let w = woken.clone();
+    s.set_waker(std::sync::Arc::new(move || {
+        w.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }));
+    s.wait();
+    let ops = s.job.operations.iter().filter(|o| o.enabled).count();
+    assert_eq!(s.cached_results(), ops);
+    assert!(woken.load(std::sync::atomic::Ordering::Relaxed) > 0);
+    let mut job = s.job.clone();
+    job.post.dialect = swarf_core::post::Dialect::Grbl;
+    s.set_job(job);
+    s.wait();
+    assert_eq!(
+        s.cached_results(),
+        ops,
+        "a post change re-runs no operation"
+    );
+    assert!(s.output.as_ref().unwrap().program.text.contains("GRBL"));
+    s.set_stepover(0, 0.25);
+    s.wait();
+    assert_eq!(
+        s.cached_results(),
+        ops + 1,
+        "only the edited operation re-ran"
+    );
+    s.undo();
+    s.undo();
+    s.wait();
+    assert_eq!(s.cached_results(), ops + 1, "undo found the old results");
+}
+
+/// Timing (run by hand, `--ignored --nocapture`): the corpus gear with adaptive clearing and a
+/// contour; the first generation, then a changed contour depth (only the contour re-runs) and
+/// a changed dialect (only the post).
+#[test]
+#[ignore = "a measurement, not a check"]
+fn regenerate_timing_on_a_gear() {
+    let gear = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/files/gfsmith_gear7_pinion.dxf");
+    let mut s = Session::new(Store::none());
+    s.wait();
+    s.open_part(&gear);
+    s.wait();
+    // The gear is drawn in inches (12 mm across).
+    let mut job = s.job.clone();
+    job.part.units = Some(swarf_core::import::Units::Inch);
+    s.set_job(job);
+    s.wait();
+    let mut job = s.job.clone();
+    job.operations[0] = swarf_app::new_operation("adaptive", "clear".into(), 2, 0.0);
+    job.operations[0].target = swarf_core::job::Target::Regions;
+    s.set_job(job);
+    let t = std::time::Instant::now();
+    s.wait();
+    println!(
+        "first generation: {:.3} s ({:?}, {} moves)",
+        t.elapsed().as_secs_f64(),
+        s.error,
+        s.summary.map_or(0, |st| st.moves)
+    );
+    let mut job = s.job.clone();
+    job.operations[1].spec.cut_mut().heights.final_depth_mm = 0.3;
+    s.set_job(job);
+    let t = std::time::Instant::now();
+    s.wait();
+    println!("contour depth changed: {:.3} s", t.elapsed().as_secs_f64());
+    let mut job = s.job.clone();
+    job.post.dialect = swarf_core::post::Dialect::Grbl;
+    s.set_job(job);
+    let t = std::time::Instant::now();
+    s.wait();
+    println!("dialect changed: {:.3} s", t.elapsed().as_secs_f64());
+    s.undo();
+    let t = std::time::Instant::now();
+    s.wait();
+    println!("undo: {:.3} s", t.elapsed().as_secs_f64());
+}

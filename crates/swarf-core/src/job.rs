@@ -155,6 +155,72 @@ pub struct JobOutput {
     pub tolerance: Tolerance,
 }
 
+/// Operation results kept by a hash of everything they depend on (see
+/// [`Job::run_model_cached`]); the oldest go when more than `capacity` are kept.
+#[derive(Debug)]
+pub struct OpCache {
+    entries: std::collections::HashMap<u64, OpResult>,
+    order: std::collections::VecDeque<u64>,
+    capacity: usize,
+}
+
+impl Default for OpCache {
+    fn default() -> Self {
+        Self::with_capacity(64)
+    }
+}
+
+impl OpCache {
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            entries: std::collections::HashMap::new(),
+            order: std::collections::VecDeque::new(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// The key of an operation's result: the part (`model_key`), the operation with its
+    /// target, its tool and the tolerance, as written in a job file.
+    pub fn key(model_key: u64, op: &Operation, tool: &Tool, tol: &Tolerance) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        model_key.hash(&mut h);
+        // Everything but the name and the switch, which do not change the result.
+        let what = Operation {
+            name: String::new(),
+            enabled: true,
+            ..op.clone()
+        };
+        toml::to_string(&what).unwrap_or_default().hash(&mut h);
+        toml::to_string(tool).unwrap_or_default().hash(&mut h);
+        toml::to_string(tol).unwrap_or_default().hash(&mut h);
+        h.finish()
+    }
+
+    pub fn get(&self, key: u64) -> Option<OpResult> {
+        self.entries.get(&key).cloned()
+    }
+
+    pub fn put(&mut self, key: u64, res: OpResult) {
+        if self.entries.insert(key, res).is_none() {
+            self.order.push_back(key);
+        }
+        while self.order.len() > self.capacity {
+            if let Some(old) = self.order.pop_front() {
+                self.entries.remove(&old);
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
 /// Version 1 kept each operation's parameters in a sub-table named after its kind
 /// (`[operation.pocket]`); version 2 has them in the operation's own table. Moves them up.
 fn migrate_v1(doc: &mut toml::Table) -> Result<(), JobError> {
@@ -392,6 +458,21 @@ impl Job {
         progress: &mut dyn FnMut(usize, usize) -> bool,
         cancel: &Cancel,
     ) -> Result<JobOutput, JobError> {
+        self.run_model_cached(model, None, progress, cancel)
+    }
+
+    /// [`Job::run_model`] that takes each operation's result from `cache` when nothing it
+    /// depends on changed (the part, given as `model_key`, the operation, its target, its
+    /// tool, the tolerance), and keeps new results there: an edit regenerates only the
+    /// operations it touches, a change of the post settings only re-posts, and an undo finds
+    /// its results again.
+    pub fn run_model_cached(
+        &self,
+        model: Model,
+        cache: Option<(&std::sync::Mutex<OpCache>, u64)>,
+        progress: &mut dyn FnMut(usize, usize) -> bool,
+        cancel: &Cancel,
+    ) -> Result<JobOutput, JobError> {
         let tol = self.tolerance;
         let mut results = Vec::new();
         let mut gouge_checked = Vec::new();
@@ -401,23 +482,37 @@ impl Job {
                 return Err(JobError::Cancelled);
             }
             let tool = self.tool_of(op)?.clone();
-            let mut res = op
-                .spec
-                .run(&model, op.target, &tool, &tol, cancel)
-                .map_err(|error| match error {
-                    OpError::Cancelled => JobError::Cancelled,
-                    error => JobError::Op {
-                        op: op.name.clone(),
-                        error,
-                    },
-                })?;
-            if res.toolpath.moves.is_empty() {
-                res.warnings.push(
-                    "produced no moves: nothing is written for it (no tool change, no spindle \
-                     start); the warnings above say why"
-                        .into(),
-                );
-            }
+            let key = cache.map(|(_, model_key)| OpCache::key(model_key, op, &tool, &tol));
+            let cached = cache
+                .zip(key)
+                .and_then(|((c, _), k)| c.lock().ok().and_then(|c| c.get(k)));
+            let res = if let Some(res) = cached {
+                res
+            } else {
+                let mut res = op
+                    .spec
+                    .run(&model, op.target, &tool, &tol, cancel)
+                    .map_err(|error| match error {
+                        OpError::Cancelled => JobError::Cancelled,
+                        error => JobError::Op {
+                            op: op.name.clone(),
+                            error,
+                        },
+                    })?;
+                if res.toolpath.moves.is_empty() {
+                    res.warnings.push(
+                        "produced no moves: nothing is written for it (no tool change, no \
+                             spindle start); the warnings above say why"
+                            .into(),
+                    );
+                }
+                if let (Some((c, _)), Some(k)) = (cache, key)
+                    && let Ok(mut c) = c.lock()
+                {
+                    c.put(k, res.clone());
+                }
+                res
+            };
             results.push((op.name.clone(), tool, res));
             gouge_checked.push(op.spec.checks_gouges());
         }
@@ -631,6 +726,58 @@ mod tests {
             e.contains("'outline'") && e.contains("[operation.pocket]"),
             "{e}"
         );
+    }
+
+    /// Cached results are the same results; a post change re-runs no operation, an edit
+    /// re-runs only the operation it touches, and going back finds the old result.
+    #[test]
+    fn the_cache_regenerates_only_what_changed() {
+        let job = Job::from_toml(EXAMPLE_JOB_TOML).unwrap();
+        let (_, model) = job.load_model(Path::new(".")).unwrap();
+        let cache = std::sync::Mutex::new(OpCache::default());
+        let run = |j: &Job| {
+            j.run_model_cached(
+                model.clone(),
+                Some((&cache, 7)),
+                &mut |_, _| true,
+                &Cancel::NEVER,
+            )
+            .unwrap()
+        };
+        let first = run(&job);
+        assert_eq!(cache.lock().unwrap().len(), 2);
+        let plain = job
+            .run_model(model.clone(), &mut |_, _| true, &Cancel::NEVER)
+            .unwrap();
+        assert_eq!(first.program.text, plain.program.text);
+        let mut grbl = job.clone();
+        grbl.post.dialect = crate::post::Dialect::Grbl;
+        grbl.title = "renamed".into();
+        grbl.operations[0].name = "renamed op".into();
+        let again = run(&grbl);
+        assert_eq!(
+            cache.lock().unwrap().len(),
+            2,
+            "nothing re-run for a post change"
+        );
+        assert!(again.program.text.contains("GRBL"));
+        let mut finer = job.clone();
+        if let OpSpec::Pocket(p) = &mut finer.operations[0].spec {
+            p.stepover = crate::ops::Stepover::Fraction(0.3);
+        }
+        run(&finer);
+        assert_eq!(cache.lock().unwrap().len(), 3, "only the pocket re-run");
+        assert_eq!(run(&job).program.text, first.program.text);
+        assert_eq!(cache.lock().unwrap().len(), 3, "undo finds the old result");
+        // Another part (another key) is not served from the cache.
+        job.run_model_cached(
+            model.clone(),
+            Some((&cache, 8)),
+            &mut |_, _| true,
+            &Cancel::NEVER,
+        )
+        .unwrap();
+        assert_eq!(cache.lock().unwrap().len(), 5);
     }
 
     #[test]

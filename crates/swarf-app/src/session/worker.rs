@@ -42,15 +42,30 @@ impl Session {
         let cancel = Cancel::new();
         let stop = cancel.clone();
         self.progress = (0, job.operations.iter().filter(|o| o.enabled).count());
+        let cache = self.cache.clone();
+        let model_key = self.model_key;
+        let waker = self.waker.clone();
         std::thread::spawn(move || {
             // The token reaches inside the operations (between regions, levels, passes and
-            // layers), so a cancelled or superseded generation stops working soon.
-            let r = job.run_model(
+            // layers), so a cancelled or superseded generation stops working soon. Results of
+            // operations whose inputs did not change come from the cache.
+            let r = job.run_model_cached(
                 d,
-                &mut |done, total| tx.send(Msg::Progress(gen_, done, total)).is_ok(),
+                Some((&cache, model_key)),
+                &mut |done, total| {
+                    let sent = tx.send(Msg::Progress(gen_, done, total)).is_ok();
+                    if let Some(w) = &waker {
+                        w();
+                    }
+                    sent
+                },
                 &stop,
             );
             let _ = tx.send(Msg::Done(gen_, r.map(Box::new)));
+            // The finished result is shown without waiting for the next input event.
+            if let Some(w) = &waker {
+                w();
+            }
         });
         self.worker = Some(Worker { rx, cancel });
     }
