@@ -196,6 +196,19 @@ impl Session {
         app
     }
 
+    /// Warnings of the part and of the shown result's operations; info messages ("saved …",
+    /// "wrote …") are not warnings.
+    pub fn warning_count(&self) -> usize {
+        self.output.as_ref().map_or(0, |out| {
+            out.model.warnings().len()
+                + out
+                    .operations
+                    .iter()
+                    .map(|(_, _, r)| r.warnings.len())
+                    .sum::<usize>()
+        })
+    }
+
     /// How many operation results the cache holds.
     pub fn cached_results(&self) -> usize {
         self.cache.lock().map_or(0, |c| c.len())

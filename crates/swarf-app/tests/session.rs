@@ -46,7 +46,10 @@ fn a_session_generates_edits_undoes_and_exports_without_a_gui() {
     let dir = std::env::temp_dir().join(format!("swarf-session-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("plate.ngc");
+    let warnings = s.warning_count();
     s.export(&out).unwrap();
+    assert_eq!(s.warning_count(), warnings, "'wrote …' is not a warning");
+    assert!(s.messages.iter().any(|m| m.starts_with("wrote")));
     assert_eq!(
         std::fs::read_to_string(&out).unwrap(),
         s.output.as_ref().unwrap().program.text

@@ -155,7 +155,7 @@ pub(crate) fn export_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit:
                 "G-code",
                 format!("{} lines, {} bytes", p.line_source.len(), p.text.len()),
             );
-            row("warnings", session.messages.len().to_string());
+            row("warnings", session.warning_count().to_string());
         });
     } else {
         ui.label("summary follows when the toolpaths are generated");

@@ -241,7 +241,10 @@ pub struct Program {
     /// For each line (index = line number − 1): the (section, move) it comes from.
     pub line_source: Vec<Option<(u32, u32)>>,
     pub arcs_written: usize,
-    /// Arcs written as lines (radius mismatch after rounding, huge radius, tiny sweep).
+    /// Arcs written as lines: as chords within the path tolerance (radius mismatch after
+    /// rounding, huge radius, too small for the controller, arcs off), or as one line where the
+    /// arc is indistinguishable from its chord. With `arcs_written` they add up to the
+    /// toolpaths' arcs.
     pub arcs_as_lines: usize,
     /// Largest start/end radius difference of the arcs written, mm.
     pub max_arc_radius_error_mm: f64,
@@ -343,6 +346,7 @@ impl Writer<'_> {
     }
     fn arc(&mut self, from: P3, to: P3, centre: V2, ccw: bool, feed: f64) {
         let (Some(sx), Some(sy), Some(_)) = (self.pos[0], self.pos[1], self.pos[2]) else {
+            self.arcs_as_lines += 1;
             self.straight(b"G1", to, Some(feed));
             return;
         };
@@ -365,6 +369,7 @@ impl Writer<'_> {
         if ex == sx && ey == sy {
             // Toolpaths never hold full circles in one move: an arc that starts and ends on the
             // same grid point is a sliver (a controller would read a full circle). Only Z moves.
+            self.arcs_as_lines += 1;
             self.straight(b"G1", to, Some(feed));
             return;
         }
@@ -376,6 +381,7 @@ impl Writer<'_> {
             || r1.min(r2) < self.opts.dialect.spec().min_arc_radius_mm;
         if !as_lines && sagitta <= self.tol.path_mm.min(resolution * 0.5) {
             // Indistinguishable from its chord at this resolution: a line.
+            self.arcs_as_lines += 1;
             self.straight(b"G1", to, Some(feed));
             return;
         }

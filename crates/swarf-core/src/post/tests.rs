@@ -250,3 +250,25 @@ fn program_number_line_numbers_texts_arcs_off_and_work_offset() {
         );
     }
 }
+
+/// The summary's counts add up: every toolpath arc is written either as G2/G3 or as lines.
+#[test]
+fn arcs_written_and_arcs_as_lines_add_up_to_the_arcs() {
+    let job = crate::job::Job::from_toml(crate::job::EXAMPLE_JOB_TOML).unwrap();
+    let out = job.run(std::path::Path::new(".")).unwrap();
+    let arcs: usize = out
+        .operations
+        .iter()
+        .map(|(_, _, r)| r.toolpath.stats(3000.0).arcs)
+        .sum();
+    for decimals in [3, 4, 6] {
+        let mut j = job.clone();
+        j.post.decimals = decimals;
+        let p = j.post_sections(&out.operations).unwrap();
+        assert_eq!(
+            p.arcs_written + p.arcs_as_lines,
+            arcs,
+            "{decimals} decimals"
+        );
+    }
+}
