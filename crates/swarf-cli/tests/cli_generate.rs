@@ -51,7 +51,7 @@ fn pocket_json_summary_and_file() {
     assert!(v["moves"].as_u64().unwrap() > 1000);
     assert!(v["arcs"].as_u64().unwrap() > 100);
     let text = std::fs::read_to_string(&out).unwrap();
-    assert!(text.contains("G21 G90 G17 G94\n"));
+    assert!(text.contains("G21 G90 G17 G94 G54\n"));
     assert!(
         text.lines()
             .any(|l| l.starts_with("G3 ") || l.starts_with("G2 "))

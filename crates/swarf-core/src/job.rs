@@ -224,6 +224,12 @@ impl OpCache {
 /// Version 1 kept each operation's parameters in a sub-table named after its kind
 /// (`[operation.pocket]`); version 2 has them in the operation's own table. Moves them up.
 fn migrate_v1(doc: &mut toml::Table) -> Result<(), JobError> {
+    // Version 2 from here on, whatever else the file holds (found by fuzzing: a version-1 file
+    // without operations kept its version and saved as version 1, then read back as 2).
+    doc.insert(
+        "version".into(),
+        toml::Value::Integer(i64::from(JOB_VERSION)),
+    );
     let Some(toml::Value::Array(ops)) = doc.get_mut("operation") else {
         return Ok(());
     };
@@ -719,6 +725,12 @@ mod tests {
             old.run(base).unwrap().program.text,
             new.run(base).unwrap().program.text
         );
+        // A version-1 file without operations is version 2 once read, and saves and reads
+        // back as the same job (found by fuzzing the parser).
+        let bare = v1.split("[[operation]]").next().unwrap();
+        let job = Job::from_toml(bare).unwrap();
+        assert_eq!(job.version, JOB_VERSION);
+        assert_eq!(Job::from_toml(&job.to_toml()).unwrap(), job);
         // Settings of another kind are refused by name.
         let mixed = v1.replacen("[operation.contour]", "[operation.pocket]", 1);
         let e = Job::from_toml(&mixed).unwrap_err().to_string();
