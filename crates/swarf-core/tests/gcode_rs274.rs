@@ -223,28 +223,26 @@ fn programs_read_back_by_rs274_move_where_the_toolpath_says() {
     }
 }
 
-/// The tool-change policy per dialect, as golden files: a change stops the spindle and goes
-/// up first; `LinuxCNC` and Fanuc change with `T… M6` (`G43 H…` with length offsets); GRBL has
-/// no changer, so it stops with `M0` and a comment naming the tool, and starts the spindle
-/// again after. An operation without moves writes no tool change and no spindle start. The GRBL
-/// and `LinuxCNC` programs read back in `rs274`.
-#[test]
-fn tool_changes_stop_the_machine_and_empty_operations_write_nothing() {
+/// Compares `text` with the golden file `name` in `tests/golden/`; writes it instead where it
+/// does not exist yet or `SWARF_BLESS` is set (review the diff before committing).
+fn check_golden(name: &str, text: &str) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
-    let bless = std::env::var_os("SWARF_BLESS").is_some();
-    let small = Tool::micro_flat(0.2);
-    let big = Tool {
-        number: 3,
-        name: "0.5 mm flat carbide".into(),
-        spin_up_s: Some(4.0),
-        ..Tool::micro_flat(0.5)
-    };
-    let odd = Tool {
-        number: 7,
-        name: "3 mm (too big)".into(),
-        ..Tool::micro_flat(3.0)
-    };
-    let tol = Tolerance::default();
+    let path = dir.join(name);
+    if std::env::var_os("SWARF_BLESS").is_some() || !path.exists() {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(&path, text).unwrap();
+        eprintln!("wrote golden file {}", path.display());
+        return;
+    }
+    assert!(
+        std::fs::read_to_string(&path).unwrap() == text,
+        "{} differs from the generated program; if the change is intended, review it and run with SWARF_BLESS=1",
+        path.display()
+    );
+}
+
+/// The 1 mm circle both golden jobs pocket, 0.05 mm deep, with `tool`.
+fn circle_pocket(tool: &Tool) -> swarf_core::ops::OpResult {
     let mut circle = swarf_core::geometry::Pline::new_closed();
     circle.add(0.5, 0.0, 1.0);
     circle.add(-0.5, 0.0, 1.0);
@@ -264,17 +262,41 @@ fn tool_changes_stop_the_machine_and_empty_operations_write_nothing() {
         },
         ..PocketParams::default()
     };
-    let run = |t: &Tool| {
-        pocket(
-            std::slice::from_ref(&region),
-            t,
-            &p,
-            &tol,
-            &swarf_core::ops::Cancel::NEVER,
-        )
-        .unwrap()
+    pocket(
+        &[region],
+        tool,
+        &p,
+        &Tolerance::default(),
+        &swarf_core::ops::Cancel::NEVER,
+    )
+    .unwrap()
+}
+
+/// The tool-change policy per dialect, as golden files: a change stops the spindle and goes
+/// up first; `LinuxCNC` and Fanuc change with `T… M6` (`G43 H…` with length offsets); GRBL has
+/// no changer, so it stops with `M0` and a comment naming the tool, and starts the spindle
+/// again after. An operation without moves writes no tool change and no spindle start. The GRBL
+/// and `LinuxCNC` programs read back in `rs274`.
+#[test]
+fn tool_changes_stop_the_machine_and_empty_operations_write_nothing() {
+    let small = Tool::micro_flat(0.2);
+    let big = Tool {
+        number: 3,
+        name: "0.5 mm flat carbide".into(),
+        spin_up_s: Some(4.0),
+        ..Tool::micro_flat(0.5)
     };
-    let (a, b, empty) = (run(&small), run(&big), run(&odd));
+    let odd = Tool {
+        number: 7,
+        name: "3 mm (too big)".into(),
+        ..Tool::micro_flat(3.0)
+    };
+    let tol = Tolerance::default();
+    let (a, b, empty) = (
+        circle_pocket(&small),
+        circle_pocket(&big),
+        circle_pocket(&odd),
+    );
     assert!(
         empty.toolpath.moves.is_empty(),
         "the 3 mm tool does not fit"
@@ -356,50 +378,16 @@ fn tool_changes_stop_the_machine_and_empty_operations_write_nothing() {
             assert_eq!(report["ok"], true, "{dname}: {report}");
             assert_eq!(report["errors"].as_array().unwrap().len(), 0, "{report}");
         }
-        let path = dir.join(format!("tool_changes_{dname}.ngc"));
-        if bless || !path.exists() {
-            std::fs::write(&path, text).unwrap();
-            eprintln!("wrote golden file {}", path.display());
-            continue;
-        }
-        assert!(
-            std::fs::read_to_string(&path).unwrap() == *text,
-            "{} differs from the generated program; if the change is intended, review it and run with SWARF_BLESS=1",
-            path.display()
-        );
+        check_golden(&format!("tool_changes_{dname}.ngc"), text);
     }
 }
 
 #[test]
 fn golden_gcode_per_dialect() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
-    let bless = std::env::var_os("SWARF_BLESS").is_some();
     let tool = Tool::micro_flat(0.2);
     let tol = Tolerance::default();
     // A 1 mm circle pocketed and a 1.2 x 0.8 mm rectangle with a corner arc contoured.
-    let mut circle = swarf_core::geometry::Pline::new_closed();
-    circle.add(0.5, 0.0, 1.0);
-    circle.add(-0.5, 0.0, 1.0);
-    let region = swarf_core::geometry::Region {
-        outer: circle,
-        islands: vec![],
-    };
-    let p = PocketParams {
-        stepover: Stepover::Fraction(0.4),
-        cut: swarf_core::ops::CutParams {
-            heights: Heights {
-                final_depth_mm: 0.05,
-                clearance_mm: 2.0,
-                safe_mm: 0.2,
-                start_depth_mm: 0.0,
-            },
-            ..PocketParams::default().cut
-        },
-        ..PocketParams::default()
-    };
-    let pocket_tp = pocket(&[region], &tool, &p, &tol, &swarf_core::ops::Cancel::NEVER)
-        .unwrap()
-        .toolpath;
+    let pocket_tp = circle_pocket(&tool).toolpath;
     let mut rect = swarf_core::geometry::Pline::new_closed();
     for (x, y, b) in [
         (0.0, 0.0, 0.0),
@@ -461,18 +449,6 @@ fn golden_gcode_per_dialect() {
             &tol,
         )
         .unwrap();
-        let path = dir.join(format!("small_job_{dname}.ngc"));
-        if bless || !path.exists() {
-            std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(&path, &prog.text).unwrap();
-            eprintln!("wrote golden file {}", path.display());
-            continue;
-        }
-        let want = std::fs::read_to_string(&path).unwrap();
-        assert!(
-            want == prog.text,
-            "{} differs from the generated program; if the change is intended, review it and run with SWARF_BLESS=1",
-            path.display()
-        );
+        check_golden(&format!("small_job_{dname}.ngc"), &prog.text);
     }
 }
