@@ -103,16 +103,6 @@ impl OpSpec {
         }
     }
 
-    /// The step-over to change, where the operation has one.
-    pub fn stepover_mut(&mut self) -> Option<&mut Stepover> {
-        match self {
-            OpSpec::Pocket(p) => Some(&mut p.stepover),
-            OpSpec::Contour(p) => Some(&mut p.stepover),
-            OpSpec::Adaptive(_) => None,
-            OpSpec::ZLevelRough(p) | OpSpec::ZLevelContour(p) => Some(&mut p.stepover),
-        }
-    }
-
     /// The engagement limit an adaptive operation (or a z-level roughing cleared adaptively)
     /// holds, degrees.
     pub fn engagement_limit_deg(&self) -> Option<f64> {

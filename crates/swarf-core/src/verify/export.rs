@@ -41,9 +41,6 @@ pub struct ExportReport {
     pub problems: Vec<ExportProblem>,
     /// What was not checked, and why.
     pub notes: Vec<String>,
-    /// The program read back from its text (for a view of where each problem lies).
-    #[serde(skip)]
-    pub read_back: Toolpath,
 }
 
 impl ExportReport {
@@ -198,7 +195,6 @@ pub fn export_check(out: &JobOutput, program: &Program) -> Result<ExportReport, 
         }
         i = j;
     }
-    report.read_back = back.toolpath;
     Ok(report)
 }
 
