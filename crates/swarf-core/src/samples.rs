@@ -144,3 +144,65 @@ pub fn merge_meshes(parts: &[Mesh]) -> Mesh {
     }
     m
 }
+
+/// A closed solid whose top is the height field `top(x, y)` over the rectangle `lo`..`hi`
+/// (sampled on an `nx` × `ny` grid, two triangles a cell), with vertical sides down to a flat
+/// bottom at `z0`: a relief, a mold core, a free-form face.
+pub fn heightfield_mesh(
+    lo: [f64; 2],
+    hi: [f64; 2],
+    nx: usize,
+    ny: usize,
+    z0: f64,
+    top: impl Fn(f64, f64) -> f64,
+) -> Mesh {
+    let (nx, ny) = (nx.max(1), ny.max(1));
+    let at = |i: usize, j: usize| {
+        let x = lo[0] + (hi[0] - lo[0]) * i as f64 / nx as f64;
+        let y = lo[1] + (hi[1] - lo[1]) * j as f64 / ny as f64;
+        (x, y)
+    };
+    let mut vertices = Vec::with_capacity(2 * (nx + 1) * (ny + 1));
+    // Top grid, then bottom grid (the bottom is flat, but the same grid keeps the side walls'
+    // edges shared with the top's).
+    for j in 0..=ny {
+        for i in 0..=nx {
+            let (x, y) = at(i, j);
+            vertices.push([x, y, top(x, y).max(z0)]);
+        }
+    }
+    for j in 0..=ny {
+        for i in 0..=nx {
+            let (x, y) = at(i, j);
+            vertices.push([x, y, z0]);
+        }
+    }
+    let t = |i: usize, j: usize| (j * (nx + 1) + i) as u32;
+    let b = |i: usize, j: usize| ((ny + 1 + j) * (nx + 1) + i) as u32;
+    let mut triangles = Vec::new();
+    for j in 0..ny {
+        for i in 0..nx {
+            triangles.push([t(i, j), t(i + 1, j), t(i + 1, j + 1)]);
+            triangles.push([t(i, j), t(i + 1, j + 1), t(i, j + 1)]);
+            triangles.push([b(i, j), b(i + 1, j + 1), b(i + 1, j)]);
+            triangles.push([b(i, j), b(i, j + 1), b(i + 1, j + 1)]);
+        }
+    }
+    // Side walls, outward.
+    for i in 0..nx {
+        triangles.push([b(i, 0), b(i + 1, 0), t(i + 1, 0)]);
+        triangles.push([b(i, 0), t(i + 1, 0), t(i, 0)]);
+        triangles.push([b(i + 1, ny), b(i, ny), t(i, ny)]);
+        triangles.push([b(i + 1, ny), t(i, ny), t(i + 1, ny)]);
+    }
+    for j in 0..ny {
+        triangles.push([b(0, j + 1), b(0, j), t(0, j)]);
+        triangles.push([b(0, j + 1), t(0, j), t(0, j + 1)]);
+        triangles.push([b(nx, j), b(nx, j + 1), t(nx, j + 1)]);
+        triangles.push([b(nx, j), t(nx, j + 1), t(nx, j)]);
+    }
+    Mesh {
+        vertices,
+        triangles,
+    }
+}

@@ -5,9 +5,10 @@
 //! results that are open, of zero area or of flipped orientation are dropped, and the library's
 //! epsilons come from [`Tolerance`].
 
-use cavalier_contours::polyline::{PlineSource, PlineSourceMut};
+use cavalier_contours::polyline::{PlineSource, PlineSourceMut, PlineVertex};
 use cavalier_contours::shape_algorithms::{Shape, ShapeOffsetOptions};
 
+use super::seggrid::SegGrid;
 use super::{Bbox2, Pline, Region, Tolerance, V2, pline_bbox};
 
 /// One connected piece of an offset: a counter-clockwise boundary and the clockwise loops
@@ -54,13 +55,79 @@ pub fn inset_region(region: &Region, dist: f64, tol: &Tolerance) -> Vec<OffsetCo
 }
 
 /// Like [`inset_region`] for loose loops (outer loops counter-clockwise, islands clockwise).
+///
+/// Every loop of the result is checked against the input: a parallel offset lies at exactly
+/// `|dist|` from the loops it came from, so a segment closer than that (less the path
+/// tolerance) is wrong. `cavalier_contours`' shape offset can stitch its slices into such a
+/// loop (a straight "bridge" closing a loop across an island when a valid slice was dropped at
+/// its distance epsilon; seen on z-level sections of a relief), and a pocket pass along it
+/// cuts through the island. A wrong result is computed again with other epsilons; a component
+/// that is still wrong is left out (its area is not cut, which the summary's leftover shows)
+/// rather than cut through the part.
 pub fn inset_loops(
     loops: impl IntoIterator<Item = Pline>,
     dist: f64,
     tol: &Tolerance,
 ) -> Vec<OffsetComponent> {
-    let shape = Shape::from_plines(loops.into_iter().filter(|p| p.vertex_count() > 1));
-    let off = shape.parallel_offset(dist, &options(tol));
+    let input: Vec<Pline> = loops.into_iter().filter(|p| p.vertex_count() > 1).collect();
+    let grid = SegGrid::new(&input, dist.abs().max(tol.path_mm * 100.0));
+    let mut seen = (Vec::new(), 0u32);
+    let mut first = None;
+    for eps in [tol.path_mm, tol.path_mm * 0.01, tol.path_mm * 10.0] {
+        let opts = ShapeOffsetOptions {
+            offset_dist_eps: eps,
+            ..options(tol)
+        };
+        let comps = inset_with(&input, dist, &opts, tol);
+        let bad: Vec<bool> = comps
+            .iter()
+            .map(|c| {
+                c.loops()
+                    .any(|l| !keeps_distance(l, &grid, dist.abs(), tol, &mut seen))
+            })
+            .collect();
+        if !bad.contains(&true) {
+            return comps;
+        }
+        first.get_or_insert((comps, bad));
+    }
+    let (comps, bad) = first.expect("tried once");
+    comps
+        .into_iter()
+        .zip(bad)
+        .filter_map(|(c, b)| (!b).then_some(c))
+        .collect()
+}
+
+/// Whether every segment of `p` keeps at least `d` (less twice the path tolerance) from the
+/// segments in `grid`.
+fn keeps_distance(
+    p: &Pline,
+    grid: &SegGrid,
+    d: f64,
+    tol: &Tolerance,
+    seen: &mut (Vec<u32>, u32),
+) -> bool {
+    let limit = d - 2.0 * tol.path_mm;
+    if limit <= 0.0 {
+        return true;
+    }
+    p.iter_segments().all(|(a, b)| {
+        let mut s = Pline::new();
+        s.add_vertex(a);
+        s.add_vertex(PlineVertex::new(b.x, b.y, 0.0));
+        grid.nearest_to_seg(a, b, pline_bbox(&s), limit, seen) >= limit
+    })
+}
+
+fn inset_with(
+    input: &[Pline],
+    dist: f64,
+    opts: &ShapeOffsetOptions<f64>,
+    tol: &Tolerance,
+) -> Vec<OffsetComponent> {
+    let shape = Shape::from_plines(input.iter().cloned());
+    let off = shape.parallel_offset(dist, opts);
     let keep = |p: &Pline, ccw: bool| {
         let a = p.area();
         p.is_closed()

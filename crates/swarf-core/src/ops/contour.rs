@@ -255,45 +255,19 @@ fn lead_arcs(
     tol: &Tolerance,
     tool_radius: f64,
 ) -> Lead {
-    // The full lead radius, or smaller ones where the part curves back towards the start.
-    let mut rl = p.lead_radius_mm;
-    for _ in 0..4 {
-        if rl <= tol.path_mm * 10.0 || lap.len() < 2 {
-            return None;
-        }
-        if let Some(l) = lead_arcs_of(lap, ccw, p, part, tol, tool_radius, rl) {
-            return Some(l);
-        }
-        rl *= 0.5;
-    }
-    None
-}
-
-fn lead_arcs_of(
-    lap: &[PlineVertex<f64>],
-    ccw: bool,
-    p: &ContourParams,
-    part: &Pline,
-    tol: &Tolerance,
-    tool_radius: f64,
-    rl: f64,
-) -> Lead {
-    let p0 = V2::new(lap[0].x, lap[0].y);
-    let t_in = seg_tangents(lap[0], lap[1]).0;
     // Waste side: away from the part. The part lies on the right of a clockwise outside pass
     // and on the left of a counter-clockwise inside pass; test which side is farther.
-    let left = t_in.perp();
-    let probe = |n: V2| part.winding_number((p0 + n * (rl * 0.5)).into()) != 0;
-    let n = match p.side {
+    let probe = |q: V2| part.winding_number(q.into()) != 0;
+    let waste = |p0: V2, left: V2, rl: f64| match p.side {
         Side::Outside => {
-            if probe(left) {
+            if probe(p0 + left * (rl * 0.5)) {
                 -left
             } else {
                 left
             }
         }
         Side::Inside => {
-            if probe(left) {
+            if probe(p0 + left * (rl * 0.5)) {
                 left
             } else {
                 -left
@@ -307,11 +281,6 @@ fn lead_arcs_of(
             }
         }
     };
-    let c = p0 + n * rl;
-    let l0 = c - t_in * rl;
-    let l1 = c + t_in * rl;
-    let ccw_arc = t_in.cross(n) > 0.0;
-    let b = (std::f64::consts::FRAC_PI_2 / 4.0).tan() * if ccw_arc { 1.0 } else { -1.0 };
     // The arcs must stay off the part (outside) / inside the pocket (inside) beyond the tool
     // radius: check samples against the part.
     // On the waste side, and (off the line) at least the tool's radius plus allowance from
@@ -321,7 +290,7 @@ fn lead_arcs_of(
     } else {
         tool_radius + p.cut.allowance_radial_mm
     };
-    let part_side_ok = |q: V2| {
+    let ok = |q: V2| {
         let inside_part = part.winding_number(q.into()) != 0;
         let side_ok = match p.side {
             Side::Outside => !inside_part,
@@ -334,24 +303,96 @@ fn lead_arcs_of(
                     crate::geometry::biarc::seg_distance(a, b, q) >= keep - tol.path_mm
                 }))
     };
-    for k in 0..=8 {
-        let a = f64::from(k) / 8.0 * std::f64::consts::FRAC_PI_2;
-        let q = c + (-n * a.cos() - t_in * a.sin()) * rl;
-        let q2 = c + (-n * a.cos() + t_in * a.sin()) * rl;
-        if !part_side_ok(q) || !part_side_ok(q2) {
+    leads_where(lap, p.lead_radius_mm, tol, &waste, &ok)
+}
+
+/// Lead arcs of the full radius `lead_radius`, or of half, a quarter, an eighth of it where the
+/// full ones would not fit: `waste(start, left normal, radius)` says which normal points to the
+/// waste side, `ok(point)` whether a point of an arc is a place the tool may be.
+fn leads_where(
+    lap: &[PlineVertex<f64>],
+    lead_radius: f64,
+    tol: &Tolerance,
+    waste: &dyn Fn(V2, V2, f64) -> V2,
+    ok: &dyn Fn(V2) -> bool,
+) -> Lead {
+    let mut rl = lead_radius;
+    for _ in 0..4 {
+        if rl <= tol.path_mm * 10.0 || lap.len() < 2 {
             return None;
         }
+        let p0 = V2::new(lap[0].x, lap[0].y);
+        let t_in = seg_tangents(lap[0], lap[1]).0;
+        let n = waste(p0, t_in.perp(), rl);
+        let c = p0 + n * rl;
+        let fits = (1..=8).all(|k| {
+            let a = f64::from(k) / 8.0 * std::f64::consts::FRAC_PI_2;
+            ok(c + (-n * a.cos() - t_in * a.sin()) * rl)
+                && ok(c + (-n * a.cos() + t_in * a.sin()) * rl)
+        });
+        if fits {
+            let l0 = c - t_in * rl;
+            let l1 = c + t_in * rl;
+            let ccw_arc = t_in.cross(n) > 0.0;
+            let b = (std::f64::consts::FRAC_PI_2 / 4.0).tan() * if ccw_arc { 1.0 } else { -1.0 };
+            return Some((
+                vec![
+                    PlineVertex::new(l0.x, l0.y, b),
+                    PlineVertex::new(p0.x, p0.y, 0.0),
+                ],
+                vec![
+                    PlineVertex::new(p0.x, p0.y, b),
+                    PlineVertex::new(l1.x, l1.y, 0.0),
+                ],
+            ));
+        }
+        rl *= 0.5;
     }
-    Some((
-        vec![
-            PlineVertex::new(l0.x, l0.y, b),
-            PlineVertex::new(p0.x, p0.y, 0.0),
-        ],
-        vec![
-            PlineVertex::new(p0.x, p0.y, b),
-            PlineVertex::new(l1.x, l1.y, 0.0),
-        ],
-    ))
+    None
+}
+
+/// Cuts closed tool-centre paths that bound the free space `free` (the area where the tool's
+/// centre keeps its distance from all the material, e.g. a z-level section inset as one shape,
+/// so that walls closer than the tool are never cut through by a pass of another wall): each
+/// pass as it comes, free space on its left, which is climb milling; reversed for
+/// conventional. Lead arcs stay in `free`.
+pub(crate) fn cut_free_space_passes(
+    passes: &[Pline],
+    free: &[crate::geometry::offset::OffsetComponent],
+    tool: &Tool,
+    p: &ContourParams,
+    tol: &Tolerance,
+    cancel: &Cancel,
+) -> Result<OpResult, OpError> {
+    p.cut.check("contour", tool)?;
+    let mut cur = Cursor::new(tool, p.cut.heights, p.cut.entry, tol.equal_point_mm);
+    for pass in passes {
+        cancel.check()?;
+        if !pass.is_closed() || pass.vertex_count() < 2 {
+            continue;
+        }
+        let pass = if p.cut.direction == Direction::Conventional {
+            crate::geometry::reversed(pass)
+        } else {
+            pass.clone()
+        };
+        let lap = loop_path(&pass);
+        let in_free = |q: V2| free.iter().any(|c| c.contains(q));
+        let waste = |p0: V2, left: V2, rl: f64| {
+            if in_free(p0 + left * (rl * 0.5)) {
+                left
+            } else {
+                -left
+            }
+        };
+        let lead = leads_where(&lap, p.lead_radius_mm, tol, &waste, &in_free);
+        cut_lap_path(&mut cur, &lap, p, tol, Some((lead, false)));
+    }
+    cur.retract_clearance();
+    Ok(OpResult {
+        toolpath: cur.tp,
+        warnings: Vec::new(),
+    })
 }
 
 /// Ramps down along laps of `lap` (a path that returns to its start) from the top to the final

@@ -11,11 +11,11 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::adaptive::{AdaptiveParams, adaptive};
-use super::contour::{ContourParams, Side, contour};
+use super::contour::{ContourParams, Side, cut_free_space_passes};
 use super::pocket::{Pattern, PocketParams, pocket};
 use super::{Cancel, CutParams, Entry, Heights, OpError, OpResult, Stepover, param_err};
 use crate::geometry::mesh::Mesh;
-use crate::geometry::offset::orient;
+use crate::geometry::offset::{OffsetComponent, inset_loops, orient};
 use crate::geometry::{Pline, Region, Tolerance, nest_loops};
 use crate::slice::{Slicer, flat_levels, slice_loops};
 use crate::tool::{Tool, ToolShape};
@@ -391,6 +391,48 @@ pub fn zlevel_rough(
     Ok(OpResult { toolpath, warnings })
 }
 
+/// The waterlines of one layer: the boundary of the free space (everywhere outside the
+/// material `keep`) inset by `dist`, as one shape, so a pass around one wall never crosses
+/// another wall closer than the tool (each wall offset on its own would). Returns the passes
+/// (free space on their left) and the free space the tool's centre may use.
+fn waterline_passes(
+    keep: &[Pline],
+    dist: f64,
+    tol: &Tolerance,
+) -> (Vec<Pline>, Vec<OffsetComponent>) {
+    let material = nest_loops(keep.to_vec(), tol);
+    let mut bb = crate::geometry::Bbox2::EMPTY;
+    for r in &material {
+        bb.union(&crate::geometry::pline_bbox(&r.outer));
+    }
+    if bb.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    // A frame far enough out that its own inset never meets the material's.
+    let m = 4.0 * dist + 1.0;
+    let mut frame = Pline::new_closed();
+    frame.add(bb.min.x - m, bb.min.y - m, 0.0);
+    frame.add(bb.max.x + m, bb.min.y - m, 0.0);
+    frame.add(bb.max.x + m, bb.max.y + m, 0.0);
+    frame.add(bb.min.x - m, bb.max.y + m, 0.0);
+    let mut loops = vec![frame];
+    for r in &material {
+        loops.push(crate::geometry::reversed(&r.outer));
+        loops.extend(r.islands.iter().map(crate::geometry::reversed));
+    }
+    let free = inset_loops(loops, dist, tol);
+    let frame_corner =
+        crate::geometry::V2::new(bb.min.x - m + 2.0 * dist, bb.min.y - m + 2.0 * dist);
+    let mut passes = Vec::new();
+    for c in &free {
+        if !c.contains(frame_corner) {
+            passes.push(c.outer.clone());
+        }
+        passes.extend(c.holes.iter().cloned());
+    }
+    (passes, free)
+}
+
 /// Z-level (waterline) contours of a closed mesh's walls.
 pub fn zlevel_contour(
     mesh: &Mesh,
@@ -403,14 +445,14 @@ pub fn zlevel_contour(
     check(OP, mesh, tool, p)?;
     let mut warnings = Vec::new();
     let (zs, keep) = prepare_layers(mesh, tool, p, tol, &mut warnings);
+    let dist = tool.radius_mm() + p.cut.allowance_radial_mm;
     let toolpath = run_layers(&zs, p, &mut warnings, cancel, |i, heights| {
-        let regions = nest_loops(keep[i].clone(), tol);
+        let (passes, free) = waterline_passes(&keep[i], dist, tol);
         let cp = ContourParams {
-            side: Side::Outside,
+            side: Side::On,
             lead_radius_mm: tool.radius_mm(),
             cut: CutParams {
                 heights,
-                allowance_radial_mm: p.cut.allowance_radial_mm,
                 direction: p.cut.direction,
                 entry: Entry {
                     kind: super::EntryKind::Ramp,
@@ -420,26 +462,7 @@ pub fn zlevel_contour(
             },
             ..ContourParams::default()
         };
-        let outers: Vec<Pline> = regions.iter().map(|r| r.outer.clone()).collect();
-        let holes: Vec<Pline> = regions
-            .iter()
-            .flat_map(|r| r.islands.iter().cloned())
-            .collect();
-        let mut a = contour(&outers, &[], tool, &cp, tol, cancel)?;
-        let b = contour(
-            &holes,
-            &[],
-            tool,
-            &ContourParams {
-                side: Side::Inside,
-                ..cp
-            },
-            tol,
-            cancel,
-        )?;
-        a.toolpath.extend(&b.toolpath);
-        a.warnings.extend(b.warnings);
-        Ok(a)
+        cut_free_space_passes(&passes, &free, tool, &cp, tol, cancel)
     })?;
     Ok(OpResult { toolpath, warnings })
 }

@@ -82,3 +82,40 @@ fn holes_nest_and_flat_levels_are_found() {
         assert_eq!(x.segments_out, y.segments_out);
     }
 }
+
+/// A crater and a ridge sampled every 0.5 mm: the sections have concave runs whose facets an
+/// arc through the vertices would cut into. No point of the exact section (the polygon, edge
+/// midpoints included) may lie outside the fitted material by more than the tolerance.
+#[test]
+fn fitted_sections_never_leave_out_material_of_the_facets() {
+    let tol = Tolerance::default();
+    let m = crate::samples::heightfield_mesh([0.0, 0.0], [12.0, 10.0], 24, 20, -4.0, |x, y| {
+        let d = ((x - 5.0).powi(2) + (y - 5.0).powi(2)).sqrt();
+        -3.0 + 2.5 * (1.0 - (-(d - 3.0).powi(2)).exp()) + 0.6 * (x * 0.9).sin()
+    });
+    let s = Slicer::new(&m);
+    for z in [-2.9, -2.0, -1.3, -0.7] {
+        let sec = s.section(z);
+        let regions = slice_loops(&s, z, &tol).regions(&tol);
+        for l in &sec.loops {
+            for w in l.windows(2) {
+                for f in [0.0, 0.25, 0.5, 0.75] {
+                    let q = w[0] + (w[1] - w[0]) * f;
+                    if regions.iter().any(|r| r.contains(q)) {
+                        continue;
+                    }
+                    let d = regions
+                        .iter()
+                        .flat_map(|r| std::iter::once(&r.outer).chain(r.islands.iter()))
+                        .flat_map(|l| l.iter_segments())
+                        .map(|(a, b)| crate::geometry::biarc::seg_distance(a, b, q))
+                        .fold(f64::INFINITY, f64::min);
+                    assert!(
+                        d <= tol.path_mm * 1.01,
+                        "at Z {z}: the section's point {q:?} is {d} mm outside the fitted material"
+                    );
+                }
+            }
+        }
+    }
+}

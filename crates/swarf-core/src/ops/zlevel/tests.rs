@@ -54,10 +54,49 @@ fn dist_above(mesh: &Mesh, t: [u32; 3], c: V2, z: f64) -> f64 {
 
 /// Every cutting position keeps the flat tool's radius from the mesh above its tip.
 fn assert_no_gouge(mesh: &Mesh, tp: &Toolpath, r: f64, tol: f64) {
+    let g = gouges(mesh, tp, r, tol);
+    assert!(
+        g.is_empty(),
+        "{} move(s) gouge; the deepest {:?}",
+        g.len(),
+        g.iter().max_by(|a, b| a.2.total_cmp(&b.2))
+    );
+}
+
+/// The moves below Z 0 whose flat tool disk comes closer than `r - tol` to the mesh above its
+/// tip (rapids too: a rapid into the part is worse than a cut): (move index, the worst place,
+/// how far inside the radius). An independent check: the exact distance to each triangle
+/// clipped at the tool's height, sampled along each move, triangles found through a grid.
+fn gouges(mesh: &Mesh, tp: &Toolpath, r: f64, tol: f64) -> Vec<(usize, P3, f64)> {
+    let (lo, hi) = mesh.bounds().expect("a mesh");
+    let cell = r.max((hi[0] - lo[0]).max(hi[1] - lo[1]) / 200.0);
+    let nx = ((hi[0] - lo[0]) / cell).ceil() as usize + 1;
+    let ny = ((hi[1] - lo[1]) / cell).ceil() as usize + 1;
+    let ix = |x: f64| (((x - lo[0]) / cell).floor().max(0.0) as usize).min(nx - 1);
+    let iy = |y: f64| (((y - lo[1]) / cell).floor().max(0.0) as usize).min(ny - 1);
+    let mut grid: Vec<Vec<usize>> = vec![Vec::new(); nx * ny];
+    for (k, t) in mesh.triangles.iter().enumerate() {
+        let v = t.map(|i| mesh.vertices[i as usize]);
+        let (x0, x1) = (
+            v[0][0].min(v[1][0]).min(v[2][0]),
+            v[0][0].max(v[1][0]).max(v[2][0]),
+        );
+        let (y0, y1) = (
+            v[0][1].min(v[1][1]).min(v[2][1]),
+            v[0][1].max(v[1][1]).max(v[2][1]),
+        );
+        for j in iy(y0)..=iy(y1) {
+            for i in ix(x0)..=ix(x1) {
+                grid[j * nx + i].push(k);
+            }
+        }
+    }
+    let mut out = Vec::new();
     let mut from = tp.start;
-    for m in &tp.moves {
-        if !matches!(m.motion, Motion::Rapid) && m.to.z < 0.0 {
-            let steps = ((m.length_from(from) / (r * 0.25)).ceil() as usize).clamp(1, 400);
+    for (i, m) in tp.moves.iter().enumerate() {
+        if m.to.z < 0.0 || from.z < 0.0 {
+            let steps = ((m.length_from(from) / (r * 0.1)).ceil() as usize).clamp(1, 4000);
+            let mut worst: Option<(P3, f64)> = None;
             for k in 0..=steps {
                 let f = k as f64 / steps as f64;
                 let p = match m.motion {
@@ -74,17 +113,27 @@ fn assert_no_gouge(mesh: &Mesh, tp: &Toolpath, r: f64, tol: f64) {
                     ),
                 };
                 let c = p.xy();
-                for t in &mesh.triangles {
-                    let d = dist_above(mesh, *t, c, p.z + 1e-9);
-                    assert!(
-                        d >= r - tol,
-                        "gouge: tool at {p:?} is {d} from the part (radius {r})"
-                    );
+                if c.x < lo[0] - r || c.x > hi[0] + r || c.y < lo[1] - r || c.y > hi[1] + r {
+                    continue;
                 }
+                for j in iy(c.y - r)..=iy(c.y + r) {
+                    for ii in ix(c.x - r)..=ix(c.x + r) {
+                        for &t in &grid[j * nx + ii] {
+                            let d = dist_above(mesh, mesh.triangles[t], c, p.z + 1e-9);
+                            if d < r - tol && worst.is_none_or(|w| r - d > w.1) {
+                                worst = Some((p, r - d));
+                            }
+                        }
+                    }
+                }
+            }
+            if let Some((p, d)) = worst {
+                out.push((i, p, d));
             }
         }
         from = m.to;
     }
+    out
 }
 
 fn part() -> Mesh {
@@ -199,4 +248,93 @@ fn open_meshes_are_refused_with_the_reason() {
         e.contains("not a closed solid") && e.contains("open edges"),
         "{e}"
     );
+}
+
+fn deep_tool(d: f64) -> Tool {
+    Tool {
+        flute_length_mm: 20.0,
+        stickout_mm: 30.0,
+        ..Tool::micro_flat(d)
+    }
+}
+
+fn params(depth: f64, stepdown: f64) -> ZLevelParams {
+    ZLevelParams {
+        cut: crate::ops::CutParams {
+            heights: Heights {
+                final_depth_mm: depth,
+                ..Heights::default()
+            },
+            stepdown_mm: Some(stepdown),
+            ..ZLevelParams::default().cut
+        },
+        ..ZLevelParams::default()
+    }
+}
+
+/// Both z-level operations on `m`: no move below the top gouges the mesh (an independent
+/// check: exact distances to the triangles, not the sections the operation used).
+fn assert_zlevel_clear_of(m: &Mesh, tool: &Tool, p: &ZLevelParams) {
+    let (open, nonmanifold, _, _) = m.topology();
+    assert_eq!((open, nonmanifold), (0, 0), "a closed test mesh");
+    let tol = Tolerance::default();
+    for (name, f) in [
+        ("zlevel-rough", zlevel_rough as fn(_, _, _, _, _) -> _),
+        ("zlevel-contour", zlevel_contour),
+    ] {
+        let r = f(m, tool, p, &tol, &crate::ops::Cancel::NEVER).unwrap();
+        assert!(
+            r.toolpath.moves.len() > 20,
+            "{name}: {} moves",
+            r.toolpath.moves.len()
+        );
+        let g = gouges(m, &r.toolpath, tool.radius_mm(), tol.path_mm);
+        assert!(
+            g.is_empty(),
+            "{name}: {} move(s) gouge the mesh; the deepest: {:?}",
+            g.len(),
+            g.iter()
+                .max_by(|a, b| a.2.total_cmp(&b.2))
+                .map(|(i, at, d)| (r.toolpath.moves[*i], at, d))
+        );
+    }
+}
+
+/// A bas-relief: a free-form top sampled coarsely (0.5 mm), so the facets' sagitta is far
+/// above the tolerance and neighbouring peaks are closer than the tool.
+#[test]
+fn zlevel_on_a_relief_stays_off_the_mesh() {
+    let m = crate::samples::heightfield_mesh([0.0, 0.0], [22.0, 28.0], 44, 56, -8.0, |x, y| {
+        -2.0 + 1.5 * (x * 0.5).sin() * (y * 0.4).cos()
+            + 0.8 * ((x - 11.0).powi(2) + (y - 14.0).powi(2)).sqrt().cos()
+    });
+    assert_zlevel_clear_of(&m, &deep_tool(1.0), &params(4.0, 0.5));
+}
+
+/// An optics holder: a floor plate with bosses and a ring on it, walls closer than the tool
+/// in places.
+#[test]
+fn zlevel_on_a_holder_with_a_floor_plate_stays_off_the_mesh() {
+    let m = merge_meshes(&[
+        box_mesh([0.0, 0.0, -6.0], [16.0, 18.0, -5.0]),
+        cylinder_mesh(4.0, 4.0, 1.5, -5.0, -1.0, 40),
+        cylinder_mesh(12.0, 4.0, 1.0, -5.0, -2.5, 24),
+        cylinder_mesh(6.6, 4.0, 1.0, -5.0, -3.0, 24),
+        box_mesh([2.0, 9.0, -5.0], [14.0, 10.0, 0.0]),
+        box_mesh([7.0, 12.0, -5.0], [9.0, 16.0, -0.5]),
+    ]);
+    assert_zlevel_clear_of(&m, &deep_tool(1.0), &params(5.5, 0.5));
+}
+
+/// A mold core with undercuts: a sphere and a mushroom (a wide cap on a thin stem) on a
+/// plate; each layer must keep out of what overhangs it.
+#[test]
+fn zlevel_on_a_core_with_undercuts_stays_off_the_mesh() {
+    let m = merge_meshes(&[
+        box_mesh([-3.0, -3.0, -4.0], [5.0, 3.0, -3.0]),
+        crate::samples::sphere_mesh([-0.8, 0.0, -2.0], 1.2, 32),
+        cylinder_mesh(2.8, 0.0, 0.4, -3.0, -1.0, 16),
+        cylinder_mesh(2.8, 0.0, 1.3, -1.0, -0.4, 32),
+    ]);
+    assert_zlevel_clear_of(&m, &deep_tool(0.5), &params(3.5, 0.25));
 }

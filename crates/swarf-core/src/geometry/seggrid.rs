@@ -1,0 +1,101 @@
+//! A uniform grid over the segments of loops: distance queries that look only at the
+//! segments near a place (the export check's gouge test, the offset validation).
+
+use cavalier_contours::polyline::{PlineSource, PlineSourceMut, PlineVertex};
+
+use super::{Bbox2, Pline, V2};
+
+/// A uniform grid of the segments of closed loops, for distance queries.
+pub struct SegGrid {
+    segs: Vec<(PlineVertex<f64>, PlineVertex<f64>)>,
+    origin: V2,
+    cell: f64,
+    nx: usize,
+    ny: usize,
+    cells: Vec<Vec<u32>>,
+}
+
+impl SegGrid {
+    pub fn new(loops: &[Pline], cell: f64) -> Self {
+        let mut segs = Vec::new();
+        let mut bb = Bbox2::EMPTY;
+        for l in loops {
+            for (a, b) in l.iter_segments() {
+                segs.push((a, b));
+            }
+            bb.union(&crate::geometry::pline_bbox(l));
+        }
+        if bb.is_empty() {
+            bb.add_point(V2::default());
+        }
+        let nx = ((bb.width() / cell).ceil() as usize + 1).min(4096);
+        let ny = ((bb.height() / cell).ceil() as usize + 1).min(4096);
+        let cell = (bb.width() / nx as f64)
+            .max(bb.height() / ny as f64)
+            .max(cell);
+        let mut g = Self {
+            segs,
+            origin: bb.min,
+            cell,
+            nx,
+            ny,
+            cells: vec![Vec::new(); nx * ny],
+        };
+        for (k, (a, b)) in g.segs.iter().enumerate() {
+            let mut sb = Bbox2::EMPTY;
+            let mut p = Pline::new();
+            p.add_vertex(*a);
+            p.add_vertex(PlineVertex::new(b.x, b.y, 0.0));
+            sb.union(&crate::geometry::pline_bbox(&p));
+            let (i0, j0) = g.index(sb.min);
+            let (i1, j1) = g.index(sb.max);
+            for j in j0..=j1 {
+                for i in i0..=i1 {
+                    g.cells[j * g.nx + i].push(k as u32);
+                }
+            }
+        }
+        g
+    }
+    fn index(&self, p: V2) -> (usize, usize) {
+        let i = ((p.x - self.origin.x) / self.cell)
+            .floor()
+            .clamp(0.0, (self.nx - 1) as f64) as usize;
+        let j = ((p.y - self.origin.y) / self.cell)
+            .floor()
+            .clamp(0.0, (self.ny - 1) as f64) as usize;
+        (i, j)
+    }
+    /// Distance from the segment a–b (bounding box `bb`) to the nearest drawing segment within
+    /// `r` of it (or `r` when none is nearer).
+    pub fn nearest_to_seg(
+        &self,
+        a: PlineVertex<f64>,
+        b: PlineVertex<f64>,
+        bb: Bbox2,
+        r: f64,
+        seen: &mut (Vec<u32>, u32),
+    ) -> f64 {
+        let (i0, j0) = self.index(V2::new(bb.min.x - r, bb.min.y - r));
+        let (i1, j1) = self.index(V2::new(bb.max.x + r, bb.max.y + r));
+        seen.1 = seen.1.wrapping_add(1);
+        if seen.0.len() != self.segs.len() {
+            seen.0 = vec![0; self.segs.len()];
+        }
+        let stamp = seen.1;
+        let mut best = r;
+        for j in j0..=j1 {
+            for i in i0..=i1 {
+                for &k in &self.cells[j * self.nx + i] {
+                    if seen.0[k as usize] == stamp {
+                        continue;
+                    }
+                    seen.0[k as usize] = stamp;
+                    let (c, d) = self.segs[k as usize];
+                    best = best.min(crate::geometry::distance::seg_seg_distance(a, b, c, d));
+                }
+            }
+        }
+        best
+    }
+}
