@@ -119,10 +119,9 @@ fn flags_and_the_equivalent_job_write_the_same_program_for_every_operation() {
         ),
         (
             &boss,
-            // --force: z-level finishing of a stepped block still re-enters below the level it
-            // cut (a rapid through stock, issue "parts Swarf has never seen", 2); the export
-            // check refuses it, and both routes must refuse or write alike.
-            vec!["--op", "zlevel-contour", "--stepdown", "0.1", "--force"],
+            // A stepped block: its waterlines pass the export check (no rapid into the stock
+            // beside the lower wall) without --force.
+            vec!["--op", "zlevel-contour", "--stepdown", "0.1"],
             "type = \"zlevel-contour\"\nstepdown_mm = 0.1\nheights = { final_depth_mm = 0.5 }",
         ),
     ];
@@ -139,10 +138,7 @@ fn flags_and_the_equivalent_job_write_the_same_program_for_every_operation() {
         );
         let job_path = tmp(&format!("job{i}.toml"));
         std::fs::write(&job_path, job).unwrap();
-        let mut job_args = vec!["--job", job_path.to_str().unwrap()];
-        if flags.contains(&"--force") {
-            job_args.push("--force");
-        }
+        let job_args = vec!["--job", job_path.to_str().unwrap()];
         let from_job = generate(&job_args, &tmp(&format!("job{i}.ngc")));
         assert!(from_flags.lines().count() > 20, "{kind}: {from_flags}");
         if from_flags != from_job {

@@ -222,7 +222,7 @@ pub fn contour(
         let mut lap = fwd.clone();
         lap.pop();
         lap.extend(back);
-        cut_lap_path(&mut cur, &lap, p, tol, None);
+        cut_lap_path(&mut cur, &lap, p, tol, None, None);
     }
     cur.retract_clearance();
     out.toolpath = cur.tp;
@@ -240,7 +240,7 @@ fn cut_closed(
 ) {
     let lap = loop_path(pass);
     let lead = lead_arcs(&lap, pass.area() > 0.0, p, part, tol, cur.tool.radius_mm());
-    cut_lap_path(cur, &lap, p, tol, Some((lead, tabs)));
+    cut_lap_path(cur, &lap, p, tol, Some((lead, tabs)), None);
 }
 
 type Lead = Option<(Vec<PlineVertex<f64>>, Vec<PlineVertex<f64>>)>;
@@ -351,11 +351,21 @@ fn leads_where(
     None
 }
 
+/// How a pass is entered: rapid down to a little above `clear_z` (the deepest Z known to be
+/// cleared under the whole tool at the entry point), plunge at feed to `ramp_top_z`, ramp from
+/// there.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Descent {
+    pub clear_z: f64,
+    pub ramp_top_z: f64,
+}
+
 /// Cuts closed tool-centre paths that bound the free space `free` (the area where the tool's
 /// centre keeps its distance from all the material, e.g. a z-level section inset as one shape,
 /// so that walls closer than the tool are never cut through by a pass of another wall): each
 /// pass as it comes, free space on its left, which is climb milling; reversed for
-/// conventional. Lead arcs stay in `free`.
+/// conventional. Lead arcs stay in `free`. `descent(start of the pass)` says how to enter
+/// each pass, and whether along a lead-in arc (else straight down at the start).
 pub(crate) fn cut_free_space_passes(
     passes: &[Pline],
     free: &[crate::geometry::offset::OffsetComponent],
@@ -363,6 +373,7 @@ pub(crate) fn cut_free_space_passes(
     p: &ContourParams,
     tol: &Tolerance,
     cancel: &Cancel,
+    descent: &dyn Fn(V2) -> (Descent, bool),
 ) -> Result<OpResult, OpError> {
     p.cut.check("contour", tool)?;
     let mut cur = Cursor::new(tool, p.cut.heights, p.cut.entry, tol.equal_point_mm);
@@ -385,8 +396,12 @@ pub(crate) fn cut_free_space_passes(
                 -left
             }
         };
-        let lead = leads_where(&lap, p.lead_radius_mm, tol, &waste, &in_free);
-        cut_lap_path(&mut cur, &lap, p, tol, Some((lead, false)));
+        let (d, lead_in) = descent(V2::new(lap[0].x, lap[0].y));
+        let mut lead = leads_where(&lap, p.lead_radius_mm, tol, &waste, &in_free);
+        if !lead_in {
+            lead = lead.map(|(_, out)| (Vec::new(), out));
+        }
+        cut_lap_path(&mut cur, &lap, p, tol, Some((lead, false)), Some(d));
     }
     cur.retract_clearance();
     Ok(OpResult {
@@ -397,19 +412,25 @@ pub(crate) fn cut_free_space_passes(
 
 /// Ramps down along laps of `lap` (a path that returns to its start) from the top to the final
 /// depth, no steeper than the ramp angle and no deeper per lap than the step-down, then one
-/// flat lap; with lead arcs and tabs when given.
+/// flat lap; with lead arcs and tabs when given, entered as `descent` says (default: from
+/// the start depth, cleared).
 fn cut_lap_path(
     cur: &mut Cursor,
     lap: &[PlineVertex<f64>],
     p: &ContourParams,
     tol: &Tolerance,
     extras: Option<(Lead, bool)>,
+    descent: Option<Descent>,
 ) {
     let lap_len = path_len(lap);
     if lap_len <= tol.equal_point_mm {
         return;
     }
-    let z_top = -p.cut.heights.start_depth_mm;
+    let d = descent.unwrap_or(Descent {
+        clear_z: -p.cut.heights.start_depth_mm,
+        ramp_top_z: -p.cut.heights.start_depth_mm,
+    });
+    let z_top = d.ramp_top_z;
     // The floor allowance stays for a finishing pass.
     let z_final = -p.cut.heights.final_depth_mm + p.cut.allowance_axial_mm;
     let depth = z_top - z_final;
@@ -430,7 +451,9 @@ fn cut_lap_path(
     };
     let plunge = p.cut.entry.kind == EntryKind::Plunge;
     let ramp_len = if plunge { 0.0 } else { depth / slope };
-    let ramp_laps = ((ramp_len - lead_len).max(0.0) / lap_len).ceil() as usize;
+    // (A ramp of exactly whole laps, as when the step-down limits it, is not one lap more
+    // by rounding: results must not depend on the part's scale.)
+    let ramp_laps = ((ramp_len - lead_len).max(0.0) / lap_len - 1e-9).ceil() as usize;
     let laps = ramp_laps + 1;
     let mut path: Vec<PlineVertex<f64>> = lead_in.clone();
     let loops = repeat_loop(lap, laps);
@@ -473,9 +496,9 @@ fn cut_lap_path(
         prof = prof.max_with(&ZProfile { points: tab_pts });
     }
     if plunge {
-        cur.descend_cleared(start, z_top, z_final);
+        cur.descend_cleared(start, d.clear_z, z_final);
     } else {
-        cur.descend_cleared(start, z_top, z_top);
+        cur.descend_cleared(start, d.clear_z, z_top);
     }
     let feed = cur.feed;
     let ramp_feed = cur.tool.feeds.ramp_mm_per_min;

@@ -11,15 +11,16 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::adaptive::{AdaptiveParams, adaptive};
-use super::contour::{ContourParams, Side, cut_free_space_passes};
+use super::contour::{ContourParams, Descent, Side, cut_free_space_passes};
 use super::pocket::{Pattern, PocketParams, pocket};
 use super::{Cancel, CutParams, Entry, Heights, OpError, OpResult, Stepover, param_err};
+use crate::geometry::V2;
 use crate::geometry::mesh::Mesh;
 use crate::geometry::offset::{OffsetComponent, inset_loops, orient};
 use crate::geometry::{Pline, Region, Tolerance, nest_loops};
 use crate::slice::{Slicer, flat_levels, slice_loops};
 use crate::tool::{Tool, ToolShape};
-use crate::toolpath::{P3, Toolpath};
+use crate::toolpath::{Motion, P3, Toolpath};
 
 /// Parameters of the z-level operations.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -293,6 +294,45 @@ fn stock_loop(mesh: &Mesh, margin: f64) -> Pline {
     p
 }
 
+/// The heights of layer `i`: its slab from the layer above (or the start depth) down to it,
+/// with clearance at the safe height.
+fn layer_heights(zs: &[f64], i: usize, p: &ZLevelParams) -> Heights {
+    let z_prev = if i == 0 {
+        -p.cut.heights.start_depth_mm
+    } else {
+        zs[i - 1]
+    };
+    Heights {
+        clearance_mm: p.cut.heights.safe_mm,
+        start_depth_mm: -z_prev,
+        final_depth_mm: -zs[i],
+        ..p.cut.heights
+    }
+}
+
+/// XY distance from `q` to the nearest feed move of `tp` at or below `z_max` (lines and arcs
+/// exactly).
+fn feed_distance(tp: &Toolpath, q: V2, z_max: f64) -> f64 {
+    use cavalier_contours::polyline::PlineVertex;
+    let mut best = f64::INFINITY;
+    let mut from = tp.start;
+    for m in &tp.moves {
+        if !matches!(m.motion, Motion::Rapid) && from.z.max(m.to.z) <= z_max {
+            let bulge = match m.motion {
+                Motion::Arc { centre, ccw } => {
+                    (crate::toolpath::arc_sweep(from.xy(), m.to.xy(), centre, ccw) / 4.0).tan()
+                }
+                _ => 0.0,
+            };
+            let a = PlineVertex::new(from.x, from.y, bulge);
+            let b = PlineVertex::new(m.to.x, m.to.y, 0.0);
+            best = best.min(crate::geometry::biarc::seg_distance(a, b, q));
+        }
+        from = m.to;
+    }
+    best
+}
+
 /// Runs `layer(i, heights)` for every layer in parallel — `heights` spans the slab from the
 /// layer above (or the start depth) down to layer `i`, with clearance at the safe height —
 /// and joins the results in order into one toolpath that starts and ends at clearance.
@@ -304,23 +344,11 @@ fn run_layers(
     layer: impl Fn(usize, Heights) -> Result<OpResult, OpError> + Sync,
 ) -> Result<Toolpath, OpError> {
     // The layers run on rayon's threads: each looks at the caller's token.
-    let results: Vec<Result<OpResult, OpError>> = zs
-        .par_iter()
-        .enumerate()
-        .map(|(i, &z)| {
+    let results: Vec<Result<OpResult, OpError>> = (0..zs.len())
+        .into_par_iter()
+        .map(|i| {
             cancel.check()?;
-            let z_prev = if i == 0 {
-                -p.cut.heights.start_depth_mm
-            } else {
-                zs[i - 1]
-            };
-            let heights = Heights {
-                clearance_mm: p.cut.heights.safe_mm,
-                start_depth_mm: -z_prev,
-                final_depth_mm: -z,
-                ..p.cut.heights
-            };
-            layer(i, heights)
+            layer(i, layer_heights(zs, i, p))
         })
         .collect();
     let clearance = p.cut.heights.clearance_mm;
@@ -408,8 +436,9 @@ fn waterline_passes(
     if bb.is_empty() {
         return (Vec::new(), Vec::new());
     }
-    // A frame far enough out that its own inset never meets the material's.
-    let m = 4.0 * dist + 1.0;
+    // A frame far enough out that its own inset never meets the material's (in proportion
+    // to the part: results scale with it).
+    let m = 4.0 * dist + 0.1 * bb.width().max(bb.height());
     let mut frame = Pline::new_closed();
     frame.add(bb.min.x - m, bb.min.y - m, 0.0);
     frame.add(bb.max.x + m, bb.min.y - m, 0.0);
@@ -446,13 +475,29 @@ pub fn zlevel_contour(
     let mut warnings = Vec::new();
     let (zs, keep) = prepare_layers(mesh, tool, p, tol, &mut warnings);
     let dist = tool.radius_mm() + p.cut.allowance_radial_mm;
-    let toolpath = run_layers(&zs, p, &mut warnings, cancel, |i, heights| {
-        let (passes, free) = waterline_passes(&keep[i], dist, tol);
+    // The layers' waterlines in parallel; then each layer is cut in order, entering each pass
+    // through what the layer above cleared.
+    let layers: Vec<(Vec<Pline>, Vec<OffsetComponent>)> = keep
+        .par_iter()
+        .map(|k| waterline_passes(k, dist, tol))
+        .collect();
+    let z_op_top = -p.cut.heights.start_depth_mm;
+    let r = tool.radius_mm();
+    let clearance = p.cut.heights.clearance_mm;
+    let mut toolpath = Toolpath::new(P3::new(0.0, 0.0, clearance));
+    let mut above: Option<Toolpath> = None;
+    for (i, (passes, free)) in layers.iter().enumerate() {
+        cancel.check()?;
+        let heights = layer_heights(&zs, i, p);
+        let z_prev = -heights.start_depth_mm;
         let cp = ContourParams {
             side: Side::On,
-            lead_radius_mm: tool.radius_mm(),
+            lead_radius_mm: r,
             cut: CutParams {
                 heights,
+                // A ramp from the top (a wall that starts at this layer) goes no deeper per
+                // lap than the step-down.
+                stepdown_mm: p.cut.stepdown_mm,
                 direction: p.cut.direction,
                 entry: Entry {
                     kind: super::EntryKind::Ramp,
@@ -462,8 +507,48 @@ pub fn zlevel_contour(
             },
             ..ContourParams::default()
         };
-        cut_free_space_passes(&passes, &free, tool, &cp, tol, cancel)
-    })?;
+        // Where the layer above ran its tool centre at its depth, the whole tool was there:
+        // cleared down to that layer, so the pass starts there, straight down and ramping
+        // along the wall. A little off it (a wall sloping out) only a sliver at the tool's
+        // edge is left: rapid to the top, down at feed, ramp from the layer above. Elsewhere
+        // (a wall that starts at this layer) a lead-in arc ramps from the top.
+        let descent = |q: V2| {
+            let d = above.as_ref().map_or(f64::INFINITY, |tp| {
+                feed_distance(tp, q, z_prev + tol.path_mm)
+            });
+            if d <= tol.path_mm {
+                (
+                    Descent {
+                        clear_z: z_prev,
+                        ramp_top_z: z_prev,
+                    },
+                    false,
+                )
+            } else if d <= 0.5 * r {
+                (
+                    Descent {
+                        clear_z: z_op_top,
+                        ramp_top_z: z_prev,
+                    },
+                    false,
+                )
+            } else {
+                (
+                    Descent {
+                        clear_z: z_op_top,
+                        ramp_top_z: z_op_top,
+                    },
+                    true,
+                )
+            }
+        };
+        let res = cut_free_space_passes(passes, free, tool, &cp, tol, cancel, &descent)?;
+        warnings.extend(res.warnings);
+        toolpath.extend(&res.toolpath);
+        above = Some(res.toolpath);
+    }
+    let end = toolpath.end();
+    toolpath.rapid(P3::new(end.x, end.y, clearance));
     Ok(OpResult { toolpath, warnings })
 }
 

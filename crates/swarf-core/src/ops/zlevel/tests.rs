@@ -338,3 +338,62 @@ fn zlevel_on_a_core_with_undercuts_stays_off_the_mesh() {
     ]);
     assert_zlevel_clear_of(&m, &deep_tool(0.5), &params(3.5, 0.25));
 }
+
+/// A stepped block (a small box on a large one): the lower wall starts at Z -1, where the
+/// layers above never cut. Re-entering a layer must not rapid into stock there (it used to
+/// rapid to 0.1 mm above the layer above, inside the uncut stock).
+#[test]
+fn waterlines_never_rapid_into_uncut_stock() {
+    let m = merge_meshes(&[
+        box_mesh([0.0, 0.0, -2.0], [10.0, 8.0, -1.0]),
+        box_mesh([2.0, 2.0, -1.0], [7.0, 6.0, 0.0]),
+    ]);
+    let tool = deep_tool(0.5);
+    let tol = Tolerance::default();
+    for stepdown in [0.25, 0.3] {
+        let r = zlevel_contour(
+            &m,
+            &tool,
+            &params(2.0, stepdown),
+            &tol,
+            &crate::ops::Cancel::NEVER,
+        )
+        .unwrap();
+        let grow = V2::new(tool.diameter_mm * 2.0, tool.diameter_mm * 2.0);
+        let rapids = crate::verify::check_rapids(
+            &r.toolpath,
+            V2::new(0.0, 0.0) - grow,
+            V2::new(10.0, 8.0) + grow,
+            -3.0,
+            &tool,
+            &tol,
+        );
+        assert!(
+            rapids.is_empty(),
+            "step-down {stepdown}: rapids through stock at {:?}",
+            rapids
+                .iter()
+                .map(|&i| r.toolpath.moves[i].to)
+                .collect::<Vec<_>>()
+        );
+        // Every rapid that ends below the top of the stock ends over a place an earlier feed
+        // move ran through with the whole tool, at most the retract gap above: the column
+        // under it is cleared.
+        for (i, mv) in r.toolpath.moves.iter().enumerate() {
+            if matches!(mv.motion, Motion::Rapid) && mv.to.z < 0.0 {
+                let earlier = Toolpath {
+                    start: r.toolpath.start,
+                    moves: r.toolpath.moves[..i].to_vec(),
+                };
+                let gap = Heights::default().safe_mm * 0.2 + 1e-9;
+                let d = feed_distance(&earlier, mv.to.xy(), mv.to.z - gap + 2e-9);
+                assert!(
+                    d <= tol.path_mm,
+                    "step-down {stepdown}: a rapid down to {:?} ({d} mm from any cut at that depth)",
+                    mv.to
+                );
+            }
+        }
+        assert!(gouges(&m, &r.toolpath, tool.radius_mm(), tol.path_mm).is_empty());
+    }
+}
