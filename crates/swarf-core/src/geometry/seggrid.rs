@@ -98,4 +98,83 @@ impl SegGrid {
         }
         best
     }
+    /// Calls `f` with the index of every segment whose cells meet the box `bb` grown by `r`
+    /// (each once).
+    pub fn near(
+        &self,
+        bb: Bbox2,
+        r: f64,
+        seen: &mut (Vec<u32>, u32),
+        mut f: impl FnMut(usize, PlineVertex<f64>, PlineVertex<f64>),
+    ) {
+        let (i0, j0) = self.index(V2::new(bb.min.x - r, bb.min.y - r));
+        let (i1, j1) = self.index(V2::new(bb.max.x + r, bb.max.y + r));
+        seen.1 = seen.1.wrapping_add(1);
+        if seen.0.len() != self.segs.len() {
+            seen.0 = vec![0; self.segs.len()];
+        }
+        let stamp = seen.1;
+        for j in j0..=j1 {
+            for i in i0..=i1 {
+                for &k in &self.cells[j * self.nx + i] {
+                    if seen.0[k as usize] == stamp {
+                        continue;
+                    }
+                    seen.0[k as usize] = stamp;
+                    let (c, d) = self.segs[k as usize];
+                    f(k as usize, c, d);
+                }
+            }
+        }
+    }
+}
+
+/// Where a closed loop crosses or touches itself: two segments that are not neighbours closer
+/// than `eps`, or two neighbouring lines that fold back over each other. `None` when it does
+/// not. (Segments a few nanometres long between two others are neighbours' neighbours, not a
+/// crossing: only a distance below `eps` counts.)
+pub fn self_crossing(p: &Pline, eps: f64) -> Option<V2> {
+    let n = p.segment_count();
+    if n < 3 || !p.is_closed() {
+        return None;
+    }
+    let segs: Vec<(PlineVertex<f64>, PlineVertex<f64>)> = p.iter_segments().collect();
+    // Fold-backs: a line followed by a line going back along it.
+    for i in 0..n {
+        let (a, b) = segs[i];
+        let (_, c) = segs[(i + 1) % n];
+        if a.bulge == 0.0 && b.bulge == 0.0 {
+            let u = V2::new(b.x - a.x, b.y - a.y);
+            let v = V2::new(c.x - b.x, c.y - b.y);
+            let (lu, lv) = (u.length(), v.length());
+            if lu > eps && lv > eps && u.dot(v) < 0.0 && (u.cross(v) / lu).abs() <= eps {
+                return Some(V2::new(b.x, b.y));
+            }
+        }
+    }
+    let bb = crate::geometry::pline_bbox(p);
+    let cell = (bb.width().max(bb.height()) / (n as f64).sqrt()).max(eps * 100.0);
+    let grid = SegGrid::new(std::slice::from_ref(p), cell);
+    let mut seen = (Vec::new(), 0u32);
+    for (i, &(a, b)) in segs.iter().enumerate() {
+        let mut s = Pline::new();
+        s.add_vertex(a);
+        s.add_vertex(PlineVertex::new(b.x, b.y, 0.0));
+        let sb = crate::geometry::pline_bbox(&s);
+        let mut hit = None;
+        grid.near(sb, eps, &mut seen, |j, c, d| {
+            let neighbour = j == i || j == (i + 1) % n || i == (j + 1) % n;
+            if hit.is_none()
+                && j > i
+                && !neighbour
+                && crate::geometry::distance::seg_seg_distance(a, b, c, d) <= eps
+            {
+                hit = Some(V2::new(c.x, c.y));
+            }
+        });
+        if hit.is_some() {
+            return hit;
+        }
+    }
+    None
 }

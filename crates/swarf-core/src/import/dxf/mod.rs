@@ -12,9 +12,7 @@ mod reader;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use cavalier_contours::polyline::{
-    PlineCreation, PlineSelfIntersectOptions, PlineSource, PlineSourceMut, PlineVertex,
-};
+use cavalier_contours::polyline::{PlineCreation, PlineSource, PlineSourceMut, PlineVertex};
 use serde::Serialize;
 
 use self::chain::Piece;
@@ -392,10 +390,10 @@ fn check_loops(
             open_src.push(s);
             continue;
         }
-        let mut sx = PlineSelfIntersectOptions::new();
-        sx.pos_equal_eps = eq;
-        if p.vertex_count() > 2 && p.scan_for_self_intersect_opt(&sx) {
-            self_x.push(srcs[s].to_string());
+        // Our own test, with the equal-point distance: cavalier's scan reports loops that do
+        // not cross (a gear whose nearest non-neighbouring segments are 33 nm apart).
+        if let Some(at) = crate::geometry::seggrid::self_crossing(&p, eq) {
+            self_x.push(format!("{} near ({:.4}, {:.4}) mm", srcs[s], at.x, at.y));
         }
         closed_loops.push(p);
     }
