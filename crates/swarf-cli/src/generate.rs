@@ -275,6 +275,39 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
         warnings.push(block_or_warn(a, &m)?);
     }
     warnings.extend(report.notes.iter().map(|n| format!("export check: {n}")));
+    // A program that moves nothing is not a success: say why and write nothing.
+    if out
+        .operations
+        .iter()
+        .all(|(_, _, r)| r.toolpath.moves.is_empty())
+    {
+        let several = out.operations.len() > 1;
+        let why: Vec<String> = out
+            .operations
+            .iter()
+            .flat_map(|(name, _, r)| {
+                r.warnings
+                    .iter()
+                    .filter(|w| !w.starts_with("produced no moves"))
+                    .map(move |w| {
+                        if several {
+                            format!("{name}: {w}")
+                        } else {
+                            w.clone()
+                        }
+                    })
+            })
+            .collect();
+        bail!(
+            "nothing to cut: no operation produced a move, so {} was not written{}",
+            a.output.display(),
+            if why.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", why.join("; "))
+            }
+        );
+    }
     write_atomic(&a.output, out.program.text.as_bytes())?;
     let mut all = Toolpath::default();
     let several = out.operations.len() > 1;

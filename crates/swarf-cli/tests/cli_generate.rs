@@ -158,26 +158,72 @@ fn bad_parameters_exit_1_with_the_parameter_named() {
     }
 }
 
+/// A tool wider than every region cuts nothing: the command fails (exit 1), says why, and
+/// writes no file (an empty program is not a success).
 #[test]
-fn tool_wider_than_every_region_warns() {
+fn tool_wider_than_every_region_is_refused_with_the_reason() {
     let out = tmp("wide.ngc");
+    let _ = std::fs::remove_file(&out);
     let o = cli()
-        .args([
-            "generate",
-            "--tool-diameter",
-            "3",
-            "--depth",
-            "0.1",
-            "--json",
-            "-o",
-        ])
+        .args(["generate", "--tool-diameter", "3", "--depth", "0.1", "-o"])
         .arg(&out)
         .output()
         .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("nothing to cut") && e.contains("narrower than the 3 mm tool"),
+        "{e}"
+    );
+    assert!(!out.exists(), "no file is written");
+}
+
+/// A contour outside an open chain: open chains have no outside. The command says so, suggests
+/// cutting on the line, and fails instead of writing an empty program; on the line it cuts.
+#[test]
+fn contour_outside_of_an_open_chain_says_to_cut_on_the_line() {
+    let dxf = tmp("open_chain.dxf");
+    let line = |x1: f64, y1: f64, x2: f64, y2: f64| {
+        format!("0\nLINE\n8\n0\n10\n{x1}\n20\n{y1}\n30\n0\n11\n{x2}\n21\n{y2}\n31\n0\n")
+    };
+    std::fs::write(
+        &dxf,
+        format!(
+            "0\nSECTION\n2\nENTITIES\n{}{}0\nENDSEC\n0\nEOF\n",
+            line(0.0, 0.0, 10.0, 0.0),
+            line(10.0, 0.0, 10.0, 5.0)
+        ),
+    )
+    .unwrap();
+    let out = tmp("open_chain.ngc");
+    let _ = std::fs::remove_file(&out);
+    let run = |side: &str| {
+        cli()
+            .arg("generate")
+            .arg(&dxf)
+            .args(["--op", "contour", "--side", side, "--tool-diameter", "0.5"])
+            .args(["--depth", "0.1", "-o"])
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    for side in ["outside", "inside"] {
+        let o = run(side);
+        assert_eq!(o.status.code(), Some(1), "{side}");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            e.contains("nothing to cut")
+                && e.contains(&format!(
+                    "open chain(s) (the first starting at (0.0000, 0.0000)) have no {side}"
+                ))
+                && e.contains("side 'on'"),
+            "{e}"
+        );
+        assert!(!out.exists());
+    }
+    let o = run("on");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let w = v["warnings"].to_string();
-    assert!(w.contains("narrower than the 3 mm tool"), "{w}");
+    assert!(std::fs::read_to_string(&out).unwrap().contains("G1"));
 }
 
 #[test]

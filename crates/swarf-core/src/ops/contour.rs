@@ -185,10 +185,21 @@ pub fn contour(
                 offset_loop(&ccw_loop, signed, tol)
             };
             if passes.is_empty() {
-                out.warnings.push(format!(
-                    "contour: loop {li} ({:.4} x {:.4} mm at ({:.4}, {:.4})) is too small for the {d} mm tool on the inside; not cut",
-                    b.width(), b.height(), b.min.x, b.min.y
-                ));
+                // An outside offset of a clean loop always exists: when it fails the loop is
+                // the problem, not its size.
+                out.warnings.push(if signed < 0.0 {
+                    format!(
+                        "contour: the outside offset of loop {li} ({:.4} x {:.4} mm at ({:.4}, {:.4}); {} segments, the shortest {:.3} µm) failed, so it is not cut: the outline is not clean (it touches itself, or is many segments far shorter than the {d} mm tool); redraw it with arcs or fewer segments",
+                        b.width(), b.height(), b.min.x, b.min.y,
+                        ccw_loop.segment_count(),
+                        shortest_segment(&ccw_loop) * 1000.0
+                    )
+                } else {
+                    format!(
+                        "contour: loop {li} ({:.4} x {:.4} mm at ({:.4}, {:.4})) is too small for the {d} mm tool on the inside; not cut",
+                        b.width(), b.height(), b.min.x, b.min.y
+                    )
+                });
                 break;
             }
             for mut pass in passes {
@@ -204,17 +215,21 @@ pub fn contour(
             }
         }
     }
-    for (ci, c) in chains.iter().enumerate() {
+    if p.side != Side::On
+        && let Some(c) = chains.iter().find(|c| c.vertex_count() >= 2)
+    {
+        let v = c.at(0);
+        let n = chains.iter().filter(|c| c.vertex_count() >= 2).count();
+        out.warnings.push(format!(
+            "contour: {n} open chain(s) (the first starting at ({:.4}, {:.4})) have no {} and are not cut: use side 'on' to cut along them, or close them in the drawing",
+            v.x,
+            v.y,
+            if p.side == Side::Outside { "outside" } else { "inside" }
+        ));
+    }
+    for c in chains {
         cancel.check()?;
-        if c.vertex_count() < 2 {
-            continue;
-        }
-        if p.side != Side::On {
-            let v = c.at(0);
-            out.warnings.push(format!(
-                "contour: open chain {ci} (starting at ({:.4}, {:.4})) has no inside or outside; not cut: use side 'on' to cut along it",
-                v.x, v.y
-            ));
+        if c.vertex_count() < 2 || p.side != Side::On {
             continue;
         }
         let fwd: Vec<PlineVertex<f64>> = c.iter_vertexes().collect();
@@ -227,6 +242,13 @@ pub fn contour(
     cur.retract_clearance();
     out.toolpath = cur.tp;
     Ok(out)
+}
+
+/// The length of the shortest segment of `l`.
+fn shortest_segment(l: &Pline) -> f64 {
+    l.iter_segments()
+        .map(|(a, b)| crate::geometry::bulge::seg_len(a, b))
+        .fold(f64::INFINITY, f64::min)
 }
 
 /// A closed pass with lead-in/out and tabs.

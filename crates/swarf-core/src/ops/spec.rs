@@ -142,7 +142,9 @@ impl OpSpec {
             }
             (Model::Drawing(d), OpSpec::Contour(p)) => {
                 let loops = contour_loops(d, target, p.side);
-                let chains = if p.open_chains {
+                // Off the line, open chains are passed too, so the operation can say they are
+                // not cut (they have no inside or outside) instead of skipping them silently.
+                let chains = if p.open_chains || p.side != super::contour::Side::On {
                     d.open_chains.clone()
                 } else {
                     Vec::new()

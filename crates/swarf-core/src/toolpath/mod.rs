@@ -192,10 +192,14 @@ impl Toolpath {
 
     /// Statistics; `rapid_mm_per_min` is the machine's rapid rate.
     pub fn stats(&self, rapid_mm_per_min: f64) -> Stats {
+        // The bounds are where the moves go: the start is only where the path is assumed to
+        // begin (above the origin), and the program never moves there (a header saying
+        // Y 0.0000 for a part at Y 116 is wrong).
+        let first = self.moves.first().map_or(self.start, |m| m.to);
         let mut s = Stats {
             moves: self.moves.len(),
-            bounds_min: self.start,
-            bounds_max: self.start,
+            bounds_min: first,
+            bounds_max: first,
             ..Stats::default()
         };
         let mut from = self.start;
@@ -270,5 +274,24 @@ mod tests {
         assert!((s.rapid_length_mm - 6.0).abs() < 1e-12);
         assert!((s.bounds_min.x + 1.0).abs() < 1e-12 && (s.bounds_max.y - 1.0).abs() < 1e-12);
         assert!((s.estimated_seconds - ((helix + 1.0) + 6.0 / 10.0)).abs() < 1e-9);
+    }
+
+    /// A part far from the origin: the bounds are where the moves go, not the start the path
+    /// is assumed to begin at (above the origin).
+    #[test]
+    fn bounds_leave_out_the_assumed_start() {
+        let mut t = Toolpath::new(P3::new(0.0, 0.0, 5.0));
+        t.rapid(P3::new(20.0, 116.0, 5.0));
+        t.rapid(P3::new(20.0, 116.0, 0.5));
+        t.line(P3::new(30.0, 118.0, -0.1), MoveClass::Cut, 60.0);
+        let s = t.stats(600.0);
+        assert_eq!(
+            (s.bounds_min.x, s.bounds_min.y, s.bounds_min.z),
+            (20.0, 116.0, -0.1)
+        );
+        assert_eq!(
+            (s.bounds_max.x, s.bounds_max.y, s.bounds_max.z),
+            (30.0, 118.0, 5.0)
+        );
     }
 }

@@ -26,7 +26,13 @@ fn open_chain_needs_side_on() {
         &crate::ops::Cancel::NEVER,
     )
     .unwrap();
-    assert!(r.warnings[0].contains("open chain 0"));
+    assert!(
+        r.warnings[0].contains("1 open chain(s)")
+            && r.warnings[0].contains("no outside")
+            && r.warnings[0].contains("side 'on'"),
+        "{:?}",
+        r.warnings
+    );
     assert!(r.toolpath.moves.is_empty());
     let on = ContourParams {
         side: Side::On,
