@@ -309,6 +309,13 @@ fn zlevel_on_a_relief_stays_off_the_mesh() {
             + 0.8 * ((x - 11.0).powi(2) + (y - 14.0).powi(2)).sqrt().cos()
     });
     assert_zlevel_clear_of(&m, &deep_tool(1.0), &params(4.0, 0.5));
+    // A ball end mill lies inside the cylinder the check measures (from its tip up), so the
+    // same check holds for it, and its keep-out reaches its radius above the tip.
+    let ball = Tool {
+        shape: ToolShape::Ball,
+        ..deep_tool(1.0)
+    };
+    assert_zlevel_clear_of(&m, &ball, &params(4.0, 0.5));
 }
 
 /// An optics holder: a floor plate with bosses and a ring on it, walls closer than the tool
@@ -337,6 +344,13 @@ fn zlevel_on_a_core_with_undercuts_stays_off_the_mesh() {
         cylinder_mesh(2.8, 0.0, 1.3, -1.0, -0.4, 32),
     ]);
     assert_zlevel_clear_of(&m, &deep_tool(0.5), &params(3.5, 0.25));
+    let bull = Tool {
+        shape: ToolShape::Bull {
+            corner_radius_mm: 0.1,
+        },
+        ..deep_tool(0.5)
+    };
+    assert_zlevel_clear_of(&m, &bull, &params(3.5, 0.25));
 }
 
 /// A stepped block (a small box on a large one): the lower wall starts at Z -1, where the
