@@ -76,26 +76,10 @@ impl SegGrid {
         r: f64,
         seen: &mut (Vec<u32>, u32),
     ) -> f64 {
-        let (i0, j0) = self.index(V2::new(bb.min.x - r, bb.min.y - r));
-        let (i1, j1) = self.index(V2::new(bb.max.x + r, bb.max.y + r));
-        seen.1 = seen.1.wrapping_add(1);
-        if seen.0.len() != self.segs.len() {
-            seen.0 = vec![0; self.segs.len()];
-        }
-        let stamp = seen.1;
         let mut best = r;
-        for j in j0..=j1 {
-            for i in i0..=i1 {
-                for &k in &self.cells[j * self.nx + i] {
-                    if seen.0[k as usize] == stamp {
-                        continue;
-                    }
-                    seen.0[k as usize] = stamp;
-                    let (c, d) = self.segs[k as usize];
-                    best = best.min(crate::geometry::distance::seg_seg_distance(a, b, c, d));
-                }
-            }
-        }
+        self.near(bb, r, seen, |_, c, d| {
+            best = best.min(crate::geometry::distance::seg_seg_distance(a, b, c, d));
+        });
         best
     }
     /// Calls `f` with the index of every segment whose cells meet the box `bb` grown by `r`
