@@ -5,10 +5,10 @@
 //! results that are open, of zero area or of flipped orientation are dropped, and the library's
 //! epsilons come from [`Tolerance`].
 
-use cavalier_contours::polyline::{PlineSource, PlineSourceMut, PlineVertex};
+use cavalier_contours::polyline::{PlineSource, PlineSourceMut};
 use cavalier_contours::shape_algorithms::{Shape, ShapeOffsetOptions};
 
-use super::seggrid::SegGrid;
+use super::seggrid::{SegGrid, seg_box};
 use super::{Bbox2, Pline, Region, Tolerance, V2, pline_bbox};
 
 /// One connected piece of an offset: a counter-clockwise boundary and the clockwise loops
@@ -70,7 +70,24 @@ pub fn inset_loops(
     tol: &Tolerance,
 ) -> Vec<OffsetComponent> {
     let input: Vec<Pline> = loops.into_iter().filter(|p| p.vertex_count() > 1).collect();
-    let grid = SegGrid::new(&input, dist.abs().max(tol.path_mm * 100.0));
+    // Cells of the offset distance, but about as many cells as segments at most: a pocket
+    // insets hundreds of times, and a grid finer than its input costs more to build than it
+    // saves.
+    let extent = input
+        .iter()
+        .map(pline_bbox)
+        .fold(Bbox2::EMPTY, |mut b, l| {
+            b.union(&l);
+            b
+        })
+        .extent();
+    let segments: usize = input.iter().map(PlineSource::segment_count).sum();
+    let grid = SegGrid::new(
+        &input,
+        dist.abs()
+            .max(extent / (segments as f64).sqrt().max(1.0))
+            .max(tol.path_mm * 100.0),
+    );
     let mut seen = (Vec::new(), 0u32);
     let mut first = None;
     for eps in [tol.path_mm, tol.path_mm * 0.01, tol.path_mm * 10.0] {
@@ -112,12 +129,8 @@ fn keeps_distance(
     if limit <= 0.0 {
         return true;
     }
-    p.iter_segments().all(|(a, b)| {
-        let mut s = Pline::new();
-        s.add_vertex(a);
-        s.add_vertex(PlineVertex::new(b.x, b.y, 0.0));
-        grid.nearest_to_seg(a, b, pline_bbox(&s), limit, seen) >= limit
-    })
+    p.iter_segments()
+        .all(|(a, b)| grid.nearest_to_seg(a, b, seg_box(a, b), limit, seen) >= limit)
 }
 
 fn inset_with(

@@ -1,13 +1,14 @@
 //! A uniform grid over the segments of loops: distance queries that look only at the
 //! segments near a place (the export check's gouge test, the offset validation).
 
-use cavalier_contours::polyline::{PlineSource, PlineSourceMut, PlineVertex};
+use cavalier_contours::polyline::{PlineSource, PlineVertex};
 
 use super::{Bbox2, Pline, V2};
 
 /// A uniform grid of the segments of closed loops, for distance queries.
 pub struct SegGrid {
     segs: Vec<(PlineVertex<f64>, PlineVertex<f64>)>,
+    boxes: Vec<Bbox2>,
     origin: V2,
     cell: f64,
     nx: usize,
@@ -33,20 +34,17 @@ impl SegGrid {
         let cell = (bb.width() / nx as f64)
             .max(bb.height() / ny as f64)
             .max(cell);
+        let boxes = segs.iter().map(|&(a, b)| seg_box(a, b)).collect();
         let mut g = Self {
             segs,
+            boxes,
             origin: bb.min,
             cell,
             nx,
             ny,
             cells: vec![Vec::new(); nx * ny],
         };
-        for (k, (a, b)) in g.segs.iter().enumerate() {
-            let mut sb = Bbox2::EMPTY;
-            let mut p = Pline::new();
-            p.add_vertex(*a);
-            p.add_vertex(PlineVertex::new(b.x, b.y, 0.0));
-            sb.union(&crate::geometry::pline_bbox(&p));
+        for (k, sb) in g.boxes.iter().enumerate() {
             let (i0, j0) = g.index(sb.min);
             let (i1, j1) = g.index(sb.max);
             for j in j0..=j1 {
@@ -76,9 +74,18 @@ impl SegGrid {
         r: f64,
         seen: &mut (Vec<u32>, u32),
     ) -> f64 {
+        // Cheap lower bounds first: the boxes' gap, and the distance from the segment's middle
+        // less the half of it (every point of it is within that of the middle). Most
+        // candidates stop there; the exact distance is for the rest.
+        let mid = crate::geometry::bulge::seg_point(a, b, 0.5);
+        let half = 0.5 * crate::geometry::bulge::seg_len(a, b);
         let mut best = r;
-        self.near(bb, r, seen, |_, c, d| {
-            best = best.min(crate::geometry::distance::seg_seg_distance(a, b, c, d));
+        self.near(bb, r, seen, |k, c, d| {
+            if box_gap(&bb, &self.boxes[k]) < best
+                && crate::geometry::biarc::seg_distance(c, d, mid) - half < best
+            {
+                best = best.min(crate::geometry::distance::seg_seg_distance(a, b, c, d));
+            }
         });
         best
     }
@@ -113,6 +120,29 @@ impl SegGrid {
     }
 }
 
+/// A box holding the segment a–b: its chord's box grown by the arc's sagitta (|bulge| · half
+/// the chord), which bounds how far an arc strays from its chord in any direction. Cheaper
+/// than the exact extremes, and only ever larger.
+pub fn seg_box(a: PlineVertex<f64>, b: PlineVertex<f64>) -> Bbox2 {
+    let mut bb = Bbox2::EMPTY;
+    bb.add_point(V2::new(a.x, a.y));
+    bb.add_point(V2::new(b.x, b.y));
+    if a.bulge != 0.0 {
+        let s = a.bulge.abs() * 0.5 * (b.x - a.x).hypot(b.y - a.y);
+        bb.min = bb.min - V2::new(s, s);
+        bb.max += V2::new(s, s);
+    }
+    bb
+}
+
+/// The distance between two boxes (0 when they overlap): a lower bound of the distance
+/// between anything inside them.
+fn box_gap(p: &Bbox2, q: &Bbox2) -> f64 {
+    let dx = (q.min.x - p.max.x).max(p.min.x - q.max.x).max(0.0);
+    let dy = (q.min.y - p.max.y).max(p.min.y - q.max.y).max(0.0);
+    dx.hypot(dy)
+}
+
 /// Where a closed loop crosses or touches itself: two segments that are not neighbours closer
 /// than `eps`, or two neighbouring lines that fold back over each other. `None` when it does
 /// not. (Segments a few nanometres long between two others are neighbours' neighbours, not a
@@ -141,10 +171,7 @@ pub fn self_crossing(p: &Pline, eps: f64) -> Option<V2> {
     let grid = SegGrid::new(std::slice::from_ref(p), cell);
     let mut seen = (Vec::new(), 0u32);
     for (i, &(a, b)) in segs.iter().enumerate() {
-        let mut s = Pline::new();
-        s.add_vertex(a);
-        s.add_vertex(PlineVertex::new(b.x, b.y, 0.0));
-        let sb = crate::geometry::pline_bbox(&s);
+        let sb = seg_box(a, b);
         let mut hit = None;
         grid.near(sb, eps, &mut seen, |j, c, d| {
             let neighbour = j == i || j == (i + 1) % n || i == (j + 1) % n;
