@@ -8,6 +8,7 @@ pub mod distance;
 pub mod mesh;
 pub mod offset;
 mod region;
+pub mod scaled;
 pub mod seggrid;
 mod tolerance;
 mod transform;

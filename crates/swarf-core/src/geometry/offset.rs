@@ -8,6 +8,7 @@
 use cavalier_contours::polyline::{PlineSource, PlineSourceMut};
 use cavalier_contours::shape_algorithms::{Shape, ShapeOffsetOptions};
 
+use super::scaled::{scale_for, scaled};
 use super::seggrid::{SegGrid, seg_box};
 use super::{Bbox2, Pline, Region, Tolerance, V2, pline_bbox};
 
@@ -62,8 +63,8 @@ pub fn inset_region(region: &Region, dist: f64, tol: &Tolerance) -> Vec<OffsetCo
 /// loop (a straight "bridge" closing a loop across an island when a valid slice was dropped at
 /// its distance epsilon; seen on z-level sections of a relief), and a pocket pass along it
 /// cuts through the island. A wrong result is computed again with other epsilons; a component
-/// that is still wrong is left out (its area is not cut, which the summary's leftover shows)
-/// rather than cut through the part.
+/// that is still wrong is left out (its area is not cut; `swarf-cli verify` reports the
+/// leftover) rather than cut through the part.
 pub fn inset_loops(
     loops: impl IntoIterator<Item = Pline>,
     dist: f64,
@@ -139,8 +140,18 @@ fn inset_with(
     opts: &ShapeOffsetOptions<f64>,
     tol: &Tolerance,
 ) -> Vec<OffsetComponent> {
-    let shape = Shape::from_plines(input.iter().cloned());
-    let off = shape.parallel_offset(dist, opts);
+    // In units where the library's parallel test works (see `scaled`), then back.
+    let s = scale_for(input);
+    let shape = Shape::from_plines(input.iter().map(|p| scaled(p, s)));
+    let opts_s = ShapeOffsetOptions {
+        pos_equal_eps: opts.pos_equal_eps * s,
+        offset_dist_eps: opts.offset_dist_eps * s,
+        slice_join_eps: opts.slice_join_eps * s,
+    };
+    let mut off = shape.parallel_offset(dist * s, &opts_s);
+    for ip in off.ccw_plines.iter_mut().chain(off.cw_plines.iter_mut()) {
+        ip.polyline = scaled(&ip.polyline, 1.0 / s);
+    }
     let keep = |p: &Pline, ccw: bool| {
         let a = p.area();
         p.is_closed()
@@ -185,12 +196,16 @@ fn inset_with(
 /// A closed loop offset by `dist` (positive: to the left of its direction, so a
 /// counter-clockwise loop grows... see [`offset_loop`] tests), as closed loops.
 pub fn offset_loop(p: &Pline, dist: f64, tol: &Tolerance) -> Vec<Pline> {
+    // In units where the library's parallel test works (see `scaled`), then back.
+    let s = scale_for([p]);
     let mut o = cavalier_contours::polyline::PlineOffsetOptions::new();
-    o.pos_equal_eps = tol.equal_point_mm;
-    o.offset_dist_eps = tol.path_mm;
+    o.pos_equal_eps = tol.equal_point_mm * s;
+    o.offset_dist_eps = tol.path_mm * s;
     o.handle_self_intersects = false;
-    p.parallel_offset_opt(dist, &o)
+    scaled(p, s)
+        .parallel_offset_opt(dist * s, &o)
         .into_iter()
+        .map(|q| scaled(&q, 1.0 / s))
         .filter(|q| {
             !p.is_closed()
                 || (q.is_closed() && q.area().abs() > tol.equal_point_mm * q.path_length())
@@ -252,5 +267,79 @@ mod tests {
         assert!((pline_bbox(&out[0]).width() - 8.0).abs() < 1e-12);
         let out = offset_loop(&square(10.0), -1.0, &tol);
         assert!((pline_bbox(&out[0]).width() - 12.0).abs() < 1e-12);
+    }
+
+    /// A gear 1.2 mm across whose flanks are sampled every few micrometres (as gear programs
+    /// write them): `cavalier_contours` took each joint of a flank for an overlap at this scale
+    /// and its insets lost whole teeth (the pocket cut four fragments of a seven-tooth gear
+    /// and said nothing). Every inset must be one piece with the area a coarse, independent
+    /// estimate gives, and shrink as the distance grows.
+    #[test]
+    fn finely_sampled_micro_gear_insets_keep_every_tooth() {
+        let teeth = 9;
+        let (ra, rf) = (0.6, 0.45);
+        let m = 60;
+        let pitch = std::f64::consts::TAU / f64::from(teeth);
+        let mut polar = Vec::new();
+        for i in 0..teeth {
+            let a0 = f64::from(i) * pitch;
+            let s = |k: i32| f64::from(k) / f64::from(m);
+            let bow = |s: f64| (s * std::f64::consts::FRAC_PI_2).sin();
+            // Root arc, a curved flank up (a sharp corner where it starts), the tip arc, the
+            // flank down; every piece sampled with `m` points, 2–7 µm apart.
+            polar.extend((0..m).map(|k| (rf, a0 + 0.3 * pitch * s(k))));
+            polar.extend(
+                (0..m).map(|k| (rf + (ra - rf) * s(k), a0 + (0.3 + 0.08 * bow(s(k))) * pitch)),
+            );
+            polar.extend((0..m).map(|k| (ra, a0 + (0.38 + 0.24 * s(k)) * pitch)));
+            polar.extend((0..m).map(|k| {
+                let u = 1.0 - s(k);
+                (
+                    rf + (ra - rf) * u,
+                    a0 + (0.62 + 0.08 * (1.0 - bow(u))) * pitch,
+                )
+            }));
+        }
+        let mut g = Pline::new_closed();
+        for (r, a) in polar {
+            g.add(r * a.cos(), r * a.sin(), 0.0);
+        }
+        let tol = Tolerance::default();
+        // The inset's area by counting grid points at least `d` from the outline (a point is
+        // inside the gear when its radius is below the profile's at its angle).
+        let pts: Vec<V2> = g.iter_vertexes().map(|v| V2::new(v.x, v.y)).collect();
+        let grid_area = |d: f64| {
+            let h = 0.01;
+            let mut count = 0;
+            let k = (ra / h).ceil() as i32;
+            for ix in -k..=k {
+                for iy in -k..=k {
+                    let q = V2::new(f64::from(ix) * h, f64::from(iy) * h);
+                    if g.winding_number(q.into()) == 0 {
+                        continue;
+                    }
+                    if pts.iter().all(|p| p.dist(q) >= d) {
+                        count += 1;
+                    }
+                }
+            }
+            f64::from(count) * h * h
+        };
+        let mut last = f64::INFINITY;
+        for d in [0.01, 0.025, 0.05, 0.1] {
+            let comps = inset_loops([g.clone()], d, &tol);
+            let area: f64 = comps.iter().map(|c| c.outer.area()).sum();
+            let expect = grid_area(d);
+            assert_eq!(comps.len(), 1, "inset at {d}: {} pieces", comps.len());
+            assert!(
+                (area - expect).abs() < 0.03 * expect + 0.005,
+                "inset at {d}: area {area:.4} mm², the grid says {expect:.4}"
+            );
+            assert!(
+                area < last,
+                "inset at {d} is not smaller than the one before"
+            );
+            last = area;
+        }
     }
 }

@@ -17,6 +17,7 @@ use super::{Cancel, CutParams, Entry, Heights, OpError, OpResult, Stepover, para
 use crate::geometry::V2;
 use crate::geometry::mesh::Mesh;
 use crate::geometry::offset::{OffsetComponent, inset_loops, orient};
+use crate::geometry::scaled::{scale_for, scaled};
 use crate::geometry::{Pline, Region, Tolerance, nest_loops};
 use crate::slice::{Slicer, flat_levels, slice_loops};
 use crate::tool::{Tool, ToolShape};
@@ -90,14 +91,22 @@ fn layers(mesh: &Mesh, p: &ZLevelParams, tol: &Tolerance) -> Vec<f64> {
     zs
 }
 
-/// `cavalier_contours`' boolean options with Swarf's epsilons (its defaults are absolute
-/// lengths, which would make results depend on the part's scale).
-fn boolean_options(tol: &Tolerance) -> PlineBooleanOptions<'static, f64> {
-    PlineBooleanOptions {
+/// The positive loops of `a op b` by `cavalier_contours`, in units where its tests work (see
+/// `geometry::scaled`) and with Swarf's epsilons (its defaults are absolute lengths, which
+/// would make results depend on the part's scale).
+fn boolean(a: &Pline, b: &Pline, op: BooleanOp, tol: &Tolerance) -> Vec<Pline> {
+    let s = scale_for([a, b]);
+    let opts = PlineBooleanOptions {
         pline1_aabb_index: None,
-        pos_equal_eps: tol.equal_point_mm,
+        pos_equal_eps: tol.equal_point_mm * s,
         collapsed_area_eps: None,
-    }
+    };
+    scaled(a, s)
+        .boolean_opt(&scaled(b, s), op, &opts)
+        .pos_plines
+        .into_iter()
+        .map(|p| scaled(&p.pline, 1.0 / s))
+        .collect()
 }
 
 /// Union of outer loops (counter-clockwise), pairwise with `cavalier_contours`.
@@ -108,9 +117,9 @@ fn union_outers(loops: Vec<Pline>, tol: &Tolerance) -> Vec<Pline> {
         let mut merged = l;
         let mut rest = Vec::new();
         for a in acc.drain(..) {
-            let r = merged.boolean_opt(&a, BooleanOp::Or, &boolean_options(tol));
-            if r.pos_plines.len() == 1 {
-                merged = r.pos_plines.into_iter().next().expect("one").pline;
+            let r = boolean(&merged, &a, BooleanOp::Or, tol);
+            if r.len() == 1 {
+                merged = r.into_iter().next().expect("one");
             } else {
                 rest.push(a);
             }
@@ -163,8 +172,7 @@ fn union_material(a: &[Region], b: &[Region], tol: &Tolerance) -> Vec<Region> {
             {
                 continue;
             }
-            let r = ha.boolean_opt(&hb, BooleanOp::And, &boolean_options(tol));
-            holes.extend(r.pos_plines.into_iter().map(|p| p.pline));
+            holes.extend(boolean(&ha, &hb, BooleanOp::And, tol));
         }
     }
     let out = nest_loops(outers.into_iter().chain(holes).collect(), tol);
