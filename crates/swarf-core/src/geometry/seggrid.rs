@@ -120,6 +120,84 @@ impl SegGrid {
     }
 }
 
+/// Pairs of closed loops that cross each other: a part of one lies inside the other and a
+/// part outside (more than `eps` from it). Loops that only touch (side by side, or one inside
+/// the other meeting it at a point or along an edge) do not cross. Each pair once, as
+/// `(i, j, a place where they meet)` with `i < j`.
+///
+/// Where two loops of a drawing cross, which side of each is material is ambiguous (the
+/// nesting of regions assumes loops that do not cross), so the import says so.
+pub fn loops_crossing(loops: &[Pline], eps: f64) -> Vec<(usize, usize, V2)> {
+    let mut owner = Vec::new();
+    for (i, l) in loops.iter().enumerate() {
+        owner.extend(std::iter::repeat_n(i, l.segment_count()));
+    }
+    if owner.is_empty() {
+        return Vec::new();
+    }
+    let mut bb = Bbox2::EMPTY;
+    for l in loops {
+        bb.union(&crate::geometry::pline_bbox(l));
+    }
+    let cell = (bb.width().max(bb.height()) / (owner.len() as f64).sqrt()).max(eps * 100.0);
+    let grid = SegGrid::new(loops, cell);
+    let mut seen = (Vec::new(), 0u32);
+    // Pairs whose segments come within `eps` of each other, with one such place.
+    let mut touching: Vec<(usize, usize, V2)> = Vec::new();
+    let mut pairs = std::collections::HashSet::new();
+    for (k, &(a, b)) in grid.segs.iter().enumerate() {
+        let i = owner[k];
+        grid.near(grid.boxes[k], eps, &mut seen, |m, c, d| {
+            let j = owner[m];
+            if j > i
+                && !pairs.contains(&(i, j))
+                && crate::geometry::distance::seg_seg_distance(a, b, c, d) <= eps
+            {
+                pairs.insert((i, j));
+                touching.push((i, j, V2::new(c.x, c.y)));
+            }
+        });
+    }
+    // Of those, the pairs where one loop has points both inside and outside the other: its
+    // vertices and five points along each segment (at most about 3000 points: a warning need
+    // not see every sliver), leaving out those within a few `eps` of the other loop (where
+    // inside and outside are rounding).
+    let crosses = |p: &Pline, q: &Pline| {
+        let (mut inside, mut outside) = (false, false);
+        let near_q = SegGrid::new(
+            std::slice::from_ref(q),
+            (crate::geometry::pline_bbox(q).extent() / (q.segment_count() as f64).sqrt())
+                .max(eps * 100.0),
+        );
+        let mut seen_q = (Vec::new(), 0u32);
+        let stride = p.segment_count().div_ceil(500).max(1);
+        for (a, b) in p.iter_segments().step_by(stride) {
+            for t in [0.0, 1.0 / 6.0, 2.0 / 6.0, 0.5, 4.0 / 6.0, 5.0 / 6.0] {
+                let s = crate::geometry::bulge::seg_point(a, b, t);
+                let v = PlineVertex::new(s.x, s.y, 0.0);
+                let mut sb = Bbox2::EMPTY;
+                sb.add_point(s);
+                if near_q.nearest_to_seg(v, v, sb, 4.0 * eps, &mut seen_q) < 4.0 * eps {
+                    continue;
+                }
+                if q.winding_number(s.into()) != 0 {
+                    inside = true;
+                } else {
+                    outside = true;
+                }
+                if inside && outside {
+                    return true;
+                }
+            }
+        }
+        false
+    };
+    touching
+        .into_iter()
+        .filter(|&(i, j, _)| crosses(&loops[j], &loops[i]) || crosses(&loops[i], &loops[j]))
+        .collect()
+}
+
 /// A box holding the segment a–b: its chord's box grown by the arc's sagitta (|bulge| · half
 /// the chord), which bounds how far an arc strays from its chord in any direction. Cheaper
 /// than the exact extremes, and only ever larger.

@@ -366,6 +366,7 @@ fn check_loops(
         ));
     }
     let mut closed_loops: Vec<Pline> = Vec::new();
+    let mut closed_src: Vec<usize> = Vec::new();
     let mut self_x = Vec::new();
     let mut no_area = Similar::default();
     for (p, s) in loops {
@@ -396,6 +397,7 @@ fn check_loops(
             self_x.push(format!("{} near ({:.4}, {:.4}) mm", srcs[s], at.x, at.y));
         }
         closed_loops.push(p);
+        closed_src.push(s);
     }
     no_area.emit(warnings);
     if !self_x.is_empty() {
@@ -404,6 +406,20 @@ fn check_loops(
              loops are unreliable: fix the outline in the drawing",
             self_x.len(),
             self_x[0]
+        ));
+    }
+    let crossing = crate::geometry::seggrid::loops_crossing(&closed_loops, eq);
+    if let Some(&(i, j, at)) = crossing.first() {
+        warnings.push(format!(
+            "dxf: {} pair(s) of closed loops cross each other (the first: the loop from {} and \
+             the loop from {}, near ({:.4}, {:.4}) mm); where loops overlap it is ambiguous \
+             which side is material, and cuts there will fail the export check: choose the \
+             layers to machine (--layers) or fix the drawing",
+            crossing.len(),
+            srcs[closed_src[i]],
+            srcs[closed_src[j]],
+            at.x,
+            at.y
         ));
     }
     if !open_chains.is_empty() {

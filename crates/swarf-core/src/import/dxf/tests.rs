@@ -210,6 +210,48 @@ fn a_narrow_slot_is_not_a_self_crossing() {
     );
 }
 
+/// Loops of a drawing that cross each other (a plate outline drawn over a circle on another
+/// layer, a track over a pad) make the nesting of regions ambiguous: the import says which
+/// and where. Loops that only touch, side by side or one inside the other, are fine.
+#[test]
+fn loops_crossing_each_other_are_reported_touching_ones_are_not() {
+    let square = |x: f64, y: f64, s: f64| {
+        format!(
+            "0\nLWPOLYLINE\n90\n4\n70\n1\n10\n{x}\n20\n{y}\n10\n{}\n20\n{y}\n10\n{}\n20\n{}\n\
+             10\n{x}\n20\n{}\n",
+            x + s,
+            x + s,
+            y + s,
+            y + s
+        )
+    };
+    let circle = |x: f64, y: f64, r: f64| format!("0\nCIRCLE\n10\n{x}\n20\n{y}\n40\n{r}\n");
+    let crossing = |d: &Drawing| {
+        d.warnings
+            .iter()
+            .find(|w| w.contains("cross each other"))
+            .cloned()
+    };
+    // Overlapping squares, and a circle whose arcs cross a square between their vertices.
+    for text in [
+        square(0.0, 0.0, 1.0) + &square(0.5, 0.5, 1.0),
+        square(0.0, 0.0, 1.0) + &circle(1.0, 0.5, 0.2),
+    ] {
+        let d = import(&dxf(&text));
+        let w = crossing(&d).unwrap_or_else(|| panic!("not reported: {:?}", d.warnings));
+        assert!(w.contains("1 pair(s)") && w.contains("near ("), "{w}");
+    }
+    // Side by side sharing an edge; a square inside another touching its edge; a hole.
+    for text in [
+        square(0.0, 0.0, 1.0) + &square(1.0, 0.0, 1.0),
+        square(0.0, 0.0, 1.0) + &square(0.0, 0.0, 0.5),
+        square(0.0, 0.0, 1.0) + &circle(0.5, 0.5, 0.2),
+    ] {
+        let d = import(&dxf(&text));
+        assert_eq!(crossing(&d), None, "{:?}", d.warnings);
+    }
+}
+
 #[test]
 fn whole_file_errors_are_clear() {
     let e = |b: &[u8]| {
