@@ -126,6 +126,29 @@ pub fn run(a: &BenchArgs) -> Result<()> {
         let size = d.bbox.extent().max(1e-3);
         let mut t = Tool::micro_flat((size / 100.0).clamp(0.01, 6.0));
         t.feeds.feed_per_tooth_mm = t.feeds.feed_per_tooth_mm.min(t.diameter_mm * 0.1);
+        // The depths scaled with it (a 0.01 mm tool's flutes are 0.03 mm long).
+        let depth = |d: f64| Heights {
+            final_depth_mm: d.min(t.diameter_mm),
+            ..Heights::default()
+        };
+        let pocket_p = PocketParams {
+            cut: swarf_core::ops::CutParams {
+                heights: depth(pocket_p.cut.heights.final_depth_mm),
+                ..pocket_p.cut
+            },
+            ..pocket_p
+        };
+        let contour_p = ContourParams {
+            cut: swarf_core::ops::CutParams {
+                heights: depth(contour_p.cut.heights.final_depth_mm),
+                stepdown_mm: contour_p
+                    .cut
+                    .stepdown_mm
+                    .map(|s| s.min(t.diameter_mm / 4.0)),
+                ..contour_p.cut
+            },
+            ..contour_p
+        };
         let regions = target_regions(&d, Target::Regions);
         let (tp_s, pr) = best(a.repeat, || {
             pocket(
@@ -150,12 +173,13 @@ pub fn run(a: &BenchArgs) -> Result<()> {
                 &swarf_core::ops::Cancel::NEVER,
             )
         });
-        let (pm, pa) = pr.map_or((0, 0), |r| {
-            (r.toolpath.moves.len(), r.toolpath.stats(3000.0).arcs)
-        });
-        let (cm, ca) = cr.map_or((0, 0), |r| {
-            (r.toolpath.moves.len(), r.toolpath.stats(3000.0).arcs)
-        });
+        // A refused operation is shown with its reason, never as zero moves.
+        let counts = |r: &Result<swarf_core::ops::OpResult, swarf_core::ops::OpError>| match r {
+            Ok(r) => (r.toolpath.moves.len(), r.toolpath.stats(3000.0).arcs, None),
+            Err(e) => (0, 0, Some(e.to_string())),
+        };
+        let (pm, pa, pe) = counts(&pr);
+        let (cm, ca, ce) = counts(&cr);
         outln!("{:<58} {:>10.3}", format!("{name}: import"), ti * 1e3);
         outln!(
             "{:<58} {:>10.3} {:>8} {:>8}",
@@ -171,6 +195,9 @@ pub fn run(a: &BenchArgs) -> Result<()> {
             cm,
             ca
         );
+        for e in [pe, ce].into_iter().flatten() {
+            outln!("    refused: {e}");
+        }
     }
     Ok(())
 }
