@@ -116,6 +116,61 @@ fn bench(c: &mut Criterion) {
         });
     });
     g.finish();
+    generate(c);
+}
+
+/// What `swarf-cli generate` does on the budget part, in process: the job run (import, pocket,
+/// post) and the export check (read back, gouges, rapids), together and the check alone. Issue
+/// 23 asks the whole under 10 ms and the check cheaper than the generation.
+fn generate(c: &mut Criterion) {
+    use swarf_core::job::{Job, Operation, Part};
+    use swarf_core::ops::{CutParams, OpSpec, Target};
+    let dxf = concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/bench_20x15.dxf");
+    let tool = Tool::micro_flat(0.2);
+    let job = Job {
+        version: swarf_core::job::JOB_VERSION,
+        title: "budget part".into(),
+        part: Part::new(dxf),
+        tolerance: Tolerance::default(),
+        post: PostOptions::default(),
+        simulation: swarf_core::sim::SimOptions::default(),
+        tools: vec![tool.clone()],
+        operations: vec![Operation {
+            name: "pocket".into(),
+            tool: tool.number,
+            enabled: true,
+            target: Target::Regions,
+            spec: OpSpec::Pocket(PocketParams {
+                stepover: Stepover::Fraction(0.1),
+                cut: CutParams {
+                    heights: Heights {
+                        final_depth_mm: 0.1,
+                        ..Heights::default()
+                    },
+                    ..PocketParams::default().cut
+                },
+                ..PocketParams::default()
+            }),
+        }],
+    };
+    let run = || {
+        let (_, model) = job.load_model(std::path::Path::new("")).unwrap();
+        job.run_model(model, &mut |_, _| true, &swarf_core::ops::Cancel::NEVER)
+            .unwrap()
+    };
+    let out = run();
+    let mut g = c.benchmark_group("generate");
+    g.bench_function("budget part: import, pocket, post", |b| b.iter(run));
+    g.bench_function("budget part: export check", |b| {
+        b.iter(|| swarf_core::verify::export_check(&out, &out.program).unwrap());
+    });
+    g.bench_function("budget part: import, pocket, post, export check", |b| {
+        b.iter(|| {
+            let out = run();
+            swarf_core::verify::export_check(&out, &out.program).unwrap()
+        });
+    });
+    g.finish();
 }
 
 criterion_group!(benches, bench);

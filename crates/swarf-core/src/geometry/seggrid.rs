@@ -100,6 +100,21 @@ impl SegGrid {
     ) {
         let (i0, j0) = self.index(V2::new(bb.min.x - r, bb.min.y - r));
         let (i1, j1) = self.index(V2::new(bb.max.x + r, bb.max.y + r));
+        // A query box over more cells than there are segments (a long move over a drawing of
+        // a few loops) costs less as a scan of the segments' boxes.
+        if (i1 - i0 + 1) * (j1 - j0 + 1) > self.segs.len() {
+            let q = Bbox2 {
+                min: V2::new(bb.min.x - r, bb.min.y - r),
+                max: V2::new(bb.max.x + r, bb.max.y + r),
+            };
+            for (k, sb) in self.boxes.iter().enumerate() {
+                if box_gap(&q, sb) <= 0.0 {
+                    let (c, d) = self.segs[k];
+                    f(k, c, d);
+                }
+            }
+            return;
+        }
         seen.1 = seen.1.wrapping_add(1);
         if seen.0.len() != self.segs.len() {
             seen.0 = vec![0; self.segs.len()];

@@ -159,39 +159,53 @@ pub fn export_check(out: &JobOutput, program: &Program) -> Result<ExportReport, 
             at,
             issue,
         };
-        if out.gouge_checked.get(s).copied().unwrap_or(true) {
-            for g in check_gouges(&sub, Some(lines), part, tool, &tol) {
-                report.problems.push(problem(
-                    g.line,
-                    g.at,
-                    ExportIssue::Gouge {
-                        depth_mm: g.depth_mm,
-                    },
-                ));
+        // The gouge and the rapid checks are independent: one on each core.
+        let gouge_checked = out.gouge_checked.get(s).copied().unwrap_or(true);
+        let (gouges, rapids) = rayon::join(
+            || gouge_checked.then(|| check_gouges(&sub, Some(lines), part, tool, &tol)),
+            || {
+                if part_box.is_empty() {
+                    return Vec::new();
+                }
+                let grow = V2::new(tool.diameter_mm, tool.diameter_mm);
+                let deepest = sub.moves.iter().map(|m| m.to.z).fold(0.0f64, f64::min);
+                check_rapids(
+                    &sub,
+                    part_box.min - grow,
+                    part_box.max + grow,
+                    deepest - 1.0,
+                    tool,
+                    &tol,
+                )
+            },
+        );
+        match gouges {
+            Some(gouges) => {
+                for g in gouges {
+                    report.problems.push(problem(
+                        g.line,
+                        g.at,
+                        ExportIssue::Gouge {
+                            depth_mm: g.depth_mm,
+                        },
+                    ));
+                }
             }
-        } else if !report.notes.iter().any(|n| n.contains(name.as_str())) {
-            report.notes.push(format!(
-                "operation '{name}' cuts on the line; the gouge check against the drawing does not apply"
-            ));
+            None => {
+                if !report.notes.iter().any(|n| n.contains(name.as_str())) {
+                    report.notes.push(format!(
+                        "operation '{name}' cuts on the line; the gouge check against the drawing does not apply"
+                    ));
+                }
+            }
         }
-        if !part_box.is_empty() {
-            let grow = V2::new(tool.diameter_mm, tool.diameter_mm);
-            let deepest = sub.moves.iter().map(|m| m.to.z).fold(0.0f64, f64::min);
-            for k in check_rapids(
-                &sub,
-                part_box.min - grow,
-                part_box.max + grow,
-                deepest - 1.0,
-                tool,
-                &tol,
-            ) {
-                let to = sub.moves[k].to;
-                report.problems.push(problem(
-                    lines[k],
-                    [to.x, to.y, to.z],
-                    ExportIssue::RapidThroughStock,
-                ));
-            }
+        for k in rapids {
+            let to = sub.moves[k].to;
+            report.problems.push(problem(
+                lines[k],
+                [to.x, to.y, to.z],
+                ExportIssue::RapidThroughStock,
+            ));
         }
         i = j;
     }

@@ -65,6 +65,7 @@ pub fn read_gcode(text: &str, start: P3, tol: &Tolerance) -> Result<ParsedProgra
         feed: 0.0,
     };
     let mut unknown: Vec<String> = Vec::new();
+    let mut words = Vec::with_capacity(8);
     for (li, raw) in text.lines().enumerate() {
         let line = li + 1;
         let err = |problem: String| GcodeError { line, problem };
@@ -73,7 +74,7 @@ pub fn read_gcode(text: &str, start: P3, tol: &Tolerance) -> Result<ParsedProgra
         if code.is_empty() || code.starts_with('%') || code.starts_with('/') {
             continue;
         }
-        let words = parse_words(code).map_err(err)?;
+        parse_words(code, &mut words).map_err(err)?;
         let block = read_block(&words, &mut modal, &mut unknown).map_err(err)?;
         if let Some(m) = block.motion {
             modal.motion = Some(m);
@@ -316,7 +317,11 @@ fn centre_from_r(s: V2, e: V2, r: f64, ccw: bool) -> Option<V2> {
 }
 
 /// Removes `( … )` and `; …` comments; unbalanced parentheses are errors.
-fn strip_comments(line: &str) -> Result<String, &'static str> {
+fn strip_comments(line: &str) -> Result<std::borrow::Cow<'_, str>, &'static str> {
+    // Most lines have no comment: read in place.
+    if !line.bytes().any(|b| matches!(b, b'(' | b')' | b';')) {
+        return Ok(std::borrow::Cow::Borrowed(line));
+    }
     let mut out = String::with_capacity(line.len());
     let mut depth = 0;
     for c in line.chars() {
@@ -341,19 +346,53 @@ fn strip_comments(line: &str) -> Result<String, &'static str> {
     if depth != 0 {
         return Err("comment '(' not closed on its line");
     }
-    Ok(out)
+    Ok(std::borrow::Cow::Owned(out))
 }
 
-/// Letter–number words.
-fn parse_words(code: &str) -> Result<Vec<(char, f64)>, String> {
-    // Spaces may stand anywhere in RS274; lines without them (all of ours) are parsed in place.
-    let compact: std::borrow::Cow<'_, str> = if code.bytes().any(|b| b.is_ascii_whitespace()) {
-        std::borrow::Cow::Owned(code.chars().filter(|c| !c.is_whitespace()).collect())
-    } else {
-        std::borrow::Cow::Borrowed(code)
+/// Letter–number words, into `words` (cleared first).
+fn parse_words(code: &str, words: &mut Vec<(char, f64)>) -> Result<(), String> {
+    words.clear();
+    // Spaces may stand anywhere in RS274, even inside a number ("X 1 . 5"). Spaces between
+    // words (all of ours) are skipped in place; a line with one inside a word is read again
+    // without its spaces.
+    let b = code.as_bytes();
+    let number_byte = |c: u8| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+');
+    let mut i = 0;
+    let skip = |i: &mut usize| {
+        while *i < b.len() && b[*i].is_ascii_whitespace() {
+            *i += 1;
+        }
     };
+    loop {
+        skip(&mut i);
+        if i >= b.len() {
+            return Ok(());
+        }
+        let letter = char::from(b[i]).to_ascii_uppercase();
+        if !letter.is_ascii_alphabetic() {
+            let c = code[i..].chars().next().unwrap_or('?');
+            return Err(format!("expected a word letter, found '{c}'"));
+        }
+        i += 1;
+        let start = i;
+        while i < b.len() && number_byte(b[i]) {
+            i += 1;
+        }
+        let end = i;
+        skip(&mut i);
+        if start == end || (i < b.len() && number_byte(b[i])) {
+            // A space inside the word (or between letter and number): the slow path.
+            let compact: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+            return parse_compact(&compact, words);
+        }
+        words.push((letter, word_value(letter, &code[start..end])?));
+    }
+}
+
+/// [`parse_words`] for a line without spaces.
+fn parse_compact(compact: &str, words: &mut Vec<(char, f64)>) -> Result<(), String> {
+    words.clear();
     let b = compact.as_bytes();
-    let mut words = Vec::with_capacity(8);
     let mut i = 0;
     while i < b.len() {
         let letter = char::from(b[i]).to_ascii_uppercase();
@@ -366,16 +405,19 @@ fn parse_words(code: &str) -> Result<Vec<(char, f64)>, String> {
         while i < b.len() && (b[i].is_ascii_digit() || matches!(b[i], b'.' | b'-' | b'+')) {
             i += 1;
         }
-        let num = &compact[start..i];
-        let v: f64 = num
-            .parse()
-            .map_err(|_| format!("word '{letter}' has no valid number ('{num}')"))?;
-        if !v.is_finite() {
-            return Err(format!("word '{letter}{num}' is not a finite number"));
-        }
-        words.push((letter, v));
+        words.push((letter, word_value(letter, &compact[start..i])?));
     }
-    Ok(words)
+    Ok(())
+}
+
+fn word_value(letter: char, num: &str) -> Result<f64, String> {
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("word '{letter}' has no valid number ('{num}')"))?;
+    if !v.is_finite() {
+        return Err(format!("word '{letter}{num}' is not a finite number"));
+    }
+    Ok(v)
 }
 
 #[cfg(test)]
@@ -422,5 +464,16 @@ mod tests {
         );
         assert_eq!(e("G1 X1 F100\nG1 X1 F-2\n").line, 2);
         assert!(e("X1\n").problem.contains("motion mode"));
+    }
+
+    /// RS274 allows spaces anywhere, even inside a number; lines with spaces only between
+    /// words are read in place, the others without their spaces: both the same.
+    #[test]
+    fn spaces_inside_words_read_like_none() {
+        let read = |t: &str| read_gcode(t, P3::default(), &Tolerance::default()).unwrap();
+        let a = read("G1 X1.5 Y-2 Z0.25 F100\ng2x3y-2i.75j0\n");
+        let b = read("G 1 X 1 . 5 Y- 2 Z0.2 5F10 0\nG2 X3 Y -2 I 0.75 J0\n");
+        assert_eq!(a.toolpath.moves, b.toolpath.moves);
+        assert_eq!(a.toolpath.moves[0].to, P3::new(1.5, -2.0, 0.25));
     }
 }

@@ -10,13 +10,14 @@
 mod export;
 pub mod gcode;
 
-use cavalier_contours::polyline::{PlineSourceMut, PlineVertex};
+use cavalier_contours::polyline::PlineVertex;
 use serde::Serialize;
 
 pub use export::{ExportCheckError, ExportIssue, ExportProblem, ExportReport, export_check};
 pub use gcode::{GcodeError, ParsedProgram, read_gcode};
 
 use crate::geometry::mesh::Mesh;
+use crate::geometry::seggrid::seg_box;
 use crate::geometry::{Bbox2, Pline, Tolerance, V2};
 use crate::sim::{Heightmap, SimOptions, SimResult, Simulation, choose_cell};
 use crate::tool::Tool;
@@ -335,11 +336,7 @@ pub fn gouges_against_drawing(
                 PlineVertex::new(from.x, from.y, bulge),
                 PlineVertex::new(m.to.x, m.to.y, 0.0),
             );
-            let mut pl = Pline::new();
-            pl.add_vertex(a);
-            pl.add_vertex(b);
-            let mb = crate::geometry::pline_bbox(&pl);
-            let d = grid.nearest_to_seg(a, b, mb, r, &mut seen);
+            let d = grid.nearest_to_seg(a, b, seg_box(a, b), r, &mut seen);
             let depth = r - d;
             if depth > zt {
                 let p = MovePoints::new(from, m).point(0.5);
@@ -428,18 +425,23 @@ pub fn check_rapids(
     let narrow = crate::sim::CutterProfile::flat(r * 0.5);
     let mut out = Vec::new();
     let mut from = tp.start;
-    // Nothing after the last rapid below the stock top matters.
+    // Nothing after the last rapid that could meet stock matters: one below the stock top
+    // that is not straight up (a tool rising along its own axis leaves through the hole it is
+    // in). A program whose only rapids below the top are retracts (a one-level pocket) needs
+    // no simulation at all.
     let mut last = 0;
     let mut f = tp.start;
     for (i, m) in tp.moves.iter().enumerate() {
-        if matches!(m.motion, Motion::Rapid) && (m.to.z < 0.0 || f.z < 0.0) {
+        let straight_up = m.to.xy() == f.xy() && m.to.z >= f.z;
+        if matches!(m.motion, Motion::Rapid) && (m.to.z < 0.0 || f.z < 0.0) && !straight_up {
             last = i + 1;
         }
         f = m.to;
     }
     for (i, m) in tp.moves[..last].iter().enumerate() {
         if matches!(m.motion, Motion::Rapid) {
-            if m.to.z < 0.0 || from.z < 0.0 {
+            let straight_up = m.to.xy() == from.xy() && m.to.z >= from.z;
+            if (m.to.z < 0.0 || from.z < 0.0) && !straight_up {
                 let hit = if m.to.xy() == from.xy() {
                     // A straight descent: the stock under its end.
                     stock
@@ -481,19 +483,21 @@ pub fn check_rapids(
 pub fn coordinate_rounding_mm(tp: &Toolpath) -> f64 {
     // The decimals of one value: the fewest k with v·10^k an integer, up to the parse's own
     // error (a thousandth of the last digit); 7 when it has more than 6.
-    let decimals = |v: f64| {
-        (0..=6)
-            .find(|&k| {
-                let x = v * 10f64.powi(k);
-                (x - x.round()).abs() <= 1e-3
-            })
-            .unwrap_or(7)
+    let whole = |v: f64, k: i32| {
+        let x = v * 10f64.powi(k);
+        (x - x.round()).abs() <= 1e-3
     };
+    // Only the most decimals matter: a value is tested at the most found so far (one test for
+    // almost every value), and at more only when it has more.
     let mut k = 3;
     for p in std::iter::once(tp.start).chain(tp.moves.iter().map(|m| m.to)) {
-        k = k.max(decimals(p.x)).max(decimals(p.y)).max(decimals(p.z));
-        if k > 6 {
-            return 0.0;
+        for v in [p.x, p.y, p.z] {
+            while !whole(v, k) {
+                k += 1;
+                if k > 6 {
+                    return 0.0;
+                }
+            }
         }
     }
     10f64.powi(-k) * std::f64::consts::FRAC_1_SQRT_2

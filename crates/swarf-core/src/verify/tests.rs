@@ -178,6 +178,35 @@ fn the_export_rapid_check_finds_a_rapid_through_stock() {
     assert_eq!(r, vec![4]);
 }
 
+/// A helix down and a retract straight up: the simulation cuts descending feed moves at their
+/// higher end (so it never hides a rapid through stock), which left stock above the tool in its
+/// own column, and the retract out of the helix was reported as a rapid through stock (12 of
+/// them on a corpus drawing's pocket). A tool rising along its axis leaves through its own hole.
+#[test]
+fn a_retract_straight_up_out_of_a_helix_is_not_a_rapid_through_stock() {
+    let tool = Tool::micro_flat(0.2);
+    let tol = Tolerance::default();
+    let mut tp = Toolpath::new(P3::new(1.0, 1.0, 1.0));
+    tp.rapid(P3::new(1.1, 1.0, 0.1));
+    let mut z = 0.0;
+    for k in 0..8 {
+        z -= 0.0125;
+        let x = if k % 2 == 0 { 0.9 } else { 1.1 };
+        tp.arc(
+            P3::new(x, 1.0, z),
+            V2::new(1.0, 1.0),
+            true,
+            crate::toolpath::MoveClass::Entry,
+            10.0,
+        );
+    }
+    tp.rapid(P3::new(1.1, 1.0, 0.5));
+    assert_eq!(
+        check_rapids(&tp, V2::new(0.0, 0.0), V2::new(2.0, 2.0), -1.0, &tool, &tol),
+        Vec::<usize>::new()
+    );
+}
+
 /// A program read back carries its rounding: written at 3 decimals, a wall pass exactly one
 /// radius from the wall moves up to 0.7 µm towards it. The check allows what the written
 /// decimals cannot express, and no more.
