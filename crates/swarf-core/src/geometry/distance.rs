@@ -133,6 +133,52 @@ pub fn seg_seg_distance(
     best
 }
 
+/// The parameters `t` in (0, 1) where the line from `a` to `b` meets the bulge segment `c`–`d`
+/// (a line or an arc), pushed onto `out`. Parallel lines meet nowhere here (an overlap is
+/// touching, not crossing; the caller decides between crossings by the points between them).
+pub fn line_crossings(a: V2, b: V2, c: PlineVertex<f64>, d: PlineVertex<f64>, out: &mut Vec<f64>) {
+    let u = b - a;
+    match make(c, d) {
+        Seg::Line(p, q) => {
+            let s = q - p;
+            let den = u.cross(s);
+            if den == 0.0 {
+                return;
+            }
+            let t = (p - a).cross(s) / den;
+            let w = (p - a).cross(u) / den;
+            if (0.0..=1.0).contains(&w) && t > 0.0 && t < 1.0 {
+                out.push(t);
+            }
+        }
+        Seg::Arc(p, q, o, r, bulge) => {
+            // |a + t·u − o|² = r²: t² u·u + 2t u·(a−o) + |a−o|² − r² = 0.
+            let f = a - o;
+            let (qa, qb, qc) = (u.dot(u), 2.0 * u.dot(f), f.dot(f) - r * r);
+            if qa == 0.0 {
+                return;
+            }
+            let disc = qb * qb - 4.0 * qa * qc;
+            if disc < 0.0 {
+                return;
+            }
+            let sq = disc.sqrt();
+            // The numerically stable pair of roots.
+            let k = -0.5 * (qb + qb.signum() * sq);
+            let roots = if k == 0.0 {
+                [0.0, 0.0]
+            } else {
+                [k / qa, qc / k]
+            };
+            for t in roots {
+                if t > 0.0 && t < 1.0 && in_wedge(p, q, o, bulge, a + u * t) {
+                    out.push(t);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +228,59 @@ mod tests {
         let (g, h) = (v(20.0, 1.0, -0.414_213_562_373_095), v(19.0, 0.0, 0.0));
         let d = seg_seg_distance(v(8.0, 1.0, 0.0), v(19.0, 1.0, 0.0), g, h);
         assert!((d - 1.0).abs() < 1e-9, "{d}");
+    }
+
+    #[test]
+    fn line_crossings_of_lines_and_arcs() {
+        let v = |x: f64, y: f64, b: f64| PlineVertex::new(x, y, b);
+        let mut ts = Vec::new();
+        // A vertical line at x = 1 crosses the line from (0, 0) to (4, 0) at t = 0.25.
+        line_crossings(
+            V2::new(0.0, 0.0),
+            V2::new(4.0, 0.0),
+            v(1.0, -1.0, 0.0),
+            v(1.0, 1.0, 0.0),
+            &mut ts,
+        );
+        assert_eq!(ts, vec![0.25]);
+        // A half circle of radius 1 about (2, 0), through (2, 1) (counter-clockwise from
+        // (3, 0) to (1, 0)): the line y = 0.5 meets it twice, the line y = -0.5 not at all.
+        ts.clear();
+        line_crossings(
+            V2::new(0.0, 0.5),
+            V2::new(4.0, 0.5),
+            v(3.0, 0.0, 1.0),
+            v(1.0, 0.0, 0.0),
+            &mut ts,
+        );
+        ts.sort_by(f64::total_cmp);
+        let h = 0.75f64.sqrt();
+        assert_eq!(ts.len(), 2, "{ts:?}");
+        assert!((ts[0] - (2.0 - h) / 4.0).abs() < 1e-12 && (ts[1] - (2.0 + h) / 4.0).abs() < 1e-12);
+        ts.clear();
+        line_crossings(
+            V2::new(0.0, -0.5),
+            V2::new(4.0, -0.5),
+            v(3.0, 0.0, 1.0),
+            v(1.0, 0.0, 0.0),
+            &mut ts,
+        );
+        assert!(ts.is_empty(), "{ts:?}");
+        // Parallel lines and meetings at the ends do not count.
+        line_crossings(
+            V2::new(0.0, 0.0),
+            V2::new(4.0, 0.0),
+            v(0.0, 1.0, 0.0),
+            v(4.0, 1.0, 0.0),
+            &mut ts,
+        );
+        line_crossings(
+            V2::new(0.0, 0.0),
+            V2::new(4.0, 0.0),
+            v(4.0, -1.0, 0.0),
+            v(4.0, 1.0, 0.0),
+            &mut ts,
+        );
+        assert!(ts.is_empty(), "{ts:?}");
     }
 }

@@ -48,16 +48,22 @@ fn options(tol: &Tolerance) -> ShapeOffsetOptions<f64> {
 /// The region shrunk by `dist` (> 0; the area where a tool of radius `dist` may put its
 /// centre), as components. Empty when the region is narrower than `2·dist` everywhere.
 pub fn inset_region(region: &Region, dist: f64, tol: &Tolerance) -> Vec<OffsetComponent> {
-    inset_loops(
-        std::iter::once(region.outer.clone()).chain(region.islands.iter().cloned()),
-        dist,
-        tol,
-    )
+    Inset::of_region(region, tol).at(dist, tol)
 }
 
 /// Like [`inset_region`] for loose loops (outer loops counter-clockwise, islands clockwise).
+pub fn inset_loops(
+    loops: impl IntoIterator<Item = Pline>,
+    dist: f64,
+    tol: &Tolerance,
+) -> Vec<OffsetComponent> {
+    Inset::new(loops, tol).at(dist, tol)
+}
+
+/// Loops made ready to be inset at many distances (a pocket's rings): the library's shape, at
+/// its working scale, and the grid that validates the results are built once.
 ///
-/// Every loop of the result is checked against the input: a parallel offset lies at exactly
+/// Every loop of a result is checked against the input: a parallel offset lies at exactly
 /// `|dist|` from the loops it came from, so a segment closer than that (less the path
 /// tolerance) is wrong. `cavalier_contours`' shape offset can stitch its slices into such a
 /// loop (a straight "bridge" closing a loop across an island when a valid slice was dropped at
@@ -65,56 +71,134 @@ pub fn inset_region(region: &Region, dist: f64, tol: &Tolerance) -> Vec<OffsetCo
 /// cuts through the island. A wrong result is computed again with other epsilons; a component
 /// that is still wrong is left out (its area is not cut; `swarf-cli verify` reports the
 /// leftover) rather than cut through the part.
-pub fn inset_loops(
-    loops: impl IntoIterator<Item = Pline>,
-    dist: f64,
-    tol: &Tolerance,
-) -> Vec<OffsetComponent> {
-    let input: Vec<Pline> = loops.into_iter().filter(|p| p.vertex_count() > 1).collect();
-    // Cells of the offset distance, but about as many cells as segments at most: a pocket
-    // insets hundreds of times, and a grid finer than its input costs more to build than it
-    // saves.
-    let extent = input
-        .iter()
-        .map(pline_bbox)
-        .fold(Bbox2::EMPTY, |mut b, l| {
-            b.union(&l);
-            b
-        })
-        .extent();
-    let segments: usize = input.iter().map(PlineSource::segment_count).sum();
-    let grid = SegGrid::new(
-        &input,
-        dist.abs()
-            .max(extent / (segments as f64).sqrt().max(1.0))
-            .max(tol.path_mm * 100.0),
-    );
-    let mut seen = (Vec::new(), 0u32);
-    let mut first = None;
-    for eps in [tol.path_mm, tol.path_mm * 0.01, tol.path_mm * 10.0] {
-        let opts = ShapeOffsetOptions {
-            offset_dist_eps: eps,
-            ..options(tol)
-        };
-        let comps = inset_with(&input, dist, &opts, tol);
-        let bad: Vec<bool> = comps
+pub struct Inset {
+    /// The input scaled for the library (see `scaled`), and the scale.
+    shape: Shape<f64>,
+    scale: f64,
+    grid: SegGrid,
+}
+
+impl Inset {
+    pub fn of_region(region: &Region, tol: &Tolerance) -> Self {
+        Self::new(
+            std::iter::once(region.outer.clone()).chain(region.islands.iter().cloned()),
+            tol,
+        )
+    }
+
+    pub fn new(loops: impl IntoIterator<Item = Pline>, tol: &Tolerance) -> Self {
+        let input: Vec<Pline> = loops.into_iter().filter(|p| p.vertex_count() > 1).collect();
+        // About as many cells as segments: a pocket insets hundreds of times, and a grid finer
+        // than its input costs more to build than it saves.
+        let extent = input
             .iter()
-            .map(|c| {
-                c.loops()
-                    .any(|l| !keeps_distance(l, &grid, dist.abs(), tol, &mut seen))
+            .map(pline_bbox)
+            .fold(Bbox2::EMPTY, |mut b, l| {
+                b.union(&l);
+                b
+            })
+            .extent();
+        let segments: usize = input.iter().map(PlineSource::segment_count).sum();
+        let grid = SegGrid::new(
+            &input,
+            (extent / (segments as f64).sqrt().max(1.0)).max(tol.path_mm * 100.0),
+        );
+        let scale = scale_for(&input);
+        Self {
+            shape: Shape::from_plines(input.iter().map(|p| scaled(p, scale))),
+            scale,
+            grid,
+        }
+    }
+
+    /// The loops shrunk by `dist` (grown when negative), as components.
+    pub fn at(&self, dist: f64, tol: &Tolerance) -> Vec<OffsetComponent> {
+        let mut seen = (Vec::new(), 0u32);
+        let mut first = None;
+        for eps in [tol.path_mm, tol.path_mm * 0.01, tol.path_mm * 10.0] {
+            let opts = ShapeOffsetOptions {
+                offset_dist_eps: eps,
+                ..options(tol)
+            };
+            let comps = self.offset(dist, &opts, tol);
+            let bad: Vec<bool> = comps
+                .iter()
+                .map(|c| {
+                    c.loops()
+                        .any(|l| !keeps_distance(l, &self.grid, dist.abs(), tol, &mut seen))
+                })
+                .collect();
+            if !bad.contains(&true) {
+                return comps;
+            }
+            first.get_or_insert((comps, bad));
+        }
+        let (comps, bad) = first.expect("tried once");
+        comps
+            .into_iter()
+            .zip(bad)
+            .filter_map(|(c, b)| (!b).then_some(c))
+            .collect()
+    }
+
+    fn offset(
+        &self,
+        dist: f64,
+        opts: &ShapeOffsetOptions<f64>,
+        tol: &Tolerance,
+    ) -> Vec<OffsetComponent> {
+        // In units where the library's parallel test works (see `scaled`), then back.
+        let s = self.scale;
+        let opts_s = ShapeOffsetOptions {
+            pos_equal_eps: opts.pos_equal_eps * s,
+            offset_dist_eps: opts.offset_dist_eps * s,
+            slice_join_eps: opts.slice_join_eps * s,
+        };
+        let mut off = self.shape.parallel_offset(dist * s, &opts_s);
+        for ip in off.ccw_plines.iter_mut().chain(off.cw_plines.iter_mut()) {
+            ip.polyline = scaled(&ip.polyline, 1.0 / s);
+        }
+        let keep = |p: &Pline, ccw: bool| {
+            let a = p.area();
+            p.is_closed()
+                && p.vertex_count() > 1
+                && (if ccw { a > 0.0 } else { a < 0.0 })
+                && a.abs() > tol.equal_point_mm * p.path_length()
+        };
+        let mut comps: Vec<OffsetComponent> = off
+            .ccw_plines
+            .into_iter()
+            .map(|ip| ip.polyline)
+            .filter(|p| keep(p, true))
+            .map(|outer| OffsetComponent {
+                bbox: pline_bbox(&outer),
+                outer,
+                holes: Vec::new(),
             })
             .collect();
-        if !bad.contains(&true) {
-            return comps;
+        // Each hole goes to the smallest outer loop containing it.
+        for h in off.cw_plines.into_iter().map(|ip| ip.polyline) {
+            if !keep(&h, false) {
+                continue;
+            }
+            let hb = pline_bbox(&h);
+            let v = h.at(0);
+            let probe = V2::new(v.x, v.y);
+            let owner = comps
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| {
+                    c.bbox.contains_box(&hb, tol.path_mm)
+                        && c.outer.winding_number(probe.into()) != 0
+                })
+                .min_by(|a, b| a.1.outer.area().total_cmp(&b.1.outer.area()))
+                .map(|(i, _)| i);
+            if let Some(i) = owner {
+                comps[i].holes.push(h);
+            }
         }
-        first.get_or_insert((comps, bad));
+        comps
     }
-    let (comps, bad) = first.expect("tried once");
-    comps
-        .into_iter()
-        .zip(bad)
-        .filter_map(|(c, b)| (!b).then_some(c))
-        .collect()
 }
 
 /// Whether every segment of `p` keeps at least `d` (less twice the path tolerance) from the
@@ -132,65 +216,6 @@ fn keeps_distance(
     }
     p.iter_segments()
         .all(|(a, b)| grid.nearest_to_seg(a, b, seg_box(a, b), limit, seen) >= limit)
-}
-
-fn inset_with(
-    input: &[Pline],
-    dist: f64,
-    opts: &ShapeOffsetOptions<f64>,
-    tol: &Tolerance,
-) -> Vec<OffsetComponent> {
-    // In units where the library's parallel test works (see `scaled`), then back.
-    let s = scale_for(input);
-    let shape = Shape::from_plines(input.iter().map(|p| scaled(p, s)));
-    let opts_s = ShapeOffsetOptions {
-        pos_equal_eps: opts.pos_equal_eps * s,
-        offset_dist_eps: opts.offset_dist_eps * s,
-        slice_join_eps: opts.slice_join_eps * s,
-    };
-    let mut off = shape.parallel_offset(dist * s, &opts_s);
-    for ip in off.ccw_plines.iter_mut().chain(off.cw_plines.iter_mut()) {
-        ip.polyline = scaled(&ip.polyline, 1.0 / s);
-    }
-    let keep = |p: &Pline, ccw: bool| {
-        let a = p.area();
-        p.is_closed()
-            && p.vertex_count() > 1
-            && (if ccw { a > 0.0 } else { a < 0.0 })
-            && a.abs() > tol.equal_point_mm * p.path_length()
-    };
-    let mut comps: Vec<OffsetComponent> = off
-        .ccw_plines
-        .into_iter()
-        .map(|ip| ip.polyline)
-        .filter(|p| keep(p, true))
-        .map(|outer| OffsetComponent {
-            bbox: pline_bbox(&outer),
-            outer,
-            holes: Vec::new(),
-        })
-        .collect();
-    // Each hole goes to the smallest outer loop containing it.
-    for h in off.cw_plines.into_iter().map(|ip| ip.polyline) {
-        if !keep(&h, false) {
-            continue;
-        }
-        let hb = pline_bbox(&h);
-        let v = h.at(0);
-        let probe = V2::new(v.x, v.y);
-        let owner = comps
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| {
-                c.bbox.contains_box(&hb, tol.path_mm) && c.outer.winding_number(probe.into()) != 0
-            })
-            .min_by(|a, b| a.1.outer.area().total_cmp(&b.1.outer.area()))
-            .map(|(i, _)| i);
-        if let Some(i) = owner {
-            comps[i].holes.push(h);
-        }
-    }
-    comps
 }
 
 /// A closed loop offset by `dist` (positive: to the left of its direction, so a

@@ -160,6 +160,13 @@ impl Bbox2 {
             self.width().max(self.height())
         }
     }
+    /// Whether `o` meets `self` grown by `margin`.
+    pub fn overlaps(&self, o: &Self, margin: f64) -> bool {
+        o.min.x <= self.max.x + margin
+            && o.max.x >= self.min.x - margin
+            && o.min.y <= self.max.y + margin
+            && o.max.y >= self.min.y - margin
+    }
     /// Whether `o` lies inside `self` grown by `margin`.
     pub fn contains_box(&self, o: &Self, margin: f64) -> bool {
         o.min.x >= self.min.x - margin

@@ -14,6 +14,7 @@
 //! ends leave) and the finishing wall.
 
 use cavalier_contours::polyline::PlineSource;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::clearing::{clearing_levels, narrow_warning, region_name, rest_or_all};
@@ -21,8 +22,10 @@ use super::{
     Cancel, Cursor, CutParams, Direction, Entry, EntryKind, OpError, OpResult, Stepover, param_err,
 };
 use crate::geometry::bulge::closest_point_tied;
-use crate::geometry::offset::{OffsetComponent, inset_region, orient};
-use crate::geometry::{Pline, Region, Tolerance, V2};
+use crate::geometry::distance::line_crossings;
+use crate::geometry::offset::{Inset, OffsetComponent, orient};
+use crate::geometry::seggrid::seg_box;
+use crate::geometry::{Bbox2, Pline, Region, Tolerance, V2};
 use crate::tool::Tool;
 use crate::toolpath::emit::loop_path;
 use crate::toolpath::{MoveClass, P3};
@@ -143,7 +146,8 @@ pub fn pocket(
         cancel.check()?;
         let name = region_name(ri, region);
         let d0 = r + p.cut.allowance_radial_mm;
-        let domain = inset_region(region, d0, tol);
+        let inset = Inset::of_region(region, tol);
+        let domain = inset.at(d0, tol);
         if domain.is_empty() {
             if p.rest_from_diameter_mm.is_none() {
                 out.warnings
@@ -156,28 +160,40 @@ pub fn pocket(
         let mut lv: Vec<Vec<OffsetComponent>> = Vec::new();
         let mut gaps: Vec<f64> = Vec::new();
         if p.cut.allowance_radial_mm > 0.0 {
-            lv.push(inset_region(region, r, tol));
+            lv.push(inset.at(r, tol));
             gaps.push(p.cut.allowance_radial_mm);
         }
         let rough0 = lv.len();
         lv.push(domain);
         if p.pattern == Pattern::Offset {
-            for k in 1.. {
-                if k > MAX_LEVELS {
-                    return Err(param_err(
-                        OP,
-                        "stepover",
-                        format!(
-                            "gives more than {MAX_LEVELS} rings in {name}; use a larger step-over"
-                        ),
-                    ));
+            // The rings are independent (each from the region itself): a few at a time on all
+            // cores, until one is empty (every later one is too). The result does not depend
+            // on the number of threads.
+            let batch = 2 * rayon::current_num_threads().max(1);
+            let mut k = 1;
+            'rings: loop {
+                cancel.check()?;
+                let rings: Vec<Vec<OffsetComponent>> = (k..k + batch)
+                    .into_par_iter()
+                    .map(|j| inset.at(d0 + j as f64 * s, tol))
+                    .collect();
+                for c in rings {
+                    if c.is_empty() {
+                        break 'rings;
+                    }
+                    if k > MAX_LEVELS {
+                        return Err(param_err(
+                            OP,
+                            "stepover",
+                            format!(
+                                "gives more than {MAX_LEVELS} rings in {name}; use a larger step-over"
+                            ),
+                        ));
+                    }
+                    gaps.push(s);
+                    lv.push(c);
+                    k += 1;
                 }
-                let c = inset_region(region, d0 + k as f64 * s, tol);
-                if c.is_empty() {
-                    break;
-                }
-                gaps.push(s);
-                lv.push(c);
             }
         }
         gaps.push(s);
@@ -275,11 +291,48 @@ struct Level<'a> {
     d: f64,
 }
 
-/// Whether every sample of the segment between its ends lies inside some component. The ends
-/// usually lie on loops, and a link may run along one: there inside and outside are a matter
-/// of rounding, which would decide differently at another scale, so a sample within the path
-/// tolerance of a boundary counts as inside (the tool centre on the domain's edge is legal).
-fn inside(comps: &[OffsetComponent], a: V2, b: V2, step: f64, tol: &Tolerance) -> bool {
+/// Whether the segment from `a` to `b` lies inside the components. The ends usually lie on
+/// loops, and a link may run along one: there inside and outside are a matter of rounding,
+/// which would decide differently at another scale, so a point within the path tolerance of a
+/// boundary counts as inside (the tool centre on the domain's edge is legal).
+///
+/// Exact, not sampled: the segment is cut where it meets a boundary, and between two such
+/// places it is wholly on one side, so the point halfway decides for the piece. (Samples a
+/// quarter step apart could step over a sliver of uncut stock narrower than that.)
+fn inside(comps: &[OffsetComponent], a: V2, b: V2, tol: &Tolerance) -> bool {
+    let mut sb = Bbox2::EMPTY;
+    sb.add_point(a);
+    sb.add_point(b);
+    let mut ts = vec![0.0, 1.0];
+    for c in comps {
+        if !c.bbox.overlaps(&sb, tol.path_mm) {
+            continue;
+        }
+        for l in c.loops() {
+            for (p, q) in l.iter_segments() {
+                let qb = seg_box(p, q);
+                if qb.overlaps(&sb, tol.path_mm) {
+                    line_crossings(a, b, p, q, &mut ts);
+                }
+            }
+        }
+    }
+    ts.sort_by(f64::total_cmp);
+    ts.windows(2).all(|w| {
+        if (w[1] - w[0]) * a.dist(b) <= tol.equal_point_mm {
+            return true;
+        }
+        let q = a.lerp(b, 0.5 * (w[0] + w[1]));
+        comps.iter().any(|c| c.contains(q))
+            || boundary_distance(comps, q, tol.equal_point_mm) <= tol.path_mm
+    })
+}
+
+/// Whether the samples of the segment between its ends, `step` apart, lie inside the
+/// components (or within the path tolerance of a boundary). For the engagement of a link
+/// through cleared material, where a sample step is the resolution asked for; whether a link
+/// stays in the domain at all is [`inside`]'s exact answer.
+fn inside_sampled(comps: &[OffsetComponent], a: V2, b: V2, step: f64, tol: &Tolerance) -> bool {
     let len = a.dist(b);
     let n = ((len / step).ceil() as usize).clamp(2, 256);
     (1..n).all(|i| {
@@ -318,14 +371,13 @@ impl Level<'_> {
     /// domain, and be short (one step) or run through what level k+1 has already cleared.
     fn link_ok(&self, k: usize, a: V2, b: V2) -> bool {
         let gap = self.gaps.get(k).copied().unwrap_or(self.d);
-        let step = (gap * 0.25).max(self.tol.path_mm);
         let len = a.dist(b);
         if len <= self.tol.path_mm {
             return true;
         }
         let domain = &self.lv[k.max(self.rough0).min(self.lv.len() - 1)];
         let wall = &self.lv[k];
-        if !inside(wall, a, b, step, &self.tol) && !inside(domain, a, b, step, &self.tol) {
+        if !inside(wall, a, b, &self.tol) && !inside(domain, a, b, &self.tol) {
             return false;
         }
         if len <= 1.5 * gap {
@@ -333,7 +385,8 @@ impl Level<'_> {
         }
         if k + 1 < self.lv.len() && len > 2.0 * gap {
             let u = (b - a).normalized();
-            return inside(&self.lv[k + 1], a + u * gap, b - u * gap, step, &self.tol);
+            let step = (gap * 0.25).max(self.tol.path_mm);
+            return inside_sampled(&self.lv[k + 1], a + u * gap, b - u * gap, step, &self.tol);
         }
         false
     }
@@ -480,7 +533,6 @@ impl Level<'_> {
             );
             return;
         }
-        let step = (s * 0.25).max(self.tol.path_mm);
         let mut at_depth = false;
         // Line by line; on each line the segment nearest the tool, entered from its nearer end,
         // which makes the back-and-forth of a zigzag.
@@ -493,7 +545,7 @@ impl Level<'_> {
                 } else {
                     (b, a)
                 };
-                if at_depth && here.dist(a) <= 2.0 * s && inside(domain, here, a, step, &self.tol) {
+                if at_depth && here.dist(a) <= 2.0 * s && inside(domain, here, a, &self.tol) {
                     cur.link(P3::new(a.x, a.y, z));
                 } else {
                     // Ramp in along the pass itself, back and forth.

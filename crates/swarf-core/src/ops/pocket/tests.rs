@@ -156,3 +156,41 @@ fn never_a_straight_plunge_into_stock() {
         }
     }
 }
+
+/// A stay-down link is checked exactly against the domain: a sliver of 2 µm between two
+/// components (what the tool cannot reach, so uncut stock) stops a link that crosses it,
+/// however long the link; a link along a boundary, or ending on one, is inside.
+#[test]
+fn links_across_a_sliver_narrower_than_any_sample_step_are_refused() {
+    let tol = Tolerance::default();
+    let comp = |p: Pline| OffsetComponent {
+        bbox: crate::geometry::pline_bbox(&p),
+        outer: p,
+        holes: Vec::new(),
+    };
+    let a = comp(square(0.0, 0.0, 1.0));
+    let b = comp(square(1.002, 0.0, 1.0));
+    let both = [a.clone(), b];
+    assert!(!inside(&both, V2::new(0.5, 0.5), V2::new(1.5, 0.5), &tol));
+    assert!(inside(&both, V2::new(0.1, 0.5), V2::new(0.9, 0.5), &tol));
+    // Along an edge, and from corner to corner.
+    assert!(inside(&both, V2::new(0.0, 0.0), V2::new(1.0, 0.0), &tol));
+    assert!(inside(&both, V2::new(0.0, 0.0), V2::new(1.0, 1.0), &tol));
+    // Out of a notch and back: a circle's hole in the square, the link through it.
+    let mut hole = Pline::new_closed();
+    hole.add(0.5, 0.45, 1.0);
+    hole.add(0.5, 0.55, 1.0);
+    let holed = [OffsetComponent {
+        holes: vec![hole],
+        ..a
+    }];
+    assert!(!inside(&holed, V2::new(0.1, 0.5), V2::new(0.9, 0.5), &tol));
+    assert!(inside(&holed, V2::new(0.1, 0.2), V2::new(0.9, 0.2), &tol));
+    // Grazing the hole's side within the path tolerance is inside.
+    assert!(inside(
+        &holed,
+        V2::new(0.1, 0.55 - 0.5 * tol.path_mm),
+        V2::new(0.9, 0.55 - 0.5 * tol.path_mm),
+        &tol
+    ));
+}
