@@ -331,6 +331,16 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
         .filter(|o| o.enabled)
         .filter_map(swarf_core::job::Operation::engagement_limit_deg)
         .reduce(f64::min);
+    // Each operation's feed against what its area needs (clearing operations).
+    let ops: Vec<OpFeed> = out
+        .operations
+        .iter()
+        .map(|(name, _, r)| OpFeed {
+            name: name.clone(),
+            feed_mm: r.toolpath.stats(job.post.rapid_mm_per_min).feed_length_mm,
+            estimate: r.estimate,
+        })
+        .collect();
     summary(
         a,
         &all,
@@ -339,6 +349,7 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
         t0.elapsed().as_secs_f64(),
         &job.post,
         limit,
+        &ops,
     )
 }
 
@@ -554,6 +565,14 @@ fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// One operation's feed length and, for a clearing operation, its estimate.
+struct OpFeed {
+    name: String,
+    feed_mm: f64,
+    estimate: Option<swarf_core::ops::FeedEstimate>,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn summary(
     a: &GenerateArgs,
     tp: &Toolpath,
@@ -562,8 +581,15 @@ fn summary(
     elapsed: f64,
     post: &PostOptions,
     engagement_limit: Option<f64>,
+    ops: &[OpFeed],
 ) -> Result<()> {
     let st = tp.stats(post.rapid_mm_per_min);
+    let ratio = |o: &OpFeed| {
+        o.estimate
+            .map(|e| e.feed_mm())
+            .filter(|e| *e > 0.0)
+            .map(|e| o.feed_mm / e)
+    };
     if a.json {
         let v = json!({
             "output": a.output.display().to_string(),
@@ -580,6 +606,14 @@ fn summary(
             "gcode_bytes": program.text.len(),
             "warnings": warnings,
             "generate_seconds": elapsed,
+            "operations": ops.iter().map(|o| json!({
+                "name": o.name,
+                "feed_length_mm": o.feed_mm,
+                "cleared_area_mm2": o.estimate.map(|e| e.area_mm2),
+                "stepover_mm": o.estimate.map(|e| e.stepover_mm),
+                "feed_estimate_mm": o.estimate.map(|e| e.feed_mm()),
+                "feed_vs_estimate": ratio(o),
+            })).collect::<Vec<_>>(),
         });
         let mut v = v;
         if let Some(deg) = engagement_limit {
@@ -604,6 +638,18 @@ fn summary(
         );
         if let Some(deg) = engagement_limit {
             outln!("engagement held at or below {deg:.1}°");
+        }
+        for o in ops {
+            if let (Some(e), Some(k)) = (o.estimate, ratio(o)) {
+                outln!(
+                    "{}: feed {:.1} mm, {k:.2}× the {:.1} mm its {:.3} mm² at a {:.4} mm step-over need",
+                    o.name,
+                    o.feed_mm,
+                    e.feed_mm(),
+                    e.area_mm2,
+                    e.stepover_mm
+                );
+            }
         }
         outln!("generated in {:.1} ms", elapsed * 1000.0);
         for w in warnings {

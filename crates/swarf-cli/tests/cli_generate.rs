@@ -739,3 +739,59 @@ fn a_cut_deeper_than_the_flutes_is_refused() {
     let o = run(&["--flute-length", "1"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// The summary reports each clearing operation's feed against what its area needs (area over
+/// step-over); a pocket stays near it, and the number is in the JSON for scripts to watch.
+#[test]
+fn json_summary_reports_feed_against_the_area_estimate() {
+    let v = generate_json(
+        &[
+            "--op",
+            "pocket",
+            "--tool-diameter",
+            "0.5",
+            "--stepover",
+            "0.2",
+            "--depth",
+            "0.1",
+        ],
+        "pocket_estimate.ngc",
+    );
+    let op = &v["operations"][0];
+    let area = op["cleared_area_mm2"].as_f64().unwrap();
+    // The budget part: 20 × 15 with 1 mm corner radii, less two Ø3 islands.
+    let expect = 300.0 - (4.0 - std::f64::consts::PI) - 2.0 * std::f64::consts::PI * 2.25;
+    assert!((area - expect).abs() < 1e-6, "{area} vs {expect}: {v}");
+    assert!(
+        (op["stepover_mm"].as_f64().unwrap() - 0.1).abs() < 1e-12,
+        "{v}"
+    );
+    let est = op["feed_estimate_mm"].as_f64().unwrap();
+    assert!((est - area / 0.1).abs() < 1e-6, "{v}");
+    let k = op["feed_vs_estimate"].as_f64().unwrap();
+    assert!(
+        (0.9..2.0).contains(&k),
+        "a pocket is near its estimate: {k}"
+    );
+    assert!(
+        !v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("wanders")),
+        "{v}"
+    );
+    // A contour clears no area: no estimate.
+    let v = generate_json(
+        &[
+            "--op",
+            "contour",
+            "--tool-diameter",
+            "0.5",
+            "--depth",
+            "0.1",
+        ],
+        "contour_estimate.ngc",
+    );
+    assert!(v["operations"][0]["feed_estimate_mm"].is_null(), "{v}");
+}

@@ -27,7 +27,10 @@ use cavalier_contours::polyline::{PlineSource, PlineSourceMut, PlineVertex};
 use serde::{Deserialize, Serialize};
 
 use super::clearing::{clearing_levels, narrow_warning, region_name, rest_or_all};
-use super::{Cancel, Cursor, CutParams, Direction, Entry, EntryKind, OpError, OpResult, param_err};
+use super::{
+    Cancel, Cursor, CutParams, Direction, Entry, EntryKind, FeedEstimate, OpError, OpResult,
+    param_err,
+};
 use crate::geometry::biarc::fit_polyline;
 use crate::geometry::bulge::{seg_len, seg_point};
 use crate::geometry::offset::{OffsetComponent, inset_region, orient};
@@ -177,6 +180,12 @@ struct DomainPlan {
 struct Plan {
     domains: Vec<DomainPlan>,
     walls: OffsetComponent,
+    /// The area of the region this plan clears, mm².
+    area: f64,
+}
+
+fn comp_area(c: &OffsetComponent) -> f64 {
+    c.outer.area().abs() - c.holes.iter().map(|h| h.area().abs()).sum::<f64>()
 }
 
 /// Generates the adaptive clearing toolpath for `regions`.
@@ -260,6 +269,7 @@ pub fn adaptive(
             continue;
         }
         let inner = inset_region(region, r + p.cut.allowance_radial_mm + g.margin(), tol);
+        let walls_area: f64 = walls.iter().map(comp_area).sum();
         for w in walls {
             let domains = inner
                 .iter()
@@ -269,12 +279,21 @@ pub fn adaptive(
                 })
                 .map(|c| plan_domain(c, &g, &p.cut.entry, cancel))
                 .collect::<Result<Vec<_>, _>>()?;
-            plans.push(Plan { domains, walls: w });
+            // The piece's share of the region's area, by the areas of the pieces.
+            let share = region.area() * comp_area(&w) / walls_area.max(f64::MIN_POSITIVE);
+            plans.push(Plan {
+                domains,
+                walls: w,
+                area: share,
+            });
         }
     }
     let mut cur = Cursor::new(tool, p.cut.heights, p.cut.entry, tol.equal_point_mm);
     let z_top = -p.cut.heights.start_depth_mm;
     let levels = clearing_levels(&p.cut, tol);
+    // The area cleared (the regions that have room for the tool), over the levels, for the
+    // feed estimate at the largest step the engagement limit allows.
+    let area: f64 = plans.iter().map(|pl| pl.area).sum::<f64>() * levels.len() as f64;
     for plan in &plans {
         let mut z_prev = z_top;
         for &(z, _) in &levels {
@@ -297,6 +316,11 @@ pub fn adaptive(
     }
     cur.retract_clearance();
     out.toolpath = cur.tp;
+    out.estimate = Some(FeedEstimate {
+        area_mm2: area,
+        stepover_mm: s_max,
+        warn_ratio: FeedEstimate::ADAPTIVE_RATIO,
+    });
     Ok(out)
 }
 

@@ -429,6 +429,7 @@ pub(crate) fn cut_free_space_passes(
     Ok(OpResult {
         toolpath: cur.tp,
         warnings: Vec::new(),
+        estimate: None,
     })
 }
 

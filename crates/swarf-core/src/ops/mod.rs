@@ -173,6 +173,77 @@ pub struct OpResult {
     pub toolpath: Toolpath,
     /// Best-effort skips and risks, for the user.
     pub warnings: Vec<String>,
+    /// For a clearing operation, the area it was asked to clear and its step-over: the feed
+    /// length it should need (see [`FeedEstimate`]).
+    pub estimate: Option<FeedEstimate>,
+}
+
+/// What clearing an area should cost: a tool clearing `area_mm2` (summed over the levels) with
+/// passes `stepover_mm` apart moves about area / step-over at feed. Entries, finishing passes
+/// and links add to it; a toolpath several times longer wanders (the adaptive that made 1 km
+/// of feed on a drawing an offset pocket cleared with 37 m).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct FeedEstimate {
+    pub area_mm2: f64,
+    pub stepover_mm: f64,
+    /// Above this many times the estimate, the operation warns: 2 for a pocket (its rings
+    /// are the step-over apart; entries and the finishing pass add little). An adaptive's
+    /// step-over is its largest (the engagement limit), its mean is about half that, and its
+    /// links are a third of its feed today: it stays near 3× when all is well, and warns at
+    /// twice that.
+    pub warn_ratio: f64,
+}
+
+impl FeedEstimate {
+    /// The warning ratio of offset and zigzag clearing.
+    pub const POCKET_RATIO: f64 = 2.0;
+    /// The warning ratio of adaptive clearing.
+    pub const ADAPTIVE_RATIO: f64 = 6.0;
+
+    #[must_use]
+    pub fn feed_mm(&self) -> f64 {
+        if self.stepover_mm > 0.0 {
+            self.area_mm2 / self.stepover_mm
+        } else {
+            0.0
+        }
+    }
+
+    /// Two estimates of one toolpath's parts (the layers of a z-level roughing): areas add, the
+    /// step-over is the one that gives the summed feed.
+    #[must_use]
+    pub fn merge(self, o: Self) -> Self {
+        let feed = self.feed_mm() + o.feed_mm();
+        let area = self.area_mm2 + o.area_mm2;
+        Self {
+            area_mm2: area,
+            stepover_mm: if feed > 0.0 {
+                area / feed
+            } else {
+                self.stepover_mm
+            },
+            warn_ratio: self.warn_ratio.max(o.warn_ratio),
+        }
+    }
+
+    /// The warning for a toolpath of `feed_mm` at feed, when it is more than `warn_ratio`
+    /// times the estimate.
+    #[must_use]
+    pub fn warning(&self, op: &str, feed_mm: f64) -> Option<String> {
+        let e = self.feed_mm();
+        (e > 0.0 && feed_mm > self.warn_ratio * e).then(|| {
+            format!(
+                "{op}: the toolpath moves {:.0} mm at feed, {:.1}× the {:.0} mm that clearing \
+                 {:.2} mm² at a {:.4} mm step-over needs; it wanders (slivers, many small \
+                 regions, links): try the offset pocket, a larger step-over or a larger tool",
+                feed_mm,
+                feed_mm / e,
+                e,
+                self.area_mm2,
+                self.stepover_mm
+            )
+        })
+    }
 }
 
 /// A parameter that makes no sense, named.
@@ -449,6 +520,27 @@ pub fn z_levels(z_top: f64, z_bottom: f64, stepdown: Option<f64>, tol_mm: f64) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn feed_estimates_warn_past_their_ratio_and_merge_by_feed() {
+        let e = FeedEstimate {
+            area_mm2: 10.0,
+            stepover_mm: 0.1,
+            warn_ratio: FeedEstimate::POCKET_RATIO,
+        };
+        assert!((e.feed_mm() - 100.0).abs() < 1e-12);
+        assert_eq!(e.warning("pocket", 190.0), None);
+        let w = e.warning("pocket", 2780.0).expect("27.8× warns");
+        assert!(w.contains("27.8×") && w.contains("100 mm"), "{w}");
+        // Two layers: 100 mm at 0.1 and 50 mm at 0.2 are 150 mm for 20 mm².
+        let m = e.merge(FeedEstimate {
+            area_mm2: 10.0,
+            stepover_mm: 0.2,
+            warn_ratio: FeedEstimate::ADAPTIVE_RATIO,
+        });
+        assert!((m.feed_mm() - 150.0).abs() < 1e-9 && (m.area_mm2 - 20.0).abs() < 1e-12);
+        assert_eq!(m.warn_ratio, FeedEstimate::ADAPTIVE_RATIO);
+    }
 
     #[test]
     fn stepover_parsing() {

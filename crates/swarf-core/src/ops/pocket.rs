@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 
 use super::clearing::{clearing_levels, narrow_warning, region_name, rest_or_all};
 use super::{
-    Cancel, Cursor, CutParams, Direction, Entry, EntryKind, OpError, OpResult, Stepover, param_err,
+    Cancel, Cursor, CutParams, Direction, Entry, EntryKind, FeedEstimate, OpError, OpResult,
+    Stepover, param_err,
 };
 use crate::geometry::bulge::closest_point_tied;
 use crate::geometry::distance::line_crossings;
@@ -142,6 +143,8 @@ pub fn pocket(
     let z_top = -p.cut.heights.start_depth_mm;
     let levels = clearing_levels(&p.cut, tol);
 
+    // The area cleared, summed over the levels, for the feed estimate.
+    let mut area = 0.0;
     for (ri, region) in regions.iter().enumerate() {
         cancel.check()?;
         let name = region_name(ri, region);
@@ -155,6 +158,7 @@ pub fn pocket(
             }
             continue;
         }
+        area += region.area() * levels.len() as f64;
         // Levels of components, outermost first: the wall (finishing) when there is a radial
         // allowance, then the roughing domain and its offsets (offset pattern only).
         let mut lv: Vec<Vec<OffsetComponent>> = Vec::new();
@@ -244,6 +248,11 @@ pub fn pocket(
     }
     cur.retract_clearance();
     out.toolpath = cur.tp;
+    out.estimate = Some(FeedEstimate {
+        area_mm2: area,
+        stepover_mm: s,
+        warn_ratio: FeedEstimate::POCKET_RATIO,
+    });
     Ok(out)
 }
 

@@ -128,6 +128,25 @@ impl OpSpec {
         tol: &Tolerance,
         cancel: &Cancel,
     ) -> Result<OpResult, OpError> {
+        let mut out = self.run_op(model, target, tool, tol, cancel)?;
+        // A clearing operation whose toolpath is far longer than its area needs says so.
+        if let Some(e) = out.estimate {
+            let feed = out.toolpath.stats(f64::INFINITY).feed_length_mm;
+            if let Some(w) = e.warning(self.name(), feed) {
+                out.warnings.push(w);
+            }
+        }
+        Ok(out)
+    }
+
+    fn run_op(
+        &self,
+        model: &Model,
+        target: Target,
+        tool: &Tool,
+        tol: &Tolerance,
+        cancel: &Cancel,
+    ) -> Result<OpResult, OpError> {
         let wrong_part = |needs: &'static str, suggest: &'static str| OpError::WrongPart {
             op: self.name(),
             needs,

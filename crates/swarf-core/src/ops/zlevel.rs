@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use super::adaptive::{AdaptiveParams, adaptive};
 use super::contour::{ContourParams, Descent, Side, cut_free_space_passes};
 use super::pocket::{Pattern, PocketParams, pocket};
-use super::{Cancel, CutParams, Entry, Heights, OpError, OpResult, Stepover, param_err};
+use super::{
+    Cancel, CutParams, Entry, FeedEstimate, Heights, OpError, OpResult, Stepover, param_err,
+};
 use crate::geometry::V2;
 use crate::geometry::mesh::Mesh;
 use crate::geometry::offset::{OffsetComponent, inset_loops, orient};
@@ -343,14 +345,15 @@ fn feed_distance(tp: &Toolpath, q: V2, z_max: f64) -> f64 {
 
 /// Runs `layer(i, heights)` for every layer in parallel — `heights` spans the slab from the
 /// layer above (or the start depth) down to layer `i`, with clearance at the safe height —
-/// and joins the results in order into one toolpath that starts and ends at clearance.
+/// and joins the results in order into one toolpath that starts and ends at clearance, with
+/// the layers' feed estimates merged.
 fn run_layers(
     zs: &[f64],
     p: &ZLevelParams,
     warnings: &mut Vec<String>,
     cancel: &Cancel,
     layer: impl Fn(usize, Heights) -> Result<OpResult, OpError> + Sync,
-) -> Result<Toolpath, OpError> {
+) -> Result<(Toolpath, Option<FeedEstimate>), OpError> {
     // The layers run on rayon's threads: each looks at the caller's token.
     let results: Vec<Result<OpResult, OpError>> = (0..zs.len())
         .into_par_iter()
@@ -361,14 +364,18 @@ fn run_layers(
         .collect();
     let clearance = p.cut.heights.clearance_mm;
     let mut tp = Toolpath::new(P3::new(0.0, 0.0, clearance));
+    let mut estimate: Option<FeedEstimate> = None;
     for r in results {
         let r = r?;
         warnings.extend(r.warnings);
         tp.extend(&r.toolpath);
+        if let Some(e) = r.estimate {
+            estimate = Some(estimate.map_or(e, |a| a.merge(e)));
+        }
     }
     let end = tp.end();
     tp.rapid(P3::new(end.x, end.y, clearance));
-    Ok(tp)
+    Ok((tp, estimate))
 }
 
 /// Z-level roughing of a closed mesh.
@@ -394,7 +401,7 @@ pub fn zlevel_rough(
     // The stock is a margin wider than the part, so a tool of the stock's margin width can
     // still clear all around; at least the tool diameter plus a step.
     let stock = stock_loop(mesh, margin + tool.diameter_mm);
-    let toolpath = run_layers(&zs, p, &mut warnings, cancel, |i, heights| {
+    let (toolpath, estimate) = run_layers(&zs, p, &mut warnings, cancel, |i, heights| {
         let loops: Vec<Pline> = std::iter::once(stock.clone())
             .chain(keep[i].iter().cloned())
             .collect();
@@ -424,7 +431,11 @@ pub fn zlevel_rough(
         };
         pocket(&regions, tool, &pp, tol, cancel)
     })?;
-    Ok(OpResult { toolpath, warnings })
+    Ok(OpResult {
+        toolpath,
+        warnings,
+        estimate,
+    })
 }
 
 /// The waterlines of one layer: the boundary of the free space (everywhere outside the
@@ -557,7 +568,11 @@ pub fn zlevel_contour(
     }
     let end = toolpath.end();
     toolpath.rapid(P3::new(end.x, end.y, clearance));
-    Ok(OpResult { toolpath, warnings })
+    Ok(OpResult {
+        toolpath,
+        warnings,
+        estimate: None,
+    })
 }
 
 #[cfg(test)]

@@ -181,6 +181,20 @@ fn rough_never_cuts_the_part_and_is_deterministic() {
             .any(|mv| (mv.to.z + 0.5).abs() < 1e-12)
     );
     assert_no_gouge(&m, &a.toolpath, tool.radius_mm(), tol.path_mm);
+    // Each layer clears its own free area once: the feed stays near the layers' areas over
+    // the step-over (#23.4: a core's roughing made ~70 clearings per level).
+    let e = a.estimate.expect("roughing estimates its feed");
+    let feed = a.toolpath.stats(f64::INFINITY).feed_length_mm;
+    let k = feed / e.feed_mm();
+    assert!(
+        (0.5..2.0).contains(&k),
+        "feed {feed} mm, {k}× the estimate {e:?}"
+    );
+    assert!(
+        !a.warnings.iter().any(|w| w.contains("wanders")),
+        "{:?}",
+        a.warnings
+    );
 }
 
 #[test]
