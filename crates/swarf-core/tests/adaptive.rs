@@ -740,3 +740,53 @@ fn corpus_drawings_hold_engagement_never_gouge_and_read_back() {
         );
     }
 }
+
+/// Holes barely larger than the tool (a Ø2.06 mm bore with a Ø2 mm tool, as on a plate of
+/// many holes): the domain inside them is too small for a helix and cuts nothing, and the wall
+/// pass then went down "into cleared space" with a rapid, into stock. Every hole must be
+/// entered by a ramp, and no rapid may pass through stock (the export check's own test).
+#[test]
+fn holes_just_larger_than_the_tool_are_entered_by_a_ramp_not_a_rapid() {
+    let tool = Tool::micro_flat(2.0);
+    let tol = Tolerance::default();
+    for r in [1.03, 1.06, 1.12, 1.2] {
+        let region = Region {
+            outer: circle(V2::new(5.0, 5.0), r, true),
+            islands: Vec::new(),
+        };
+        let p = AdaptiveParams {
+            cut: swarf_core::ops::CutParams {
+                heights: Heights {
+                    final_depth_mm: 0.2,
+                    ..Heights::default()
+                },
+                ..AdaptiveParams::default().cut
+            },
+            ..AdaptiveParams::default()
+        };
+        let res = adaptive(
+            std::slice::from_ref(&region),
+            &tool,
+            &p,
+            &tol,
+            &swarf_core::ops::Cancel::NEVER,
+        )
+        .unwrap();
+        assert!(
+            res.toolpath.moves.iter().any(|m| m.to.z < -0.19),
+            "hole r {r}: cut to depth"
+        );
+        let rapids = swarf_core::verify::check_rapids(
+            &res.toolpath,
+            V2::new(2.0, 2.0),
+            V2::new(8.0, 8.0),
+            -1.0,
+            &tool,
+            &tol,
+        );
+        assert!(
+            rapids.is_empty(),
+            "hole r {r}: rapids through stock at moves {rapids:?}"
+        );
+    }
+}

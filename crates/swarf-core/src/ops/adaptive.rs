@@ -298,17 +298,17 @@ pub fn adaptive(
         let mut z_prev = z_top;
         for &(z, _) in &levels {
             cancel.check()?;
+            let before = cur.tp.moves.len();
             for dp in &plan.domains {
                 emit_domain(&mut cur, dp, z_prev, z, &g, &p.cut.entry);
             }
-            emit_walls(
-                &mut cur,
-                &plan.walls,
-                plan.domains.is_empty(),
-                z_prev,
-                z,
-                &g,
-            );
+            // The walls enter on their own (ramping along the loop) unless the fronts cut
+            // something here: a domain too small for an entry cuts nothing, and a descent
+            // "into cleared space" there was a rapid into stock.
+            let nothing_cut = cur.tp.moves[before..]
+                .iter()
+                .all(|m| matches!(m.motion, crate::toolpath::Motion::Rapid));
+            emit_walls(&mut cur, &plan.walls, nothing_cut, z_prev, z, &g);
             cur.retract();
             z_prev = z;
         }
