@@ -76,6 +76,8 @@ pub struct Inset {
     shape: Shape<f64>,
     scale: f64,
     grid: SegGrid,
+    /// Components left out so far (wrong at every epsilon), and the first one's place.
+    dropped: std::sync::Mutex<(usize, Option<V2>)>,
 }
 
 impl Inset {
@@ -108,7 +110,18 @@ impl Inset {
             shape: Shape::from_plines(input.iter().map(|p| scaled(p, scale))),
             scale,
             grid,
+            dropped: std::sync::Mutex::new((0, None)),
         }
+    }
+
+    /// How many components the insets so far left out because they came too close to the
+    /// loops at every epsilon, and where the first one was: the caller tells the user (its
+    /// area is not cut).
+    pub fn dropped(&self) -> (usize, Option<V2>) {
+        *self
+            .dropped
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The loops shrunk by `dist` (grown when negative), as components.
@@ -134,6 +147,19 @@ impl Inset {
             first.get_or_insert((comps, bad));
         }
         let (comps, bad) = first.expect("tried once");
+        {
+            let mut d = self
+                .dropped
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (c, b) in comps.iter().zip(&bad) {
+                if *b {
+                    d.0 += 1;
+                    let v = c.outer.at(0);
+                    d.1.get_or_insert(V2::new(v.x, v.y));
+                }
+            }
+        }
         comps
             .into_iter()
             .zip(bad)
@@ -199,6 +225,19 @@ impl Inset {
         }
         comps
     }
+}
+
+/// The warning for components an [`Inset`] left out, if any.
+#[must_use]
+pub fn dropped_warning(op: &str, what: &str, inset: &Inset) -> Option<String> {
+    let (n, at) = inset.dropped();
+    let at = at?;
+    Some(format!(
+        "{op}: {n} piece(s) of {what} could not be offset reliably (the result came closer to \
+         the outline than the tool; the first near ({:.4}, {:.4}) mm) and are not cut; look for \
+         tiny features or overlapping lines in the drawing there",
+        at.x, at.y
+    ))
 }
 
 /// Whether every segment of `p` keeps at least `d` (less twice the path tolerance) from the
@@ -366,5 +405,27 @@ mod tests {
             );
             last = area;
         }
+    }
+
+    /// A component that fails the distance validation at every epsilon is left out, counted,
+    /// and its place named for the warning (never dropped silently). The failure is made by
+    /// validating against loops the offset did not see: a small square inside the plate.
+    #[test]
+    fn left_out_components_are_counted_and_named() {
+        let tol = Tolerance::default();
+        let plate = square(10.0);
+        let mut inner = Pline::new_closed();
+        for (x, y) in [(4.0, 4.0), (4.0, 6.0), (6.0, 6.0), (6.0, 4.0)] {
+            inner.add(x, y, 0.0);
+        }
+        let mut inset = Inset::new([plate.clone()], &tol);
+        inset.grid = SegGrid::new(&[plate, inner], 1.0);
+        assert!(dropped_warning("pocket", "the rings", &inset).is_none());
+        // The ring 1 mm in lies 3 mm from the square: kept. At 4.5 mm it is 0.5 mm away.
+        assert_eq!(inset.at(1.0, &tol).len(), 1);
+        assert_eq!(inset.dropped().0, 0);
+        assert!(inset.at(4.5, &tol).is_empty());
+        let w = dropped_warning("pocket", "the rings", &inset).expect("named");
+        assert!(w.starts_with("pocket: 1 piece(s) of the rings") && w.contains("near ("), "{w}");
     }
 }

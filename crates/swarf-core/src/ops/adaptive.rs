@@ -33,7 +33,7 @@ use super::{
 };
 use crate::geometry::biarc::fit_polyline;
 use crate::geometry::bulge::{seg_len, seg_point};
-use crate::geometry::offset::{OffsetComponent, inset_region, orient};
+use crate::geometry::offset::{Inset, OffsetComponent, dropped_warning, orient};
 use crate::geometry::{Pline, Region, Tolerance, V2};
 use crate::tool::Tool;
 use crate::toolpath::emit::loop_path;
@@ -256,7 +256,8 @@ pub fn adaptive(
     let mut plans = Vec::new();
     for (ri, region) in regions.iter().enumerate() {
         cancel.check()?;
-        let walls = inset_region(region, r + p.cut.allowance_radial_mm, tol);
+        let inset = Inset::of_region(region, tol);
+        let walls = inset.at(r + p.cut.allowance_radial_mm, tol);
         if walls.is_empty() {
             if !rest_mode {
                 out.warnings.push(narrow_warning(
@@ -268,7 +269,12 @@ pub fn adaptive(
             }
             continue;
         }
-        let inner = inset_region(region, r + p.cut.allowance_radial_mm + g.margin(), tol);
+        let inner = inset.at(r + p.cut.allowance_radial_mm + g.margin(), tol);
+        out.warnings.extend(dropped_warning(
+            OP,
+            &format!("the domain of {}", region_name(ri, region)),
+            &inset,
+        ));
         let walls_area: f64 = walls.iter().map(comp_area).sum();
         for w in walls {
             let domains = inner

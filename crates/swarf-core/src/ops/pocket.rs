@@ -24,7 +24,7 @@ use super::{
 };
 use crate::geometry::bulge::closest_point_tied;
 use crate::geometry::distance::line_crossings;
-use crate::geometry::offset::{Inset, OffsetComponent, orient};
+use crate::geometry::offset::{Inset, OffsetComponent, dropped_warning, orient};
 use crate::geometry::seggrid::seg_box;
 use crate::geometry::{Bbox2, Pline, Region, Tolerance, V2};
 use crate::tool::Tool;
@@ -201,6 +201,8 @@ pub fn pocket(
             }
         }
         gaps.push(s);
+        out.warnings
+            .extend(dropped_warning(OP, &format!("the rings of {name}"), &inset));
         let ccw = p.cut.direction == Direction::Climb;
         let mut ctx = Level {
             lv: &lv,
