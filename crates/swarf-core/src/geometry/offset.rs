@@ -426,6 +426,9 @@ mod tests {
         assert_eq!(inset.dropped().0, 0);
         assert!(inset.at(4.5, &tol).is_empty());
         let w = dropped_warning("pocket", "the rings", &inset).expect("named");
-        assert!(w.starts_with("pocket: 1 piece(s) of the rings") && w.contains("near ("), "{w}");
+        assert!(
+            w.starts_with("pocket: 1 piece(s) of the rings") && w.contains("near ("),
+            "{w}"
+        );
     }
 }

@@ -129,6 +129,8 @@ impl OpSpec {
         cancel: &Cancel,
     ) -> Result<OpResult, OpError> {
         let mut out = self.run_op(model, target, tool, tol, cancel)?;
+        // No straight move shorter than the path tolerance (#23.4).
+        out.toolpath.join_short_lines(tol.path_mm);
         // A clearing operation whose toolpath is far longer than its area needs says so.
         if let Some(e) = out.estimate {
             let feed = out.toolpath.stats(f64::INFINITY).feed_length_mm;
