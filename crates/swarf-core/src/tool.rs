@@ -60,6 +60,15 @@ pub struct Feeds {
     pub plunge_mm_per_min: f64,
     /// Feed along helix and ramp entries, mm/min.
     pub ramp_mm_per_min: f64,
+    /// Stay-down links through cleared material (adaptive clearing's ways between passes,
+    /// which engage the tool 5–16° at most) run at this multiple of the cutting feed; 1 keeps
+    /// them at the cutting feed. Default 2.
+    #[serde(default = "two")]
+    pub link_feed_factor: f64,
+}
+
+fn two() -> f64 {
+    2.0
 }
 
 fn one() -> u32 {
@@ -203,6 +212,16 @@ impl Tool {
         }
         positive("feeds.plunge_mm_per_min", self.feeds.plunge_mm_per_min)?;
         positive("feeds.ramp_mm_per_min", self.feeds.ramp_mm_per_min)?;
+        let k = self.feeds.link_feed_factor;
+        if !(k.is_finite() && (1.0..=10.0).contains(&k)) {
+            return Err(err(
+                "feeds.link_feed_factor",
+                format!(
+                    "is {k}; give a multiple of the cutting feed from 1 (links at the cutting \
+                     feed) to 10"
+                ),
+            ));
+        }
         match self.shape {
             ToolShape::Flat | ToolShape::Ball => {}
             ToolShape::Bull { corner_radius_mm } => {
@@ -262,6 +281,7 @@ impl Tool {
                 feed_per_tooth_mm: (d * 0.01).max(0.0005),
                 plunge_mm_per_min: (d * 100.0).clamp(5.0, 100.0),
                 ramp_mm_per_min: (d * 200.0).clamp(10.0, 200.0),
+                link_feed_factor: 2.0,
             },
             spin_up_s: None,
         }
@@ -362,7 +382,19 @@ mod tests {
                 .to_string()
                 .contains("corner_radius")
         );
+        for k in [0.5, 11.0, f64::NAN] {
+            let mut t = Tool::micro_flat(0.2);
+            t.feeds.link_feed_factor = k;
+            let e = t.validate().unwrap_err().to_string();
+            assert!(
+                e.contains("link_feed_factor") && e.contains("1 (links"),
+                "{e}"
+            );
+        }
         assert!(Tool::micro_flat(0.01).validate().is_ok());
+        // Libraries written before the field read with the default, 2.
+        let lib = ToolLibrary::presets();
+        assert!(lib.tools.iter().all(|t| t.feeds.link_feed_factor == 2.0));
         let bad = "[[tool]]\nname='x'\n";
         assert!(ToolLibrary::from_toml(bad).is_err());
     }

@@ -54,6 +54,8 @@ struct Walk {
     max_at: usize,
     /// Largest engagement of entry moves (helix, ramp), for the record.
     entry_deg: f64,
+    /// Largest engagement of stay-down links (which should run through cleared material).
+    link_deg: f64,
     /// Largest engagement within half a tool radius of a sharp corner of the tool-centre
     /// domain, where the tool meets both walls at once: geometry, not the generator.
     corner_deg: f64,
@@ -156,6 +158,9 @@ fn walk(
                     w.corner_deg = w.corner_deg.max(deg);
                 } else if deg > limit && m.class != MoveClass::Entry {
                     w.over.push((i, deg, b));
+                }
+                if m.class == MoveClass::Link {
+                    w.link_deg = w.link_deg.max(deg);
                 }
                 if corners.iter().any(|c| c.dist(b.xy()) <= 0.5 * r) {
                 } else if m.class == MoveClass::Entry {
@@ -787,6 +792,83 @@ fn holes_just_larger_than_the_tool_are_entered_by_a_ramp_not_a_rapid() {
         assert!(
             rapids.is_empty(),
             "hole r {r}: rapids through stock at moves {rapids:?}"
+        );
+    }
+}
+
+/// Engagement measured on the written program read back (what the machine runs, links and
+/// leads included), on the budget part and on the test part, with a 1 mm and a 0.4 mm tool:
+/// every move within the limit + 15° (#23.6).
+#[test]
+fn read_back_programs_hold_the_limit_on_links_too() {
+    use swarf_core::post::{PostOptions, Section, write_program};
+    let tol = Tolerance::default();
+    for (name, region, d, deg) in [
+        (
+            "budget",
+            swarf_core::samples::pocket_20x15_two_islands(),
+            1.0,
+            60.0,
+        ),
+        ("part", part(), 0.4, 60.0),
+    ] {
+        let tool = Tool::micro_flat(d);
+        let res = adaptive(
+            std::slice::from_ref(&region),
+            &tool,
+            &params(deg),
+            &tol,
+            &swarf_core::ops::Cancel::NEVER,
+        )
+        .unwrap();
+        let prog = write_program(
+            &[Section {
+                name: "adaptive",
+                tool: &tool,
+                toolpath: &res.toolpath,
+            }],
+            &PostOptions::default(),
+            &tol,
+        )
+        .unwrap();
+        let mut back = swarf_core::verify::read_gcode(&prog.text, P3::default(), &tol).unwrap();
+        // The text has no move classes: each read-back move takes its source move's (the
+        // helix entry is measured apart, as in the other tests).
+        for (m, &line) in back.toolpath.moves.iter_mut().zip(&back.line_of_move) {
+            if let Some(Some((_, k))) = prog.line_source.get(line as usize - 1) {
+                m.class = res.toolpath.moves[*k as usize].class;
+            }
+        }
+        let w = check(&region, &tool, &back.toolpath, deg, 15.0);
+        // Length and time of the stay-down links against all feed moves.
+        let (mut links, mut link_s, mut feed_s) = (0.0, 0.0, 0.0);
+        let mut from = res.toolpath.start;
+        for m in &res.toolpath.moves {
+            if !matches!(m.motion, Motion::Rapid) {
+                let (l, t) = (m.length_from(from), m.length_from(from) / m.feed_mm_per_min);
+                feed_s += t;
+                if m.class == MoveClass::Link {
+                    links += l;
+                    link_s += t;
+                }
+            }
+            from = m.to;
+        }
+        println!(
+            "{name}: max {:.1}° (links {:.1}°), feed {:.1} mm, links {:.1} mm ({:.1} % of the \
+             length, {:.1} % of the time at feed)",
+            w.max_deg,
+            w.link_deg,
+            w.feed_len,
+            links,
+            100.0 * links / w.feed_len,
+            100.0 * link_s / feed_s
+        );
+        // Links run faster than the cut: they must go through cleared material.
+        assert!(
+            w.link_deg <= 25.0,
+            "{name}: a link engages {:.1}°",
+            w.link_deg
         );
     }
 }

@@ -188,6 +188,15 @@ fn tool_editor_ui(ui: &mut Ui, t: &mut Tool, edit: &mut Edit) {
             0.1..=10_000.0,
             "mm/min",
         ),
+        // Stay-down links through cleared material (adaptive).
+        number(
+            ui,
+            "Link feed:",
+            &mut t.feeds.link_feed_factor,
+            1.0,
+            1.0..=10.0,
+            "× feed",
+        ),
     ];
     for r in &rs {
         edit.resp(r);

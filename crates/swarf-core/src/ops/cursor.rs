@@ -80,6 +80,12 @@ impl<'a> Cursor<'a> {
     pub fn link(&mut self, to: P3) {
         self.tp.line(to, MoveClass::Link, self.feed);
     }
+    /// A stay-down link through material already cleared: at the tool's link feed (a
+    /// multiple of the cutting feed; the tool barely touches anything on the way).
+    pub fn link_cleared(&mut self, to: P3) {
+        let f = self.feed * self.tool.feeds.link_feed_factor.max(1.0);
+        self.tp.line(to, MoveClass::Link, f);
+    }
 
     /// Helix around `c` with radius `rh` from `z_from` (cleared) down to `z_to`, then one flat
     /// turn. Ends at `c + (rh, 0)` at `z_to`. `ccw` is the direction of travel.

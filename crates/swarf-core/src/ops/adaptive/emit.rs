@@ -56,7 +56,7 @@ pub(super) fn emit_domain(
         match link {
             Link::Stay(way) => {
                 for q in way {
-                    cur.link(P3::new(q.x, q.y, z));
+                    cur.link_cleared(P3::new(q.x, q.y, z));
                 }
             }
             // Rapid only down to the level above: the point was judged cleared from the
