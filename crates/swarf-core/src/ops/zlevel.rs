@@ -18,7 +18,7 @@ use super::{
 };
 use crate::geometry::V2;
 use crate::geometry::mesh::Mesh;
-use crate::geometry::offset::{OffsetComponent, inset_loops, orient};
+use crate::geometry::offset::{Inset, OffsetComponent, dropped_warning, orient};
 use crate::geometry::scaled::{scale_for, scaled};
 use crate::geometry::{Pline, Region, Tolerance, nest_loops};
 use crate::slice::{Slicer, flat_levels, slice_loops};
@@ -446,14 +446,14 @@ fn waterline_passes(
     keep: &[Pline],
     dist: f64,
     tol: &Tolerance,
-) -> (Vec<Pline>, Vec<OffsetComponent>) {
+) -> (Vec<Pline>, Vec<OffsetComponent>, Option<String>) {
     let material = nest_loops(keep.to_vec(), tol);
     let mut bb = crate::geometry::Bbox2::EMPTY;
     for r in &material {
         bb.union(&crate::geometry::pline_bbox(&r.outer));
     }
     if bb.is_empty() {
-        return (Vec::new(), Vec::new());
+        return (Vec::new(), Vec::new(), None);
     }
     // A frame far enough out that its own inset never meets the material's (in proportion
     // to the part: results scale with it).
@@ -468,7 +468,9 @@ fn waterline_passes(
         loops.push(crate::geometry::reversed(&r.outer));
         loops.extend(r.islands.iter().map(crate::geometry::reversed));
     }
-    let free = inset_loops(loops, dist, tol);
+    let inset = Inset::new(loops, tol);
+    let free = inset.at(dist, tol);
+    let dropped = dropped_warning("zlevel-contour", "a waterline", &inset);
     let frame_corner =
         crate::geometry::V2::new(bb.min.x - m + 2.0 * dist, bb.min.y - m + 2.0 * dist);
     let mut passes = Vec::new();
@@ -478,7 +480,7 @@ fn waterline_passes(
         }
         passes.extend(c.holes.iter().cloned());
     }
-    (passes, free)
+    (passes, free, dropped)
 }
 
 /// Z-level (waterline) contours of a closed mesh's walls.
@@ -496,16 +498,27 @@ pub fn zlevel_contour(
     let dist = tool.radius_mm() + p.cut.allowance_radial_mm;
     // The layers' waterlines in parallel; then each layer is cut in order, entering each pass
     // through what the layer above cleared.
-    let layers: Vec<(Vec<Pline>, Vec<OffsetComponent>)> = keep
+    let layers: Vec<(Vec<Pline>, Vec<OffsetComponent>, Option<String>)> = keep
         .par_iter()
         .map(|k| waterline_passes(k, dist, tol))
         .collect();
+    // Pieces of waterlines that could not be offset reliably: said once, with the first layer.
+    if let Some((i, w)) = layers
+        .iter()
+        .enumerate()
+        .find_map(|(i, l)| l.2.as_ref().map(|w| (i, w)))
+    {
+        warnings.push(format!(
+            "{w} (layer at Z {:.4}, the first of such layers)",
+            zs[i]
+        ));
+    }
     let z_op_top = -p.cut.heights.start_depth_mm;
     let r = tool.radius_mm();
     let clearance = p.cut.heights.clearance_mm;
     let mut toolpath = Toolpath::new(P3::new(0.0, 0.0, clearance));
     let mut above: Option<Toolpath> = None;
-    for (i, (passes, free)) in layers.iter().enumerate() {
+    for (i, (passes, free, _)) in layers.iter().enumerate() {
         cancel.check()?;
         let heights = layer_heights(&zs, i, p);
         let z_prev = -heights.start_depth_mm;
