@@ -256,6 +256,18 @@ fn sharp_corners(region: &Region, r: f64) -> Vec<V2> {
     out
 }
 
+/// Adaptive clearing of one region with the default tolerance.
+fn run(region: &Region, tool: &Tool, p: &AdaptiveParams) -> swarf_core::ops::OpResult {
+    adaptive(
+        std::slice::from_ref(region),
+        tool,
+        p,
+        &Tolerance::default(),
+        &swarf_core::ops::Cancel::NEVER,
+    )
+    .unwrap()
+}
+
 fn params(deg: f64) -> AdaptiveParams {
     AdaptiveParams {
         max_engagement_deg: deg,
@@ -759,24 +771,9 @@ fn holes_just_larger_than_the_tool_are_entered_by_a_ramp_not_a_rapid() {
             outer: circle(V2::new(5.0, 5.0), r, true),
             islands: Vec::new(),
         };
-        let p = AdaptiveParams {
-            cut: swarf_core::ops::CutParams {
-                heights: Heights {
-                    final_depth_mm: 0.2,
-                    ..Heights::default()
-                },
-                ..AdaptiveParams::default().cut
-            },
-            ..AdaptiveParams::default()
-        };
-        let res = adaptive(
-            std::slice::from_ref(&region),
-            &tool,
-            &p,
-            &tol,
-            &swarf_core::ops::Cancel::NEVER,
-        )
-        .unwrap();
+        let mut p = params(60.0);
+        p.cut.heights.final_depth_mm = 0.2;
+        let res = run(&region, &tool, &p);
         assert!(
             res.toolpath.moves.iter().any(|m| m.to.z < -0.19),
             "hole r {r}: cut to depth"
@@ -813,14 +810,7 @@ fn read_back_programs_hold_the_limit_on_links_too() {
         ("part", part(), 0.4, 60.0),
     ] {
         let tool = Tool::micro_flat(d);
-        let res = adaptive(
-            std::slice::from_ref(&region),
-            &tool,
-            &params(deg),
-            &tol,
-            &swarf_core::ops::Cancel::NEVER,
-        )
-        .unwrap();
+        let res = run(&region, &tool, &params(deg));
         let prog = write_program(
             &[Section {
                 name: "adaptive",
