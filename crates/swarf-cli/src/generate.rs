@@ -115,6 +115,10 @@ pub struct GenerateArgs {
     /// Cutting feed, mm/min (default: rpm × flutes × chip load of the tool preset).
     #[arg(long, allow_negative_numbers = true)]
     pub feed: Option<f64>,
+    /// Adaptive's stay-down links through cleared material run at this multiple of the
+    /// cutting feed (1 to 10; default 2).
+    #[arg(long, allow_negative_numbers = true)]
+    pub link_feed_factor: Option<f64>,
     /// Spindle speed, rpm.
     #[arg(long, allow_negative_numbers = true)]
     pub rpm: Option<f64>,
@@ -230,6 +234,9 @@ fn make_tool(a: &GenerateArgs, diameter: f64) -> Result<Tool> {
             bail!("--feed is {f}; it must be a positive number of mm/min");
         }
         t.feeds.feed_per_tooth_mm = f / (t.feeds.rpm * f64::from(t.flutes.max(1)));
+    }
+    if let Some(k) = a.link_feed_factor {
+        t.feeds.link_feed_factor = k;
     }
     t.validate()?;
     Ok(t)

@@ -795,3 +795,31 @@ fn json_summary_reports_feed_against_the_area_estimate() {
     );
     assert!(v["operations"][0]["feed_estimate_mm"].is_null(), "{v}");
 }
+
+/// Adaptive's stay-down links run at a multiple of the cutting feed (default 2): the same
+/// moves take less time than at 1; a factor out of range is refused, naming the field.
+#[test]
+fn link_feed_factor_speeds_up_adaptive_links_and_is_checked() {
+    let base = [
+        "--op",
+        "adaptive",
+        "--tool-diameter",
+        "0.5",
+        "--depth",
+        "0.1",
+    ];
+    let fast = generate_json(&base, "links_fast.ngc");
+    let mut args = base.to_vec();
+    args.extend(["--link-feed-factor", "1"]);
+    let slow = generate_json(&args, "links_slow.ngc");
+    assert_eq!(fast["moves"], slow["moves"]);
+    let (f, s) = (
+        fast["estimated_seconds"].as_f64().unwrap(),
+        slow["estimated_seconds"].as_f64().unwrap(),
+    );
+    assert!(f < 0.97 * s, "links at 2× feed: {f} s, at 1×: {s} s");
+    refused(
+        &["--op", "adaptive", "--link-feed-factor", "0.5"],
+        "link_feed_factor",
+    );
+}
