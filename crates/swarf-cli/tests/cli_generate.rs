@@ -531,6 +531,16 @@ fn refused(args: &[&str], says: &str) {
     assert!(e.contains(says), "{args:?}: {e}");
 }
 
+/// Adaptive on the budget part: 0.5 mm tool, 0.1 mm deep.
+const ADAPTIVE_BUDGET: [&str; 6] = [
+    "--op",
+    "adaptive",
+    "--tool-diameter",
+    "0.5",
+    "--depth",
+    "0.1",
+];
+
 /// Runs `generate` on the budget part with `args`, returns the JSON summary.
 fn generate_json(args: &[&str], out: &str) -> serde_json::Value {
     let o = cli()
@@ -545,14 +555,7 @@ fn generate_json(args: &[&str], out: &str) -> serde_json::Value {
 
 #[test]
 fn adaptive_json_summary_names_the_engagement_limit() {
-    let base = [
-        "--op",
-        "adaptive",
-        "--tool-diameter",
-        "0.5",
-        "--depth",
-        "0.1",
-    ];
+    let base = ADAPTIVE_BUDGET;
     // Default 60°.
     let v = generate_json(&base, "adaptive.ngc");
     assert_eq!(v["max_engagement_deg"].as_f64(), Some(60.0), "{v}");
@@ -800,14 +803,7 @@ fn json_summary_reports_feed_against_the_area_estimate() {
 /// moves take less time than at 1; a factor out of range is refused, naming the field.
 #[test]
 fn link_feed_factor_speeds_up_adaptive_links_and_is_checked() {
-    let base = [
-        "--op",
-        "adaptive",
-        "--tool-diameter",
-        "0.5",
-        "--depth",
-        "0.1",
-    ];
+    let base = ADAPTIVE_BUDGET;
     let fast = generate_json(&base, "links_fast.ngc");
     let mut args = base.to_vec();
     args.extend(["--link-feed-factor", "1"]);

@@ -207,7 +207,6 @@ impl Toolpath {
         let mut joined = 0;
         // The corners dropped into the last kept move.
         let mut dropped: Vec<P3> = Vec::new();
-        let seg_dist = point_segment_distance;
         for m in self.moves.drain(..) {
             let joinable = |a: &Move| {
                 matches!(a.motion, Motion::Line)
@@ -218,11 +217,11 @@ impl Toolpath {
             if let Some(prev) = out.last_mut()
                 && joinable(prev)
                 && (last_from.dist(prev.to) < min_mm || from.dist(m.to) < min_mm)
-                && seg_dist(prev.to, last_from, m.to) < min_mm
+                && point_segment_distance(prev.to, last_from, m.to) < min_mm
                 && dropped.len() < 64
                 && dropped
                     .iter()
-                    .all(|&q| seg_dist(q, last_from, m.to) < min_mm)
+                    .all(|&q| point_segment_distance(q, last_from, m.to) < min_mm)
             {
                 dropped.push(prev.to);
                 prev.to = m.to;

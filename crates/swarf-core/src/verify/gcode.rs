@@ -351,6 +351,11 @@ fn strip_comments(line: &str) -> Result<std::borrow::Cow<'_, str>, &'static str>
 
 /// Letter–number words, into `words` (cleared first).
 fn parse_words(code: &str, words: &mut Vec<(char, f64)>) -> Result<(), String> {
+    read_words(code, words, false)
+}
+
+/// [`parse_words`]; `compacted` when `code` has had its spaces taken out already.
+fn read_words(code: &str, words: &mut Vec<(char, f64)>, compacted: bool) -> Result<(), String> {
     words.clear();
     // Spaces may stand anywhere in RS274, even inside a number ("X 1 . 5"). Spaces between
     // words (all of ours) are skipped in place; a line with one inside a word is read again
@@ -380,34 +385,14 @@ fn parse_words(code: &str, words: &mut Vec<(char, f64)>) -> Result<(), String> {
         }
         let end = i;
         skip(&mut i);
-        if start == end || (i < b.len() && number_byte(b[i])) {
-            // A space inside the word (or between letter and number): the slow path.
+        if !compacted && (start == end || (i < b.len() && number_byte(b[i]))) {
+            // A space inside the word (or between letter and number): read again without
+            // spaces (where a letter without a number is an error).
             let compact: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-            return parse_compact(&compact, words);
+            return read_words(&compact, words, true);
         }
         words.push((letter, word_value(letter, &code[start..end])?));
     }
-}
-
-/// [`parse_words`] for a line without spaces.
-fn parse_compact(compact: &str, words: &mut Vec<(char, f64)>) -> Result<(), String> {
-    words.clear();
-    let b = compact.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        let letter = char::from(b[i]).to_ascii_uppercase();
-        if !letter.is_ascii_alphabetic() {
-            let c = compact[i..].chars().next().unwrap_or('?');
-            return Err(format!("expected a word letter, found '{c}'"));
-        }
-        i += 1;
-        let start = i;
-        while i < b.len() && (b[i].is_ascii_digit() || matches!(b[i], b'.' | b'-' | b'+')) {
-            i += 1;
-        }
-        words.push((letter, word_value(letter, &compact[start..i])?));
-    }
-    Ok(())
 }
 
 fn word_value(letter: char, num: &str) -> Result<f64, String> {
