@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::dxf::{Drawing, DxfError, DxfOptions, import_dxf};
+use super::excellon::{ExcellonError, import_excellon};
 use super::stl::{Origin, StlError, StlOptions, StlPart, import_stl};
 use super::units::Units;
 use crate::geometry::Tolerance;
@@ -46,6 +47,8 @@ impl Model {
 pub enum Format {
     Dxf,
     Stl,
+    /// An Excellon drill file (PCB holes).
+    Excellon,
 }
 
 /// How a part is read; each importer takes the fields that apply to it.
@@ -101,6 +104,14 @@ pub enum ImportError {
     Dxf(DxfError),
     #[error("{0}")]
     Stl(StlError),
+    #[error("{0}")]
+    Excellon(ExcellonError),
+}
+
+impl From<ExcellonError> for ImportError {
+    fn from(e: ExcellonError) -> Self {
+        ImportError::Excellon(e)
+    }
 }
 
 impl From<DxfError> for ImportError {
@@ -146,6 +157,9 @@ pub fn sniff(name: Option<&str>, bytes: &[u8]) -> Format {
     if t.starts_with("solid") && (t.contains("facet") || t.contains("endsolid")) {
         return Format::Stl;
     }
+    if super::excellon::looks_like_excellon(bytes) {
+        return Format::Excellon;
+    }
     // A DXF starts with a group code: 0 (SECTION) or 999 (a comment).
     let first = t.lines().next().unwrap_or("").trim();
     if !first.is_empty() && first.parse::<i32>().is_ok() {
@@ -157,6 +171,7 @@ pub fn sniff(name: Option<&str>, bytes: &[u8]) -> Format {
     match ext.as_deref() {
         Some("stl") => Format::Stl,
         Some("dxf") => Format::Dxf,
+        Some("drl" | "xln" | "exc" | "drd") => Format::Excellon,
         // Text that is no DXF and binary that is not text are taken as STL (its reader names
         // what is wrong with a damaged mesh); other text as DXF.
         _ if t.starts_with("solid") || bytes.iter().take(512).any(|&b| b == 0) => Format::Stl,
@@ -184,6 +199,12 @@ fn load_bytes(name: &str, bytes: &[u8], opts: &ImportOptions) -> Result<Model, I
     Ok(match sniff(Some(name), bytes) {
         Format::Stl => Model::Mesh(import_stl(bytes, &opts.stl())?),
         Format::Dxf => Model::Drawing(import_dxf(bytes, &opts.dxf())?),
+        Format::Excellon => Model::Drawing(import_excellon(
+            bytes,
+            opts.units,
+            opts.layers.as_deref(),
+            &opts.tolerance,
+        )?),
     })
 }
 

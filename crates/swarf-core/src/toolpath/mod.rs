@@ -1,11 +1,14 @@
 //! Machine-neutral toolpaths: rapid, linear feed and arc moves in mm, each with its feed, and
 //! their statistics.
 
+pub mod cycle;
 pub mod emit;
 
 use serde::{Deserialize, Serialize};
 
 use crate::geometry::V2;
+
+pub use cycle::{Canned, CycleKind, CycleSpan, Dwell, PECK_BACKOFF_MM};
 
 /// A point in machine space, mm. Z = 0 is the top of the stock.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
@@ -71,6 +74,13 @@ pub struct Toolpath {
     /// Where the tool is before the first move.
     pub start: P3,
     pub moves: Vec<Move>,
+    /// Pauses with the spindle running (drilling dwells), in move order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dwells: Vec<Dwell>,
+    /// Runs of moves that are canned drilling cycles, in move order: the post may write the
+    /// cycle instead of the moves.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cycles: Vec<CycleSpan>,
 }
 
 /// Summary figures of a toolpath.
@@ -145,6 +155,8 @@ impl Toolpath {
         Self {
             start,
             moves: Vec::new(),
+            dwells: Vec::new(),
+            cycles: Vec::new(),
         }
     }
     /// Where the tool is after the last move.
@@ -184,9 +196,26 @@ impl Toolpath {
         }
         self.moves.push(m);
     }
+    /// Appends another toolpath's moves (its dwells with them; its cycles only when every
+    /// move was taken as it is).
     pub fn extend(&mut self, other: &Toolpath) {
-        for m in &other.moves {
+        let base = self.moves.len();
+        let mut dw = other.dwells.iter().peekable();
+        for (i, m) in other.moves.iter().enumerate() {
+            while let Some(d) = dw.next_if(|d| d.after <= i) {
+                self.dwell(d.seconds);
+            }
             self.push(*m);
+        }
+        for d in dw {
+            self.dwell(d.seconds);
+        }
+        if self.moves.len() == base + other.moves.len() {
+            self.cycles.extend(other.cycles.iter().map(|c| CycleSpan {
+                first: c.first + base,
+                end: c.end + base,
+                canned: c.canned,
+            }));
         }
     }
 
@@ -197,7 +226,12 @@ impl Toolpath {
     /// than `min_mm`: every corner dropped into a joined move lies within `min_mm` of it (a
     /// join that would take one farther is not made). Returns how many moves were joined.
     pub fn join_short_lines(&mut self, min_mm: f64) -> usize {
-        if min_mm <= 0.0 || self.moves.len() < 2 {
+        // Drilling cycles and dwells index the moves: their moves are vertical and stay.
+        if min_mm <= 0.0
+            || self.moves.len() < 2
+            || !self.cycles.is_empty()
+            || !self.dwells.is_empty()
+        {
             return 0;
         }
         let mut out: Vec<Move> = Vec::with_capacity(self.moves.len());
@@ -282,6 +316,7 @@ impl Toolpath {
             grow(&mut s, m.to);
             from = m.to;
         }
+        s.estimated_seconds += self.dwell_seconds();
         s
     }
 }

@@ -150,6 +150,7 @@ pub fn export_check(out: &JobOutput, program: &Program) -> Result<ExportReport, 
         let sub = Toolpath {
             start: if i == 0 { tp.start } else { tp.moves[i - 1].to },
             moves: tp.moves[i..j].to_vec(),
+            ..Toolpath::default()
         };
         let lines = &back.line_of_move[i..j];
         let tol = read_back_tolerance(&sub, &out.tolerance);

@@ -1,10 +1,12 @@
 //! A G-code reader for the dialects Swarf writes and plain RS274 from other programs: modal
-//! state, G0/G1/G2/G3 with I J K or R, planes G17–G19, G20/G21, G90/G91, comments, line numbers.
+//! state, G0/G1/G2/G3 with I J K or R, planes G17–G19, G20/G21, G90/G91, comments, line numbers,
+//! dwells (G4 P seconds), and the drilling cycles G73/G81/G82/G83 with G98/G99, R, Q, P and L
+//! as `LinuxCNC` runs them (expanded into moves by [`Canned::expand`]).
 //! Arcs in G18/G19 are read as lines within the path tolerance (toolpaths are XY-arc based).
 //! Errors name the line.
 
 use crate::geometry::{Tolerance, V2};
-use crate::toolpath::{MoveClass, P3, Toolpath};
+use crate::toolpath::{Canned, CycleKind, MoveClass, P3, Toolpath};
 
 /// A G-code line that cannot be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -32,12 +34,22 @@ enum Plane {
 
 /// The reader's modal state: what stays in effect from line to line.
 struct Modal {
+    /// 0–3, or a canned cycle's G number (73, 81, 82, 83).
     motion: Option<u32>,
     plane: Plane,
     inch: bool,
     incremental: bool,
     /// mm/min.
     feed: f64,
+    /// G98 (back to the initial height) rather than G99 (to R).
+    retract_initial: bool,
+    /// The cycle words that stay in effect, in the program's units: Z, R, Q, P.
+    cycle_z: Option<f64>,
+    cycle_r: Option<f64>,
+    cycle_q: Option<f64>,
+    cycle_p: Option<f64>,
+    /// The height a run of cycles started at (mm), until another motion mode.
+    initial_z: Option<f64>,
 }
 
 /// What one line says: its axis words, arc words, and whether it dwells or sets a motion.
@@ -46,6 +58,9 @@ struct Block {
     axes: [Option<f64>; 3],
     ijk: [Option<f64>; 3],
     r: Option<f64>,
+    p: Option<f64>,
+    q: Option<f64>,
+    l: Option<f64>,
     dwell: bool,
     motion: Option<u32>,
 }
@@ -63,6 +78,12 @@ pub fn read_gcode(text: &str, start: P3, tol: &Tolerance) -> Result<ParsedProgra
         inch: false,
         incremental: false,
         feed: 0.0,
+        retract_initial: true,
+        cycle_z: None,
+        cycle_r: None,
+        cycle_q: None,
+        cycle_p: None,
+        initial_z: None,
     };
     let mut unknown: Vec<String> = Vec::new();
     let mut words = Vec::with_capacity(8);
@@ -77,9 +98,32 @@ pub fn read_gcode(text: &str, start: P3, tol: &Tolerance) -> Result<ParsedProgra
         parse_words(code, &mut words).map_err(err)?;
         let block = read_block(&words, &mut modal, &mut unknown).map_err(err)?;
         if let Some(m) = block.motion {
-            modal.motion = Some(m);
+            if m <= 3 || m == 80 {
+                modal.initial_z = None;
+            }
+            modal.motion = (m != 80).then_some(m);
         }
-        if block.dwell || block.axes.iter().all(Option::is_none) {
+        if block.dwell {
+            // G4 P seconds (X seconds in Fanuc's form).
+            let s = block.p.or(block.axes[0]).unwrap_or(0.0);
+            if !(s.is_finite() && s >= 0.0) {
+                return Err(err(format!("dwell of {s} s")));
+            }
+            out.toolpath.dwell(s);
+            continue;
+        }
+        if let Some(g) = modal.motion.filter(|&m| m > 3) {
+            if block.axes.iter().all(Option::is_none) && block.motion.is_none() {
+                continue;
+            }
+            let before = out.toolpath.moves.len();
+            pos = canned_cycle(g, &block, &mut modal, pos, &mut out.toolpath).map_err(err)?;
+            for _ in before..out.toolpath.moves.len() {
+                out.line_of_move.push(line as u32);
+            }
+            continue;
+        }
+        if block.axes.iter().all(Option::is_none) {
             if block.motion.is_some_and(|m| m >= 2) {
                 return Err(err("arc without an end point".into()));
             }
@@ -136,6 +180,109 @@ pub fn read_gcode(text: &str, start: P3, tol: &Tolerance) -> Result<ParsedProgra
     Ok(out)
 }
 
+/// One line in a canned-cycle mode: the cycle at the line's X Y (L times), as `LinuxCNC` runs
+/// it in the XY plane. Returns where the tool ends.
+fn canned_cycle(
+    g: u32,
+    b: &Block,
+    modal: &mut Modal,
+    pos: P3,
+    tp: &mut Toolpath,
+) -> Result<P3, String> {
+    let kind = CycleKind::from_code(g).ok_or_else(|| format!("G{g} is not a drilling cycle"))?;
+    if modal.plane != Plane::Xy {
+        return Err(format!(
+            "G{g}: drilling cycles are read in the XY plane (G17) only"
+        ));
+    }
+    let k = if modal.inch { 25.4 } else { 1.0 };
+    let new_cycle = b.motion.is_some();
+    if let Some(z) = b.axes[2] {
+        modal.cycle_z = Some(z);
+    }
+    if let Some(r) = b.r {
+        modal.cycle_r = Some(r);
+    }
+    if let Some(q) = b.q {
+        modal.cycle_q = Some(q);
+    }
+    if let Some(p) = b.p {
+        modal.cycle_p = Some(p);
+    }
+    let (Some(z), Some(r)) = (modal.cycle_z, modal.cycle_r) else {
+        return Err(format!("G{g} without Z and R"));
+    };
+    if new_cycle && b.axes[2].is_none() {
+        return Err(format!("G{g} needs a Z word when the cycle starts"));
+    }
+    let q = modal.cycle_q.unwrap_or(0.0);
+    if kind.code() == 83 || kind.code() == 73 {
+        if modal.cycle_q.is_none() {
+            return Err(format!("G{g} without a peck increment Q"));
+        }
+        if !(q.is_finite() && q > 0.0) {
+            return Err(format!("G{g}: Q{q} must be positive"));
+        }
+    }
+    let dwell = modal.cycle_p.unwrap_or(0.0);
+    if kind == CycleKind::DrillDwell && modal.cycle_p.is_none() {
+        return Err("G82 without a dwell time P".into());
+    }
+    if modal.feed <= 0.0 {
+        return Err("drilling cycle before any feed rate (F)".into());
+    }
+    let repeats = match b.l {
+        None => 1,
+        Some(l) if l >= 1.0 && l.fract() == 0.0 && l <= 10_000.0 => l as usize,
+        Some(l) => {
+            return Err(format!(
+                "L{l}: the repeat count must be a whole number 1 to 10000"
+            ));
+        }
+    };
+    let initial = *modal.initial_z.get_or_insert(pos.z);
+    let (r_z, bottom_z) = if modal.incremental {
+        (r * k + initial, r * k + initial + z * k)
+    } else {
+        (r * k, z * k)
+    };
+    if r_z < bottom_z {
+        return Err(format!(
+            "G{g}: the retract plane R ({r_z:.4} mm) is below the bottom Z ({bottom_z:.4} mm)"
+        ));
+    }
+    let mut at = pos.xy();
+    for _ in 0..repeats {
+        for (i, v) in [b.axes[0], b.axes[1]].into_iter().enumerate() {
+            if let Some(v) = v {
+                let v = v * k;
+                let c = if modal.incremental {
+                    get(P3::new(at.x, at.y, 0.0), i) + v
+                } else {
+                    v
+                };
+                if i == 0 {
+                    at.x = c;
+                } else {
+                    at.y = c;
+                }
+            }
+        }
+        let c = Canned {
+            kind,
+            at,
+            bottom_z,
+            r_z,
+            q_mm: q * k,
+            dwell_s: dwell,
+            return_to_initial: modal.retract_initial,
+            feed_mm_per_min: modal.feed,
+        };
+        c.expand(tp, initial);
+    }
+    Ok(tp.end())
+}
+
 fn get(p: P3, i: usize) -> f64 {
     [p.x, p.y, p.z][i]
 }
@@ -161,7 +308,11 @@ fn read_block(
             'G' => {
                 let g = (value * 10.0).round() as i64;
                 match g {
-                    0 | 10 | 20 | 30 => b.motion = Some((g / 10) as u32),
+                    0 | 10 | 20 | 30 | 730 | 810 | 820 | 830 | 800 => {
+                        b.motion = Some((g / 10) as u32);
+                    }
+                    980 => modal.retract_initial = true,
+                    990 => modal.retract_initial = false,
                     40 => b.dwell = true,
                     170 => modal.plane = Plane::Xy,
                     180 => modal.plane = Plane::Xz,
@@ -170,9 +321,9 @@ fn read_block(
                     210 => modal.inch = false,
                     900 => modal.incremental = false,
                     910 => modal.incremental = true,
-                    // Cutter compensation, length offsets, canned-cycle cancel, feed mode,
-                    // path control, work offsets: no motion of their own.
-                    400 | 490 | 800 | 940 | 610 | 640 | 540..=590 | 911 | 901 => {}
+                    // Cutter compensation, length offsets, feed mode, path control, work
+                    // offsets: no motion of their own.
+                    400 | 490 | 940 | 610 | 640 | 540..=590 | 911 | 901 => {}
                     _ => {
                         let s = format!("G{value}");
                         if !unknown.contains(&s) {
@@ -194,9 +345,11 @@ fn read_block(
                 }
                 modal.feed = value * if modal.inch { 25.4 } else { 1.0 };
             }
-            // Spindle, tools, M codes, line numbers, dwell time, program numbers.
-            'S' | 'T' | 'M' | 'N' | 'P' | 'O' | 'H' | 'D' | 'L' | 'Q' | 'E' | 'A' | 'B' | 'C'
-            | 'U' | 'V' | 'W' => {}
+            'P' => b.p = Some(value),
+            'Q' => b.q = Some(value),
+            'L' => b.l = Some(value),
+            // Spindle, tools, M codes, line numbers, program numbers.
+            'S' | 'T' | 'M' | 'N' | 'O' | 'H' | 'D' | 'E' | 'A' | 'B' | 'C' | 'U' | 'V' | 'W' => {}
             other => return Err(format!("unknown word '{other}{value}'")),
         }
     }

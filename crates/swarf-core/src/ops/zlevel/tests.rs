@@ -412,6 +412,7 @@ fn waterlines_never_rapid_into_uncut_stock() {
                 let earlier = Toolpath {
                     start: r.toolpath.start,
                     moves: r.toolpath.moves[..i].to_vec(),
+                    ..Toolpath::default()
                 };
                 let gap = Heights::default().safe_mm * 0.2 + 1e-9;
                 let d = feed_distance(&earlier, mv.to.xy(), mv.to.z - gap + 2e-9);
