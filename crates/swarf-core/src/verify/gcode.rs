@@ -124,7 +124,7 @@ pub fn read_gcode(text: &str, start: P3, tol: &Tolerance) -> Result<ParsedProgra
             continue;
         }
         if block.axes.iter().all(Option::is_none) {
-            if block.motion.is_some_and(|m| m >= 2) {
+            if block.motion.is_some_and(|m| m == 2 || m == 3) {
                 return Err(err("arc without an end point".into()));
             }
             continue;
