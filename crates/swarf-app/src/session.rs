@@ -30,6 +30,8 @@ pub(crate) fn common_params<R>(
         OpSpec::Pocket(p) => f(&mut p.stepover, &mut p.cut.heights),
         OpSpec::Contour(c) => f(&mut c.stepover, &mut c.cut.heights),
         OpSpec::ZLevelRough(z) | OpSpec::ZLevelContour(z) => f(&mut z.stepover, &mut z.cut.heights),
+        // Drilling has no step-over: one is lent and dropped.
+        OpSpec::Drill(d) => f(&mut Stepover::Fraction(1.0), &mut d.cut.heights),
         // The step-over of adaptive clearing is its optimal load (the radial width that
         // makes its engagement limit); setting it sets the limit.
         OpSpec::Adaptive(a) => {
@@ -118,6 +120,8 @@ pub struct Session {
     pub error: Option<String>,
     /// The import's warnings (for the user, always shown).
     pub import_warnings: Vec<String>,
+    /// The part's holes by diameter ("0.8000 mm x 12, …"), for the drilling panel.
+    pub holes_summary: String,
     pub messages: Vec<String>,
     pub selected: usize,
     pub selected_tool: usize,
@@ -159,6 +163,7 @@ impl Session {
             part_name: job.part.file.clone(),
             job,
             model: None,
+            holes_summary: String::new(),
             base_dir: PathBuf::from("."),
             project_path: None,
             dirty: false,
@@ -408,6 +413,15 @@ impl Session {
             (None, Ok((name, model))) => {
                 self.part_name = name;
                 self.import_warnings = model.warnings().to_vec();
+                self.holes_summary = model.drawing().map_or_else(
+                    || "none (a mesh)".to_string(),
+                    |d| {
+                        swarf_core::holes::describe(&swarf_core::holes::find_holes(
+                            d,
+                            &self.job.tolerance,
+                        ))
+                    },
+                );
                 self.model = Some(model);
                 self.model_key += 1;
                 self.error = None;

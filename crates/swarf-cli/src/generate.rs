@@ -13,6 +13,7 @@ use swarf_core::geometry::Tolerance;
 use swarf_core::job::{Job, Model, Operation, Part};
 use swarf_core::ops::adaptive::AdaptiveParams;
 use swarf_core::ops::contour::{ContourParams, Side};
+use swarf_core::ops::drill::{DepthTo, DrillCycle, DrillParams};
 use swarf_core::ops::pocket::{Pattern, PocketParams};
 use swarf_core::ops::zlevel::ZLevelParams;
 use swarf_core::ops::{CutParams, Direction, EntryKind, Heights, OpSpec, Stepover, Target};
@@ -30,6 +31,24 @@ pub enum OpKind {
     ZlevelRough,
     /// Z-level (waterline) contours of a mesh's walls.
     ZlevelContour,
+    /// Drill the drawing's holes (circles, or a drill file's holes) straight to depth (G81,
+    /// G82 with --dwell).
+    Drill,
+    /// Spot-drill the holes (G81/G82) to --depth.
+    Spot,
+    /// Peck-drill the holes with a full retract (G83).
+    Peck,
+    /// Peck-drill the holes with a small retract to break the chip (G73).
+    ChipBreak,
+}
+
+impl OpKind {
+    fn drilling(self) -> bool {
+        matches!(
+            self,
+            OpKind::Drill | OpKind::Spot | OpKind::Peck | OpKind::ChipBreak
+        )
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -38,6 +57,8 @@ pub enum ShapeArg {
     Ball,
     Bull,
     V,
+    /// A twist drill (point angle from --v-angle, 118° unless given).
+    Drill,
 }
 
 impl ShapeArg {
@@ -52,6 +73,9 @@ impl ShapeArg {
             ShapeArg::V => ToolShape::V {
                 angle_deg: v_angle_deg,
                 tip_diameter_mm: 0.0,
+            },
+            ShapeArg::Drill => ToolShape::Drill {
+                point_angle_deg: v_angle_deg,
             },
         })
     }
@@ -78,15 +102,49 @@ pub struct GenerateArgs {
     /// Tool diameter, mm (required without --job).
     #[arg(long, allow_negative_numbers = true)]
     pub tool_diameter: Option<f64>,
-    /// Tool shape.
-    #[arg(long, value_enum, default_value = "flat")]
-    pub tool: ShapeArg,
+    /// Tool shape [default: flat; drill for the drilling operations].
+    #[arg(long, value_enum)]
+    pub tool: Option<ShapeArg>,
     /// Corner radius of a bull-nose tool, mm.
     #[arg(long, allow_negative_numbers = true)]
     pub corner_radius: Option<f64>,
-    /// Included angle of a V tool, degrees.
-    #[arg(long, allow_negative_numbers = true, default_value_t = 30.0)]
-    pub v_angle: f64,
+    /// Included angle of a V tool, or a drill's point angle, degrees [default: 30 for V, 118
+    /// for a drill].
+    #[arg(long, allow_negative_numbers = true)]
+    pub v_angle: Option<f64>,
+    /// Drilling: only holes of this diameter or more, mm.
+    #[arg(long, allow_negative_numbers = true)]
+    pub diameter_min: Option<f64>,
+    /// Drilling: only holes of this diameter or less, mm.
+    #[arg(long, allow_negative_numbers = true)]
+    pub diameter_max: Option<f64>,
+    /// Peck and chip-break: the first peck, mm [default: the tool diameter].
+    #[arg(long, allow_negative_numbers = true)]
+    pub peck: Option<f64>,
+    /// Peck and chip-break: each peck this much shorter than the one before, mm.
+    #[arg(long, allow_negative_numbers = true)]
+    pub peck_reduction: Option<f64>,
+    /// Peck and chip-break: the shortest peck, mm [default: a quarter of the first].
+    #[arg(long, allow_negative_numbers = true)]
+    pub min_peck: Option<f64>,
+    /// Drilling: the retract plane R, mm above the stock [default: 0.2].
+    #[arg(long, allow_negative_numbers = true)]
+    pub retract: Option<f64>,
+    /// Drilling: back to the clearance height between holes (G98) instead of R (G99).
+    #[arg(long)]
+    pub retract_to_clearance: bool,
+    /// Drilling: dwell at the bottom of each hole, seconds (G82).
+    #[arg(long, allow_negative_numbers = true)]
+    pub dwell: Option<f64>,
+    /// Drilling: --depth is where the drill's full diameter reaches (the point goes deeper).
+    #[arg(long)]
+    pub depth_to_full_diameter: bool,
+    /// Drilling: extra depth for holes through the stock, mm.
+    #[arg(long, allow_negative_numbers = true)]
+    pub breakthrough: Option<f64>,
+    /// Write drilling cycles as G0/G1 moves even where the controller has canned cycles.
+    #[arg(long)]
+    pub expand_cycles: bool,
     /// Flutes.
     #[arg(long, default_value_t = 2)]
     pub flutes: u32,
@@ -210,21 +268,31 @@ pub struct GenerateArgs {
 fn make_tool(a: &GenerateArgs, diameter: f64) -> Result<Tool> {
     let mut t = Tool::micro_flat(diameter);
     t.name = format!(
-        "{} mm {} end mill",
+        "{} mm {}",
         diameter,
-        match a.tool {
-            ShapeArg::Flat => "flat",
-            ShapeArg::Ball => "ball",
-            ShapeArg::Bull => "bull-nose",
-            ShapeArg::V => "V",
+        match shape_arg(a) {
+            ShapeArg::Flat => "flat end mill",
+            ShapeArg::Ball => "ball end mill",
+            ShapeArg::Bull => "bull-nose end mill",
+            ShapeArg::V => "V cutter",
+            ShapeArg::Drill => "drill",
         }
     );
     t.flutes = a.flutes;
+    if matches!(shape_arg(a), ShapeArg::Drill) {
+        // Micro drills have long flutes (5–10 × D); a drill's chip load is per lip.
+        t.flute_length_mm = diameter * 6.0;
+        t.stickout_mm = t.stickout_mm.max(t.flute_length_mm + 2.0);
+    }
     if let Some(fl) = a.flute_length {
         t.flute_length_mm = fl;
         t.stickout_mm = t.stickout_mm.max(fl + 2.0);
     }
-    t.shape = a.tool.shape(a.corner_radius, a.v_angle)?;
+    let angle = a.v_angle.unwrap_or(match shape_arg(a) {
+        ShapeArg::Drill => 118.0,
+        _ => 30.0,
+    });
+    t.shape = shape_arg(a).shape(a.corner_radius, angle)?;
     if let Some(rpm) = a.rpm {
         t.feeds.rpm = rpm;
         t.max_rpm = t.max_rpm.max(rpm);
@@ -240,6 +308,15 @@ fn make_tool(a: &GenerateArgs, diameter: f64) -> Result<Tool> {
     }
     t.validate()?;
     Ok(t)
+}
+
+/// The tool shape: the one given, else a drill for drilling and a flat end mill otherwise.
+fn shape_arg(a: &GenerateArgs) -> ShapeArg {
+    a.tool.unwrap_or(if a.op.drilling() {
+        ShapeArg::Drill
+    } else {
+        ShapeArg::Flat
+    })
 }
 
 /// A problem found before export blocks it, unless forced (then it is a warning).
@@ -322,7 +399,17 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
         if i == 0 {
             all.start = r.toolpath.start;
         }
+        let base = all.moves.len();
         all.moves.extend_from_slice(&r.toolpath.moves);
+        all.dwells.extend(
+            r.toolpath
+                .dwells
+                .iter()
+                .map(|d| swarf_core::toolpath::Dwell {
+                    after: d.after + base,
+                    seconds: d.seconds,
+                }),
+        );
         warnings.extend(r.warnings.iter().map(|w| {
             if several {
                 format!("{name}: {w}")
@@ -346,6 +433,7 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
             name: name.clone(),
             feed_mm: r.toolpath.stats(job.post.rapid_mm_per_min).feed_length_mm,
             estimate: r.estimate,
+            notes: r.notes.clone(),
         })
         .collect();
     summary(
@@ -388,6 +476,7 @@ fn job_from_flags(a: &GenerateArgs) -> Result<(Job, Model)> {
         post: PostOptions {
             dialect: a.dialect.unwrap_or_default(),
             decimals: a.decimals.unwrap_or(PostOptions::default().decimals),
+            expand_cycles: a.expand_cycles,
             ..PostOptions::default()
         },
         simulation: swarf_core::sim::SimOptions::default(),
@@ -486,6 +575,34 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
         }),
         OpKind::ZlevelRough => OpSpec::ZLevelRough(zlevel()),
         OpKind::ZlevelContour => OpSpec::ZLevelContour(zlevel()),
+        OpKind::Drill | OpKind::Spot | OpKind::Peck | OpKind::ChipBreak => {
+            let defaults = DrillParams::default();
+            let mut cut = cut;
+            cut.heights.safe_mm = a.retract.unwrap_or(defaults.cut.heights.safe_mm);
+            OpSpec::Drill(DrillParams {
+                cut,
+                cycle: match a.op {
+                    OpKind::Spot => DrillCycle::Spot,
+                    OpKind::Peck => DrillCycle::Peck,
+                    OpKind::ChipBreak => DrillCycle::ChipBreak,
+                    _ => DrillCycle::Drill,
+                },
+                diameter_min_mm: a.diameter_min.unwrap_or(0.0),
+                diameter_max_mm: a.diameter_max,
+                peck_mm: a.peck.unwrap_or(0.0),
+                peck_reduction_mm: a.peck_reduction.unwrap_or(0.0),
+                min_peck_mm: a.min_peck.unwrap_or(0.0),
+                dwell_s: a.dwell.unwrap_or(0.0),
+                depth_to: if a.depth_to_full_diameter {
+                    DepthTo::FullDiameter
+                } else {
+                    DepthTo::Tip
+                },
+                breakthrough_mm: a.breakthrough.unwrap_or(0.0),
+                retract_to_clearance: a.retract_to_clearance,
+                ..defaults
+            })
+        }
     };
     match model {
         Model::Drawing(_) if spec.needs_mesh() => bail!(
@@ -494,7 +611,9 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
         Model::Mesh(_) if !spec.needs_mesh() => bail!(
             "{name}: pocket, contour and adaptive need a drawing (DXF); for a mesh use zlevel-rough (with --max-engagement-deg for adaptive layers) or zlevel-contour"
         ),
-        Model::Drawing(dr) if dr.regions.is_empty() && !matches!(spec, OpSpec::Contour(_)) => {
+        Model::Drawing(dr)
+            if dr.regions.is_empty() && !matches!(spec, OpSpec::Contour(_) | OpSpec::Drill(_)) =>
+        {
             bail!(
                 "{name}: no closed regions to {} (open chains can only be contoured on the line)",
                 if matches!(spec, OpSpec::Pocket(_)) {
@@ -577,6 +696,8 @@ struct OpFeed {
     name: String,
     feed_mm: f64,
     estimate: Option<swarf_core::ops::FeedEstimate>,
+    /// What the operation tells that is no warning (holes drilled, their travel).
+    notes: Vec<String>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -620,6 +741,7 @@ fn summary(
                 "stepover_mm": o.estimate.map(|e| e.stepover_mm),
                 "feed_estimate_mm": o.estimate.map(|e| e.feed_mm()),
                 "feed_vs_estimate": ratio(o),
+                "notes": o.notes,
             })).collect::<Vec<_>>(),
         });
         let mut v = v;
@@ -656,6 +778,11 @@ fn summary(
                     e.area_mm2,
                     e.stepover_mm
                 );
+            }
+        }
+        for o in ops {
+            for n in &o.notes {
+                outln!("{n}");
             }
         }
         outln!("generated in {:.1} ms", elapsed * 1000.0);

@@ -124,6 +124,14 @@ fn flags_and_the_equivalent_job_write_the_same_program_for_every_operation() {
             vec!["--op", "zlevel-contour", "--stepdown", "0.1"],
             "type = \"zlevel-contour\"\nstepdown_mm = 0.1\nheights = { final_depth_mm = 0.5 }",
         ),
+        (
+            &plate,
+            // The tool as the job's (a flat end mill), pecking every hole.
+            vec![
+                "--op", "drill", "--tool", "flat", "--depth", "0.3", "--peck", "0.1",
+            ],
+            "type = \"drill\"\npeck_mm = 0.1\nheights = { final_depth_mm = 0.3, safe_mm = 0.2 }",
+        ),
     ];
     let mut kinds = std::collections::BTreeSet::new();
     for (i, (part, flags, op)) in cases.iter().enumerate() {

@@ -5,6 +5,7 @@
 
 pub mod fsio;
 pub mod geometry;
+pub mod holes;
 pub mod import;
 pub mod job;
 pub mod ops;

@@ -17,6 +17,8 @@ pub enum ToolShape {
         angle_deg: f64,
         tip_diameter_mm: f64,
     },
+    /// Twist drill with its point angle (118° or 135° for most, 140° for carbide micro drills).
+    Drill { point_angle_deg: f64 },
 }
 
 /// One cutting tool with its feeds and speeds.
@@ -101,11 +103,26 @@ impl Tool {
     /// Corner radius of the tip (0 for flat and V tools).
     pub fn corner_radius_mm(&self) -> f64 {
         match self.shape {
-            ToolShape::Flat | ToolShape::V { .. } => 0.0,
+            ToolShape::Flat | ToolShape::V { .. } | ToolShape::Drill { .. } => 0.0,
             ToolShape::Ball => self.radius_mm(),
             ToolShape::Bull { corner_radius_mm } => corner_radius_mm,
         }
     }
+    /// Length of the tip's cone below the full diameter (a drill's point, a V tool's cone), mm;
+    /// 0 for end mills.
+    pub fn tip_length_mm(&self) -> f64 {
+        match self.shape {
+            ToolShape::Drill { point_angle_deg } if point_angle_deg < 180.0 => {
+                self.radius_mm() / (point_angle_deg.to_radians() * 0.5).tan()
+            }
+            ToolShape::V {
+                angle_deg,
+                tip_diameter_mm,
+            } => (self.diameter_mm - tip_diameter_mm) * 0.5 / (angle_deg.to_radians() * 0.5).tan(),
+            _ => 0.0,
+        }
+    }
+
     /// A one-line description for G-code headers and summaries.
     pub fn describe(&self) -> String {
         let shape = match self.shape {
@@ -116,6 +133,7 @@ impl Tool {
                 angle_deg,
                 tip_diameter_mm,
             } => format!("V {angle_deg}deg tip {tip_diameter_mm}"),
+            ToolShape::Drill { point_angle_deg } => format!("drill {point_angle_deg}deg point"),
         };
         format!(
             "T{} {} - {} mm {} {}-flute {}, {} rpm, {} mm/tooth",
@@ -252,6 +270,17 @@ impl Tool {
                         format!(
                             "is {tip_diameter_mm}; it must be at least 0 and less than the \
                              diameter"
+                        ),
+                    ));
+                }
+            }
+            ToolShape::Drill { point_angle_deg } => {
+                if !(60.0..=180.0).contains(&point_angle_deg) {
+                    return Err(err(
+                        "point_angle_deg",
+                        format!(
+                            "is {point_angle_deg}; a drill's point angle is 60 to 180 degrees \
+                             (118 or 135 for most, 180 for a flat-bottom drill)"
                         ),
                     ));
                 }

@@ -10,6 +10,7 @@ use swarf_core::geometry::mesh::Mesh;
 use swarf_core::geometry::{Pline, Region, Tolerance};
 use swarf_core::ops::adaptive::AdaptiveParams;
 use swarf_core::ops::contour::{ContourParams, Side};
+use swarf_core::ops::drill::{DrillCycle, DrillParams};
 use swarf_core::ops::pocket::{Pattern, PocketParams};
 use swarf_core::ops::zlevel::ZLevelParams;
 use swarf_core::ops::{Cancel, CutParams, Heights, OpResult, OpSpec, Stepover, Target};
@@ -88,6 +89,17 @@ fn scale_spec(spec: &OpSpec, f: f64) -> OpSpec {
         }),
         OpSpec::ZLevelRough(p) => OpSpec::ZLevelRough(scale_z(p, f)),
         OpSpec::ZLevelContour(p) => OpSpec::ZLevelContour(scale_z(p, f)),
+        OpSpec::Drill(p) => OpSpec::Drill(DrillParams {
+            cut: scale_cut(p.cut, f),
+            diameter_min_mm: p.diameter_min_mm * f,
+            diameter_max_mm: p.diameter_max_mm.map(|d| d * f),
+            peck_mm: p.peck_mm * f,
+            peck_reduction_mm: p.peck_reduction_mm * f,
+            min_peck_mm: p.min_peck_mm * f,
+            backoff_mm: p.backoff_mm * f,
+            breakthrough_mm: p.breakthrough_mm * f,
+            ..p
+        }),
     }
 }
 
@@ -270,6 +282,19 @@ fn scale_case(part: &Region) -> Vec<String> {
             OpSpec::Adaptive(AdaptiveParams {
                 cut,
                 ..AdaptiveParams::default()
+            }),
+            false,
+        ),
+        (
+            "peck",
+            OpSpec::Drill(DrillParams {
+                cut,
+                cycle: DrillCycle::Peck,
+                peck_mm: 0.1,
+                peck_reduction_mm: 0.02,
+                min_peck_mm: 0.04,
+                breakthrough_mm: 0.05,
+                ..DrillParams::default()
             }),
             false,
         ),

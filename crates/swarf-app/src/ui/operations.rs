@@ -5,7 +5,8 @@ use swarf_core::job::{Job, Target};
 use swarf_core::ops::{OpSpec, Stepover};
 
 use super::params::{
-    adaptive_params_ui, contour_params_ui, pocket_params_ui, rest_after_ui, zlevel_params_ui,
+    adaptive_params_ui, contour_params_ui, drill_params_ui, pocket_params_ui, rest_after_ui,
+    zlevel_params_ui,
 };
 use super::{ERR, Edit, choice, number, um};
 use crate::Session;
@@ -127,7 +128,8 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
     });
     let opts: Vec<(u32, &str)> = tools.iter().map(|(n, s)| (*n, s.as_str())).collect();
     edit.flag(choice(ui, "Tool:", &mut op.tool, &opts));
-    if !op.spec.needs_mesh() {
+    let drilling = matches!(op.spec, OpSpec::Drill(_));
+    if !op.spec.needs_mesh() && !drilling {
         edit.flag(choice(
             ui,
             "Target:",
@@ -142,25 +144,38 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
     }
     // The step-over in % of the diameter, with the distance it makes (for adaptive
     // clearing the optimal load, the radial width its engagement limit allows).
-    let (mut stepover, _) = common_params(op, |s, h| (*s, h.final_depth_mm));
-    let mut pct = stepover.mm(tool_d) / tool_d.max(1e-9) * 100.0;
-    let label = if matches!(op.spec, OpSpec::Adaptive(_)) {
-        "Optimal load:"
-    } else {
-        "Step-over:"
-    };
-    let r = number(ui, label, &mut pct, 1.0, 1.0..=100.0, "% of Ø");
-    ui.label(format!("   = {:.1} µm", pct / 100.0 * tool_d * 1000.0));
-    if r.changed() {
-        stepover = Stepover::Fraction(pct / 100.0);
-        common_params(op, |s, _| *s = stepover);
+    if !drilling {
+        let (mut stepover, _) = common_params(op, |s, h| (*s, h.final_depth_mm));
+        let mut pct = stepover.mm(tool_d) / tool_d.max(1e-9) * 100.0;
+        let label = if matches!(op.spec, OpSpec::Adaptive(_)) {
+            "Optimal load:"
+        } else {
+            "Step-over:"
+        };
+        let r = number(ui, label, &mut pct, 1.0, 1.0..=100.0, "% of Ø");
+        ui.label(format!("   = {:.1} µm", pct / 100.0 * tool_d * 1000.0));
+        if r.changed() {
+            stepover = Stepover::Fraction(pct / 100.0);
+            common_params(op, |s, _| *s = stepover);
+        }
+        edit.resp(&r);
     }
-    edit.resp(&r);
     let mut h = common_params(op, |_, h| *h);
     let rs = [
         um(ui, "Final depth:", &mut h.final_depth_mm, 1.0..=50_000.0),
         um(ui, "Start depth:", &mut h.start_depth_mm, 0.0..=50_000.0),
-        number(ui, "Safe height:", &mut h.safe_mm, 1.0, 0.01..=100.0, "mm"),
+        number(
+            ui,
+            if drilling {
+                "Retract plane R:"
+            } else {
+                "Safe height:"
+            },
+            &mut h.safe_mm,
+            1.0,
+            0.01..=100.0,
+            "mm",
+        ),
         number(
             ui,
             "Clearance:",
@@ -188,6 +203,7 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
         }
         OpSpec::ZLevelRough(z) => zlevel_params_ui(ui, z, true, edit),
         OpSpec::ZLevelContour(z) => zlevel_params_ui(ui, z, false, edit),
+        OpSpec::Drill(d) => drill_params_ui(ui, d, &session.holes_summary, edit),
     }
     if let Some(e) = &session.error
         && e.contains(&format!("'{}'", op.name))

@@ -3,6 +3,7 @@
 use egui::Ui;
 use swarf_core::ops::adaptive::AdaptiveParams;
 use swarf_core::ops::contour::{ContourParams, Side};
+use swarf_core::ops::drill::{DepthTo, DrillCycle, DrillParams};
 use swarf_core::ops::pocket::{Pattern, PocketParams};
 use swarf_core::ops::zlevel::ZLevelParams;
 use swarf_core::ops::{Direction, EntryKind};
@@ -237,4 +238,88 @@ pub(crate) fn rest_after_ui(
     }
     let opts: Vec<(Option<f64>, &str)> = opts.iter().map(|(v, n)| (*v, n.as_str())).collect();
     edit.flag(choice(ui, "Rest after:", rest, &opts));
+}
+
+/// Drilling: the cycle, the holes by diameter, pecks, dwell, depth and retract.
+pub(crate) fn drill_params_ui(ui: &mut Ui, d: &mut DrillParams, holes: &str, edit: &mut Edit) {
+    ui.label(format!("Holes in the part: {holes}"));
+    edit.flag(choice(
+        ui,
+        "Cycle:",
+        &mut d.cycle,
+        &[
+            (DrillCycle::Spot, "spot"),
+            (DrillCycle::Drill, "drill (G81/G82)"),
+            (DrillCycle::Peck, "peck (G83)"),
+            (DrillCycle::ChipBreak, "chip-break (G73)"),
+        ],
+    ));
+    edit.resp(&um(
+        ui,
+        "Holes from Ø:",
+        &mut d.diameter_min_mm,
+        0.0..=100_000.0,
+    ));
+    let mut limited = d.diameter_max_mm.is_some();
+    ui.horizontal(|ui| {
+        edit.flag(ui.checkbox(&mut limited, "up to Ø").changed());
+        if limited {
+            let mut v = d.diameter_max_mm.unwrap_or(d.diameter_min_mm.max(1.0));
+            edit.resp(&um(ui, "", &mut v, 0.0..=100_000.0));
+            d.diameter_max_mm = Some(v);
+        } else {
+            d.diameter_max_mm = None;
+        }
+    });
+    if matches!(d.cycle, DrillCycle::Peck | DrillCycle::ChipBreak) {
+        edit.resp(&um(
+            ui,
+            "First peck (0: Ø):",
+            &mut d.peck_mm,
+            0.0..=100_000.0,
+        ));
+        edit.resp(&um(
+            ui,
+            "Peck reduction:",
+            &mut d.peck_reduction_mm,
+            0.0..=100_000.0,
+        ));
+        edit.resp(&um(
+            ui,
+            "Minimum peck:",
+            &mut d.min_peck_mm,
+            0.0..=100_000.0,
+        ));
+        edit.resp(&um(ui, "Back-off:", &mut d.backoff_mm, 1.0..=5000.0));
+    }
+    edit.resp(&number(
+        ui,
+        "Dwell:",
+        &mut d.dwell_s,
+        1.0,
+        0.0..=3600.0,
+        "s",
+    ));
+    edit.flag(choice(
+        ui,
+        "Depth to:",
+        &mut d.depth_to,
+        &[
+            (DepthTo::Tip, "the tip"),
+            (DepthTo::FullDiameter, "the full diameter"),
+        ],
+    ));
+    edit.resp(&um(
+        ui,
+        "Breakthrough:",
+        &mut d.breakthrough_mm,
+        0.0..=10_000.0,
+    ));
+    edit.flag(
+        ui.checkbox(
+            &mut d.retract_to_clearance,
+            "back to clearance between holes (G98)",
+        )
+        .changed(),
+    );
 }

@@ -430,6 +430,7 @@ pub(crate) fn cut_free_space_passes(
         toolpath: cur.tp,
         warnings: Vec::new(),
         estimate: None,
+        ..OpResult::default()
     })
 }
 

@@ -6,6 +6,7 @@ pub mod adaptive;
 mod clearing;
 pub mod contour;
 mod cursor;
+pub mod drill;
 pub mod pocket;
 mod spec;
 mod target;
@@ -173,6 +174,8 @@ pub struct OpResult {
     pub toolpath: Toolpath,
     /// Best-effort skips and risks, for the user.
     pub warnings: Vec<String>,
+    /// What the user may want to know that is no risk (the holes drilled and their travel).
+    pub notes: Vec<String>,
     /// For a clearing operation, the area it was asked to clear and its step-over: the feed
     /// length it should need (see [`FeedEstimate`]).
     pub estimate: Option<FeedEstimate>,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::adaptive::{AdaptiveParams, adaptive};
 use super::contour::{ContourParams, contour};
+use super::drill::{DrillCycle, DrillParams, drill};
 use super::pocket::{PocketParams, pocket};
 use super::target::{Target, contour_loops, target_regions};
 use super::zlevel::{ZLevelParams, zlevel_contour, zlevel_rough};
@@ -34,15 +35,19 @@ pub enum OpSpec {
     /// Finishing of a mesh part's walls layer by layer.
     #[serde(rename = "zlevel-contour")]
     ZLevelContour(ZLevelParams),
+    /// Spot, drill, peck or chip-break cycles at a drawing's holes.
+    #[serde(rename = "drill")]
+    Drill(DrillParams),
 }
 
 /// The operation types, by the name a job file and the CLI use.
-pub const OP_TYPES: [&str; 5] = [
+pub const OP_TYPES: [&str; 6] = [
     "pocket",
     "contour",
     "adaptive",
     "zlevel-rough",
     "zlevel-contour",
+    "drill",
 ];
 
 impl OpSpec {
@@ -54,7 +59,15 @@ impl OpSpec {
             "adaptive" => OpSpec::Adaptive(AdaptiveParams::default()),
             "zlevel-rough" => OpSpec::ZLevelRough(ZLevelParams::default()),
             "zlevel-contour" => OpSpec::ZLevelContour(ZLevelParams::default()),
-            _ => return None,
+            "drill" => OpSpec::Drill(DrillParams::default()),
+            // The drilling cycles by their own names.
+            other => {
+                let cycle = DrillCycle::ALL.into_iter().find(|c| c.name() == other)?;
+                OpSpec::Drill(DrillParams {
+                    cycle,
+                    ..DrillParams::default()
+                })
+            }
         })
     }
 
@@ -66,6 +79,7 @@ impl OpSpec {
             OpSpec::Adaptive(_) => "adaptive",
             OpSpec::ZLevelRough(_) => "zlevel-rough",
             OpSpec::ZLevelContour(_) => "zlevel-contour",
+            OpSpec::Drill(_) => "drill",
         }
     }
 
@@ -81,6 +95,7 @@ impl OpSpec {
             OpSpec::Contour(p) => &p.cut,
             OpSpec::Adaptive(p) => &p.cut,
             OpSpec::ZLevelRough(p) | OpSpec::ZLevelContour(p) => &p.cut,
+            OpSpec::Drill(p) => &p.cut,
         }
     }
 
@@ -90,6 +105,7 @@ impl OpSpec {
             OpSpec::Contour(p) => &mut p.cut,
             OpSpec::Adaptive(p) => &mut p.cut,
             OpSpec::ZLevelRough(p) | OpSpec::ZLevelContour(p) => &mut p.cut,
+            OpSpec::Drill(p) => &mut p.cut,
         }
     }
 
@@ -98,7 +114,7 @@ impl OpSpec {
         match self {
             OpSpec::Pocket(p) => Some(p.stepover),
             OpSpec::Contour(p) => Some(p.stepover),
-            OpSpec::Adaptive(_) => None,
+            OpSpec::Adaptive(_) | OpSpec::Drill(_) => None,
             OpSpec::ZLevelRough(p) | OpSpec::ZLevelContour(p) => Some(p.stepover),
         }
     }
@@ -114,9 +130,11 @@ impl OpSpec {
     }
 
     /// Whether the gouge check against the part applies: a contour on the line cuts the line
-    /// itself.
+    /// itself, a drill cuts the hole's wall (the operation refuses a drill larger than the
+    /// hole).
     pub fn checks_gouges(&self) -> bool {
         !matches!(self, OpSpec::Contour(c) if c.side == super::contour::Side::On)
+            && !matches!(self, OpSpec::Drill(_))
     }
 
     /// Generates the operation on the part. `target` selects a drawing's geometry.
@@ -129,7 +147,7 @@ impl OpSpec {
         cancel: &Cancel,
     ) -> Result<OpResult, OpError> {
         let mut out = self.run_op(model, target, tool, tol, cancel)?;
-        // No straight move shorter than the path tolerance (#23.4).
+        // No straight move shorter than the path tolerance (#23.4); drilling cycles keep theirs.
         out.toolpath.join_short_lines(tol.path_mm);
         // A clearing operation whose toolpath is far longer than its area needs says so.
         if let Some(e) = out.estimate {
@@ -176,13 +194,16 @@ impl OpSpec {
             (Model::Mesh(m), OpSpec::ZLevelContour(p)) => {
                 zlevel_contour(&m.mesh, tool, p, tol, cancel)
             }
+            (Model::Drawing(d), OpSpec::Drill(p)) => {
+                drill(&crate::holes::find_holes(d, tol), tool, p, tol, cancel)
+            }
             (Model::Mesh(_), _) => Err(wrong_part(
                 "drawing (DXF)",
                 "zlevel-rough or zlevel-contour on a mesh",
             )),
             (Model::Drawing(_), _) => Err(wrong_part(
                 "mesh (STL)",
-                "pocket, adaptive or contour on a drawing",
+                "pocket, adaptive, contour or drill on a drawing",
             )),
         }
     }

@@ -435,6 +435,7 @@ pub fn zlevel_rough(
         toolpath,
         warnings,
         estimate,
+        ..OpResult::default()
     })
 }
 
@@ -585,6 +586,7 @@ pub fn zlevel_contour(
         toolpath,
         warnings,
         estimate: None,
+        ..OpResult::default()
     })
 }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::geometry::{Tolerance, V2};
 use crate::tool::Tool;
-use crate::toolpath::{Motion, P3, Stats, Toolpath, arc_sweep};
+use crate::toolpath::{Canned, CycleKind, CycleSpan, Motion, P3, Stats, Toolpath, arc_sweep};
 
 pub use number::write_fixed;
 
@@ -37,6 +37,7 @@ impl std::str::FromStr for Dialect {
 
 /// What differs between controllers, as data.
 #[derive(Debug, Clone, Copy)]
+#[allow(clippy::struct_excessive_bools)] // each is one thing a controller can or cannot do
 pub struct DialectSpec {
     pub name: &'static str,
     /// Words after the units in the safety line.
@@ -57,6 +58,12 @@ pub struct DialectSpec {
     pub min_arc_radius_mm: f64,
     /// Blocks per second the controller's planner can take before it slows down.
     pub max_blocks_per_s: f64,
+    /// Drilling cycles the controller runs as `LinuxCNC` does (G81, G83, G73 with G98/G99);
+    /// GRBL has none.
+    pub canned_cycles: bool,
+    /// G82 with its dwell `P` in seconds (`LinuxCNC`); Fanuc's P is in milliseconds, so Swarf
+    /// writes dwell cycles there as moves with `G4`.
+    pub canned_dwell: bool,
 }
 
 impl Dialect {
@@ -72,6 +79,8 @@ impl Dialect {
                 controller_arc_limit_mm: 0.005,
                 min_arc_radius_mm: 0.002,
                 max_blocks_per_s: 1000.0,
+                canned_cycles: false,
+                canned_dwell: false,
             },
             Dialect::LinuxCnc => DialectSpec {
                 name: "LinuxCNC",
@@ -83,6 +92,8 @@ impl Dialect {
                 controller_arc_limit_mm: 0.0283,
                 min_arc_radius_mm: 0.00127,
                 max_blocks_per_s: 10_000.0,
+                canned_cycles: true,
+                canned_dwell: true,
             },
             Dialect::Fanuc => DialectSpec {
                 name: "ISO/Fanuc",
@@ -94,6 +105,8 @@ impl Dialect {
                 controller_arc_limit_mm: 0.005,
                 min_arc_radius_mm: 0.001,
                 max_blocks_per_s: 2000.0,
+                canned_cycles: true,
+                canned_dwell: false,
             },
         }
     }
@@ -185,6 +198,9 @@ pub struct PostOptions {
     /// Write arcs as G2/G3 (default); off, every arc is written as lines within the path
     /// tolerance, for controllers that want lines.
     pub arcs: bool,
+    /// Write drilling cycles as G0/G1 moves even where the controller has canned cycles
+    /// (GRBL always gets moves).
+    pub expand_cycles: bool,
 }
 
 impl Default for PostOptions {
@@ -207,6 +223,7 @@ impl Default for PostOptions {
             header_text: String::new(),
             footer_text: String::new(),
             arcs: true,
+            expand_cycles: false,
         }
     }
 }
@@ -419,6 +436,118 @@ impl Writer<'_> {
         self.word(b'J', j);
         self.feed_word(feed);
         self.end_line();
+    }
+}
+
+impl Writer<'_> {
+    /// `G4` for `seconds` in the dialect's dwell word (seconds, to the millisecond).
+    fn dwell(&mut self, seconds: f64) {
+        let ms = (seconds * 1000.0).round() as i64;
+        let mut line = format!("G4 {}", self.opts.dialect.spec().dwell_word);
+        let mut b = Vec::new();
+        number::write_scaled(&mut b, ms, 3);
+        line.push_str(std::str::from_utf8(&b).unwrap_or("0"));
+        self.raw(&line);
+    }
+
+    /// Whether the controller can run `c` as a canned cycle here.
+    fn can_write_canned(&self, c: &Canned) -> bool {
+        let spec = self.opts.dialect.spec();
+        spec.canned_cycles
+            && !self.opts.expand_cycles
+            && (c.kind != CycleKind::DrillDwell || spec.canned_dwell)
+            && self.pos.iter().all(Option::is_some)
+    }
+
+    /// Writes the span as one canned-cycle line when the cycle, with its words rounded as
+    /// written, makes the span's moves (rounded) exactly; `run` is the cycle in effect and the
+    /// height its run of holes started at. Returns false (nothing written) otherwise.
+    fn canned(
+        &mut self,
+        span: &CycleSpan,
+        moves: &[crate::toolpath::Move],
+        run: &mut Option<(Canned, f64)>,
+    ) -> bool {
+        let c = span.canned;
+        if !self.can_write_canned(&c) {
+            return false;
+        }
+        let round = |w: &Self, v: f64| w.val(w.q(v));
+        let rc = Canned {
+            at: V2::new(round(self, c.at.x), round(self, c.at.y)),
+            bottom_z: round(self, c.bottom_z),
+            r_z: round(self, c.r_z),
+            q_mm: round(self, c.q_mm),
+            dwell_s: (c.dwell_s * 1000.0).round() / 1000.0,
+            feed_mm_per_min: (c.feed_mm_per_min * 10.0).round() / 10.0,
+            ..c
+        };
+        let here = P3::new(
+            self.val(self.pos[0].unwrap_or(0)),
+            self.val(self.pos[1].unwrap_or(0)),
+            self.val(self.pos[2].unwrap_or(0)),
+        );
+        let initial = run.map_or(here.z, |(_, z)| z);
+        let mut check = Toolpath::new(here);
+        rc.expand(&mut check, initial);
+        let same = check.moves.len() == span.end - span.first
+            && check
+                .moves
+                .iter()
+                .zip(&moves[span.first..span.end])
+                .all(|(a, b)| {
+                    (self.q(a.to.x) - self.q(b.to.x)).abs() <= 1
+                        && (self.q(a.to.y) - self.q(b.to.y)).abs() <= 1
+                        && (self.q(a.to.z) - self.q(b.to.z)).abs() <= 1
+                        && std::mem::discriminant(&a.motion) == std::mem::discriminant(&b.motion)
+                });
+        if !same {
+            return false;
+        }
+        let modal = run.is_some_and(|(r, _)| {
+            r.kind == rc.kind
+                && r.bottom_z == rc.bottom_z
+                && r.r_z == rc.r_z
+                && r.q_mm == rc.q_mm
+                && r.dwell_s == rc.dwell_s
+                && r.return_to_initial == rc.return_to_initial
+                && r.feed_mm_per_min == rc.feed_mm_per_min
+        });
+        let (x, y) = (self.q(rc.at.x), self.q(rc.at.y));
+        if modal {
+            // The cycle stays in effect: only the place (both words: never an empty line).
+            self.out.push(b'X');
+            number::write_scaled(&mut self.out, x, self.dec);
+            self.word(b'Y', y);
+            self.end_line();
+        } else {
+            let retract = if rc.return_to_initial { "G98" } else { "G99" };
+            self.out
+                .extend_from_slice(format!("{retract} G{}", rc.kind.code()).as_bytes());
+            self.word(b'X', x);
+            self.word(b'Y', y);
+            self.word(b'Z', self.q(rc.bottom_z));
+            self.word(b'R', self.q(rc.r_z));
+            match rc.kind {
+                CycleKind::Peck | CycleKind::ChipBreak => self.word(b'Q', self.q(rc.q_mm)),
+                CycleKind::DrillDwell => {
+                    self.out.extend_from_slice(b" P");
+                    number::write_scaled(&mut self.out, (rc.dwell_s * 1000.0).round() as i64, 3);
+                }
+                CycleKind::Drill => {}
+            }
+            self.feed = None;
+            self.feed_word(rc.feed_mm_per_min);
+            self.end_line();
+        }
+        let end = moves[span.end - 1].to;
+        self.pos = [
+            Some(self.q(end.x)),
+            Some(self.q(end.y)),
+            Some(self.q(end.z)),
+        ];
+        *run = Some((rc, initial));
+        true
     }
 }
 
@@ -730,12 +859,7 @@ impl Writer<'_> {
             }
             let dwell = s.tool.spin_up_s.unwrap_or(opts.spindle_dwell_s);
             if dwell > 0.0 {
-                let ms = (dwell * 1000.0).round() as i64;
-                let mut line = format!("G4 {}", spec.dwell_word);
-                let mut b = Vec::new();
-                number::write_scaled(&mut b, ms, 3);
-                line.push_str(std::str::from_utf8(&b).unwrap_or("0"));
-                self.raw(&line);
+                self.dwell(dwell);
             }
             machine.rpm = Some(s.tool.feeds.rpm);
         }
@@ -755,8 +879,28 @@ impl Writer<'_> {
             self.straight(b"G0", P3::new(from.x, from.y, z_now.max(from.z)), None);
             self.straight(b"G0", from, None);
         }
-        for (mi, m) in s.toolpath.moves.iter().enumerate() {
+        let moves = &s.toolpath.moves;
+        let mut spans = s.toolpath.cycles.iter().peekable();
+        let mut dwells = s.toolpath.dwells.iter().peekable();
+        // The canned cycle in effect and the height its run of holes started at.
+        let mut run: Option<(Canned, f64)> = None;
+        let mut mi = 0;
+        while mi < moves.len() {
             self.src = Some((si as u32, mi as u32));
+            while spans.next_if(|sp| sp.first < mi).is_some() {}
+            if let Some(sp) = spans.next_if(|sp| sp.first == mi && sp.end > mi)
+                && self.canned(sp, moves, &mut run)
+            {
+                // The cycle's own dwell is in it.
+                while dwells.next_if(|d| d.after < sp.end).is_some() {}
+                from = moves[sp.end - 1].to;
+                mi = sp.end;
+                continue;
+            }
+            if run.take().is_some() {
+                self.raw("G80");
+            }
+            let m = &moves[mi];
             match m.motion {
                 Motion::Rapid => {
                     // Never move in XY below where we are before going up: rapids are
@@ -767,6 +911,13 @@ impl Writer<'_> {
                 Motion::Arc { centre, ccw } => self.arc(from, m.to, centre, ccw, m.feed_mm_per_min),
             }
             from = m.to;
+            mi += 1;
+            while let Some(d) = dwells.next_if(|d| d.after <= mi) {
+                self.dwell(d.seconds);
+            }
+        }
+        if run.is_some() {
+            self.raw("G80");
         }
     }
 

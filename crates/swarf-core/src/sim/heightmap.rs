@@ -41,6 +41,11 @@ impl CutterProfile {
                 tip_diameter_mm * 0.5,
                 1.0 / (angle_deg.to_radians() * 0.5).tan(),
             ),
+            // A flat-bottom drill (180°) is a flat end.
+            ToolShape::Drill { point_angle_deg } if point_angle_deg >= 180.0 => Kind::Flat,
+            ToolShape::Drill { point_angle_deg } => {
+                Kind::V(0.0, 1.0 / (point_angle_deg.to_radians() * 0.5).tan())
+            }
         };
         Self { radius, kind }
     }

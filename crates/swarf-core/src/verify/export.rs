@@ -195,7 +195,7 @@ pub fn export_check(out: &JobOutput, program: &Program) -> Result<ExportReport, 
             None => {
                 if !report.notes.iter().any(|n| n.contains(name.as_str())) {
                     report.notes.push(format!(
-                        "operation '{name}' cuts on the line; the gouge check against the drawing does not apply"
+                        "operation '{name}' cuts the drawing's lines themselves (a contour on the line, holes drilled to their size); the gouge check against the drawing does not apply"
                     ));
                 }
             }

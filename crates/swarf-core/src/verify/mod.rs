@@ -438,15 +438,23 @@ pub fn check_rapids(
         }
         f = m.to;
     }
+    // Where a feed went straight down (a drill, a plunge), the lowest it went: a rapid back
+    // down that column (a peck cycle's return) stays in the hole the tool made itself.
+    let mut drilled: std::collections::HashMap<(u64, u64), f64> = std::collections::HashMap::new();
+    let key = |p: P3| (p.x.to_bits(), p.y.to_bits());
     for (i, m) in tp.moves[..last].iter().enumerate() {
         if matches!(m.motion, Motion::Rapid) {
             let straight_up = m.to.xy() == from.xy() && m.to.z >= from.z;
             if (m.to.z < 0.0 || from.z < 0.0) && !straight_up {
                 let hit = if m.to.xy() == from.xy() {
-                    // A straight descent: the stock under its end.
-                    stock
-                        .at(m.to.xy())
-                        .is_some_and(|h| h > m.to.z.min(from.z) + tol.path_mm)
+                    // A straight descent: the stock under its end, unless the tool drilled
+                    // this column deeper already.
+                    drilled
+                        .get(&key(m.to))
+                        .is_none_or(|&z| z > m.to.z + tol.path_mm)
+                        && stock
+                            .at(m.to.xy())
+                            .is_some_and(|h| h > m.to.z.min(from.z) + tol.path_mm)
                 } else {
                     let mut hit = false;
                     stock.sweep(from, m, &narrow, |k, z| {
@@ -461,6 +469,10 @@ pub fn check_rapids(
                 }
             }
         } else {
+            if matches!(m.motion, Motion::Line) && m.to.xy() == from.xy() && m.to.z < from.z {
+                let z = drilled.entry(key(m.to)).or_insert(m.to.z);
+                *z = z.min(m.to.z);
+            }
             // Feed moves cut as if level at their higher end: never more material removed than
             // in reality, so a rapid through stock is never hidden (and level moves take the
             // simulation's fast path).
