@@ -32,6 +32,7 @@ pub(crate) fn common_params<R>(
         OpSpec::ZLevelRough(z) | OpSpec::ZLevelContour(z) => f(&mut z.stepover, &mut z.cut.heights),
         // Drilling has no step-over: one is lent and dropped.
         OpSpec::Drill(d) => f(&mut Stepover::Fraction(1.0), &mut d.cut.heights),
+        OpSpec::HelicalBore(b) => f(&mut Stepover::Fraction(1.0), &mut b.cut.heights),
         // The step-over of adaptive clearing is its optimal load (the radial width that
         // makes its engagement limit); setting it sets the limit.
         OpSpec::Adaptive(a) => {

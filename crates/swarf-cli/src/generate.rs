@@ -12,6 +12,7 @@ use std::path::Path;
 use swarf_core::geometry::Tolerance;
 use swarf_core::job::{Job, Model, Operation, Part};
 use swarf_core::ops::adaptive::AdaptiveParams;
+use swarf_core::ops::bore::BoreParams;
 use swarf_core::ops::contour::{ContourParams, Side};
 use swarf_core::ops::drill::{DepthTo, DrillCycle, DrillParams};
 use swarf_core::ops::pocket::{Pattern, PocketParams};
@@ -40,6 +41,8 @@ pub enum OpKind {
     Peck,
     /// Peck-drill the holes with a small retract to break the chip (G73).
     ChipBreak,
+    /// Bore holes larger than the end mill with a helix (and --finish-pass, --spring-pass).
+    HelicalBore,
 }
 
 impl OpKind {
@@ -145,6 +148,12 @@ pub struct GenerateArgs {
     /// Write drilling cycles as G0/G1 moves even where the controller has canned cycles.
     #[arg(long)]
     pub expand_cycles: bool,
+    /// Helical bore: depth per turn of the helix, mm [default: from --ramp-angle].
+    #[arg(long, allow_negative_numbers = true)]
+    pub pitch: Option<f64>,
+    /// Helical bore: a finishing circle at the hole's size (the helix leaves --allowance).
+    #[arg(long)]
+    pub finish_pass: bool,
     /// Flutes.
     #[arg(long, default_value_t = 2)]
     pub flutes: u32,
@@ -575,6 +584,14 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
         }),
         OpKind::ZlevelRough => OpSpec::ZLevelRough(zlevel()),
         OpKind::ZlevelContour => OpSpec::ZLevelContour(zlevel()),
+        OpKind::HelicalBore => OpSpec::HelicalBore(BoreParams {
+            cut,
+            diameter_min_mm: a.diameter_min.unwrap_or(0.0),
+            diameter_max_mm: a.diameter_max,
+            pitch_mm: a.pitch,
+            finish_pass: a.finish_pass,
+            spring_pass: a.spring_pass,
+        }),
         OpKind::Drill | OpKind::Spot | OpKind::Peck | OpKind::ChipBreak => {
             let defaults = DrillParams::default();
             let mut cut = cut;
@@ -612,7 +629,11 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
             "{name}: pocket, contour and adaptive need a drawing (DXF); for a mesh use zlevel-rough (with --max-engagement-deg for adaptive layers) or zlevel-contour"
         ),
         Model::Drawing(dr)
-            if dr.regions.is_empty() && !matches!(spec, OpSpec::Contour(_) | OpSpec::Drill(_)) =>
+            if dr.regions.is_empty()
+                && !matches!(
+                    spec,
+                    OpSpec::Contour(_) | OpSpec::Drill(_) | OpSpec::HelicalBore(_)
+                ) =>
         {
             bail!(
                 "{name}: no closed regions to {} (open chains can only be contoured on the line)",

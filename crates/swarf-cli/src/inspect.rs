@@ -74,6 +74,13 @@ pub fn run(args: &InspectArgs) -> Result<()> {
     }
     let bbox = (!d.bbox.is_empty())
         .then_some([[d.bbox.min.x, d.bbox.min.y], [d.bbox.max.x, d.bbox.max.y]]);
+    let holes = swarf_core::holes::find_holes(&d, &swarf_core::geometry::Tolerance::default());
+    let library = swarf_core::tool::ToolLibrary::presets();
+    let fits: Vec<_> = holes
+        .iter()
+        .map(|g| swarf_core::holes::fitting_tools(g, &library.tools))
+        .collect();
+    let excellon = d.version.as_deref() == Some("Excellon");
     if args.json {
         let regions: Vec<_> = d
             .regions
@@ -89,8 +96,14 @@ pub fn run(args: &InspectArgs) -> Result<()> {
             .collect();
         let v = json!({
             "file": name,
-            "format": "dxf",
-            "dxf_version": d.version,
+            "format": if excellon { "excellon" } else { "dxf" },
+            "dxf_version": if excellon { None } else { d.version.clone() },
+            "holes": holes.iter().zip(&fits).map(|(g, (drill, mill))| json!({
+                "diameter_mm": g.diameter_mm,
+                "count": g.centres.len(),
+                "drill": drill.map(|t| &t.name),
+                "bore_with": mill.map(|t| &t.name),
+            })).collect::<Vec<_>>(),
             "units": d.units.name(),
             "declared_units": d.declared_units.map(Units::name),
             "units_source": d.units_source,
@@ -112,11 +125,15 @@ pub fn run(args: &InspectArgs) -> Result<()> {
     }
     let mut s = String::new();
     writeln!(s, "file:          {name}")?;
-    writeln!(
-        s,
-        "format:        DXF {}",
-        d.version.as_deref().unwrap_or("(no version in header)")
-    )?;
+    if excellon {
+        writeln!(s, "format:        Excellon drill file")?;
+    } else {
+        writeln!(
+            s,
+            "format:        DXF {}",
+            d.version.as_deref().unwrap_or("(no version in header)")
+        )?;
+    }
     writeln!(
         s,
         "units:         {} ({}; declared: {})",
@@ -167,6 +184,20 @@ pub fn run(args: &InspectArgs) -> Result<()> {
             s,
             "curve fit:     splines/ellipses as arcs, max deviation {:.6} mm",
             d.max_fit_error_mm
+        )?;
+    }
+    writeln!(s, "holes:         {}", holes.len())?;
+    for (g, (drill, mill)) in holes.iter().zip(&fits) {
+        let tool = match (drill, mill) {
+            (Some(t), _) => format!("drill: {}", t.name),
+            (None, Some(t)) => format!("no preset drill; helical-bore with {}", t.name),
+            (None, None) => "no preset tool fits".to_string(),
+        };
+        writeln!(
+            s,
+            "  {:.4} mm x {} ({tool})",
+            g.diameter_mm,
+            g.centres.len()
         )?;
     }
     writeln!(s, "regions:       {}", d.regions.len())?;

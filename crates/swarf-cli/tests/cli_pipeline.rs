@@ -132,6 +132,21 @@ fn flags_and_the_equivalent_job_write_the_same_program_for_every_operation() {
             ],
             "type = \"drill\"\npeck_mm = 0.1\nheights = { final_depth_mm = 0.3, safe_mm = 0.2 }",
         ),
+        (
+            &plate,
+            vec![
+                "--op",
+                "helical-bore",
+                "--depth",
+                "0.2",
+                "--diameter-min",
+                "0.7",
+                "--finish-pass",
+                "--allowance",
+                "0.01",
+            ],
+            "type = \"helical-bore\"\ndiameter_min_mm = 0.7\nfinish_pass = true\nallowance_radial_mm = 0.01\nheights = { final_depth_mm = 0.2 }",
+        ),
     ];
     let mut kinds = std::collections::BTreeSet::new();
     for (i, (part, flags, op)) in cases.iter().enumerate() {

@@ -106,6 +106,39 @@ pub fn describe(groups: &[HoleGroup]) -> String {
         .join(", ")
 }
 
+/// The tools of `tools` that fit a group: a drill of its diameter (within the grouping
+/// tolerance), and the largest end mill smaller than it (for helical boring).
+pub fn fitting_tools<'t>(
+    g: &HoleGroup,
+    tools: &'t [crate::tool::Tool],
+) -> (Option<&'t crate::tool::Tool>, Option<&'t crate::tool::Tool>) {
+    use crate::tool::ToolShape;
+    let drill = tools.iter().find(|t| {
+        matches!(t.shape, ToolShape::Drill { .. })
+            && (t.diameter_mm - g.diameter_mm).abs() <= GROUP_TOLERANCE_MM
+    });
+    let mill = tools
+        .iter()
+        .filter(|t| {
+            matches!(
+                t.shape,
+                ToolShape::Flat | ToolShape::Bull { .. } | ToolShape::Ball
+            ) && t.diameter_mm < g.diameter_mm - GROUP_TOLERANCE_MM
+        })
+        // The largest; of equal ones a flat end (a flat floor) before a bull and a ball.
+        .max_by(|a, b| {
+            let rank = |t: &crate::tool::Tool| match t.shape {
+                ToolShape::Flat => 2,
+                ToolShape::Bull { .. } => 1,
+                _ => 0,
+            };
+            a.diameter_mm
+                .total_cmp(&b.diameter_mm)
+                .then(rank(a).cmp(&rank(b)))
+        });
+    (drill, mill)
+}
+
 /// Length of the way from `start` through `pts` in `order`.
 pub fn travel(start: V2, pts: &[V2], order: &[usize]) -> f64 {
     let mut at = start;
@@ -130,12 +163,18 @@ fn neighbours(pts: &[V2]) -> Vec<Vec<usize>> {
             let mut ring = 0;
             loop {
                 grid.ring(pts[i], ring, |j| {
-                    if j != i {
-                        best.push((pts[i].dist(pts[j]), j));
+                    if j == i {
+                        return;
                     }
+                    // The nearest few, kept sorted (a crowded cell is scanned, not sorted).
+                    let d = pts[i].dist(pts[j]);
+                    if best.len() == NEIGHBOURS && best[NEIGHBOURS - 1].0 <= d {
+                        return;
+                    }
+                    let at = best.partition_point(|b| b.0 <= d);
+                    best.insert(at, (d, j));
+                    best.truncate(NEIGHBOURS);
                 });
-                best.sort_by(|a, b| a.0.total_cmp(&b.0));
-                best.truncate(NEIGHBOURS);
                 // Every point beyond this ring is at least `ring` cells away.
                 let reach = ring as f64 * grid.cell;
                 if (best.len() == NEIGHBOURS.min(n - 1) && best.last().is_none_or(|b| b.0 <= reach))
@@ -167,8 +206,13 @@ impl Grid {
             max = V2::new(max.x.max(p.x), max.y.max(p.y));
         }
         let (w, h) = ((max.x - min.x).max(1e-9), (max.y - min.y).max(1e-9));
-        // About two points per cell.
-        let cell = ((w * h * 2.0 / pts.len().max(1) as f64).sqrt()).max(w.max(h) / 4096.0);
+        // About two points per cell, also where the points lie on a line (then the area says
+        // nothing).
+        let n = pts.len().max(1) as f64;
+        let cell = (w * h * 2.0 / n)
+            .sqrt()
+            .max(w.max(h) * 2.0 / n)
+            .max(w.max(h) / 4096.0);
         let cols = ((w / cell) as usize + 1).min(4096);
         let rows = ((h / cell) as usize + 1).min(4096);
         let mut cells = vec![Vec::new(); cols * rows];
@@ -191,19 +235,32 @@ impl Grid {
         let r = (((p.y - self.min.y) / self.cell) as usize).min(self.rows - 1);
         (c, r)
     }
-    /// Calls `f` for the points in the cells `ring` cells around `p`'s.
+    /// Calls `f` for the points in the cells `ring` cells around `p`'s: only the ring's
+    /// edge, clipped to the grid (a whole square per ring made a thin grid's search quadratic
+    /// in its rings: found by fuzzing).
     fn ring(&self, p: V2, ring: usize, mut f: impl FnMut(usize)) {
         let (c, r) = self.index(p);
         let (c, r, k) = (c as isize, r as isize, ring as isize);
-        for rr in (r - k)..=(r + k) {
-            for cc in (c - k)..=(c + k) {
-                let edge = rr == r - k || rr == r + k || cc == c - k || cc == c + k;
-                if !edge || rr < 0 || cc < 0 || rr >= self.rows as isize || cc >= self.cols as isize
-                {
-                    continue;
-                }
+        let (cols, rows) = (self.cols as isize, self.rows as isize);
+        let mut cell = |rr: isize, cc: isize| {
+            if rr >= 0 && cc >= 0 && rr < rows && cc < cols {
                 for &i in &self.cells[rr as usize * self.cols + cc as usize] {
                     f(i);
+                }
+            }
+        };
+        if k == 0 {
+            cell(r, c);
+            return;
+        }
+        for cc in (c - k).max(0)..=(c + k).min(cols - 1) {
+            cell(r - k, cc);
+            cell(r + k, cc);
+        }
+        for cc in [c - k, c + k] {
+            if cc >= 0 && cc < cols {
+                for rr in (r - k + 1).max(0)..=(r + k - 1).min(rows - 1) {
+                    cell(rr, cc);
                 }
             }
         }
@@ -237,9 +294,10 @@ pub fn order(pts: &[V2], start: V2) -> Vec<usize> {
                     }
                 }
             });
-            // `at` may lie outside the grid (the start): its cell is clamped to the edge, so
-            // a ring's reach is measured from the clamped cell's far side.
-            let reach = ring as f64 * grid.cell - at_outside(&grid, at);
+            // Every point not yet scanned is `ring` cells from `at`'s cell at least; for a start
+            // outside the grid (its cell clamped to the edge) too, as the point nearest to it
+            // in the grid's box is in that cell.
+            let reach = ring as f64 * grid.cell;
             if best.is_some_and(|b| b.0 <= reach) || ring > grid.cols.max(grid.rows) {
                 break;
             }
@@ -252,17 +310,6 @@ pub fn order(pts: &[V2], start: V2) -> Vec<usize> {
     }
     improve(pts, start, &mut tour, &nb);
     tour
-}
-
-/// How far `p` lies outside the grid's box.
-fn at_outside(g: &Grid, p: V2) -> f64 {
-    let max = V2::new(
-        g.min.x + g.cols as f64 * g.cell,
-        g.min.y + g.rows as f64 * g.cell,
-    );
-    let dx = (g.min.x - p.x).max(p.x - max.x).max(0.0);
-    let dy = (g.min.y - p.y).max(p.y - max.y).max(0.0);
-    dx.hypot(dy)
 }
 
 /// 2-opt and Or-opt moves until none helps (bounded passes).
@@ -405,6 +452,27 @@ mod tests {
             if n >= 57 {
                 assert!(ours < 0.5 * theirs, "n {n}: {ours} vs input {theirs}");
             }
+        }
+        // Found by fuzzing: holes on one line far from the start took minutes (the search
+        // grew square rings over a grid one cell wide). Lines, a crowd with an outlier far
+        // away, and holes drawn twice are ordered too.
+        let mut cases: Vec<Vec<V2>> = vec![
+            vec![V2::new(3.78, 25.97), V2::new(3.78, 0.31)],
+            (0..2000)
+                .map(|i| V2::new(5.0, f64::from(i) * 0.01))
+                .collect(),
+        ];
+        let mut crowd: Vec<V2> = (0..3000)
+            .map(|_| V2::new(rng(&mut seed) * 1e-3, rng(&mut seed) * 1e-3))
+            .collect();
+        crowd.push(V2::new(900.0, -700.0));
+        crowd.extend_from_within(..10);
+        cases.push(crowd);
+        for pts in cases {
+            let o = order(&pts, V2::new(0.0, 0.0));
+            let mut seen = o.clone();
+            seen.sort_unstable();
+            assert_eq!(seen, (0..pts.len()).collect::<Vec<_>>());
         }
         // A grid of holes is visited row by row: the shortest way.
         let pts: Vec<V2> = (0..100)

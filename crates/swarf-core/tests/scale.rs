@@ -9,6 +9,7 @@ use cavalier_contours::polyline::{PlineSource, PlineSourceMut, PlineVertex};
 use swarf_core::geometry::mesh::Mesh;
 use swarf_core::geometry::{Pline, Region, Tolerance};
 use swarf_core::ops::adaptive::AdaptiveParams;
+use swarf_core::ops::bore::BoreParams;
 use swarf_core::ops::contour::{ContourParams, Side};
 use swarf_core::ops::drill::{DrillCycle, DrillParams};
 use swarf_core::ops::pocket::{Pattern, PocketParams};
@@ -98,6 +99,13 @@ fn scale_spec(spec: &OpSpec, f: f64) -> OpSpec {
             min_peck_mm: p.min_peck_mm * f,
             backoff_mm: p.backoff_mm * f,
             breakthrough_mm: p.breakthrough_mm * f,
+            ..p
+        }),
+        OpSpec::HelicalBore(p) => OpSpec::HelicalBore(BoreParams {
+            cut: scale_cut(p.cut, f),
+            diameter_min_mm: p.diameter_min_mm * f,
+            diameter_max_mm: p.diameter_max_mm.map(|d| d * f),
+            pitch_mm: p.pitch_mm.map(|d| d * f),
             ..p
         }),
     }
@@ -295,6 +303,16 @@ fn scale_case(part: &Region) -> Vec<String> {
                 min_peck_mm: 0.04,
                 breakthrough_mm: 0.05,
                 ..DrillParams::default()
+            }),
+            false,
+        ),
+        (
+            "helical-bore",
+            OpSpec::HelicalBore(BoreParams {
+                cut,
+                finish_pass: true,
+                spring_pass: true,
+                ..BoreParams::default()
             }),
             false,
         ),

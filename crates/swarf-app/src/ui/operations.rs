@@ -5,8 +5,8 @@ use swarf_core::job::{Job, Target};
 use swarf_core::ops::{OpSpec, Stepover};
 
 use super::params::{
-    adaptive_params_ui, contour_params_ui, drill_params_ui, pocket_params_ui, rest_after_ui,
-    zlevel_params_ui,
+    adaptive_params_ui, bore_params_ui, contour_params_ui, drill_params_ui, pocket_params_ui,
+    rest_after_ui, zlevel_params_ui,
 };
 use super::{ERR, Edit, choice, number, um};
 use crate::Session;
@@ -128,7 +128,7 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
     });
     let opts: Vec<(u32, &str)> = tools.iter().map(|(n, s)| (*n, s.as_str())).collect();
     edit.flag(choice(ui, "Tool:", &mut op.tool, &opts));
-    let drilling = matches!(op.spec, OpSpec::Drill(_));
+    let drilling = matches!(op.spec, OpSpec::Drill(_) | OpSpec::HelicalBore(_));
     if !op.spec.needs_mesh() && !drilling {
         edit.flag(choice(
             ui,
@@ -166,7 +166,7 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
         um(ui, "Start depth:", &mut h.start_depth_mm, 0.0..=50_000.0),
         number(
             ui,
-            if drilling {
+            if matches!(op.spec, OpSpec::Drill(_)) {
                 "Retract plane R:"
             } else {
                 "Safe height:"
@@ -204,6 +204,7 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
         OpSpec::ZLevelRough(z) => zlevel_params_ui(ui, z, true, edit),
         OpSpec::ZLevelContour(z) => zlevel_params_ui(ui, z, false, edit),
         OpSpec::Drill(d) => drill_params_ui(ui, d, &session.holes_summary, edit),
+        OpSpec::HelicalBore(b) => bore_params_ui(ui, b, &session.holes_summary, edit),
     }
     if let Some(e) = &session.error
         && e.contains(&format!("'{}'", op.name))

@@ -2,6 +2,7 @@
 
 use egui::Ui;
 use swarf_core::ops::adaptive::AdaptiveParams;
+use swarf_core::ops::bore::BoreParams;
 use swarf_core::ops::contour::{ContourParams, Side};
 use swarf_core::ops::drill::{DepthTo, DrillCycle, DrillParams};
 use swarf_core::ops::pocket::{Pattern, PocketParams};
@@ -240,9 +241,77 @@ pub(crate) fn rest_after_ui(
     edit.flag(choice(ui, "Rest after:", rest, &opts));
 }
 
+/// The holes an operation works on: from one diameter, up to another if limited.
+fn hole_range_ui(ui: &mut Ui, min: &mut f64, max: &mut Option<f64>, holes: &str, edit: &mut Edit) {
+    ui.label(format!("Holes in the part: {holes}"));
+    edit.resp(&um(ui, "Holes from Ø:", min, 0.0..=100_000.0));
+    let mut limited = max.is_some();
+    ui.horizontal(|ui| {
+        edit.flag(ui.checkbox(&mut limited, "up to Ø").changed());
+        if limited {
+            let mut v = max.unwrap_or(min.max(1.0));
+            edit.resp(&um(ui, "", &mut v, 0.0..=100_000.0));
+            *max = Some(v);
+        } else {
+            *max = None;
+        }
+    });
+}
+
+/// Helical boring: the holes, the helix's pitch, the finishing circle and spring pass.
+pub(crate) fn bore_params_ui(ui: &mut Ui, b: &mut BoreParams, holes: &str, edit: &mut Edit) {
+    hole_range_ui(
+        ui,
+        &mut b.diameter_min_mm,
+        &mut b.diameter_max_mm,
+        holes,
+        edit,
+    );
+    let mut by_pitch = b.pitch_mm.is_some();
+    ui.horizontal(|ui| {
+        edit.flag(ui.checkbox(&mut by_pitch, "pitch per turn").changed());
+        if by_pitch {
+            let mut v = b.pitch_mm.unwrap_or(0.05);
+            edit.resp(&um(ui, "", &mut v, 0.1..=10_000.0));
+            b.pitch_mm = Some(v);
+        } else {
+            b.pitch_mm = None;
+            edit.resp(&number(
+                ui,
+                "helix angle:",
+                &mut b.cut.entry.ramp_angle_deg,
+                1.0,
+                0.1..=45.0,
+                "°",
+            ));
+        }
+    });
+    edit.flag(choice(
+        ui,
+        "Direction:",
+        &mut b.cut.direction,
+        &[
+            (Direction::Climb, "climb"),
+            (Direction::Conventional, "conventional"),
+        ],
+    ));
+    edit.flag(
+        ui.checkbox(&mut b.finish_pass, "finishing circle")
+            .changed(),
+    );
+    if b.finish_pass {
+        edit.resp(&um(
+            ui,
+            "left for it:",
+            &mut b.cut.allowance_radial_mm,
+            0.0..=1000.0,
+        ));
+    }
+    edit.flag(ui.checkbox(&mut b.spring_pass, "spring pass").changed());
+}
+
 /// Drilling: the cycle, the holes by diameter, pecks, dwell, depth and retract.
 pub(crate) fn drill_params_ui(ui: &mut Ui, d: &mut DrillParams, holes: &str, edit: &mut Edit) {
-    ui.label(format!("Holes in the part: {holes}"));
     edit.flag(choice(
         ui,
         "Cycle:",
@@ -254,23 +323,13 @@ pub(crate) fn drill_params_ui(ui: &mut Ui, d: &mut DrillParams, holes: &str, edi
             (DrillCycle::ChipBreak, "chip-break (G73)"),
         ],
     ));
-    edit.resp(&um(
+    hole_range_ui(
         ui,
-        "Holes from Ø:",
         &mut d.diameter_min_mm,
-        0.0..=100_000.0,
-    ));
-    let mut limited = d.diameter_max_mm.is_some();
-    ui.horizontal(|ui| {
-        edit.flag(ui.checkbox(&mut limited, "up to Ø").changed());
-        if limited {
-            let mut v = d.diameter_max_mm.unwrap_or(d.diameter_min_mm.max(1.0));
-            edit.resp(&um(ui, "", &mut v, 0.0..=100_000.0));
-            d.diameter_max_mm = Some(v);
-        } else {
-            d.diameter_max_mm = None;
-        }
-    });
+        &mut d.diameter_max_mm,
+        holes,
+        edit,
+    );
     if matches!(d.cycle, DrillCycle::Peck | DrillCycle::ChipBreak) {
         edit.resp(&um(
             ui,

@@ -3,6 +3,7 @@
 //! step-down, step-over, allowances, climb/conventional, helix/ramp entry, leads, tabs).
 
 pub mod adaptive;
+pub mod bore;
 mod clearing;
 pub mod contour;
 mod cursor;

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::adaptive::{AdaptiveParams, adaptive};
+use super::bore::{BoreParams, helical_bore};
 use super::contour::{ContourParams, contour};
 use super::drill::{DrillCycle, DrillParams, drill};
 use super::pocket::{PocketParams, pocket};
@@ -38,16 +39,20 @@ pub enum OpSpec {
     /// Spot, drill, peck or chip-break cycles at a drawing's holes.
     #[serde(rename = "drill")]
     Drill(DrillParams),
+    /// Helical boring of a drawing's holes larger than the end mill.
+    #[serde(rename = "helical-bore")]
+    HelicalBore(BoreParams),
 }
 
 /// The operation types, by the name a job file and the CLI use.
-pub const OP_TYPES: [&str; 6] = [
+pub const OP_TYPES: [&str; 7] = [
     "pocket",
     "contour",
     "adaptive",
     "zlevel-rough",
     "zlevel-contour",
     "drill",
+    "helical-bore",
 ];
 
 impl OpSpec {
@@ -60,6 +65,7 @@ impl OpSpec {
             "zlevel-rough" => OpSpec::ZLevelRough(ZLevelParams::default()),
             "zlevel-contour" => OpSpec::ZLevelContour(ZLevelParams::default()),
             "drill" => OpSpec::Drill(DrillParams::default()),
+            "helical-bore" => OpSpec::HelicalBore(BoreParams::default()),
             // The drilling cycles by their own names.
             other => {
                 let cycle = DrillCycle::ALL.into_iter().find(|c| c.name() == other)?;
@@ -80,6 +86,7 @@ impl OpSpec {
             OpSpec::ZLevelRough(_) => "zlevel-rough",
             OpSpec::ZLevelContour(_) => "zlevel-contour",
             OpSpec::Drill(_) => "drill",
+            OpSpec::HelicalBore(_) => "helical-bore",
         }
     }
 
@@ -96,6 +103,7 @@ impl OpSpec {
             OpSpec::Adaptive(p) => &p.cut,
             OpSpec::ZLevelRough(p) | OpSpec::ZLevelContour(p) => &p.cut,
             OpSpec::Drill(p) => &p.cut,
+            OpSpec::HelicalBore(p) => &p.cut,
         }
     }
 
@@ -106,6 +114,7 @@ impl OpSpec {
             OpSpec::Adaptive(p) => &mut p.cut,
             OpSpec::ZLevelRough(p) | OpSpec::ZLevelContour(p) => &mut p.cut,
             OpSpec::Drill(p) => &mut p.cut,
+            OpSpec::HelicalBore(p) => &mut p.cut,
         }
     }
 
@@ -114,7 +123,7 @@ impl OpSpec {
         match self {
             OpSpec::Pocket(p) => Some(p.stepover),
             OpSpec::Contour(p) => Some(p.stepover),
-            OpSpec::Adaptive(_) | OpSpec::Drill(_) => None,
+            OpSpec::Adaptive(_) | OpSpec::Drill(_) | OpSpec::HelicalBore(_) => None,
             OpSpec::ZLevelRough(p) | OpSpec::ZLevelContour(p) => Some(p.stepover),
         }
     }
@@ -197,13 +206,16 @@ impl OpSpec {
             (Model::Drawing(d), OpSpec::Drill(p)) => {
                 drill(&crate::holes::find_holes(d, tol), tool, p, tol, cancel)
             }
+            (Model::Drawing(d), OpSpec::HelicalBore(p)) => {
+                helical_bore(&crate::holes::find_holes(d, tol), tool, p, tol, cancel)
+            }
             (Model::Mesh(_), _) => Err(wrong_part(
                 "drawing (DXF)",
                 "zlevel-rough or zlevel-contour on a mesh",
             )),
             (Model::Drawing(_), _) => Err(wrong_part(
                 "mesh (STL)",
-                "pocket, adaptive, contour or drill on a drawing",
+                "pocket, adaptive, contour, drill or helical-bore on a drawing",
             )),
         }
     }

@@ -729,6 +729,20 @@ impl Writer<'_> {
             "dialect {}, units mm, {} decimals, absolute",
             spec.name, opts.decimals
         ));
+        if opts.dialect == Dialect::Fanuc
+            && !opts.expand_cycles
+            && sections.iter().any(|s| {
+                s.toolpath
+                    .cycles
+                    .iter()
+                    .any(|c| matches!(c.canned.kind, CycleKind::Peck | CycleKind::ChipBreak))
+            })
+        {
+            self.comment(
+                "G83/G73: the peck back-off is the control's own setting (parameters 5114/5115); \
+                 Swarf simulated 0.254 mm as LinuxCNC does: check it before running",
+            );
+        }
         let clearance = sections
             .iter()
             .map(|s| s.toolpath.start.z)

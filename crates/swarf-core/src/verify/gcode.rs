@@ -210,7 +210,9 @@ fn canned_cycle(
         modal.cycle_p = Some(p);
     }
     let (Some(z), Some(r)) = (modal.cycle_z, modal.cycle_r) else {
-        return Err(format!("G{g} without Z and R"));
+        return Err(format!(
+            "G{g} needs a Z word (the bottom) and an R word (the retract plane)"
+        ));
     };
     if new_cycle && b.axes[2].is_none() {
         return Err(format!("G{g} needs a Z word when the cycle starts"));
@@ -249,6 +251,19 @@ fn canned_cycle(
     if r_z < bottom_z {
         return Err(format!(
             "G{g}: the retract plane R ({r_z:.4} mm) is below the bottom Z ({bottom_z:.4} mm)"
+        ));
+    }
+    // A program is checked, not run: a cycle that would make millions of moves is refused.
+    let pecks = if q > 0.0 && (kind == CycleKind::Peck || kind == CycleKind::ChipBreak) {
+        ((r_z - bottom_z) / (q * k)).ceil()
+    } else {
+        1.0
+    };
+    if pecks * repeats as f64 > 1.0e6 {
+        return Err(format!(
+            "G{g}: {pecks} pecks of Q{q} over {:.4} mm, {repeats} time(s): more than a million \
+             moves; check Q and Z",
+            r_z - bottom_z
         ));
     }
     let mut at = pos.xy();
@@ -613,5 +628,68 @@ mod tests {
         let b = read("G 1 X 1 . 5 Y- 2 Z0.2 5F10 0\nG2 X3 Y -2 I 0.75 J0\n");
         assert_eq!(a.toolpath.moves, b.toolpath.moves);
         assert_eq!(a.toolpath.moves[0].to, P3::new(1.5, -2.0, 0.25));
+    }
+
+    /// Cycles from another CAM: incremental mode, repeats, G98, modal X Y lines, G80, and the
+    /// errors a controller gives.
+    #[test]
+    fn drilling_cycles_read_as_linuxcnc_runs_them() {
+        let read = |t: &str| read_gcode(t, P3::new(0.0, 0.0, 5.0), &Tolerance::default());
+        // G98 returns to the initial 5 mm; the second hole is one modal X line.
+        let p = read("G90 G98 G81 X1 Y1 Z-1 R0.5 F100\nX2\nG80\nG0 X0 Y0\n").unwrap();
+        let zs: Vec<(f64, f64, f64)> = p
+            .toolpath
+            .moves
+            .iter()
+            .map(|m| (m.to.x, m.to.y, m.to.z))
+            .collect();
+        assert_eq!(
+            zs,
+            vec![
+                (1.0, 1.0, 5.0),
+                (1.0, 1.0, 0.5),
+                (1.0, 1.0, -1.0),
+                (1.0, 1.0, 5.0),
+                (2.0, 1.0, 5.0),
+                (2.0, 1.0, 0.5),
+                (2.0, 1.0, -1.0),
+                (2.0, 1.0, 5.0),
+                (0.0, 0.0, 5.0),
+            ]
+        );
+        // G91 with L3: three holes 1 mm apart, R and Z incremental from the initial height.
+        let p = read("G91 G99 G81 X1 Y0 Z-2 R-4 L3 F100\n").unwrap();
+        let bottoms: Vec<(f64, f64)> = p
+            .toolpath
+            .moves
+            .iter()
+            .filter(|m| !matches!(m.motion, crate::toolpath::Motion::Rapid))
+            .map(|m| (m.to.x, m.to.z))
+            .collect();
+        assert_eq!(bottoms, vec![(1.0, -1.0), (2.0, -1.0), (3.0, -1.0)]);
+        // G82's dwell is kept; G4 too.
+        let p = read("G82 X1 Y1 Z-1 R0.5 P0.5 F100\nG80\nG4 P1.5\n").unwrap();
+        assert!((p.toolpath.dwell_seconds() - 2.0).abs() < 1e-12);
+        // Errors a controller gives, named.
+        let e = |t: &str| read(t).unwrap_err();
+        assert!(
+            e("G83 X1 Y1 Z-1 R0.5 F100\n")
+                .problem
+                .contains("peck increment Q")
+        );
+        assert!(
+            e("G81 X1 Y1 Z1 R0.5 F100\n")
+                .problem
+                .contains("below the bottom")
+        );
+        assert!(e("G81 X1 Y1 R0.5 F100\n").problem.contains("Z word"));
+        assert!(e("G82 X1 Y1 Z-1 R0.5 F100\n").problem.contains("dwell"));
+        assert!(
+            e("G83 X1 Y1 Z-100 R0 Q0.00001 F100\n")
+                .problem
+                .contains("million")
+        );
+        assert!(e("G18 G81 X1 Y1 Z-1 R0.5 F100\n").problem.contains("G17"));
+        assert_eq!(e("G0 X1\nG81 X1 Y1 Z-1 R0.5\n").line, 2);
     }
 }
