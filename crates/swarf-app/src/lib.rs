@@ -83,8 +83,13 @@ impl SwarfApp {
             let pick = if save {
                 d.save_file()
             } else {
-                d.add_filter("Parts and projects", &["dxf", "DXF", "stl", "STL", "toml"])
-                    .pick_file()
+                d.add_filter(
+                    "Parts and projects",
+                    &[
+                        "dxf", "DXF", "stl", "STL", "drl", "DRL", "xln", "txt", "toml",
+                    ],
+                )
+                .pick_file()
             };
             if let Some(p) = pick {
                 let _ = tx.send(kind(p));

@@ -123,6 +123,9 @@ pub struct Session {
     pub import_warnings: Vec<String>,
     /// The part's holes by diameter ("0.8000 mm x 12, …"), for the drilling panel.
     pub holes_summary: String,
+    /// One line per hole group with the tool that fits it (the job's tools, then the
+    /// library's), for the part panel.
+    pub hole_groups: Vec<String>,
     pub messages: Vec<String>,
     pub selected: usize,
     pub selected_tool: usize,
@@ -165,6 +168,7 @@ impl Session {
             job,
             model: None,
             holes_summary: String::new(),
+            hole_groups: Vec::new(),
             base_dir: PathBuf::from("."),
             project_path: None,
             dirty: false,
@@ -235,11 +239,11 @@ impl Session {
             .unwrap_or_default();
         match ext.as_str() {
             "toml" => self.open_project(path),
-            "dxf" | "stl" => self.open_part(path),
+            "dxf" | "stl" | "drl" | "xln" | "exc" | "drd" | "txt" => self.open_part(path),
             _ => {
                 self.error = Some(format!(
-                    "cannot open {}: Swarf opens DXF drawings (.dxf), STL meshes (.stl) and \
-                     Swarf projects (.toml)",
+                    "cannot open {}: Swarf opens DXF drawings (.dxf), STL meshes (.stl), \
+                     Excellon drill files (.drl, .xln, .txt) and Swarf projects (.toml)",
                     path.display()
                 ));
             }
@@ -414,15 +418,32 @@ impl Session {
             (None, Ok((name, model))) => {
                 self.part_name = name;
                 self.import_warnings = model.warnings().to_vec();
-                self.holes_summary = model.drawing().map_or_else(
-                    || "none (a mesh)".to_string(),
-                    |d| {
-                        swarf_core::holes::describe(&swarf_core::holes::find_holes(
-                            d,
-                            &self.job.tolerance,
-                        ))
-                    },
-                );
+                let groups = model.drawing().map_or_else(Vec::new, |d| {
+                    swarf_core::holes::find_holes(d, &self.job.tolerance)
+                });
+                self.holes_summary = if model.drawing().is_some() {
+                    swarf_core::holes::describe(&groups)
+                } else {
+                    "none (a mesh)".to_string()
+                };
+                let tools: Vec<swarf_core::tool::Tool> = self
+                    .job
+                    .tools
+                    .iter()
+                    .chain(&self.library.tools)
+                    .cloned()
+                    .collect();
+                self.hole_groups = groups
+                    .iter()
+                    .map(|g| {
+                        let fit = match swarf_core::holes::fitting_tools(g, &tools) {
+                            (Some(t), _) => format!("drill with {}", t.name),
+                            (None, Some(t)) => format!("no drill; helical-bore with {}", t.name),
+                            (None, None) => "no tool fits".to_string(),
+                        };
+                        format!("Ø {:.4} mm × {}: {fit}", g.diameter_mm, g.centres.len())
+                    })
+                    .collect();
                 self.model = Some(model);
                 self.model_key += 1;
                 self.error = None;
@@ -450,8 +471,13 @@ impl Session {
     fn fit_operations_to_part(&mut self) {
         let Some(model) = &self.model else { return };
         let mesh = model.mesh().is_some();
+        // A drill file is holes only: drilling fits it, milling its circles does not.
+        let drill_file = model
+            .drawing()
+            .is_some_and(|d| d.version.as_deref() == Some("Excellon"));
         for op in &mut self.job.operations {
-            if op.spec.needs_mesh() != mesh {
+            let drilling = matches!(op.spec, OpSpec::Drill(_) | OpSpec::HelicalBore(_));
+            if op.spec.needs_mesh() != mesh || (drill_file && !drilling) {
                 op.enabled = false;
             }
         }
@@ -461,12 +487,47 @@ impl Session {
         let tool = self.job.tools.first().map_or(1, |t| t.number);
         let depth = self.mesh_depth();
         let n = self.job.operations.len();
-        let kinds = if mesh {
-            [("zlevel-rough", "rough"), ("zlevel-contour", "finish")]
+        let kinds: &[(&str, &str)] = if mesh {
+            &[("zlevel-rough", "rough"), ("zlevel-contour", "finish")]
+        } else if drill_file {
+            &[("drill", "drill")]
         } else {
-            [("pocket", "pocket"), ("contour", "outline")]
+            &[("pocket", "pocket"), ("contour", "outline")]
         };
-        for (kind, name) in kinds {
+        // Drilling takes a drill of the job or the library (added to the job), if any.
+        let drill_tool = if drill_file {
+            let have = self
+                .job
+                .tools
+                .iter()
+                .find(|t| matches!(t.shape, swarf_core::tool::ToolShape::Drill { .. }))
+                .cloned();
+            let found = have.clone().or_else(|| {
+                self.library
+                    .tools
+                    .iter()
+                    .find(|t| matches!(t.shape, swarf_core::tool::ToolShape::Drill { .. }))
+                    .cloned()
+            });
+            if let Some(t) = &found
+                && have.is_none()
+            {
+                let mut t = t.clone();
+                t.number = self.job.tools.iter().map(|t| t.number).max().unwrap_or(0) + 1;
+                self.job.tools.push(t);
+            }
+            self.job
+                .tools
+                .iter()
+                .find(|t| matches!(t.shape, swarf_core::tool::ToolShape::Drill { .. }))
+                .map(|t| t.number)
+        } else {
+            None
+        };
+        let kinds = kinds
+            .iter()
+            .map(|&(k, n)| (k, n, drill_tool.unwrap_or(tool)));
+        for (kind, name, tool) in kinds {
             self.job
                 .operations
                 .push(new_operation(kind, name.into(), tool, depth));

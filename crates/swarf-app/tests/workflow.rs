@@ -155,7 +155,8 @@ fn bad_files_are_refused_with_a_reason_and_nothing_is_lost() {
         (broken, "nothing to machine"),
         (dir.join("missing.dxf"), "missing.dxf"),
         (dir.join("part.stl"), "part.stl"),
-        (dir.join("notes.txt"), "DXF"),
+        (dir.join("notes.doc"), "DXF"),
+        (dir.join("missing.drl"), "missing.drl"),
         (dir.join("missing.toml"), "missing.toml"),
     ] {
         app.open(&path);
@@ -678,4 +679,66 @@ fn typed_lengths_mean_what_they_say_and_out_of_range_is_refused() {
     replace_field(&mut h, "Final depth:", "2 furlongs");
     assert!((depth(&h) - 0.12).abs() < 1e-12);
     let _ = h.get_by_label("'furlongs' is not a length unit: use mm, µm (um), in, cm or m");
+}
+
+/// A drill file opens as holes: milling is switched off, a drilling operation with a drill
+/// from the library is added, the holes are listed with the tools that fit, and the program
+/// drills them with a canned cycle (or moves, when asked).
+#[test]
+fn a_drill_file_gets_a_drilling_operation_and_canned_cycles() {
+    let dir = temp("drl");
+    let drl = dir.join("board.drl");
+    std::fs::write(
+        &drl,
+        "M48\nMETRIC,TZ\nT1C0.5\nT2C1.2\n%\nT1\nX1000Y1000\nX3000Y1000\nX2000Y2500\nT2\nX6000Y2000\nM30\n",
+    )
+    .unwrap();
+    let mut app = SwarfApp::example();
+    app.open(&drl);
+    app.wait();
+    assert!(app.error.is_none(), "{:?}", app.error);
+    let kinds: Vec<_> = app
+        .job
+        .operations
+        .iter()
+        .map(|o| (o.spec.name(), o.enabled))
+        .collect();
+    assert_eq!(
+        kinds,
+        [("pocket", false), ("contour", false), ("drill", true)]
+    );
+    let drill_tool = app
+        .job
+        .tools
+        .iter()
+        .find(|t| t.number == app.job.operations[2].tool)
+        .unwrap();
+    assert!(matches!(
+        drill_tool.shape,
+        swarf_core::tool::ToolShape::Drill { .. }
+    ));
+    assert_eq!(app.hole_groups.len(), 2, "{:?}", app.hole_groups);
+    assert!(app.hole_groups[0].contains("drill with 0.5 mm carbide drill"));
+    // Only the 0.5 mm holes, pecked.
+    let mut job = app.job.clone();
+    if let swarf_core::ops::OpSpec::Drill(d) = &mut job.operations[2].spec {
+        d.diameter_max_mm = Some(0.6);
+        d.cycle = swarf_core::ops::drill::DrillCycle::Peck;
+        d.peck_mm = 0.2;
+    }
+    app.set_job(job);
+    app.wait();
+    let text = &app.output.as_ref().unwrap().program.text;
+    assert!(text.contains("G83"), "{text}");
+    assert_eq!(text.lines().filter(|l| l.starts_with('X')).count(), 2);
+    let mut job = app.job.clone();
+    job.post.expand_cycles = true;
+    app.set_job(job);
+    app.wait();
+    let text = &app.output.as_ref().unwrap().program.text;
+    assert!(!text.contains("G83") && text.contains("G1 Z-0.5"), "{text}");
+    let out = dir.join("board.ngc");
+    app.export(&out).unwrap();
+    assert!(out.exists(), "{:?}", app.messages);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

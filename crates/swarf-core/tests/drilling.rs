@@ -187,9 +187,20 @@ fn canned_and_expanded_programs_move_alike_and_visit_each_hole_once() {
                 assert!(a.dist(*b) < 1e-4, "{name}: {a:?} vs {b:?}");
             }
             if p.dwell_s > 0.0 {
+                let dwell = p.dwell_s * holes.len() as f64;
                 assert!(
-                    (back.toolpath.dwell_seconds() - p.dwell_s * holes.len() as f64).abs() < 1e-6,
+                    (back.toolpath.dwell_seconds() - dwell).abs() < 1e-6,
                     "{name}: dwell read back"
+                );
+                // The cycle time counts the dwells, and the stops they make.
+                let limits = swarf_core::sim::MachineLimits::default();
+                let (with, _) = swarf_core::sim::cycle_time(&back.toolpath, &limits);
+                let mut none = back.toolpath.clone();
+                none.dwells.clear();
+                let (without, _) = swarf_core::sim::cycle_time(&none, &limits);
+                assert!(
+                    with >= without + dwell - 1e-9,
+                    "{name}: {with} vs {without}"
                 );
             }
         }

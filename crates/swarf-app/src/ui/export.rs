@@ -37,6 +37,13 @@ fn program_options_ui(ui: &mut Ui, title: &mut String, post: &mut PostOptions, e
             .on_hover_text("off: every arc as lines within the path tolerance")
             .changed(),
     );
+    if post.dialect != Dialect::Grbl {
+        edit.flag(
+            ui.checkbox(&mut post.expand_cycles, "drilling cycles as moves")
+                .on_hover_text("off: G81/G82/G83/G73 canned cycles where they make the same moves")
+                .changed(),
+        );
+    }
     if post.dialect == Dialect::Grbl {
         let mut at = post.tool_change_xy_mm.is_some();
         edit.flag(

@@ -34,7 +34,7 @@ pub(crate) fn operations_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, e
             }
         });
     }
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let tool = job
             .tools
             .get(session.selected_tool)
@@ -51,11 +51,22 @@ pub(crate) fn operations_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, e
                     ("+ Pocket", "pocket", "pocket"),
                     ("+ Adaptive", "adaptive", "adaptive"),
                     ("+ Contour", "contour", "contour"),
+                    ("+ Drill", "drill", "drill"),
+                    ("+ Bore", "helical-bore", "bore"),
                 ]
             };
         for &(label, kind, name) in kinds {
             if ui.button(label).clicked() {
                 let name = format!("{name} {}", n + 1);
+                // Drilling takes the job's first drill, if it has one.
+                let tool = if kind == "drill" {
+                    job.tools
+                        .iter()
+                        .find(|t| matches!(t.shape, swarf_core::tool::ToolShape::Drill { .. }))
+                        .map_or(tool, |t| t.number)
+                } else {
+                    tool
+                };
                 job.operations
                     .push(new_operation(kind, name, tool, session.mesh_depth()));
                 session.selected = n;

@@ -87,6 +87,16 @@ pub(crate) fn part_ui(ui: &mut Ui, session: &Session, job: &mut Job, edit: &mut 
             edit.flag(true);
         }
     }
+    if !session.hole_groups.is_empty() {
+        ui.collapsing(
+            format!("Holes: {} sizes", session.hole_groups.len()),
+            |ui| {
+                for g in &session.hole_groups {
+                    ui.label(g);
+                }
+            },
+        );
+    }
     import_warnings_ui(ui, &session.import_warnings);
 }
 

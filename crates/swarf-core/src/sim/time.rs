@@ -86,10 +86,13 @@ fn limit(dir: [f64; 3], per_axis: [f64; 3]) -> f64 {
 /// Seconds for the toolpath with acceleration (`estimated`) and length over feed (`naive`).
 pub fn cycle_time(tp: &Toolpath, m: &MachineLimits) -> (f64, f64) {
     let mut segs: Vec<Seg> = Vec::with_capacity(tp.moves.len());
-    let mut naive = 0.0;
+    // The move each segment comes from (a dwell stops the machine between two moves).
+    let mut seg_move: Vec<usize> = Vec::with_capacity(tp.moves.len());
+    let dwell = tp.dwell_seconds();
+    let mut naive = dwell;
     let mut from: P3 = tp.start;
     let max_feed = m.max_feed_mm_per_min.map(|f| f / 60.0);
-    for mv in &tp.moves {
+    for (mi, mv) in tp.moves.iter().enumerate() {
         let len = mv.length_from(from);
         if len <= 0.0 {
             from = mv.to;
@@ -134,11 +137,12 @@ pub fn cycle_time(tp: &Toolpath, m: &MachineLimits) -> (f64, f64) {
             dir_in,
             dir_out,
         });
+        seg_move.push(mi);
         from = mv.to;
     }
     let n = segs.len();
     if n == 0 {
-        return (0.0, naive);
+        return (dwell, naive);
     }
     // Junction speed limits (entry speed of segment k), at rest at both ends.
     let mut v_entry = vec![0.0f64; n + 1];
@@ -157,6 +161,13 @@ pub fn cycle_time(tp: &Toolpath, m: &MachineLimits) -> (f64, f64) {
         };
         v_entry[k] = vj.min(a.v_max).min(b.v_max);
     }
+    // At rest where the program dwells.
+    for d in &tp.dwells {
+        let k = seg_move.partition_point(|&m| m < d.after);
+        if k < n {
+            v_entry[k] = 0.0;
+        }
+    }
     // Backward pass: each entry reachable by decelerating to the next entry.
     for k in (0..n).rev() {
         let lim = (v_entry[k + 1] * v_entry[k + 1] + 2.0 * segs[k].accel * segs[k].len).sqrt();
@@ -167,7 +178,7 @@ pub fn cycle_time(tp: &Toolpath, m: &MachineLimits) -> (f64, f64) {
         let lim = (v_entry[k] * v_entry[k] + 2.0 * segs[k].accel * segs[k].len).sqrt();
         v_entry[k + 1] = v_entry[k + 1].min(lim);
     }
-    let mut t = 0.0;
+    let mut t = dwell;
     for (k, s) in segs.iter().enumerate() {
         let (v0, v1, vm, a, l) = (v_entry[k], v_entry[k + 1], s.v_max, s.accel, s.len);
         let l_acc = (vm * vm - v0 * v0) / (2.0 * a);
