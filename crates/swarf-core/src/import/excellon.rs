@@ -121,20 +121,25 @@ fn slot_loop(a: V2, b: V2, d: f64) -> Pline {
     p
 }
 
-/// Splits a line into its words: a letter and what follows up to the next letter.
+/// Splits a line into its words: an ASCII letter and what follows up to the next one. Text
+/// before the first letter is a word of its own with the letter 0 (so no slice ever starts
+/// inside a character: found by fuzzing).
 fn words(line: &str) -> Vec<(u8, &str)> {
     let b = line.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        let l = b[i].to_ascii_uppercase();
-        let start = i + 1;
+        let (l, start) = if b[i].is_ascii_alphabetic() {
+            (b[i].to_ascii_uppercase(), i + 1)
+        } else {
+            (0, i)
+        };
         let mut j = start;
         while j < b.len() && !b[j].is_ascii_alphabetic() {
             j += 1;
         }
         out.push((l, line[start..j].trim()));
-        i = j;
+        i = j.max(i + 1);
     }
     out
 }
@@ -309,7 +314,8 @@ pub fn import_excellon(
                         }
                         b'G' if v == "85" => slot_end = Some([None, None]),
                         _ => {
-                            *unknown.entry(format!("{}{v}", l as char)).or_default() += 1;
+                            let l = if l == 0 { '?' } else { l as char };
+                            *unknown.entry(format!("{l}{v}")).or_default() += 1;
                         }
                     }
                     k += 1;
@@ -614,6 +620,20 @@ mod tests {
             "{:?}",
             d.warnings
         );
+    }
+
+    /// Found by fuzzing: a character of two bytes after a letter, or starting a line.
+    #[test]
+    fn lines_with_any_characters_are_read_or_refused_without_a_panic() {
+        for text in [
+            "M48\nT1C1\n%\nT1\nX\u{5f7}:1Y1\n",
+            "M48\nT1C1\n%\n\u{5f7}X1\n",
+            "M48\n\u{5f7}\nT1C1\n%\nT1\nX1Y1\n",
+            "M48\nT1C1\u{e9}\n%\n",
+            "\u{5f7}:\n",
+        ] {
+            let _ = import_excellon(text.as_bytes(), None, None, &Tolerance::default());
+        }
     }
 
     #[test]
