@@ -305,6 +305,9 @@ impl Viewport {
             },
         ));
         self.scale_bar(ui, rect);
+        if let Some(out) = out {
+            self.hole_numbers(ui, rect, out);
+        }
         if let (Some(k), Some(out)) = (self.playback, out) {
             self.draw_tool(ui, rect, out, k);
         }
@@ -342,6 +345,38 @@ impl Viewport {
             egui::FontId::proportional(13.0),
             egui::Color32::from_gray(230),
         );
+    }
+
+    /// Each drilled or bored hole's place in its operation's order, beside the hole (where
+    /// the holes are few and far enough apart on screen to read).
+    fn hole_numbers(&self, ui: &egui::Ui, rect: egui::Rect, out: &JobOutput) {
+        let p = ui.painter_at(rect);
+        let mm_px = self.camera.mm_per_px(f64::from(rect.height()));
+        for (_, tool, r) in &out.operations {
+            let holes = &r.hole_order;
+            if holes.is_empty() || holes.len() > 400 {
+                continue;
+            }
+            // Too crowded to read: the nearest two holes under 14 px apart.
+            let close = holes
+                .windows(2)
+                .map(|w| w[0].dist(w[1]))
+                .fold(f64::INFINITY, f64::min);
+            if close / mm_px < 14.0 {
+                continue;
+            }
+            let off = (tool.radius_mm() / mm_px) as f32 + 3.0;
+            for (i, h) in holes.iter().enumerate() {
+                let at = self.to_screen(rect, DVec3::new(h.x, h.y, 0.0));
+                p.text(
+                    at + egui::vec2(off, -off),
+                    egui::Align2::LEFT_BOTTOM,
+                    format!("{}", i + 1),
+                    egui::FontId::proportional(11.0),
+                    egui::Color32::from_rgb(255, 230, 120),
+                );
+            }
+        }
     }
 
     /// The tool where the program has brought it after `k` moves: its cutting end and body,

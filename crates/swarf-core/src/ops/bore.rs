@@ -140,6 +140,7 @@ pub fn helical_bore(
         holes::travel(cur.pos().xy(), &xy, &order),
         holes::travel(cur.pos().xy(), &xy, &(0..xy.len()).collect::<Vec<_>>())
     ));
+    out.hole_order = order.iter().map(|&i| xy[i]).collect();
     // Climb milling inside a hole with a clockwise spindle runs counter-clockwise.
     let ccw = p.cut.direction == Direction::Climb;
     let (z_top, z_bottom) = (-h.start_depth_mm, -h.final_depth_mm);

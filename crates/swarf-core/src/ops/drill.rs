@@ -317,6 +317,7 @@ pub fn drill(
             p.backoff_mm
         ));
     }
+    out.hole_order = order.iter().map(|&i| pts[i]).collect();
     let initial = h.clearance_mm;
     // Over the first hole at the clearance height: a known place to start the cycles from.
     let first_at = pts[order[0]];

@@ -177,6 +177,8 @@ pub struct OpResult {
     pub warnings: Vec<String>,
     /// What the user may want to know that is no risk (the holes drilled and their travel).
     pub notes: Vec<String>,
+    /// The holes a drilling or boring operation visits, in its order (for the view).
+    pub hole_order: Vec<crate::geometry::V2>,
     /// For a clearing operation, the area it was asked to clear and its step-over: the feed
     /// length it should need (see [`FeedEstimate`]).
     pub estimate: Option<FeedEstimate>,
