@@ -192,7 +192,9 @@ impl SwarfApp {
         ui::export::refused_export_ui(ui, &mut self.session);
         egui::CentralPanel::default().show(ui, |ui| {
             let out = self.session.output.as_deref();
-            self.view.ui(ui, render, out);
+            if let Some(g) = self.view.ui(ui, render, out, &self.session.holes) {
+                self.session.pick_hole_group(g);
+            }
         });
     }
 

@@ -126,6 +126,8 @@ pub struct Session {
     /// One line per hole group with the tool that fits it (the job's tools, then the
     /// library's), for the part panel.
     pub hole_groups: Vec<String>,
+    /// The part's holes by diameter (clicking one in the view selects its group).
+    pub holes: Vec<swarf_core::holes::HoleGroup>,
     pub messages: Vec<String>,
     pub selected: usize,
     pub selected_tool: usize,
@@ -169,6 +171,7 @@ impl Session {
             model: None,
             holes_summary: String::new(),
             hole_groups: Vec::new(),
+            holes: Vec::new(),
             base_dir: PathBuf::from("."),
             project_path: None,
             dirty: false,
@@ -436,7 +439,11 @@ impl Session {
                 self.hole_groups = groups
                     .iter()
                     .map(|g| {
-                        let fit = match swarf_core::holes::fitting_tools(g, &tools) {
+                        let fit = match swarf_core::holes::fitting_tools(
+                            g,
+                            &tools,
+                            &self.job.tolerance,
+                        ) {
                             (Some(t), _) => format!("drill with {}", t.name),
                             (None, Some(t)) => format!("no drill; helical-bore with {}", t.name),
                             (None, None) => "no tool fits".to_string(),
@@ -444,6 +451,7 @@ impl Session {
                         format!("Ø {:.4} mm × {}: {fit}", g.diameter_mm, g.centres.len())
                     })
                     .collect();
+                self.holes = groups;
                 self.model = Some(model);
                 self.model_key += 1;
                 self.error = None;
@@ -667,6 +675,36 @@ impl Session {
     }
 
     /// Replaces the job with `new` (one undo step) and regenerates.
+    /// A hole clicked in the view: the selected drilling or boring operation takes its
+    /// diameter (within the grouping tolerance) as its range; otherwise the group is named.
+    pub fn pick_hole_group(&mut self, group: usize) {
+        let Some(g) = self.holes.get(group) else {
+            return;
+        };
+        let (d, n) = (g.diameter_mm, g.centres.len());
+        let tol = self.job.tolerance.hole_diameter_mm;
+        let mut job = self.job.clone();
+        let range = match job.operations.get_mut(self.selected).map(|o| &mut o.spec) {
+            Some(OpSpec::Drill(p)) => Some((&mut p.diameter_min_mm, &mut p.diameter_max_mm)),
+            Some(OpSpec::HelicalBore(p)) => Some((&mut p.diameter_min_mm, &mut p.diameter_max_mm)),
+            _ => None,
+        };
+        match range {
+            Some((min, max)) => {
+                *min = (d - tol).max(0.0);
+                *max = Some(d + tol);
+                let name = job.operations[self.selected].name.clone();
+                self.set_job(job);
+                self.messages
+                    .push(format!("{name}: the Ø {d:.4} mm holes ({n})"));
+            }
+            None => self.messages.push(format!(
+                "Ø {d:.4} mm holes ({n}): select a Drill or Bore operation (or add one) and \
+                 click a hole to choose them"
+            )),
+        }
+    }
+
     pub fn set_job(&mut self, new: Job) {
         self.set_job_coalescing(new, None);
     }

@@ -169,12 +169,15 @@ impl egui_wgpu::CallbackTrait for ViewCallback {
 }
 
 impl Viewport {
+    /// The 3D view with its buttons. Returns the hole group of a hole clicked (within 10 px of
+    /// its centre on screen).
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
         render: Option<&egui_wgpu::RenderState>,
         out: Option<&JobOutput>,
-    ) {
+        holes: &[swarf_core::holes::HoleGroup],
+    ) -> Option<usize> {
         ui.horizontal(|ui| {
             for (name, v) in [
                 ("Top", View::Top),
@@ -241,6 +244,21 @@ impl Viewport {
         if resp.dragged() {
             self.auto_fit = false;
         }
+        let mut picked = None;
+        if resp.clicked()
+            && let Some(at) = resp.interact_pointer_pos()
+        {
+            let mut best = 10.0f32;
+            for (gi, g) in holes.iter().enumerate() {
+                for c in &g.centres {
+                    let d = self.to_screen(rect, DVec3::new(c.x, c.y, 0.0)).distance(at);
+                    if d < best {
+                        best = d;
+                        picked = Some(gi);
+                    }
+                }
+            }
+        }
         if resp.dragged_by(egui::PointerButton::Primary) {
             let d = resp.drag_delta();
             self.camera
@@ -279,7 +297,7 @@ impl Viewport {
                 egui::FontId::proportional(16.0),
                 egui::Color32::GRAY,
             );
-            return;
+            return picked;
         };
         let ppp = ui.ctx().pixels_per_point();
         let size = (
@@ -311,6 +329,7 @@ impl Viewport {
         if let (Some(k), Some(out)) = (self.playback, out) {
             self.draw_tool(ui, rect, out, k);
         }
+        picked
     }
 
     /// Projects a world point to the screen.

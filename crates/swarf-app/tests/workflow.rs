@@ -719,6 +719,32 @@ fn a_drill_file_gets_a_drilling_operation_and_canned_cycles() {
     ));
     assert_eq!(app.hole_groups.len(), 2, "{:?}", app.hole_groups);
     assert!(app.hole_groups[0].contains("drill with 0.5 mm carbide drill"));
+    // A hole clicked in the view chooses its group for the selected drilling operation.
+    app.selected = 2;
+    app.pick_hole_group(1);
+    match &app.job.operations[2].spec {
+        swarf_core::ops::OpSpec::Drill(d) => {
+            assert!((d.diameter_min_mm - 1.1995).abs() < 1e-9, "{d:?}");
+            assert!((d.diameter_max_mm.unwrap() - 1.2005).abs() < 1e-9);
+        }
+        s => panic!("{s:?}"),
+    }
+    assert!(
+        app.messages
+            .iter()
+            .any(|m| m.contains("1.2000 mm holes (1)"))
+    );
+    app.undo();
+    app.selected = 0;
+    app.pick_hole_group(0);
+    assert!(
+        app.messages
+            .last()
+            .unwrap()
+            .contains("select a Drill or Bore")
+    );
+    app.selected = 2;
+    app.wait();
     // Only the 0.5 mm holes, pecked.
     let mut job = app.job.clone();
     if let swarf_core::ops::OpSpec::Drill(d) = &mut job.operations[2].spec {

@@ -74,11 +74,12 @@ pub fn run(args: &InspectArgs) -> Result<()> {
     }
     let bbox = (!d.bbox.is_empty())
         .then_some([[d.bbox.min.x, d.bbox.min.y], [d.bbox.max.x, d.bbox.max.y]]);
-    let holes = swarf_core::holes::find_holes(&d, &swarf_core::geometry::Tolerance::default());
+    let tol = swarf_core::geometry::Tolerance::default();
+    let holes = swarf_core::holes::find_holes(&d, &tol);
     let library = swarf_core::tool::ToolLibrary::presets();
     let fits: Vec<_> = holes
         .iter()
-        .map(|g| swarf_core::holes::fitting_tools(g, &library.tools))
+        .map(|g| swarf_core::holes::fitting_tools(g, &library.tools, &tol))
         .collect();
     let excellon = d.version.as_deref() == Some("Excellon");
     if args.json {

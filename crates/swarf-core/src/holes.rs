@@ -8,9 +8,6 @@ use cavalier_contours::polyline::PlineSource;
 use crate::geometry::{Pline, Tolerance, V2};
 use crate::import::Drawing;
 
-/// Diameters closer than this are one group, mm (0.5 µm).
-pub const GROUP_TOLERANCE_MM: f64 = 0.0005;
-
 /// Holes of one diameter.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HoleGroup {
@@ -51,7 +48,8 @@ pub fn circle_of(p: &Pline, tol: &Tolerance) -> Option<(V2, f64)> {
     ((sweep.abs() - std::f64::consts::TAU).abs() < 1e-6).then_some((c, 2.0 * r))
 }
 
-/// The drawing's holes by diameter (smallest first); a hole drawn twice counts once.
+/// The drawing's holes by diameter (smallest first), diameters within
+/// `tol.hole_diameter_mm` of a group's first one grouped; a hole drawn twice counts once.
 pub fn find_holes(d: &Drawing, tol: &Tolerance) -> Vec<HoleGroup> {
     let mut all: Vec<(V2, f64)> = d
         .closed_loops
@@ -63,7 +61,7 @@ pub fn find_holes(d: &Drawing, tol: &Tolerance) -> Vec<HoleGroup> {
     let mut first_d = f64::NEG_INFINITY;
     for (c, dia) in all {
         match groups.last_mut() {
-            Some(g) if dia - first_d <= GROUP_TOLERANCE_MM => {
+            Some(g) if dia - first_d <= tol.hole_diameter_mm => {
                 if !g.centres.iter().any(|q| q.dist(c) <= tol.equal_point_mm) {
                     g.centres.push(c);
                 }
@@ -84,13 +82,16 @@ pub fn find_holes(d: &Drawing, tol: &Tolerance) -> Vec<HoleGroup> {
 }
 
 /// The groups within a diameter range (inclusive, with the grouping tolerance).
-pub fn in_range(groups: &[HoleGroup], min_mm: f64, max_mm: Option<f64>) -> Vec<&HoleGroup> {
+pub fn in_range<'g>(
+    groups: &'g [HoleGroup],
+    min_mm: f64,
+    max_mm: Option<f64>,
+    tol: &Tolerance,
+) -> Vec<&'g HoleGroup> {
+    let t = tol.hole_diameter_mm;
     groups
         .iter()
-        .filter(|g| {
-            g.diameter_mm >= min_mm - GROUP_TOLERANCE_MM
-                && max_mm.is_none_or(|m| g.diameter_mm <= m + GROUP_TOLERANCE_MM)
-        })
+        .filter(|g| g.diameter_mm >= min_mm - t && max_mm.is_none_or(|m| g.diameter_mm <= m + t))
         .collect()
 }
 
@@ -111,11 +112,13 @@ pub fn describe(groups: &[HoleGroup]) -> String {
 pub fn fitting_tools<'t>(
     g: &HoleGroup,
     tools: &'t [crate::tool::Tool],
+    tol: &Tolerance,
 ) -> (Option<&'t crate::tool::Tool>, Option<&'t crate::tool::Tool>) {
     use crate::tool::ToolShape;
+    let grouping = tol.hole_diameter_mm;
     let drill = tools.iter().find(|t| {
         matches!(t.shape, ToolShape::Drill { .. })
-            && (t.diameter_mm - g.diameter_mm).abs() <= GROUP_TOLERANCE_MM
+            && (t.diameter_mm - g.diameter_mm).abs() <= grouping
     });
     let mill = tools
         .iter()
@@ -123,7 +126,7 @@ pub fn fitting_tools<'t>(
             matches!(
                 t.shape,
                 ToolShape::Flat | ToolShape::Bull { .. } | ToolShape::Ball
-            ) && t.diameter_mm < g.diameter_mm - GROUP_TOLERANCE_MM
+            ) && t.diameter_mm < g.diameter_mm - grouping
         })
         // The largest; of equal ones a flat end (a flat floor) before a bull and a ball.
         .max_by(|a, b| {

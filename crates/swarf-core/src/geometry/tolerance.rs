@@ -35,6 +35,9 @@ pub struct Tolerance {
     /// than 0.1 % of the radius, whichever is larger) is an error, as the `LinuxCNC` interpreter
     /// has it. Default 2e-3 mm (2 µm).
     pub read_arc_radius_mm: f64,
+    /// Holes whose diameters differ by no more than this are one group (drilled or bored
+    /// together). Default 5e-4 mm (0.5 µm).
+    pub hole_diameter_mm: f64,
 }
 
 impl Default for Tolerance {
@@ -46,6 +49,7 @@ impl Default for Tolerance {
             mesh_corner_angle_deg: 20.0,
             sampled_fit_mm: 5e-3,
             read_arc_radius_mm: 2e-3,
+            hole_diameter_mm: 5e-4,
         }
     }
 }
@@ -61,6 +65,7 @@ impl Tolerance {
             mesh_corner_angle_deg: self.mesh_corner_angle_deg,
             sampled_fit_mm: self.sampled_fit_mm * factor,
             read_arc_radius_mm: self.read_arc_radius_mm * factor,
+            hole_diameter_mm: self.hole_diameter_mm * factor,
         }
     }
 
@@ -72,6 +77,7 @@ impl Tolerance {
             ("arc_chord_mm", self.arc_chord_mm),
             ("sampled_fit_mm", self.sampled_fit_mm),
             ("read_arc_radius_mm", self.read_arc_radius_mm),
+            ("hole_diameter_mm", self.hole_diameter_mm),
         ] {
             if !(v.is_finite() && v > 0.0) {
                 return Err(format!(

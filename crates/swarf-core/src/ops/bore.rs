@@ -77,7 +77,7 @@ pub fn helical_bore(
     let h = p.cut.heights;
     let mut cur = Cursor::new(tool, h, p.cut.entry, tol.equal_point_mm);
     let mut out = OpResult::default();
-    let chosen = holes::in_range(groups, p.diameter_min_mm, p.diameter_max_mm);
+    let chosen = holes::in_range(groups, p.diameter_min_mm, p.diameter_max_mm, tol);
     if chosen.is_empty() {
         out.warnings.push(format!(
             "{OP}: no holes in the diameter range in the drawing (holes found: {})",

@@ -196,7 +196,7 @@ pub fn drill(
     groups: &[HoleGroup],
     tool: &Tool,
     p: &DrillParams,
-    _tol: &Tolerance,
+    tol: &Tolerance,
     cancel: &Cancel,
 ) -> Result<OpResult, OpError> {
     p.check(tool)?;
@@ -205,7 +205,7 @@ pub fn drill(
         toolpath: Toolpath::new(P3::new(0.0, 0.0, h.clearance_mm)),
         ..OpResult::default()
     };
-    let chosen = holes::in_range(groups, p.diameter_min_mm, p.diameter_max_mm);
+    let chosen = holes::in_range(groups, p.diameter_min_mm, p.diameter_max_mm, tol);
     if chosen.is_empty() {
         out.warnings.push(format!(
             "drill: no holes of {} in the drawing (holes found: {}); change the diameter range \
@@ -216,7 +216,7 @@ pub fn drill(
         return Ok(out);
     }
     // The tool against the holes.
-    let grow = holes::GROUP_TOLERANCE_MM;
+    let grow = tol.hole_diameter_mm;
     if p.cycle != DrillCycle::Spot {
         for g in &chosen {
             if tool.diameter_mm > g.diameter_mm + grow {
