@@ -54,7 +54,16 @@ pub struct VerifyArgs {
 fn tool_from(a: &VerifyArgs) -> Result<Tool> {
     let d = a.tool_diameter.context("give --tool-diameter MM")?;
     let mut t = Tool::micro_flat(d);
-    t.shape = a.tool.shape(a.corner_radius, 30.0)?;
+    // A V tool of 30°, a drill of 118° (the usual ones; the cut's shape follows them).
+    let drill = matches!(a.tool, crate::generate::ShapeArg::Drill);
+    t.shape = a
+        .tool
+        .shape(a.corner_radius, if drill { 118.0 } else { 30.0 })?;
+    if drill {
+        t.name = format!("{d} mm drill");
+        t.flute_length_mm = d * 6.0;
+        t.stickout_mm = t.flute_length_mm + 2.0;
+    }
     t.validate()?;
     Ok(t)
 }

@@ -347,3 +347,42 @@ fn holes_in_a_drawing_are_found_by_diameter() {
             + 2
     );
 }
+
+/// `verify` on a drilled plate: a drill plunges by design (no plunge warning, no rapid through
+/// stock on a peck's return); the same moves with an end mill are plunges.
+#[test]
+fn verify_takes_a_drills_plunges_as_drilling() {
+    let groups = plate(8, 5);
+    let tool = micro_drill(0.3);
+    let p = DrillParams {
+        cycle: DrillCycle::Peck,
+        peck_mm: 0.15,
+        diameter_max_mm: Some(0.31),
+        ..DrillParams::default()
+    };
+    let tol = Tolerance::default();
+    let r = drill(&groups, &tool, &p, &tol, &Cancel::NEVER).unwrap();
+    let loops: Vec<swarf_core::geometry::Pline> = groups
+        .iter()
+        .flat_map(|g| {
+            g.centres
+                .iter()
+                .map(|c| circle_loop(*c, g.diameter_mm * 0.5))
+        })
+        .collect();
+    let opts = swarf_core::verify::VerifyOptions {
+        stock_margin_mm: 1.0,
+        ..Default::default()
+    };
+    let part = swarf_core::verify::PartRef::Drawing(&loops);
+    let rep = swarf_core::verify::verify(&r.toolpath, None, part, &tool, &opts, &tol);
+    assert!(rep.plunges.is_empty(), "{:?}", rep.plunges);
+    assert!(
+        rep.rapids_through_stock.is_empty(),
+        "{:?}",
+        rep.rapids_through_stock
+    );
+    let mill = Tool::micro_flat(0.3);
+    let rep = swarf_core::verify::verify(&r.toolpath, None, part, &mill, &opts, &tol);
+    assert!(!rep.plunges.is_empty());
+}

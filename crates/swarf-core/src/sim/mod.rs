@@ -303,13 +303,14 @@ impl<'a> Simulation<'a> {
             }
             return MoveCheck::default();
         }
-        // Vertical plunge into uncut material.
+        // Vertical plunge into uncut material (what a drill is made for: not counted).
         if from.xy() == m.to.xy() && m.to.z < from.z {
             // Part of the descent below the material's top is a plunge into stock.
-            if self
-                .stock
-                .at(m.to.xy())
-                .is_some_and(|h| h.min(from.z) - m.to.z > zt)
+            if !matches!(self.tool.shape, crate::tool::ToolShape::Drill { .. })
+                && self
+                    .stock
+                    .at(m.to.xy())
+                    .is_some_and(|h| h.min(from.z) - m.to.z > zt)
             {
                 res.plunges.push(i);
             }
