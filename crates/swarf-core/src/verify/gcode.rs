@@ -65,6 +65,10 @@ struct Block {
     motion: Option<u32>,
 }
 
+/// Most moves the drilling cycles of one program may expand to (5 000 holes of 100 pecks are
+/// 1.5 million): a few lines of cycles must not fill the memory.
+const MAX_CYCLE_MOVES: usize = 10_000_000;
+
 /// Reads a program. The machine starts at `start` (mm).
 pub fn read_gcode(text: &str, start: P3, tol: &Tolerance) -> Result<ParsedProgram, GcodeError> {
     let mut out = ParsedProgram {
@@ -87,6 +91,7 @@ pub fn read_gcode(text: &str, start: P3, tol: &Tolerance) -> Result<ParsedProgra
     };
     let mut unknown: Vec<String> = Vec::new();
     let mut words = Vec::with_capacity(8);
+    let mut cycle_moves = 0usize;
     for (li, raw) in text.lines().enumerate() {
         let line = li + 1;
         let err = |problem: String| GcodeError { line, problem };
@@ -120,6 +125,13 @@ pub fn read_gcode(text: &str, start: P3, tol: &Tolerance) -> Result<ParsedProgra
             pos = canned_cycle(g, &block, &mut modal, pos, &mut out.toolpath).map_err(err)?;
             for _ in before..out.toolpath.moves.len() {
                 out.line_of_move.push(line as u32);
+            }
+            cycle_moves += out.toolpath.moves.len() - before;
+            if cycle_moves > MAX_CYCLE_MOVES {
+                return Err(err(format!(
+                    "the drilling cycles so far make more than {MAX_CYCLE_MOVES} moves; check \
+                     their Q, Z and L words"
+                )));
             }
             continue;
         }
