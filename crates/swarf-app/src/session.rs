@@ -69,6 +69,7 @@ pub fn new_operation(kind: &str, name: String, tool: u32, mesh_depth_mm: f64) ->
         name,
         tool,
         enabled: true,
+        coolant: None,
         target: match spec {
             OpSpec::Pocket(_) | OpSpec::Adaptive(_) => Target::Holes,
             _ => Target::Outlines,

@@ -86,6 +86,7 @@ pub fn run(a: &BenchArgs) -> Result<()> {
         name: "pocket",
         tool: &tool,
         toolpath: &tp,
+        coolant: None,
     }];
     let (t, prog) = best(a.repeat, || {
         write_program(&sec, &PostOptions::default(), &tol)

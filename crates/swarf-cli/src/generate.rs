@@ -501,6 +501,7 @@ fn job_from_flags(a: &GenerateArgs) -> Result<(Job, Model)> {
         name: spec.name().into(),
         tool: tool.number,
         enabled: true,
+        coolant: None,
         target: match a.op {
             OpKind::Contour => match a.side {
                 Side::Outside => Target::Outlines,

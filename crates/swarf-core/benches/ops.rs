@@ -92,6 +92,7 @@ fn bench(c: &mut Criterion) {
             name: "pocket",
             tool: &tool,
             toolpath: &tp,
+            coolant: None,
         }],
         &PostOptions::default(),
         &tol,
@@ -108,6 +109,7 @@ fn bench(c: &mut Criterion) {
                     name: "pocket",
                     tool: &tool,
                     toolpath: &tp,
+                    coolant: None,
                 }],
                 &PostOptions::default(),
                 &tol,
@@ -139,6 +141,7 @@ fn generate(c: &mut Criterion) {
             name: "pocket".into(),
             tool: tool.number,
             enabled: true,
+            coolant: None,
             target: Target::Regions,
             spec: OpSpec::Pocket(PocketParams {
                 stepover: Stepover::Fraction(0.1),

@@ -83,6 +83,9 @@ pub struct Operation {
     pub enabled: bool,
     #[serde(default)]
     pub target: Target,
+    /// Coolant for this operation (off, mist, flood); absent: the program's (`[post]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coolant: Option<crate::post::Coolant>,
     #[serde(flatten)]
     pub spec: OpSpec,
 }
@@ -185,10 +188,11 @@ impl OpCache {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
         model_key.hash(&mut h);
-        // Everything but the name and the switch, which do not change the result.
+        // Everything but the name, the switch and the coolant, which do not change the result.
         let what = Operation {
             name: String::new(),
             enabled: true,
+            coolant: None,
             ..op.clone()
         };
         toml::to_string(&what).unwrap_or_default().hash(&mut h);
@@ -538,12 +542,21 @@ impl Job {
     /// Writes the program of generated operations with the job's post settings (the title
     /// from the job when the post has none of its own).
     pub fn post_sections(&self, results: &[(String, Tool, OpResult)]) -> Result<Program, JobError> {
+        // The results are those of the enabled operations, in order.
+        let coolants = self
+            .operations
+            .iter()
+            .filter(|o| o.enabled)
+            .map(|o| o.coolant)
+            .chain(std::iter::repeat(None));
         let sections: Vec<Section<'_>> = results
             .iter()
-            .map(|(name, tool, r)| Section {
+            .zip(coolants)
+            .map(|((name, tool, r), coolant)| Section {
                 name,
                 tool,
                 toolpath: &r.toolpath,
+                coolant,
             })
             .collect();
         let mut post = self.post.clone();

@@ -730,6 +730,7 @@ fn corpus_drawings_hold_engagement_never_gouge_and_read_back() {
                 name: "adaptive",
                 tool: &tool,
                 toolpath: &res.toolpath,
+                coolant: None,
             }],
             &PostOptions {
                 dialect: Dialect::LinuxCnc,
@@ -816,6 +817,7 @@ fn read_back_programs_hold_the_limit_on_links_too() {
                 name: "adaptive",
                 tool: &tool,
                 toolpath: &res.toolpath,
+                coolant: None,
             }],
             &PostOptions::default(),
             &tol,

@@ -62,6 +62,7 @@ fn post(tp: &Toolpath, tool: &Tool, dialect: Dialect, expand: bool) -> String {
             name: "drill",
             tool,
             toolpath: tp,
+            coolant: None,
         }],
         &PostOptions {
             dialect,

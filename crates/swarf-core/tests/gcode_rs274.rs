@@ -125,6 +125,7 @@ fn post(tp: &Toolpath, dialect: Dialect, decimals: u32) -> Program {
             name: "op",
             tool: &tool,
             toolpath: tp,
+            coolant: None,
         }],
         &PostOptions {
             dialect,
@@ -312,16 +313,19 @@ fn tool_changes_stop_the_machine_and_empty_operations_write_nothing() {
                     name: "rough",
                     tool: &small,
                     toolpath: &a.toolpath,
+                    coolant: None,
                 },
                 Section {
                     name: "too big",
                     tool: &odd,
                     toolpath: &empty.toolpath,
+                    coolant: None,
                 },
                 Section {
                     name: "finish",
                     tool: &big,
                     toolpath: &b.toolpath,
+                    coolant: None,
                 },
             ],
             &PostOptions {
@@ -434,11 +438,13 @@ fn golden_gcode_per_dialect() {
                     name: "pocket 1 mm circle",
                     tool: &tool,
                     toolpath: &pocket_tp,
+                    coolant: None,
                 },
                 Section {
                     name: "contour rectangle (outside)",
                     tool: &tool,
                     toolpath: &contour_tp,
+                    coolant: None,
                 },
             ],
             &PostOptions {

@@ -97,11 +97,13 @@ fn corpus_pockets_do_not_gouge_and_read_back() {
                     name: "pocket",
                     tool: &tool,
                     toolpath: &res.toolpath,
+                    coolant: None,
                 },
                 Section {
                     name: "contour",
                     tool: &tool,
                     toolpath: &cres.toolpath,
+                    coolant: None,
                 },
             ],
             &PostOptions {

@@ -381,6 +381,7 @@ fn scale_case(part: &Region) -> Vec<String> {
                 name,
                 tool: &small_tool,
                 toolpath: &small.toolpath,
+                coolant: None,
             }],
             &post,
             &small_tol,

@@ -152,11 +152,13 @@ fn zlevel_programs_on_a_corpus_mold_read_back() {
                 name: "rough",
                 tool: &tool,
                 toolpath: &rough.toolpath,
+                coolant: None,
             },
             Section {
                 name: "waterline",
                 tool: &tool,
                 toolpath: &contour.toolpath,
+                coolant: None,
             },
         ],
         &PostOptions::default(),

@@ -139,6 +139,20 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
     });
     let opts: Vec<(u32, &str)> = tools.iter().map(|(n, s)| (*n, s.as_str())).collect();
     edit.flag(choice(ui, "Tool:", &mut op.tool, &opts));
+    {
+        use swarf_core::post::Coolant;
+        edit.flag(choice(
+            ui,
+            "Coolant:",
+            &mut op.coolant,
+            &[
+                (None, "as the program"),
+                (Some(Coolant::Off), "off"),
+                (Some(Coolant::Mist), "mist"),
+                (Some(Coolant::Flood), "flood"),
+            ],
+        ));
+    }
     let drilling = matches!(op.spec, OpSpec::Drill(_) | OpSpec::HelicalBore(_));
     if !op.spec.needs_mesh() && !drilling {
         edit.flag(choice(

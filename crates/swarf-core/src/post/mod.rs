@@ -249,6 +249,8 @@ pub struct Section<'a> {
     pub name: &'a str,
     pub tool: &'a Tool,
     pub toolpath: &'a Toolpath,
+    /// The operation's coolant; `None`: the program's (`PostOptions::coolant`).
+    pub coolant: Option<Coolant>,
 }
 
 /// A written program and what happened on the way.
@@ -296,6 +298,8 @@ struct Writer<'o> {
     arcs_written: usize,
     arcs_as_lines: usize,
     max_err: f64,
+    /// The coolant the program has switched on.
+    coolant: Coolant,
 }
 
 impl Writer<'_> {
@@ -580,6 +584,7 @@ pub fn write_program(
         arcs_written: 0,
         arcs_as_lines: 0,
         max_err: 0.0,
+        coolant: Coolant::Off,
     };
     let clearance = w.header(sections);
     w.preamble(clearance);
@@ -827,9 +832,7 @@ impl Writer<'_> {
             let first = machine.tool.is_none();
             if machine.rpm.is_some() {
                 self.raw("M5");
-                if opts.coolant != Coolant::Off {
-                    self.raw("M9");
-                }
+                self.coolant_to(Coolant::Off);
                 machine.rpm = None;
             }
             if !first {
@@ -866,17 +869,32 @@ impl Writer<'_> {
         }
         if machine.rpm != Some(s.tool.feeds.rpm) {
             self.raw(&format!("S{} M3", s.tool.feeds.rpm.round() as i64));
-            match opts.coolant {
-                Coolant::Off => {}
-                Coolant::Mist => self.raw("M7"),
-                Coolant::Flood => self.raw("M8"),
-            }
+            self.coolant_to(s.coolant.unwrap_or(opts.coolant));
             let dwell = s.tool.spin_up_s.unwrap_or(opts.spindle_dwell_s);
             if dwell > 0.0 {
                 self.dwell(dwell);
             }
             machine.rpm = Some(s.tool.feeds.rpm);
         }
+        // Each operation's own coolant (mist for one, flood or none for another).
+        self.coolant_to(s.coolant.unwrap_or(opts.coolant));
+    }
+
+    /// Switches the coolant to `c` if it is not that already (`M9` first when changing
+    /// between mist and flood).
+    fn coolant_to(&mut self, c: Coolant) {
+        if self.coolant == c {
+            return;
+        }
+        if self.coolant != Coolant::Off {
+            self.raw("M9");
+        }
+        match c {
+            Coolant::Off => {}
+            Coolant::Mist => self.raw("M7"),
+            Coolant::Flood => self.raw("M8"),
+        }
+        self.coolant = c;
     }
 
     /// The section's moves, each line remembering the move it comes from.
@@ -947,9 +965,7 @@ impl Writer<'_> {
             self.end_line();
         }
         self.raw("M5");
-        if opts.coolant != Coolant::Off {
-            self.raw("M9");
-        }
+        self.coolant_to(Coolant::Off);
         for line in opts.footer_text.lines().filter(|l| !l.trim().is_empty()) {
             self.comment(line);
         }

@@ -36,6 +36,7 @@ fn write(t: &Tool, tp: &Toolpath, opts: &PostOptions) -> Program {
             name: "test",
             tool: t,
             toolpath: tp,
+            coolant: None,
         }],
         opts,
         &Tolerance::default(),
@@ -125,6 +126,7 @@ fn dialects_and_decimals() {
             name: "x",
             tool: &t,
             toolpath: &tp,
+            coolant: None,
         }],
         &PostOptions {
             decimals: 7,
@@ -161,7 +163,8 @@ fn arcs_that_fail_after_rounding_become_lines() {
             &[Section {
                 name: "x",
                 tool: &t,
-                toolpath: &tp
+                toolpath: &tp,
+                coolant: None
             }],
             &PostOptions::default(),
             &Tolerance::default()
@@ -238,6 +241,7 @@ fn program_number_line_numbers_texts_arcs_off_and_work_offset() {
                 name: "x",
                 tool: &t,
                 toolpath: &tp,
+                coolant: None,
             }],
             &bad,
             &Tolerance::default(),
@@ -271,4 +275,47 @@ fn arcs_written_and_arcs_as_lines_add_up_to_the_arcs() {
             "{decimals} decimals"
         );
     }
+}
+
+/// Coolant per operation (#16): flood for the roughing, none for the finishing, mist from the
+/// program's setting for a third: each switched where its operation starts, off at the end and
+/// before a tool change; a coolant change alone re-posts from the cache.
+#[test]
+fn each_operation_gets_its_own_coolant() {
+    use crate::post::Coolant;
+    let mut job = crate::job::Job::from_toml(crate::job::EXAMPLE_JOB_TOML).unwrap();
+    let mut third = job.operations[1].clone();
+    third.name = "outline again".into();
+    job.operations.push(third);
+    job.post.coolant = Coolant::Mist;
+    job.operations[0].coolant = Some(Coolant::Flood);
+    job.operations[1].coolant = Some(Coolant::Off);
+    let out = job.run(std::path::Path::new(".")).unwrap();
+    let text = &out.program.text;
+    let codes: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            ["M7", "M8", "M9", "M5", "M6", "M2"]
+                .iter()
+                .any(|m| l.contains(m))
+        })
+        .collect();
+    // Flood with the first tool; off (M5 M9) for the tool change; none for op 2; mist for op 3
+    // (same tool: no change); off at the end.
+    assert_eq!(
+        codes,
+        ["T2 M6", "M8", "M5", "M9", "T3 M6", "M7", "M5", "M9", "M2"],
+        "{text}"
+    );
+    // Without per-operation settings, the program's coolant everywhere (as before).
+    let mut plain = job.clone();
+    for o in &mut plain.operations {
+        o.coolant = None;
+    }
+    let p = plain.run(std::path::Path::new(".")).unwrap().program.text;
+    assert_eq!(p.matches("M7").count(), 2, "{p}");
+    // The job file keeps the setting.
+    let again = crate::job::Job::from_toml(&job.to_toml()).unwrap();
+    assert_eq!(again.operations[0].coolant, Some(Coolant::Flood));
+    assert_eq!(again.operations[2].coolant, None);
 }

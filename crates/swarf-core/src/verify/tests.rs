@@ -48,6 +48,7 @@ fn our_pocket_verifies_clean_and_a_hand_made_cut_into_an_island_is_a_gouge() {
             name: "p",
             tool: &tool,
             toolpath: &tp,
+            coolant: None,
         }],
         &PostOptions::default(),
         &tol,
@@ -236,6 +237,7 @@ fn read_back_programs_are_checked_within_their_written_rounding() {
             name: "p",
             tool: &tool,
             toolpath: &tp,
+            coolant: None,
         };
         let prog = write_program(&[section], &opts, &tol).unwrap();
         let (rounding, g) = check(&prog.text);
