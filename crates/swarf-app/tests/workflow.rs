@@ -301,6 +301,9 @@ fn the_tool_library_keeps_the_users_tools() {
     let mut h = ui_harness(SwarfApp::new(store()));
     h.state_mut().wait();
     h.run_steps(3);
+    // The operations folded away, so the tools fit in the window.
+    h.get_by_label("Operations").click();
+    h.run_steps(3);
     h.get_by_label("Tools").click();
     h.run_steps(3);
     // Add a preset to the job; it gets the lowest free tool number.
