@@ -30,6 +30,15 @@ fn corpus(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Each operation's type and whether it is on.
+fn op_kinds(app: &SwarfApp) -> Vec<(&'static str, bool)> {
+    app.job
+        .operations
+        .iter()
+        .map(|o| (o.spec.name(), o.enabled))
+        .collect()
+}
+
 fn ui_harness(app: SwarfApp) -> Harness<'static, SwarfApp> {
     Harness::builder()
         .with_size(egui::vec2(1100.0, 900.0))
@@ -353,12 +362,7 @@ fn an_stl_part_gets_z_level_operations_and_a_drawing_gets_its_own_back() {
     app.wait();
     assert!(app.error.is_none(), "{:?}", app.error);
     assert!(app.model.as_ref().unwrap().mesh().is_some());
-    let kinds: Vec<_> = app
-        .job
-        .operations
-        .iter()
-        .map(|o| (o.spec.name(), o.enabled))
-        .collect();
+    let kinds = op_kinds(&app);
     assert_eq!(
         kinds,
         [
@@ -700,12 +704,7 @@ fn a_drill_file_gets_a_drilling_operation_and_canned_cycles() {
     app.open(&drl);
     app.wait();
     assert!(app.error.is_none(), "{:?}", app.error);
-    let kinds: Vec<_> = app
-        .job
-        .operations
-        .iter()
-        .map(|o| (o.spec.name(), o.enabled))
-        .collect();
+    let kinds = op_kinds(&app);
     assert_eq!(
         kinds,
         [("pocket", false), ("contour", false), ("drill", true)]

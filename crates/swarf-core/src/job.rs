@@ -492,7 +492,24 @@ impl Job {
                 return Err(JobError::Cancelled);
             }
             let tool = self.tool_of(op)?.clone();
-            let key = cache.map(|(_, model_key)| OpCache::key(model_key, op, &tool, &tol));
+            // Drilling and boring start where the operation before ended.
+            let from = op
+                .spec
+                .starts_where_the_last_ended()
+                .then(|| {
+                    results
+                        .last()
+                        .map(|(_, _, r): &(String, Tool, OpResult)| r.toolpath.end().xy())
+                })
+                .flatten();
+            let key = cache.map(|(_, model_key)| {
+                let mut k = OpCache::key(model_key, op, &tool, &tol);
+                if let Some(f) = from {
+                    k ^= (f.x.to_bits().rotate_left(17) ^ f.y.to_bits())
+                        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                }
+                k
+            });
             let cached = cache
                 .zip(key)
                 .and_then(|((c, _), k)| c.lock().ok().and_then(|c| c.get(k)));
@@ -501,7 +518,7 @@ impl Job {
             } else {
                 let mut res = op
                     .spec
-                    .run(&model, op.target, &tool, &tol, cancel)
+                    .run_from(&model, op.target, &tool, from, &tol, cancel)
                     .map_err(|error| match error {
                         OpError::Cancelled => JobError::Cancelled,
                         error => JobError::Op {

@@ -105,6 +105,8 @@ fn cases() -> Vec<(&'static str, DrillParams)> {
             "dwell",
             DrillParams {
                 dwell_s: 0.25,
+                // G98: back to the clearance height between holes.
+                retract_to_clearance: true,
                 ..base
             },
         ),
@@ -386,4 +388,44 @@ fn verify_takes_a_drills_plunges_as_drilling() {
     let mill = Tool::micro_flat(0.3);
     let rep = swarf_core::verify::verify(&r.toolpath, None, part, &mill, &opts, &tol);
     assert!(!rep.plunges.is_empty());
+}
+
+/// Drilling starts where the operation before ended: the nearest hole to it first.
+#[test]
+fn drilling_starts_near_where_the_operation_before_ended() {
+    let mut job = swarf_core::job::Job::from_toml(swarf_core::job::EXAMPLE_JOB_TOML).unwrap();
+    let mut op = job.operations[0].clone();
+    op.name = "holes".into();
+    op.tool = 3;
+    op.spec = swarf_core::ops::OpSpec::default_of("drill").unwrap();
+    job.operations.push(op);
+    let out = job.run(std::path::Path::new(".")).unwrap();
+    let before = out.operations[1].2.toolpath.end().xy();
+    let drilled = &out.operations[2].2;
+    assert_eq!(drilled.toolpath.start.xy(), before);
+    let first = drilled.hole_order[0];
+    for h in &drilled.hole_order {
+        assert!(
+            first.dist(before) <= h.dist(before) + 1e-12,
+            "{first:?} before {h:?}"
+        );
+    }
+    // From elsewhere, another hole comes first.
+    let groups = plate(10, 3);
+    let tool = micro_drill(0.3);
+    let p = DrillParams {
+        diameter_max_mm: Some(0.31),
+        ..DrillParams::default()
+    };
+    let tol = Tolerance::default();
+    for from in [V2::new(0.0, 0.0), V2::new(20.0, 12.0)] {
+        let r = swarf_core::ops::drill::drill_from(&groups, &tool, &p, from, &tol, &Cancel::NEVER)
+            .unwrap();
+        let nearest = groups[0]
+            .centres
+            .iter()
+            .min_by(|a, b| a.dist(from).total_cmp(&b.dist(from)))
+            .unwrap();
+        assert_eq!(r.hole_order[0], *nearest);
+    }
 }

@@ -57,6 +57,19 @@ pub fn helical_bore(
     tol: &Tolerance,
     cancel: &Cancel,
 ) -> Result<OpResult, OpError> {
+    helical_bore_from(groups, tool, p, V2::new(0.0, 0.0), tol, cancel)
+}
+
+/// [`helical_bore`] with the tool above `from` at the start (where the operation before
+/// ended): the holes are ordered from there.
+pub fn helical_bore_from(
+    groups: &[HoleGroup],
+    tool: &Tool,
+    p: &BoreParams,
+    from: V2,
+    tol: &Tolerance,
+    cancel: &Cancel,
+) -> Result<OpResult, OpError> {
     p.cut.check(OP, tool)?;
     if !(p.diameter_min_mm.is_finite() && p.diameter_min_mm >= 0.0) {
         return Err(param_err(
@@ -76,6 +89,7 @@ pub fn helical_bore(
     }
     let h = p.cut.heights;
     let mut cur = Cursor::new(tool, h, p.cut.entry, tol.equal_point_mm);
+    cur.tp.start = P3::new(from.x, from.y, h.clearance_mm);
     let mut out = OpResult::default();
     let chosen = holes::in_range(groups, p.diameter_min_mm, p.diameter_max_mm, tol);
     if chosen.is_empty() {

@@ -199,10 +199,23 @@ pub fn drill(
     tol: &Tolerance,
     cancel: &Cancel,
 ) -> Result<OpResult, OpError> {
+    drill_from(groups, tool, p, V2::new(0.0, 0.0), tol, cancel)
+}
+
+/// [`drill`] with the tool above `from` at the start (where the operation before ended): the
+/// holes are ordered from there.
+pub fn drill_from(
+    groups: &[HoleGroup],
+    tool: &Tool,
+    p: &DrillParams,
+    from: V2,
+    tol: &Tolerance,
+    cancel: &Cancel,
+) -> Result<OpResult, OpError> {
     p.check(tool)?;
     let h = &p.cut.heights;
     let mut out = OpResult {
-        toolpath: Toolpath::new(P3::new(0.0, 0.0, h.clearance_mm)),
+        toolpath: Toolpath::new(P3::new(from.x, from.y, h.clearance_mm)),
         ..OpResult::default()
     };
     let chosen = holes::in_range(groups, p.diameter_min_mm, p.diameter_max_mm, tol);

@@ -4,9 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::adaptive::{AdaptiveParams, adaptive};
-use super::bore::{BoreParams, helical_bore};
+use super::bore::{BoreParams, helical_bore_from};
 use super::contour::{ContourParams, contour};
-use super::drill::{DrillCycle, DrillParams, drill};
+use super::drill::{DrillCycle, DrillParams, drill_from};
 use super::pocket::{PocketParams, pocket};
 use super::target::{Target, contour_loops, target_regions};
 use super::zlevel::{ZLevelParams, zlevel_contour, zlevel_rough};
@@ -155,7 +155,28 @@ impl OpSpec {
         tol: &Tolerance,
         cancel: &Cancel,
     ) -> Result<OpResult, OpError> {
-        let mut out = self.run_op(model, target, tool, tol, cancel)?;
+        self.run_from(model, target, tool, None, tol, cancel)
+    }
+
+    /// Whether where the tool starts changes the result: drilling and boring order their
+    /// holes from there.
+    pub fn starts_where_the_last_ended(&self) -> bool {
+        matches!(self, OpSpec::Drill(_) | OpSpec::HelicalBore(_))
+    }
+
+    /// [`OpSpec::run`] with the tool above `from` (where the operation before ended; `None`:
+    /// above the origin).
+    pub fn run_from(
+        &self,
+        model: &Model,
+        target: Target,
+        tool: &Tool,
+        from: Option<crate::geometry::V2>,
+        tol: &Tolerance,
+        cancel: &Cancel,
+    ) -> Result<OpResult, OpError> {
+        let from = from.unwrap_or_default();
+        let mut out = self.run_op(model, target, tool, from, tol, cancel)?;
         // No straight move shorter than the path tolerance (#23.4); drilling cycles keep theirs.
         out.toolpath.join_short_lines(tol.path_mm);
         // A clearing operation whose toolpath is far longer than its area needs says so.
@@ -173,6 +194,7 @@ impl OpSpec {
         model: &Model,
         target: Target,
         tool: &Tool,
+        from: crate::geometry::V2,
         tol: &Tolerance,
         cancel: &Cancel,
     ) -> Result<OpResult, OpError> {
@@ -203,12 +225,22 @@ impl OpSpec {
             (Model::Mesh(m), OpSpec::ZLevelContour(p)) => {
                 zlevel_contour(&m.mesh, tool, p, tol, cancel)
             }
-            (Model::Drawing(d), OpSpec::Drill(p)) => {
-                drill(&crate::holes::find_holes(d, tol), tool, p, tol, cancel)
-            }
-            (Model::Drawing(d), OpSpec::HelicalBore(p)) => {
-                helical_bore(&crate::holes::find_holes(d, tol), tool, p, tol, cancel)
-            }
+            (Model::Drawing(d), OpSpec::Drill(p)) => drill_from(
+                &crate::holes::find_holes(d, tol),
+                tool,
+                p,
+                from,
+                tol,
+                cancel,
+            ),
+            (Model::Drawing(d), OpSpec::HelicalBore(p)) => helical_bore_from(
+                &crate::holes::find_holes(d, tol),
+                tool,
+                p,
+                from,
+                tol,
+                cancel,
+            ),
             (Model::Mesh(_), _) => Err(wrong_part(
                 "drawing (DXF)",
                 "zlevel-rough or zlevel-contour on a mesh",
