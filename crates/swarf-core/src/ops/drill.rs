@@ -11,7 +11,7 @@ use super::{Cancel, CutParams, OpError, OpResult, param_err};
 use crate::geometry::{Tolerance, V2};
 use crate::holes::{self, HoleGroup};
 use crate::tool::{Tool, ToolShape};
-use crate::toolpath::{Canned, CycleKind, CycleSpan, MoveClass, P3, PECK_BACKOFF_MM, Toolpath};
+use crate::toolpath::{Canned, CycleKind, CycleSpan, P3, PECK_BACKOFF_MM, Toolpath};
 
 /// Which drilling cycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -365,43 +365,14 @@ pub fn drill_from(
                 canned: c,
             });
         } else {
-            scheduled(&c, tp, initial, (first, reduction, min), p.backoff_mm);
+            // The schedule's shortest peck is the cycle's Q.
+            let c = Canned { q_mm: min, ..c };
+            c.expand_schedule(tp, initial, first, reduction, p.backoff_mm);
         }
     }
     let end = out.toolpath.end();
     out.toolpath.rapid(P3::new(end.x, end.y, h.clearance_mm));
     Ok(out)
-}
-
-/// A peck cycle with a decreasing schedule or another back-off: the controller's motion
-/// (R, pecks counted from R, back-off, out) with other numbers.
-fn scheduled(c: &Canned, tp: &mut Toolpath, initial_z: f64, pecks: (f64, f64, f64), backoff: f64) {
-    let (first, reduction, min) = pecks;
-    let r = c.r_z;
-    let now = tp.end();
-    let mut old_z = initial_z;
-    if old_z < r {
-        tp.rapid(P3::new(now.x, now.y, r));
-        old_z = r;
-    }
-    let clear = if c.return_to_initial { old_z } else { r };
-    let p = |z: f64| P3::new(c.at.x, c.at.y, z);
-    let z = tp.end().z;
-    tp.rapid(P3::new(c.at.x, c.at.y, z));
-    tp.rapid(p(r));
-    let mut q = first;
-    let mut depth = r - q;
-    while depth > c.bottom_z {
-        tp.line(p(depth), MoveClass::Cut, c.feed_mm_per_min);
-        if c.kind == CycleKind::Peck {
-            tp.rapid(p(r));
-        }
-        tp.rapid(p(depth + backoff));
-        q = (q - reduction).max(min);
-        depth -= q;
-    }
-    tp.line(p(c.bottom_z), MoveClass::Cut, c.feed_mm_per_min);
-    tp.rapid(p(clear));
 }
 
 fn range_text(p: &DrillParams) -> String {

@@ -98,6 +98,20 @@ impl Canned {
     /// the height the run of cycles started at (G98 returns there). Returns the clear height
     /// the cycle ends at.
     pub fn expand(&self, tp: &mut Toolpath, initial_z: f64) -> f64 {
+        self.expand_schedule(tp, initial_z, self.q_mm, 0.0, PECK_BACKOFF_MM)
+    }
+
+    /// [`Canned::expand`] with a peck schedule no controller's cycle has: the first peck `q`,
+    /// each next one `reduction` shorter down to the cycle's `q_mm` at least, backing off
+    /// `backoff` (with `q = q_mm`, no reduction and 0.254 mm, the controller's own steps).
+    pub fn expand_schedule(
+        &self,
+        tp: &mut Toolpath,
+        initial_z: f64,
+        first: f64,
+        reduction: f64,
+        backoff: f64,
+    ) -> f64 {
         let r = self.r_z;
         let mut old_z = initial_z;
         let now = tp.end();
@@ -113,14 +127,16 @@ impl Canned {
         let f = self.feed_mm_per_min;
         if self.kind.pecks() && self.q_mm > 0.0 {
             // The same floating-point steps as the controller: depths counted down from R.
-            let mut depth = r - self.q_mm;
+            let mut q = first;
+            let mut depth = r - q;
             while depth > self.bottom_z {
                 tp.line(p(depth), MoveClass::Cut, f);
                 if self.kind == CycleKind::Peck {
                     tp.rapid(p(r));
                 }
-                tp.rapid(p(depth + PECK_BACKOFF_MM));
-                depth -= self.q_mm;
+                tp.rapid(p(depth + backoff));
+                q = (q - reduction).max(self.q_mm);
+                depth -= q;
             }
         }
         tp.line(p(self.bottom_z), MoveClass::Cut, f);
