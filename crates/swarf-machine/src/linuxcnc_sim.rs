@@ -1,0 +1,189 @@
+//! A real LinuxCNC, running headless in simulation, for the tests (and for trying the machine
+//! link without a machine): the Debian package `linuxcnc-uspace`'s sample configuration
+//! `sim/axis/axis_mm.ini`, with `linuxcncrsh` as its display on a port of our choosing, the
+//! manual tool-change dialog and HALUI left out, and homing not forced.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SAMPLE: &str = "/usr/share/doc/linuxcnc/examples/sample-configs/sim/axis/axis_mm.ini";
+
+/// Whether LinuxCNC and its sample configuration are installed.
+pub fn available() -> bool {
+    Path::new(SAMPLE).exists()
+        && std::env::var_os("PATH")
+            .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("linuxcnc").is_file()))
+}
+
+/// A running simulated LinuxCNC; stopped when dropped.
+pub struct Sim {
+    child: Child,
+    /// The port its linuxcncrsh listens on.
+    pub port: u16,
+    /// Its configuration folder (the log is `linuxcnc.log` there).
+    pub dir: PathBuf,
+}
+
+fn free_port() -> Result<u16, String> {
+    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    Ok(l.local_addr().map_err(|e| e.to_string())?.port())
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+impl Sim {
+    /// Start LinuxCNC with its configuration in `dir` (created) and wait until linuxcncrsh
+    /// answers. Only one LinuxCNC runs on a computer at a time: a second start replaces the
+    /// first.
+    pub fn start(dir: &Path) -> Result<Sim, String> {
+        fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let sample = fs::read_to_string(SAMPLE).map_err(|e| format!("{SAMPLE}: {e}"))?;
+        let sample_dir = Path::new(SAMPLE).parent().expect("has a folder");
+        // The tool table is a symlink in the sample folder: copy what it points to.
+        let table = fs::read(sample_dir.join("sim_mm.tbl"))
+            .or_else(|_| fs::read(sample_dir.join("../sim_mm.tbl")))
+            .map_err(|e| format!("the sample tool table: {e}"))?;
+        fs::write(dir.join("tool.tbl"), table).map_err(|e| e.to_string())?;
+        let port = free_port()?;
+        let mut ini = String::new();
+        for line in sample.lines() {
+            let t = line.trim();
+            if t.starts_with("DISPLAY =") {
+                let _ = writeln!(ini, "DISPLAY = linuxcncrsh --port {port}");
+            } else if t.starts_with("HALFILE = axis_manualtoolchange.hal") || t.starts_with("HALUI")
+            {
+                // The manual tool change needs a GUI; core_sim.hal loops tool changes back.
+            } else if t.starts_with("TOOL_TABLE") {
+                ini.push_str("TOOL_TABLE = tool.tbl\n");
+            } else if t.starts_with("PROGRAM_PREFIX") {
+                let _ = writeln!(ini, "PROGRAM_PREFIX = {}", dir.display());
+            } else if t == "[TRAJ]" {
+                ini.push_str("[TRAJ]\nNO_FORCE_HOMING = 1\n");
+            } else {
+                ini.push_str(line);
+                ini.push('\n');
+            }
+        }
+        let ini_path = dir.join("sim.ini");
+        fs::write(&ini_path, ini).map_err(|e| e.to_string())?;
+        let log = fs::File::create(dir.join("linuxcnc.log")).map_err(|e| e.to_string())?;
+        let mut cmd = Command::new("linuxcnc");
+        cmd.arg(&ini_path)
+            .current_dir(dir)
+            .env_remove("DISPLAY")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log);
+        if is_root() {
+            // LinuxCNC's realtime part refuses to run as root: give it an ordinary user.
+            let _ = Command::new("chown")
+                .args(["-R", "65534"])
+                .arg(dir)
+                .status();
+            cmd.env("RTAPI_UID", "65534")
+                .env("RTAPI_FIFO_PATH", dir.join("rtapi_fifo"));
+        }
+        {
+            use std::os::unix::process::CommandExt;
+            cmd.process_group(0);
+        }
+        let child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot start linuxcnc: {e}"))?;
+        let mut sim = Sim {
+            child,
+            port,
+            dir: dir.to_path_buf(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok(sim);
+            }
+            if let Ok(Some(status)) = sim.child.try_wait() {
+                return Err(format!(
+                    "linuxcnc exited ({status}) before linuxcncrsh listened: {}",
+                    sim.log_tail()
+                ));
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "linuxcncrsh did not listen on {port} within 90 s: {}",
+                    sim.log_tail()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// `127.0.0.1:port`
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn log_tail(&self) -> String {
+        let s = fs::read_to_string(self.dir.join("linuxcnc.log")).unwrap_or_default();
+        let lines: Vec<&str> = s.lines().collect();
+        lines[lines.len().saturating_sub(15)..].join("\n")
+    }
+}
+
+/// Processes whose command line holds every one of `words`.
+fn pids_with(words: &[&str]) -> Vec<String> {
+    let Ok(rd) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    rd.filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !name.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let cmdline = fs::read(e.path().join("cmdline")).ok()?;
+            let args: Vec<String> = cmdline
+                .split(|&b| b == 0)
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
+            words
+                .iter()
+                .all(|w| args.iter().any(|a| a.ends_with(w)))
+                .then_some(name)
+        })
+        .collect()
+}
+
+fn signal(sig: &str, target: &str) {
+    let _ = Command::new("sh")
+        .args(["-c", &format!("kill -{sig} {target}")])
+        .stderr(Stdio::null())
+        .status();
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        // The linuxcnc script waits for its display (our linuxcncrsh) and then cleans up HAL,
+        // shared memory and its lock; a signal to the script itself waits for the display.
+        let port = self.port.to_string();
+        for pid in pids_with(&["linuxcncrsh", "--port", &port]) {
+            signal("TERM", &pid);
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        signal("KILL", &format!("-{}", self.child.id()));
+        let _ = self.child.wait();
+    }
+}
