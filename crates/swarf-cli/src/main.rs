@@ -27,6 +27,7 @@ mod bench;
 mod generate;
 mod inspect;
 mod render;
+mod send;
 mod verify;
 
 use std::process::ExitCode;
@@ -60,6 +61,23 @@ enum Command {
     Simulate(verify::VerifyArgs),
     /// Draw the part, stock and toolpaths in 3D to a PNG (the app's view, headless).
     Render(render::RenderArgs),
+    /// Run a program on a GRBL controller (--port) or a LinuxCNC machine (--linuxcnc): exit 0
+    /// when it has run, 1 on an error or alarm (naming the program line), 2 when the program
+    /// is refused before anything is sent.
+    Send(send::SendArgs),
+    /// The machine's state and position, homing, unlocking.
+    Machine(send::MachineArgs),
+}
+
+/// A command's own exit code, or 1 with the error.
+fn code(r: anyhow::Result<u8>) -> ExitCode {
+    match r {
+        Ok(c) => ExitCode::from(c),
+        Err(e) => {
+            eprintln!("swarf-cli: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -81,6 +99,8 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run_verify(&args),
         Command::Simulate(args) => verify::run_simulate(&args),
         Command::Render(args) => render::run(&args).map(|()| true),
+        Command::Send(args) => return code(send::run_send(&args)),
+        Command::Machine(args) => return code(send::run_machine(&args)),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -6,10 +6,12 @@
 //! - [`grbl`]: the GRBL 1.1 / grblHAL protocol core, without I/O: bytes in, bytes and events
 //!   out, character-counting streaming.
 //! - [`linuxcnc`]: the linuxcncrsh text protocol (requests and replies) and its client.
+//! - [`fake_grbl`]: a GRBL of our own on a pseudo-terminal (tests, trying it out).
 //! - [`linuxcnc_sim`]: a real LinuxCNC started headless in simulation (tests, trying it out).
 //! - [`runner`]: the thread that joins a core to a transport (serial port or TCP), so no
 //!   caller ever waits on a port.
 
+pub mod fake_grbl;
 pub mod grbl;
 pub mod linuxcnc;
 pub mod linuxcnc_sim;

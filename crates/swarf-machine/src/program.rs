@@ -298,7 +298,22 @@ impl ProgramInfo {
         self.sections.iter().rposition(|s| s.first_line <= line)
     }
 
-    /// Estimated seconds left when `sent_in_section` of the section's lines are done.
+    /// Where a run is when `acked` lines are done and the last was file line `line`: the
+    /// section and Swarf's estimate of the seconds left (from the header's per-operation
+    /// estimates, the current operation counted by its lines done).
+    pub fn progress(&self, acked: usize, line: usize) -> (Option<usize>, Option<f64>) {
+        let Some(s) = self.section_of(line) else {
+            return (None, self.total_seconds);
+        };
+        let after: usize = self.sections[s..].iter().map(|x| x.lines).sum();
+        let before = self.send_lines.saturating_sub(after);
+        (
+            Some(s),
+            self.seconds_left(Some(s), acked.saturating_sub(before)),
+        )
+    }
+
+    /// Estimated seconds left when `done_in_section` of the section's lines are done.
     pub fn seconds_left(&self, section: Option<usize>, done_in_section: usize) -> Option<f64> {
         let s = section?;
         let sec = &self.sections[s];
@@ -841,6 +856,10 @@ mod tests {
         assert_eq!(info.section_of(12), Some(0));
         assert_eq!(info.section_of(3), None);
         assert_eq!(info.seconds_left(Some(0), 5), Some(10.0));
+        // 2 header lines + 5 of op 1 + 2 of op 2 done: 7 of op 2's 9 lines are left.
+        let (s, left) = info.progress(9, 17);
+        assert_eq!(s, Some(1));
+        assert!((left.unwrap() - 10.0 * 7.0 / 9.0).abs() < 1e-9);
         let _ = std::fs::remove_file(p);
     }
 

@@ -29,6 +29,8 @@ pub enum Cmd {
     FeedOverride(u32),
     /// LinuxCNC: release the (software) E-stop and switch the machine on.
     MachineOn,
+    /// The homing cycle: GRBL `$H`; LinuxCNC homes every joint.
+    Home,
     Close,
 }
 
@@ -196,6 +198,14 @@ fn grbl_thread<T: Read + Write>(
                         });
                     }
                 }
+                Cmd::Home => {
+                    if let Err(e) = core.command("$H") {
+                        let _ = events.send(Event::Reply {
+                            command: "$H".into(),
+                            reply: format!("not sent: {e}"),
+                        });
+                    }
+                }
                 Cmd::Realtime(rt) => core.realtime(rt),
                 Cmd::Hold => core.realtime(Realtime::FeedHold),
                 Cmd::Resume => core.realtime(Realtime::CycleStart),
@@ -296,6 +306,24 @@ fn linuxcnc_thread(mut rsh: Rsh, cmds: &Receiver<Cmd>, events: &Sender<Event>) {
                     }
                 }
                 Cmd::Start(_) => Err("LinuxCNC runs a program file: use RunFile".into()),
+                Cmd::Home => {
+                    if running {
+                        Err("a program is running".into())
+                    } else {
+                        let r = rsh
+                            .expect_ack("set mode manual")
+                            .and_then(|()| rsh.expect_ack("set home -1"));
+                        let reply = match &r {
+                            Ok(()) => "ok".to_string(),
+                            Err(e) => e.clone(),
+                        };
+                        let _ = send(Event::Reply {
+                            command: "home".into(),
+                            reply,
+                        });
+                        Ok(())
+                    }
+                }
                 Cmd::Line(l) => {
                     if running {
                         Err("a program is running; MDI waits until it ends".into())

@@ -4,12 +4,10 @@
 // Test programs are built with format! in loops; readability wins over allocations here.
 #![allow(clippy::format_push_string, clippy::format_collect)]
 
-mod common;
-
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::fake_grbl::{Config, FakeGrbl};
+use swarf_machine::fake_grbl::{Config, FakeGrbl};
 use swarf_machine::grbl::{self, Event, StopReason};
 use swarf_machine::program::{self, Controller, ProgramReader};
 use swarf_machine::{Cmd, Link};

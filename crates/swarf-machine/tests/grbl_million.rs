@@ -4,13 +4,11 @@
 // Test programs are built with format! in loops; readability wins over allocations here.
 #![allow(clippy::format_push_string, clippy::format_collect)]
 
-mod common;
-
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::fake_grbl::{Config, FNV_START, FakeGrbl, fnv};
+use swarf_machine::fake_grbl::{Config, FNV_START, FakeGrbl, fnv};
 use swarf_machine::grbl::{self, Event};
 use swarf_machine::program::{self, Controller, ProgramReader};
 use swarf_machine::{Cmd, Link};

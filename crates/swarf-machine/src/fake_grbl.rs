@@ -1,5 +1,5 @@
-//! A GRBL 1.1 of our own for the tests, on the far end of a pseudo-terminal, behaving as
-//! GRBL's documentation says (`doc/markdown/interface.md`, `serial.c`, `protocol.c`):
+//! A GRBL 1.1 of our own, on the far end of a pseudo-terminal, for the tests (and for trying
+//! the machine link without a machine). It behaves as GRBL's documentation says (`doc/markdown/interface.md`, `serial.c`, `protocol.c`):
 //!
 //! - bytes go into an RX ring of `rx_size` bytes; when it is full further bytes are dropped
 //!   (counted, so a test can prove nothing was lost);
@@ -8,9 +8,12 @@
 //! - a line is parsed only when the planner has a free block, and only then answered `ok`
 //!   (or `error:N`); blocks execute in `block_time` each, not during a feed hold;
 //! - `$I` answers `[VER:…]` and `[OPT:V,blocks,rx]`; a soft reset empties everything and prints
-//!   the banner; an alarm line answers `ALARM:1` and refuses G-code with `error:9`.
+//!   the banner; an alarm line answers `ALARM:1` and refuses G-code with `error:9`;
+//! - `M0`/`M1` hold the machine when they are reached, until `~`; `$C` toggles check mode
+//!   (leaving it resets, as GRBL does); `$H` homes to 0, `$X` unlocks.
 
 use std::collections::VecDeque;
+use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -158,7 +161,8 @@ fn words(line: &str) -> Vec<(char, f64)> {
 
 fn run(port: &mut TTYPort, cfg: &Config, report: &Mutex<Report>, stop: &Mutex<bool>) {
     let mut ring: VecDeque<u8> = VecDeque::new();
-    let mut planner: VecDeque<[f64; 3]> = VecDeque::new();
+    let mut planner: VecDeque<Option<[f64; 3]>> = VecDeque::new();
+    let mut check_mode = false;
     let mut target = [0.0f64; 3];
     let mut pos = [0.0f64; 3];
     let mut state = State::Idle;
@@ -182,15 +186,17 @@ fn run(port: &mut TTYPort, cfg: &Config, report: &Mutex<Report>, stop: &Mutex<bo
                     let st = match state {
                         State::Alarm => "Alarm",
                         State::Hold => "Hold:0",
+                        _ if check_mode => "Check",
                         State::Idle if planner.is_empty() => "Idle",
                         State::Idle => "Run",
                     };
                     let free_rx = cfg.rx_size - ring.len();
                     let free_blocks = cfg.blocks - planner.len();
-                    out.push_str(&format!(
+                    let _ = write!(
+                        out,
                         "<{st}|MPos:{:.3},{:.3},{:.3}|Bf:{free_blocks},{free_rx}|FS:0,0>\r\n",
                         pos[0], pos[1], pos[2]
-                    ));
+                    );
                     report.lock().unwrap().status_queries += 1;
                 }
                 b'!' => {
@@ -235,9 +241,14 @@ fn run(port: &mut TTYPort, cfg: &Config, report: &Mutex<Report>, stop: &Mutex<bo
             && let Some(&next) = planner.front()
             && block_started.elapsed() >= cfg.block_time
         {
-            pos = next;
             planner.pop_front();
             block_started += cfg.block_time;
+            let Some(p) = next else {
+                // A program pause: held until cycle start.
+                state = State::Hold;
+                break;
+            };
+            pos = p;
             report.lock().unwrap().position = pos;
         }
         // Parse lines while the planner has room.
@@ -268,13 +279,29 @@ fn run(port: &mut TTYPort, cfg: &Config, report: &Mutex<Report>, stop: &Mutex<bo
                 } else {
                     String::new()
                 };
-                out.push_str(&format!(
+                let _ = write!(
+                    out,
                     "[VER:1.1h.20190830:]\r\n[OPT:V,{}{rx}]\r\nok\r\n",
                     cfg.blocks
-                ));
+                );
             } else if text == "$X" {
                 state = State::Idle;
                 out.push_str("[MSG:Caution: Unlocked]\r\nok\r\n");
+            } else if text == "$H" {
+                state = State::Idle;
+                pos = [0.0; 3];
+                target = [0.0; 3];
+                report.lock().unwrap().position = pos;
+                out.push_str("ok\r\n");
+            } else if text == "$C" {
+                check_mode = !check_mode;
+                if check_mode {
+                    out.push_str("[MSG:Enabled]\r\nok\r\n");
+                } else {
+                    // Leaving check mode resets GRBL.
+                    out.push_str("[MSG:Disabled]\r\nok\r\n\r\nGrbl 1.1h ['$' for help]\r\n");
+                    planner.clear();
+                }
             } else if text.starts_with('$') {
                 out.push_str("ok\r\n");
             } else if state == State::Alarm {
@@ -297,6 +324,11 @@ fn run(port: &mut TTYPort, cfg: &Config, report: &Mutex<Report>, stop: &Mutex<bo
                 out.push_str("error:20\r\n");
             } else {
                 let ws = words(&text);
+                if check_mode {
+                    out.push_str("ok\r\n");
+                    continue;
+                }
+                let pause = ws.iter().any(|&(l, v)| l == 'M' && (v == 0.0 || v == 1.0));
                 let motion = ws.iter().any(|&(l, _)| matches!(l, 'X' | 'Y' | 'Z'));
                 for (l, v) in ws {
                     match l {
@@ -306,11 +338,11 @@ fn run(port: &mut TTYPort, cfg: &Config, report: &Mutex<Report>, stop: &Mutex<bo
                         _ => {}
                     }
                 }
-                if motion {
+                if motion || pause {
                     if planner.is_empty() {
                         block_started = Instant::now();
                     }
-                    planner.push_back(target);
+                    planner.push_back(if pause { None } else { Some(target) });
                 }
                 out.push_str("ok\r\n");
             }

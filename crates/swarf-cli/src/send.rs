@@ -1,0 +1,494 @@
+//! `swarf-cli send` and `swarf-cli machine`: run a program on a GRBL controller (serial port)
+//! or a LinuxCNC machine (linuxcncrsh), through `swarf-machine`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+use swarf_machine::grbl::{self, Event, MachineState, StopReason};
+use swarf_machine::program::{self, Controller, ProgramError, ProgramInfo, ProgramReader};
+use swarf_machine::{Cmd, Link};
+
+/// Exit codes of `send`.
+pub const RAN: u8 = 0;
+pub const FAILED: u8 = 1;
+pub const REFUSED: u8 = 2;
+
+#[derive(Args, Clone)]
+pub struct Target {
+    /// A GRBL (or grblHAL) controller on this serial port, e.g. /dev/ttyUSB0.
+    #[arg(long, conflicts_with = "linuxcnc")]
+    pub port: Option<String>,
+    /// Serial speed.
+    #[arg(long, default_value_t = 115_200)]
+    pub baud: u32,
+    /// A LinuxCNC machine's linuxcncrsh: HOST or HOST:PORT (port 5007 by default).
+    #[arg(long)]
+    pub linuxcnc: Option<String>,
+    /// linuxcncrsh's connect password (LinuxCNC's default is EMC).
+    #[arg(long, default_value = "EMC")]
+    pub password: String,
+}
+
+#[derive(Args)]
+#[allow(clippy::struct_excessive_bools)] // command-line switches
+pub struct SendArgs {
+    /// The G-code program.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub target: Target,
+    /// GRBL: run the whole program in check mode ($C) first; nothing moves unless it passes.
+    #[arg(long)]
+    pub check_first: bool,
+    /// GRBL: send every line alone and wait for its ok (slower; for controllers that need it).
+    #[arg(long)]
+    pub send_and_wait: bool,
+    /// Start at this operation of the program (1 = the first `(op 1: …)`), with the modal
+    /// state before it re-sent and the tool brought in at the program's safe height.
+    #[arg(long, value_name = "N")]
+    pub from_op: Option<usize>,
+    /// LinuxCNC: release the software E-stop and switch the machine on before running.
+    #[arg(long)]
+    pub machine_on: bool,
+    /// LinuxCNC: the program's path on the controller, when it is not this file's path.
+    #[arg(long, value_name = "PATH")]
+    pub remote_path: Option<String>,
+    /// Print a JSON summary at the end instead of progress.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum MachineAction {
+    /// Connect and print the state and position.
+    Status,
+    /// Run the homing cycle ($H; LinuxCNC: home all joints).
+    Home,
+    /// Clear an alarm lock ($X; LinuxCNC: release E-stop and switch the machine on).
+    Unlock,
+}
+
+#[derive(Args)]
+pub struct MachineArgs {
+    pub action: MachineAction,
+    #[command(flatten)]
+    pub target: Target,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize, Default)]
+struct ErrorOut {
+    line: usize,
+    message: String,
+}
+
+#[derive(Serialize, Default)]
+struct Summary {
+    file: String,
+    controller: String,
+    finished: bool,
+    lines_total: usize,
+    lines_sent: usize,
+    last_acked_line: usize,
+    errors: Vec<ErrorOut>,
+    alarms: Vec<ErrorOut>,
+    stop_reason: Option<String>,
+    seconds: f64,
+    rx_buffer_bytes: Option<usize>,
+    final_work_position: Option<[f64; 3]>,
+    final_machine_position: Option<[f64; 3]>,
+}
+
+fn connect(t: &Target, opts: grbl::Options) -> Result<Link> {
+    match (&t.port, &t.linuxcnc) {
+        (Some(p), None) => Link::grbl_serial(p, t.baud, opts).map_err(anyhow::Error::msg),
+        (None, Some(h)) => Link::linuxcnc(h, &t.password).map_err(anyhow::Error::msg),
+        _ => bail!(
+            "name the machine: --port PATH for GRBL ({}) or --linuxcnc HOST[:PORT]",
+            port_hint()
+        ),
+    }
+}
+
+fn port_hint() -> String {
+    let ports = swarf_machine::runner::list_ports();
+    if ports.is_empty() {
+        "no serial ports found".into()
+    } else {
+        format!("ports here: {}", ports.join(", "))
+    }
+}
+
+/// Wait for GRBL's `$I` answer (its buffer size), or the banner and a status at least.
+fn wait_grbl_ready(link: &Link) -> Result<grbl::ControllerInfo> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut info = None;
+    let mut status_seen = false;
+    while Instant::now() < deadline {
+        match link.wait(Duration::from_millis(50)) {
+            Ok(Event::Info(i)) => info = Some(i),
+            Ok(Event::Reply { command, .. }) if command == "$I" && info.is_none() => {
+                info = Some(grbl::ControllerInfo::default());
+            }
+            Ok(Event::Status(_)) => status_seen = true,
+            Ok(Event::Disconnected(e)) => bail!("the controller went away: {e}"),
+            Err(true) => bail!("the link closed"),
+            _ => {}
+        }
+        if status_seen && let Some(i) = info.take() {
+            return Ok(i);
+        }
+    }
+    bail!(
+        "no answer from a GRBL controller within 10 s (check the port, the baud rate and that nothing else has the port open)"
+    )
+}
+
+fn refused(e: &ProgramError, json: bool, file: &Path) -> u8 {
+    if json {
+        let s = Summary {
+            file: file.display().to_string(),
+            stop_reason: Some(e.to_string()),
+            ..Summary::default()
+        };
+        outln!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
+    }
+    eprintln!("swarf-cli: {e}");
+    REFUSED
+}
+
+/// Stop the machine when the user presses Ctrl-C: a program must not run on unattended with
+/// its sender gone.
+fn ctrl_c_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let f = flag.clone();
+    let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));
+    flag
+}
+
+pub fn run_send(args: &SendArgs) -> Result<u8> {
+    // What any GRBL-family controller refuses is refused before a port is opened.
+    let pre = if args.target.linuxcnc.is_some() {
+        None
+    } else {
+        Some(Controller::GrblHal)
+    };
+    let mut info = match program::scan(&args.file, pre) {
+        Ok(i) => i,
+        Err(e) => return Ok(refused(&e, args.json, &args.file)),
+    };
+    let opts = grbl::Options {
+        send_and_wait: args.send_and_wait,
+        ..grbl::Options::default()
+    };
+    let link = connect(&args.target, opts)?;
+    let stop = ctrl_c_flag();
+    let mut summary = Summary {
+        file: args.file.display().to_string(),
+        lines_total: info.send_lines,
+        ..Summary::default()
+    };
+    let started = Instant::now();
+    let code = if args.target.linuxcnc.is_some() {
+        summary.controller = "LinuxCNC".into();
+        if args.from_op.is_some() {
+            bail!("--from-op is for GRBL; on LinuxCNC use its own run-from-line");
+        }
+        if args.machine_on {
+            link.send(Cmd::MachineOn);
+        }
+        let path = match &args.remote_path {
+            Some(p) => p.clone(),
+            None => std::fs::canonicalize(&args.file)
+                .with_context(|| format!("{}", args.file.display()))?
+                .display()
+                .to_string(),
+        };
+        link.send(Cmd::RunFile(path));
+        follow(&link, &info, &mut summary, &stop, args.json)?
+    } else {
+        let ci = wait_grbl_ready(&link)?;
+        let controller = ci.controller();
+        summary.controller = ci
+            .banner
+            .clone()
+            .or(ci.version.clone())
+            .unwrap_or_else(|| controller.name().into());
+        summary.rx_buffer_bytes = ci.rx_bytes;
+        if controller == Controller::Grbl {
+            info = match program::scan(&args.file, Some(controller)) {
+                Ok(i) => i,
+                Err(e) => return Ok(refused(&e, args.json, &args.file)),
+            };
+        }
+        let plan = match args.from_op {
+            None => None,
+            Some(0) => bail!("--from-op counts from 1"),
+            Some(n) => match program::plan_restart(&info, n - 1) {
+                Ok(p) => Some(p),
+                Err(e) => return Ok(refused(&e, args.json, &args.file)),
+            },
+        };
+        let reader = || -> Result<ProgramReader<_>> {
+            let r = ProgramReader::open(&args.file)
+                .with_context(|| format!("{}", args.file.display()))?;
+            Ok(match &plan {
+                Some(p) => r.with_restart(p),
+                None => r,
+            })
+        };
+        if args.check_first {
+            if !args.json {
+                eprintln!("checking the program in GRBL's check mode ($C) first …");
+            }
+            link.send(Cmd::Line("$C".into()));
+            link.send(Cmd::Start(Box::new(reader()?)));
+            let mut check = Summary::default();
+            let c = follow(&link, &info, &mut check, &stop, true)?;
+            link.send(Cmd::Line("$C".into()));
+            // Leaving check mode resets GRBL: wait for its banner.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Ok(Event::Welcome(_)) = link.wait(Duration::from_millis(50)) {
+                    break;
+                }
+            }
+            if c != RAN {
+                summary.errors = check.errors;
+                summary.alarms = check.alarms;
+                summary.stop_reason = check
+                    .stop_reason
+                    .map(|r| format!("check mode found a problem; nothing moved: {r}"));
+                return Ok(finish(summary, started, args.json, FAILED));
+            }
+            if !args.json {
+                eprintln!("check passed; running");
+            }
+            wait_grbl_ready(&link)?;
+        }
+        link.send(Cmd::Start(Box::new(reader()?)));
+        follow(&link, &info, &mut summary, &stop, args.json)?
+    };
+    Ok(finish(summary, started, args.json, code))
+}
+
+fn finish(mut s: Summary, started: Instant, json: bool, code: u8) -> u8 {
+    s.seconds = started.elapsed().as_secs_f64();
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
+    } else if code == RAN {
+        outln!(
+            "ran {} ({} lines) in {:.1} s",
+            s.file,
+            s.lines_sent,
+            s.seconds
+        );
+    } else if let Some(r) = &s.stop_reason {
+        eprintln!("swarf-cli: {r}");
+    }
+    code
+}
+
+/// Follow a run to its end, printing progress (unless `quiet`).
+fn follow(
+    link: &Link,
+    info: &ProgramInfo,
+    summary: &mut Summary,
+    stop: &AtomicBool,
+    quiet: bool,
+) -> Result<u8> {
+    let mut last_print = Instant::now();
+    let mut stop_sent = false;
+    let mut wait_for_status = false;
+    loop {
+        if stop.load(Ordering::SeqCst) && !stop_sent {
+            stop_sent = true;
+            eprintln!("\nCtrl-C: stopping the machine");
+            link.send(Cmd::Stop);
+        }
+        let ev = match link.wait(Duration::from_millis(100)) {
+            Ok(e) => e,
+            Err(false) => continue,
+            Err(true) => bail!("the link closed"),
+        };
+        match ev {
+            Event::Progress { acked, line } => {
+                summary.lines_sent = acked;
+                summary.last_acked_line = line;
+                if !quiet && last_print.elapsed() >= Duration::from_secs(1) {
+                    last_print = Instant::now();
+                    let (sec, left) = info.progress(acked, line);
+                    let op = sec.map_or(String::new(), |s| {
+                        format!(
+                            " · op {} {}",
+                            info.sections[s].number, info.sections[s].name
+                        )
+                    });
+                    let left = left.map_or(String::new(), |l| format!(" · about {l:.0} s left"));
+                    eprintln!(
+                        "line {line} ({acked} of {} sent){op}{left}",
+                        info.send_lines
+                    );
+                }
+            }
+            Event::ProgramPause { line, message } => {
+                eprintln!(
+                    "paused at line {line}: {message}\n  press Enter to resume (Ctrl-C stops the machine)"
+                );
+                let mut s = String::new();
+                let _ = std::io::stdin().read_line(&mut s);
+                if !stop.load(Ordering::SeqCst) {
+                    link.send(Cmd::Resume);
+                }
+            }
+            Event::Alarm { code, message } => summary.alarms.push(ErrorOut {
+                line: summary.last_acked_line,
+                message: format!("ALARM:{code}: {message}"),
+            }),
+            Event::Warning(w) if !quiet => eprintln!("warning: {w}"),
+            Event::Message(m) if !quiet => eprintln!("[MSG:{m}]"),
+            Event::Status(s) => {
+                summary.final_work_position = s.wpos;
+                summary.final_machine_position = s.mpos;
+                if wait_for_status {
+                    return Ok(if summary.stop_reason.is_some() {
+                        FAILED
+                    } else {
+                        RAN
+                    });
+                }
+            }
+            Event::Finished { lines } => {
+                summary.finished = true;
+                summary.lines_sent = summary.lines_sent.max(lines);
+                // One more status for the final position.
+                wait_for_status = true;
+            }
+            Event::Stopped {
+                reason,
+                last_acked_line,
+            } => {
+                summary.last_acked_line = summary.last_acked_line.max(last_acked_line);
+                match &reason {
+                    StopReason::Error { line, .. } => summary.errors.push(ErrorOut {
+                        line: *line,
+                        message: reason.to_string(),
+                    }),
+                    StopReason::Controller { line, .. } => summary.errors.push(ErrorOut {
+                        line: line.unwrap_or(0),
+                        message: reason.to_string(),
+                    }),
+                    _ => {}
+                }
+                let mut text = reason.to_string();
+                let where_ =
+                    info.section_of(summary.last_acked_line.max(1))
+                        .map_or(String::new(), |s| {
+                            let sec = &info.sections[s];
+                            format!(
+                                " (op {}: {}; restart with --from-op {})",
+                                sec.number,
+                                sec.name,
+                                s + 1
+                            )
+                        });
+                text = format!(
+                    "{text}; last line answered: {}{where_}",
+                    summary.last_acked_line
+                );
+                summary.stop_reason = Some(text);
+                wait_for_status = true;
+            }
+            Event::Disconnected(e) => {
+                summary
+                    .stop_reason
+                    .get_or_insert_with(|| format!("the connection was lost: {e}"));
+                return Ok(FAILED);
+            }
+            _ => {}
+        }
+    }
+}
+
+pub fn run_machine(args: &MachineArgs) -> Result<u8> {
+    let link = connect(&args.target, grbl::Options::default())?;
+    let lcnc = args.target.linuxcnc.is_some();
+    if !lcnc {
+        wait_grbl_ready(&link)?;
+    }
+    let reply_of = |cmd: &str, secs: u64, send: bool| -> Result<String> {
+        if send {
+            link.send(Cmd::Line(cmd.into()));
+        }
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < deadline {
+            match link.wait(Duration::from_millis(100)) {
+                Ok(Event::Reply { command, reply })
+                    if command.replace(' ', "") == cmd.replace(' ', "") =>
+                {
+                    return Ok(reply);
+                }
+                Ok(Event::Stopped { reason, .. }) => return Ok(reason.to_string()),
+                Ok(Event::Disconnected(e)) => bail!("the controller went away: {e}"),
+                _ => {}
+            }
+        }
+        bail!("no answer to {cmd} within {secs} s")
+    };
+    let mut outcome = None;
+    match args.action {
+        MachineAction::Status => {}
+        MachineAction::Home => {
+            link.send(Cmd::Home);
+            outcome = Some(reply_of(if lcnc { "home" } else { "$H" }, 120, false)?);
+        }
+        MachineAction::Unlock if lcnc => {
+            link.send(Cmd::MachineOn);
+            outcome = Some("ok".into());
+        }
+        MachineAction::Unlock => outcome = Some(reply_of("$X", 10, true)?),
+    }
+    // A fresh status.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut status = None;
+    while Instant::now() < deadline && status.is_none() {
+        if let Ok(Event::Status(s)) = link.wait(Duration::from_millis(100)) {
+            status = Some(s);
+        }
+    }
+    let Some(s) = status else {
+        bail!("no status from the controller within 5 s")
+    };
+    let ok = outcome.as_deref().is_none_or(|o| o == "ok");
+    if args.json {
+        let v = serde_json::json!({
+            "state": s.state.name(),
+            "work_position": s.wpos,
+            "machine_position": s.mpos,
+            "feed_override": s.overrides.map(|o| o[0]),
+            "reply": outcome,
+        });
+        outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        let fmt = |p: Option<[f64; 3]>| {
+            p.map_or("?".into(), |p| {
+                format!("X{:.4} Y{:.4} Z{:.4}", p[0], p[1], p[2])
+            })
+        };
+        outln!("state   {}", s.state.name());
+        outln!("work    {}", fmt(s.wpos));
+        outln!("machine {}", fmt(s.mpos));
+        if let Some(o) = &outcome {
+            outln!("reply   {o}");
+        }
+        if s.state == MachineState::Alarm {
+            outln!("the controller is in alarm: `swarf-cli machine home` or `unlock`");
+        }
+    }
+    Ok(if ok { RAN } else { FAILED })
+}

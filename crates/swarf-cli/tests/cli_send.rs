@@ -1,0 +1,334 @@
+//! `swarf-cli send` and `machine`: a Swarf program streamed to a fake GRBL on a pseudo-terminal
+//! (the real serial transport) and run on a real LinuxCNC in simulation.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+
+use common::{assets, cli};
+use swarf_machine::fake_grbl::{Config, FakeGrbl};
+use swarf_machine::linuxcnc_sim::{self, Sim};
+use swarf_machine::program::clean_line;
+
+fn tmp(name: &str) -> PathBuf {
+    common::tmp_in("send", name)
+}
+
+fn generate(dialect: &str, out: &Path) {
+    let o = cli()
+        .args([
+            "generate",
+            "--job",
+            &assets("example_job.toml"),
+            "--dialect",
+            dialect,
+            "-o",
+        ])
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// Run `swarf-cli` with `stdin` typed in (Enter resumes a program pause).
+fn run(args: &[&str], stdin: &str) -> Output {
+    let mut child = cli()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    })
+}
+
+/// The program's last programmed X, Y, Z.
+fn last_position(program: &str) -> [f64; 3] {
+    let mut p = [0.0; 3];
+    for line in program.lines() {
+        let Ok(Some(l)) = clean_line(line) else {
+            continue;
+        };
+        let b = l.as_bytes();
+        for (i, axis) in [b'X', b'Y', b'Z'].into_iter().enumerate() {
+            if let Some(at) = b.iter().position(|&c| c == axis) {
+                let end = b[at + 1..]
+                    .iter()
+                    .position(|c| !(c.is_ascii_digit() || *c == b'.' || *c == b'-'))
+                    .map_or(b.len(), |e| at + 1 + e);
+                p[i] = l[at + 1..end].parse().unwrap();
+            }
+        }
+    }
+    p
+}
+
+#[test]
+fn a_swarf_program_streams_to_grbl_and_pauses_for_the_tool_change() {
+    let prog = tmp("plate_grbl.nc");
+    generate("grbl", &prog);
+    let text = std::fs::read_to_string(&prog).unwrap();
+    let fake = FakeGrbl::start(Config::default());
+    let o = run(
+        &[
+            "send",
+            prog.to_str().unwrap(),
+            "--port",
+            &fake.path,
+            "--json",
+        ],
+        "\n\n\n",
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let j = json(&o);
+    assert_eq!(j["finished"], true);
+    assert_eq!(j["rx_buffer_bytes"], 128);
+    assert_eq!(j["lines_sent"], j["lines_total"]);
+    // The tool change stopped the machine (M0) and named the tool; Enter resumed it.
+    assert!(
+        stderr.contains("paused at line") && stderr.contains("tool 3"),
+        "{stderr}"
+    );
+    let r = fake.finish();
+    let sent: Vec<String> = text
+        .lines()
+        .filter_map(|l| clean_line(l).unwrap())
+        .collect();
+    assert_eq!(r.lines[0], "$I");
+    assert_eq!(&r.lines[1..], &sent[..]);
+    assert_eq!(r.dropped, 0);
+    assert_eq!(r.non_ascii_in_ring, 0);
+    assert_eq!(r.position, last_position(&text));
+    let fp = &j["final_machine_position"];
+    for i in 0..3 {
+        assert!((fp[i].as_f64().unwrap() - r.position[i]).abs() < 1e-3);
+    }
+}
+
+#[test]
+fn a_program_grbl_cannot_take_is_refused_before_any_byte() {
+    let prog = tmp("canned.nc");
+    std::fs::write(&prog, "G21 G90\nG0 Z5\nG81 X1 Y1 Z-1 R1 F50\nG80\nM2\n").unwrap();
+    let fake = FakeGrbl::start(Config::default());
+    let o = run(&["send", prog.to_str().unwrap(), "--port", &fake.path], "");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("line 3") && stderr.contains("G81"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--expand-cycles"), "{stderr}");
+    // The link asked the controller what it is ($I: GRBL, not grblHAL, which has cycles);
+    // no program line followed.
+    let r = fake.finish();
+    assert_eq!(r.lines, vec!["$I"]);
+}
+
+#[test]
+fn an_error_stops_the_run_and_names_the_line_and_operation() {
+    let prog = tmp("plate_err.nc");
+    generate("grbl", &prog);
+    let text = std::fs::read_to_string(&prog).unwrap();
+    // Make the controller refuse one line of the second operation (one found nowhere else).
+    let lines: Vec<&str> = text.lines().collect();
+    let cleaned: Vec<String> = lines
+        .iter()
+        .filter_map(|l| clean_line(l).unwrap())
+        .collect();
+    let op2 = lines.iter().rposition(|l| l.starts_with("(op 2:")).unwrap();
+    let (n, bad) = (op2..lines.len())
+        .filter(|&i| lines[i].starts_with("G1 "))
+        .map(|i| (i + 1, clean_line(lines[i]).unwrap().unwrap()))
+        .find(|(_, c)| cleaned.iter().filter(|l| l.contains(c.as_str())).count() == 1)
+        .unwrap();
+    let fake = FakeGrbl::start(Config {
+        error_on: Some(bad.clone()),
+        ..Config::default()
+    });
+    let o = run(
+        &[
+            "send",
+            prog.to_str().unwrap(),
+            "--port",
+            &fake.path,
+            "--json",
+        ],
+        "\n\n\n",
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let j = json(&o);
+    assert_eq!(j["finished"], false);
+    assert_eq!(j["errors"][0]["line"], n);
+    let reason = j["stop_reason"].as_str().unwrap();
+    assert!(
+        reason.contains("error:20") && reason.contains("--from-op 2"),
+        "{reason}"
+    );
+    drop(fake);
+
+    // Restart at operation 2: the preamble first, then the operation's lines.
+    let fake = FakeGrbl::start(Config::default());
+    let o = run(
+        &[
+            "send",
+            prog.to_str().unwrap(),
+            "--port",
+            &fake.path,
+            "--from-op",
+            "2",
+            "--json",
+        ],
+        "\n\n\n",
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let r = fake.finish();
+    assert_eq!(r.lines[1], "G21G90G17G94G54");
+    assert!(r.lines[2].starts_with("G0Z"), "{:?}", &r.lines[..6]);
+    let op2 = text.lines().position(|l| l == "(op 2: outline)").unwrap();
+    let rest: Vec<String> = text
+        .lines()
+        .skip(op2)
+        .filter_map(|l| clean_line(l).unwrap())
+        .collect();
+    assert!(r.lines.ends_with(&rest));
+}
+
+#[test]
+fn check_mode_first_finds_the_error_before_anything_moves() {
+    let prog = tmp("check.nc");
+    std::fs::write(&prog, "G21 G90\nG0 Z5\nG0 X5 Y5\nG1 X7 F100\nG0 Z10\nM2\n").unwrap();
+    let fake = FakeGrbl::start(Config {
+        error_on: Some("X7".into()),
+        ..Config::default()
+    });
+    let o = run(
+        &[
+            "send",
+            prog.to_str().unwrap(),
+            "--port",
+            &fake.path,
+            "--check-first",
+            "--json",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let j = json(&o);
+    assert!(j["stop_reason"].as_str().unwrap().contains("nothing moved"));
+    let r = fake.finish();
+    assert_eq!(r.position, [0.0; 3], "the machine moved");
+}
+
+#[test]
+fn machine_status_home_and_unlock() {
+    let fake = FakeGrbl::start(Config::default());
+    let o = run(&["machine", "status", "--port", &fake.path, "--json"], "");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(json(&o)["state"], "Idle");
+    let o = run(&["machine", "home", "--port", &fake.path, "--json"], "");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(json(&o)["reply"], "ok");
+    let o = run(&["machine", "unlock", "--port", &fake.path], "");
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("state   Idle"));
+    let o = run(&["machine", "status"], "");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--port"));
+}
+
+#[test]
+fn a_swarf_program_runs_to_the_end_on_a_real_linuxcnc() {
+    if !linuxcnc_sim::available() {
+        eprintln!(
+            "SKIPPED: LinuxCNC is not installed (apt-get install linuxcnc-uspace); `send --linuxcnc` was NOT tested"
+        );
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("swarf-cli-lcnc-{}", std::process::id()));
+    let sim = Sim::start(&dir).unwrap_or_else(|e| panic!("{e}"));
+    // A short contour at a brisk feed: the simulated machine runs in real time.
+    let prog = dir.join("plate.ngc");
+    let o = cli()
+        .args([
+            "generate",
+            "--op",
+            "contour",
+            "--tool-diameter",
+            "1",
+            "--depth",
+            "0.2",
+            "--feed",
+            "1500",
+            "--safe-height",
+            "2",
+            "--clearance-height",
+            "3",
+            "--dialect",
+            "linuxcnc",
+            "-o",
+        ])
+        .arg(&prog)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&prog).unwrap();
+    let o = run(
+        &[
+            "send",
+            prog.to_str().unwrap(),
+            "--linuxcnc",
+            &sim.address(),
+            "--machine-on",
+            "--json",
+        ],
+        "",
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{stderr}\n{}", sim.log_tail());
+    let j = json(&o);
+    assert_eq!(j["finished"], true);
+    let want = last_position(&text);
+    let got = &j["final_work_position"];
+    for i in 0..3 {
+        assert!(
+            (got[i].as_f64().unwrap() - want[i]).abs() < 1e-4,
+            "final position {got} vs the program's {want:?}"
+        );
+    }
+    drop(sim);
+    let _ = std::fs::remove_dir_all(dir);
+}
