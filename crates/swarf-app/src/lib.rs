@@ -6,6 +6,7 @@
 //! is the egui shell around it: panels in `ui/`, the 3D view, file dialogs, shortcuts.
 
 mod history;
+pub mod machine;
 mod session;
 pub mod store;
 pub mod typed;
@@ -20,6 +21,11 @@ pub use history::History;
 pub use session::{AUTOSAVE_DELAY, RefusedExport, Session, new_operation};
 pub use store::{Recovery, Store};
 pub use view::Viewport;
+
+/// The Machine panel, for tests that draw it alone.
+pub fn machine_panel(ui: &mut egui::Ui, app: &mut SwarfApp) {
+    ui::machine::machine_panel_ui(ui, app);
+}
 
 /// A file dialog's answer, from its own thread.
 enum DialogPick {
@@ -38,6 +44,8 @@ pub struct SwarfApp {
     view_gen: u64,
     /// Whether the session wakes this window's context.
     waker_set: bool,
+    /// The machine link (the Machine panel).
+    pub machine: machine::Machine,
 }
 
 impl std::ops::Deref for SwarfApp {
@@ -68,6 +76,7 @@ impl SwarfApp {
             dialog: None,
             view_gen: 0,
             waker_set: false,
+            machine: machine::Machine::default(),
         }
     }
 
@@ -181,8 +190,40 @@ impl SwarfApp {
             egui::Panel::top("swarf_recovery")
                 .show(ui, |ui| ui::menu::recovery_bar_ui(ui, &mut self.session));
         }
-        egui::Panel::bottom("swarf_status")
-            .show(ui, |ui| ui::status::status_bar_ui(ui, &mut self.session));
+        if self.machine.poll() {
+            ui.ctx().request_repaint();
+        }
+        if self.machine.connected() {
+            // Status reports arrive at 5 Hz; the panel follows them.
+            ui.ctx().request_repaint_after(Duration::from_millis(100));
+        }
+        self.view.machine = self.machine.run.as_ref().map(|r| {
+            let done = match self.session.output.as_deref() {
+                Some(out) if r.generation == self.session.output_gen => {
+                    machine::done_moves(out, r.line)
+                }
+                _ => 0,
+            };
+            let at = self
+                .machine
+                .status
+                .as_ref()
+                .and_then(|s| s.wpos)
+                .map(|p| glam::DVec3::new(p[0], p[1], p[2]));
+            (done, at)
+        });
+        egui::Panel::bottom("swarf_status").show(ui, |ui| {
+            ui::status::status_bar_ui(ui, &mut self.session, &self.machine);
+        });
+        if self.machine.show {
+            egui::Panel::right("swarf_machine")
+                .resizable(true)
+                .default_size(330.0)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .show(ui, |ui| ui::machine::machine_panel_ui(ui, self));
+                });
+        }
         egui::Panel::left("swarf_side")
             .resizable(true)
             .default_size(340.0)

@@ -26,6 +26,9 @@ pub struct Viewport {
     pub colour_by: ColourBy,
     /// Play the program back to this many moves (`None`: the whole program).
     pub playback: Option<u32>,
+    /// While a machine runs the program: the moves it has run (drawn dimmed) and where the
+    /// controller reports the tool (work coordinates).
+    pub machine: Option<(u32, Option<DVec3>)>,
 }
 
 impl Default for Viewport {
@@ -39,6 +42,7 @@ impl Default for Viewport {
             last_height: 600.0,
             colour_by: ColourBy::MoveType,
             playback: None,
+            machine: None,
         }
     }
 }
@@ -115,6 +119,7 @@ struct ViewCallback {
     camera: Camera,
     size: (u32, u32),
     playback: Option<u32>,
+    dim_upto: Option<u32>,
     grid: Option<GridSpec>,
 }
 
@@ -149,6 +154,7 @@ impl egui_wgpu::CallbackTrait for ViewCallback {
             queue,
             &Frame {
                 playback: self.playback,
+                dim_upto: self.dim_upto,
                 ..Frame::new(&self.scene, &self.camera, self.size)
             },
         );
@@ -319,6 +325,7 @@ impl Viewport {
                 camera: self.camera,
                 size,
                 playback: self.playback,
+                dim_upto: self.machine.map(|m| m.0),
                 grid: GridSpec::new(scene, self.camera.mm_per_px(f64::from(rect.height()))),
             },
         ));
@@ -328,6 +335,9 @@ impl Viewport {
         }
         if let (Some(k), Some(out)) = (self.playback, out) {
             self.draw_tool(ui, rect, out, k);
+        }
+        if let Some((_, Some(at))) = self.machine {
+            self.draw_machine_tool(ui, rect, at);
         }
         picked
     }
@@ -400,6 +410,20 @@ impl Viewport {
 
     /// The tool where the program has brought it after `k` moves: its cutting end and body,
     /// to scale.
+    /// The tool where the controller reports it: an orange cross-hair and spindle line.
+    fn draw_machine_tool(&self, ui: &egui::Ui, rect: egui::Rect, tip: DVec3) {
+        let a = self.to_screen(rect, tip);
+        let mm_px = self.camera.mm_per_px(f64::from(rect.height()));
+        let b = self.to_screen(rect, tip + DVec3::new(0.0, 0.0, 40.0 * mm_px));
+        let c = egui::Color32::from_rgb(255, 150, 30);
+        let p = ui.painter_at(rect);
+        p.line_segment([a, b], egui::Stroke::new(3.0, c));
+        p.circle_stroke(a, 7.0, egui::Stroke::new(2.0, c));
+        for d in [egui::vec2(12.0, 0.0), egui::vec2(0.0, 12.0)] {
+            p.line_segment([a - d, a + d], egui::Stroke::new(1.0, c));
+        }
+    }
+
     fn draw_tool(&self, ui: &egui::Ui, rect: egui::Rect, out: &JobOutput, k: u32) {
         let mut left = k as usize;
         let mut at = None;

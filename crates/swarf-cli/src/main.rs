@@ -67,6 +67,9 @@ enum Command {
     Send(send::SendArgs),
     /// The machine's state and position, homing, unlocking.
     Machine(send::MachineArgs),
+    /// A simulated machine (GRBL on a pseudo-terminal, or LinuxCNC) to try `send` and the
+    /// app's Machine panel without one.
+    MachineSim(send::SimArgs),
 }
 
 /// A command's own exit code, or 1 with the error.
@@ -101,6 +104,7 @@ fn main() -> ExitCode {
         Command::Render(args) => render::run(&args).map(|()| true),
         Command::Send(args) => return code(send::run_send(&args)),
         Command::Machine(args) => return code(send::run_machine(&args)),
+        Command::MachineSim(args) => return code(send::run_sim(&args)),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

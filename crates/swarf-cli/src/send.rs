@@ -492,3 +492,58 @@ pub fn run_machine(args: &MachineArgs) -> Result<u8> {
     }
     Ok(if ok { RAN } else { FAILED })
 }
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SimKind {
+    /// A GRBL 1.1 on a pseudo-terminal: connect to the port path it prints.
+    Grbl,
+    /// LinuxCNC in simulation (needs linuxcnc-uspace): connect to the address it prints.
+    Linuxcnc,
+}
+
+#[derive(Args)]
+pub struct SimArgs {
+    pub kind: SimKind,
+    /// GRBL: milliseconds each motion block takes.
+    #[arg(long, default_value_t = 5)]
+    pub block_ms: u64,
+    /// Stop after this many seconds (default: run until interrupted).
+    #[arg(long)]
+    pub seconds: Option<u64>,
+}
+
+/// A simulated machine to try `send` and the app's Machine panel without one.
+pub fn run_sim(args: &SimArgs) -> Result<u8> {
+    let stop = ctrl_c_flag();
+    let deadline = args
+        .seconds
+        .map(|s| Instant::now() + Duration::from_secs(s));
+    let wait = || {
+        while !stop.load(Ordering::SeqCst) && deadline.is_none_or(|d| Instant::now() < d) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    match args.kind {
+        SimKind::Grbl => {
+            let fake = swarf_machine::fake_grbl::FakeGrbl::start(swarf_machine::fake_grbl::Config {
+                block_time: Duration::from_millis(args.block_ms),
+                keep_lines: false,
+                ..swarf_machine::fake_grbl::Config::default()
+            });
+            outln!("simulated GRBL on {}", fake.path);
+            wait();
+            let r = fake.finish();
+            outln!("{} lines received, {} bytes dropped", r.line_count, r.dropped);
+        }
+        SimKind::Linuxcnc => {
+            if !swarf_machine::linuxcnc_sim::available() {
+                bail!("LinuxCNC is not installed (apt-get install linuxcnc-uspace)");
+            }
+            let dir = std::env::temp_dir().join(format!("swarf-linuxcnc-{}", std::process::id()));
+            let sim = swarf_machine::linuxcnc_sim::Sim::start(&dir).map_err(anyhow::Error::msg)?;
+            outln!("simulated LinuxCNC: linuxcncrsh on {}", sim.address());
+            wait();
+        }
+    }
+    Ok(RAN)
+}

@@ -163,6 +163,7 @@ fn run(port: &mut TTYPort, cfg: &Config, report: &Mutex<Report>, stop: &Mutex<bo
     let mut ring: VecDeque<u8> = VecDeque::new();
     let mut planner: VecDeque<Option<[f64; 3]>> = VecDeque::new();
     let mut check_mode = false;
+    let mut status_count = 0usize;
     let mut target = [0.0f64; 3];
     let mut pos = [0.0f64; 3];
     let mut state = State::Idle;
@@ -194,9 +195,18 @@ fn run(port: &mut TTYPort, cfg: &Config, report: &Mutex<Report>, stop: &Mutex<bo
                     let free_blocks = cfg.blocks - planner.len();
                     let _ = write!(
                         out,
-                        "<{st}|MPos:{:.3},{:.3},{:.3}|Bf:{free_blocks},{free_rx}|FS:0,0>\r\n",
-                        pos[0], pos[1], pos[2]
+                        "<{st}|MPos:{:.3},{:.3},{:.3}|Bf:{free_blocks},{free_rx}|FS:0,0{}>\r\n",
+                        pos[0],
+                        pos[1],
+                        pos[2],
+                        // GRBL sends the work offset now and then, not in every report.
+                        if status_count.is_multiple_of(10) {
+                            "|WCO:0.000,0.000,0.000"
+                        } else {
+                            ""
+                        }
                     );
+                    status_count += 1;
                     report.lock().unwrap().status_queries += 1;
                 }
                 b'!' => {

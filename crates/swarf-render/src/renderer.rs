@@ -54,6 +54,8 @@ pub struct Frame<'a> {
     pub show_mesh: bool,
     /// Draw the program only up to this move (exclusive); `None` draws it all.
     pub playback: Option<u32>,
+    /// Draw the moves before this one dimmed (the part a machine has already run).
+    pub dim_upto: Option<u32>,
 }
 
 impl<'a> Frame<'a> {
@@ -65,6 +67,7 @@ impl<'a> Frame<'a> {
             scene,
             show_mesh: true,
             playback: None,
+            dim_upto: None,
         }
     }
 
@@ -368,8 +371,19 @@ impl Renderer {
                     for layer in Layer::ALL {
                         let (first, len) = up.layers[layer.index()];
                         let n = frame.vertices(layer).min(len);
-                        if n > 0 {
-                            pass.draw(first..first + n, 0..1);
+                        let dim = frame
+                            .dim_upto
+                            .map_or(0, |k| frame.scene.vertices_upto(layer, k).min(n));
+                        let dim = if matches!(layer, Layer::Outline | Layer::Stock) {
+                            0
+                        } else {
+                            dim
+                        };
+                        if dim > 0 {
+                            pass.draw(first..first + dim, 1..2);
+                        }
+                        if n > dim {
+                            pass.draw(first + dim..first + n, 0..1);
                         }
                     }
                 }

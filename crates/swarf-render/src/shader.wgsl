@@ -11,11 +11,20 @@ struct LineOut {
     @location(0) colour: vec4<f32>,
 };
 
+// Instance 1 draws the part of the program already run on the machine: dimmed.
 @vertex
-fn vs_line(@location(0) p: vec3<f32>, @location(1) c: vec4<f32>) -> LineOut {
+fn vs_line(
+    @location(0) p: vec3<f32>,
+    @location(1) c: vec4<f32>,
+    @builtin(instance_index) inst: u32,
+) -> LineOut {
     var o: LineOut;
     o.pos = u.view_proj * vec4<f32>(p, 1.0);
-    o.colour = c;
+    if (inst == 1u) {
+        o.colour = vec4<f32>(c.rgb * 0.3, c.a);
+    } else {
+        o.colour = c;
+    }
     return o;
 }
 

@@ -62,6 +62,22 @@ pub(crate) fn menu_bar_ui(ui: &mut Ui, app: &mut SwarfApp) {
             app.redo();
         }
         ui.separator();
+        let label = if app.machine.running() {
+            "Machine (running)"
+        } else {
+            "Machine"
+        };
+        if ui
+            .selectable_label(app.machine.show, label)
+            .on_hover_text("run the program on a GRBL or LinuxCNC machine")
+            .clicked()
+        {
+            app.machine.show = !app.machine.show;
+            if app.machine.show && app.machine.ports.is_empty() {
+                app.machine.refresh_ports();
+            }
+        }
+        ui.separator();
         let name = app
             .project_path
             .as_ref()

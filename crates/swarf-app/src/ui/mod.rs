@@ -4,6 +4,7 @@
 //! one value is one step).
 
 pub(crate) mod export;
+pub(crate) mod machine;
 pub(crate) mod menu;
 mod operations;
 mod params;

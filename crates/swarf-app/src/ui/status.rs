@@ -5,8 +5,17 @@ use egui::Ui;
 use super::{ERR, WARN};
 use crate::Session;
 
-pub(crate) fn status_bar_ui(ui: &mut Ui, session: &mut Session) {
+pub(crate) fn status_bar_ui(ui: &mut Ui, session: &mut Session, machine: &crate::machine::Machine) {
     ui.horizontal(|ui| {
+        if let Some(p) = machine.progress_text() {
+            ui.add(
+                egui::ProgressBar::new(machine.fraction())
+                    .desired_width(90.0)
+                    .show_percentage(),
+            );
+            ui.label(format!("running: {p}"));
+            ui.separator();
+        }
         if let Some(f) = session.loading() {
             ui.spinner();
             ui.label(format!("reading {f}…"));

@@ -1,0 +1,552 @@
+//! The app's side of the machine link, without any GUI: the connection settings, the
+//! [`swarf_machine::Link`] (its own thread: nothing here waits on a port), the last status,
+//! the console, and the run of the job's program with its progress. The Machine panel
+//! (`ui/machine.rs`) only draws this and calls its methods.
+
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use swarf_machine::grbl::{self, ControllerInfo, Event, MachineState, Status};
+use swarf_machine::program::{self, Controller, ProgramInfo, ProgramReader};
+use swarf_machine::runner::LinkKind;
+use swarf_machine::{Cmd, Link, Realtime};
+
+use crate::Session;
+
+/// Lines the console keeps.
+const CONSOLE_LINES: usize = 400;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConsoleKind {
+    Sent,
+    Reply,
+    Info,
+    Error,
+}
+
+/// A program the user asked to start, waiting for the confirmation that names it.
+#[derive(Clone, Debug)]
+pub struct PendingStart {
+    pub path: PathBuf,
+    pub info: ProgramInfo,
+    /// The first tool the program uses and the work offset, for the confirmation.
+    pub tool: String,
+    pub work_offset: String,
+    /// Start at this operation (index into `info.sections`).
+    pub from_section: Option<usize>,
+}
+
+/// The program running on the machine.
+#[derive(Clone, Debug)]
+pub struct Run {
+    pub path: PathBuf,
+    pub info: ProgramInfo,
+    pub acked: usize,
+    pub line: usize,
+    pub started: Instant,
+    /// The program's line → move map is the shown job's (the run is the job's own program).
+    pub generation: u64,
+}
+
+pub struct Machine {
+    pub show: bool,
+    pub kind: LinkKind,
+    pub port: String,
+    pub baud: u32,
+    pub host: String,
+    pub password: String,
+    pub ports: Vec<String>,
+    link: Option<Link>,
+    pub info: Option<ControllerInfo>,
+    pub status: Option<Status>,
+    pub console: VecDeque<(ConsoleKind, String)>,
+    pub pending: Option<PendingStart>,
+    pub run: Option<Run>,
+    /// How the last run ended.
+    pub outcome: Option<(bool, String)>,
+    /// The program paused itself (`M0`): what it asks for.
+    pub pause: Option<String>,
+    pub jog_step_mm: f64,
+    pub jog_feed: f64,
+    pub mdi: String,
+    pub feed_override: u32,
+    /// A continuous jog in progress (GRBL: cancelled with 0x85 on release).
+    pub jogging: bool,
+    /// Start from this operation (index), chosen in the panel.
+    pub from_section: Option<usize>,
+}
+
+impl Default for Machine {
+    fn default() -> Self {
+        Self {
+            show: false,
+            kind: LinkKind::Grbl,
+            port: String::new(),
+            baud: 115_200,
+            host: "127.0.0.1".into(),
+            password: "EMC".into(),
+            ports: Vec::new(),
+            link: None,
+            info: None,
+            status: None,
+            console: VecDeque::new(),
+            pending: None,
+            run: None,
+            outcome: None,
+            pause: None,
+            jog_step_mm: 0.01,
+            jog_feed: 200.0,
+            mdi: String::new(),
+            feed_override: 100,
+            jogging: false,
+            from_section: None,
+        }
+    }
+}
+
+impl Machine {
+    pub fn connected(&self) -> bool {
+        self.link.is_some()
+    }
+
+    pub fn running(&self) -> bool {
+        self.run.is_some()
+    }
+
+    pub fn state(&self) -> Option<MachineState> {
+        self.status.as_ref().map(|s| s.state)
+    }
+
+    /// Idle and not running a program: commands, jogs and Start make sense.
+    pub fn idle(&self) -> bool {
+        self.connected() && !self.running() && self.state() == Some(MachineState::Idle)
+    }
+
+    pub fn log(&mut self, kind: ConsoleKind, text: impl Into<String>) {
+        if self.console.len() >= CONSOLE_LINES {
+            self.console.pop_front();
+        }
+        self.console.push_back((kind, text.into()));
+    }
+
+    pub fn refresh_ports(&mut self) {
+        self.ports = swarf_machine::runner::list_ports();
+        if self.port.is_empty()
+            && let Some(p) = self.ports.first()
+        {
+            self.port = p.clone();
+        }
+    }
+
+    pub fn connect(&mut self) -> Result<(), String> {
+        self.disconnect();
+        let link = match self.kind {
+            LinkKind::Grbl => {
+                if self.port.trim().is_empty() {
+                    return Err("choose a serial port (or type its path)".into());
+                }
+                Link::grbl_serial(self.port.trim(), self.baud, grbl::Options::default())?
+            }
+            LinkKind::LinuxCnc => Link::linuxcnc(self.host.trim(), &self.password)?,
+        };
+        self.log(
+            ConsoleKind::Info,
+            match self.kind {
+                LinkKind::Grbl => format!("connected to {} at {} baud", self.port, self.baud),
+                LinkKind::LinuxCnc => format!("connected to linuxcncrsh at {}", self.host),
+            },
+        );
+        self.link = Some(link);
+        Ok(())
+    }
+
+    pub fn disconnect(&mut self) {
+        if self.link.take().is_some() {
+            self.log(ConsoleKind::Info, "disconnected");
+        }
+        self.status = None;
+        self.info = None;
+        if self.run.take().is_some() {
+            self.outcome = Some((false, "disconnected during the run".into()));
+        }
+    }
+
+    fn send(&mut self, cmd: Cmd) {
+        if let Some(l) = &self.link
+            && !l.send(cmd)
+        {
+            self.log(ConsoleKind::Error, "the link has closed");
+            self.link = None;
+        }
+    }
+
+    /// Take what the link reported; `true` when something changed (repaint).
+    pub fn poll(&mut self) -> bool {
+        let Some(link) = &self.link else { return false };
+        let events = link.poll();
+        let changed = !events.is_empty();
+        for e in events {
+            self.event(e);
+        }
+        changed
+    }
+
+    fn event(&mut self, e: Event) {
+        match e {
+            Event::Welcome(b) => self.log(ConsoleKind::Reply, b),
+            Event::Info(i) => {
+                self.log(
+                    ConsoleKind::Info,
+                    format!(
+                        "{}{}: RX buffer {} bytes, {} planner blocks",
+                        if i.hal { "grblHAL " } else { "GRBL " },
+                        i.version.clone().unwrap_or_default(),
+                        i.rx_bytes.map_or("?".into(), |n| n.to_string()),
+                        i.planner_blocks.map_or("?".into(), |n| n.to_string())
+                    ),
+                );
+                self.info = Some(i);
+            }
+            Event::Status(s) => {
+                if let Some(o) = s.overrides {
+                    self.feed_override = o[0];
+                }
+                if s.state != MachineState::Hold {
+                    self.pause = None;
+                }
+                self.status = Some(s);
+            }
+            Event::Sent(l) => self.log(ConsoleKind::Sent, l),
+            Event::Reply { command, reply } => {
+                let kind = if reply == "ok" {
+                    ConsoleKind::Reply
+                } else {
+                    ConsoleKind::Error
+                };
+                self.log(kind, format!("{command}: {reply}"));
+            }
+            Event::Message(m) => self.log(ConsoleKind::Reply, format!("[MSG:{m}]")),
+            Event::Feedback(f) => self.log(ConsoleKind::Reply, f),
+            Event::Probe { position, success } => self.log(
+                ConsoleKind::Reply,
+                format!(
+                    "probe {} at X{:.4} Y{:.4} Z{:.4}",
+                    if success { "touched" } else { "FAILED" },
+                    position[0],
+                    position[1],
+                    position[2]
+                ),
+            ),
+            Event::Alarm { code, message } => {
+                self.log(ConsoleKind::Error, format!("ALARM:{code}: {message}"));
+            }
+            Event::Progress { acked, line } => {
+                if let Some(r) = &mut self.run {
+                    r.acked = acked;
+                    r.line = line;
+                }
+            }
+            Event::ProgramPause { line, message } => {
+                self.log(
+                    ConsoleKind::Info,
+                    format!("paused at line {line}: {message}"),
+                );
+                self.pause = Some(message);
+            }
+            Event::Finished { lines } => {
+                if let Some(r) = self.run.take() {
+                    let text = format!(
+                        "{} ran to the end: {lines} lines in {:.0} s",
+                        r.path.display(),
+                        r.started.elapsed().as_secs_f64()
+                    );
+                    self.log(ConsoleKind::Info, text.clone());
+                    self.outcome = Some((true, text));
+                }
+            }
+            Event::Stopped {
+                reason,
+                last_acked_line,
+            } => {
+                let mut text = format!("{reason}; last line answered: {last_acked_line}");
+                if let Some(r) = self.run.take()
+                    && let Some(s) = r.info.section_of(last_acked_line.max(1))
+                {
+                    let sec = &r.info.sections[s];
+                    let _ = write!(
+                        text,
+                        " (op {}: {}; restart from it with \"Start at\")",
+                        sec.number, sec.name
+                    );
+                    self.from_section = Some(s);
+                }
+                self.log(ConsoleKind::Error, text.clone());
+                self.outcome = Some((false, text));
+            }
+            Event::Warning(w) => self.log(ConsoleKind::Error, w),
+            Event::Disconnected(why) => {
+                self.log(ConsoleKind::Error, format!("disconnected: {why}"));
+                self.link = None;
+                self.status = None;
+                if self.run.take().is_some() {
+                    self.outcome = Some((false, format!("the connection was lost: {why}")));
+                }
+            }
+        }
+    }
+
+    /// Write the job's program (checked by the export check, as an export is) to a file of
+    /// its own, check it for the controller, and ask for confirmation.
+    pub fn prepare_start(&mut self, session: &mut Session) -> Result<(), String> {
+        static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        if !self.idle() {
+            return Err("the machine must be connected and Idle to start".into());
+        }
+        let dir = session
+            .store
+            .dir()
+            .map_or_else(std::env::temp_dir, std::path::Path::to_path_buf);
+        let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = dir.join(format!("machine-run-{}-{n}.nc", std::process::id()));
+        session.export(&path)?;
+        let controller = match self.kind {
+            LinkKind::Grbl => Some(
+                self.info
+                    .as_ref()
+                    .map_or(Controller::Grbl, ControllerInfo::controller),
+            ),
+            LinkKind::LinuxCnc => None,
+        };
+        let info = program::scan(&path, controller).map_err(|e| e.to_string())?;
+        if let Some(s) = self.from_section
+            && s >= info.sections.len()
+        {
+            self.from_section = None;
+        }
+        let job = &session.job;
+        let first_tool = job
+            .operations
+            .iter()
+            .find(|o| o.enabled)
+            .and_then(|o| job.tools.iter().find(|t| t.number == o.tool))
+            .map_or("?".into(), |t| format!("T{} {}", t.number, t.name));
+        self.pending = Some(PendingStart {
+            path,
+            info,
+            tool: first_tool,
+            work_offset: format!("{:?}", job.post.work_offset),
+            from_section: self.from_section,
+        });
+        Ok(())
+    }
+
+    /// The user confirmed: start streaming (GRBL) or running (LinuxCNC).
+    pub fn start_confirmed(&mut self, generation: u64) {
+        let Some(p) = self.pending.take() else { return };
+        let cmd = match self.kind {
+            LinkKind::Grbl => {
+                let reader = match ProgramReader::open(&p.path) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        self.log(ConsoleKind::Error, format!("{}: {e}", p.path.display()));
+                        return;
+                    }
+                };
+                let reader = match p.from_section {
+                    Some(s) => match program::plan_restart(&p.info, s) {
+                        Ok(plan) => reader.with_restart(&plan),
+                        Err(e) => {
+                            self.log(ConsoleKind::Error, e.to_string());
+                            self.outcome = Some((false, e.to_string()));
+                            return;
+                        }
+                    },
+                    None => reader,
+                };
+                Cmd::Start(Box::new(reader))
+            }
+            LinkKind::LinuxCnc => {
+                if p.from_section.is_some() {
+                    self.outcome = Some((
+                        false,
+                        "starting at an operation is for GRBL; on LinuxCNC use its run-from-line"
+                            .into(),
+                    ));
+                    return;
+                }
+                Cmd::RunFile(p.path.display().to_string())
+            }
+        };
+        self.log(ConsoleKind::Info, format!("start {}", p.path.display()));
+        self.outcome = None;
+        self.run = Some(Run {
+            path: p.path,
+            info: p.info,
+            acked: 0,
+            line: 0,
+            started: Instant::now(),
+            generation,
+        });
+        self.send(cmd);
+    }
+
+    pub fn hold(&mut self) {
+        self.send(Cmd::Hold);
+    }
+    pub fn resume(&mut self) {
+        self.pause = None;
+        self.send(Cmd::Resume);
+    }
+    /// Stop now: GRBL soft reset (position may be lost while moving), LinuxCNC abort.
+    pub fn stop(&mut self) {
+        self.log(ConsoleKind::Info, "stop");
+        self.send(Cmd::Stop);
+    }
+    pub fn unlock(&mut self) {
+        match self.kind {
+            LinkKind::Grbl => self.command("$X"),
+            LinkKind::LinuxCnc => self.send(Cmd::MachineOn),
+        }
+    }
+    pub fn home(&mut self) {
+        self.send(Cmd::Home);
+    }
+    pub fn set_feed_override(&mut self, pct: u32) {
+        self.send(Cmd::FeedOverride(pct));
+    }
+
+    /// A command line (MDI); refused while a program runs.
+    pub fn command(&mut self, line: &str) {
+        if self.running() {
+            self.log(
+                ConsoleKind::Error,
+                "a program is running: the command was not sent",
+            );
+            return;
+        }
+        self.send(Cmd::Line(line.to_string()));
+    }
+
+    /// Jog one step along `axis` (0 X, 1 Y, 2 Z) in direction `sign`.
+    pub fn jog_step(&mut self, axis: usize, sign: f64) {
+        let d = self.jog_step_mm * sign;
+        let a = ["X", "Y", "Z"][axis];
+        let line = match self.kind {
+            LinkKind::Grbl => format!("$J=G91 G21 {a}{d:.4} F{:.0}", self.jog_feed),
+            LinkKind::LinuxCnc => format!("G91 G1 {a}{d:.4} F{:.0}", self.jog_feed),
+        };
+        self.command(&line);
+        if self.kind == LinkKind::LinuxCnc {
+            self.command("G90");
+        }
+    }
+
+    /// Continuous jog (GRBL): a jog of at most 10 mm, cancelled when the button is released.
+    pub fn jog_start(&mut self, axis: usize, sign: f64) {
+        if self.kind != LinkKind::Grbl || self.jogging {
+            return;
+        }
+        self.jogging = true;
+        let a = ["X", "Y", "Z"][axis];
+        self.command(&format!(
+            "$J=G91 G21 {a}{:.4} F{:.0}",
+            10.0 * sign,
+            self.jog_feed
+        ));
+    }
+
+    pub fn jog_stop(&mut self) {
+        if std::mem::take(&mut self.jogging) {
+            self.send(Cmd::Realtime(Realtime::JogCancel));
+        }
+    }
+
+    /// Zero the work coordinates of the active offset at the tool's position.
+    pub fn zero(&mut self, axes: &str) {
+        let words = axes.chars().fold(String::new(), |mut w, a| {
+            let _ = write!(w, " {a}0");
+            w
+        });
+        self.command(&format!("G10 L20 P0{words}"));
+    }
+
+    pub fn spindle(&mut self, on: bool, rpm: f64) {
+        if on {
+            self.command(&format!("S{rpm:.0} M3"));
+        } else {
+            self.command("M5");
+        }
+    }
+
+    pub fn coolant(&mut self, on: bool) {
+        self.command(if on { "M8" } else { "M9" });
+    }
+
+    /// "op 2 outline · line 120 of 1865 · about 40 s left"
+    pub fn progress_text(&self) -> Option<String> {
+        let r = self.run.as_ref()?;
+        let (sec, left) = r.info.progress(r.acked, r.line);
+        let mut s = String::new();
+        if let Some(i) = sec {
+            let sec = &r.info.sections[i];
+            let _ = write!(s, "op {} {} · ", sec.number, sec.name);
+        }
+        let _ = write!(s, "line {} of {}", r.line, r.info.file_lines);
+        if let Some(l) = left {
+            let _ = write!(s, " · about {} left", fmt_duration(l));
+        }
+        Some(s)
+    }
+
+    /// The fraction of the program's lines answered.
+    pub fn fraction(&self) -> f32 {
+        self.run.as_ref().map_or(0.0, |r| {
+            if r.info.file_lines == 0 {
+                0.0
+            } else {
+                (r.line as f32 / r.info.file_lines as f32).min(1.0)
+            }
+        })
+    }
+
+    /// Wait up to `timeout` for the link's events (tests).
+    pub fn pump_for(&mut self, timeout: Duration, mut until: impl FnMut(&Machine) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            self.poll();
+            if until(self) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        false
+    }
+}
+
+fn fmt_duration(s: f64) -> String {
+    let s = s.max(0.0).round() as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+/// Moves of the shown program done when the machine has answered file line `line` (the
+/// view's count, operations one after another).
+pub fn done_moves(out: &swarf_core::job::JobOutput, line: usize) -> u32 {
+    let src = &out.program.line_source;
+    let upto = line.min(src.len());
+    let Some((sec, mv)) = src[..upto].iter().rev().find_map(|s| *s) else {
+        return 0;
+    };
+    let before: usize = out
+        .operations
+        .iter()
+        .take(sec as usize)
+        .map(|(_, _, r)| r.toolpath.moves.len())
+        .sum();
+    (before + mv as usize + 1) as u32
+}
