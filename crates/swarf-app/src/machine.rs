@@ -76,6 +76,17 @@ pub struct Machine {
     pub jogging: bool,
     /// Start from this operation (index), chosen in the panel.
     pub from_section: Option<usize>,
+    /// GRBL: run the program in check mode (`$C`) first; it moves only if that passes.
+    pub check_first: bool,
+    checking: Option<(CheckPhase, PendingStart, u64)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CheckPhase {
+    /// The program streams in check mode.
+    Checking,
+    /// Check mode is being left (GRBL resets); the real run starts on the banner.
+    Leaving,
 }
 
 impl Default for Machine {
@@ -102,6 +113,8 @@ impl Default for Machine {
             feed_override: 100,
             jogging: false,
             from_section: None,
+            check_first: false,
+            checking: None,
         }
     }
 }
@@ -149,13 +162,13 @@ impl Machine {
                 }
                 Link::grbl_serial(self.port.trim(), self.baud, grbl::Options::default())?
             }
-            LinkKind::LinuxCnc => Link::linuxcnc(self.host.trim(), &self.password)?,
+            LinkKind::LinuxCnc => Link::linuxcnc(self.host.trim(), &self.password),
         };
         self.log(
             ConsoleKind::Info,
             match self.kind {
                 LinkKind::Grbl => format!("connected to {} at {} baud", self.port, self.baud),
-                LinkKind::LinuxCnc => format!("connected to linuxcncrsh at {}", self.host),
+                LinkKind::LinuxCnc => format!("connecting to linuxcncrsh at {} …", self.host),
             },
         );
         self.link = Some(link);
@@ -195,7 +208,13 @@ impl Machine {
 
     fn event(&mut self, e: Event) {
         match e {
-            Event::Welcome(b) => self.log(ConsoleKind::Reply, b),
+            Event::Welcome(b) => {
+                self.log(ConsoleKind::Reply, b);
+                if let Some((CheckPhase::Leaving, p, generation)) = self.checking.take() {
+                    self.log(ConsoleKind::Info, "check passed; running the program");
+                    self.start_pending(p, generation, false);
+                }
+            }
             Event::Info(i) => {
                 self.log(
                     ConsoleKind::Info,
@@ -256,6 +275,12 @@ impl Machine {
                 self.pause = Some(message);
             }
             Event::Finished { lines } => {
+                if let Some((CheckPhase::Checking, p, generation)) = self.checking.take() {
+                    self.run = None;
+                    self.checking = Some((CheckPhase::Leaving, p, generation));
+                    self.send(Cmd::Line("$C".into()));
+                    return;
+                }
                 if let Some(r) = self.run.take() {
                     let text = format!(
                         "{} ran to the end: {lines} lines in {:.0} s",
@@ -271,6 +296,14 @@ impl Machine {
                 last_acked_line,
             } => {
                 let mut text = format!("{reason}; last line answered: {last_acked_line}");
+                if let Some((CheckPhase::Checking, ..)) = self.checking.take() {
+                    self.run = None;
+                    self.send(Cmd::Line("$C".into()));
+                    text = format!("check mode found a problem; nothing moved: {text}");
+                    self.log(ConsoleKind::Error, text.clone());
+                    self.outcome = Some((false, text));
+                    return;
+                }
                 if let Some(r) = self.run.take()
                     && let Some(s) = r.info.section_of(last_acked_line.max(1))
                 {
@@ -345,6 +378,11 @@ impl Machine {
     /// The user confirmed: start streaming (GRBL) or running (LinuxCNC).
     pub fn start_confirmed(&mut self, generation: u64) {
         let Some(p) = self.pending.take() else { return };
+        let check = self.check_first && self.kind == LinkKind::Grbl;
+        self.start_pending(p, generation, check);
+    }
+
+    fn start_pending(&mut self, p: PendingStart, generation: u64, check: bool) {
         let cmd = match self.kind {
             LinkKind::Grbl => {
                 let reader = match ProgramReader::open(&p.path) {
@@ -379,7 +417,16 @@ impl Machine {
                 Cmd::RunFile(p.path.display().to_string())
             }
         };
-        self.log(ConsoleKind::Info, format!("start {}", p.path.display()));
+        if check {
+            self.log(
+                ConsoleKind::Info,
+                "checking the program in check mode ($C) first",
+            );
+            self.send(Cmd::Line("$C".into()));
+            self.checking = Some((CheckPhase::Checking, p.clone(), generation));
+        } else {
+            self.log(ConsoleKind::Info, format!("start {}", p.path.display()));
+        }
         self.outcome = None;
         self.run = Some(Run {
             path: p.path,
@@ -390,6 +437,16 @@ impl Machine {
             generation,
         });
         self.send(cmd);
+    }
+
+    /// Whether the run in progress is the check-mode pass.
+    pub fn checking(&self) -> bool {
+        matches!(self.checking, Some((CheckPhase::Checking, ..)))
+    }
+
+    /// A GRBL real-time command (rapid and spindle overrides).
+    pub fn realtime(&mut self, rt: Realtime) {
+        self.send(Cmd::Realtime(rt));
     }
 
     pub fn hold(&mut self) {

@@ -186,12 +186,18 @@ fn the_view_follows_the_machine_during_a_run() {
     app.machine.show = true;
     app.machine.port = fake.path.clone();
     app.machine.connect().unwrap();
-    assert!(app.machine.pump_for(Duration::from_secs(10), swarf_app::machine::Machine::idle));
+    assert!(
+        app.machine
+            .pump_for(Duration::from_secs(10), swarf_app::machine::Machine::idle)
+    );
     let view_rs = rs.clone();
     let mut h = Harness::builder()
         .with_size(egui::vec2(1400.0, 850.0))
         .renderer(egui_kittest::wgpu::WgpuTestRenderer::from_render_state(rs))
-        .build_ui_state(move |ui, app: &mut SwarfApp| app.ui(ui, Some(&view_rs)), app);
+        .build_ui_state(
+            move |ui, app: &mut SwarfApp| app.ui(ui, Some(&view_rs)),
+            app,
+        );
     h.run_steps(3);
     h.get_by_label("Top").click();
     h.get_by_label("Start").click();
@@ -214,10 +220,88 @@ fn the_view_follows_the_machine_during_a_run() {
     let status = h.state().machine.progress_text().unwrap();
     let _ = h.get_by_label(&format!("running: {status}"));
     if let Ok(img) = h.render() {
-        let p = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("machine_run_window.png");
+        let p =
+            std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("machine_run_window.png");
         let _ = img.save(&p);
         eprintln!("window picture: {}", p.display());
     }
     h.get_by_label("Stop").click();
     h.run_steps(2);
+}
+
+#[test]
+fn check_mode_first_runs_the_program_only_when_it_passes() {
+    let mut app = grbl_example();
+    let program = app.session.output.as_ref().unwrap().program.text.clone();
+    // A line of the second operation the controller refuses.
+    let bad = program
+        .lines()
+        .skip_while(|l| *l != "(op 2: outline)")
+        .filter_map(|l| clean_line(l).unwrap())
+        .find(|l| l.starts_with("G1X"))
+        .unwrap();
+    let fake = FakeGrbl::start(Config {
+        error_on: Some(bad),
+        block_time: Duration::ZERO,
+        ..Config::default()
+    });
+    app.machine.port = fake.path.clone();
+    app.machine.check_first = true;
+    app.machine.connect().unwrap();
+    assert!(
+        app.machine
+            .pump_for(Duration::from_secs(10), swarf_app::machine::Machine::idle)
+    );
+    app.machine.prepare_start(&mut app.session).unwrap();
+    let generation = app.session.output_gen;
+    app.machine.start_confirmed(generation);
+    assert!(
+        app.machine
+            .pump_for(Duration::from_secs(30), |m| m.outcome.is_some())
+    );
+    let (ok, text) = app.machine.outcome.clone().unwrap();
+    assert!(!ok && text.contains("nothing moved"), "{text}");
+    drop(app);
+    let r = fake.finish();
+    assert_eq!(r.position, [0.0; 3], "the machine moved during the check");
+
+    // The same program on a controller that takes it: checked, then run.
+    let fake = FakeGrbl::start(Config {
+        block_time: Duration::ZERO,
+        ..Config::default()
+    });
+    let mut app = grbl_example();
+    app.machine.port = fake.path.clone();
+    app.machine.check_first = true;
+    app.machine.connect().unwrap();
+    assert!(
+        app.machine
+            .pump_for(Duration::from_secs(10), swarf_app::machine::Machine::idle)
+    );
+    app.machine.prepare_start(&mut app.session).unwrap();
+    let generation = app.session.output_gen;
+    app.machine.start_confirmed(generation);
+    assert!(app.machine.pump_for(Duration::from_mins(1), |m| {
+        if m.pause.is_some() {
+            return true;
+        }
+        m.outcome.is_some()
+    }));
+    // The tool change pause of the real run (check mode does not pause).
+    if app.machine.pause.is_some() {
+        app.machine.resume();
+    }
+    assert!(
+        app.machine
+            .pump_for(Duration::from_mins(1), |m| m.outcome.is_some())
+    );
+    let (ok, text) = app.machine.outcome.clone().unwrap();
+    assert!(ok, "{text}");
+    drop(app);
+    let r = fake.finish();
+    assert!(r.lines.iter().filter(|l| *l == "$C").count() == 2);
+    assert_ne!(
+        r.position, [0.0; 3],
+        "the program did not run after the check"
+    );
 }

@@ -107,7 +107,16 @@ struct Summary {
 fn connect(t: &Target, opts: grbl::Options) -> Result<Link> {
     match (&t.port, &t.linuxcnc) {
         (Some(p), None) => Link::grbl_serial(p, t.baud, opts).map_err(anyhow::Error::msg),
-        (None, Some(h)) => Link::linuxcnc(h, &t.password).map_err(anyhow::Error::msg),
+        (None, Some(h)) => {
+            let link = Link::linuxcnc(h, &t.password);
+            // The connection is made on the link's thread: wait for its greeting.
+            match link.wait(Duration::from_secs(15)) {
+                Ok(Event::Welcome(_)) => Ok(link),
+                Ok(Event::Disconnected(e)) => bail!("{e}"),
+                Ok(other) => bail!("unexpected first event from LinuxCNC: {other:?}"),
+                Err(_) => bail!("no answer from linuxcncrsh at {h} within 15 s"),
+            }
+        }
         _ => bail!(
             "name the machine: --port PATH for GRBL ({}) or --linuxcnc HOST[:PORT]",
             port_hint()
@@ -525,15 +534,20 @@ pub fn run_sim(args: &SimArgs) -> Result<u8> {
     };
     match args.kind {
         SimKind::Grbl => {
-            let fake = swarf_machine::fake_grbl::FakeGrbl::start(swarf_machine::fake_grbl::Config {
-                block_time: Duration::from_millis(args.block_ms),
-                keep_lines: false,
-                ..swarf_machine::fake_grbl::Config::default()
-            });
+            let fake =
+                swarf_machine::fake_grbl::FakeGrbl::start(swarf_machine::fake_grbl::Config {
+                    block_time: Duration::from_millis(args.block_ms),
+                    keep_lines: false,
+                    ..swarf_machine::fake_grbl::Config::default()
+                });
             outln!("simulated GRBL on {}", fake.path);
             wait();
             let r = fake.finish();
-            outln!("{} lines received, {} bytes dropped", r.line_count, r.dropped);
+            outln!(
+                "{} lines received, {} bytes dropped",
+                r.line_count,
+                r.dropped
+            );
         }
         SimKind::Linuxcnc => {
             if !swarf_machine::linuxcnc_sim::available() {

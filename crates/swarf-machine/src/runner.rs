@@ -82,21 +82,34 @@ impl Link {
         }
     }
 
-    /// Connect to LinuxCNC's linuxcncrsh at `addr` (`host` or `host:port`).
-    pub fn linuxcnc(addr: &str, password: &str) -> Result<Link, String> {
-        let rsh = Rsh::connect(addr, password, Duration::from_secs(5))?;
+    /// Connect to LinuxCNC's linuxcncrsh at `addr` (`host` or `host:port`). The connection is
+    /// made on the link's thread, so this returns at once; a failure arrives as
+    /// [`Event::Disconnected`] naming the problem.
+    pub fn linuxcnc(addr: &str, password: &str) -> Link {
         let (tx, cmd_rx) = mpsc::channel();
         let (ev_tx, rx) = mpsc::channel();
+        let (addr, password) = (addr.to_string(), password.to_string());
         let thread = std::thread::Builder::new()
             .name("swarf-linuxcnc".into())
-            .spawn(move || linuxcnc_thread(rsh, &cmd_rx, &ev_tx))
+            .spawn(
+                move || match Rsh::connect(&addr, &password, Duration::from_secs(5)) {
+                    Ok(rsh) => {
+                        let _ =
+                            ev_tx.send(Event::Welcome(format!("LinuxCNC (linuxcncrsh at {addr})")));
+                        linuxcnc_thread(rsh, &cmd_rx, &ev_tx);
+                    }
+                    Err(e) => {
+                        let _ = ev_tx.send(Event::Disconnected(e));
+                    }
+                },
+            )
             .expect("spawn the LinuxCNC link thread");
-        Ok(Link {
+        Link {
             kind: LinkKind::LinuxCnc,
             tx,
             rx,
             thread: Some(thread),
-        })
+        }
     }
 
     /// Send a command; `false` when the link has closed.

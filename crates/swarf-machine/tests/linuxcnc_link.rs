@@ -57,8 +57,18 @@ fn programs_run_pause_fail_and_abort_on_a_real_linuxcnc() {
     }
     let dir = std::env::temp_dir().join(format!("swarf-lcnc-{}", std::process::id()));
     let sim = Sim::start(&dir).unwrap_or_else(|e| panic!("{e}"));
-    let link =
-        Link::linuxcnc(&sim.address(), "EMC").unwrap_or_else(|e| panic!("{e}\n{}", sim.log_tail()));
+    let link = Link::linuxcnc(&sim.address(), "EMC");
+    until(&link, 15, |e| matches!(e, Event::Welcome(_)));
+
+    // A wrong password is named (on a link of its own).
+    let wrong = Link::linuxcnc(&sim.address(), "NOTEMC");
+    let ev = until(&wrong, 15, |e| matches!(e, Event::Disconnected(_)));
+    assert!(
+        format!("{:?}", ev.last()).contains("password"),
+        "{:?}",
+        ev.last()
+    );
+    drop(wrong);
 
     // E-stop is on after start: a run is refused until the machine is switched on.
     let prog = write(

@@ -3,8 +3,8 @@
 //! that make no sense in the current state are disabled. Nothing here waits on the port.
 
 use egui::{RichText, Ui};
-use swarf_machine::MachineState;
 use swarf_machine::runner::LinkKind;
+use swarf_machine::{MachineState, Realtime};
 
 use super::{ERR, WARN};
 use crate::SwarfApp;
@@ -264,6 +264,10 @@ fn run_ui(ui: &mut Ui, app: &mut SwarfApp) {
                     }
                 }
             }
+            if app_kind_is_grbl(m.kind) {
+                ui.checkbox(&mut m.check_first, "check in GRBL's check mode ($C) first")
+                    .on_hover_text("the whole program is parsed by the controller without moving; it runs only if that passes");
+            }
             ui.horizontal(|ui| {
                 confirm = ui.button("Confirm start").clicked();
                 cancel = ui.button("Cancel").clicked();
@@ -280,6 +284,41 @@ fn run_ui(ui: &mut Ui, app: &mut SwarfApp) {
     }
     if let Some((ok, text)) = &m.outcome {
         ui.label(RichText::new(text).color(if *ok { OK } else { ERR }));
+    }
+    if m.kind == LinkKind::Grbl {
+        ui.horizontal(|ui| {
+            ui.label("Rapid");
+            for (name, rt) in [
+                ("100%", Realtime::RapidOverrideFull),
+                ("50%", Realtime::RapidOverrideHalf),
+                ("25%", Realtime::RapidOverrideQuarter),
+            ] {
+                if ui
+                    .add_enabled(m.connected(), egui::Button::new(name).small())
+                    .clicked()
+                {
+                    m.realtime(rt);
+                }
+            }
+            ui.label("Spindle");
+            for (name, rt) in [
+                ("-10%", Realtime::SpindleOverrideMinus10),
+                ("100%", Realtime::SpindleOverrideReset),
+                ("+10%", Realtime::SpindleOverridePlus10),
+            ] {
+                if ui
+                    .add_enabled(m.connected(), egui::Button::new(name).small())
+                    .clicked()
+                {
+                    m.realtime(rt);
+                }
+            }
+        });
+        if let Some([feed, rapid, spindle]) = m.status.as_ref().and_then(|s| s.overrides) {
+            ui.small(format!(
+                "overrides: feed {feed} % · rapid {rapid} % · spindle {spindle} %"
+            ));
+        }
     }
     ui.horizontal(|ui| {
         let l = ui.label("Feed override");
@@ -298,6 +337,10 @@ fn run_ui(ui: &mut Ui, app: &mut SwarfApp) {
         }
         m.feed_override = f;
     });
+}
+
+fn app_kind_is_grbl(k: LinkKind) -> bool {
+    k == LinkKind::Grbl
 }
 
 fn jog_ui(ui: &mut Ui, app: &mut SwarfApp) {
