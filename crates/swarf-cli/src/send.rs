@@ -350,8 +350,16 @@ fn follow(
                     "paused at line {line}: {message}\n  press Enter to resume (Ctrl-C stops the machine)"
                 );
                 let mut s = String::new();
-                let _ = std::io::stdin().read_line(&mut s);
-                if !stop.load(Ordering::SeqCst) {
+                let answered = matches!(std::io::stdin().read_line(&mut s), Ok(n) if n > 0);
+                if !answered {
+                    // Nobody can confirm (stdin closed): a tool change must not resume by
+                    // itself, and a held program must not wait for a stray cycle start.
+                    summary.stop_reason = Some(format!(
+                        "the program paused at line {line} ({message}) and standard input is closed, so no one could confirm; the machine was stopped"
+                    ));
+                    link.send(Cmd::Stop);
+                    stop_sent = true;
+                } else if !stop.load(Ordering::SeqCst) {
                     link.send(Cmd::Resume);
                 }
             }
@@ -410,7 +418,9 @@ fn follow(
                     "{text}; last line answered: {}{where_}",
                     summary.last_acked_line
                 );
-                summary.stop_reason = Some(text);
+                if summary.stop_reason.is_none() {
+                    summary.stop_reason = Some(text);
+                }
                 wait_for_status = true;
             }
             Event::Disconnected(e) => {

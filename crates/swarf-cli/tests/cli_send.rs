@@ -125,6 +125,36 @@ fn a_swarf_program_streams_to_grbl_and_pauses_for_the_tool_change() {
 }
 
 #[test]
+fn a_tool_change_pause_with_no_one_to_confirm_stops_the_machine() {
+    let prog = tmp("plate_nostdin.nc");
+    generate("grbl", &prog);
+    let fake = FakeGrbl::start(Config::default());
+    // Standard input closed: the pause at the tool change cannot be confirmed.
+    let o = run(
+        &[
+            "send",
+            prog.to_str().unwrap(),
+            "--port",
+            &fake.path,
+            "--json",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let j = json(&o);
+    assert_eq!(j["finished"], false);
+    let reason = j["stop_reason"].as_str().unwrap();
+    assert!(reason.contains("no one could confirm"), "{reason}");
+    let r = fake.finish();
+    assert_eq!(
+        *r.realtime.last().unwrap(),
+        0x18,
+        "no soft reset: {:?}",
+        r.realtime
+    );
+}
+
+#[test]
 fn a_program_grbl_cannot_take_is_refused_before_any_byte() {
     let prog = tmp("canned.nc");
     std::fs::write(&prog, "G21 G90\nG0 Z5\nG81 X1 Y1 Z-1 R1 F50\nG80\nM2\n").unwrap();
