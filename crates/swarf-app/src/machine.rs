@@ -78,6 +78,8 @@ pub struct Machine {
     pub from_section: Option<usize>,
     /// GRBL: run the program in check mode (`$C`) first; it moves only if that passes.
     pub check_first: bool,
+    /// GRBL: send every line alone and wait for its `ok` (for controllers that need it).
+    pub send_and_wait: bool,
     checking: Option<(CheckPhase, PendingStart, u64)>,
 }
 
@@ -114,6 +116,7 @@ impl Default for Machine {
             jogging: false,
             from_section: None,
             check_first: false,
+            send_and_wait: false,
             checking: None,
         }
     }
@@ -160,7 +163,11 @@ impl Machine {
                 if self.port.trim().is_empty() {
                     return Err("choose a serial port (or type its path)".into());
                 }
-                Link::grbl_serial(self.port.trim(), self.baud, grbl::Options::default())?
+                let opts = grbl::Options {
+                    send_and_wait: self.send_and_wait,
+                    ..grbl::Options::default()
+                };
+                Link::grbl_serial(self.port.trim(), self.baud, opts)?
             }
             LinkKind::LinuxCnc => Link::linuxcnc(self.host.trim(), &self.password),
         };

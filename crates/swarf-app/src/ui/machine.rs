@@ -77,6 +77,8 @@ fn connection_ui(ui: &mut Ui, app: &mut SwarfApp) {
                         .response
                         .labelled_by(l.id);
                 });
+                ui.checkbox(&mut m.send_and_wait, "send-and-wait (one line at a time)")
+                    .on_hover_text("slower; for controllers whose buffer cannot be counted on");
             }
             LinkKind::LinuxCnc => {
                 ui.horizontal(|ui| {
