@@ -50,6 +50,7 @@ pub struct Run {
     pub generation: u64,
 }
 
+#[allow(clippy::struct_excessive_bools)] // independent switches of the panel
 pub struct Machine {
     pub show: bool,
     pub kind: LinkKind,

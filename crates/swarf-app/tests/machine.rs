@@ -22,6 +22,18 @@ fn grbl_example() -> SwarfApp {
     app
 }
 
+/// The example job (GRBL dialect) connected to `fake` and Idle.
+fn connected_to(fake: &FakeGrbl, app: SwarfApp) -> SwarfApp {
+    let mut app = app;
+    app.machine.port.clone_from(&fake.path);
+    app.machine.connect().unwrap();
+    assert!(
+        app.machine
+            .pump_for(Duration::from_secs(10), swarf_app::machine::Machine::idle)
+    );
+    app
+}
+
 #[test]
 fn the_job_runs_on_a_grbl_with_progress_the_tool_change_pause_and_the_cut_path_dimmed() {
     let fake = FakeGrbl::start(Config {
@@ -91,12 +103,7 @@ fn a_program_the_controller_cannot_take_is_not_started() {
     job.post.dialect = swarf_core::post::Dialect::LinuxCnc;
     app.set_job(job);
     app.wait();
-    app.machine.port = fake.path.clone();
-    app.machine.connect().unwrap();
-    assert!(
-        app.machine
-            .pump_for(Duration::from_secs(10), swarf_app::machine::Machine::idle)
-    );
+    let mut app = connected_to(&fake, app);
     let e = app.machine.prepare_start(&mut app.session).unwrap_err();
     assert!(e.contains("M6"), "{e}");
     assert!(app.machine.pending.is_none());
@@ -110,14 +117,8 @@ fn the_machine_panel_shows_state_dro_and_run_controls() {
         block_time: Duration::from_millis(5),
         ..Config::default()
     });
-    let mut app = grbl_example();
+    let mut app = connected_to(&fake, grbl_example());
     app.machine.show = true;
-    app.machine.port = fake.path.clone();
-    app.machine.connect().unwrap();
-    assert!(
-        app.machine
-            .pump_for(Duration::from_secs(10), swarf_app::machine::Machine::idle)
-    );
     let mut h = Harness::builder()
         .with_size(egui::vec2(1300.0, 900.0))
         .build_ui_state(
@@ -182,14 +183,8 @@ fn the_view_follows_the_machine_during_a_run() {
         block_time: Duration::from_millis(3),
         ..Config::default()
     });
-    let mut app = grbl_example();
+    let mut app = connected_to(&fake, grbl_example());
     app.machine.show = true;
-    app.machine.port = fake.path.clone();
-    app.machine.connect().unwrap();
-    assert!(
-        app.machine
-            .pump_for(Duration::from_secs(10), swarf_app::machine::Machine::idle)
-    );
     let view_rs = rs.clone();
     let mut h = Harness::builder()
         .with_size(egui::vec2(1400.0, 850.0))
@@ -231,7 +226,7 @@ fn the_view_follows_the_machine_during_a_run() {
 
 #[test]
 fn check_mode_first_runs_the_program_only_when_it_passes() {
-    let mut app = grbl_example();
+    let app = grbl_example();
     let program = app.session.output.as_ref().unwrap().program.text.clone();
     // A line of the second operation the controller refuses.
     let bad = program
@@ -245,13 +240,8 @@ fn check_mode_first_runs_the_program_only_when_it_passes() {
         block_time: Duration::ZERO,
         ..Config::default()
     });
-    app.machine.port = fake.path.clone();
+    let mut app = connected_to(&fake, app);
     app.machine.check_first = true;
-    app.machine.connect().unwrap();
-    assert!(
-        app.machine
-            .pump_for(Duration::from_secs(10), swarf_app::machine::Machine::idle)
-    );
     app.machine.prepare_start(&mut app.session).unwrap();
     let generation = app.session.output_gen;
     app.machine.start_confirmed(generation);
@@ -270,14 +260,8 @@ fn check_mode_first_runs_the_program_only_when_it_passes() {
         block_time: Duration::ZERO,
         ..Config::default()
     });
-    let mut app = grbl_example();
-    app.machine.port = fake.path.clone();
+    let mut app = connected_to(&fake, grbl_example());
     app.machine.check_first = true;
-    app.machine.connect().unwrap();
-    assert!(
-        app.machine
-            .pump_for(Duration::from_secs(10), swarf_app::machine::Machine::idle)
-    );
     app.machine.prepare_start(&mut app.session).unwrap();
     let generation = app.session.output_gen;
     app.machine.start_confirmed(generation);

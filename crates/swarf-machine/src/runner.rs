@@ -132,6 +132,33 @@ impl Link {
     }
 }
 
+impl Link {
+    /// Events until `done` accepts one (it is the last of them); `Err` with what came when
+    /// `timeout` passed or the link closed first.
+    pub fn events_until(
+        &self,
+        timeout: Duration,
+        mut done: impl FnMut(&Event) -> bool,
+    ) -> Result<Vec<Event>, Vec<Event>> {
+        let deadline = Instant::now() + timeout;
+        let mut seen = Vec::new();
+        while Instant::now() < deadline {
+            match self.wait(Duration::from_millis(50)) {
+                Ok(e) => {
+                    let stop = done(&e);
+                    seen.push(e);
+                    if stop {
+                        return Ok(seen);
+                    }
+                }
+                Err(true) => return Err(seen),
+                Err(false) => {}
+            }
+        }
+        Err(seen)
+    }
+}
+
 impl Drop for Link {
     fn drop(&mut self) {
         let _ = self.tx.send(Cmd::Close);

@@ -5,7 +5,7 @@
 #![allow(clippy::format_push_string, clippy::format_collect)]
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use swarf_machine::fake_grbl::{Config, FakeGrbl};
 use swarf_machine::grbl::{self, Event, StopReason};
@@ -16,23 +16,15 @@ fn tmp(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("swarf-grbl-{}-{name}", std::process::id()))
 }
 
-/// Wait for the link's events until `done` says so (or panic after `secs`).
-fn until(link: &Link, secs: u64, mut done: impl FnMut(&Event) -> bool) -> Vec<Event> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let mut seen = Vec::new();
-    while Instant::now() < deadline {
-        if let Ok(e) = link.wait(Duration::from_millis(50)) {
-            let stop = done(&e);
-            seen.push(e);
-            if stop {
-                return seen;
-            }
-        }
-    }
-    panic!(
-        "timed out; last events: {:?}",
-        &seen[seen.len().saturating_sub(8)..]
-    );
+/// Events until `done`, or a panic naming the last ones.
+fn until(link: &Link, secs: u64, done: impl FnMut(&Event) -> bool) -> Vec<Event> {
+    link.events_until(Duration::from_secs(secs), done)
+        .unwrap_or_else(|seen| {
+            panic!(
+                "timed out; last events: {:?}",
+                &seen[seen.len().saturating_sub(8)..]
+            )
+        })
 }
 
 /// Lines that reached the controller after a stop: no more than its RX buffer held then.

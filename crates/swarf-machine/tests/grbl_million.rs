@@ -17,23 +17,15 @@ fn tmp(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("swarf-grbl-{}-{name}", std::process::id()))
 }
 
-/// Wait for the link's events until `done` says so (or panic after `secs`).
-fn until(link: &Link, secs: u64, mut done: impl FnMut(&Event) -> bool) -> Vec<Event> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let mut seen = Vec::new();
-    while Instant::now() < deadline {
-        if let Ok(e) = link.wait(Duration::from_millis(50)) {
-            let stop = done(&e);
-            seen.push(e);
-            if stop {
-                return seen;
-            }
-        }
-    }
-    panic!(
-        "timed out; last events: {:?}",
-        &seen[seen.len().saturating_sub(8)..]
-    );
+/// Events until `done`, or a panic naming the last ones.
+fn until(link: &Link, secs: u64, done: impl FnMut(&Event) -> bool) -> Vec<Event> {
+    link.events_until(Duration::from_secs(secs), done)
+        .unwrap_or_else(|seen| {
+            panic!(
+                "timed out; last events: {:?}",
+                &seen[seen.len().saturating_sub(8)..]
+            )
+        })
 }
 
 fn connect(fake: &FakeGrbl) -> Link {

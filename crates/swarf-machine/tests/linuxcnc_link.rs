@@ -8,25 +8,15 @@ use swarf_machine::grbl::{Event, MachineState, StopReason};
 use swarf_machine::linuxcnc_sim::{self, Sim};
 use swarf_machine::{Cmd, Link};
 
-fn until(link: &Link, secs: u64, mut done: impl FnMut(&Event) -> bool) -> Vec<Event> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let mut seen = Vec::new();
-    while Instant::now() < deadline {
-        if let Ok(e) = link.wait(Duration::from_millis(50)) {
-            if !matches!(e, Event::Status(_)) {
-                eprintln!("{e:?}");
-            }
-            let stop = done(&e);
-            seen.push(e);
-            if stop {
-                return seen;
-            }
-        }
-    }
-    panic!(
-        "timed out; last events: {:?}",
-        &seen[seen.len().saturating_sub(8)..]
-    );
+/// Events until `done`, or a panic naming the last ones.
+fn until(link: &Link, secs: u64, done: impl FnMut(&Event) -> bool) -> Vec<Event> {
+    link.events_until(Duration::from_secs(secs), done)
+        .unwrap_or_else(|seen| {
+            panic!(
+                "timed out; last events: {:?}",
+                &seen[seen.len().saturating_sub(8)..]
+            )
+        })
 }
 
 fn last_work_position(events: &[Event]) -> [f64; 3] {

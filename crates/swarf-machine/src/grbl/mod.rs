@@ -179,6 +179,17 @@ enum RunState {
     Over,
 }
 
+impl Run {
+    /// End the run early: nothing more is sent.
+    fn stop(&mut self, reason: StopReason, events: &mut Vec<Event>) {
+        self.state = RunState::Over;
+        events.push(Event::Stopped {
+            reason,
+            last_acked_line: self.last_acked_line,
+        });
+    }
+}
+
 #[derive(Debug)]
 struct Run {
     state: RunState,
@@ -293,12 +304,7 @@ impl Grbl {
             if let Some(run) = &mut self.run
                 && run.state != RunState::Over
             {
-                run.state = RunState::Over;
-                let last = run.last_acked_line;
-                self.events.push(Event::Stopped {
-                    reason: StopReason::User,
-                    last_acked_line: last,
-                });
+                run.stop(StopReason::User, &mut self.events);
             }
             // GRBL empties its buffers on reset; the banner confirms it.
             self.commands.clear();
@@ -432,12 +438,7 @@ impl Grbl {
                         return;
                     }
                     Some(Err(e)) => {
-                        run.state = RunState::Over;
-                        let last = run.last_acked_line;
-                        self.events.push(Event::Stopped {
-                            reason: StopReason::Source(e),
-                            last_acked_line: last,
-                        });
+                        run.stop(StopReason::Source(e), &mut self.events);
                         return;
                     }
                     Some(Ok(l)) => run.next = Some(l),
@@ -451,12 +452,7 @@ impl Grbl {
                     "line {} is {bytes} bytes, more than the controller's {rx_bytes}-byte RX buffer holds",
                     next.line,
                 );
-                run.state = RunState::Over;
-                let last = run.last_acked_line;
-                self.events.push(Event::Stopped {
-                    reason: StopReason::Source(e),
-                    last_acked_line: last,
-                });
+                run.stop(StopReason::Source(e), &mut self.events);
                 return;
             }
             if !self.fits(bytes, alone) {
@@ -480,12 +476,7 @@ impl Grbl {
         if let Some(run) = &mut self.run
             && run.state != RunState::Over
         {
-            run.state = RunState::Over;
-            let last = run.last_acked_line;
-            self.events.push(Event::Stopped {
-                reason: StopReason::Disconnected(why.to_string()),
-                last_acked_line: last,
-            });
+            run.stop(StopReason::Disconnected(why.to_string()), &mut self.events);
         }
         self.pending.clear();
         self.in_flight = 0;
@@ -549,18 +540,16 @@ impl Grbl {
                         if let Some(run) = &mut self.run
                             && run.state != RunState::Over
                         {
-                            run.state = RunState::Over;
                             run.next = None;
-                            let last = run.last_acked_line;
-                            self.events.push(Event::Stopped {
-                                reason: StopReason::Error {
+                            run.stop(
+                                StopReason::Error {
                                     line,
                                     code,
                                     message,
                                     still_in_buffer: still,
                                 },
-                                last_acked_line: last,
-                            });
+                                &mut self.events,
+                            );
                         } else {
                             self.events.push(Event::Warning(format!(
                                 "error:{code} for program line {line}: {message}"
@@ -585,12 +574,7 @@ impl Grbl {
                 if let Some(run) = &mut self.run
                     && run.state != RunState::Over
                 {
-                    run.state = RunState::Over;
-                    let last = run.last_acked_line;
-                    self.events.push(Event::Stopped {
-                        reason: StopReason::Alarm { code, message },
-                        last_acked_line: last,
-                    });
+                    run.stop(StopReason::Alarm { code, message }, &mut self.events);
                 }
             }
             Response::Status(mut s) => {
@@ -612,12 +596,7 @@ impl Grbl {
                 if let Some(run) = &mut self.run
                     && run.state != RunState::Over
                 {
-                    run.state = RunState::Over;
-                    let last = run.last_acked_line;
-                    self.events.push(Event::Stopped {
-                        reason: StopReason::Reset,
-                        last_acked_line: last,
-                    });
+                    run.stop(StopReason::Reset, &mut self.events);
                 }
                 self.events.push(Event::Welcome(text));
                 if self.info.rx_bytes.is_none() && !self.commands.iter().any(|c| c == "$I") {
