@@ -331,6 +331,7 @@ impl Viewport {
         ));
         self.scale_bar(ui, rect);
         if let Some(out) = out {
+            self.legend(ui, rect, out);
             self.hole_numbers(ui, rect, out);
         }
         if let (Some(k), Some(out)) = (self.playback, out) {
@@ -410,6 +411,56 @@ impl Viewport {
 
     /// The tool where the program has brought it after `k` moves: its cutting end and body,
     /// to scale.
+    /// What the colours mean: the move types, or the operations when coloured by operation
+    /// (rapids stay red), at the view's top right.
+    fn legend(&self, ui: &mut egui::Ui, rect: egui::Rect, out: &JobOutput) {
+        let c = |c: [u8; 4]| egui::Color32::from_rgb(c[0], c[1], c[2]);
+        let mut entries: Vec<(egui::Color32, String)> = Vec::new();
+        match self.colour_by {
+            ColourBy::MoveType => {
+                for l in [
+                    swarf_render::Layer::Feed,
+                    swarf_render::Layer::Arc,
+                    swarf_render::Layer::Entry,
+                    swarf_render::Layer::Link,
+                    swarf_render::Layer::Rapid,
+                ] {
+                    entries.push((c(l.colour()), l.name().to_string()));
+                }
+            }
+            ColourBy::Operation => {
+                for (i, (name, _, _)) in out.operations.iter().enumerate() {
+                    entries.push((c(swarf_render::operation_colour(i)), name.clone()));
+                }
+                let r = swarf_render::Layer::Rapid;
+                entries.push((c(r.colour()), r.name().to_string()));
+            }
+        }
+        let w = 150.0;
+        let h = 18.0 * entries.len() as f32 + 8.0;
+        let area = egui::Rect::from_min_size(
+            egui::pos2(rect.right() - w - 8.0, rect.top() + 8.0),
+            egui::vec2(w, h),
+        );
+        ui.painter_at(rect)
+            .rect_filled(area, 4.0, egui::Color32::from_black_alpha(150));
+        ui.scope_builder(egui::UiBuilder::new().max_rect(area.shrink(4.0)), |ui| {
+            ui.spacing_mut().item_spacing.y = 2.0;
+            for (colour, name) in entries {
+                ui.horizontal(|ui| {
+                    let (r, _) =
+                        ui.allocate_exact_size(egui::vec2(14.0, 4.0), egui::Sense::hover());
+                    ui.painter().rect_filled(r, 0.0, colour);
+                    ui.label(
+                        egui::RichText::new(name)
+                            .small()
+                            .color(egui::Color32::from_gray(220)),
+                    );
+                });
+            }
+        });
+    }
+
     /// The tool where the controller reports it: an orange cross-hair and spindle line.
     fn draw_machine_tool(&self, ui: &egui::Ui, rect: egui::Rect, tip: DVec3) {
         let a = self.to_screen(rect, tip);

@@ -149,3 +149,22 @@ fn playing_back_draws_part_of_the_program_and_the_tool() {
     assert!(scene.vertices_upto(feed, first / 2) < scene.lines[feed.index()].len() as u32);
     h.snapshot_options("playback_half_first_op", &tolerant());
 }
+
+#[test]
+fn the_legend_names_the_colours() {
+    let Some(rs) = render_state() else { return };
+    let mut h = harness(SwarfApp::example(), &rs);
+    settle(&mut h);
+    for name in ["feed", "arc", "plunge/ramp", "link/lead", "rapid"] {
+        let _ = h.get_by_label(name);
+    }
+    h.get_by_label("colour by operation").click();
+    for _ in 0..3 {
+        h.step();
+    }
+    // The operations by name, and rapids (red in both colourings).
+    let _ = h.get_by_label("recesses");
+    let _ = h.get_by_label("outline");
+    let _ = h.get_by_label("rapid");
+    assert!(h.query_by_label("plunge/ramp").is_none());
+}

@@ -16,4 +16,6 @@ mod scene;
 pub use camera::{Camera, View};
 pub use headless::{Headless, RenderError, write_png};
 pub use renderer::{COLOUR_FORMAT, DEPTH_FORMAT, Frame, Renderer};
-pub use scene::{ColourBy, Layer, LineVertex, MeshVertex, PART_GREY, Scene, grid_vertices};
+pub use scene::{
+    ColourBy, Layer, LineVertex, MeshVertex, PART_GREY, Scene, grid_vertices, operation_colour,
+};

@@ -115,6 +115,11 @@ const OP_COLOURS: [[u8; 4]; 6] = [
     [90, 220, 240, 255],
 ];
 
+/// The colour of the `i`-th operation when colouring by operation.
+pub fn operation_colour(i: usize) -> [u8; 4] {
+    OP_COLOURS[i % OP_COLOURS.len()]
+}
+
 /// Grid lines every `step` mm covering `lo`..`hi` (XY, one step of margin) at height `z`,
 /// as line-list vertices relative to `origin`. Used for the scene's grid and for a grid that
 /// follows the zoom ([`crate::Renderer::set_grid`]).
@@ -346,7 +351,7 @@ impl Scene {
     /// A toolpath (one operation), coloured as asked.
     pub fn add_toolpath(&mut self, tp: &Toolpath, colour_by: ColourBy) {
         self.colour_by = Some(colour_by);
-        let op_colour = OP_COLOURS[self.ops % OP_COLOURS.len()];
+        let op_colour = operation_colour(self.ops);
         self.ops += 1;
         let p3 = |p: P3| DVec3::new(p.x, p.y, p.z);
         let mut from = tp.start;
