@@ -46,6 +46,8 @@ pub struct SwarfApp {
     waker_set: bool,
     /// The machine link (the Machine panel).
     pub machine: machine::Machine,
+    /// The window title last sent to the window.
+    title: String,
 }
 
 impl std::ops::Deref for SwarfApp {
@@ -77,6 +79,7 @@ impl SwarfApp {
             view_gen: 0,
             waker_set: false,
             machine: machine::Machine::default(),
+            title: String::new(),
         }
     }
 
@@ -189,6 +192,12 @@ impl SwarfApp {
         if self.recovery.is_some() {
             egui::Panel::top("swarf_recovery")
                 .show(ui, |ui| ui::menu::recovery_bar_ui(ui, &mut self.session));
+        }
+        let title = self.session.window_title();
+        if title != self.title {
+            ui.ctx()
+                .send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
         }
         if self.machine.poll() {
             ui.ctx().request_repaint();

@@ -156,6 +156,30 @@ pub struct Session {
 }
 
 impl Session {
+    /// The window's title: the project (or "unsaved project"), the part, and `*` while there
+    /// are unsaved changes.
+    pub fn window_title(&self) -> String {
+        let project = self.project_path.as_ref().map_or_else(
+            || "unsaved project".to_string(),
+            |p| {
+                p.file_name().map_or_else(
+                    || p.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                )
+            },
+        );
+        let part = std::path::Path::new(&self.part_name)
+            .file_name()
+            .map_or_else(
+                || self.part_name.clone(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+        format!(
+            "{}{project} ({part}) - Swarf",
+            if self.dirty { "*" } else { "" },
+        )
+    }
+
     /// The embedded example part with its example job, generation started; nothing kept
     /// between runs.
     pub fn example() -> Self {

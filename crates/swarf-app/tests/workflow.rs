@@ -83,9 +83,21 @@ fn a_saved_project_opens_with_everything_it_had() {
     app.set_depth(1, 0.3);
     app.job.post.decimals = 5;
     app.wait();
+    // The window title names the project and shows unsaved changes.
+    assert!(
+        app.window_title()
+            .starts_with("*unsaved project (plate.dxf"),
+        "{}",
+        app.window_title()
+    );
     let project = dir.join("plate.toml");
     app.save_project(&project).unwrap();
     assert!(!app.dirty);
+    assert!(
+        app.window_title().starts_with("plate.toml (plate.dxf"),
+        "{}",
+        app.window_title()
+    );
     let text = std::fs::read_to_string(&project).unwrap();
     assert!(
         text.contains("file = \"plate.dxf\""),
