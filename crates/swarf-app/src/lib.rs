@@ -27,6 +27,15 @@ pub fn machine_panel(ui: &mut egui::Ui, app: &mut SwarfApp) {
     ui::machine::machine_panel_ui(ui, app);
 }
 
+/// What waits for the answer to "save the unsaved changes?".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AfterPrompt {
+    /// Close the window.
+    Close,
+    /// Open this file (a project or a part) in place of the current job.
+    Open(PathBuf),
+}
+
 /// A file dialog's answer, from its own thread.
 enum DialogPick {
     Open(PathBuf),
@@ -48,6 +57,14 @@ pub struct SwarfApp {
     pub machine: machine::Machine,
     /// The window title last sent to the window.
     title: String,
+    /// "Save the unsaved changes?" is asked before this.
+    pub unsaved_prompt: Option<AfterPrompt>,
+    /// Done once the project chosen in a Save dialog is saved.
+    after_save: Option<AfterPrompt>,
+    /// The user chose to close (saved or not): the next close request goes through.
+    close_confirmed: bool,
+    /// The close command was sent.
+    closing: bool,
 }
 
 impl std::ops::Deref for SwarfApp {
@@ -80,6 +97,10 @@ impl SwarfApp {
             waker_set: false,
             machine: machine::Machine::default(),
             title: String::new(),
+            unsaved_prompt: None,
+            after_save: None,
+            close_confirmed: false,
+            closing: false,
         }
     }
 
@@ -116,12 +137,18 @@ impl SwarfApp {
             Ok(pick) => {
                 self.dialog = None;
                 match pick {
-                    DialogPick::Open(p) => self.open(&p),
-                    DialogPick::SaveProject(p) => {
-                        if let Err(e) = self.save_project(&p) {
+                    DialogPick::Open(p) => self.open_checked(&p),
+                    DialogPick::SaveProject(p) => match self.save_project(&p) {
+                        Ok(()) => {
+                            if let Some(next) = self.after_save.take() {
+                                self.proceed(next);
+                            }
+                        }
+                        Err(e) => {
+                            self.after_save = None;
                             self.error = Some(e);
                         }
-                    }
+                    },
                     DialogPick::Export(p) => {
                         if let Err(e) = self.export(&p) {
                             self.error = Some(e);
@@ -130,7 +157,11 @@ impl SwarfApp {
                 }
             }
             Err(std::sync::mpsc::TryRecvError::Empty) => {}
-            Err(std::sync::mpsc::TryRecvError::Disconnected) => self.dialog = None,
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                // Cancelled: what waited for a save does not happen.
+                self.dialog = None;
+                self.after_save = None;
+            }
         }
     }
 
@@ -143,6 +174,62 @@ impl SwarfApp {
                 }
             }
             None => self.ask_file(true, DialogPick::SaveProject),
+        }
+    }
+
+    /// Open `p` in place of the current job, asking first to save unsaved changes.
+    pub fn open_checked(&mut self, p: &std::path::Path) {
+        if self.session.dirty {
+            self.unsaved_prompt = Some(AfterPrompt::Open(p.to_path_buf()));
+        } else {
+            self.session.open(p);
+        }
+    }
+
+    /// The window was asked to close: `false` (and the question asked) while there are
+    /// unsaved changes the user has not decided about.
+    pub fn request_close(&mut self) -> bool {
+        if self.session.dirty && !self.close_confirmed {
+            self.unsaved_prompt = Some(AfterPrompt::Close);
+            false
+        } else {
+            true
+        }
+    }
+
+    /// The answer to the unsaved-changes question: `Some(true)` save first, `Some(false)`
+    /// discard, `None` cancel.
+    pub fn answer_unsaved(&mut self, save: Option<bool>) {
+        let Some(next) = self.unsaved_prompt.take() else {
+            return;
+        };
+        match save {
+            None => {}
+            Some(false) => {
+                if next == AfterPrompt::Close {
+                    // The user chose to lose the changes: no recovery offer next time.
+                    self.session.dirty = false;
+                }
+                self.proceed(next);
+            }
+            Some(true) => {
+                if let Some(p) = self.session.project_path.clone() {
+                    match self.session.save_project(&p) {
+                        Ok(()) => self.proceed(next),
+                        Err(e) => self.session.error = Some(e),
+                    }
+                } else {
+                    self.after_save = Some(next);
+                    self.ask_file(true, DialogPick::SaveProject);
+                }
+            }
+        }
+    }
+
+    fn proceed(&mut self, next: AfterPrompt) {
+        match next {
+            AfterPrompt::Close => self.close_confirmed = true,
+            AfterPrompt::Open(p) => self.session.open(&p),
         }
     }
 
@@ -186,8 +273,19 @@ impl SwarfApp {
                 .collect()
         });
         for p in dropped {
-            self.open(&p);
+            self.open_checked(&p);
         }
+        if ui.input(|i| i.viewport().close_requested()) && !self.request_close() {
+            ui.ctx()
+                .send_viewport_cmd(egui::ViewportCommand::CancelClose);
+        }
+        if self.close_confirmed && self.unsaved_prompt.is_none() && self.after_save.is_none() {
+            // Decided (saved or discarded) in this or an earlier frame: close now.
+            if !std::mem::replace(&mut self.closing, true) {
+                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+        }
+        ui::menu::unsaved_prompt_ui(ui, self);
         egui::Panel::top("swarf_menu").show(ui, |ui| ui::menu::menu_bar_ui(ui, self));
         if self.recovery.is_some() {
             egui::Panel::top("swarf_recovery")

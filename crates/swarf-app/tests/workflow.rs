@@ -782,3 +782,48 @@ fn a_drill_file_gets_a_drilling_operation_and_canned_cycles() {
     assert!(out.exists(), "{:?}", app.messages);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn unsaved_work_is_not_replaced_or_closed_without_asking() {
+    let dir = temp("unsaved");
+    let dxf = dir.join("other.dxf");
+    std::fs::write(&dxf, swarf_core::EXAMPLE_DXF).unwrap();
+    let mut app = SwarfApp::new(Store::at(dir.join("state")));
+    app.wait();
+    // Nothing changed: opening and closing go straight through.
+    assert!(app.request_close());
+    app.set_stepover(0, 0.25);
+    app.wait();
+    assert!(app.dirty);
+    let mut h = ui_harness(app);
+    h.run_steps(2);
+    // Opening another file over unsaved work asks first; Cancel keeps everything.
+    h.state_mut().open_checked(&dxf);
+    h.run_steps(2);
+    let _ = h.get_by_label_contains("Save the changes to the unsaved project before opening");
+    h.get_by_label("Cancel").click();
+    h.run_steps(2);
+    assert!(h.state().unsaved_prompt.is_none());
+    assert!(h.state().dirty, "the changes were kept");
+    assert!(!h.state().part_name.contains("other.dxf"));
+    // Closing asks too; "Don't save" lets the window close with no recovery offered later.
+    assert!(!h.state_mut().request_close());
+    h.run_steps(2);
+    let _ = h.get_by_label_contains("before closing");
+    h.get_by_label("Don't save").click();
+    h.run_steps(2);
+    assert!(h.state_mut().request_close());
+    assert!(!h.state().dirty);
+    // Save, with a project file: saved, then the file opens.
+    let mut app = SwarfApp::new(Store::at(dir.join("state2")));
+    app.wait();
+    let project = dir.join("kept.toml");
+    app.save_project(&project).unwrap();
+    app.set_stepover(0, 0.3);
+    app.wait();
+    app.open_checked(&dxf);
+    app.answer_unsaved(Some(true));
+    app.wait();
+    assert!(std::fs::read_to_string(&project).unwrap().contains("0.3"));
+    assert!(app.part_name.contains("other.dxf"), "{}", app.part_name);
+}

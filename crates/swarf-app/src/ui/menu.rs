@@ -27,7 +27,7 @@ pub(crate) fn menu_bar_ui(ui: &mut Ui, app: &mut SwarfApp) {
             }
         });
         if let Some(p) = open {
-            app.open(&p);
+            app.open_checked(&p);
         }
         if ui.button("Save project").on_hover_text("Ctrl+S").clicked() {
             app.save();
@@ -107,4 +107,41 @@ pub(crate) fn recovery_bar_ui(ui: &mut Ui, session: &mut Session) {
             session.discard_recovery();
         }
     });
+}
+
+/// "Save the changes?" before closing the window or opening another file over unsaved work.
+pub(crate) fn unsaved_prompt_ui(ui: &mut Ui, app: &mut SwarfApp) {
+    let Some(next) = app.unsaved_prompt.clone() else {
+        return;
+    };
+    let what = match &next {
+        crate::AfterPrompt::Close => "before closing".to_string(),
+        crate::AfterPrompt::Open(p) => format!("before opening {}", p.display()),
+    };
+    let name = app
+        .project_path
+        .as_ref()
+        .map_or("the unsaved project".into(), |p| p.display().to_string());
+    let mut answer = None;
+    egui::Window::new("Unsaved changes")
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+        .show(ui.ctx(), |ui| {
+            ui.label(format!("Save the changes to {name} {what}?"));
+            ui.horizontal(|ui| {
+                if ui.button("Save").clicked() {
+                    answer = Some(Some(true));
+                }
+                if ui.button("Don't save").clicked() {
+                    answer = Some(Some(false));
+                }
+                if ui.button("Cancel").clicked() {
+                    answer = Some(None);
+                }
+            });
+        });
+    if let Some(a) = answer {
+        app.answer_unsaved(a);
+    }
 }
