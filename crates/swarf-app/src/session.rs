@@ -499,6 +499,21 @@ impl Session {
             .map_or(0.0, |(lo, hi)| hi[2] - lo[2])
     }
 
+    /// A turned mesh has another height: the mesh operations that cut to the whole old height
+    /// cut to the whole new one (depths the user chose otherwise stay).
+    fn follow_mesh_depth(&mut self, old_depth: f64) {
+        let new_depth = self.mesh_depth();
+        for op in &mut self.job.operations {
+            if op.spec.needs_mesh() {
+                common_params(op, |_, h| {
+                    if (h.final_depth_mm - old_depth).abs() < 1e-9 {
+                        h.final_depth_mm = new_depth;
+                    }
+                });
+            }
+        }
+    }
+
     /// Switches off the operations that do not fit the part; adds the usual ones when none
     /// is left.
     fn fit_operations_to_part(&mut self) {
@@ -744,14 +759,18 @@ impl Session {
         if part_changed {
             self.abandon_load();
         }
+        let turned = new.part.orientation != self.job.part.orientation;
+        let old_depth = self.mesh_depth();
         let before = std::mem::replace(&mut self.job, new);
         self.before_change(before, if part_changed { None } else { key });
         self.clamp_selection();
         if part_changed {
-            self.load_part(Box::new(|app, ok| {
+            self.load_part(Box::new(move |app, ok| {
                 // The part cannot be read so: keep the error, go back to what worked.
                 if !ok && let Some(j) = app.history.drop_last() {
                     app.job = j;
+                } else if ok && turned {
+                    app.follow_mesh_depth(old_depth);
                 }
             }));
         } else {

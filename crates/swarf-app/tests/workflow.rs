@@ -827,3 +827,65 @@ fn unsaved_work_is_not_replaced_or_closed_without_asking() {
     assert!(std::fs::read_to_string(&project).unwrap().contains("0.3"));
     assert!(app.part_name.contains("other.dxf"), "{}", app.part_name);
 }
+
+/// A part whose boss faces −Y (as the corpus mold's cavity does) is turned with the Part
+/// panel's buttons until the boss faces up, and the z-level operations then cut it from the
+/// top.
+#[test]
+fn a_mesh_is_turned_in_the_part_panel_and_cut_from_the_top() {
+    let dir = temp("orient");
+    let mesh = swarf_core::samples::merge_meshes(&[
+        swarf_core::samples::box_mesh([0.0, 0.0, 0.0], [4.0, 0.2, 4.0]),
+        swarf_core::samples::box_mesh([1.0, -0.3, 1.0], [3.0, 0.0, 3.0]),
+    ]);
+    let stl = dir.join("sideways.stl");
+    std::fs::write(&stl, mesh.to_binary_stl("sideways")).unwrap();
+    let mut app = SwarfApp::example();
+    app.open(&stl);
+    app.wait();
+    let height = |app: &SwarfApp| {
+        let (lo, hi) = app
+            .model
+            .as_ref()
+            .unwrap()
+            .mesh()
+            .unwrap()
+            .bounds()
+            .unwrap();
+        hi[2] - lo[2]
+    };
+    assert!((height(&app) - 4.0).abs() < 1e-6);
+    let mut h = ui_harness(app);
+    h.run_steps(2);
+    let _ = h.get_by_label("Orientation: as in the file");
+    for _ in 0..3 {
+        h.get_by_label("X +90°").click();
+        h.run_steps(2);
+        h.state_mut().wait();
+        h.run_steps(2);
+    }
+    let _ = h.get_by_label("Orientation: x270");
+    let app = h.state();
+    assert!(app.error.is_none(), "{:?}", app.error);
+    // STL stores f32: 0.2 and 0.3 are not exact.
+    assert!((height(app) - 0.5).abs() < 1e-6, "{}", height(app));
+    assert_eq!(
+        app.job.part.orientation,
+        "x-90"
+            .parse::<swarf_core::geometry::mesh::Orientation>()
+            .unwrap()
+    );
+    let out = app.output.as_ref().unwrap();
+    let deepest = out.operations[1]
+        .2
+        .toolpath
+        .moves
+        .iter()
+        .map(|m| m.to.z)
+        .fold(0.0, f64::min);
+    assert!((deepest + 0.5).abs() < 1e-6, "{deepest}");
+    // Undo goes back one turn.
+    h.state_mut().undo();
+    h.state_mut().wait();
+    assert_eq!(h.state().job.part.orientation.x_quarter_turns, 2);
+}

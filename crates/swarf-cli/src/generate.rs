@@ -240,6 +240,9 @@ pub struct GenerateArgs {
     /// Work origin of a mesh: top, corner or centre.
     #[arg(long, default_value = "top")]
     pub origin: swarf_core::import::Origin,
+    /// Turn a mesh before its origin is placed: `x-90`, `z90`, `x90 z180`, `flip`.
+    #[arg(long, default_value = "none")]
+    pub orient: swarf_core::geometry::mesh::Orientation,
     /// Stock beyond a mesh's bounding box, mm (default: the tool diameter).
     #[arg(long, allow_negative_numbers = true)]
     pub stock_margin: Option<f64>,
@@ -480,6 +483,7 @@ fn job_from_flags(a: &GenerateArgs) -> Result<(Job, Model)> {
             layers: a.layers.clone(),
             origin: Some(a.origin),
             close_gap_mm: None,
+            orientation: a.orient,
         },
         tolerance: tolerance(a),
         post: PostOptions {

@@ -27,6 +27,10 @@ pub struct InspectArgs {
     /// corner or centre of the bounding box.
     #[arg(long, default_value = "top")]
     pub origin: Origin,
+    /// Turn a mesh before its origin is placed: quarter turns such as `x-90` (a cavity facing
+    /// −Y then faces up), `z90`, `x90 z180`, or `flip` (upside down).
+    #[arg(long, default_value = "none")]
+    pub orient: swarf_core::geometry::mesh::Orientation,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -39,6 +43,7 @@ pub fn load_any(args: &InspectArgs) -> Result<(String, Model)> {
         layers: args.layers.clone(),
         close_gap_mm: args.close_gap,
         origin: args.origin,
+        orientation: args.orient,
         ..ImportOptions::default()
     };
     let (name, src) = match &args.file {

@@ -93,6 +93,7 @@ fn main() -> ExitCode {
             layers: None,
             close_gap: swarf_core::import::DxfOptions::default().close_gap_mm,
             origin: swarf_core::import::Origin::Top,
+            orient: swarf_core::geometry::mesh::Orientation::default(),
             json: false,
         }));
     let result = match command {

@@ -90,6 +90,7 @@ pub fn run(a: &RenderArgs) -> Result<()> {
         layers: None,
         close_gap: swarf_core::import::DxfOptions::default().close_gap_mm,
         origin: swarf_core::import::Origin::Top,
+        orient: swarf_core::geometry::mesh::Orientation::default(),
         json: false,
     };
     let mut depth: f64 = 0.0;

@@ -44,6 +44,9 @@ pub struct VerifyArgs {
     /// Read the part in this unit.
     #[arg(long)]
     pub units: Option<swarf_core::import::Units>,
+    /// A mesh part turned as the program's job turned it: `x-90`, `z90`, `flip`.
+    #[arg(long, default_value = "none")]
+    pub orient: swarf_core::geometry::mesh::Orientation,
     /// The controller, for its block rate (grbl, linuxcnc, fanuc).
     #[arg(long, default_value = "grbl")]
     pub dialect: swarf_core::post::Dialect,
@@ -81,6 +84,7 @@ fn check(a: &VerifyArgs) -> Result<(VerifyReport, OpRanges)> {
         layers: None,
         close_gap: swarf_core::import::DxfOptions::default().close_gap_mm,
         origin: swarf_core::import::Origin::Top,
+        orient: a.orient,
         json: false,
     })?;
     let loops: Vec<Pline>;

@@ -111,3 +111,71 @@ fn no_command_summarises_the_example() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("example_plate.dxf"));
 }
+
+/// `--orient` turns a mesh in quarter turns before its origin is placed; the corpus mold
+/// cavity (facing −Y in its file) then faces up, its cavity's floors becoming flat levels.
+#[test]
+fn orient_turns_a_mesh_before_it_is_placed() {
+    let dir = std::env::temp_dir().join(format!("swarf-cli-orient-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let stl = dir.join("block.stl");
+    let mesh = swarf_core::samples::box_mesh([0.0, 0.0, 0.0], [1.0, 2.0, 3.0]);
+    std::fs::write(&stl, mesh.to_binary_stl("block")).unwrap();
+    let bbox = |orient: &str| -> serde_json::Value {
+        let o = cli()
+            .args([
+                "inspect",
+                stl.to_str().unwrap(),
+                "--json",
+                "--origin",
+                "corner",
+            ])
+            .arg(format!("--orient={orient}"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        j["bbox3_mm"].clone()
+    };
+    let size = |b: &serde_json::Value| -> Vec<f64> {
+        (0..3)
+            .map(|k| b[1][k].as_f64().unwrap() - b[0][k].as_f64().unwrap())
+            .collect()
+    };
+    assert_eq!(size(&bbox("none")), vec![1.0, 2.0, 3.0]);
+    assert_eq!(size(&bbox("x-90")), vec![1.0, 3.0, 2.0]);
+    assert_eq!(size(&bbox("z90")), vec![2.0, 1.0, 3.0]);
+    assert_eq!(size(&bbox("flip")), vec![1.0, 2.0, 3.0]);
+    // The origin is placed after the turn: corner at XY 0, top at Z 0.
+    let b = bbox("x-90");
+    assert_eq!(b[0][0], 0.0);
+    assert_eq!(b[0][1], 0.0);
+    assert_eq!(b[1][2], 0.0);
+    let o = cli()
+        .args(["inspect", stl.to_str().unwrap(), "--orient=x45"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("steps of 90"));
+
+    let Some(mold) = corpus("ocl_ktoolcav.stl") else {
+        return;
+    };
+    let levels = |orient: &str| -> usize {
+        let o = cli()
+            .args([
+                "inspect",
+                mold.to_str().unwrap(),
+                "--units",
+                "inch",
+                "--json",
+            ])
+            .arg(format!("--orient={orient}"))
+            .output()
+            .unwrap();
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        j["flat_levels_mm"].as_array().unwrap().len()
+    };
+    // Facing up, the cavity's floors are flat levels below the top.
+    assert!(levels("x-90") > 3, "{}", levels("x-90"));
+}

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::geometry::Tolerance;
+use crate::geometry::mesh::Orientation;
 use crate::import::{ImportError, ImportOptions, Origin, Source, Units, load};
 use crate::ops::{Cancel, OpError, OpResult, OpSpec};
 use crate::post::{PostError, PostOptions, Program, Section, write_program};
@@ -58,6 +59,9 @@ pub struct Part {
     /// A drawing's chain ends closer than this are joined, with a warning (default 1 µm).
     #[serde(default)]
     pub close_gap_mm: Option<f64>,
+    /// A mesh's quarter turns before its origin is placed (default: as in the file).
+    #[serde(default, skip_serializing_if = "Orientation::is_identity")]
+    pub orientation: Orientation,
 }
 
 impl Part {
@@ -69,6 +73,7 @@ impl Part {
             layers: None,
             origin: None,
             close_gap_mm: None,
+            orientation: Orientation::default(),
         }
     }
 }
@@ -414,6 +419,7 @@ impl Job {
             layers: self.part.layers.clone(),
             close_gap_mm: self.part.close_gap_mm.unwrap_or(d.close_gap_mm),
             origin: self.part.origin.unwrap_or(d.origin),
+            orientation: self.part.orientation,
             tolerance: self.tolerance,
         }
     }

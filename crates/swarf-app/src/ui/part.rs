@@ -39,6 +39,7 @@ pub(crate) fn part_ui(ui: &mut Ui, session: &Session, job: &mut Job, edit: &mut 
                 job.part.units = units;
                 edit.flag(true);
             }
+            orientation_ui(ui, job, edit);
             import_warnings_ui(ui, &session.import_warnings);
             return;
         }
@@ -98,6 +99,41 @@ pub(crate) fn part_ui(ui: &mut Ui, session: &Session, job: &mut Job, edit: &mut 
         );
     }
     import_warnings_ui(ui, &session.import_warnings);
+}
+
+/// Turn a mesh in quarter turns (a cavity that faces −Y is cut from the top after X −90°).
+fn orientation_ui(ui: &mut Ui, job: &mut Job, edit: &mut Edit) {
+    let o = job.part.orientation;
+    ui.horizontal_wrapped(|ui| {
+        ui.label(format!("Orientation: {}", o.describe()));
+        let mut next = o;
+        for (axis, name) in [(0, "X +90°"), (1, "Y +90°"), (2, "Z +90°")] {
+            if ui
+                .small_button(name)
+                .on_hover_text("a quarter turn about the machine axis")
+                .clicked()
+            {
+                next = o.turned(axis);
+            }
+        }
+        if ui
+            .small_button("Flip")
+            .on_hover_text("upside down")
+            .clicked()
+        {
+            next = o.flipped();
+        }
+        if ui
+            .add_enabled(!o.is_identity(), egui::Button::new("As in file").small())
+            .clicked()
+        {
+            next = swarf_core::geometry::mesh::Orientation::default();
+        }
+        if next != o {
+            job.part.orientation = next;
+            edit.flag(true);
+        }
+    });
 }
 
 pub(crate) fn import_warnings_ui(ui: &mut Ui, warnings: &[String]) {

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// An indexed triangle mesh, mm. Triangles are counter-clockwise seen from outside when the
 /// file's winding is consistent.
@@ -45,7 +45,131 @@ pub struct MeshReport {
     pub watertight: bool,
 }
 
+/// How a part is turned before it is cut: quarter turns about the machine's X, then Y, then
+/// Z (each counter-clockwise looking from the positive axis toward the origin). Exact:
+/// coordinates only change places and signs, so nothing is rounded. A mold whose cavity faces
+/// −Y is cut from the top after `x270` (−90° about X).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Orientation {
+    #[serde(default)]
+    pub x_quarter_turns: u8,
+    #[serde(default)]
+    pub y_quarter_turns: u8,
+    #[serde(default)]
+    pub z_quarter_turns: u8,
+}
+
+impl Orientation {
+    pub fn is_identity(&self) -> bool {
+        self.x_quarter_turns.is_multiple_of(4)
+            && self.y_quarter_turns.is_multiple_of(4)
+            && self.z_quarter_turns.is_multiple_of(4)
+    }
+
+    /// One more quarter turn about axis 0 (X), 1 (Y) or 2 (Z).
+    #[must_use]
+    pub fn turned(mut self, axis: usize) -> Self {
+        let t = match axis {
+            0 => &mut self.x_quarter_turns,
+            1 => &mut self.y_quarter_turns,
+            _ => &mut self.z_quarter_turns,
+        };
+        *t = (*t + 1) % 4;
+        self
+    }
+
+    /// Upside down: half a turn about X.
+    #[must_use]
+    pub fn flipped(self) -> Self {
+        self.turned(0).turned(0)
+    }
+
+    /// A point turned.
+    pub fn apply(&self, p: [f64; 3]) -> [f64; 3] {
+        let [mut x, mut y, mut z] = p;
+        for _ in 0..self.x_quarter_turns % 4 {
+            (y, z) = (-z, y);
+        }
+        for _ in 0..self.y_quarter_turns % 4 {
+            (x, z) = (z, -x);
+        }
+        for _ in 0..self.z_quarter_turns % 4 {
+            (x, y) = (-y, x);
+        }
+        [x, y, z]
+    }
+
+    /// `x90 z180`, or `as in the file`.
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = [
+            ('x', self.x_quarter_turns),
+            ('y', self.y_quarter_turns),
+            ('z', self.z_quarter_turns),
+        ]
+        .iter()
+        .filter(|(_, t)| !t.is_multiple_of(4))
+        .map(|(a, t)| format!("{a}{}", u32::from(t % 4) * 90))
+        .collect();
+        if parts.is_empty() {
+            "as in the file".into()
+        } else {
+            parts.join(" ")
+        }
+    }
+}
+
+/// `x90 z180`, `x-90`, `flip` (half a turn about X), or `none`; turns are multiples of 90°.
+impl std::str::FromStr for Orientation {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut o = Orientation::default();
+        for tok in s.split([' ', ',']).filter(|t| !t.is_empty()) {
+            let t = tok.to_ascii_lowercase();
+            if t == "none" {
+                continue;
+            }
+            if t == "flip" {
+                o = o.flipped();
+                continue;
+            }
+            let axis = match t.chars().next() {
+                Some('x') => 0,
+                Some('y') => 1,
+                Some('z') => 2,
+                _ => {
+                    return Err(format!(
+                        "'{tok}': use x, y or z with degrees (x90, z-90) or flip"
+                    ));
+                }
+            };
+            let deg: i64 = t[1..]
+                .trim_end_matches("deg")
+                .parse()
+                .map_err(|_| format!("'{tok}': the angle must be a whole number of degrees"))?;
+            if deg % 90 != 0 {
+                return Err(format!(
+                    "'{tok}': parts turn in steps of 90°; {deg}° is not one"
+                ));
+            }
+            for _ in 0..(deg / 90).rem_euclid(4) {
+                o = o.turned(axis);
+            }
+        }
+        Ok(o)
+    }
+}
+
 impl Mesh {
+    /// Turn every vertex (a rotation keeps the triangles' winding).
+    pub fn orient(&mut self, o: Orientation) {
+        if o.is_identity() {
+            return;
+        }
+        for v in &mut self.vertices {
+            *v = o.apply(*v);
+        }
+    }
+
     /// Minimum and maximum corner; `None` when empty.
     pub fn bounds(&self) -> Option<([f64; 3], [f64; 3])> {
         let mut it = self.vertices.iter();
@@ -173,5 +297,32 @@ impl Mesh {
         }
         let _ = writeln!(s, "endsolid {name}");
         s
+    }
+}
+
+#[cfg(test)]
+mod orientation_tests {
+    use super::Orientation;
+
+    #[test]
+    fn quarter_turns_are_exact_and_right_handed() {
+        let p = [1.25, 2.5, 3.75];
+        let x90: Orientation = "x90".parse().unwrap();
+        assert_eq!(x90.apply(p), [1.25, -3.75, 2.5]);
+        let y90: Orientation = "y90".parse().unwrap();
+        assert_eq!(y90.apply(p), [3.75, 2.5, -1.25]);
+        let z90: Orientation = "z90".parse().unwrap();
+        assert_eq!(z90.apply(p), [-2.5, 1.25, 3.75]);
+        // A face toward −Y faces up after −90° about X.
+        let up: Orientation = "x-90".parse().unwrap();
+        assert_eq!(up.apply([0.0, -1.0, 0.0]), [0.0, 0.0, 1.0]);
+        assert_eq!(up.describe(), "x270");
+        // Four turns are none; flip is half a turn about X.
+        let four: Orientation = "x90 x90 x180".parse().unwrap();
+        assert!(four.is_identity());
+        let flip: Orientation = "flip".parse().unwrap();
+        assert_eq!(flip.apply(p), [1.25, -2.5, -3.75]);
+        assert!("x45".parse::<Orientation>().unwrap_err().contains("90"));
+        assert!("w90".parse::<Orientation>().is_err());
     }
 }

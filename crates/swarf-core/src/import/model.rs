@@ -62,6 +62,8 @@ pub struct ImportOptions {
     pub close_gap_mm: f64,
     /// STL: where the work origin goes.
     pub origin: Origin,
+    /// STL: quarter turns before the origin is placed.
+    pub orientation: crate::geometry::mesh::Orientation,
     pub tolerance: Tolerance,
 }
 
@@ -72,6 +74,7 @@ impl Default for ImportOptions {
             layers: None,
             close_gap_mm: DxfOptions::default().close_gap_mm,
             origin: Origin::Top,
+            orientation: crate::geometry::mesh::Orientation::default(),
             tolerance: Tolerance::default(),
         }
     }
@@ -89,6 +92,7 @@ impl ImportOptions {
     fn stl(&self) -> StlOptions {
         StlOptions {
             units: self.units,
+            orientation: self.orientation,
             origin: self.origin,
             tolerance: self.tolerance,
         }
@@ -196,6 +200,19 @@ pub fn load(src: Source<'_>, opts: &ImportOptions) -> Result<Model, ImportError>
 }
 
 fn load_bytes(name: &str, bytes: &[u8], opts: &ImportOptions) -> Result<Model, ImportError> {
+    let mut model = load_format(name, bytes, opts)?;
+    if !opts.orientation.is_identity()
+        && let Model::Drawing(d) = &mut model
+    {
+        d.warnings.push(format!(
+            "orientation {}: only meshes are turned; this drawing was read as it is",
+            opts.orientation.describe()
+        ));
+    }
+    Ok(model)
+}
+
+fn load_format(name: &str, bytes: &[u8], opts: &ImportOptions) -> Result<Model, ImportError> {
     Ok(match sniff(Some(name), bytes) {
         Format::Stl => Model::Mesh(import_stl(bytes, &opts.stl())?),
         Format::Dxf => Model::Drawing(import_dxf(bytes, &opts.dxf())?),

@@ -80,6 +80,8 @@ impl std::str::FromStr for Origin {
 pub struct StlOptions {
     /// The unit of the numbers (STL has none); default mm.
     pub units: Option<Units>,
+    /// Quarter turns applied before the origin is placed.
+    pub orientation: crate::geometry::mesh::Orientation,
     pub origin: Origin,
     pub tolerance: Tolerance,
 }
@@ -88,6 +90,7 @@ impl Default for StlOptions {
     fn default() -> Self {
         Self {
             units: None,
+            orientation: crate::geometry::mesh::Orientation::default(),
             origin: Origin::Top,
             tolerance: Tolerance::default(),
         }
@@ -256,6 +259,8 @@ pub fn import_stl(bytes: &[u8], opts: &StlOptions) -> Result<StlPart, StlError> 
              by nesting, not by normals"
         ));
     }
+    // Turned as the set-up asks (exact), then placed.
+    mesh.orient(opts.orientation);
     // Units plausibility (STL has no units).
     let (lo, hi) = mesh.bounds().expect("triangles exist");
     let extent = (hi[0] - lo[0]).max(hi[1] - lo[1]).max(hi[2] - lo[2]);
