@@ -50,6 +50,13 @@ fn run(args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// `swarf-cli send PROG --port FAKE EXTRA…` with `stdin` typed in.
+fn send(prog: &Path, fake: &FakeGrbl, extra: &[&str], stdin: &str) -> Output {
+    let mut args = vec!["send", prog.to_str().unwrap(), "--port", &fake.path];
+    args.extend_from_slice(extra);
+    run(&args, stdin)
+}
+
 fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
         panic!(
@@ -87,16 +94,7 @@ fn a_swarf_program_streams_to_grbl_and_pauses_for_the_tool_change() {
     generate("grbl", &prog);
     let text = std::fs::read_to_string(&prog).unwrap();
     let fake = FakeGrbl::start(Config::default());
-    let o = run(
-        &[
-            "send",
-            prog.to_str().unwrap(),
-            "--port",
-            &fake.path,
-            "--json",
-        ],
-        "\n\n\n",
-    );
+    let o = send(&prog, &fake, &["--json"], "\n\n\n");
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(0), "{stderr}");
     let j = json(&o);
@@ -130,16 +128,7 @@ fn a_tool_change_pause_with_no_one_to_confirm_stops_the_machine() {
     generate("grbl", &prog);
     let fake = FakeGrbl::start(Config::default());
     // Standard input closed: the pause at the tool change cannot be confirmed.
-    let o = run(
-        &[
-            "send",
-            prog.to_str().unwrap(),
-            "--port",
-            &fake.path,
-            "--json",
-        ],
-        "",
-    );
+    let o = send(&prog, &fake, &["--json"], "");
     assert_eq!(o.status.code(), Some(1));
     let j = json(&o);
     assert_eq!(j["finished"], false);
@@ -194,16 +183,7 @@ fn an_error_stops_the_run_and_names_the_line_and_operation() {
         error_on: Some(bad.clone()),
         ..Config::default()
     });
-    let o = run(
-        &[
-            "send",
-            prog.to_str().unwrap(),
-            "--port",
-            &fake.path,
-            "--json",
-        ],
-        "\n\n\n",
-    );
+    let o = send(&prog, &fake, &["--json"], "\n\n\n");
     assert_eq!(o.status.code(), Some(1));
     let j = json(&o);
     assert_eq!(j["finished"], false);
@@ -217,18 +197,7 @@ fn an_error_stops_the_run_and_names_the_line_and_operation() {
 
     // Restart at operation 2: the preamble first, then the operation's lines.
     let fake = FakeGrbl::start(Config::default());
-    let o = run(
-        &[
-            "send",
-            prog.to_str().unwrap(),
-            "--port",
-            &fake.path,
-            "--from-op",
-            "2",
-            "--json",
-        ],
-        "\n\n\n",
-    );
+    let o = send(&prog, &fake, &["--from-op", "2", "--json"], "\n\n\n");
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -255,17 +224,7 @@ fn check_mode_first_finds_the_error_before_anything_moves() {
         error_on: Some("X7".into()),
         ..Config::default()
     });
-    let o = run(
-        &[
-            "send",
-            prog.to_str().unwrap(),
-            "--port",
-            &fake.path,
-            "--check-first",
-            "--json",
-        ],
-        "",
-    );
+    let o = send(&prog, &fake, &["--check-first", "--json"], "");
     assert_eq!(o.status.code(), Some(1));
     let j = json(&o);
     assert!(j["stop_reason"].as_str().unwrap().contains("nothing moved"));
