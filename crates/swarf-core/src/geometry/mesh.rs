@@ -74,7 +74,8 @@ impl Orientation {
             1 => &mut self.y_quarter_turns,
             _ => &mut self.z_quarter_turns,
         };
-        *t = (*t + 1) % 4;
+        // A job file may hold any u8: reduce first, so 255 cannot overflow.
+        *t = (*t % 4 + 1) % 4;
         self
     }
 
@@ -323,6 +324,13 @@ mod orientation_tests {
         let flip: Orientation = "flip".parse().unwrap();
         assert_eq!(flip.apply(p), [1.25, -2.5, -3.75]);
         assert!("x45".parse::<Orientation>().unwrap_err().contains("90"));
+        // Any count a job file holds is turns modulo 4.
+        let odd = Orientation {
+            x_quarter_turns: 255,
+            ..Orientation::default()
+        };
+        assert_eq!(odd.apply(p), up.apply(p));
+        assert_eq!(odd.turned(0).x_quarter_turns, 0);
         assert!("w90".parse::<Orientation>().is_err());
     }
 }
