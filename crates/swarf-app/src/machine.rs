@@ -351,7 +351,7 @@ impl Machine {
             .map_or_else(std::env::temp_dir, std::path::Path::to_path_buf);
         let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let path = dir.join(format!("machine-run-{}-{n}.nc", std::process::id()));
-        session.export(&path)?;
+        session.write_checked_program(&path)?;
         let controller = match self.kind {
             LinkKind::Grbl => Some(
                 self.info

@@ -49,8 +49,11 @@ fn the_job_runs_on_a_grbl_with_progress_the_tool_change_pause_and_the_cut_path_d
     assert!(m.pump_for(Duration::from_secs(10), |m| m.state()
         == Some(MachineState::Idle)));
     assert_eq!(m.info.as_ref().and_then(|i| i.rx_bytes), Some(128));
+    let export_path = app.session.export_path.clone();
     app.machine.prepare_start(&mut app.session).unwrap();
     let pending = app.machine.pending.clone().unwrap();
+    // The run's file is not taken for the user's export file.
+    assert_eq!(app.session.export_path, export_path);
     assert!(pending.tool.starts_with("T2"), "{}", pending.tool);
     assert_eq!(pending.work_offset, "G54");
     assert_eq!(pending.info.sections.len(), 2);

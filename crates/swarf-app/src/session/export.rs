@@ -45,6 +45,29 @@ impl Session {
         self.write_program(path)
     }
 
+    /// The program for a machine run: checked as an export is and written to `path`, but not
+    /// remembered as the export file; a refused program is an error (a run has no "anyway").
+    pub fn write_checked_program(&mut self, path: &Path) -> Result<(), String> {
+        self.wait();
+        if !self.up_to_date() {
+            return Err(match &self.error {
+                Some(e) => format!("nothing to run: {e}"),
+                None => "nothing to run: the toolpaths are not generated".into(),
+            });
+        }
+        let out = self.output.as_ref().ok_or("nothing generated yet")?;
+        let report =
+            swarf_core::verify::export_check(out, &out.program).map_err(|e| e.to_string())?;
+        if !report.passed() {
+            return Err(format!(
+                "the export check refuses this program, so it is not run: {}",
+                report.messages().join("; ")
+            ));
+        }
+        swarf_core::fsio::write_atomic(path, out.program.text.as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    }
+
     /// Writes the program the export check refused, at the user's explicit choice.
     pub fn export_anyway(&mut self) -> Result<(), String> {
         let Some(r) = self.export_refused.take() else {
