@@ -45,6 +45,7 @@ enum DialogPick {
 
 /// The egui shell: the session, the 3D view and the file dialog in flight. It derefs to the
 /// [`Session`], so `app.job` or `app.export(…)` reach the state and its logic.
+#[allow(clippy::struct_excessive_bools)] // independent states of the shell
 pub struct SwarfApp {
     pub session: Session,
     pub view: Viewport,
@@ -65,6 +66,29 @@ pub struct SwarfApp {
     close_confirmed: bool,
     /// The close command was sent.
     closing: bool,
+    /// Whether a native file dialog can be shown (a desktop portal or `zenity`); without one
+    /// a path field in the window takes its place.
+    pub native_dialogs: bool,
+    /// The built-in path field in place of a native dialog.
+    pub path_prompt: Option<PathPrompt>,
+}
+
+/// The built-in stand-in for a file dialog.
+pub struct PathPrompt {
+    pub save: bool,
+    pub text: String,
+    kind: fn(PathBuf) -> DialogPick,
+}
+
+/// Whether rfd can show a dialog here: on Linux it needs the desktop portal (over the session
+/// bus) or `zenity`; elsewhere the system's own.
+fn native_dialogs_available() -> bool {
+    if !cfg!(target_os = "linux") {
+        return true;
+    }
+    let zenity = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("zenity").is_file()));
+    zenity || std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some()
 }
 
 impl std::ops::Deref for SwarfApp {
@@ -101,12 +125,27 @@ impl SwarfApp {
             after_save: None,
             close_confirmed: false,
             closing: false,
+            native_dialogs: native_dialogs_available(),
+            path_prompt: None,
         }
     }
 
     /// Runs a native file dialog on its own thread (the UI keeps drawing).
     pub(crate) fn ask_file(&mut self, save: bool, kind: fn(PathBuf) -> DialogPick) {
-        if self.dialog.is_some() {
+        if self.dialog.is_some() || self.path_prompt.is_some() {
+            return;
+        }
+        if !self.native_dialogs {
+            let dir = self.base_dir.display().to_string();
+            self.path_prompt = Some(PathPrompt {
+                save,
+                text: if dir.is_empty() {
+                    String::new()
+                } else {
+                    format!("{dir}/")
+                },
+                kind,
+            });
             return;
         }
         let (tx, rx) = channel();
@@ -131,30 +170,51 @@ impl SwarfApp {
         self.dialog = Some(rx);
     }
 
+    /// The file dialog's answer (native or the built-in path field).
+    fn picked(&mut self, pick: DialogPick) {
+        match pick {
+            DialogPick::Open(p) => self.open_checked(&p),
+            DialogPick::SaveProject(p) => match self.save_project(&p) {
+                Ok(()) => {
+                    if let Some(next) = self.after_save.take() {
+                        self.proceed(next);
+                    }
+                }
+                Err(e) => {
+                    self.after_save = None;
+                    self.error = Some(e);
+                }
+            },
+            DialogPick::Export(p) => {
+                if let Err(e) = self.export(&p) {
+                    self.error = Some(e);
+                }
+            }
+        }
+    }
+
+    /// The built-in path field answered: `Some(path)` or cancelled.
+    pub fn answer_path_prompt(&mut self, path: Option<PathBuf>) {
+        let Some(prompt) = self.path_prompt.take() else {
+            return;
+        };
+        match path {
+            Some(p) => self.picked((prompt.kind)(p)),
+            None => self.after_save = None,
+        }
+    }
+
+    /// "Open…": the native dialog, or the path field where there is none.
+    pub fn ask_open(&mut self) {
+        self.ask_file(false, DialogPick::Open);
+    }
+
     fn poll_dialog(&mut self) {
         let Some(rx) = &self.dialog else { return };
         match rx.try_recv() {
             Ok(pick) => {
                 self.dialog = None;
-                match pick {
-                    DialogPick::Open(p) => self.open_checked(&p),
-                    DialogPick::SaveProject(p) => match self.save_project(&p) {
-                        Ok(()) => {
-                            if let Some(next) = self.after_save.take() {
-                                self.proceed(next);
-                            }
-                        }
-                        Err(e) => {
-                            self.after_save = None;
-                            self.error = Some(e);
-                        }
-                    },
-                    DialogPick::Export(p) => {
-                        if let Err(e) = self.export(&p) {
-                            self.error = Some(e);
-                        }
-                    }
-                }
+                self.picked(pick);
             }
             Err(std::sync::mpsc::TryRecvError::Empty) => {}
             Err(std::sync::mpsc::TryRecvError::Disconnected) => {
@@ -286,6 +346,7 @@ impl SwarfApp {
             }
         }
         ui::menu::unsaved_prompt_ui(ui, self);
+        ui::menu::path_prompt_ui(ui, self);
         egui::Panel::top("swarf_menu").show(ui, |ui| ui::menu::menu_bar_ui(ui, self));
         if self.recovery.is_some() {
             egui::Panel::top("swarf_recovery")

@@ -889,3 +889,38 @@ fn a_mesh_is_turned_in_the_part_panel_and_cut_from_the_top() {
     h.state_mut().wait();
     assert_eq!(h.state().job.part.orientation.x_quarter_turns, 2);
 }
+
+/// Where the desktop has no file dialog (no portal, no zenity), "Open…" shows a path field
+/// saying so instead of doing nothing.
+#[test]
+fn without_a_native_file_dialog_a_path_field_takes_its_place() {
+    let dir = temp("nodialog");
+    let dxf = dir.join("typed.dxf");
+    std::fs::write(&dxf, swarf_core::EXAMPLE_DXF).unwrap();
+    let mut app = SwarfApp::example();
+    app.wait();
+    app.native_dialogs = false;
+    let mut h = ui_harness(app);
+    h.run_steps(2);
+    h.get_by_label("Open…").click();
+    h.run_steps(4);
+    assert!(h.state().path_prompt.is_some());
+    let _ = h.get_by_label_contains("No file dialog is available");
+    // Cancel: nothing happens.
+    h.get_by_label("Cancel").click();
+    h.run_steps(2);
+    assert!(h.state().path_prompt.is_none());
+    h.get_by_label("Open…").click();
+    h.run_steps(2);
+    h.state_mut().path_prompt.as_mut().unwrap().text = dxf.display().to_string();
+    h.run_steps(1);
+    h.get_by_label("OK").click();
+    h.run_steps(2);
+    h.state_mut().wait();
+    assert!(h.state().path_prompt.is_none());
+    assert!(
+        h.state().part_name.ends_with("typed.dxf"),
+        "{}",
+        h.state().part_name
+    );
+}

@@ -145,3 +145,41 @@ pub(crate) fn unsaved_prompt_ui(ui: &mut Ui, app: &mut SwarfApp) {
         app.answer_unsaved(a);
     }
 }
+
+/// The stand-in for a file dialog where the desktop has none (no portal, no `zenity`).
+pub(crate) fn path_prompt_ui(ui: &mut Ui, app: &mut SwarfApp) {
+    let Some(prompt) = &mut app.path_prompt else {
+        return;
+    };
+    let mut answer = None;
+    egui::Window::new(if prompt.save { "Save to" } else { "Open" })
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+        .show(ui.ctx(), |ui| {
+            ui.colored_label(
+                WARN,
+                "No file dialog is available on this desktop (no desktop portal and no zenity; \
+                 install zenity for one). Type the file's path:",
+            );
+            let l = ui.label("Path");
+            let r = ui
+                .add(egui::TextEdit::singleline(&mut prompt.text).desired_width(420.0))
+                .labelled_by(l.id);
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            ui.horizontal(|ui| {
+                if ui.button("OK").clicked() || enter {
+                    let t = prompt.text.trim();
+                    if !t.is_empty() {
+                        answer = Some(Some(std::path::PathBuf::from(t)));
+                    }
+                }
+                if ui.button("Cancel").clicked() {
+                    answer = Some(None);
+                }
+            });
+        });
+    if let Some(a) = answer {
+        app.answer_path_prompt(a);
+    }
+}
