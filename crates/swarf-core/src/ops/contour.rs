@@ -171,6 +171,14 @@ pub fn contour(
         let mut ccw_loop = l.clone();
         orient(&mut ccw_loop, true);
         let b = pline_bbox(&ccw_loop);
+        // A tool wider than the loop it goes around is cut as asked, but seldom what was meant
+        // (a wrong tool or a wrong unit): said, not silent.
+        if p.side == Side::Outside && d > b.width().min(b.height()) {
+            out.warnings.push(format!(
+                "contour: the {d} mm tool is wider than loop {li} ({:.4} x {:.4} mm at ({:.4}, {:.4})) it goes around; check the tool and the part's units",
+                b.width(), b.height(), b.min.x, b.min.y
+            ));
+        }
         for &dist in &dists {
             cancel.check()?;
             // Positive offsets move a counter-clockwise loop inward.

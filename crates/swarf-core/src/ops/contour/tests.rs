@@ -63,6 +63,36 @@ fn inside_of_a_hole_smaller_than_the_tool_is_a_warning() {
 }
 
 #[test]
+fn a_tool_wider_than_the_loop_it_goes_around_is_a_warning() {
+    let tool = Tool::micro_flat(0.5);
+    let p = ContourParams {
+        side: Side::Outside,
+        ..ContourParams::default()
+    };
+    let cut = |r: f64| {
+        contour(
+            &[circle(r)],
+            &[],
+            &tool,
+            &p,
+            &Tolerance::default(),
+            &crate::ops::Cancel::NEVER,
+        )
+        .unwrap()
+    };
+    // A 0.4 mm pin with a 0.5 mm tool: cut, and said.
+    let r = cut(0.2);
+    assert!(!r.toolpath.moves.is_empty());
+    assert!(
+        r.warnings.iter().any(|w| w.contains("wider than loop 0")),
+        "{:?}",
+        r.warnings
+    );
+    // A 1 mm boss: nothing to say.
+    assert!(cut(0.5).warnings.is_empty());
+}
+
+#[test]
 fn tabs_raise_the_path_and_bad_tabs_are_errors() {
     let tool = Tool::micro_flat(0.2);
     let tol = Tolerance::default();
