@@ -113,13 +113,15 @@ impl SwarfApp {
 
     /// The example job, with recent files, the tool library and any autosave from `store`.
     pub fn new(store: Store) -> Self {
+        let mut machine = machine::Machine::default();
+        machine.apply_settings(&store.machine_settings());
         Self {
+            machine,
             session: Session::new(store),
             view: Viewport::default(),
             dialog: None,
             view_gen: 0,
             waker_set: false,
-            machine: machine::Machine::default(),
             title: String::new(),
             unsaved_prompt: None,
             after_save: None,

@@ -148,6 +148,43 @@ impl Machine {
         self.console.push_back((kind, text.into()));
     }
 
+    /// The connection settings to keep between runs.
+    pub fn settings(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "kind",
+                match self.kind {
+                    LinkKind::Grbl => "grbl",
+                    LinkKind::LinuxCnc => "linuxcnc",
+                }
+                .to_string(),
+            ),
+            ("port", self.port.clone()),
+            ("baud", self.baud.to_string()),
+            ("host", self.host.clone()),
+            ("send_and_wait", self.send_and_wait.to_string()),
+        ]
+    }
+
+    /// Settings kept from an earlier run; unknown keys and bad values are ignored.
+    pub fn apply_settings(&mut self, settings: &[(String, String)]) {
+        for (k, v) in settings {
+            match k.as_str() {
+                "kind" if v == "grbl" => self.kind = LinkKind::Grbl,
+                "kind" if v == "linuxcnc" => self.kind = LinkKind::LinuxCnc,
+                "port" => self.port.clone_from(v),
+                "baud" => {
+                    if let Ok(b) = v.parse() {
+                        self.baud = b;
+                    }
+                }
+                "host" => self.host.clone_from(v),
+                "send_and_wait" => self.send_and_wait = v == "true",
+                _ => {}
+            }
+        }
+    }
+
     pub fn refresh_ports(&mut self) {
         self.ports = swarf_machine::runner::list_ports();
         if self.port.is_empty()

@@ -6,6 +6,7 @@
 //! taken belongs to an app that is gone (crashed or killed) and is offered back. Two apps
 //! running side by side never take each other's work.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -18,6 +19,7 @@ pub const RECENT_MAX: usize = 10;
 
 const RECENT: &str = "recent.txt";
 const TOOLS: &str = "tools.toml";
+const MACHINE: &str = "machine.txt";
 const AUTOSAVE_PREFIX: &str = "autosave-";
 const AUTOSAVE_HEADER: &str = "# Swarf autosave; project: ";
 
@@ -196,6 +198,32 @@ impl Store {
 
     pub fn save_tools(&self, lib: &ToolLibrary) -> Result<(), String> {
         self.write(TOOLS, lib.to_toml().as_bytes())
+    }
+
+    /// The Machine panel's last connection (`key = value` lines: kind, port, baud, host,
+    /// `send_and_wait`); empty when none was made. The LinuxCNC password is not kept.
+    pub fn machine_settings(&self) -> Vec<(String, String)> {
+        let Some(text) = self
+            .path(MACHINE)
+            .and_then(|p| std::fs::read_to_string(p).ok())
+        else {
+            return Vec::new();
+        };
+        text.lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect()
+    }
+
+    pub fn save_machine_settings(&self, settings: &[(&str, String)]) -> Result<(), String> {
+        let mut text = String::new();
+        for (k, v) in settings {
+            // One setting per line: a value with a line break is not kept.
+            if !v.contains(['\n', '\r']) {
+                let _ = writeln!(text, "{k} = {v}");
+            }
+        }
+        self.write(MACHINE, text.as_bytes())
     }
 
     /// Saves unsaved work: the job (its part path made absolute, so it opens from anywhere)

@@ -292,3 +292,34 @@ fn check_mode_first_runs_the_program_only_when_it_passes() {
         "the program did not run after the check"
     );
 }
+
+/// The port (or host) of the last connection is kept for the next run of the app.
+#[test]
+fn the_connection_settings_are_kept_between_runs() {
+    let fake = FakeGrbl::start(Config::default());
+    let dir = std::env::temp_dir().join(format!("swarf-app-machine-{}", std::process::id()));
+    let mut app = SwarfApp::new(swarf_app::Store::at(&dir));
+    app.machine.show = true;
+    app.machine.port.clone_from(&fake.path);
+    app.machine.baud = 250_000;
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1300.0, 900.0))
+        .build_ui_state(
+            |ui, app: &mut SwarfApp| {
+                app.machine.poll();
+                egui::Panel::right("m").default_size(360.0).show(ui, |ui| {
+                    swarf_app::machine_panel(ui, app);
+                });
+            },
+            app,
+        );
+    h.run_steps(2);
+    h.get_by_label("Connect").click();
+    h.run_steps(2);
+    assert!(h.state().machine.connected());
+    drop(h);
+    let again = SwarfApp::new(swarf_app::Store::at(&dir));
+    assert_eq!(again.machine.port, fake.path);
+    assert_eq!(again.machine.baud, 250_000);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -102,10 +102,16 @@ fn connection_ui(ui: &mut Ui, app: &mut SwarfApp) {
             {
                 m.disconnect();
             }
-        } else if ui.button("Connect").clicked()
-            && let Err(e) = m.connect()
-        {
-            m.log(ConsoleKind::Error, e);
+        } else if ui.button("Connect").clicked() {
+            match m.connect() {
+                // Kept for the next run of the app.
+                Ok(()) => {
+                    if let Err(e) = app.session.store.save_machine_settings(&m.settings()) {
+                        m.log(ConsoleKind::Error, e);
+                    }
+                }
+                Err(e) => m.log(ConsoleKind::Error, e),
+            }
         }
         let (text, colour) = match (connected, m.state()) {
             (false, _) => ("not connected".to_string(), WARN),
