@@ -67,6 +67,48 @@ fn json(o: &Output) -> serde_json::Value {
     })
 }
 
+/// LinuxCNC's `rs274` reading `gcode` (GRBL dialect): its error count and tool-tip points
+/// (x, y, z, rapid), or `None` (said loudly) where rs274 or its script is missing.
+fn rs274_points(gcode: &str, tag: &str) -> Option<(u64, Vec<[String; 4]>)> {
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tools/rs274_path.py");
+    if !script.exists() || !Path::new("/usr/bin/rs274").exists() {
+        eprintln!(
+            "\n*** SKIPPED: rs274 or shared/tools/rs274_path.py not found (CI installs linuxcnc-uspace) ***\n"
+        );
+        return None;
+    }
+    let file = tmp(&format!("{tag}.nc"));
+    let csv = tmp(&format!("{tag}.csv"));
+    std::fs::write(&file, gcode).unwrap();
+    // Debian's python3 has numpy (python3-numpy, installed by .ci/run).
+    let out = std::process::Command::new("/usr/bin/python3")
+        .arg(&script)
+        .arg(&file)
+        .args(["--json", "--dialect", "grbl", "--csv"])
+        .arg(&csv)
+        .arg("--ini")
+        .arg(script.with_file_name("rs274_strict.ini"))
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let points = std::fs::read_to_string(&csv)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            [f[0], f[1], f[2], f[3]].map(str::to_string)
+        })
+        .collect();
+    let errors = report["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no error list from rs274_path.py: {report}"))
+        .len() as u64;
+    Some((errors, points))
+}
+
 /// The program's last programmed X, Y, Z.
 fn last_position(program: &str) -> [f64; 3] {
     let mut p = [0.0; 3];
@@ -115,6 +157,19 @@ fn a_swarf_program_streams_to_grbl_and_pauses_for_the_tool_change() {
     assert_eq!(&r.lines[1..], &sent[..]);
     assert_eq!(r.dropped, 0);
     assert_eq!(r.non_ascii_in_ring, 0);
+    // What reached the controller is the same motion as the file: rs274 reads both alike.
+    let streamed = r.lines[1..].join("\n") + "\n";
+    if let (Some((e0, file_pts)), Some((e1, wire_pts))) = (
+        rs274_points(&text, "plate_file"),
+        rs274_points(&streamed, "plate_wire"),
+    ) {
+        assert_eq!((e0, e1), (0, 0));
+        assert!(file_pts.len() > 1000);
+        assert_eq!(
+            file_pts, wire_pts,
+            "the stream moves differently from the file"
+        );
+    }
     assert_eq!(r.position, last_position(&text));
     let fp = &j["final_machine_position"];
     for i in 0..3 {
@@ -207,6 +262,15 @@ fn an_error_stops_the_run_and_names_the_line_and_operation() {
     let r = fake.finish();
     assert_eq!(r.lines[1], "G21G90G17G94G54");
     assert!(r.lines[2].starts_with("G0Z"), "{:?}", &r.lines[..6]);
+    // The restart as sent reads back without error and ends where the program ends.
+    if let (Some((_, full)), Some((errors, restart))) = (
+        rs274_points(&text, "restart_full"),
+        rs274_points(&(r.lines[1..].join("\n") + "\n"), "restart_wire"),
+    ) {
+        assert_eq!(errors, 0);
+        assert_eq!(full.last(), restart.last());
+        assert!(restart.len() < full.len());
+    }
     let op2 = text.lines().position(|l| l == "(op 2: outline)").unwrap();
     let rest: Vec<String> = text
         .lines()
