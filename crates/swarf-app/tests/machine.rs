@@ -22,6 +22,21 @@ fn grbl_example() -> SwarfApp {
     app
 }
 
+/// The Machine panel alone (no 3D view, so no Vulkan needed), polling the link as the app does.
+fn panel_harness(app: SwarfApp) -> Harness<'static, SwarfApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1300.0, 900.0))
+        .build_ui_state(
+            |ui, app: &mut SwarfApp| {
+                app.machine.poll();
+                egui::Panel::right("m").default_size(360.0).show(ui, |ui| {
+                    swarf_app::machine_panel(ui, app);
+                });
+            },
+            app,
+        )
+}
+
 /// The example job (GRBL dialect) connected to `fake` and Idle.
 fn connected_to(fake: &FakeGrbl, app: SwarfApp) -> SwarfApp {
     let mut app = app;
@@ -122,17 +137,7 @@ fn the_machine_panel_shows_state_dro_and_run_controls() {
     });
     let mut app = connected_to(&fake, grbl_example());
     app.machine.show = true;
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1300.0, 900.0))
-        .build_ui_state(
-            |ui, app: &mut SwarfApp| {
-                app.machine.poll();
-                egui::Panel::right("m").default_size(360.0).show(ui, |ui| {
-                    swarf_app::machine_panel(ui, app);
-                });
-            },
-            app,
-        );
+    let mut h = panel_harness(app);
     h.run_steps(3);
     h.get_by_label("Start").click();
     h.run_steps(3);
@@ -302,17 +307,7 @@ fn the_connection_settings_are_kept_between_runs() {
     app.machine.show = true;
     app.machine.port.clone_from(&fake.path);
     app.machine.baud = 250_000;
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1300.0, 900.0))
-        .build_ui_state(
-            |ui, app: &mut SwarfApp| {
-                app.machine.poll();
-                egui::Panel::right("m").default_size(360.0).show(ui, |ui| {
-                    swarf_app::machine_panel(ui, app);
-                });
-            },
-            app,
-        );
+    let mut h = panel_harness(app);
     h.run_steps(2);
     h.get_by_label("Connect").click();
     h.run_steps(2);

@@ -4,10 +4,13 @@
 // Test programs are built with format! in loops; readability wins over allocations here.
 #![allow(clippy::format_push_string, clippy::format_collect)]
 
+mod common;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use common::until;
 use swarf_machine::fake_grbl::{Config, FNV_START, FakeGrbl, fnv};
 use swarf_machine::grbl::{self, Event};
 use swarf_machine::program::{self, Controller, ProgramReader};
@@ -15,17 +18,6 @@ use swarf_machine::{Cmd, Link};
 
 fn tmp(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("swarf-grbl-{}-{name}", std::process::id()))
-}
-
-/// Events until `done`, or a panic naming the last ones.
-fn until(link: &Link, secs: u64, done: impl FnMut(&Event) -> bool) -> Vec<Event> {
-    link.events_until(Duration::from_secs(secs), done)
-        .unwrap_or_else(|seen| {
-            panic!(
-                "timed out; last events: {:?}",
-                &seen[seen.len().saturating_sub(8)..]
-            )
-        })
 }
 
 fn connect(fake: &FakeGrbl) -> Link {

@@ -1,23 +1,15 @@
 //! The LinuxCNC link against a real LinuxCNC running headless in simulation (Debian package
 //! `linuxcnc-uspace`; `.ci/run` installs it). Skipped, loudly, where it is not installed.
 
+mod common;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use common::until;
 use swarf_machine::grbl::{Event, MachineState, StopReason};
 use swarf_machine::linuxcnc_sim::{self, Sim};
 use swarf_machine::{Cmd, Link};
-
-/// Events until `done`, or a panic naming the last ones.
-fn until(link: &Link, secs: u64, done: impl FnMut(&Event) -> bool) -> Vec<Event> {
-    link.events_until(Duration::from_secs(secs), done)
-        .unwrap_or_else(|seen| {
-            panic!(
-                "timed out; last events: {:?}",
-                &seen[seen.len().saturating_sub(8)..]
-            )
-        })
-}
 
 fn last_work_position(events: &[Event]) -> [f64; 3] {
     events

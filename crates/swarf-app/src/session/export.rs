@@ -19,16 +19,7 @@ impl Session {
     /// problems nothing is written: they wait in [`Session::export_refused`] until the user
     /// chooses [`Session::export_anyway`] or cancels.
     pub fn export(&mut self, path: &Path) -> Result<(), String> {
-        self.wait();
-        if !self.up_to_date() {
-            return Err(match &self.error {
-                Some(e) => format!("nothing to export: {e}"),
-                None => "nothing to export: the toolpaths are not generated".into(),
-            });
-        }
-        let out = self.output.as_ref().ok_or("nothing generated yet")?;
-        let report =
-            swarf_core::verify::export_check(out, &out.program).map_err(|e| e.to_string())?;
+        let report = self.check_program("export")?;
         if !report.passed() {
             let msg = format!(
                 "export check: {}; {} not written",
@@ -48,24 +39,30 @@ impl Session {
     /// The program for a machine run: checked as an export is and written to `path`, but not
     /// remembered as the export file; a refused program is an error (a run has no "anyway").
     pub fn write_checked_program(&mut self, path: &Path) -> Result<(), String> {
-        self.wait();
-        if !self.up_to_date() {
-            return Err(match &self.error {
-                Some(e) => format!("nothing to run: {e}"),
-                None => "nothing to run: the toolpaths are not generated".into(),
-            });
-        }
-        let out = self.output.as_ref().ok_or("nothing generated yet")?;
-        let report =
-            swarf_core::verify::export_check(out, &out.program).map_err(|e| e.to_string())?;
+        let report = self.check_program("run")?;
         if !report.passed() {
             return Err(format!(
                 "the export check refuses this program, so it is not run: {}",
                 report.messages().join("; ")
             ));
         }
+        let out = self.output.as_ref().ok_or("nothing generated yet")?;
         swarf_core::fsio::write_atomic(path, out.program.text.as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    }
+
+    /// The export check of the latest result (waiting for it); an error when there is none
+    /// to `what` (export, run).
+    fn check_program(&mut self, what: &str) -> Result<swarf_core::verify::ExportReport, String> {
+        self.wait();
+        if !self.up_to_date() {
+            return Err(match &self.error {
+                Some(e) => format!("nothing to {what}: {e}"),
+                None => format!("nothing to {what}: the toolpaths are not generated"),
+            });
+        }
+        let out = self.output.as_ref().ok_or("nothing generated yet")?;
+        swarf_core::verify::export_check(out, &out.program).map_err(|e| e.to_string())
     }
 
     /// Writes the program the export check refused, at the user's explicit choice.
