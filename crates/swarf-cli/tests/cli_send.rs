@@ -47,7 +47,40 @@ fn run(args: &[&str], stdin: &str) -> Output {
         .unwrap()
         .write_all(stdin.as_bytes())
         .unwrap();
-    child.wait_with_output().unwrap()
+    // A controller that stops answering must fail the test, not hang it: the output is read
+    // on threads and the child is killed after 5 minutes.
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let so = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut out, &mut v);
+        v
+    });
+    let se = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut err, &mut v);
+        v
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_mins(5);
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "swarf-cli {args:?} did not finish in 5 minutes: {}",
+                String::from_utf8_lossy(&se.join().unwrap())
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    Output {
+        status,
+        stdout: so.join().unwrap(),
+        stderr: se.join().unwrap(),
+    }
 }
 
 /// `swarf-cli send PROG --port FAKE EXTRA…` with `stdin` typed in.
