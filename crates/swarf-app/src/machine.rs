@@ -11,12 +11,15 @@ use std::time::{Duration, Instant};
 use swarf_machine::grbl::{self, ControllerInfo, Event, MachineState, Status};
 use swarf_machine::program::{self, Controller, ProgramInfo, ProgramReader};
 use swarf_machine::runner::LinkKind;
+use swarf_machine::watch::{Stall, StallWatch};
 use swarf_machine::{Cmd, Link, Realtime};
 
 use crate::Session;
 
 /// Lines the console keeps.
 const CONSOLE_LINES: usize = 400;
+/// How long a running machine may neither move nor advance before the console says so.
+const STALL_WARN: Duration = Duration::from_secs(30);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConsoleKind {
@@ -48,6 +51,9 @@ pub struct Run {
     pub started: Instant,
     /// The program's line → move map is the shown job's (the run is the job's own program).
     pub generation: u64,
+    /// A controller that still answers but no longer moves or advances is said in the
+    /// console (the user decides: a long dwell, or Stop).
+    pub watch: StallWatch,
 }
 
 #[allow(clippy::struct_excessive_bools)] // independent switches of the panel
@@ -244,11 +250,29 @@ impl Machine {
     pub fn poll(&mut self) -> bool {
         let Some(link) = &self.link else { return false };
         let events = link.poll();
-        let changed = !events.is_empty();
+        let mut changed = !events.is_empty();
         for e in events {
             self.event(e);
         }
+        changed |= self.watch_stall(Instant::now());
         changed
+    }
+
+    /// Say (once per stall) that a running machine has neither moved nor reached a new line
+    /// for [`STALL_WARN`]; `true` when something was said.
+    fn watch_stall(&mut self, now: Instant) -> bool {
+        let Some(r) = &mut self.run else { return false };
+        let Some(Stall::Warn { seconds }) = r.watch.check(now) else {
+            return false;
+        };
+        let line = r.line.max(r.acked);
+        self.log(
+            ConsoleKind::Error,
+            format!(
+                "the machine has neither moved nor reached a new line for {seconds:.0} s (line {line}): a dwell or a tool change may be waiting, or the controller has stopped; press Stop if it should be moving"
+            ),
+        );
+        true
     }
 
     fn event(&mut self, e: Event) {
@@ -274,6 +298,9 @@ impl Machine {
                 self.info = Some(i);
             }
             Event::Status(s) => {
+                if let Some(r) = &mut self.run {
+                    r.watch.on_status(&s, Instant::now());
+                }
                 if let Some(o) = s.overrides {
                     self.feed_override = o[0];
                 }
@@ -310,6 +337,7 @@ impl Machine {
                 if let Some(r) = &mut self.run {
                     r.acked = acked;
                     r.line = line;
+                    r.watch.on_line(line.max(acked), Instant::now());
                 }
             }
             Event::ProgramPause { line, message } => {
@@ -480,6 +508,7 @@ impl Machine {
             line: 0,
             started: Instant::now(),
             generation,
+            watch: StallWatch::new(Instant::now(), STALL_WARN, None),
         });
         self.send(cmd);
     }
@@ -651,4 +680,43 @@ pub fn done_moves(out: &swarf_core::job::JobOutput, line: usize) -> u32 {
         .map(|(_, _, r)| r.toolpath.moves.len())
         .sum();
     (before + mv as usize + 1) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_that_stops_moving_is_said_once_in_the_console() {
+        let t0 = Instant::now();
+        let mut m = Machine {
+            run: Some(Run {
+                path: PathBuf::from("part.nc"),
+                info: ProgramInfo::default(),
+                acked: 4,
+                line: 4,
+                started: t0,
+                generation: 0,
+                watch: StallWatch::new(t0, STALL_WARN, None),
+            }),
+            ..Machine::default()
+        };
+        let running = Status {
+            state: MachineState::Run,
+            mpos: Some([1.0, 2.0, 3.0]),
+            ..Status::default()
+        };
+        m.run.as_mut().unwrap().watch.on_status(&running, t0);
+        assert!(!m.watch_stall(t0 + Duration::from_secs(10)));
+        assert!(m.watch_stall(t0 + Duration::from_secs(31)));
+        let said: Vec<&String> = m
+            .console
+            .iter()
+            .filter(|(k, t)| *k == ConsoleKind::Error && t.contains("neither moved"))
+            .map(|(_, t)| t)
+            .collect();
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].contains("line 4") && said[0].contains("Stop"));
+        assert!(!m.watch_stall(t0 + Duration::from_mins(1)), "said once");
+    }
 }

@@ -11,6 +11,7 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 use swarf_machine::grbl::{self, Event, MachineState, StopReason};
 use swarf_machine::program::{self, Controller, ProgramError, ProgramInfo, ProgramReader};
+use swarf_machine::watch::{Stall, StallWatch};
 use swarf_machine::{Cmd, Link};
 
 /// Exit codes of `send`.
@@ -57,6 +58,11 @@ pub struct SendArgs {
     /// LinuxCNC: the program's path on the controller, when it is not this file's path.
     #[arg(long, value_name = "PATH")]
     pub remote_path: Option<String>,
+    /// Stop the machine and fail when it has neither moved nor reached a new line for this
+    /// many seconds while running (a controller that still answers but has stopped; a
+    /// warning comes after 30 s). 0: only warn. Paused and held time does not count.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub stall_limit: u64,
     /// Print a JSON summary at the end instead of progress.
     #[arg(long)]
     pub json: bool,
@@ -219,7 +225,14 @@ pub fn run_send(args: &SendArgs) -> Result<u8> {
                 .to_string(),
         };
         link.send(Cmd::RunFile(path));
-        follow(&link, &info, &mut summary, &stop, args.json)?
+        follow(
+            &link,
+            &info,
+            &mut summary,
+            &stop,
+            args.json,
+            args.stall_limit,
+        )?
     } else {
         let ci = wait_grbl_ready(&link)?;
         let controller = ci.controller();
@@ -258,7 +271,7 @@ pub fn run_send(args: &SendArgs) -> Result<u8> {
             link.send(Cmd::Line("$C".into()));
             link.send(Cmd::Start(Box::new(reader()?)));
             let mut check = Summary::default();
-            let c = follow(&link, &info, &mut check, &stop, true)?;
+            let c = follow(&link, &info, &mut check, &stop, true, args.stall_limit)?;
             link.send(Cmd::Line("$C".into()));
             // Leaving check mode resets GRBL: wait for its banner.
             let deadline = Instant::now() + Duration::from_secs(10);
@@ -281,7 +294,14 @@ pub fn run_send(args: &SendArgs) -> Result<u8> {
             wait_grbl_ready(&link)?;
         }
         link.send(Cmd::Start(Box::new(reader()?)));
-        follow(&link, &info, &mut summary, &stop, args.json)?
+        follow(
+            &link,
+            &info,
+            &mut summary,
+            &stop,
+            args.json,
+            args.stall_limit,
+        )?
     };
     Ok(finish(summary, started, args.json, code))
 }
@@ -310,15 +330,45 @@ fn follow(
     summary: &mut Summary,
     stop: &AtomicBool,
     quiet: bool,
+    stall_limit: u64,
 ) -> Result<u8> {
     let mut last_print = Instant::now();
     let mut stop_sent = false;
     let mut wait_for_status = false;
+    let mut gave_up: Option<Instant> = None;
+    let mut watch = StallWatch::new(
+        Instant::now(),
+        Duration::from_secs(30),
+        (stall_limit > 0).then(|| Duration::from_secs(stall_limit)),
+    );
     loop {
         if stop.load(Ordering::SeqCst) && !stop_sent {
             stop_sent = true;
             eprintln!("\nCtrl-C: stopping the machine");
             link.send(Cmd::Stop);
+        }
+        let at = summary.last_acked_line;
+        match watch.check(Instant::now()) {
+            Some(Stall::Warn { seconds }) if !quiet && !stop_sent => eprintln!(
+                "warning: the machine has neither moved nor reached a new line for {seconds:.0} s (last line {at}): a dwell or a tool change may be waiting, or the controller has stopped; Ctrl-C stops it"
+            ),
+            Some(Stall::GiveUp { seconds }) if !stop_sent => {
+                summary.stop_reason = Some(format!(
+                    "the machine neither moved nor reached a new line for {seconds:.0} s while running (last line {at}), so it was stopped: look at the controller (raise --stall-limit for longer dwells)"
+                ));
+                link.send(Cmd::Stop);
+                stop_sent = true;
+                wait_for_status = true;
+                gave_up = Some(Instant::now());
+            }
+            _ => {}
+        }
+        // A controller that has stopped may not confirm the stop either.
+        if gave_up.is_some_and(|t| t.elapsed() > Duration::from_secs(15)) {
+            if let Some(r) = &mut summary.stop_reason {
+                r.push_str("; the controller did not confirm the stop within 15 s");
+            }
+            return Ok(FAILED);
         }
         let ev = match link.wait(Duration::from_millis(100)) {
             Ok(e) => e,
@@ -327,6 +377,7 @@ fn follow(
         };
         match ev {
             Event::Progress { acked, line } => {
+                watch.on_line(line.max(acked), Instant::now());
                 summary.lines_sent = acked;
                 summary.last_acked_line = line;
                 if !quiet && last_print.elapsed() >= Duration::from_secs(1) {
@@ -370,6 +421,7 @@ fn follow(
             Event::Warning(w) if !quiet => eprintln!("warning: {w}"),
             Event::Message(m) if !quiet => eprintln!("[MSG:{m}]"),
             Event::Status(s) => {
+                watch.on_status(&s, Instant::now());
                 summary.final_work_position = s.wpos;
                 summary.final_machine_position = s.mpos;
                 if wait_for_status {

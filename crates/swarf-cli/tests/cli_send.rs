@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
 use common::{assets, cli};
+use std::time::{Duration, Instant};
 use swarf_machine::fake_grbl::{Config, FakeGrbl};
+use swarf_machine::linuxcnc::{ProgramStatus, Rsh};
 use swarf_machine::linuxcnc_sim::{self, Sim};
 use swarf_machine::program::clean_line;
 
@@ -115,7 +117,13 @@ fn rs274_points(gcode: &str, tag: &str) -> Option<(u64, Vec<[String; 4]>)> {
     let csv = tmp(&format!("{tag}.csv"));
     std::fs::write(&file, gcode).unwrap();
     // Debian's python3 has numpy (python3-numpy, installed by .ci/run).
+    // rs274 keeps its tool table in `$HOME/.tool.mmap`, truncated and deleted by each run:
+    // every run gets its own HOME so that parallel runs (and a LinuxCNC) do not crash each
+    // other with SIGBUS.
+    let home = tmp(&format!("{tag}-home"));
+    std::fs::create_dir_all(&home).unwrap();
     let out = std::process::Command::new("/usr/bin/python3")
+        .env("HOME", &home)
         .arg(&script)
         .arg(&file)
         .args(["--json", "--dialect", "grbl", "--csv"])
@@ -356,18 +364,11 @@ fn machine_status_home_and_unlock() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("--port"));
 }
 
-#[test]
-fn a_swarf_program_runs_to_the_end_on_a_real_linuxcnc() {
-    if !linuxcnc_sim::available() {
-        eprintln!(
-            "SKIPPED: LinuxCNC is not installed (apt-get install linuxcnc-uspace); `send --linuxcnc` was NOT tested"
-        );
-        return;
-    }
-    let dir = std::env::temp_dir().join(format!("swarf-cli-lcnc-{}", std::process::id()));
-    let sim = Sim::start(&dir).unwrap_or_else(|e| panic!("{e}"));
-    // A short contour at a brisk feed: the simulated machine runs in real time.
-    let prog = dir.join("plate.ngc");
+/// One LinuxCNC runs on a computer at a time: its tests take turns.
+static LINUXCNC: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A contour program for the simulated LinuxCNC at `feed` (it runs in real time).
+fn linuxcnc_program(prog: &Path, feed: &str) {
     let o = cli()
         .args([
             "generate",
@@ -378,7 +379,7 @@ fn a_swarf_program_runs_to_the_end_on_a_real_linuxcnc() {
             "--depth",
             "0.2",
             "--feed",
-            "1500",
+            feed,
             "--safe-height",
             "2",
             "--clearance-height",
@@ -387,10 +388,85 @@ fn a_swarf_program_runs_to_the_end_on_a_real_linuxcnc() {
             "linuxcnc",
             "-o",
         ])
-        .arg(&prog)
+        .arg(prog)
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn a_linuxcnc_whose_task_dies_mid_run_is_stopped_and_said_not_waited_on() {
+    if !linuxcnc_sim::available() {
+        eprintln!(
+            "SKIPPED: LinuxCNC is not installed (apt-get install linuxcnc-uspace); the stall watch was NOT tested on it"
+        );
+        return;
+    }
+    let _one = LINUXCNC
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = std::env::temp_dir().join(format!("swarf-cli-lcnc-stall-{}", std::process::id()));
+    let sim = Sim::start(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let prog = dir.join("slow.ngc");
+    linuxcnc_program(&prog, "100");
+    let address = sim.address();
+    let p = prog.to_str().unwrap().to_string();
+    let sender = std::thread::spawn(move || {
+        run(
+            &[
+                "send",
+                &p,
+                "--linuxcnc",
+                &address,
+                "--machine-on",
+                "--stall-limit",
+                "3",
+                "--json",
+            ],
+            "",
+        )
+    });
+    // Kill the task once the program runs.
+    let mut watcher = Rsh::connect(&sim.address(), "EMC", Duration::from_secs(5))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let deadline = Instant::now() + Duration::from_mins(1);
+    while watcher.program_status().unwrap() != ProgramStatus::Running {
+        assert!(Instant::now() < deadline, "the program did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(sim.kill_task(), "no milltask to kill");
+    let o = sender.join().unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{stdout}");
+    let j = json(&o);
+    assert_eq!(j["finished"], false);
+    let why = j["stop_reason"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("neither moved nor reached a new line") && why.contains("--stall-limit"),
+        "{why}"
+    );
+    drop(watcher);
+    drop(sim);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_swarf_program_runs_to_the_end_on_a_real_linuxcnc() {
+    if !linuxcnc_sim::available() {
+        eprintln!(
+            "SKIPPED: LinuxCNC is not installed (apt-get install linuxcnc-uspace); `send --linuxcnc` was NOT tested"
+        );
+        return;
+    }
+    let _one = LINUXCNC
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = std::env::temp_dir().join(format!("swarf-cli-lcnc-{}", std::process::id()));
+    let sim = Sim::start(&dir).unwrap_or_else(|e| panic!("{e}"));
+    // A short contour at a brisk feed: the simulated machine runs in real time.
+    let prog = dir.join("plate.ngc");
+    linuxcnc_program(&prog, "1500");
     let text = std::fs::read_to_string(&prog).unwrap();
     let o = run(
         &[
@@ -404,7 +480,13 @@ fn a_swarf_program_runs_to_the_end_on_a_real_linuxcnc() {
         "",
     );
     let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert_eq!(o.status.code(), Some(0), "{stderr}\n{}", sim.log_tail());
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{stderr}\n{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        sim.log_tail()
+    );
     let j = json(&o);
     assert_eq!(j["finished"], true);
     let want = last_position(&text);

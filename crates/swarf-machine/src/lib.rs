@@ -10,6 +10,7 @@
 //! - [`linuxcnc_sim`]: a real LinuxCNC started headless in simulation (tests, trying it out).
 //! - [`runner`]: the thread that joins a core to a transport (serial port or TCP), so no
 //!   caller ever waits on a port.
+//! - [`watch`]: a running machine that no longer moves or advances, said and then stopped.
 
 pub mod fake_grbl;
 pub mod grbl;
@@ -17,6 +18,7 @@ pub mod linuxcnc;
 pub mod linuxcnc_sim;
 pub mod program;
 pub mod runner;
+pub mod watch;
 
 pub use grbl::{Event, MachineState, Realtime, Status, StopReason};
 pub use program::{Controller, ProgramError, ProgramInfo, SendLine};

@@ -102,6 +102,9 @@ pub fn check_request(req: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// How long a hello may take: see [`Rsh::connect`].
+const HELLO_WAIT: Duration = Duration::from_secs(20);
+
 /// The blocking linuxcncrsh client.
 pub struct Rsh {
     stream: TcpStream,
@@ -138,7 +141,19 @@ impl Rsh {
             timeout,
         };
         check_request(password)?;
-        match rsh.request(&format!("hello {password} swarf 1.0"))? {
+        // linuxcncrsh listens before it has reached LinuxCNC's task (it connects to NML after
+        // opening its port, retrying for a while), so a LinuxCNC that is still starting
+        // accepts the connection and answers the hello only later: wait longer for it.
+        rsh.timeout = timeout.max(HELLO_WAIT);
+        let hello = rsh
+            .request(&format!("hello {password} swarf 1.0"))
+            .map_err(|e| {
+                format!(
+                    "{e} to the hello at {with_port}: LinuxCNC may still be starting, or its task has stopped (look at LinuxCNC's own window or log, then connect again)"
+                )
+            })?;
+        rsh.timeout = timeout;
+        match hello {
             Reply::Ack(_) => {}
             other => {
                 return Err(format!(

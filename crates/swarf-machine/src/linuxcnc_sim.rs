@@ -77,8 +77,16 @@ impl Sim {
         fs::write(&ini_path, ini).map_err(|e| e.to_string())?;
         let log = fs::File::create(dir.join("linuxcnc.log")).map_err(|e| e.to_string())?;
         let mut cmd = Command::new("linuxcnc");
-        cmd.arg(&ini_path)
+        // -r: keep its output on our log (without it the script writes to temporary files
+        // that it deletes when it exits, and a failure leaves nothing to read).
+        cmd.arg("-r")
+            .arg(&ini_path)
             .current_dir(dir)
+            // LinuxCNC shares its tool table between processes through `$HOME/.tool.mmap`,
+            // which every rs274 and LinuxCNC started with the same HOME truncates and deletes:
+            // an rs274 run elsewhere would kill this task with SIGBUS at its next tool change.
+            // Its own HOME keeps it apart.
+            .env("HOME", dir)
             .env_remove("DISPLAY")
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(|e| e.to_string())?)
@@ -106,7 +114,12 @@ impl Sim {
         };
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            // Listening is not enough: linuxcncrsh opens its port before it reaches LinuxCNC's
+            // task, so wait for a hello to be answered.
+            if TcpStream::connect(("127.0.0.1", port)).is_ok()
+                && crate::linuxcnc::Rsh::connect(&sim.address(), "EMC", Duration::from_secs(5))
+                    .is_ok()
+            {
                 return Ok(sim);
             }
             if let Ok(Some(status)) = sim.child.try_wait() {
@@ -117,7 +130,7 @@ impl Sim {
             }
             if Instant::now() > deadline {
                 return Err(format!(
-                    "linuxcncrsh did not listen on {port} within 90 s: {}",
+                    "linuxcncrsh did not answer on {port} within 90 s: {}",
                     sim.log_tail()
                 ));
             }
@@ -128,6 +141,16 @@ impl Sim {
     /// `127.0.0.1:port`
     pub fn address(&self) -> String {
         format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Kill LinuxCNC's task (`milltask`) as a crash would, leaving linuxcncrsh answering with
+    /// the last status it had: what a sender must notice by itself (tests).
+    pub fn kill_task(&self) -> bool {
+        let pids = pids_with(&["milltask"]);
+        for pid in &pids {
+            signal("KILL", pid);
+        }
+        !pids.is_empty()
     }
 
     pub fn log_tail(&self) -> String {

@@ -233,7 +233,11 @@ pub fn rs274(gcode: &str, dialect: &str, tag: &str) -> Option<(serde_json::Value
     let csv = dir.join("points.csv");
     std::fs::write(&file, gcode).unwrap();
     let ini = script.with_file_name("rs274_strict.ini");
+    // rs274 keeps its tool table in `$HOME/.tool.mmap`, truncated and deleted by each run:
+    // every run gets its own HOME so that parallel runs (and a LinuxCNC) do not crash each
+    // other with SIGBUS.
     let out = std::process::Command::new(py)
+        .env("HOME", &dir)
         .arg(&script)
         .arg(&file)
         .args(["--json", "--tol", "0.00005", "--dialect", dialect, "--csv"])
