@@ -57,6 +57,9 @@ fn build_scene(out: &JobOutput, colour_by: ColourBy) -> Scene {
         }
         s.add_toolpath(&r.toolpath, colour_by);
     }
+    let toolpaths: Vec<&swarf_core::toolpath::Toolpath> =
+        out.operations.iter().map(|(_, _, r)| &r.toolpath).collect();
+    s.add_copies(&out.model, &toolpaths, &out.copies, colour_by);
     if s.has_bounds() {
         let (lo, hi) = s.fit_bounds();
         s.add_box(

@@ -168,3 +168,28 @@ fn the_legend_names_the_colours() {
     let _ = h.get_by_label("rapid");
     assert!(h.query_by_label("plunge/ramp").is_none());
 }
+
+#[test]
+fn an_array_of_copies_is_drawn_with_its_panel_open() {
+    let Some(rs) = render_state() else { return };
+    let mut app = SwarfApp::example();
+    let mut job = app.job.clone();
+    job.array = Some(swarf_core::array::ArraySpec {
+        columns: 2,
+        rows: 2,
+        gap_mm: Some([2.0, 2.0]),
+        skip: vec![4],
+        ..swarf_core::array::ArraySpec::default()
+    });
+    app.set_job(job);
+    let mut h = harness(app, &rs);
+    settle(&mut h);
+    h.get_by_label("Copies: 4 (3 cut)").click();
+    settle(&mut h);
+    h.get_by_label("Top").click();
+    for _ in 0..3 {
+        h.step();
+    }
+    assert_eq!(h.state().output.as_ref().unwrap().copies.len(), 4);
+    h.snapshot_options("array_copies", &tolerant());
+}

@@ -924,3 +924,63 @@ fn without_a_native_file_dialog_a_path_field_takes_its_place() {
         h.state().part_name
     );
 }
+
+#[test]
+fn copies_and_size_are_set_up_in_the_part_panel_and_the_program_has_them() {
+    let mut h = ui_harness(SwarfApp::example());
+    h.state_mut().wait();
+    h.run_steps(3);
+    let single = h.state().summary.expect("a summary");
+    // The panel offers copies; switching them on makes a 2 × 1 grid with a 2 mm gap.
+    h.get_by_label("Copies: one").click();
+    h.run_steps(4);
+    h.get_by_label("Cut several copies on one stock").click();
+    h.run_steps(4);
+    h.state_mut().wait();
+    h.run_steps(4);
+    let app = h.state();
+    assert!(app.error.is_none(), "{:?}", app.error);
+    let out = app.output.as_ref().unwrap();
+    assert_eq!(out.copies.len(), 2);
+    assert!(out.program.text.contains("[copy 2])"));
+    // The summary is the whole program's: twice the moves of one copy.
+    let both = app.summary.unwrap();
+    assert_eq!(both.moves, 2 * single.moves);
+    assert!(both.bounds_max.x > single.bounds_max.x + 5.0);
+    // Typed columns regenerate; a copy left out is not cut.
+    replace_field(&mut h, "Columns (X):", "3");
+    assert_eq!(h.state().output.as_ref().unwrap().copies.len(), 3);
+    let mut job = h.state().job.clone();
+    job.array.as_mut().unwrap().skip = vec![2];
+    h.state_mut().set_job(job);
+    h.state_mut().wait();
+    h.run_steps(4);
+    let text = &h.state().output.as_ref().unwrap().program.text;
+    assert!(text.contains("[copy 3])") && !text.contains("[copy 2])"));
+    // Copies too close: refused by name, with the gap they need.
+    let mut job = h.state().job.clone();
+    job.array.as_mut().unwrap().gap_mm = Some([0.1, 0.1]);
+    job.array.as_mut().unwrap().skip.clear();
+    h.state_mut().set_job(job);
+    h.state_mut().wait();
+    let e = h.state().error.clone().unwrap_or_default();
+    assert!(
+        e.contains("cuts reach") && e.contains("gap at least"),
+        "{e}"
+    );
+    // Size: scaled by a factor typed in the panel; the part is re-read at its new size.
+    h.state_mut().undo();
+    h.state_mut().wait();
+    h.run_steps(3);
+    h.get_by_label_contains("Size: as in the file").click();
+    h.run_steps(4);
+    replace_field(&mut h, "Factor:", "2");
+    let app = h.state();
+    assert_eq!(app.job.part.resize.scale, Some(2.0));
+    let d = app.model.as_ref().unwrap().drawing().unwrap();
+    assert!(
+        (d.bbox.max.x - d.bbox.min.x - 16.0).abs() < 1e-6,
+        "{:?}",
+        d.bbox
+    );
+}

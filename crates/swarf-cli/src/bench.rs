@@ -87,6 +87,7 @@ pub fn run(a: &BenchArgs) -> Result<()> {
         tool: &tool,
         toolpath: &tp,
         coolant: None,
+        place: None,
     }];
     let (t, prog) = best(a.repeat, || {
         write_program(&sec, &PostOptions::default(), &tol)

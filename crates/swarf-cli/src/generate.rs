@@ -150,7 +150,7 @@ pub struct GenerateArgs {
     pub expand_cycles: bool,
     /// Helical bore: depth per turn of the helix, mm [default: from --ramp-angle].
     #[arg(long, allow_negative_numbers = true)]
-    pub pitch: Option<f64>,
+    pub helix_pitch: Option<f64>,
     /// Helical bore: a finishing circle at the hole's size (the helix leaves --allowance).
     #[arg(long)]
     pub finish_pass: bool,
@@ -243,6 +243,67 @@ pub struct GenerateArgs {
     /// Turn a mesh before its origin is placed: `x-90`, `z90`, `x90 z180`, `flip`.
     #[arg(long, default_value = "none")]
     pub orient: swarf_core::geometry::mesh::Orientation,
+    /// Scale the part by this factor about the work origin (keeping proportions).
+    #[arg(long, allow_negative_numbers = true)]
+    pub scale: Option<f64>,
+    /// Scale X, Y and Z by these factors (shrink compensation: nominal / measured), e.g.
+    /// 1.012,1.012,1.0; a drawing takes Z as 1 (its depths are the operations').
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    pub scale_xyz: Option<Vec<f64>>,
+    /// Scale (keeping proportions) so the part is this wide along X, mm.
+    #[arg(long, allow_negative_numbers = true)]
+    pub fit_width: Option<f64>,
+    /// Scale (keeping proportions) so the part is this deep along Y, mm.
+    #[arg(long, allow_negative_numbers = true)]
+    pub fit_height: Option<f64>,
+    /// Mirror the part: x (left and right swapped) or y (front and back).
+    #[arg(long)]
+    pub mirror: Option<swarf_core::resize::Mirror>,
+    /// Turn the part counter-clockwise about Z by this many degrees.
+    #[arg(long, allow_negative_numbers = true)]
+    pub rotate: Option<f64>,
+    /// Copies in a rectangular array: columns x rows, e.g. 4x6.
+    #[arg(long, value_name = "NxM")]
+    pub array: Option<String>,
+    /// The array's pitch (copy to copy), X,Y mm.
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    pub pitch: Option<Vec<f64>>,
+    /// The space between the array's parts instead of a pitch, X,Y mm (one number: both).
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    pub gap: Option<Vec<f64>>,
+    /// Every other row of the array moved along X by this much, mm.
+    #[arg(long, allow_negative_numbers = true)]
+    pub row_offset: Option<f64>,
+    /// Copies in a polar array: this many around a centre.
+    #[arg(long, value_name = "N")]
+    pub polar: Option<u32>,
+    /// Polar array: the part's origin lies this far from the centre, mm.
+    #[arg(long, allow_negative_numbers = true)]
+    pub polar_radius: Option<f64>,
+    /// Polar array: the direction from the centre to the part, degrees.
+    #[arg(long, allow_negative_numbers = true)]
+    pub polar_start: Option<f64>,
+    /// Polar array: degrees from one copy to the next (default 360 / N).
+    #[arg(long, allow_negative_numbers = true)]
+    pub polar_step: Option<f64>,
+    /// Copies not to cut, by number (from 1, row by row from the lower left), e.g. 3,7.
+    #[arg(long, value_delimiter = ',')]
+    pub skip_copy: Option<Vec<u32>>,
+    /// The array's order: by-operation (fewest tool changes) or by-copy.
+    #[arg(long)]
+    pub order: Option<swarf_core::array::Order>,
+    /// How the copies are written: expanded (any controller), offsets (one work offset per
+    /// copy, G54, G55, …, listed in the header to set up) or subroutines (LinuxCNC: each
+    /// operation once, called per copy).
+    #[arg(long)]
+    pub copies_as: Option<swarf_core::array::CopiesAs>,
+    /// Write the program from this copy on (a restart: the copies and operations cut before
+    /// it are left out).
+    #[arg(long, value_name = "K")]
+    pub start_copy: Option<u32>,
+    /// With --start-copy: from this operation (1 = the first enabled) of that copy.
+    #[arg(long, value_name = "J", requires = "start_copy")]
+    pub start_op: Option<usize>,
     /// Stock beyond a mesh's bounding box, mm (default: the tool diameter).
     #[arg(long, allow_negative_numbers = true)]
     pub stock_margin: Option<f64>,
@@ -407,21 +468,22 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
     write_atomic(&a.output, out.program.text.as_bytes())?;
     let mut all = Toolpath::default();
     let several = out.operations.len() > 1;
-    for (i, (name, _, r)) in out.operations.iter().enumerate() {
+    // The whole program: every copy of every operation, in the order it is cut.
+    let (seq, _) = job.sequence(&out.operations, &out.copies)?;
+    for (i, (op, copy)) in seq.iter().enumerate() {
+        let placed = copy.toolpath(&out.operations[*op].2.toolpath);
         if i == 0 {
-            all.start = r.toolpath.start;
+            all.start = placed.start;
         }
         let base = all.moves.len();
-        all.moves.extend_from_slice(&r.toolpath.moves);
-        all.dwells.extend(
-            r.toolpath
-                .dwells
-                .iter()
-                .map(|d| swarf_core::toolpath::Dwell {
-                    after: d.after + base,
-                    seconds: d.seconds,
-                }),
-        );
+        all.moves.extend_from_slice(&placed.moves);
+        all.dwells
+            .extend(placed.dwells.iter().map(|d| swarf_core::toolpath::Dwell {
+                after: d.after + base,
+                seconds: d.seconds,
+            }));
+    }
+    for (name, _, r) in &out.operations {
         warnings.extend(r.warnings.iter().map(|w| {
             if several {
                 format!("{name}: {w}")
@@ -457,6 +519,7 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
         &job.post,
         limit,
         &ops,
+        out.copies.iter().filter(|c| c.enabled).count(),
     )
 }
 
@@ -484,6 +547,7 @@ fn job_from_flags(a: &GenerateArgs) -> Result<(Job, Model)> {
             origin: Some(a.origin),
             close_gap_mm: None,
             orientation: a.orient,
+            resize: swarf_core::resize::Resize::default(),
         },
         tolerance: tolerance(a),
         post: PostOptions {
@@ -495,7 +559,10 @@ fn job_from_flags(a: &GenerateArgs) -> Result<(Job, Model)> {
         simulation: swarf_core::sim::SimOptions::default(),
         tools: vec![tool.clone()],
         operations: Vec::new(),
+        array: None,
+        start_at: None,
     };
+    size_and_array_from_flags(a, &mut job)?;
     let (_, model) = job
         .load_model(Path::new(""))
         .with_context(|| format!("cannot import {name}"))?;
@@ -593,7 +660,7 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
             cut,
             diameter_min_mm: a.diameter_min.unwrap_or(0.0),
             diameter_max_mm: a.diameter_max,
-            pitch_mm: a.pitch,
+            pitch_mm: a.helix_pitch,
             finish_pass: a.finish_pass,
             spring_pass: a.spring_pass,
         }),
@@ -707,8 +774,105 @@ fn job_from_file(a: &GenerateArgs, job_path: &Path) -> Result<(Job, Model)> {
         a.units,
         a.layers.as_ref(),
     );
+    size_and_array_from_flags(a, &mut job)?;
     let (_, model) = job.load_model(&base)?;
     Ok((job, model))
+}
+
+/// The size and array flags, over what a job file has.
+fn size_and_array_from_flags(a: &GenerateArgs, job: &mut Job) -> Result<()> {
+    let r = &mut job.part.resize;
+    if a.scale.is_some() || a.fit_width.is_some() || a.fit_height.is_some() {
+        r.scale = a.scale;
+        r.fit_width_mm = a.fit_width;
+        r.fit_height_mm = a.fit_height;
+    }
+    if let Some(v) = &a.scale_xyz {
+        let [x, y, z] = v[..] else {
+            bail!("--scale-xyz takes three factors: X,Y,Z (e.g. 1.012,1.012,1)");
+        };
+        r.scale_xyz = Some([x, y, z]);
+    }
+    if a.mirror.is_some() {
+        r.mirror = a.mirror;
+    }
+    if let Some(d) = a.rotate {
+        r.rotate_deg = d;
+    }
+    let pair = |v: &Vec<f64>, flag: &str| -> Result<[f64; 2]> {
+        match v[..] {
+            [d] => Ok([d, d]),
+            [x, y] => Ok([x, y]),
+            _ => bail!("--{flag} takes X,Y in mm (or one number for both)"),
+        }
+    };
+    if let Some(k) = a.start_copy {
+        let j = a.start_op.unwrap_or(1);
+        if k == 0 || j == 0 {
+            bail!("--start-copy and --start-op count from 1");
+        }
+        job.start_at = Some((k, j - 1));
+    }
+    let touched = a.array.is_some()
+        || a.polar.is_some()
+        || a.pitch.is_some()
+        || a.gap.is_some()
+        || a.row_offset.is_some()
+        || a.skip_copy.is_some()
+        || a.order.is_some()
+        || a.copies_as.is_some()
+        || a.polar_radius.is_some()
+        || a.polar_start.is_some()
+        || a.polar_step.is_some();
+    if !touched {
+        return Ok(());
+    }
+    let mut spec = job.array.clone().unwrap_or_default();
+    if let Some(text) = &a.array {
+        let (c, r) = text
+            .split_once(['x', 'X'])
+            .and_then(|(c, r)| Some((c.trim().parse::<u32>().ok()?, r.trim().parse::<u32>().ok()?)))
+            .ok_or_else(|| anyhow::anyhow!("--array {text}: give COLUMNSxROWS, e.g. 4x6"))?;
+        spec.columns = c;
+        spec.rows = r;
+        spec.polar_count = None;
+    }
+    if let Some(n) = a.polar {
+        spec.polar_count = Some(n);
+        spec.columns = 1;
+        spec.rows = 1;
+    }
+    if let Some(v) = &a.pitch {
+        spec.pitch_mm = Some(pair(v, "pitch")?);
+        spec.gap_mm = None;
+    }
+    if let Some(v) = &a.gap {
+        spec.gap_mm = Some(pair(v, "gap")?);
+        spec.pitch_mm = None;
+    }
+    if let Some(d) = a.row_offset {
+        spec.row_offset_mm = d;
+    }
+    if let Some(d) = a.polar_radius {
+        spec.polar_radius_mm = d;
+    }
+    if let Some(d) = a.polar_start {
+        spec.polar_start_deg = d;
+    }
+    if a.polar_step.is_some() {
+        spec.polar_step_deg = a.polar_step;
+    }
+    if let Some(k) = &a.skip_copy {
+        spec.skip.clone_from(k);
+    }
+    if let Some(o) = a.order {
+        spec.order = o;
+    }
+    if let Some(c) = a.copies_as {
+        spec.copies_as = c;
+    }
+    job.array = Some(spec);
+    Ok(())
 }
 
 /// Writes the output atomically (see [`swarf_core::fsio::write_atomic`]).
@@ -736,6 +900,7 @@ fn summary(
     post: &PostOptions,
     engagement_limit: Option<f64>,
     ops: &[OpFeed],
+    copies: usize,
 ) -> Result<()> {
     let st = tp.stats(post.rapid_mm_per_min);
     let ratio = |o: &OpFeed| {
@@ -756,6 +921,7 @@ fn summary(
             "rapid_length_mm": st.rapid_length_mm,
             "estimated_seconds": st.estimated_seconds,
             "bounds_mm": [[st.bounds_min.x, st.bounds_min.y, st.bounds_min.z], [st.bounds_max.x, st.bounds_max.y, st.bounds_max.z]],
+            "copies": copies,
             "gcode_lines": program.line_source.len(),
             "gcode_bytes": program.text.len(),
             "warnings": warnings,
@@ -777,9 +943,14 @@ fn summary(
         outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         outln!(
-            "wrote {} ({} lines)",
+            "wrote {} ({} lines{})",
             a.output.display(),
-            program.line_source.len()
+            program.line_source.len(),
+            if copies > 1 {
+                format!(", {copies} copies")
+            } else {
+                String::new()
+            }
         );
         outln!(
             "moves {}, arcs {} ({} written as G2/G3, {} as lines), feed {:.4} mm, rapid {:.4} mm, about {:.1} s",

@@ -121,6 +121,9 @@ pub fn run(a: &RenderArgs) -> Result<()> {
             }
             scene.add_toolpath(&r.toolpath, colour_by);
         }
+        let toolpaths: Vec<&Toolpath> =
+            out.operations.iter().map(|(_, _, r)| &r.toolpath).collect();
+        scene.add_copies(&out.model, &toolpaths, &out.copies, colour_by);
         if a.simulate
             && let Some(stock) = swarf_core::sim::simulate_output(&out, &job.simulation)
         {

@@ -93,6 +93,7 @@ fn bench(c: &mut Criterion) {
             tool: &tool,
             toolpath: &tp,
             coolant: None,
+            place: None,
         }],
         &PostOptions::default(),
         &tol,
@@ -110,6 +111,7 @@ fn bench(c: &mut Criterion) {
                     tool: &tool,
                     toolpath: &tp,
                     coolant: None,
+                    place: None,
                 }],
                 &PostOptions::default(),
                 &tol,
@@ -155,6 +157,8 @@ fn generate(c: &mut Criterion) {
                 ..PocketParams::default()
             }),
         }],
+        array: None,
+        start_at: None,
     };
     let run = || {
         let (_, model) = job.load_model(std::path::Path::new("")).unwrap();

@@ -7,12 +7,15 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::geometry::Tolerance;
 use crate::geometry::mesh::Orientation;
+use crate::geometry::{Tolerance, V2};
 use crate::import::{ImportError, ImportOptions, Origin, Source, Units, load};
 use crate::ops::{Cancel, OpError, OpResult, OpSpec};
-use crate::post::{PostError, PostOptions, Program, Section, write_program};
+use crate::post::{
+    Place, PostError, PostOptions, Program, Section, SubBody, write_program_with_subs,
+};
 use crate::tool::{Tool, ToolError};
+use crate::toolpath::Motion;
 
 pub use crate::import::Model;
 pub use crate::ops::{Target, target_regions};
@@ -40,6 +43,14 @@ pub struct Job {
     pub tools: Vec<Tool>,
     #[serde(rename = "operation", default)]
     pub operations: Vec<Operation>,
+    /// Copies of the part on one stock (none: the part once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub array: Option<crate::array::ArraySpec>,
+    /// Write the program from this copy (number, from 1) and operation (index among the
+    /// enabled ones) on, everything cut before it left out: a restart after a broken tool.
+    /// Not saved with the job.
+    #[serde(skip)]
+    pub start_at: Option<(u32, usize)>,
 }
 
 /// The part: a drawing (DXF) or mesh (STL) file, relative to the job file, or the embedded
@@ -62,6 +73,9 @@ pub struct Part {
     /// A mesh's quarter turns before its origin is placed (default: as in the file).
     #[serde(default, skip_serializing_if = "Orientation::is_identity")]
     pub orientation: Orientation,
+    /// Scale (a factor, per axis, or to a width), mirror and turn, about the work origin.
+    #[serde(default, skip_serializing_if = "crate::resize::Resize::is_identity")]
+    pub resize: crate::resize::Resize,
 }
 
 impl Part {
@@ -74,6 +88,7 @@ impl Part {
             origin: None,
             close_gap_mm: None,
             orientation: Orientation::default(),
+            resize: crate::resize::Resize::default(),
         }
     }
 }
@@ -130,6 +145,14 @@ pub enum JobError {
     Post(PostError),
     #[error("job: cancelled")]
     Cancelled,
+    #[error("job: {0}")]
+    Array(crate::array::ArrayError),
+}
+
+impl From<crate::array::ArrayError> for JobError {
+    fn from(e: crate::array::ArrayError) -> Self {
+        JobError::Array(e)
+    }
 }
 
 impl From<ToolError> for JobError {
@@ -161,6 +184,9 @@ pub struct JobOutput {
     pub gouge_checked: Vec<bool>,
     /// The job's tolerance, which the checks of the output use.
     pub tolerance: Tolerance,
+    /// Where each copy of the part goes (one, the part as drawn, without an array). The
+    /// operations above are copy 1's; the program has every enabled copy.
+    pub copies: Vec<crate::array::Placement>,
 }
 
 /// Operation results kept by a hash of everything they depend on (see
@@ -170,6 +196,51 @@ pub struct OpCache {
     entries: std::collections::HashMap<u64, OpResult>,
     order: std::collections::VecDeque<u64>,
     capacity: usize,
+}
+
+impl JobOutput {
+    /// The whole program's figures: every enabled copy of every operation (one copy without
+    /// an array). Copies have their operations' figures; only the bounds move.
+    pub fn program_stats(&self, rapid_mm_per_min: f64) -> Option<crate::toolpath::Stats> {
+        use crate::array::Placement;
+        use crate::toolpath::P3;
+        let per_op: Vec<crate::toolpath::Stats> = self
+            .operations
+            .iter()
+            .map(|(_, _, r)| r.toolpath.stats(rapid_mm_per_min))
+            .collect();
+        let one = [Placement::ORIGINAL];
+        let copies: &[Placement] = if self.copies.is_empty() {
+            &one
+        } else {
+            &self.copies
+        };
+        let mut total: Option<crate::toolpath::Stats> = None;
+        for c in copies.iter().filter(|c| c.enabled) {
+            for st in &per_op {
+                let mut st = *st;
+                if *c != Placement::ORIGINAL && st.moves > 0 {
+                    let (lo, hi) = (st.bounds_min, st.bounds_max);
+                    let mut b = crate::geometry::Bbox2::EMPTY;
+                    for corner in [
+                        V2::new(lo.x, lo.y),
+                        V2::new(hi.x, lo.y),
+                        V2::new(hi.x, hi.y),
+                        V2::new(lo.x, hi.y),
+                    ] {
+                        b.add_point(c.apply(corner));
+                    }
+                    st.bounds_min = P3::new(b.min.x, b.min.y, lo.z);
+                    st.bounds_max = P3::new(b.max.x, b.max.y, hi.z);
+                }
+                total = Some(match total {
+                    Some(t) => t.merge(st),
+                    None => st,
+                });
+            }
+        }
+        total
+    }
 }
 
 impl Default for OpCache {
@@ -420,6 +491,7 @@ impl Job {
             close_gap_mm: self.part.close_gap_mm.unwrap_or(d.close_gap_mm),
             origin: self.part.origin.unwrap_or(d.origin),
             orientation: self.part.orientation,
+            resize: self.part.resize,
             tolerance: self.tolerance,
         }
     }
@@ -552,41 +624,296 @@ impl Job {
         if !progress(total, total) {
             return Err(JobError::Cancelled);
         }
-        let program = self.post_sections(&results)?;
+        let copies = self.copies(&model, &results)?;
+        let program = self.post_copies(&results, &copies)?;
         Ok(JobOutput {
             model,
             operations: results,
             program,
             gouge_checked,
             tolerance: tol,
+            copies,
         })
     }
 
+    /// Where the array's copies go, refused where one copy's cuts reach into another; the
+    /// part once without an array.
+    pub fn copies(
+        &self,
+        model: &Model,
+        results: &[(String, Tool, OpResult)],
+    ) -> Result<Vec<crate::array::Placement>, JobError> {
+        use crate::array::Placement;
+        let Some(spec) = self.array.as_ref().filter(|a| !a.is_single()) else {
+            return Ok(vec![Placement::ORIGINAL]);
+        };
+        let part = match model {
+            Model::Drawing(d) => crate::resize::exact_bbox(d),
+            Model::Mesh(m) => {
+                let mut b = crate::geometry::Bbox2::EMPTY;
+                for v in &m.mesh.vertices {
+                    b.add_point(V2::new(v[0], v[1]));
+                }
+                b
+            }
+        };
+        let placements = spec.placements(part)?;
+        // The box the tool's edge sweeps while cutting (rapids are above the stock).
+        let mut cuts = crate::geometry::Bbox2::EMPTY;
+        for (_, tool, r) in results {
+            let rad = tool.diameter_mm * 0.5;
+            let mut from = r.toolpath.start;
+            for m in &r.toolpath.moves {
+                if !matches!(m.motion, Motion::Rapid) {
+                    let mut pts = vec![from.xy(), m.to.xy()];
+                    if let Motion::Arc { centre, .. } = m.motion {
+                        // The arc's whole circle: a box that holds the arc.
+                        let rr = (m.to.xy() - centre).length();
+                        pts.push(centre - V2::new(rr, rr));
+                        pts.push(centre + V2::new(rr, rr));
+                    }
+                    for p in pts {
+                        cuts.add_point(p - V2::new(rad, rad));
+                        cuts.add_point(p + V2::new(rad, rad));
+                    }
+                }
+                from = m.to;
+            }
+        }
+        spec.check_overlap(&placements, part, cuts)?;
+        Ok(placements)
+    }
+
     /// Writes the program of generated operations with the job's post settings (the title
-    /// from the job when the post has none of its own).
+    /// from the job when the post has none of its own), for the part once.
     pub fn post_sections(&self, results: &[(String, Tool, OpResult)]) -> Result<Program, JobError> {
+        self.post_copies(results, &[crate::array::Placement::ORIGINAL])
+    }
+
+    /// The program's sections in the order they are cut: (index into `results`, copy), from
+    /// the restart point when there is one (with the header line that says so).
+    #[allow(clippy::type_complexity)]
+    pub fn sequence(
+        &self,
+        results: &[(String, Tool, OpResult)],
+        copies: &[crate::array::Placement],
+    ) -> Result<(Vec<(usize, crate::array::Placement)>, Option<String>), JobError> {
+        use crate::array::{Placement, sequence};
+        let spec = self.array.clone().unwrap_or_default();
+        let single = copies.len() <= 1 && copies.first().is_none_or(|c| *c == Placement::ORIGINAL);
+        let visit = spec.visit_order(copies);
+        let mut seq: Vec<(usize, Placement)> = if single {
+            (0..results.len())
+                .map(|i| (i, Placement::ORIGINAL))
+                .collect()
+        } else {
+            sequence(&spec, results.len(), &visit)
+        };
+        let mut restart_note = None;
+        if let Some((copy, op)) = self.start_at {
+            let Some(at) = seq.iter().position(|(o, c)| *o == op && c.number == copy) else {
+                let cut: Vec<String> = visit.iter().map(|c| c.number.to_string()).collect();
+                return Err(JobError::Array(crate::array::ArrayError::Invalid(format!(
+                    "no operation {} on copy {copy} to start at: there are {} operations and the copies cut are {}",
+                    op + 1,
+                    results.len(),
+                    cut.join(" ")
+                ))));
+            };
+            restart_note = Some(format!(
+                "RESTART: from copy {copy}, operation {} ({}); the {at} section(s) before it are left out",
+                op + 1,
+                results[op].0
+            ));
+            seq.drain(..at);
+        }
+        Ok((seq, restart_note))
+    }
+
+    /// Writes the program for every enabled copy in `copies`, in the array's order and form.
+    /// Each section is named with its copy (`(op 7: pocket [copy 3])`), so a run can restart
+    /// at any copy and operation. The program's line sources name the operation (of
+    /// `results`), whatever the copy.
+    pub fn post_copies(
+        &self,
+        results: &[(String, Tool, OpResult)],
+        copies: &[crate::array::Placement],
+    ) -> Result<Program, JobError> {
+        use crate::array::{CopiesAs, Placement};
+        let spec = self.array.clone().unwrap_or_default();
+        let single = copies.len() <= 1 && copies.first().is_none_or(|c| *c == Placement::ORIGINAL);
+        let (seq, restart_note) = self.sequence(results, copies)?;
+        let offsets = !single && spec.copies_as == CopiesAs::Offsets;
+        let subs = !single && spec.copies_as == CopiesAs::Subroutines;
+        let codes = self.work_offset_codes();
+        if subs {
+            if self.post.dialect != crate::post::Dialect::LinuxCnc {
+                return Err(JobError::Array(crate::array::ArrayError::Invalid(format!(
+                    "subroutines are written for LinuxCNC (O-word subroutines with the copy's offset as parameters); {} gets the copies expanded or in work offsets (Fanuc's M98 would need a G52 offset that an abort leaves set)",
+                    self.post.dialect.spec().name
+                ))));
+            }
+            if let Some(c) = copies.iter().find(|c| !c.is_translation()) {
+                return Err(JobError::Array(crate::array::ArrayError::Invalid(format!(
+                    "copy {} is turned: the subroutines only move (write a polar array expanded)",
+                    c.number
+                ))));
+            }
+        }
+        if offsets {
+            if let Some(c) = copies.iter().find(|c| !c.is_translation()) {
+                return Err(JobError::Array(crate::array::ArrayError::Invalid(format!(
+                    "copy {} is turned: work offsets only move (write a polar array expanded)",
+                    c.number
+                ))));
+            }
+            if let Some(c) = copies
+                .iter()
+                .find(|c| c.enabled && c.number as usize > codes.len())
+            {
+                return Err(JobError::Array(crate::array::ArrayError::Invalid(format!(
+                    "copy {} needs work offset number {}, but {} has {} from {} ({}): write the copies expanded, or fewer copies",
+                    c.number,
+                    c.number,
+                    self.post.dialect.spec().name,
+                    codes.len(),
+                    codes[0],
+                    codes.join(" ")
+                ))));
+            }
+        }
+        let moved: Vec<Option<crate::toolpath::Toolpath>> = seq
+            .iter()
+            .map(|(op, c)| {
+                (!single && !offsets && !subs).then(|| c.toolpath(&results[*op].2.toolpath))
+            })
+            .collect();
+        let names: Vec<String> = seq
+            .iter()
+            .map(|(op, c)| {
+                if single {
+                    results[*op].0.clone()
+                } else {
+                    format!("{} [copy {}]", results[*op].0, c.number)
+                }
+            })
+            .collect();
         // The results are those of the enabled operations, in order.
-        let coolants = self
+        let coolants: Vec<Option<crate::post::Coolant>> = self
             .operations
             .iter()
             .filter(|o| o.enabled)
             .map(|o| o.coolant)
-            .chain(std::iter::repeat(None));
-        let sections: Vec<Section<'_>> = results
+            .chain(std::iter::repeat(None))
+            .take(results.len())
+            .collect();
+        let sections: Vec<Section<'_>> = seq
             .iter()
-            .zip(coolants)
-            .map(|((name, tool, r), coolant)| Section {
-                name,
-                tool,
-                toolpath: &r.toolpath,
-                coolant,
+            .enumerate()
+            .map(|(i, (op, c))| {
+                let (_, tool, r) = &results[*op];
+                Section {
+                    name: &names[i],
+                    tool,
+                    toolpath: moved[i].as_ref().unwrap_or(&r.toolpath),
+                    coolant: coolants[*op],
+                    place: if offsets {
+                        Some(Place::WorkOffset(codes[c.number as usize - 1]))
+                    } else if subs {
+                        Some(Place::Call {
+                            sub: 100 + *op as u32,
+                            offset: [c.offset.x, c.offset.y],
+                        })
+                    } else {
+                        None
+                    },
+                }
             })
             .collect();
+        // One subroutine per operation cut, attributed to its first section.
+        let bodies: Vec<SubBody<'_>> = if subs {
+            (0..results.len())
+                .filter_map(|op| {
+                    let first = seq.iter().position(|(o, _)| *o == op)?;
+                    let (name, tool, r) = &results[op];
+                    (!r.toolpath.moves.is_empty()).then_some(SubBody {
+                        number: 100 + op as u32,
+                        src_section: first,
+                        section: Section {
+                            name,
+                            tool,
+                            toolpath: &r.toolpath,
+                            coolant: coolants[op],
+                            place: None,
+                        },
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut post = self.post.clone();
         if post.title.is_empty() || post.title == PostOptions::default().title {
             post.title.clone_from(&self.title);
         }
-        Ok(write_program(&sections, &post, &self.tolerance)?)
+        let mut notes: Vec<String> = restart_note.into_iter().collect();
+        if !self.part.resize.is_identity() {
+            notes.push(self.part.resize.describe(None));
+        }
+        if !single {
+            notes.extend(spec.notes(copies, offsets, &codes));
+        }
+        if !notes.is_empty() {
+            notes.push(post.header_text.clone());
+            post.header_text = notes.join("\n");
+        }
+        let mut program = write_program_with_subs(&sections, &bodies, &post, &self.tolerance)?;
+        // Line sources name the operation, whatever the copy; the copy is kept beside them
+        // (none inside a subroutine: each call says its copy).
+        if !single {
+            let mut in_sub = false;
+            program.line_copy = program
+                .text
+                .lines()
+                .zip(&program.line_source)
+                .map(|(line, src)| {
+                    if line.starts_with('O') && line.ends_with(" sub") {
+                        in_sub = true;
+                    }
+                    let copy = if in_sub {
+                        0
+                    } else {
+                        src.map_or(0, |(s, _)| seq[s as usize].1.number)
+                    };
+                    if line.starts_with('O') && line.ends_with(" endsub") {
+                        in_sub = false;
+                    }
+                    copy
+                })
+                .collect();
+            program.copies_in_offsets = offsets;
+        }
+        for src in program.line_source.iter_mut().flatten() {
+            src.0 = seq[src.0 as usize].0 as u32;
+        }
+        Ok(program)
+    }
+
+    /// The work offsets copies can use, from the program's own: `G54`–`G59`, and on LinuxCNC
+    /// `G59.1`–`G59.3`.
+    fn work_offset_codes(&self) -> Vec<&'static str> {
+        let mut all: Vec<&'static str> = crate::post::WorkOffset::ALL
+            .iter()
+            .map(|w| w.code())
+            .collect();
+        if self.post.dialect == crate::post::Dialect::LinuxCnc {
+            all.extend(["G59.1", "G59.2", "G59.3"]);
+        }
+        let first = all
+            .iter()
+            .position(|c| *c == self.post.work_offset.code())
+            .unwrap_or(0);
+        all.split_off(first)
     }
 }
 

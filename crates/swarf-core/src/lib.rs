@@ -3,6 +3,7 @@
 //! Millimetres and `f64` everywhere; every tolerance comes from one [`geometry::Tolerance`].
 //! No GUI, no GPU, no I/O beyond reading and writing files.
 
+pub mod array;
 pub mod fsio;
 pub mod geometry;
 pub mod holes;
@@ -10,6 +11,7 @@ pub mod import;
 pub mod job;
 pub mod ops;
 pub mod post;
+pub mod resize;
 pub mod samples;
 pub mod sim;
 pub mod slice;

@@ -731,6 +731,7 @@ fn corpus_drawings_hold_engagement_never_gouge_and_read_back() {
                 tool: &tool,
                 toolpath: &res.toolpath,
                 coolant: None,
+                place: None,
             }],
             &PostOptions {
                 dialect: Dialect::LinuxCnc,
@@ -818,6 +819,7 @@ fn read_back_programs_hold_the_limit_on_links_too() {
                 tool: &tool,
                 toolpath: &res.toolpath,
                 coolant: None,
+                place: None,
             }],
             &PostOptions::default(),
             &tol,

@@ -63,6 +63,7 @@ fn post(tp: &Toolpath, tool: &Tool, dialect: Dialect, expand: bool) -> String {
             tool,
             toolpath: tp,
             coolant: None,
+            place: None,
         }],
         &PostOptions {
             dialect,

@@ -126,6 +126,7 @@ fn post(tp: &Toolpath, dialect: Dialect, decimals: u32) -> Program {
             tool: &tool,
             toolpath: tp,
             coolant: None,
+            place: None,
         }],
         &PostOptions {
             dialect,
@@ -314,18 +315,21 @@ fn tool_changes_stop_the_machine_and_empty_operations_write_nothing() {
                     tool: &small,
                     toolpath: &a.toolpath,
                     coolant: None,
+                    place: None,
                 },
                 Section {
                     name: "too big",
                     tool: &odd,
                     toolpath: &empty.toolpath,
                     coolant: None,
+                    place: None,
                 },
                 Section {
                     name: "finish",
                     tool: &big,
                     toolpath: &b.toolpath,
                     coolant: None,
+                    place: None,
                 },
             ],
             &PostOptions {
@@ -439,12 +443,14 @@ fn golden_gcode_per_dialect() {
                     tool: &tool,
                     toolpath: &pocket_tp,
                     coolant: None,
+                    place: None,
                 },
                 Section {
                     name: "contour rectangle (outside)",
                     tool: &tool,
                     toolpath: &contour_tp,
                     coolant: None,
+                    place: None,
                 },
             ],
             &PostOptions {

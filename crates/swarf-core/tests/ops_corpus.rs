@@ -98,12 +98,14 @@ fn corpus_pockets_do_not_gouge_and_read_back() {
                     tool: &tool,
                     toolpath: &res.toolpath,
                     coolant: None,
+                    place: None,
                 },
                 Section {
                     name: "contour",
                     tool: &tool,
                     toolpath: &cres.toolpath,
                     coolant: None,
+                    place: None,
                 },
             ],
             &PostOptions {

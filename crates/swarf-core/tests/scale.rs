@@ -382,6 +382,7 @@ fn scale_case(part: &Region) -> Vec<String> {
                 tool: &small_tool,
                 toolpath: &small.toolpath,
                 coolant: None,
+                place: None,
             }],
             &post,
             &small_tol,

@@ -240,6 +240,47 @@ impl Scene {
         }
     }
 
+    /// The copies of an array other than copy 1 (the part as drawn, added with
+    /// [`Scene::add_model`] and its own toolpaths): each enabled copy's outline (or mesh) and
+    /// `toolpaths` moved to its place. Copy 1's geometry and moves come first in the scene, so
+    /// segment ranges that index its moves stay valid.
+    pub fn add_copies(
+        &mut self,
+        model: &swarf_core::import::Model,
+        toolpaths: &[&swarf_core::toolpath::Toolpath],
+        copies: &[swarf_core::array::Placement],
+        colour_by: ColourBy,
+    ) {
+        use swarf_core::array::Placement;
+        for c in copies
+            .iter()
+            .filter(|c| c.enabled && **c != Placement::ORIGINAL)
+        {
+            match model {
+                swarf_core::import::Model::Drawing(d) => {
+                    let moved: Vec<_> = d
+                        .closed_loops
+                        .iter()
+                        .chain(&d.open_chains)
+                        .map(|p| c.pline(p))
+                        .collect();
+                    self.add_plines(&moved, 0.0);
+                }
+                swarf_core::import::Model::Mesh(m) => {
+                    let mut mesh = m.mesh.clone();
+                    for v in &mut mesh.vertices {
+                        let p = c.apply(swarf_core::geometry::V2::new(v[0], v[1]));
+                        *v = [p.x, p.y, v[2]];
+                    }
+                    self.add_mesh(&mesh, PART_GREY);
+                }
+            }
+            for tp in toolpaths {
+                self.add_toolpath(&c.toolpath(tp), colour_by);
+            }
+        }
+    }
+
     /// A shaded mesh (an STL part).
     pub fn add_mesh(&mut self, mesh: &Mesh, colour: [u8; 4]) {
         self.triangles.reserve(mesh.triangles.len() * 3);

@@ -147,11 +147,7 @@ impl Session {
                             self.error = None;
                             // The summary once per result, not per frame (a million moves).
                             let rapid = self.job.post.rapid_mm_per_min;
-                            self.summary = out
-                                .operations
-                                .iter()
-                                .map(|(_, _, r)| r.toolpath.stats(rapid))
-                                .reduce(swarf_core::toolpath::Stats::merge);
+                            self.summary = out.program_stats(rapid);
                             self.output = Some(out);
                             self.output_gen = g;
                         }

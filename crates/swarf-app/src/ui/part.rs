@@ -4,7 +4,7 @@ use egui::Ui;
 use swarf_core::import::Units;
 use swarf_core::job::{Job, Model};
 
-use super::{Edit, WARN, choice};
+use super::{ERR, Edit, WARN, choice, count, number};
 use crate::Session;
 
 pub(crate) fn part_ui(ui: &mut Ui, session: &Session, job: &mut Job, edit: &mut Edit) {
@@ -40,6 +40,8 @@ pub(crate) fn part_ui(ui: &mut Ui, session: &Session, job: &mut Job, edit: &mut 
                 edit.flag(true);
             }
             orientation_ui(ui, job, edit);
+            size_ui(ui, job, edit, (hi[0] - lo[0], hi[1] - lo[1]));
+            copies_ui(ui, job, edit);
             import_warnings_ui(ui, &session.import_warnings);
             return;
         }
@@ -98,7 +100,329 @@ pub(crate) fn part_ui(ui: &mut Ui, session: &Session, job: &mut Job, edit: &mut 
             },
         );
     }
+    size_ui(
+        ui,
+        job,
+        edit,
+        (d.bbox.max.x - d.bbox.min.x, d.bbox.max.y - d.bbox.min.y),
+    );
+    copies_ui(ui, job, edit);
     import_warnings_ui(ui, &session.import_warnings);
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum ScaleBy {
+    Factor,
+    Width,
+    Depth,
+}
+
+/// Scale (a factor, or to a width or depth), per-axis factors, mirror and turn, about the
+/// work origin. `size` is the part's size as shown now (with any size already applied).
+fn size_ui(ui: &mut Ui, job: &mut Job, edit: &mut Edit, size: (f64, f64)) {
+    use swarf_core::resize::{Mirror, Resize};
+    let r = &mut job.part.resize;
+    let title = if r.is_identity() {
+        "Size: as in the file".to_string()
+    } else {
+        format!(
+            "Size: {}",
+            r.describe(None).trim_start_matches("part size: ")
+        )
+    };
+    // The header's text changes with the size; its open state must not.
+    egui::CollapsingHeader::new(title)
+        .id_salt("part-size")
+        .show(ui, |ui| {
+            let mut by = if r.fit_width_mm.is_some() {
+                ScaleBy::Width
+            } else if r.fit_height_mm.is_some() {
+                ScaleBy::Depth
+            } else {
+                ScaleBy::Factor
+            };
+            if choice(
+                ui,
+                "Scale:",
+                &mut by,
+                &[
+                    (ScaleBy::Factor, "by a factor"),
+                    (ScaleBy::Width, "to a width (X)"),
+                    (ScaleBy::Depth, "to a depth (Y)"),
+                ],
+            ) {
+                r.scale = None;
+                r.fit_width_mm = (by == ScaleBy::Width).then_some(size.0.max(1e-3));
+                r.fit_height_mm = (by == ScaleBy::Depth).then_some(size.1.max(1e-3));
+                edit.flag(true);
+            }
+            match by {
+                ScaleBy::Factor => {
+                    let mut f = r.scale.unwrap_or(1.0);
+                    let resp = number(ui, "Factor:", &mut f, 1.0, 0.001..=1000.0, "×");
+                    if f != r.scale.unwrap_or(1.0) {
+                        r.scale = (f != 1.0).then_some(f);
+                    }
+                    edit.resp(&resp);
+                }
+                ScaleBy::Width => {
+                    let mut w = r.fit_width_mm.unwrap_or(size.0);
+                    edit.resp(&number(ui, "Width:", &mut w, 1.0, 0.001..=10_000.0, "mm"));
+                    r.fit_width_mm = Some(w);
+                }
+                ScaleBy::Depth => {
+                    let mut h = r.fit_height_mm.unwrap_or(size.1);
+                    edit.resp(&number(ui, "Depth:", &mut h, 1.0, 0.001..=10_000.0, "mm"));
+                    r.fit_height_mm = Some(h);
+                }
+            }
+            let mut per_axis = r.scale_xyz.is_some();
+            if ui
+                .checkbox(
+                    &mut per_axis,
+                    "Per-axis factors (shrink: nominal / measured)",
+                )
+                .changed()
+            {
+                r.scale_xyz = per_axis.then_some([1.0; 3]);
+                edit.flag(true);
+            }
+            if let Some(f) = &mut r.scale_xyz {
+                for (i, axis) in ["X:", "Y:", "Z:"].into_iter().enumerate() {
+                    edit.resp(&number(ui, axis, &mut f[i], 1.0, 0.001..=1000.0, "×"));
+                }
+            }
+            let mut mirror = r.mirror;
+            if choice(
+                ui,
+                "Mirror:",
+                &mut mirror,
+                &[
+                    (None, "none"),
+                    (Some(Mirror::X), "X (left and right)"),
+                    (Some(Mirror::Y), "Y (front and back)"),
+                ],
+            ) {
+                r.mirror = mirror;
+                edit.flag(true);
+            }
+            edit.resp(&number(
+                ui,
+                "Turn:",
+                &mut r.rotate_deg,
+                1.0,
+                -360.0..=360.0,
+                "°",
+            ));
+            if ui
+                .add_enabled(
+                    !r.is_identity(),
+                    egui::Button::new("As in the file").small(),
+                )
+                .clicked()
+            {
+                *r = Resize::default();
+                edit.flag(true);
+            }
+        });
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Layout {
+    Grid,
+    Polar,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Spacing {
+    Gap,
+    Pitch,
+}
+
+/// Copies of the part on one stock: a grid or a circle, the copies left out, the order and
+/// how the program writes them.
+fn copies_ui(ui: &mut Ui, job: &mut Job, edit: &mut Edit) {
+    use swarf_core::array::{ArraySpec, CopiesAs, Order};
+    let title = match &job.array {
+        Some(a) if !a.is_single() => format!(
+            "Copies: {} ({} cut)",
+            a.count(),
+            a.count() as usize - a.skip.len()
+        ),
+        _ => "Copies: one".to_string(),
+    };
+    egui::CollapsingHeader::new(title)
+        .id_salt("part-copies")
+        .show(ui, |ui| {
+            let mut on = job.array.is_some();
+            if ui
+                .checkbox(&mut on, "Cut several copies on one stock")
+                .changed()
+            {
+                job.array = on.then(|| ArraySpec {
+                    columns: 2,
+                    gap_mm: Some([2.0, 2.0]),
+                    ..ArraySpec::default()
+                });
+                edit.flag(true);
+            }
+            let Some(a) = &mut job.array else { return };
+            let mut layout = if a.polar_count.is_some() {
+                Layout::Polar
+            } else {
+                Layout::Grid
+            };
+            if choice(
+                ui,
+                "Layout:",
+                &mut layout,
+                &[
+                    (Layout::Grid, "rows and columns"),
+                    (Layout::Polar, "around a centre"),
+                ],
+            ) {
+                *a = match layout {
+                    Layout::Grid => ArraySpec {
+                        columns: 2,
+                        gap_mm: Some([2.0, 2.0]),
+                        ..ArraySpec::default()
+                    },
+                    Layout::Polar => ArraySpec {
+                        polar_count: Some(4),
+                        polar_radius_mm: 20.0,
+                        ..ArraySpec::default()
+                    },
+                };
+                edit.flag(true);
+            }
+            match layout {
+                Layout::Grid => {
+                    edit.resp(&count(ui, "Columns (X):", &mut a.columns, 1..=100));
+                    edit.resp(&count(ui, "Rows (Y):", &mut a.rows, 1..=100));
+                    let mut spacing = if a.pitch_mm.is_some() {
+                        Spacing::Pitch
+                    } else {
+                        Spacing::Gap
+                    };
+                    if choice(
+                        ui,
+                        "Spacing:",
+                        &mut spacing,
+                        &[
+                            (Spacing::Gap, "gap between parts"),
+                            (Spacing::Pitch, "pitch (copy to copy)"),
+                        ],
+                    ) {
+                        (a.gap_mm, a.pitch_mm) = match spacing {
+                            Spacing::Gap => (Some([2.0, 2.0]), None),
+                            Spacing::Pitch => (None, Some([10.0, 10.0])),
+                        };
+                        edit.flag(true);
+                    }
+                    let v = match spacing {
+                        Spacing::Gap => a.gap_mm.get_or_insert([2.0, 2.0]),
+                        Spacing::Pitch => a.pitch_mm.get_or_insert([10.0, 10.0]),
+                    };
+                    edit.resp(&number(ui, "X:", &mut v[0], 1.0, -1000.0..=1000.0, "mm"));
+                    edit.resp(&number(ui, "Y:", &mut v[1], 1.0, -1000.0..=1000.0, "mm"));
+                    edit.resp(&number(
+                        ui,
+                        "Odd rows moved X:",
+                        &mut a.row_offset_mm,
+                        1.0,
+                        -1000.0..=1000.0,
+                        "mm",
+                    ));
+                }
+                Layout::Polar => {
+                    let n = a.polar_count.get_or_insert(4);
+                    edit.resp(&count(ui, "Copies:", n, 1..=360));
+                    edit.resp(&number(
+                        ui,
+                        "Radius:",
+                        &mut a.polar_radius_mm,
+                        1.0,
+                        0.0..=1000.0,
+                        "mm",
+                    ));
+                    edit.resp(&number(
+                        ui,
+                        "Part at angle:",
+                        &mut a.polar_start_deg,
+                        1.0,
+                        -360.0..=360.0,
+                        "°",
+                    ));
+                }
+            }
+            // Copies left out, by number: typed as a list.
+            let key = ui.make_persistent_id("copies-leave-out");
+            let mut text = ui.data(|d| d.get_temp::<String>(key)).unwrap_or_else(|| {
+                a.skip
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            });
+            let resp = ui
+                .horizontal(|ui| {
+                    ui.label("Leave out copies:");
+                    ui.text_edit_singleline(&mut text)
+                })
+                .inner;
+            if resp.changed() {
+                let parsed: Result<Vec<u32>, _> = text
+                    .split([',', ' '])
+                    .filter(|t| !t.is_empty())
+                    .map(str::parse::<u32>)
+                    .collect();
+                match parsed {
+                    Ok(v) => {
+                        a.skip = v;
+                        edit.resp(&resp);
+                        ui.data_mut(|d| d.remove::<String>(key.with("err")));
+                    }
+                    Err(_) => ui.data_mut(|d| {
+                        d.insert_temp(key.with("err"), "list copy numbers, e.g. 3, 7".to_string());
+                    }),
+                }
+                ui.data_mut(|d| d.insert_temp(key, text));
+            }
+            if !resp.has_focus() {
+                // Shown from the job again once left (an undo changes it too).
+                ui.data_mut(|d| d.remove::<String>(key));
+            }
+            if let Some(e) = ui.data(|d| d.get_temp::<String>(key.with("err"))) {
+                ui.colored_label(ERR, e);
+            }
+            let mut order = a.order;
+            if choice(
+                ui,
+                "Order:",
+                &mut order,
+                &[
+                    (Order::ByOperation, "each operation on every copy"),
+                    (Order::ByCopy, "each copy finished in turn"),
+                ],
+            ) {
+                a.order = order;
+                edit.flag(true);
+            }
+            let mut form = a.copies_as;
+            if choice(
+                ui,
+                "Program:",
+                &mut form,
+                &[
+                    (CopiesAs::Expanded, "coordinates written out"),
+                    (CopiesAs::Offsets, "one work offset per copy"),
+                    (CopiesAs::Subroutines, "subroutines (LinuxCNC)"),
+                ],
+            ) {
+                a.copies_as = form;
+                edit.flag(true);
+            }
+        });
 }
 
 /// Turn a mesh in quarter turns (a cavity that faces −Y is cut from the top after X −90°).

@@ -64,6 +64,8 @@ pub struct ImportOptions {
     pub origin: Origin,
     /// STL: quarter turns before the origin is placed.
     pub orientation: crate::geometry::mesh::Orientation,
+    /// Size and pose, applied after import (and after a mesh's origin is placed).
+    pub resize: crate::resize::Resize,
     pub tolerance: Tolerance,
 }
 
@@ -75,6 +77,7 @@ impl Default for ImportOptions {
             close_gap_mm: DxfOptions::default().close_gap_mm,
             origin: Origin::Top,
             orientation: crate::geometry::mesh::Orientation::default(),
+            resize: crate::resize::Resize::default(),
             tolerance: Tolerance::default(),
         }
     }
@@ -110,6 +113,14 @@ pub enum ImportError {
     Stl(StlError),
     #[error("{0}")]
     Excellon(ExcellonError),
+    #[error("{0}")]
+    Size(crate::resize::ResizeError),
+}
+
+impl From<crate::resize::ResizeError> for ImportError {
+    fn from(e: crate::resize::ResizeError) -> Self {
+        ImportError::Size(e)
+    }
 }
 
 impl From<ExcellonError> for ImportError {
@@ -208,6 +219,13 @@ fn load_bytes(name: &str, bytes: &[u8], opts: &ImportOptions) -> Result<Model, I
             "orientation {}: only meshes are turned; this drawing was read as it is",
             opts.orientation.describe()
         ));
+    }
+    // The size is announced with the import's warnings: the part is not as the file has it.
+    if let Some(line) = opts.resize.apply(&mut model, &opts.tolerance)? {
+        match &mut model {
+            Model::Drawing(d) => d.warnings.insert(0, line),
+            Model::Mesh(m) => m.warnings.insert(0, line),
+        }
     }
     Ok(model)
 }

@@ -251,6 +251,29 @@ pub struct Section<'a> {
     pub toolpath: &'a Toolpath,
     /// The operation's coolant; `None`: the program's (`PostOptions::coolant`).
     pub coolant: Option<Coolant>,
+    /// Where a copy of an array puts this section; `None`: the program's work offset, the
+    /// moves as they are.
+    pub place: Option<Place<'a>>,
+}
+
+/// How a section of an array program is placed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Place<'a> {
+    /// Its moves in this work offset (e.g. `G55`).
+    WorkOffset(&'a str),
+    /// A call of subroutine `sub` (a [`SubBody`]) with the copy's X and Y offset as its
+    /// parameters `#1` and `#2`, instead of the moves.
+    Call { sub: u32, offset: [f64; 2] },
+}
+
+/// A LinuxCNC subroutine (`O<number> sub` … `endsub`) holding one operation's moves with X
+/// and Y written relative to the parameters `#1` and `#2` (`X[#1+1.2345]`).
+#[derive(Debug, Clone, Copy)]
+pub struct SubBody<'a> {
+    pub number: u32,
+    /// The section index its lines are attributed to (`Program::line_source`).
+    pub src_section: usize,
+    pub section: Section<'a>,
 }
 
 /// A written program and what happened on the way.
@@ -267,6 +290,11 @@ pub struct Program {
     pub arcs_as_lines: usize,
     /// Largest start/end radius difference of the arcs written, mm.
     pub max_arc_radius_error_mm: f64,
+    /// For each line of an array program: the copy (from 1) it cuts; empty without an array.
+    pub line_copy: Vec<u32>,
+    /// Whether the copies are written in their own work offsets (each with copy 1's
+    /// coordinates) rather than moved.
+    pub copies_in_offsets: bool,
 }
 
 /// Removes everything that could end a comment or start a new word: parentheses, semicolons,
@@ -300,6 +328,10 @@ struct Writer<'o> {
     max_err: f64,
     /// The coolant the program has switched on.
     coolant: Coolant,
+    /// The work offset in effect.
+    wcs: String,
+    /// Writing a subroutine body: X and Y relative to `#1` and `#2`.
+    params: bool,
 }
 
 impl Writer<'_> {
@@ -326,7 +358,59 @@ impl Writer<'_> {
     fn word(&mut self, letter: u8, q: i64) {
         self.out.push(b' ');
         self.out.push(letter);
-        number::write_scaled(&mut self.out, q, self.dec);
+        if self.params && (letter == b'X' || letter == b'Y') {
+            // `X[#1+1.2345]`, `Y[#2-0.5]`: the copy's offset plus the value.
+            self.out
+                .extend_from_slice(if letter == b'X' { b"[#1" } else { b"[#2" });
+            self.out.push(if q < 0 { b'-' } else { b'+' });
+            number::write_scaled(&mut self.out, q.abs(), self.dec);
+            self.out.push(b']');
+        } else {
+            number::write_scaled(&mut self.out, q, self.dec);
+        }
+    }
+
+    /// One operation's moves as subroutine `b.number`, X and Y relative to its parameters.
+    fn sub_body(&mut self, b: &SubBody<'_>) {
+        self.src = None;
+        self.raw(&format!("O{} sub", b.number));
+        self.comment(&format!(
+            "{}: X and Y from the copy's offset #1, #2",
+            b.section.name
+        ));
+        self.pos = [None; 3];
+        self.feed = None;
+        // Up to the operation's start height before any XY move: where a call begins is not
+        // known here.
+        let z = self.q(b.section.toolpath.start.z);
+        self.out.extend_from_slice(b"G0");
+        self.word(b'Z', z);
+        self.end_line();
+        self.pos[2] = Some(z);
+        self.params = true;
+        self.section_moves(b.src_section, &b.section);
+        self.params = false;
+        self.src = None;
+        self.raw(&format!("O{} endsub", b.number));
+        self.pos = [None; 3];
+        self.feed = None;
+    }
+
+    /// Calls subroutine `sub` for a copy at `offset`; where the tool is after is not known
+    /// here, so every coordinate is written afresh.
+    fn call(&mut self, si: usize, sub: u32, offset: [f64; 2]) {
+        self.src = Some((si as u32, 0));
+        self.out
+            .extend_from_slice(format!("O{sub} call [").as_bytes());
+        let (qx, qy) = (self.q(offset[0]), self.q(offset[1]));
+        number::write_scaled(&mut self.out, qx, self.dec);
+        self.out.extend_from_slice(b"] [");
+        number::write_scaled(&mut self.out, qy, self.dec);
+        self.out.push(b']');
+        self.end_line();
+        self.src = None;
+        self.pos = [None; 3];
+        self.feed = None;
     }
     fn feed_word(&mut self, f: f64) {
         let qf = number::round_to_i64(f * 10.0); // F to 0.1 mm/min
@@ -555,8 +639,10 @@ impl Writer<'_> {
     }
 }
 
-fn fmt_mm(v: f64) -> String {
-    format!("{v:.4}")
+/// Millimetres as the header writes them (four decimals).
+pub fn fmt_mm(v: f64) -> String {
+    let s = format!("{v:.4}");
+    if s == "-0.0000" { "0.0000".into() } else { s }
 }
 
 /// Writes a program for the sections, in order.
@@ -565,7 +651,21 @@ pub fn write_program(
     opts: &PostOptions,
     tol: &Tolerance,
 ) -> Result<Program, PostError> {
+    write_program_with_subs(sections, &[], opts, tol)
+}
+
+/// [`write_program`] with subroutines defined after the header and before the preamble (so
+/// LinuxCNC knows them before they are called); sections placed with [`Place::Call`] call
+/// them.
+pub fn write_program_with_subs(
+    sections: &[Section<'_>],
+    subs: &[SubBody<'_>],
+    opts: &PostOptions,
+    tol: &Tolerance,
+) -> Result<Program, PostError> {
     check_inputs(sections, opts)?;
+    let bodies: Vec<Section<'_>> = subs.iter().map(|b| b.section).collect();
+    check_inputs(&bodies, opts)?;
     let capacity = sections
         .iter()
         .map(|s| s.toolpath.moves.len() * 40)
@@ -585,8 +685,13 @@ pub fn write_program(
         arcs_as_lines: 0,
         max_err: 0.0,
         coolant: Coolant::Off,
+        wcs: opts.work_offset.code().to_string(),
+        params: false,
     };
     let clearance = w.header(sections);
+    for b in subs {
+        w.sub_body(b);
+    }
     w.preamble(clearance);
     let mut machine = Machine::default();
     for (si, s) in sections.iter().enumerate() {
@@ -602,8 +707,23 @@ pub fn write_program(
         }
         w.comment(&format!("op {}: {}", si + 1, s.name));
         w.tool_and_spindle(s, &mut machine, clearance);
-        w.section_moves(si, s);
+        match s.place {
+            Some(Place::WorkOffset(code)) => {
+                w.work_offset_to(code, clearance);
+                w.section_moves(si, s);
+            }
+            Some(Place::Call { sub, offset }) => {
+                w.work_offset_to(opts.work_offset.code(), clearance);
+                w.call(si, sub, offset);
+            }
+            None => {
+                w.work_offset_to(opts.work_offset.code(), clearance);
+                w.section_moves(si, s);
+            }
+        }
     }
+    // The machine is left in the program's own work offset.
+    w.work_offset_to(opts.work_offset.code(), clearance);
     w.ending(clearance);
     let text = String::from_utf8(w.out).expect("G-code is ASCII");
     let text = match opts.line_numbers {
@@ -616,6 +736,8 @@ pub fn write_program(
         arcs_written: w.arcs_written,
         arcs_as_lines: w.arcs_as_lines,
         max_arc_radius_error_mm: w.max_err,
+        line_copy: Vec::new(),
+        copies_in_offsets: false,
     })
 }
 
@@ -951,6 +1073,30 @@ impl Writer<'_> {
         if run.is_some() {
             self.raw("G80");
         }
+    }
+
+    /// Switches to work offset `code` when it is not the one in effect: up to clearance
+    /// first, then the new offset, then clearance again in it (the copies' offsets share Z),
+    /// with every coordinate written afresh after it.
+    fn work_offset_to(&mut self, code: &str, clearance: f64) {
+        if self.wcs == code {
+            return;
+        }
+        let src = self.src.take();
+        let cz = self.q(clearance);
+        if self.pos[2] != Some(cz) {
+            self.out.extend_from_slice(b"G0");
+            self.word(b'Z', cz);
+            self.end_line();
+        }
+        self.raw(code);
+        self.pos = [None; 3];
+        self.out.extend_from_slice(b"G0");
+        self.word(b'Z', cz);
+        self.end_line();
+        self.pos[2] = Some(cz);
+        self.wcs = code.to_string();
+        self.src = src;
     }
 
     /// Back to clearance, spindle and coolant off, program end.

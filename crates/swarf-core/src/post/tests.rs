@@ -37,6 +37,7 @@ fn write(t: &Tool, tp: &Toolpath, opts: &PostOptions) -> Program {
             tool: t,
             toolpath: tp,
             coolant: None,
+            place: None,
         }],
         opts,
         &Tolerance::default(),
@@ -127,6 +128,7 @@ fn dialects_and_decimals() {
             tool: &t,
             toolpath: &tp,
             coolant: None,
+            place: None,
         }],
         &PostOptions {
             decimals: 7,
@@ -164,7 +166,8 @@ fn arcs_that_fail_after_rounding_become_lines() {
                 name: "x",
                 tool: &t,
                 toolpath: &tp,
-                coolant: None
+                coolant: None,
+                place: None,
             }],
             &PostOptions::default(),
             &Tolerance::default()
@@ -242,6 +245,7 @@ fn program_number_line_numbers_texts_arcs_off_and_work_offset() {
                 tool: &t,
                 toolpath: &tp,
                 coolant: None,
+                place: None,
             }],
             &bad,
             &Tolerance::default(),

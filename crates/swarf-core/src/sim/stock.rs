@@ -1,5 +1,5 @@
 //! The cut stock of a whole job: every operation run in order, each with its own tool, on one
-//! heightmap block. The CLI draws it (`render --simulate`); the app can show the same.
+//! heightmap block (every copy of an array on it). The CLI draws it (`render --simulate`); the app can show the same.
 
 use super::{Heightmap, SimOptions, Simulation, choose_cell};
 use crate::geometry::{Bbox2, V2, pline_bbox};
@@ -43,15 +43,35 @@ pub fn simulate_output(out: &JobOutput, opts: &SimOptions) -> Option<Heightmap> 
     if b.is_empty() {
         return None;
     }
+    // Every copy of an array on the one block.
+    let copies: Vec<crate::array::Placement> = if out.copies.is_empty() {
+        vec![crate::array::Placement::ORIGINAL]
+    } else {
+        out.copies.iter().copied().filter(|c| c.enabled).collect()
+    };
+    let one = b;
+    for c in &copies {
+        for corner in [
+            one.min,
+            V2::new(one.max.x, one.min.y),
+            one.max,
+            V2::new(one.min.x, one.max.y),
+        ] {
+            b.add_point(c.apply(corner));
+        }
+    }
     let pad = V2::new(1.5 * d_max, 1.5 * d_max);
     let (min, max) = (b.min - pad, b.max + pad);
     let cell = choose_cell(r_min, max.x - min.x, max.y - min.y);
     let below = 0.1 * (max.x - min.x).max(max.y - min.y).min(1.0);
     let mut stock = Heightmap::new(min, max, deepest - below, 0.0, cell);
-    for (_, tool, res) in &out.operations {
-        let mut sim = Simulation::new(stock, &res.toolpath, tool, *opts, out.tolerance);
-        sim.run_to(res.toolpath.moves.len());
-        stock = sim.stock;
+    for c in &copies {
+        for (_, tool, res) in &out.operations {
+            let placed = c.toolpath(&res.toolpath);
+            let mut sim = Simulation::new(stock, &placed, tool, *opts, out.tolerance);
+            sim.run_to(placed.moves.len());
+            stock = sim.stock;
+        }
     }
     Some(stock)
 }

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::{PartRef, check_gouges, check_rapids, read_back_tolerance, read_gcode};
+use crate::array::Placement;
 use crate::geometry::{Bbox2, Pline, V2, pline_bbox};
 use crate::import::Model;
 use crate::job::JobOutput;
@@ -127,11 +128,30 @@ pub fn export_check(out: &JobOutput, program: &Program) -> Result<ExportReport, 
     let tp = &back.toolpath;
     // Each section's moves are contiguous in the program; the moves between sections (tool
     // changes, retracts) belong to none.
+    // A section is one operation on one copy: consecutive copies of an operation are apart.
+    // The copy a move cuts: its line's, or inside a subroutine its call's.
+    let copy_of = |i: usize| {
+        let call = back.call_of_move.get(i).copied().unwrap_or(0);
+        let l = if call > 0 {
+            call
+        } else {
+            back.line_of_move.get(i).copied().unwrap_or(0)
+        };
+        (l > 0)
+            .then(|| program.line_copy.get(l as usize - 1).copied())
+            .flatten()
+            .unwrap_or(0)
+    };
     let section_of = |i: usize| {
-        back.line_of_move
-            .get(i)
-            .and_then(|&l| program.line_source.get(l as usize - 1).copied().flatten())
-            .map(|(s, _)| s as usize)
+        back.line_of_move.get(i).and_then(|&l| {
+            let copy = copy_of(i);
+            program
+                .line_source
+                .get(l as usize - 1)
+                .copied()
+                .flatten()
+                .map(|(s, _)| (s as usize, copy))
+        })
     };
     let mut i = 0;
     while i < tp.moves.len() {
@@ -143,7 +163,7 @@ pub fn export_check(out: &JobOutput, program: &Program) -> Result<ExportReport, 
         while j < tp.moves.len() && section_of(j).is_none_or(|k| k == s) {
             j += 1;
         }
-        let Some((name, tool, _)) = out.operations.get(s) else {
+        let Some((op_name, tool, _)) = out.operations.get(s.0) else {
             i = j;
             continue;
         };
@@ -153,15 +173,39 @@ pub fn export_check(out: &JobOutput, program: &Program) -> Result<ExportReport, 
             ..Toolpath::default()
         };
         let lines = &back.line_of_move[i..j];
+        // A copy of an array is checked against the part at its own place: its moves are
+        // taken back to copy 1's (where they are written moved), and its problems named.
+        let copy = Some(copy_of(i))
+            .filter(|&k| k > 0)
+            .and_then(|k| out.copies.iter().find(|c| c.number == k).copied());
+        let (sub, place) = match copy {
+            Some(c) if !program.copies_in_offsets && c != Placement::ORIGINAL => {
+                (c.toolpath_back(&sub), Some(c))
+            }
+            _ => (sub, None),
+        };
+        let name = match copy {
+            Some(c) => format!("{op_name} [copy {}]", c.number),
+            None => op_name.clone(),
+        };
         let tol = read_back_tolerance(&sub, &out.tolerance);
-        let problem = |line: u32, at: [f64; 3], issue| ExportProblem {
-            op: name.clone(),
-            line,
-            at,
-            issue,
+        let problem = |line: u32, at: [f64; 3], issue| {
+            let at = match place {
+                Some(c) => {
+                    let q = c.apply(V2::new(at[0], at[1]));
+                    [q.x, q.y, at[2]]
+                }
+                None => at,
+            };
+            ExportProblem {
+                op: name.clone(),
+                line,
+                at,
+                issue,
+            }
         };
         // The gouge and the rapid checks are independent: one on each core.
-        let gouge_checked = out.gouge_checked.get(s).copied().unwrap_or(true);
+        let gouge_checked = out.gouge_checked.get(s.0).copied().unwrap_or(true);
         let (gouges, rapids) = rayon::join(
             || gouge_checked.then(|| check_gouges(&sub, Some(lines), part, tool, &tol)),
             || {
@@ -193,9 +237,9 @@ pub fn export_check(out: &JobOutput, program: &Program) -> Result<ExportReport, 
                 }
             }
             None => {
-                if !report.notes.iter().any(|n| n.contains(name.as_str())) {
+                if !report.notes.iter().any(|n| n.contains(op_name.as_str())) {
                     report.notes.push(format!(
-                        "operation '{name}' cuts the drawing's lines themselves (a contour on the line, holes drilled to their size); the gouge check against the drawing does not apply"
+                        "operation '{op_name}' cuts the drawing's lines themselves (a contour on the line, holes drilled to their size); the gouge check against the drawing does not apply"
                     ));
                 }
             }

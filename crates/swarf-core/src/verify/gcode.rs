@@ -3,7 +3,11 @@
 //! dwells (G4 P seconds), and the drilling cycles G73/G81/G82/G83 with G98/G99, R, Q, P and L
 //! as `LinuxCNC` runs them (expanded into moves by [`Canned::expand`]).
 //! Arcs in G18/G19 are read as lines within the path tolerance (toolpaths are XY-arc based).
-//! Errors name the line.
+//! LinuxCNC subroutines as Swarf writes them for arrays (`O100 sub` … `O100 endsub`, `O100 call
+//! [a] [b]`, words `X[#1+v]`) are run with their parameters; other O-words and expressions are
+//! refused. Errors name the line.
+
+use std::fmt::Write as _;
 
 use crate::geometry::{Tolerance, V2};
 use crate::toolpath::{Canned, CycleKind, MoveClass, P3, Toolpath};
@@ -22,7 +26,173 @@ pub struct ParsedProgram {
     pub toolpath: Toolpath,
     /// The source line (1-based) of each move.
     pub line_of_move: Vec<u32>,
+    /// For each move made inside a subroutine: the line (1-based) of the call; 0 elsewhere.
+    pub call_of_move: Vec<u32>,
     pub warnings: Vec<String>,
+}
+
+/// One line to run: its number, its text (parameters substituted) and the call it runs in.
+struct Step<'a> {
+    line: usize,
+    text: std::borrow::Cow<'a, str>,
+    call: u32,
+}
+
+/// The lines in the order they run: subroutine definitions skipped where they stand, their
+/// bodies run at each call with `#1`, `#2`, … replaced by the call's values. Only what Swarf
+/// writes is read: one level of calls, `[#k+v]` / `[#k-v]` expressions.
+fn run_order(text: &str) -> Result<Vec<Step<'_>>, GcodeError> {
+    let lines: Vec<&str> = text.lines().collect();
+    let word = |l: &str| -> Option<(u32, String)> {
+        let t = l.trim();
+        let rest = t.strip_prefix(['O', 'o'])?;
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let n = digits.parse().ok()?;
+        Some((n, rest[digits.len()..].trim().to_ascii_lowercase()))
+    };
+    // Where each subroutine's body is.
+    let mut subs: std::collections::HashMap<u32, (usize, usize)> = std::collections::HashMap::new();
+    let mut open: Option<(u32, usize)> = None;
+    for (i, l) in lines.iter().enumerate() {
+        let Some((n, what)) = word(l) else { continue };
+        let err = |problem: String| GcodeError {
+            line: i + 1,
+            problem,
+        };
+        match what.split_whitespace().next().unwrap_or("") {
+            "sub" => {
+                if open.is_some() {
+                    return Err(err("a subroutine inside a subroutine".into()));
+                }
+                open = Some((n, i + 1));
+            }
+            "endsub" => match open.take() {
+                Some((m, start)) if m == n => {
+                    subs.insert(n, (start, i));
+                }
+                _ => return Err(err(format!("O{n} endsub without its O{n} sub"))),
+            },
+            _ => {}
+        }
+    }
+    if let Some((n, start)) = open {
+        return Err(GcodeError {
+            line: start,
+            problem: format!("O{n} sub has no endsub"),
+        });
+    }
+    let mut out = Vec::with_capacity(lines.len());
+    let mut skip_until: Option<usize> = None;
+    for (i, l) in lines.iter().enumerate() {
+        if let Some(end) = skip_until {
+            if i <= end {
+                continue;
+            }
+            skip_until = None;
+        }
+        let Some((n, what)) = word(l).filter(|(_, w)| !w.is_empty()) else {
+            let code = strip_comments(l).unwrap_or(std::borrow::Cow::Borrowed(""));
+            if code.contains('#') || code.contains('[') {
+                return Err(GcodeError {
+                    line: i + 1,
+                    problem: "parameters and expressions are only read inside a subroutine".into(),
+                });
+            }
+            out.push(Step {
+                line: i + 1,
+                text: std::borrow::Cow::Borrowed(l),
+                call: 0,
+            });
+            continue;
+        };
+        let err = |problem: String| GcodeError {
+            line: i + 1,
+            problem,
+        };
+        let mut parts = what.splitn(2, char::is_whitespace);
+        match parts.next().unwrap_or("") {
+            "sub" => skip_until = subs.get(&n).map(|&(_, end)| end),
+            "call" => {
+                let (start, end) = *subs
+                    .get(&n)
+                    .ok_or_else(|| err(format!("O{n} call of a subroutine not defined")))?;
+                let mut args = Vec::new();
+                let mut rest = parts.next().unwrap_or("").trim();
+                while let Some(r) = rest.strip_prefix('[') {
+                    let close = r
+                        .find(']')
+                        .ok_or_else(|| err("a call's value without its ]".into()))?;
+                    let v: f64 = r[..close]
+                        .trim()
+                        .parse()
+                        .map_err(|_| err(format!("call value '{}'", &r[..close])))?;
+                    args.push(v);
+                    rest = r[close + 1..].trim();
+                }
+                if !rest.is_empty() {
+                    return Err(err(format!("'{rest}' after the call's values")));
+                }
+                for (k, body) in lines.iter().enumerate().take(end).skip(start) {
+                    let text = substitute(body, &args).map_err(|problem| GcodeError {
+                        line: k + 1,
+                        problem,
+                    })?;
+                    out.push(Step {
+                        line: k + 1,
+                        text: std::borrow::Cow::Owned(text),
+                        call: (i + 1) as u32,
+                    });
+                }
+            }
+            other => {
+                return Err(err(format!(
+                    "O-word '{other}' (only sub, endsub and call are read)"
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `line` with each `[#k+v]` / `[#k-v]` (outside comments) replaced by its value.
+fn substitute(line: &str, args: &[f64]) -> Result<String, String> {
+    let mut out = String::with_capacity(line.len() + 8);
+    let mut rest = line;
+    let mut depth = 0usize;
+    while let Some(c) = rest.chars().next() {
+        if c == '(' {
+            depth += 1;
+        } else if c == ')' {
+            depth = depth.saturating_sub(1);
+        }
+        if c == '[' && depth == 0 {
+            let close = rest
+                .find(']')
+                .ok_or_else(|| "an expression without its ]".to_string())?;
+            let e = rest[1..close].replace(' ', "");
+            let body = e
+                .strip_prefix('#')
+                .ok_or_else(|| format!("expression [{e}]: only [#k+v] is read"))?;
+            let split = body
+                .find(['+', '-'])
+                .ok_or_else(|| format!("expression [{e}]: only [#k+v] is read"))?;
+            let k: usize = body[..split]
+                .parse()
+                .map_err(|_| format!("expression [{e}]: parameter number"))?;
+            let v: f64 = body[split..]
+                .parse()
+                .map_err(|_| format!("expression [{e}]: value"))?;
+            let p = *args
+                .get(k.wrapping_sub(1))
+                .ok_or_else(|| format!("#{k} is not given by the call"))?;
+            let _ = write!(out, "{:.9}", p + v);
+            rest = &rest[close + 1..];
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    Ok(out)
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -92,8 +262,29 @@ pub fn read_gcode(text: &str, start: P3, tol: &Tolerance) -> Result<ParsedProgra
     let mut unknown: Vec<String> = Vec::new();
     let mut words = Vec::with_capacity(8);
     let mut cycle_moves = 0usize;
-    for (li, raw) in text.lines().enumerate() {
-        let line = li + 1;
+    // Programs without O-word control (nearly all) are read line by line as they stand; the
+    // others through `run_order`, which runs subroutines and names what it does not read.
+    let has_subs = text.lines().any(|l| {
+        let t = l.trim_start();
+        (t.starts_with('O') || t.starts_with('o'))
+            && t.split_whitespace()
+                .nth(1)
+                .is_some_and(|w| w.starts_with(|c: char| c.is_ascii_alphabetic()))
+    });
+    let steps: Box<dyn Iterator<Item = Step<'_>>> = if has_subs {
+        Box::new(run_order(text)?.into_iter())
+    } else {
+        Box::new(text.lines().enumerate().map(|(i, l)| Step {
+            line: i + 1,
+            text: std::borrow::Cow::Borrowed(l),
+            call: 0,
+        }))
+    };
+    for step in steps {
+        let line = step.line;
+        let raw: &str = &step.text;
+        // Moves are attributed to the call they run in (see the pushes below).
+        let call_now = step.call;
         let err = |problem: String| GcodeError { line, problem };
         let code = strip_comments(raw).map_err(|p| err(p.to_string()))?;
         let code = code.trim();
@@ -125,6 +316,7 @@ pub fn read_gcode(text: &str, start: P3, tol: &Tolerance) -> Result<ParsedProgra
             pos = canned_cycle(g, &block, &mut modal, pos, &mut out.toolpath).map_err(err)?;
             for _ in before..out.toolpath.moves.len() {
                 out.line_of_move.push(line as u32);
+                out.call_of_move.push(call_now);
             }
             cycle_moves += out.toolpath.moves.len() - before;
             if cycle_moves > MAX_CYCLE_MOVES {
@@ -180,6 +372,7 @@ pub fn read_gcode(text: &str, start: P3, tol: &Tolerance) -> Result<ParsedProgra
         }
         for _ in before..out.toolpath.moves.len() {
             out.line_of_move.push(line as u32);
+            out.call_of_move.push(call_now);
         }
         pos = target;
     }
@@ -610,6 +803,39 @@ mod tests {
         assert!((m[6].to.x - 25.4).abs() < 1e-12);
         assert_eq!(p.line_of_move[0], 4);
         assert!(p.line_of_move.contains(&11));
+    }
+
+    #[test]
+    fn subroutines_run_at_each_call_with_their_parameters() {
+        let t = Tolerance::default();
+        let prog = "(two copies)\nO100 sub\nG0 Z5\nG0 X[#1+1] Y[#2-0.5]\nG1 Z-0.1 F100\nG1 X[#1+2]\nO100 endsub\nG21 G90\nO100 call [0] [0]\nO100 call [10] [3]\nM2\n";
+        let p = read_gcode(prog, P3::new(0.0, 0.0, 0.0), &t).unwrap();
+        let ends: Vec<[f64; 3]> = p
+            .toolpath
+            .moves
+            .iter()
+            .map(|m| [m.to.x, m.to.y, m.to.z])
+            .collect();
+        assert_eq!(ends.len(), 8);
+        assert_eq!(ends[3], [2.0, -0.5, -0.1]);
+        assert_eq!(ends[7], [12.0, 2.5, -0.1]);
+        // Each move names its body line and the call it ran in.
+        assert_eq!(p.line_of_move[5], 4);
+        assert_eq!(p.call_of_move[5], 10);
+        assert_eq!(p.call_of_move[1], 9);
+        let bad = |text: &str| read_gcode(text, P3::default(), &t).unwrap_err();
+        assert_eq!(bad("O1 sub\nG0 X1\n").line, 1);
+        assert!(bad("O7 call [1]\n").problem.contains("not defined"));
+        assert_eq!(bad("G0 X[#1+1]\n").line, 1);
+        let e = bad("O1 sub\nO1 endsub\nG0 X[#1+1]\n");
+        assert!(e.problem.contains("only read inside a subroutine"), "{e}");
+        let e = bad("O1 sub\nG0 X[#1*2]\nO1 endsub\nO1 call [1]\n");
+        assert_eq!(e.line, 2);
+        let e = bad("O1 sub\nG0 X[#2+1]\nO1 endsub\nO1 call [1]\n");
+        assert!(e.problem.contains("#2"), "{e}");
+        assert!(bad("O1 while [1]\n").problem.contains("while"));
+        // A program number is a program number.
+        assert!(read_gcode("O0001\nG0 X1\n", P3::default(), &t).is_ok());
     }
 
     #[test]

@@ -49,6 +49,7 @@ fn our_pocket_verifies_clean_and_a_hand_made_cut_into_an_island_is_a_gouge() {
             tool: &tool,
             toolpath: &tp,
             coolant: None,
+            place: None,
         }],
         &PostOptions::default(),
         &tol,
@@ -238,6 +239,7 @@ fn read_back_programs_are_checked_within_their_written_rounding() {
             tool: &tool,
             toolpath: &tp,
             coolant: None,
+            place: None,
         };
         let prog = write_program(&[section], &opts, &tol).unwrap();
         let (rounding, g) = check(&prog.text);
