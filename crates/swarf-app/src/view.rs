@@ -61,11 +61,15 @@ fn build_scene(out: &JobOutput, colour_by: ColourBy) -> Scene {
         out.operations.iter().map(|(_, _, r)| &r.toolpath).collect();
     s.add_copies(&out.model, &toolpaths, &out.copies, colour_by);
     if s.has_bounds() {
-        let (lo, hi) = s.fit_bounds();
-        s.add_box(
-            DVec3::new(lo.x, lo.y, depth.min(-0.05)),
-            DVec3::new(hi.x, hi.y, 0.0),
-        );
+        if let Some(stock) = &out.stock {
+            s.add_stock(stock);
+        } else {
+            let (lo, hi) = s.fit_bounds();
+            s.add_box(
+                DVec3::new(lo.x, lo.y, depth.min(-0.05)),
+                DVec3::new(hi.x, hi.y, 0.0),
+            );
+        }
         // The grid follows the zoom (drawn apart, see `GridSpec`); the axes stay.
         let (lo, hi) = s.fit_bounds();
         s.add_axes(lo.z, (hi.x - lo.x).max(hi.y - lo.y) * 0.15);

@@ -984,3 +984,34 @@ fn copies_and_size_are_set_up_in_the_part_panel_and_the_program_has_them() {
         d.bbox
     );
 }
+
+#[test]
+fn the_stock_is_set_in_the_part_panel_and_a_part_off_it_is_refused() {
+    let mut app = SwarfApp::example();
+    app.wait();
+    let mut job = app.job.clone();
+    job.stock = Some(swarf_core::setup::Stock::Cylinder {
+        centre_mm: [0.0, 0.0],
+        diameter_mm: 7.9,
+        top_mm: 0.0,
+        bottom_mm: 1.0,
+    });
+    app.set_job(job);
+    let mut h = ui_harness(app);
+    h.state_mut().wait();
+    h.run_steps(4);
+    let e = h.state().error.clone().unwrap_or_default();
+    assert!(e.contains("0.0500 mm outside the stock"), "{e}");
+    // A wider bar typed in the panel: the part fits, and the view's stock is the bar.
+    h.get_by_label("Stock: a round bar").click();
+    h.run_steps(4);
+    replace_field(&mut h, "Diameter:", "8.5");
+    let app = h.state();
+    assert!(app.error.is_none(), "{:?}", app.error);
+    match app.output.as_ref().unwrap().stock {
+        Some(swarf_core::setup::StockShape::Cylinder { radius, .. }) => {
+            assert!((radius - 4.25).abs() < 1e-12);
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -262,6 +262,11 @@ pub struct GenerateArgs {
     /// Turn the part counter-clockwise about Z by this many degrees.
     #[arg(long, allow_negative_numbers = true)]
     pub rotate: Option<f64>,
+    /// The stock: margins:MM[,TOP,BOTTOM] (a box around the part and every copy, the
+    /// default with 1.5 tool diameters), box:X0,Y0,Z0,X1,Y1,Z1 or
+    /// cylinder:CX,CY,DIAMETER,BOTTOM[,TOP] (mm, work coordinates).
+    #[arg(long, allow_hyphen_values = true)]
+    pub stock: Option<swarf_core::setup::Stock>,
     /// Copies in a rectangular array: columns x rows, e.g. 4x6.
     #[arg(long, value_name = "NxM")]
     pub array: Option<String>,
@@ -559,6 +564,7 @@ fn job_from_flags(a: &GenerateArgs) -> Result<(Job, Model)> {
         simulation: swarf_core::sim::SimOptions::default(),
         tools: vec![tool.clone()],
         operations: Vec::new(),
+        stock: None,
         array: None,
         start_at: None,
     };
@@ -806,6 +812,9 @@ fn size_and_array_from_flags(a: &GenerateArgs, job: &mut Job) -> Result<()> {
             _ => bail!("--{flag} takes X,Y in mm (or one number for both)"),
         }
     };
+    if a.stock.is_some() {
+        job.stock = a.stock;
+    }
     if let Some(k) = a.start_copy {
         let j = a.start_op.unwrap_or(1);
         if k == 0 || j == 0 {

@@ -95,6 +95,7 @@ pub fn run(a: &RenderArgs) -> Result<()> {
     };
     let mut depth: f64 = 0.0;
     let mut simulated = false;
+    let mut stock_drawn = false;
     let job = match &a.job {
         Some(p) => Some(Job::load(p).with_context(|| format!("cannot load {}", p.display()))?),
         None if a.file.is_none() => Some(Job::from_toml(swarf_core::job::EXAMPLE_JOB_TOML)?),
@@ -124,6 +125,12 @@ pub fn run(a: &RenderArgs) -> Result<()> {
         let toolpaths: Vec<&Toolpath> =
             out.operations.iter().map(|(_, _, r)| &r.toolpath).collect();
         scene.add_copies(&out.model, &toolpaths, &out.copies, colour_by);
+        if let Some(stock) = &out.stock
+            && !a.simulate
+        {
+            scene.add_stock(stock);
+            stock_drawn = true;
+        }
         if a.simulate
             && let Some(stock) = swarf_core::sim::simulate_output(&out, &job.simulation)
         {
@@ -152,7 +159,7 @@ pub fn run(a: &RenderArgs) -> Result<()> {
     if a.simulate && !simulated {
         bail!("--simulate needs toolpaths: give a drawing with --job (or no file for the example)");
     }
-    if scene.triangles.is_empty() {
+    if scene.triangles.is_empty() && !stock_drawn {
         let (lo, hi) = scene.fit_bounds();
         scene.add_box(
             DVec3::new(lo.x, lo.y, depth.min(lo.z).min(-0.05)),

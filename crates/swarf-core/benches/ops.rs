@@ -157,6 +157,7 @@ fn generate(c: &mut Criterion) {
                 ..PocketParams::default()
             }),
         }],
+        stock: None,
         array: None,
         start_at: None,
     };

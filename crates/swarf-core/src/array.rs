@@ -211,6 +211,25 @@ impl Placement {
         map_toolpath(tp, |p| self.unapply(p))
     }
 
+    /// An outline piece moved to this copy's place.
+    pub fn outline_piece(&self, p: &crate::setup::OutlinePiece) -> crate::setup::OutlinePiece {
+        use crate::setup::OutlinePiece;
+        match *p {
+            OutlinePiece::Point(q) => OutlinePiece::Point(self.apply(q)),
+            OutlinePiece::Arc {
+                centre,
+                radius,
+                start,
+                sweep,
+            } => OutlinePiece::Arc {
+                centre: self.apply(centre),
+                radius,
+                start: start + self.angle_rad,
+                sweep,
+            },
+        }
+    }
+
     /// A loop or chain moved to this copy's place (a turn keeps bulges).
     pub fn pline(&self, pl: &crate::geometry::Pline) -> crate::geometry::Pline {
         let mut out = pl.clone();

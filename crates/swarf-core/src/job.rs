@@ -43,6 +43,9 @@ pub struct Job {
     pub tools: Vec<Tool>,
     #[serde(rename = "operation", default)]
     pub operations: Vec<Operation>,
+    /// The stock (none: a box around everything cut, with margins).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stock: Option<crate::setup::Stock>,
     /// Copies of the part on one stock (none: the part once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub array: Option<crate::array::ArraySpec>,
@@ -147,6 +150,8 @@ pub enum JobError {
     Cancelled,
     #[error("job: {0}")]
     Array(crate::array::ArrayError),
+    #[error("job: {0}")]
+    Stock(crate::setup::StockError),
 }
 
 impl From<crate::array::ArrayError> for JobError {
@@ -187,6 +192,8 @@ pub struct JobOutput {
     /// Where each copy of the part goes (one, the part as drawn, without an array). The
     /// operations above are copy 1's; the program has every enabled copy.
     pub copies: Vec<crate::array::Placement>,
+    /// Where the stock is (the job's, or the default box); `None` when nothing is cut.
+    pub stock: Option<crate::setup::StockShape>,
 }
 
 /// Operation results kept by a hash of everything they depend on (see
@@ -625,7 +632,8 @@ impl Job {
             return Err(JobError::Cancelled);
         }
         let copies = self.copies(&model, &results)?;
-        let program = self.post_copies(&results, &copies)?;
+        let stock = self.stock_of(&model, &results, &copies)?;
+        let program = self.post_full(&results, &copies, stock.as_ref())?;
         Ok(JobOutput {
             model,
             operations: results,
@@ -633,7 +641,79 @@ impl Job {
             gouge_checked,
             tolerance: tol,
             copies,
+            stock,
         })
+    }
+
+    /// Where the stock is: the job's, or a box around every copy and everything cut grown by
+    /// one and a half of the largest tool's diameter (room for a contour around the part).
+    /// A copy whose part does not lie on the job's stock is refused with the distance. `None`
+    /// when nothing is cut and no stock is given.
+    pub fn stock_of(
+        &self,
+        model: &Model,
+        results: &[(String, Tool, OpResult)],
+        copies: &[crate::array::Placement],
+    ) -> Result<Option<crate::setup::StockShape>, JobError> {
+        use crate::setup::Stock;
+        let (part, cuts) = part_and_cuts(model, results);
+        let mut extent = crate::geometry::Bbox2::EMPTY;
+        for c in copies.iter().filter(|c| c.enabled) {
+            for b in [part, cuts] {
+                if !b.is_empty() {
+                    for p in placed_corners(b, c) {
+                        extent.add_point(p);
+                    }
+                }
+            }
+        }
+        let deepest = results
+            .iter()
+            .flat_map(|(_, _, r)| r.toolpath.moves.iter().map(|m| m.to.z))
+            .fold(0.0f64, f64::min);
+        let part_bottom = model
+            .mesh()
+            .and_then(crate::geometry::mesh::Mesh::bounds)
+            .map(|(lo, _)| lo[2]);
+        let given = self.stock.is_some();
+        let stock = self.stock.unwrap_or(Stock::Margins {
+            margin_mm: 1.5
+                * results
+                    .iter()
+                    .map(|(_, t, _)| t.diameter_mm)
+                    .fold(0.0, f64::max),
+            top_mm: 0.0,
+            bottom_mm: None,
+        });
+        if !given && (extent.is_empty() || cuts.is_empty()) {
+            return Ok(None);
+        }
+        let shape = stock
+            .resolve(extent, deepest, part_bottom)
+            .map_err(JobError::Stock)?;
+        if given && !part.is_empty() {
+            let outline = crate::setup::outline_of(model);
+            for c in copies.iter().filter(|c| c.enabled) {
+                let placed: Vec<_> = outline.iter().map(|p| c.outline_piece(p)).collect();
+                let out = shape.outside_by_outline(&placed);
+                if out > 1e-9 {
+                    let who = if copies.len() > 1 {
+                        format!("copy {}'s part", c.number)
+                    } else {
+                        "the part".to_string()
+                    };
+                    return Err(JobError::Stock(crate::setup::StockError(format!(
+                        "{who} lies {out:.4} mm outside the stock: make the stock larger, move the work origin{}",
+                        if copies.len() > 1 {
+                            ", make the pitch smaller or leave the copy out"
+                        } else {
+                            ""
+                        }
+                    ))));
+                }
+            }
+        }
+        Ok(Some(shape))
     }
 
     /// Where the array's copies go, refused where one copy's cuts reach into another; the
@@ -647,39 +727,8 @@ impl Job {
         let Some(spec) = self.array.as_ref().filter(|a| !a.is_single()) else {
             return Ok(vec![Placement::ORIGINAL]);
         };
-        let part = match model {
-            Model::Drawing(d) => crate::resize::exact_bbox(d),
-            Model::Mesh(m) => {
-                let mut b = crate::geometry::Bbox2::EMPTY;
-                for v in &m.mesh.vertices {
-                    b.add_point(V2::new(v[0], v[1]));
-                }
-                b
-            }
-        };
+        let (part, cuts) = part_and_cuts(model, results);
         let placements = spec.placements(part)?;
-        // The box the tool's edge sweeps while cutting (rapids are above the stock).
-        let mut cuts = crate::geometry::Bbox2::EMPTY;
-        for (_, tool, r) in results {
-            let rad = tool.diameter_mm * 0.5;
-            let mut from = r.toolpath.start;
-            for m in &r.toolpath.moves {
-                if !matches!(m.motion, Motion::Rapid) {
-                    let mut pts = vec![from.xy(), m.to.xy()];
-                    if let Motion::Arc { centre, .. } = m.motion {
-                        // The arc's whole circle: a box that holds the arc.
-                        let rr = (m.to.xy() - centre).length();
-                        pts.push(centre - V2::new(rr, rr));
-                        pts.push(centre + V2::new(rr, rr));
-                    }
-                    for p in pts {
-                        cuts.add_point(p - V2::new(rad, rad));
-                        cuts.add_point(p + V2::new(rad, rad));
-                    }
-                }
-                from = m.to;
-            }
-        }
         spec.check_overlap(&placements, part, cuts)?;
         Ok(placements)
     }
@@ -738,6 +787,16 @@ impl Job {
         &self,
         results: &[(String, Tool, OpResult)],
         copies: &[crate::array::Placement],
+    ) -> Result<Program, JobError> {
+        self.post_full(results, copies, None)
+    }
+
+    /// [`Job::post_copies`], with the job's stock (when it gives one) said in the header.
+    pub fn post_full(
+        &self,
+        results: &[(String, Tool, OpResult)],
+        copies: &[crate::array::Placement],
+        stock: Option<&crate::setup::StockShape>,
     ) -> Result<Program, JobError> {
         use crate::array::{CopiesAs, Placement};
         let spec = self.array.clone().unwrap_or_default();
@@ -857,6 +916,9 @@ impl Job {
             post.title.clone_from(&self.title);
         }
         let mut notes: Vec<String> = restart_note.into_iter().collect();
+        if let Some(shape) = stock.filter(|_| self.stock.is_some()) {
+            notes.push(crate::setup::Stock::describe(shape));
+        }
         if !self.part.resize.is_identity() {
             notes.push(self.part.resize.describe(None));
         }
@@ -915,6 +977,57 @@ impl Job {
             .unwrap_or(0);
         all.split_off(first)
     }
+}
+
+/// The part's outline box (exact, arcs' extremes included; a mesh's XY box) and the box the
+/// tool's edge sweeps while cutting (rapids are above the stock).
+fn part_and_cuts(
+    model: &Model,
+    results: &[(String, Tool, OpResult)],
+) -> (crate::geometry::Bbox2, crate::geometry::Bbox2) {
+    let part = match model {
+        Model::Drawing(d) => crate::resize::exact_bbox(d),
+        Model::Mesh(m) => {
+            let mut b = crate::geometry::Bbox2::EMPTY;
+            for v in &m.mesh.vertices {
+                b.add_point(V2::new(v[0], v[1]));
+            }
+            b
+        }
+    };
+    let mut cuts = crate::geometry::Bbox2::EMPTY;
+    for (_, tool, r) in results {
+        let rad = tool.diameter_mm * 0.5;
+        let mut from = r.toolpath.start;
+        for m in &r.toolpath.moves {
+            if !matches!(m.motion, Motion::Rapid) {
+                let mut pts = vec![from.xy(), m.to.xy()];
+                if let Motion::Arc { centre, .. } = m.motion {
+                    // The arc's whole circle: a box that holds the arc.
+                    let rr = (m.to.xy() - centre).length();
+                    pts.push(centre - V2::new(rr, rr));
+                    pts.push(centre + V2::new(rr, rr));
+                }
+                for p in pts {
+                    cuts.add_point(p - V2::new(rad, rad));
+                    cuts.add_point(p + V2::new(rad, rad));
+                }
+            }
+            from = m.to;
+        }
+    }
+    (part, cuts)
+}
+
+/// The four corners of `b` put where copy `c` goes.
+fn placed_corners(b: crate::geometry::Bbox2, c: &crate::array::Placement) -> [V2; 4] {
+    [
+        b.min,
+        V2::new(b.max.x, b.min.y),
+        b.max,
+        V2::new(b.min.x, b.max.y),
+    ]
+    .map(|p| c.apply(p))
 }
 
 /// The example job shipped in `assets/example_job.toml`.

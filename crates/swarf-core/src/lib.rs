@@ -13,6 +13,7 @@ pub mod ops;
 pub mod post;
 pub mod resize;
 pub mod samples;
+pub mod setup;
 pub mod sim;
 pub mod slice;
 pub mod tool;

@@ -273,12 +273,20 @@ fn fmt_factor(v: f64) -> String {
 /// The box of every loop and chain with arcs' extreme points, not only their ends.
 pub fn exact_bbox(d: &Drawing) -> Bbox2 {
     let mut b = Bbox2::EMPTY;
+    for p in outline_points(d) {
+        b.add_point(p);
+    }
+    b
+}
+
+/// Every vertex of the loops and chains and every arc's extreme points along ±X and ±Y.
+fn outline_points(d: &Drawing) -> Vec<V2> {
+    let mut out = Vec::new();
     for pl in d.closed_loops.iter().chain(&d.open_chains) {
         let n = pl.vertex_data.len();
         let segs = if pl.is_closed { n } else { n.saturating_sub(1) };
-        for i in 0..n {
-            let v = pl.vertex_data[i];
-            b.add_point(V2::new(v.x, v.y));
+        for v in &pl.vertex_data {
+            out.push(V2::new(v.x, v.y));
         }
         for i in 0..segs {
             let v = pl.vertex_data[i];
@@ -289,19 +297,18 @@ pub fn exact_bbox(d: &Drawing) -> Bbox2 {
             let (c, r, a0, sweep) = arc_from_bulge(V2::new(v.x, v.y), V2::new(w.x, w.y), v.bulge);
             for k in 0..4 {
                 let q = f64::from(k) * std::f64::consts::FRAC_PI_2;
-                // Whether direction q lies within the sweep from a0.
                 let rel = if sweep > 0.0 {
                     (q - a0).rem_euclid(std::f64::consts::TAU)
                 } else {
                     (a0 - q).rem_euclid(std::f64::consts::TAU)
                 };
                 if rel <= sweep.abs() {
-                    b.add_point(c + V2::from_angle(q) * r);
+                    out.push(c + V2::from_angle(q) * r);
                 }
             }
         }
     }
-    b
+    out
 }
 
 /// `pl` under `t`: exact where `t` keeps circles circles, else its arcs fitted as ellipses.

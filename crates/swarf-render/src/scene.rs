@@ -361,6 +361,37 @@ impl Scene {
         }
     }
 
+    /// The job's stock: a block's edges, or a round bar's top and bottom circles (as short
+    /// chords, 128 round) and four lines down its side.
+    pub fn add_stock(&mut self, stock: &swarf_core::setup::StockShape) {
+        match *stock {
+            swarf_core::setup::StockShape::Box { min, max } => {
+                self.add_box(DVec3::from_array(min), DVec3::from_array(max));
+            }
+            swarf_core::setup::StockShape::Cylinder {
+                centre,
+                radius,
+                z_min,
+                z_max,
+            } => {
+                let c = Layer::Stock.colour();
+                let at = |k: usize, z: f64| {
+                    let a = std::f64::consts::TAU * k as f64 / 128.0;
+                    DVec3::new(centre.x + radius * a.cos(), centre.y + radius * a.sin(), z)
+                };
+                for z in [z_min, z_max] {
+                    for k in 0..128 {
+                        self.grow_part(at(k, z));
+                        self.line(Layer::Stock, at(k, z), at(k + 1, z), c, 0);
+                    }
+                }
+                for k in [0, 32, 64, 96] {
+                    self.line(Layer::Stock, at(k, z_min), at(k, z_max), c, 0);
+                }
+            }
+        }
+    }
+
     /// A grid in the plane z = `z` under the part, with a power-of-ten spacing that gives four
     /// to forty lines across it (0.1 mm on a 2 mm part, 10 µm on a 0.2 mm one), and the X/Y/Z axes
     /// at the origin.

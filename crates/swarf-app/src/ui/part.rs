@@ -42,6 +42,7 @@ pub(crate) fn part_ui(ui: &mut Ui, session: &Session, job: &mut Job, edit: &mut 
             orientation_ui(ui, job, edit);
             size_ui(ui, job, edit, (hi[0] - lo[0], hi[1] - lo[1]));
             copies_ui(ui, job, edit);
+            stock_ui(ui, job, edit);
             import_warnings_ui(ui, &session.import_warnings);
             return;
         }
@@ -107,7 +108,109 @@ pub(crate) fn part_ui(ui: &mut Ui, session: &Session, job: &mut Job, edit: &mut 
         (d.bbox.max.x - d.bbox.min.x, d.bbox.max.y - d.bbox.min.y),
     );
     copies_ui(ui, job, edit);
+    stock_ui(ui, job, edit);
     import_warnings_ui(ui, &session.import_warnings);
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum StockKind {
+    Around,
+    Margins,
+    Block,
+    Bar,
+}
+
+/// The stock: around the part (the default), around it with chosen margins, a block or a
+/// round bar, in work coordinates.
+fn stock_ui(ui: &mut Ui, job: &mut Job, edit: &mut Edit) {
+    use swarf_core::setup::Stock;
+    let kind = match job.stock {
+        None => StockKind::Around,
+        Some(Stock::Margins { .. }) => StockKind::Margins,
+        Some(Stock::Box { .. }) => StockKind::Block,
+        Some(Stock::Cylinder { .. }) => StockKind::Bar,
+    };
+    let title = match kind {
+        StockKind::Around => "Stock: around the part",
+        StockKind::Margins => "Stock: part plus margins",
+        StockKind::Block => "Stock: a block",
+        StockKind::Bar => "Stock: a round bar",
+    };
+    egui::CollapsingHeader::new(title)
+        .id_salt("part-stock")
+        .show(ui, |ui| {
+            let mut k = kind;
+            if choice(
+                ui,
+                "Stock:",
+                &mut k,
+                &[
+                    (StockKind::Around, "around everything cut"),
+                    (StockKind::Margins, "part plus margins"),
+                    (StockKind::Block, "a block"),
+                    (StockKind::Bar, "a round bar"),
+                ],
+            ) {
+                job.stock = match k {
+                    StockKind::Around => None,
+                    StockKind::Margins => Some(Stock::Margins {
+                        margin_mm: 1.0,
+                        top_mm: 0.0,
+                        bottom_mm: Some(1.0),
+                    }),
+                    StockKind::Block => Some(Stock::Box {
+                        min_mm: [-10.0, -10.0, -2.0],
+                        max_mm: [10.0, 10.0, 0.0],
+                    }),
+                    StockKind::Bar => Some(Stock::Cylinder {
+                        centre_mm: [0.0, 0.0],
+                        diameter_mm: 20.0,
+                        top_mm: 0.0,
+                        bottom_mm: 2.0,
+                    }),
+                };
+                edit.flag(true);
+            }
+            let len = |ui: &mut Ui, label: &str, v: &mut f64, edit: &mut Edit| {
+                edit.resp(&number(ui, label, v, 1.0, -10_000.0..=10_000.0, "mm"));
+            };
+            match &mut job.stock {
+                None => {
+                    ui.label(
+                        "a box around every copy and everything cut, 1.5 tool diameters wider",
+                    );
+                }
+                Some(Stock::Margins {
+                    margin_mm,
+                    top_mm,
+                    bottom_mm,
+                }) => {
+                    len(ui, "Margin X/Y:", margin_mm, edit);
+                    len(ui, "Above zero:", top_mm, edit);
+                    let mut b = bottom_mm.unwrap_or(1.0);
+                    len(ui, "Below zero:", &mut b, edit);
+                    *bottom_mm = Some(b);
+                }
+                Some(Stock::Box { min_mm, max_mm }) => {
+                    for (i, axis) in ["X", "Y", "Z"].into_iter().enumerate() {
+                        len(ui, &format!("{axis} from:"), &mut min_mm[i], edit);
+                        len(ui, &format!("{axis} to:"), &mut max_mm[i], edit);
+                    }
+                }
+                Some(Stock::Cylinder {
+                    centre_mm,
+                    diameter_mm,
+                    top_mm,
+                    bottom_mm,
+                }) => {
+                    len(ui, "Axis X:", &mut centre_mm[0], edit);
+                    len(ui, "Axis Y:", &mut centre_mm[1], edit);
+                    len(ui, "Diameter:", diameter_mm, edit);
+                    len(ui, "Above zero:", top_mm, edit);
+                    len(ui, "Below zero:", bottom_mm, edit);
+                }
+            }
+        });
 }
 
 #[derive(Clone, Copy, PartialEq)]

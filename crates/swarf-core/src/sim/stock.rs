@@ -7,9 +7,9 @@ use crate::import::Model;
 use crate::job::JobOutput;
 use crate::toolpath::Motion;
 
-/// Runs every operation of `out` on a stock block: the part's box and every cut, grown by
-/// one and a half of the largest tool's diameter (room for a contour around the part), from
-/// a little below the deepest cut up to Z = 0. The cell is chosen from the smallest tool
+/// Runs every operation of `out` on its stock ([`JobOutput::stock`]; without one, the part's
+/// box and every cut grown by one and a half of the largest tool's diameter, from a little
+/// below the deepest cut up to Z = 0). The cell is chosen from the smallest tool
 /// ([`choose_cell`]). `None` when nothing was generated.
 pub fn simulate_output(out: &JobOutput, opts: &SimOptions) -> Option<Heightmap> {
     let tools = out.operations.iter().map(|(_, t, _)| t);
@@ -60,11 +60,29 @@ pub fn simulate_output(out: &JobOutput, opts: &SimOptions) -> Option<Heightmap> 
             b.add_point(c.apply(corner));
         }
     }
-    let pad = V2::new(1.5 * d_max, 1.5 * d_max);
-    let (min, max) = (b.min - pad, b.max + pad);
-    let cell = choose_cell(r_min, max.x - min.x, max.y - min.y);
-    let below = 0.1 * (max.x - min.x).max(max.y - min.y).min(1.0);
-    let mut stock = Heightmap::new(min, max, deepest - below, 0.0, cell);
+    // The job's stock: a block, or a round bar (cells off the bar are air).
+    let mut stock = if let Some(shape) = out.stock {
+        let bb = shape.bbox();
+        let (z0, z1) = shape.z_range();
+        let cell = choose_cell(r_min, bb.max.x - bb.min.x, bb.max.y - bb.min.y);
+        let mut h = Heightmap::new(bb.min, bb.max, z0, z1, cell);
+        if let crate::setup::StockShape::Cylinder { .. } = shape {
+            for j in 0..h.ny {
+                for i in 0..h.nx {
+                    if !shape.contains(h.centre(i, j)) {
+                        h.z[j * h.nx + i] = z0 as f32;
+                    }
+                }
+            }
+        }
+        h
+    } else {
+        let pad = V2::new(1.5 * d_max, 1.5 * d_max);
+        let (min, max) = (b.min - pad, b.max + pad);
+        let cell = choose_cell(r_min, max.x - min.x, max.y - min.y);
+        let below = 0.1 * (max.x - min.x).max(max.y - min.y).min(1.0);
+        Heightmap::new(min, max, deepest - below, 0.0, cell)
+    };
     for c in &copies {
         for (_, tool, res) in &out.operations {
             let placed = c.toolpath(&res.toolpath);
