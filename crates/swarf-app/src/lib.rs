@@ -403,8 +403,10 @@ impl SwarfApp {
         ui::export::refused_export_ui(ui, &mut self.session);
         egui::CentralPanel::default().show(ui, |ui| {
             let out = self.session.output.as_deref();
-            if let Some(g) = self.view.ui(ui, render, out, &self.session.holes) {
-                self.session.pick_hole_group(g);
+            match self.view.ui(ui, render, out, &self.session.holes) {
+                Some(view::Picked::HoleGroup(g)) => self.session.pick_hole_group(g),
+                Some(view::Picked::Copy(k)) => self.session.toggle_copy(k),
+                None => {}
             }
         });
     }

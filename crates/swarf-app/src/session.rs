@@ -745,6 +745,19 @@ impl Session {
         }
     }
 
+    /// Leaves copy `k` of the array out, or puts it back (a click on it in the view).
+    pub fn toggle_copy(&mut self, k: u32) {
+        let mut job = self.job.clone();
+        let Some(a) = job.array.as_mut() else { return };
+        if let Some(i) = a.skip.iter().position(|&s| s == k) {
+            a.skip.remove(i);
+        } else {
+            a.skip.push(k);
+            a.skip.sort_unstable();
+        }
+        self.set_job(job);
+    }
+
     pub fn set_job(&mut self, new: Job) {
         self.set_job_coalescing(new, None);
     }

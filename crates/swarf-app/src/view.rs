@@ -51,11 +51,14 @@ fn build_scene(out: &JobOutput, colour_by: ColourBy) -> Scene {
     let mut s = Scene::new(DVec3::ZERO);
     s.add_model(&out.model);
     let mut depth: f64 = 0.0;
+    let first_cut = Scene::first_copy_cut(&out.copies);
     for (_, _, r) in &out.operations {
         for m in &r.toolpath.moves {
             depth = depth.min(m.to.z);
         }
-        s.add_toolpath(&r.toolpath, colour_by);
+        if first_cut {
+            s.add_toolpath(&r.toolpath, colour_by);
+        }
     }
     let toolpaths: Vec<&swarf_core::toolpath::Toolpath> =
         out.operations.iter().map(|(_, _, r)| &r.toolpath).collect();
@@ -181,16 +184,25 @@ impl egui_wgpu::CallbackTrait for ViewCallback {
     }
 }
 
+/// What a click in the view picked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Picked {
+    /// A hole of this group (index into the session's hole groups).
+    HoleGroup(usize),
+    /// This copy of the array (its number): left out, or back in.
+    Copy(u32),
+}
+
 impl Viewport {
-    /// The 3D view with its buttons. Returns the hole group of a hole clicked (within 10 px of
-    /// its centre on screen).
+    /// The 3D view with its buttons. Returns what was clicked: a hole (within 10 px of its
+    /// centre on screen) or else a copy of an array (inside its part's box on screen).
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
         render: Option<&egui_wgpu::RenderState>,
         out: Option<&JobOutput>,
         holes: &[swarf_core::holes::HoleGroup],
-    ) -> Option<usize> {
+    ) -> Option<Picked> {
         ui.horizontal(|ui| {
             for (name, v) in [
                 ("Top", View::Top),
@@ -267,9 +279,15 @@ impl Viewport {
                     let d = self.to_screen(rect, DVec3::new(c.x, c.y, 0.0)).distance(at);
                     if d < best {
                         best = d;
-                        picked = Some(gi);
+                        picked = Some(Picked::HoleGroup(gi));
                     }
                 }
+            }
+            if picked.is_none()
+                && let Some(out) = out
+                && out.copies.len() > 1
+            {
+                picked = self.copy_at(rect, at, out).map(Picked::Copy);
             }
         }
         if resp.dragged_by(egui::PointerButton::Primary) {
@@ -382,6 +400,43 @@ impl Viewport {
             egui::FontId::proportional(13.0),
             egui::Color32::from_gray(230),
         );
+    }
+
+    /// The copy of the array (skipped ones too) whose part's box, put in its place at Z 0,
+    /// holds `at` on screen.
+    fn copy_at(&self, rect: egui::Rect, at: egui::Pos2, out: &JobOutput) -> Option<u32> {
+        let part = match &out.model {
+            swarf_core::import::Model::Drawing(d) => swarf_core::resize::exact_bbox(d),
+            swarf_core::import::Model::Mesh(m) => {
+                let (lo, hi) = m.mesh.bounds()?;
+                swarf_core::geometry::Bbox2 {
+                    min: swarf_core::geometry::V2::new(lo[0], lo[1]),
+                    max: swarf_core::geometry::V2::new(hi[0], hi[1]),
+                }
+            }
+        };
+        if part.is_empty() {
+            return None;
+        }
+        out.copies.iter().find_map(|c| {
+            let corners = [
+                part.min,
+                swarf_core::geometry::V2::new(part.max.x, part.min.y),
+                part.max,
+                swarf_core::geometry::V2::new(part.min.x, part.max.y),
+            ]
+            .map(|p| {
+                let q = c.apply(p);
+                self.to_screen(rect, DVec3::new(q.x, q.y, 0.0))
+            });
+            // Inside the convex quad when on the same side of all four edges.
+            let side =
+                |a: egui::Pos2, b: egui::Pos2| (b - a).x * (at - a).y - (b - a).y * (at - a).x;
+            let s: Vec<f32> = (0..4)
+                .map(|k| side(corners[k], corners[(k + 1) % 4]))
+                .collect();
+            (s.iter().all(|&v| v >= 0.0) || s.iter().all(|&v| v <= 0.0)).then_some(c.number)
+        })
     }
 
     /// Each drilled or bored hole's place in its operation's order, beside the hole (where
@@ -536,6 +591,32 @@ fn length_label(mm: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_click_on_a_copy_picks_that_copy_and_between_copies_none() {
+        let mut job = swarf_core::job::Job::from_toml(swarf_core::job::EXAMPLE_JOB_TOML).unwrap();
+        job.array = Some(swarf_core::array::ArraySpec {
+            columns: 3,
+            gap_mm: Some([2.0, 2.0]),
+            skip: vec![2],
+            ..swarf_core::array::ArraySpec::default()
+        });
+        let out = job.run(std::path::Path::new(".")).unwrap();
+        let mut v = Viewport::default();
+        v.camera.set_view(View::Top);
+        v.camera.fit(
+            DVec3::new(-6.0, -6.0, -1.0),
+            DVec3::new(26.0, 6.0, 0.0),
+            2.0,
+        );
+        let rect = egui::Rect::from_min_size(egui::pos2(0.0, 0.0), egui::vec2(800.0, 400.0));
+        let at = |x: f64, y: f64| v.to_screen(rect, DVec3::new(x, y, 0.0));
+        // Copy 2 (left out) is still picked, to put it back; the gap between copies is not.
+        assert_eq!(v.copy_at(rect, at(10.0, 0.0), &out), Some(2));
+        assert_eq!(v.copy_at(rect, at(20.5, 1.0), &out), Some(3));
+        assert_eq!(v.copy_at(rect, at(0.0, 0.0), &out), Some(1));
+        assert_eq!(v.copy_at(rect, at(5.0, 0.0), &out), None);
+    }
 
     #[test]
     fn scale_bar_lengths_are_round_and_in_micrometres_when_small() {

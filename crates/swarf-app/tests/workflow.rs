@@ -947,6 +947,22 @@ fn copies_and_size_are_set_up_in_the_part_panel_and_the_program_has_them() {
     let both = app.summary.unwrap();
     assert_eq!(both.moves, 2 * single.moves);
     assert!(both.bounds_max.x > single.bounds_max.x + 5.0);
+    // A click on a copy in the view leaves it out, another puts it back (one undo step each).
+    h.state_mut().toggle_copy(2);
+    h.state_mut().wait();
+    assert_eq!(h.state().job.array.as_ref().unwrap().skip, [2]);
+    assert!(
+        !h.state()
+            .output
+            .as_ref()
+            .unwrap()
+            .program
+            .text
+            .contains("[copy 2])")
+    );
+    h.state_mut().toggle_copy(2);
+    h.state_mut().wait();
+    assert!(h.state().job.array.as_ref().unwrap().skip.is_empty());
     // Typed columns regenerate; a copy left out is not cut.
     replace_field(&mut h, "Columns (X):", "3");
     assert_eq!(h.state().output.as_ref().unwrap().copies.len(), 3);

@@ -645,8 +645,9 @@ impl Job {
         })
     }
 
-    /// Where the stock is: the job's, or a box around every copy and everything cut grown by
-    /// one and a half of the largest tool's diameter (room for a contour around the part).
+    /// Where the stock is: the job's, or a box around every copy (left-out ones too) and
+    /// everything cut, grown by one and a half of the largest tool's diameter (room for a
+    /// contour around the part).
     /// A copy whose part does not lie on the job's stock is refused with the distance. `None`
     /// when nothing is cut and no stock is given.
     pub fn stock_of(
@@ -657,8 +658,10 @@ impl Job {
     ) -> Result<Option<crate::setup::StockShape>, JobError> {
         use crate::setup::Stock;
         let (part, cuts) = part_and_cuts(model, results);
+        // Every copy's place, left-out ones too: leaving a copy out (over a flaw) does not
+        // make the plate smaller.
         let mut extent = crate::geometry::Bbox2::EMPTY;
-        for c in copies.iter().filter(|c| c.enabled) {
+        for c in copies {
             for b in [part, cuts] {
                 if !b.is_empty() {
                     for p in placed_corners(b, c) {

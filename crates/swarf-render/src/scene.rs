@@ -241,8 +241,8 @@ impl Scene {
     }
 
     /// The copies of an array other than copy 1 (the part as drawn, added with
-    /// [`Scene::add_model`] and its own toolpaths): each enabled copy's outline (or mesh) and
-    /// `toolpaths` moved to its place. Copy 1's geometry and moves come first in the scene, so
+    /// [`Scene::add_model`] and its own toolpaths): each copy's outline (or mesh) and, for the
+    /// copies cut, `toolpaths` moved to its place. Copy 1's geometry and moves come first in the scene, so
     /// segment ranges that index its moves stay valid.
     pub fn add_copies(
         &mut self,
@@ -252,10 +252,8 @@ impl Scene {
         colour_by: ColourBy,
     ) {
         use swarf_core::array::Placement;
-        for c in copies
-            .iter()
-            .filter(|c| c.enabled && **c != Placement::ORIGINAL)
-        {
+        // Copies left out show their outline only (so they can be seen, and clicked back).
+        for c in copies.iter().filter(|c| **c != Placement::ORIGINAL) {
             match model {
                 swarf_core::import::Model::Drawing(d) => {
                     let moved: Vec<_> = d
@@ -275,10 +273,20 @@ impl Scene {
                     self.add_mesh(&mesh, PART_GREY);
                 }
             }
-            for tp in toolpaths {
-                self.add_toolpath(&c.toolpath(tp), colour_by);
+            if c.enabled {
+                for tp in toolpaths {
+                    self.add_toolpath(&c.toolpath(tp), colour_by);
+                }
             }
         }
+    }
+
+    /// Whether copy 1 (the part as drawn) is cut: its toolpaths are drawn only then.
+    pub fn first_copy_cut(copies: &[swarf_core::array::Placement]) -> bool {
+        copies
+            .iter()
+            .find(|c| c.number == 1)
+            .is_none_or(|c| c.enabled)
     }
 
     /// A shaded mesh (an STL part).
