@@ -50,6 +50,18 @@ fn a_round_bar_holds_a_round_part_exactly_and_refuses_one_too_big() {
     let v = swarf_core::geometry::V2::new;
     assert_eq!(sim.at(v(3.9, 3.9)), Some(-1.0));
     assert!(sim.at(v(0.0, 3.0)).unwrap() > -0.2);
+    // Off the bar nothing is drawn: no surface with area lies at the stock's bottom.
+    let mesh = swarf_core::sim::stock_mesh(&sim, 1.0e6);
+    for t in &mesh.triangles {
+        let p = t.map(|i| mesh.vertices[i as usize]);
+        if p.iter().all(|q| q[2] <= sim.bottom + 1e-9) {
+            let (a, b) = (
+                [p[1][0] - p[0][0], p[1][1] - p[0][1]],
+                [p[2][0] - p[0][0], p[2][1] - p[0][1]],
+            );
+            assert!((a[0] * b[1] - a[1] * b[0]).abs() < 1e-12, "{p:?}");
+        }
+    }
     let tight = job(
         "[stock]\nshape = \"cylinder\"\ncentre_mm = [0.0, 0.0]\ndiameter_mm = 7.9\nbottom_mm = 1.0",
     );

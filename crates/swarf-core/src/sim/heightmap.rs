@@ -462,10 +462,17 @@ impl Heightmap {
         }
         let mut triangles = Vec::with_capacity(2 * w * h + 4 * (w + h));
         let id = |a: usize, b: usize| (b * w + a) as u32;
+        // Where all three corners are at the bottom there is no material (cut through, or off
+        // a round bar): nothing is drawn there.
+        let floor = |v: u32| vertices[v as usize][2] <= self.bottom + 1e-9;
         for b in 0..h - 1 {
             for a in 0..w - 1 {
-                triangles.push([id(a, b), id(a + 1, b), id(a + 1, b + 1)]);
-                triangles.push([id(a, b), id(a + 1, b + 1), id(a, b + 1)]);
+                let quad = [id(a, b), id(a + 1, b), id(a + 1, b + 1), id(a, b + 1)];
+                for t in [[quad[0], quad[1], quad[2]], [quad[0], quad[2], quad[3]]] {
+                    if !t.iter().all(|&v| floor(v)) {
+                        triangles.push(t);
+                    }
+                }
             }
         }
         // Walls: the border vertices again at the bottom.
