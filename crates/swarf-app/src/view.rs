@@ -49,20 +49,7 @@ impl Default for Viewport {
 
 fn build_scene(out: &JobOutput, colour_by: ColourBy) -> Scene {
     let mut s = Scene::new(DVec3::ZERO);
-    s.add_model(&out.model);
-    let mut depth: f64 = 0.0;
-    let first_cut = Scene::first_copy_cut(&out.copies);
-    for (_, _, r) in &out.operations {
-        for m in &r.toolpath.moves {
-            depth = depth.min(m.to.z);
-        }
-        if first_cut {
-            s.add_toolpath(&r.toolpath, colour_by);
-        }
-    }
-    let toolpaths: Vec<&swarf_core::toolpath::Toolpath> =
-        out.operations.iter().map(|(_, _, r)| &r.toolpath).collect();
-    s.add_copies(&out.model, &toolpaths, &out.copies, colour_by);
+    let depth = s.add_output(out, colour_by);
     if s.has_bounds() {
         if let Some(stock) = &out.stock {
             s.add_stock(stock);
@@ -405,30 +392,14 @@ impl Viewport {
     /// The copy of the array (skipped ones too) whose part's box, put in its place at Z 0,
     /// holds `at` on screen.
     fn copy_at(&self, rect: egui::Rect, at: egui::Pos2, out: &JobOutput) -> Option<u32> {
-        let part = match &out.model {
-            swarf_core::import::Model::Drawing(d) => swarf_core::resize::exact_bbox(d),
-            swarf_core::import::Model::Mesh(m) => {
-                let (lo, hi) = m.mesh.bounds()?;
-                swarf_core::geometry::Bbox2 {
-                    min: swarf_core::geometry::V2::new(lo[0], lo[1]),
-                    max: swarf_core::geometry::V2::new(hi[0], hi[1]),
-                }
-            }
-        };
+        let part = swarf_core::resize::part_box(&out.model);
         if part.is_empty() {
             return None;
         }
         out.copies.iter().find_map(|c| {
-            let corners = [
-                part.min,
-                swarf_core::geometry::V2::new(part.max.x, part.min.y),
-                part.max,
-                swarf_core::geometry::V2::new(part.min.x, part.max.y),
-            ]
-            .map(|p| {
-                let q = c.apply(p);
-                self.to_screen(rect, DVec3::new(q.x, q.y, 0.0))
-            });
+            let corners = c
+                .corners(part)
+                .map(|q| self.to_screen(rect, DVec3::new(q.x, q.y, 0.0)));
             // Inside the convex quad when on the same side of all four edges.
             let side =
                 |a: egui::Pos2, b: egui::Pos2| (b - a).x * (at - a).y - (b - a).y * (at - a).x;

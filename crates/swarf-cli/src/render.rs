@@ -115,19 +115,7 @@ pub fn run(a: &RenderArgs) -> Result<()> {
         );
         let (_, model) = job.load_model(&base)?;
         let out = job.run_model(model, &mut |_, _| true, &swarf_core::ops::Cancel::NEVER)?;
-        scene.add_model(&out.model);
-        let first_cut = swarf_render::Scene::first_copy_cut(&out.copies);
-        for (_, _, r) in &out.operations {
-            for m in &r.toolpath.moves {
-                depth = depth.min(m.to.z);
-            }
-            if first_cut {
-                scene.add_toolpath(&r.toolpath, colour_by);
-            }
-        }
-        let toolpaths: Vec<&Toolpath> =
-            out.operations.iter().map(|(_, _, r)| &r.toolpath).collect();
-        scene.add_copies(&out.model, &toolpaths, &out.copies, colour_by);
+        depth = depth.min(scene.add_output(&out, colour_by));
         if let Some(stock) = &out.stock
             && !a.simulate
         {

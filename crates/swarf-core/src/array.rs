@@ -190,6 +190,18 @@ impl Placement {
         v + self.offset
     }
 
+    /// The four corners of `b` put in this copy's place (counter-clockwise from the lower
+    /// left).
+    pub fn corners(&self, b: Bbox2) -> [V2; 4] {
+        [
+            b.min,
+            V2::new(b.max.x, b.min.y),
+            b.max,
+            V2::new(b.min.x, b.max.y),
+        ]
+        .map(|c| self.apply(c))
+    }
+
     /// Whether it only moves (no turn).
     pub fn is_translation(&self) -> bool {
         self.angle_rad == 0.0
@@ -420,18 +432,9 @@ impl ArraySpec {
         if !(part.min.x.is_finite() && cuts.min.x.is_finite()) {
             return Ok(());
         }
-        let quad = |b: Bbox2, p: &Placement| -> [V2; 4] {
-            [
-                b.min,
-                V2::new(b.max.x, b.min.y),
-                b.max,
-                V2::new(b.min.x, b.max.y),
-            ]
-            .map(|c| p.apply(c))
-        };
         let on: Vec<&Placement> = placements.iter().filter(|p| p.enabled).collect();
-        let parts: Vec<[V2; 4]> = on.iter().map(|p| quad(part, p)).collect();
-        let reach: Vec<[V2; 4]> = on.iter().map(|p| quad(cuts, p)).collect();
+        let parts: Vec<[V2; 4]> = on.iter().map(|p| p.corners(part)).collect();
+        let reach: Vec<[V2; 4]> = on.iter().map(|p| p.corners(cuts)).collect();
         // How far the cuts reach beyond the part on each side: the gap that copies need.
         let margin = [
             (part.min.x - cuts.min.x)

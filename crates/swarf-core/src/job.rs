@@ -229,13 +229,11 @@ impl JobOutput {
                 if *c != Placement::ORIGINAL && st.moves > 0 {
                     let (lo, hi) = (st.bounds_min, st.bounds_max);
                     let mut b = crate::geometry::Bbox2::EMPTY;
-                    for corner in [
-                        V2::new(lo.x, lo.y),
-                        V2::new(hi.x, lo.y),
-                        V2::new(hi.x, hi.y),
-                        V2::new(lo.x, hi.y),
-                    ] {
-                        b.add_point(c.apply(corner));
+                    for corner in c.corners(crate::geometry::Bbox2 {
+                        min: lo.xy(),
+                        max: hi.xy(),
+                    }) {
+                        b.add_point(corner);
                     }
                     st.bounds_min = P3::new(b.min.x, b.min.y, lo.z);
                     st.bounds_max = P3::new(b.max.x, b.max.y, hi.z);
@@ -631,8 +629,10 @@ impl Job {
         if !progress(total, total) {
             return Err(JobError::Cancelled);
         }
-        let copies = self.copies(&model, &results)?;
-        let stock = self.stock_of(&model, &results, &copies)?;
+        // The part's box and the box its cuts sweep: both the array and the stock need them.
+        let (part, cuts) = part_and_cuts(&model, &results);
+        let copies = self.copies(part, cuts)?;
+        let stock = self.stock_of(&model, &results, (part, cuts), &copies)?;
         let program = self.post_full(&results, &copies, stock.as_ref())?;
         Ok(JobOutput {
             model,
@@ -650,21 +650,21 @@ impl Job {
     /// contour around the part).
     /// A copy whose part does not lie on the job's stock is refused with the distance. `None`
     /// when nothing is cut and no stock is given.
-    pub fn stock_of(
+    fn stock_of(
         &self,
         model: &Model,
         results: &[(String, Tool, OpResult)],
+        (part, cuts): (crate::geometry::Bbox2, crate::geometry::Bbox2),
         copies: &[crate::array::Placement],
     ) -> Result<Option<crate::setup::StockShape>, JobError> {
         use crate::setup::Stock;
-        let (part, cuts) = part_and_cuts(model, results);
         // Every copy's place, left-out ones too: leaving a copy out (over a flaw) does not
         // make the plate smaller.
         let mut extent = crate::geometry::Bbox2::EMPTY;
         for c in copies {
             for b in [part, cuts] {
                 if !b.is_empty() {
-                    for p in placed_corners(b, c) {
+                    for p in c.corners(b) {
                         extent.add_point(p);
                     }
                 }
@@ -721,16 +721,15 @@ impl Job {
 
     /// Where the array's copies go, refused where one copy's cuts reach into another; the
     /// part once without an array.
-    pub fn copies(
+    fn copies(
         &self,
-        model: &Model,
-        results: &[(String, Tool, OpResult)],
+        part: crate::geometry::Bbox2,
+        cuts: crate::geometry::Bbox2,
     ) -> Result<Vec<crate::array::Placement>, JobError> {
         use crate::array::Placement;
         let Some(spec) = self.array.as_ref().filter(|a| !a.is_single()) else {
             return Ok(vec![Placement::ORIGINAL]);
         };
-        let (part, cuts) = part_and_cuts(model, results);
         let placements = spec.placements(part)?;
         spec.check_overlap(&placements, part, cuts)?;
         Ok(placements)
@@ -920,7 +919,7 @@ impl Job {
         }
         let mut notes: Vec<String> = restart_note.into_iter().collect();
         if let Some(shape) = stock.filter(|_| self.stock.is_some()) {
-            notes.push(crate::setup::Stock::describe(shape));
+            notes.push(shape.describe());
         }
         if !self.part.resize.is_identity() {
             notes.push(self.part.resize.describe(None));
@@ -936,24 +935,14 @@ impl Job {
         // Line sources name the operation, whatever the copy; the copy is kept beside them
         // (none inside a subroutine: each call says its copy).
         if !single {
-            let mut in_sub = false;
+            let in_sub = |i: usize| program.sub_lines.iter().any(|r| r.contains(&i));
             program.line_copy = program
-                .text
-                .lines()
-                .zip(&program.line_source)
-                .map(|(line, src)| {
-                    if line.starts_with('O') && line.ends_with(" sub") {
-                        in_sub = true;
-                    }
-                    let copy = if in_sub {
-                        0
-                    } else {
-                        src.map_or(0, |(s, _)| seq[s as usize].1.number)
-                    };
-                    if line.starts_with('O') && line.ends_with(" endsub") {
-                        in_sub = false;
-                    }
-                    copy
+                .line_source
+                .iter()
+                .enumerate()
+                .map(|(i, src)| match src {
+                    Some((s, _)) if !in_sub(i) => seq[*s as usize].1.number,
+                    _ => 0,
                 })
                 .collect();
             program.copies_in_offsets = offsets;
@@ -988,16 +977,7 @@ fn part_and_cuts(
     model: &Model,
     results: &[(String, Tool, OpResult)],
 ) -> (crate::geometry::Bbox2, crate::geometry::Bbox2) {
-    let part = match model {
-        Model::Drawing(d) => crate::resize::exact_bbox(d),
-        Model::Mesh(m) => {
-            let mut b = crate::geometry::Bbox2::EMPTY;
-            for v in &m.mesh.vertices {
-                b.add_point(V2::new(v[0], v[1]));
-            }
-            b
-        }
-    };
+    let part = crate::resize::part_box(model);
     let mut cuts = crate::geometry::Bbox2::EMPTY;
     for (_, tool, r) in results {
         let rad = tool.diameter_mm * 0.5;
@@ -1020,17 +1000,6 @@ fn part_and_cuts(
         }
     }
     (part, cuts)
-}
-
-/// The four corners of `b` put where copy `c` goes.
-fn placed_corners(b: crate::geometry::Bbox2, c: &crate::array::Placement) -> [V2; 4] {
-    [
-        b.min,
-        V2::new(b.max.x, b.min.y),
-        b.max,
-        V2::new(b.min.x, b.max.y),
-    ]
-    .map(|p| c.apply(p))
 }
 
 /// The example job shipped in `assets/example_job.toml`.

@@ -212,17 +212,7 @@ impl Resize {
         if self.is_identity() {
             return Ok(None);
         }
-        let bbox = match model {
-            Model::Drawing(d) => exact_bbox(d),
-            Model::Mesh(m) => {
-                let mut b = Bbox2::EMPTY;
-                for v in &m.mesh.vertices {
-                    b.add_point(V2::new(v[0], v[1]));
-                }
-                b
-            }
-        };
-        let a = self.applied(bbox)?;
+        let a = self.applied(part_box(model))?;
         if let Model::Drawing(_) = model
             && a.per_axis[2] != 1.0
         {
@@ -270,45 +260,41 @@ fn fmt_factor(v: f64) -> String {
     s.trim_end_matches('.').to_string()
 }
 
-/// The box of every loop and chain with arcs' extreme points, not only their ends.
-pub fn exact_bbox(d: &Drawing) -> Bbox2 {
-    let mut b = Bbox2::EMPTY;
-    for p in outline_points(d) {
-        b.add_point(p);
+/// The part's outline box: a drawing's exactly (arcs' extremes included), a mesh's in X and Y.
+pub fn part_box(model: &Model) -> Bbox2 {
+    match model {
+        Model::Drawing(d) => exact_bbox(d),
+        Model::Mesh(m) => {
+            let mut b = Bbox2::EMPTY;
+            for v in &m.mesh.vertices {
+                b.add_point(V2::new(v[0], v[1]));
+            }
+            b
+        }
     }
-    b
 }
 
-/// Every vertex of the loops and chains and every arc's extreme points along ±X and ±Y.
-fn outline_points(d: &Drawing) -> Vec<V2> {
-    let mut out = Vec::new();
-    for pl in d.closed_loops.iter().chain(&d.open_chains) {
-        let n = pl.vertex_data.len();
-        let segs = if pl.is_closed { n } else { n.saturating_sub(1) };
-        for v in &pl.vertex_data {
-            out.push(V2::new(v.x, v.y));
+/// The box of every loop and chain with arcs' extreme points, not only their ends.
+pub fn exact_bbox(d: &Drawing) -> Bbox2 {
+    use crate::setup::OutlinePiece;
+    let axes = [
+        V2::new(1.0, 0.0),
+        V2::new(-1.0, 0.0),
+        V2::new(0.0, 1.0),
+        V2::new(0.0, -1.0),
+    ];
+    let mut b = Bbox2::EMPTY;
+    for piece in crate::setup::drawing_outline(d) {
+        if let OutlinePiece::Point(p) = piece {
+            b.add_point(p);
         }
-        for i in 0..segs {
-            let v = pl.vertex_data[i];
-            if v.bulge == 0.0 {
-                continue;
-            }
-            let w = pl.vertex_data[(i + 1) % n];
-            let (c, r, a0, sweep) = arc_from_bulge(V2::new(v.x, v.y), V2::new(w.x, w.y), v.bulge);
-            for k in 0..4 {
-                let q = f64::from(k) * std::f64::consts::FRAC_PI_2;
-                let rel = if sweep > 0.0 {
-                    (q - a0).rem_euclid(std::f64::consts::TAU)
-                } else {
-                    (a0 - q).rem_euclid(std::f64::consts::TAU)
-                };
-                if rel <= sweep.abs() {
-                    out.push(c + V2::from_angle(q) * r);
-                }
+        for u in axes {
+            if let Some(p) = piece.extreme_along(u) {
+                b.add_point(p);
             }
         }
     }
-    out
+    b
 }
 
 /// `pl` under `t`: exact where `t` keeps circles circles, else its arcs fitted as ellipses.

@@ -184,10 +184,18 @@ impl Stock {
             }
         }
     }
+}
 
+/// A little below the deepest cut (or a mesh's bottom): what the simulation has always used.
+pub fn default_bottom(extent: Bbox2, deepest: f64, part_bottom: Option<f64>) -> f64 {
+    let below = 0.1 * (extent.width().max(extent.height())).min(1.0);
+    deepest.min(part_bottom.unwrap_or(0.0)) - below
+}
+
+impl StockShape {
     /// One line for the header.
-    pub fn describe(shape: &StockShape) -> String {
-        match *shape {
+    pub fn describe(&self) -> String {
+        match *self {
             StockShape::Box { min, max } => format!(
                 "stock: box X{:.4}..{:.4} Y{:.4}..{:.4} Z{:.4}..{:.4} mm",
                 min[0], max[0], min[1], max[1], min[2], max[2]
@@ -207,15 +215,7 @@ impl Stock {
             ),
         }
     }
-}
 
-/// A little below the deepest cut (or a mesh's bottom): what the simulation has always used.
-pub fn default_bottom(extent: Bbox2, deepest: f64, part_bottom: Option<f64>) -> f64 {
-    let below = 0.1 * (extent.width().max(extent.height())).min(1.0);
-    deepest.min(part_bottom.unwrap_or(0.0)) - below
-}
-
-impl StockShape {
     /// The XY box it covers.
     pub fn bbox(&self) -> Bbox2 {
         match *self {
@@ -272,39 +272,57 @@ pub enum OutlinePiece {
 /// The pieces of `model`'s outline: every loop and chain (vertices and arcs) of a drawing,
 /// every vertex of a mesh.
 pub fn outline_of(model: &crate::import::Model) -> Vec<OutlinePiece> {
+    match model {
+        crate::import::Model::Drawing(d) => drawing_outline(d),
+        crate::import::Model::Mesh(m) => m
+            .mesh
+            .vertices
+            .iter()
+            .map(|v| OutlinePiece::Point(V2::new(v[0], v[1])))
+            .collect(),
+    }
+}
+
+/// A drawing's loops and chains as outline pieces: every vertex, every arc.
+pub fn drawing_outline(d: &crate::import::Drawing) -> Vec<OutlinePiece> {
     use crate::geometry::biarc::arc_from_bulge;
     let mut out = Vec::new();
-    match model {
-        crate::import::Model::Drawing(d) => {
-            for pl in d.closed_loops.iter().chain(&d.open_chains) {
-                let n = pl.vertex_data.len();
-                let segs = if pl.is_closed { n } else { n.saturating_sub(1) };
-                for (i, v) in pl.vertex_data.iter().enumerate() {
-                    out.push(OutlinePiece::Point(V2::new(v.x, v.y)));
-                    if i < segs && v.bulge != 0.0 {
-                        let w = pl.vertex_data[(i + 1) % n];
-                        let (centre, radius, start, sweep) =
-                            arc_from_bulge(V2::new(v.x, v.y), V2::new(w.x, w.y), v.bulge);
-                        out.push(OutlinePiece::Arc {
-                            centre,
-                            radius,
-                            start,
-                            sweep,
-                        });
-                    }
-                }
+    for pl in d.closed_loops.iter().chain(&d.open_chains) {
+        let n = pl.vertex_data.len();
+        let segs = if pl.is_closed { n } else { n.saturating_sub(1) };
+        for (i, v) in pl.vertex_data.iter().enumerate() {
+            out.push(OutlinePiece::Point(V2::new(v.x, v.y)));
+            if i < segs && v.bulge != 0.0 {
+                let w = pl.vertex_data[(i + 1) % n];
+                let (centre, radius, start, sweep) =
+                    arc_from_bulge(V2::new(v.x, v.y), V2::new(w.x, w.y), v.bulge);
+                out.push(OutlinePiece::Arc {
+                    centre,
+                    radius,
+                    start,
+                    sweep,
+                });
             }
-        }
-        crate::import::Model::Mesh(m) => {
-            out.extend(
-                m.mesh
-                    .vertices
-                    .iter()
-                    .map(|v| OutlinePiece::Point(V2::new(v[0], v[1]))),
-            );
         }
     }
     out
+}
+
+impl OutlinePiece {
+    /// The piece's furthest point along direction `u` (a unit vector), where the piece
+    /// reaches further that way than its ends (an arc's inner point); `None` for a point or
+    /// an arc whose sweep does not hold `u`.
+    pub fn extreme_along(&self, u: V2) -> Option<V2> {
+        match *self {
+            OutlinePiece::Point(_) => None,
+            OutlinePiece::Arc {
+                centre,
+                radius,
+                start,
+                sweep,
+            } => on_arc(u.angle(), start, sweep).then(|| centre + u * radius),
+        }
+    }
 }
 
 /// Whether direction `a` (radians) lies on the arc that starts at `start` and sweeps `sweep`.
@@ -326,12 +344,7 @@ impl StockShape {
         for p in pieces {
             let d = match *p {
                 OutlinePiece::Point(q) => self.outside_by(q),
-                OutlinePiece::Arc {
-                    centre,
-                    radius,
-                    start,
-                    sweep,
-                } => {
+                OutlinePiece::Arc { centre, start, .. } => {
                     let dirs: Vec<V2> = match *self {
                         StockShape::Box { .. } => vec![
                             V2::new(1.0, 0.0),
@@ -349,8 +362,8 @@ impl StockShape {
                         }
                     };
                     dirs.into_iter()
-                        .filter(|u| on_arc(u.angle(), start, sweep))
-                        .map(|u| self.outside_by(centre + u * radius))
+                        .filter_map(|u| p.extreme_along(u))
+                        .map(|q| self.outside_by(q))
                         .fold(f64::NEG_INFINITY, f64::max)
                 }
             };

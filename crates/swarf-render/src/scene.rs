@@ -240,6 +240,27 @@ impl Scene {
         }
     }
 
+    /// A job's result: the part, copy 1's toolpaths (first, so move-indexed ranges such as
+    /// playback stay valid; only when copy 1 is cut) and every other copy. Returns the deepest
+    /// Z of the toolpaths (0 at most). The stock is the caller's to draw.
+    pub fn add_output(&mut self, out: &swarf_core::job::JobOutput, colour_by: ColourBy) -> f64 {
+        self.add_model(&out.model);
+        let mut depth: f64 = 0.0;
+        let first_cut = Self::first_copy_cut(&out.copies);
+        for (_, _, r) in &out.operations {
+            for m in &r.toolpath.moves {
+                depth = depth.min(m.to.z);
+            }
+            if first_cut {
+                self.add_toolpath(&r.toolpath, colour_by);
+            }
+        }
+        let toolpaths: Vec<&swarf_core::toolpath::Toolpath> =
+            out.operations.iter().map(|(_, _, r)| &r.toolpath).collect();
+        self.add_copies(&out.model, &toolpaths, &out.copies, colour_by);
+        depth
+    }
+
     /// The copies of an array other than copy 1 (the part as drawn, added with
     /// [`Scene::add_model`] and its own toolpaths): each copy's outline (or mesh) and, for the
     /// copies cut, `toolpaths` moved to its place. Copy 1's geometry and moves come first in the scene, so
@@ -282,7 +303,7 @@ impl Scene {
     }
 
     /// Whether copy 1 (the part as drawn) is cut: its toolpaths are drawn only then.
-    pub fn first_copy_cut(copies: &[swarf_core::array::Placement]) -> bool {
+    fn first_copy_cut(copies: &[swarf_core::array::Placement]) -> bool {
         copies
             .iter()
             .find(|c| c.number == 1)

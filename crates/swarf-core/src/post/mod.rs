@@ -295,6 +295,8 @@ pub struct Program {
     /// Whether the copies are written in their own work offsets (each with copy 1's
     /// coordinates) rather than moved.
     pub copies_in_offsets: bool,
+    /// The lines (0-based, `O… sub` to `O… endsub`) of each subroutine body.
+    pub sub_lines: Vec<std::ops::Range<usize>>,
 }
 
 /// Removes everything that could end a comment or start a new word: parentheses, semicolons,
@@ -332,6 +334,8 @@ struct Writer<'o> {
     wcs: String,
     /// Writing a subroutine body: X and Y relative to `#1` and `#2`.
     params: bool,
+    /// The lines of each subroutine body written.
+    sub_lines: Vec<std::ops::Range<usize>>,
 }
 
 impl Writer<'_> {
@@ -373,6 +377,7 @@ impl Writer<'_> {
     /// One operation's moves as subroutine `b.number`, X and Y relative to its parameters.
     fn sub_body(&mut self, b: &SubBody<'_>) {
         self.src = None;
+        let first = self.lines.len();
         self.raw(&format!("O{} sub", b.number));
         self.comment(&format!(
             "{}: X and Y from the copy's offset #1, #2",
@@ -392,6 +397,7 @@ impl Writer<'_> {
         self.params = false;
         self.src = None;
         self.raw(&format!("O{} endsub", b.number));
+        self.sub_lines.push(first..self.lines.len());
         self.pos = [None; 3];
         self.feed = None;
     }
@@ -687,6 +693,7 @@ pub fn write_program_with_subs(
         coolant: Coolant::Off,
         wcs: opts.work_offset.code().to_string(),
         params: false,
+        sub_lines: Vec::new(),
     };
     let clearance = w.header(sections);
     for b in subs {
@@ -738,6 +745,7 @@ pub fn write_program_with_subs(
         max_arc_radius_error_mm: w.max_err,
         line_copy: Vec::new(),
         copies_in_offsets: false,
+        sub_lines: w.sub_lines,
     })
 }
 

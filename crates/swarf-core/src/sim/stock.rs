@@ -51,13 +51,8 @@ pub fn simulate_output(out: &JobOutput, opts: &SimOptions) -> Option<Heightmap> 
     };
     let one = b;
     for c in &copies {
-        for corner in [
-            one.min,
-            V2::new(one.max.x, one.min.y),
-            one.max,
-            V2::new(one.min.x, one.max.y),
-        ] {
-            b.add_point(c.apply(corner));
+        for corner in c.corners(one) {
+            b.add_point(corner);
         }
     }
     // The job's stock: a block, or a round bar (cells off the bar are air).
