@@ -134,11 +134,14 @@ pub fn run(args: &InspectArgs) -> Result<()> {
     if excellon {
         writeln!(s, "format:        Excellon drill file")?;
     } else {
-        writeln!(
-            s,
-            "format:        DXF {}",
-            d.version.as_deref().unwrap_or("(no version in header)")
-        )?;
+        match d.version.as_deref() {
+            Some(v) if v.starts_with("Gerber") => writeln!(s, "format:        {v}")?,
+            v => writeln!(
+                s,
+                "format:        DXF {}",
+                v.unwrap_or("(no version in header)")
+            )?,
+        }
     }
     writeln!(
         s,

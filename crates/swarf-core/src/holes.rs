@@ -51,6 +51,14 @@ pub fn circle_of(p: &Pline, tol: &Tolerance) -> Option<(V2, f64)> {
 /// The drawing's holes by diameter (smallest first), diameters within
 /// `tol.hole_diameter_mm` of a group's first one grouped; a hole drawn twice counts once.
 pub fn find_holes(d: &Drawing, tol: &Tolerance) -> Vec<HoleGroup> {
+    // A Gerber layer's round pads are copper, not holes: a board's holes come from its drill
+    // (Excellon) file.
+    if d.version
+        .as_deref()
+        .is_some_and(|v| v.starts_with("Gerber"))
+    {
+        return Vec::new();
+    }
     let mut all: Vec<(V2, f64)> = d
         .closed_loops
         .iter()

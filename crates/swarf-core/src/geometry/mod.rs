@@ -7,6 +7,7 @@ mod curve;
 pub mod distance;
 pub mod mesh;
 pub mod offset;
+pub mod paint;
 mod region;
 pub mod scaled;
 pub mod seggrid;

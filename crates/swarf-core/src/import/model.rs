@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dxf::{Drawing, DxfError, DxfOptions, import_dxf};
 use super::excellon::{ExcellonError, import_excellon};
+use super::gerber::{GerberError, import_gerber, looks_like_gerber};
 use super::stl::{Origin, StlError, StlOptions, StlPart, import_stl};
 use super::units::Units;
 use crate::geometry::Tolerance;
@@ -49,6 +50,8 @@ pub enum Format {
     Stl,
     /// An Excellon drill file (PCB holes).
     Excellon,
+    /// A Gerber (RS-274X) layer of a PCB: copper, mask or outline.
+    Gerber,
 }
 
 /// How a part is read; each importer takes the fields that apply to it.
@@ -114,12 +117,20 @@ pub enum ImportError {
     #[error("{0}")]
     Excellon(ExcellonError),
     #[error("{0}")]
+    Gerber(GerberError),
+    #[error("{0}")]
     Size(crate::resize::ResizeError),
 }
 
 impl From<crate::resize::ResizeError> for ImportError {
     fn from(e: crate::resize::ResizeError) -> Self {
         ImportError::Size(e)
+    }
+}
+
+impl From<GerberError> for ImportError {
+    fn from(e: GerberError) -> Self {
+        ImportError::Gerber(e)
     }
 }
 
@@ -175,6 +186,9 @@ pub fn sniff(name: Option<&str>, bytes: &[u8]) -> Format {
     if super::excellon::looks_like_excellon(bytes) {
         return Format::Excellon;
     }
+    if looks_like_gerber(bytes) {
+        return Format::Gerber;
+    }
     // A DXF starts with a group code: 0 (SECTION) or 999 (a comment).
     let first = t.lines().next().unwrap_or("").trim();
     if !first.is_empty() && first.parse::<i32>().is_ok() {
@@ -187,6 +201,10 @@ pub fn sniff(name: Option<&str>, bytes: &[u8]) -> Format {
         Some("stl") => Format::Stl,
         Some("dxf") => Format::Dxf,
         Some("drl" | "xln" | "exc" | "drd") => Format::Excellon,
+        Some(
+            "gbr" | "ger" | "gtl" | "gbl" | "gts" | "gbs" | "gto" | "gbo" | "gko" | "gm1" | "gml"
+            | "cmp" | "sol" | "pho" | "art",
+        ) => Format::Gerber,
         // Text that is no DXF and binary that is not text are taken as STL (its reader names
         // what is wrong with a damaged mesh); other text as DXF.
         _ if t.starts_with("solid") || bytes.iter().take(512).any(|&b| b == 0) => Format::Stl,
@@ -238,6 +256,12 @@ fn load_format(name: &str, bytes: &[u8], opts: &ImportOptions) -> Result<Model, 
             bytes,
             opts.units,
             opts.layers.as_deref(),
+            &opts.tolerance,
+        )?),
+        Format::Gerber => Model::Drawing(import_gerber(
+            bytes,
+            Some(name),
+            opts.units,
             &opts.tolerance,
         )?),
     })
