@@ -33,6 +33,8 @@ pub(crate) fn common_params<R>(
         // Drilling has no step-over: one is lent and dropped.
         OpSpec::Drill(d) => f(&mut Stepover::Fraction(1.0), &mut d.cut.heights),
         OpSpec::HelicalBore(b) => f(&mut Stepover::Fraction(1.0), &mut b.cut.heights),
+        // Isolation passes step by the cut's width less the overlap, set in its own panel.
+        OpSpec::Isolate(i) => f(&mut Stepover::Fraction(1.0), &mut i.cut.heights),
         // The step-over of adaptive clearing is its optimal load (the radial width that
         // makes its engagement limit); setting it sets the limit.
         OpSpec::Adaptive(a) => {

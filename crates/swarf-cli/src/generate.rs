@@ -15,6 +15,7 @@ use swarf_core::ops::adaptive::AdaptiveParams;
 use swarf_core::ops::bore::BoreParams;
 use swarf_core::ops::contour::{ContourParams, Side};
 use swarf_core::ops::drill::{DepthTo, DrillCycle, DrillParams};
+use swarf_core::ops::isolate::IsolateParams;
 use swarf_core::ops::pocket::{Pattern, PocketParams};
 use swarf_core::ops::zlevel::ZLevelParams;
 use swarf_core::ops::{CutParams, Direction, EntryKind, Heights, OpSpec, Stepover, Target};
@@ -43,6 +44,9 @@ pub enum OpKind {
     ChipBreak,
     /// Bore holes larger than the end mill with a helix (and --finish-pass, --spring-pass).
     HelicalBore,
+    /// Isolation routing around a PCB's copper (a Gerber layer): --passes around it, each
+    /// --overlap into the last, at the width the tool cuts at --depth.
+    Isolate,
 }
 
 impl OpKind {
@@ -66,7 +70,12 @@ pub enum ShapeArg {
 
 impl ShapeArg {
     /// The tool shape, with the corner radius a bull-nose needs and a V tool's angle.
-    pub fn shape(self, corner_radius: Option<f64>, v_angle_deg: f64) -> Result<ToolShape> {
+    pub fn shape(
+        self,
+        corner_radius: Option<f64>,
+        v_angle_deg: f64,
+        tip_diameter_mm: f64,
+    ) -> Result<ToolShape> {
         Ok(match self {
             ShapeArg::Flat => ToolShape::Flat,
             ShapeArg::Ball => ToolShape::Ball,
@@ -75,7 +84,7 @@ impl ShapeArg {
             },
             ShapeArg::V => ToolShape::V {
                 angle_deg: v_angle_deg,
-                tip_diameter_mm: 0.0,
+                tip_diameter_mm,
             },
             ShapeArg::Drill => ToolShape::Drill {
                 point_angle_deg: v_angle_deg,
@@ -201,9 +210,16 @@ pub struct GenerateArgs {
     /// Ramp and helix angle, degrees.
     #[arg(long, allow_negative_numbers = true, default_value_t = 2.0)]
     pub ramp_angle: f64,
-    /// Number of radial roughing passes of a contour (before the finishing pass).
-    #[arg(long, default_value_t = 1)]
-    pub passes: u32,
+    /// Radial roughing passes of a contour (before the finishing pass; default 1), or
+    /// isolation passes around the copper (default 2).
+    #[arg(long)]
+    pub passes: Option<u32>,
+    /// Overlap of isolation passes, percent of the cut width ("20%" or "20").
+    #[arg(long)]
+    pub overlap: Option<String>,
+    /// Tip (flat) diameter of a V tool, mm.
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.0)]
+    pub tip_diameter: f64,
     /// Repeat the last contour pass (spring pass).
     #[arg(long)]
     pub spring_pass: bool,
@@ -370,7 +386,7 @@ fn make_tool(a: &GenerateArgs, diameter: f64) -> Result<Tool> {
         ShapeArg::Drill => 118.0,
         _ => 30.0,
     });
-    t.shape = shape_arg(a).shape(a.corner_radius, angle)?;
+    t.shape = shape_arg(a).shape(a.corner_radius, angle, a.tip_diameter)?;
     if let Some(rpm) = a.rpm {
         t.feeds.rpm = rpm;
         t.max_rpm = t.max_rpm.max(rpm);
@@ -395,6 +411,18 @@ fn shape_arg(a: &GenerateArgs) -> ShapeArg {
     } else {
         ShapeArg::Flat
     })
+}
+
+/// A percentage written "20%" or "20".
+fn parse_percent(s: &str) -> Result<f64> {
+    let t = s.trim().trim_end_matches('%').trim();
+    let v: f64 = t
+        .parse()
+        .with_context(|| format!("'{s}' is not a percentage; write e.g. 20%"))?;
+    if !(v.is_finite() && (0.0..100.0).contains(&v)) {
+        bail!("{v} % is out of range; use 0 to less than 100");
+    }
+    Ok(v)
 }
 
 /// A problem found before export blocks it, unless forced (then it is a warning).
@@ -531,7 +559,10 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
 /// The job the command line describes: its part, one tool and one operation; the part is read
 /// to check that the operation fits it (and for a mesh's default depth).
 fn job_from_flags(a: &GenerateArgs) -> Result<(Job, Model)> {
-    let Some(diameter) = a.tool_diameter else {
+    // A V bit's diameter is its shank's (1/8", 3.175 mm, for nearly all of them); its cut's
+    // width comes from the angle, the tip and the depth.
+    let v_shank = matches!(shape_arg(a), ShapeArg::V).then_some(3.175);
+    let Some(diameter) = a.tool_diameter.or(v_shank) else {
         bail!("give --tool-diameter MM (and --depth MM), or a job file with --job");
     };
     let (file, name) = match &a.file {
@@ -652,13 +683,21 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
             cut,
             side: a.side,
             stepover: a.stepover,
-            roughing_passes: a.passes,
+            roughing_passes: a.passes.unwrap_or(1),
             spring_pass: a.spring_pass,
             lead_radius_mm: a.lead_radius.unwrap_or(d * 0.5),
             tabs: a.tabs,
             tab_width_mm: a.tab_width,
             tab_height_mm: a.tab_height,
             open_chains: a.side == Side::On,
+        }),
+        OpKind::Isolate => OpSpec::Isolate(IsolateParams {
+            cut,
+            passes: a.passes.unwrap_or(IsolateParams::default().passes),
+            overlap_pct: match &a.overlap {
+                Some(o) => parse_percent(o).context("--overlap")?,
+                None => IsolateParams::default().overlap_pct,
+            },
         }),
         OpKind::ZlevelRough => OpSpec::ZLevelRough(zlevel()),
         OpKind::ZlevelContour => OpSpec::ZLevelContour(zlevel()),

@@ -61,7 +61,7 @@ fn tool_from(a: &VerifyArgs) -> Result<Tool> {
     let drill = matches!(a.tool, crate::generate::ShapeArg::Drill);
     t.shape = a
         .tool
-        .shape(a.corner_radius, if drill { 118.0 } else { 30.0 })?;
+        .shape(a.corner_radius, if drill { 118.0 } else { 30.0 }, 0.0)?;
     if drill {
         t.name = format!("{d} mm drill");
         t.flute_length_mm = d * 6.0;

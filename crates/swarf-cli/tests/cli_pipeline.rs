@@ -147,6 +147,25 @@ fn flags_and_the_equivalent_job_write_the_same_program_for_every_operation() {
             ],
             "type = \"helical-bore\"\ndiameter_min_mm = 0.7\nfinish_pass = true\nallowance_radial_mm = 0.01\nheights = { final_depth_mm = 0.2 }",
         ),
+        (
+            &plate,
+            // Isolation passes around the plate's areas, as around a board's copper.
+            vec![
+                "--op",
+                "isolate",
+                "--tool",
+                "flat",
+                "--depth",
+                "0.05",
+                "--passes",
+                "3",
+                "--overlap",
+                "25%",
+                "--entry",
+                "ramp",
+            ],
+            "type = \"isolate\"\npasses = 3\noverlap_pct = 25.0\nheights = { final_depth_mm = 0.05 }",
+        ),
     ];
     let mut kinds = std::collections::BTreeSet::new();
     for (i, (part, flags, op)) in cases.iter().enumerate() {

@@ -108,6 +108,33 @@ impl Tool {
             ToolShape::Bull { corner_radius_mm } => corner_radius_mm,
         }
     }
+    /// Radius of the cut at the top of the stock (Z = 0) when the tip is `depth_mm` below it:
+    /// the full radius for end mills deeper than their corner, less for a V tool, a drill's
+    /// point or a ball that only dips in (an isolation cut 0.05 mm deep with a 30° V bit is
+    /// about 0.13 mm wide, not the shank's 3.175 mm).
+    pub fn radius_at_depth_mm(&self, depth_mm: f64) -> f64 {
+        let r = self.radius_mm();
+        let d = depth_mm.max(0.0);
+        match self.shape {
+            ToolShape::V {
+                angle_deg,
+                tip_diameter_mm,
+            } => (tip_diameter_mm * 0.5 + d * (angle_deg.to_radians() * 0.5).tan()).min(r),
+            ToolShape::Drill { point_angle_deg } if point_angle_deg < 180.0 => {
+                (d * (point_angle_deg.to_radians() * 0.5).tan()).min(r)
+            }
+            _ => {
+                let cr = self.corner_radius_mm();
+                if cr > 0.0 && d < cr {
+                    // The corner's circle: flat part r - cr, plus the chord at this height.
+                    (r - cr) + (cr * cr - (cr - d) * (cr - d)).max(0.0).sqrt()
+                } else {
+                    r
+                }
+            }
+        }
+    }
+
     /// Length of the tip's cone below the full diameter (a drill's point, a V tool's cone), mm;
     /// 0 for end mills.
     pub fn tip_length_mm(&self) -> f64 {

@@ -108,6 +108,10 @@ fn scale_spec(spec: &OpSpec, f: f64) -> OpSpec {
             pitch_mm: p.pitch_mm.map(|d| d * f),
             ..p
         }),
+        OpSpec::Isolate(p) => OpSpec::Isolate(swarf_core::ops::isolate::IsolateParams {
+            cut: scale_cut(p.cut, f),
+            ..p
+        }),
     }
 }
 

@@ -5,8 +5,8 @@ use swarf_core::job::{Job, Target};
 use swarf_core::ops::{OpSpec, Stepover};
 
 use super::params::{
-    adaptive_params_ui, bore_params_ui, contour_params_ui, drill_params_ui, pocket_params_ui,
-    rest_after_ui, zlevel_params_ui,
+    adaptive_params_ui, bore_params_ui, contour_params_ui, drill_params_ui, isolate_params_ui,
+    pocket_params_ui, rest_after_ui, zlevel_params_ui,
 };
 use super::{ERR, Edit, choice, number, um};
 use crate::Session;
@@ -230,6 +230,7 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
         OpSpec::ZLevelContour(z) => zlevel_params_ui(ui, z, false, edit),
         OpSpec::Drill(d) => drill_params_ui(ui, d, &session.holes_summary, edit),
         OpSpec::HelicalBore(b) => bore_params_ui(ui, b, &session.holes_summary, edit),
+        OpSpec::Isolate(i) => isolate_params_ui(ui, i, edit),
     }
     if let Some(e) = &session.error
         && e.contains(&format!("'{}'", op.name))

@@ -5,6 +5,7 @@ use swarf_core::ops::adaptive::AdaptiveParams;
 use swarf_core::ops::bore::BoreParams;
 use swarf_core::ops::contour::{ContourParams, Side};
 use swarf_core::ops::drill::{DepthTo, DrillCycle, DrillParams};
+use swarf_core::ops::isolate::IsolateParams;
 use swarf_core::ops::pocket::{Pattern, PocketParams};
 use swarf_core::ops::zlevel::ZLevelParams;
 use swarf_core::ops::{Direction, EntryKind};
@@ -218,6 +219,21 @@ pub(crate) fn contour_params_ui(ui: &mut Ui, c: &mut ContourParams, edit: &mut E
         edit.resp(&um(ui, "Tab height:", &mut c.tab_height_mm, 1.0..=10_000.0));
     }
     direction_and_entry_ui(ui, &mut c.cut.direction, &mut c.cut.entry, edit);
+}
+
+pub(crate) fn isolate_params_ui(ui: &mut Ui, p: &mut IsolateParams, edit: &mut Edit) {
+    let r = count(ui, "Passes:", &mut p.passes, 1..=20);
+    edit.resp(&r);
+    edit.resp(&number(
+        ui,
+        "Overlap:",
+        &mut p.overlap_pct,
+        1.0,
+        0.0..=90.0,
+        "%",
+    ));
+    stepdown_ui(ui, &mut p.cut.stepdown_mm, edit);
+    direction_and_entry_ui(ui, &mut p.cut.direction, &mut p.cut.entry, edit);
 }
 
 /// The "Rest after" choice of a clearing operation: nothing, or one of the earlier clearing

@@ -7,6 +7,7 @@ use super::adaptive::{AdaptiveParams, adaptive};
 use super::bore::{BoreParams, helical_bore_from};
 use super::contour::{ContourParams, contour};
 use super::drill::{DrillCycle, DrillParams, drill_from};
+use super::isolate::IsolateParams;
 use super::pocket::{PocketParams, pocket};
 use super::target::{Target, contour_loops, target_regions};
 use super::zlevel::{ZLevelParams, zlevel_contour, zlevel_rough};
@@ -42,10 +43,13 @@ pub enum OpSpec {
     /// Helical boring of a drawing's holes larger than the end mill.
     #[serde(rename = "helical-bore")]
     HelicalBore(BoreParams),
+    /// Isolation routing around a PCB's copper.
+    #[serde(rename = "isolate")]
+    Isolate(IsolateParams),
 }
 
 /// The operation types, by the name a job file and the CLI use.
-pub const OP_TYPES: [&str; 7] = [
+pub const OP_TYPES: [&str; 8] = [
     "pocket",
     "contour",
     "adaptive",
@@ -53,6 +57,7 @@ pub const OP_TYPES: [&str; 7] = [
     "zlevel-contour",
     "drill",
     "helical-bore",
+    "isolate",
 ];
 
 impl OpSpec {
@@ -66,6 +71,7 @@ impl OpSpec {
             "zlevel-contour" => OpSpec::ZLevelContour(ZLevelParams::default()),
             "drill" => OpSpec::Drill(DrillParams::default()),
             "helical-bore" => OpSpec::HelicalBore(BoreParams::default()),
+            "isolate" => OpSpec::Isolate(IsolateParams::default()),
             // The drilling cycles by their own names.
             other => {
                 let cycle = DrillCycle::ALL.into_iter().find(|c| c.name() == other)?;
@@ -87,6 +93,7 @@ impl OpSpec {
             OpSpec::ZLevelContour(_) => "zlevel-contour",
             OpSpec::Drill(_) => "drill",
             OpSpec::HelicalBore(_) => "helical-bore",
+            OpSpec::Isolate(_) => "isolate",
         }
     }
 
@@ -104,6 +111,7 @@ impl OpSpec {
             OpSpec::ZLevelRough(p) | OpSpec::ZLevelContour(p) => &p.cut,
             OpSpec::Drill(p) => &p.cut,
             OpSpec::HelicalBore(p) => &p.cut,
+            OpSpec::Isolate(p) => &p.cut,
         }
     }
 
@@ -115,6 +123,7 @@ impl OpSpec {
             OpSpec::ZLevelRough(p) | OpSpec::ZLevelContour(p) => &mut p.cut,
             OpSpec::Drill(p) => &mut p.cut,
             OpSpec::HelicalBore(p) => &mut p.cut,
+            OpSpec::Isolate(p) => &mut p.cut,
         }
     }
 
@@ -123,7 +132,10 @@ impl OpSpec {
         match self {
             OpSpec::Pocket(p) => Some(p.stepover),
             OpSpec::Contour(p) => Some(p.stepover),
-            OpSpec::Adaptive(_) | OpSpec::Drill(_) | OpSpec::HelicalBore(_) => None,
+            OpSpec::Adaptive(_)
+            | OpSpec::Drill(_)
+            | OpSpec::HelicalBore(_)
+            | OpSpec::Isolate(_) => None,
             OpSpec::ZLevelRough(p) | OpSpec::ZLevelContour(p) => Some(p.stepover),
         }
     }
@@ -241,13 +253,16 @@ impl OpSpec {
                 tol,
                 cancel,
             ),
+            (Model::Drawing(d), OpSpec::Isolate(p)) => {
+                super::isolate::isolate(&target_regions(d, target), tool, p, tol, cancel)
+            }
             (Model::Mesh(_), _) => Err(wrong_part(
                 "drawing (DXF)",
                 "zlevel-rough or zlevel-contour on a mesh",
             )),
             (Model::Drawing(_), _) => Err(wrong_part(
                 "mesh (STL)",
-                "pocket, adaptive, contour, drill or helical-bore on a drawing",
+                "pocket, adaptive, contour, drill, helical-bore or isolate on a drawing",
             )),
         }
     }

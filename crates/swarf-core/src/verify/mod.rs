@@ -223,7 +223,7 @@ pub fn verify(
         PartRef::Drawing(_) => None,
     };
     let gouges = match part {
-        PartRef::Drawing(loops) => gouges_against_drawing(tp, lines, loops, r, tol),
+        PartRef::Drawing(loops) => gouges_against_drawing(tp, lines, loops, tool, tol),
         PartRef::Mesh(_) => {
             let h = heights.as_ref().expect("mesh heights");
             gouges_against_heights(tp, lines, &stock, h, tool, tol)
@@ -304,14 +304,17 @@ pub fn verify(
     }
 }
 
-/// Cutting positions whose tool disk crosses a line of the drawing.
+/// Cutting positions whose tool disk crosses a line of the drawing. The disk is the cut's
+/// width at the top of the stock (Z = 0, where a drawing's lines are): a V tool or a drill's
+/// point that dips in shallowly cuts narrower than its shank ([`Tool::radius_at_depth_mm`]).
 pub fn gouges_against_drawing(
     tp: &Toolpath,
     lines: Option<&[u32]>,
     loops: &[Pline],
-    r: f64,
+    tool: &Tool,
     tol: &Tolerance,
 ) -> Vec<Gouge> {
+    let r = tool.radius_mm();
     let line = |i: usize| {
         lines
             .and_then(|l| l.get(i).copied())
@@ -336,8 +339,9 @@ pub fn gouges_against_drawing(
                 PlineVertex::new(from.x, from.y, bulge),
                 PlineVertex::new(m.to.x, m.to.y, 0.0),
             );
-            let d = grid.nearest_to_seg(a, b, seg_box(a, b), r, &mut seen);
-            let depth = r - d;
+            let r_cut = tool.radius_at_depth_mm(-from.z.min(m.to.z));
+            let d = grid.nearest_to_seg(a, b, seg_box(a, b), r_cut, &mut seen);
+            let depth = r_cut - d;
             if depth > zt {
                 let p = MovePoints::new(from, m).point(0.5);
                 gouges.push(Gouge {
@@ -536,7 +540,7 @@ pub fn check_gouges(
     tol: &Tolerance,
 ) -> Vec<Gouge> {
     match part {
-        PartRef::Drawing(loops) => gouges_against_drawing(tp, lines, loops, tool.radius_mm(), tol),
+        PartRef::Drawing(loops) => gouges_against_drawing(tp, lines, loops, tool, tol),
         PartRef::Mesh(m) => {
             let Some((lo, hi)) = m.bounds() else {
                 return Vec::new();
