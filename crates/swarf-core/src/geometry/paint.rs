@@ -45,20 +45,100 @@ impl Shape {
     }
     /// Whether `p` is inside (non-zero winding over all loops).
     pub fn contains(&self, p: V2) -> bool {
-        self.loops
-            .iter()
-            .map(|l| l.winding_number(p.into()))
-            .sum::<i32>()
-            != 0
+        self.loops.iter().map(|l| winding(l, p)).sum::<i32>() != 0
     }
+}
+
+/// The winding number of a closed loop about `p`, exact to the last bit of the geometry: a
+/// ray to +X, each line and each y-monotone piece of an arc counted when it crosses it
+/// (half-open in Y, so a ray through a vertex counts once). `cavalier_contours`'
+/// `winding_number` compares with a fixed fuzz of 1e-5, too coarse for telling the two sides
+/// of a boundary apart a fraction of a micrometre away.
+pub fn winding(l: &Pline, p: V2) -> i32 {
+    let mut w = 0;
+    let mut cross = |ys: f64, ye: f64, x_at: &dyn Fn() -> f64| {
+        let up = ys <= p.y && p.y < ye;
+        let down = ye <= p.y && p.y < ys;
+        if (up || down) && x_at() > p.x {
+            w += if up { 1 } else { -1 };
+        }
+    };
+    for (a, b) in l.iter_segments() {
+        let (pa, pb) = (v2(a), v2(b));
+        if a.bulge == 0.0 {
+            cross(pa.y, pb.y, &|| {
+                let t = (p.y - pa.y) / (pb.y - pa.y);
+                pa.x + t * (pb.x - pa.x)
+            });
+            continue;
+        }
+        // An arc of at most half a turn lies within its chord's box grown by its sagitta: most
+        // arcs are out of the ray's way and cost no trigonometry.
+        if a.bulge.abs() <= 1.0 {
+            let sag = a.bulge.abs() * pa.dist(pb) * 0.5;
+            if p.y < pa.y.min(pb.y) - sag
+                || p.y > pa.y.max(pb.y) + sag
+                || p.x > pa.x.max(pb.x) + sag
+            {
+                continue;
+            }
+        }
+        let (c, r) = arc_centre_radius(pa, pb, a.bulge);
+        let sweep = 4.0 * a.bulge.atan();
+        let a0 = (pa - c).angle();
+        // Break at the top and bottom of the circle (angles π/2 + kπ) inside the sweep.
+        let mut cuts: Vec<f64> = Vec::with_capacity(4);
+        let dir = sweep.signum();
+        let first = if dir > 0.0 {
+            ((a0 - PI / 2.0) / PI).floor() + 1.0
+        } else {
+            ((a0 - PI / 2.0) / PI).ceil() - 1.0
+        };
+        let mut k = first;
+        loop {
+            let t = PI / 2.0 + k * PI;
+            let along = (t - a0) * dir;
+            if along <= 0.0 {
+                k += dir;
+                continue;
+            }
+            if along >= sweep.abs() {
+                break;
+            }
+            cuts.push(t);
+            k += dir;
+        }
+        let mut t0 = a0;
+        let mut y0 = pa.y;
+        for (n, &t1) in cuts
+            .iter()
+            .chain(std::iter::once(&(a0 + sweep)))
+            .enumerate()
+        {
+            let y1 = if n == cuts.len() {
+                pb.y
+            } else {
+                c.y + r * t1.sin()
+            };
+            let side = ((t0 + t1) * 0.5).cos().signum();
+            cross(y0, y1, &|| {
+                let dy = p.y - c.y;
+                c.x + side * (r * r - dy * dy).max(0.0).sqrt()
+            });
+            t0 = t1;
+            y0 = y1;
+        }
+    }
+    w
 }
 
 /// The result of [`paint`]: the dark area as regions, and what could not be joined.
 #[derive(Debug, Clone, Default)]
 pub struct Painted {
     pub regions: Vec<Region>,
-    /// Boundary pieces that did not close into a loop (numerical trouble at a near-tangency);
-    /// the caller warns when this is not zero.
+    /// Boundary pieces that did not close into a loop and lie farther than the path tolerance
+    /// from every loop (numerical trouble where edges nearly touch); the caller warns when
+    /// this is not zero.
     pub open_pieces: usize,
 }
 
@@ -318,7 +398,33 @@ pub fn paint(shapes: &[Shape], tol: &Tolerance) -> Painted {
         }
     }
     let kept = prune_dangling(kept, eps);
-    let (loops, open_pieces) = join(&kept, eps);
+    let (loops, open) = join(&kept, eps);
+    // Pieces left over that lie within the path tolerance of a loop are the far side of a
+    // sliver thinner than the tolerance (a track's edge 40 nm from a pad's arc): the loop
+    // already runs there. Only pieces farther away are a real loss.
+    let mut open_pieces = 0;
+    if !open.is_empty() {
+        let mut all = Bbox2::EMPTY;
+        for l in &loops {
+            all.union(&pline_bbox(l));
+        }
+        let grid =
+            super::seggrid::SegGrid::new(&loops, (all.extent() / 256.0).max(tol.path_mm * 100.0));
+        let mut seen = (Vec::new(), 0u32);
+        let reach = 2.0 * tol.path_mm;
+        for chain in &open {
+            let stray = chain.iter().any(|&(s, e)| {
+                [0.0, 0.25, 0.5, 0.75, 1.0].iter().any(|&f| {
+                    let q = super::bulge::seg_point(s, e, f);
+                    let v = PlineVertex::new(q.x, q.y, 0.0);
+                    grid.nearest_to_seg(v, v, seg_box(v, v), reach, &mut seen) > tol.path_mm
+                })
+            });
+            if stray {
+                open_pieces += chain.len();
+            }
+        }
+    }
     let regions = nest_loops(loops, tol);
     Painted {
         regions,
@@ -525,7 +631,7 @@ fn prune_dangling(pieces: Vec<Seg>, eps: f64) -> Vec<Seg> {
 /// Joins directed pieces into closed loops, end to start; where several pieces leave one
 /// point (shapes that touch at a corner), the one turning most to the left, which keeps the
 /// loops simple.
-fn join(pieces: &[Seg], eps: f64) -> (Vec<Pline>, usize) {
+fn join(pieces: &[Seg], eps: f64) -> (Vec<Pline>, Vec<Vec<Seg>>) {
     let cell = 4.0 * eps;
     let key = |p: V2| ((p.x / cell).floor() as i64, (p.y / cell).floor() as i64);
     let mut starts: HashMap<(i64, i64), Vec<u32>> = HashMap::new();
@@ -534,7 +640,7 @@ fn join(pieces: &[Seg], eps: f64) -> (Vec<Pline>, usize) {
     }
     let mut used = vec![false; pieces.len()];
     let mut loops = Vec::new();
-    let mut open = 0usize;
+    let mut open: Vec<Vec<Seg>> = Vec::new();
     for first in 0..pieces.len() {
         if used[first] {
             continue;
@@ -591,7 +697,7 @@ fn join(pieces: &[Seg], eps: f64) -> (Vec<Pline>, usize) {
             }
         }
         if !closed {
-            open += chain.len();
+            open.push(chain.iter().map(|&k| pieces[k]).collect());
             continue;
         }
         let mut p = Pline::with_capacity(chain.len(), true);

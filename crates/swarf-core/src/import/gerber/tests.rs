@@ -219,3 +219,40 @@ fn an_outline_layer_is_the_board() {
     assert_eq!(d.regions.len(), 1);
     assert!((d.regions[0].area() - 600.0).abs() < 1e-9);
 }
+
+#[test]
+fn damaged_files_fail_with_an_error_never_a_panic() {
+    // Deterministic mutations (bytes replaced, dropped, repeated) of a board using every
+    // construct: each reads or fails with an error.
+    let base = format!(
+        "{HEAD}%AMT*$2=$1x2*1,1,$2,0,0*7,0,0,2,1,0.2,0*4,1,3,0,0,1,0,0,1,0,0,0*%\n%ADD10C,0.2*%\n%ADD11T,1.0*%\n%ADD12P,1X5X10X0.2*%\n%ADD13O,1X2*%\nD10*\nX0Y0D02*\nG01X1000000Y0D01*\nG75*\nG03X0Y1000000I-1000000J0D01*\nD11*\nX5000000Y5000000D03*\n%LPC*%\nD12*\nX5000000Y5000000D03*\n%LPD*%\n%SRX2Y2I3J3*%\nD13*\nX9000000Y0D03*\n%SR*%\nG36*\nX0Y0D02*\nG01X1000000Y0D01*\nG03X0Y1000000I-1000000J0D01*\nG01X0Y0D01*\nG37*\nM02*\n"
+    );
+    let tol = Tolerance::default();
+    read_gerber(base.as_bytes(), None, None, &tol).unwrap();
+    let mut seed = 7u64;
+    let mut rnd = |n: usize| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((seed >> 33) as usize) % n.max(1)
+    };
+    let alphabet = b"%*XYIJDGM0123456789-.,$x/()ACROPLSTF\n";
+    for _ in 0..400 {
+        let mut b = base.as_bytes().to_vec();
+        for _ in 0..=rnd(4) {
+            let at = rnd(b.len());
+            match rnd(3) {
+                0 => b[at] = alphabet[rnd(alphabet.len())],
+                1 => {
+                    b.remove(at);
+                }
+                _ => {
+                    let len = rnd(20).min(b.len() - at);
+                    let piece = b[at..at + len].to_vec();
+                    b.splice(at..at, piece);
+                }
+            }
+        }
+        let _ = read_gerber(&b, None, Some(Units::Mm), &tol);
+    }
+}
