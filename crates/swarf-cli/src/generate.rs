@@ -217,6 +217,10 @@ pub struct GenerateArgs {
     /// Overlap of isolation passes, percent of the cut width ("20%" or "20").
     #[arg(long)]
     pub overlap: Option<String>,
+    /// Level every toolpath by this probed height map (JSON from `swarf-cli probe`): the cut
+    /// follows the warped surface at its depth.
+    #[arg(long)]
+    pub height_map: Option<PathBuf>,
     /// Tip (flat) diameter of a V tool, mm.
     #[arg(long, allow_negative_numbers = true, default_value_t = 0.0)]
     pub tip_diameter: f64,
@@ -454,10 +458,13 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
     {
         bail!("--path-tolerance is {t}; it must be a positive number of mm (0.0001 is 0.1 µm)");
     }
-    let (job, model) = match &a.job {
+    let (mut job, model) = match &a.job {
         Some(job_path) => job_from_file(a, job_path)?,
         None => job_from_flags(a)?,
     };
+    if let Some(path) = &a.height_map {
+        job.height_map = Some(swarf_core::level::HeightMap::load(path)?);
+    }
     let out = job.run_model(model, &mut |_, _| true, &swarf_core::ops::Cancel::NEVER)?;
     let report = swarf_core::verify::export_check(&out, &out.program)?;
     let mut warnings = out.model.warnings().to_vec();
@@ -598,6 +605,7 @@ fn job_from_flags(a: &GenerateArgs) -> Result<(Job, Model)> {
         stock: None,
         array: None,
         start_at: None,
+        height_map: None,
     };
     size_and_array_from_flags(a, &mut job)?;
     let (_, model) = job

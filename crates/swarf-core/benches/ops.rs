@@ -160,6 +160,7 @@ fn generate(c: &mut Criterion) {
         stock: None,
         array: None,
         start_at: None,
+        height_map: None,
     };
     let run = || {
         let (_, model) = job.load_model(std::path::Path::new("")).unwrap();

@@ -54,6 +54,10 @@ pub struct Job {
     /// Not saved with the job.
     #[serde(skip)]
     pub start_at: Option<(u32, usize)>,
+    /// The work surface's heights (a probed PCB): every toolpath is levelled by it before it
+    /// is checked and written. Not saved with the job (a map belongs to one clamping).
+    #[serde(skip)]
+    pub height_map: Option<crate::level::HeightMap>,
 }
 
 /// The part: a drawing (DXF) or mesh (STL) file, relative to the job file, or the embedded
@@ -194,6 +198,8 @@ pub struct JobOutput {
     pub copies: Vec<crate::array::Placement>,
     /// Where the stock is (the job's, or the default box); `None` when nothing is cut.
     pub stock: Option<crate::setup::StockShape>,
+    /// The height map the toolpaths were levelled by.
+    pub height_map: Option<crate::level::HeightMap>,
 }
 
 /// Operation results kept by a hash of everything they depend on (see
@@ -629,6 +635,9 @@ impl Job {
         if !progress(total, total) {
             return Err(JobError::Cancelled);
         }
+        if let Some(map) = &self.height_map {
+            self.level_results(map, &mut results)?;
+        }
         // The part's box and the box its cuts sweep: both the array and the stock need them.
         let (part, cuts) = part_and_cuts(&model, &results);
         let copies = self.copies(part, cuts)?;
@@ -642,7 +651,51 @@ impl Job {
             tolerance: tol,
             copies,
             stock,
+            height_map: self.height_map.clone(),
         })
+    }
+
+    /// Every operation's toolpath levelled by the height map, with what it did in the notes.
+    fn level_results(
+        &self,
+        map: &crate::level::HeightMap,
+        results: &mut [(String, Tool, OpResult)],
+    ) -> Result<(), JobError> {
+        map.validate().map_err(|e| JobError::Parse(e.to_string()))?;
+        if self.array.as_ref().is_some_and(|a| a.count() > 1) {
+            return Err(JobError::Parse(
+                "a height map levels one board; an array of copies is not levelled (probe and cut each board on its own)".into(),
+            ));
+        }
+        let tol = self.tolerance;
+        for (name, _, r) in results.iter_mut() {
+            if r.toolpath.moves.is_empty() {
+                continue;
+            }
+            let (tp, rep) = crate::level::level(&r.toolpath, map, &tol);
+            r.toolpath = tp;
+            r.notes.push(format!(
+                "levelled: {} moves became {} ({} arcs kept as arcs, {} split), within {:.3} µm of the surface",
+                rep.moves_in,
+                rep.moves_out,
+                rep.arcs_kept,
+                rep.arcs_split,
+                rep.max_error_mm * 1000.0
+            ));
+            if rep.outside_mm > tol.path_mm {
+                r.warnings.push(format!(
+                    "{name}: cuts reach {:.3} mm outside the probed area, where the edge's height is used; probe an area that covers the whole cut",
+                    rep.outside_mm
+                ));
+            }
+            if rep.max_error_mm > tol.path_mm {
+                r.warnings.push(format!(
+                    "{name}: the levelled path is up to {:.3} µm off the surface (arcs too short to split further)",
+                    rep.max_error_mm * 1000.0
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Where the stock is: the job's, or a box around every copy (left-out ones too) and
@@ -923,6 +976,9 @@ impl Job {
         }
         if !self.part.resize.is_identity() {
             notes.push(self.part.resize.describe(None));
+        }
+        if let Some(map) = &self.height_map {
+            notes.push(map.describe());
         }
         if !single {
             notes.extend(spec.notes(copies, offsets, &codes));

@@ -9,6 +9,7 @@ pub mod geometry;
 pub mod holes;
 pub mod import;
 pub mod job;
+pub mod level;
 pub mod ops;
 pub mod post;
 pub mod resize;

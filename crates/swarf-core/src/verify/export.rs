@@ -206,8 +206,18 @@ pub fn export_check(out: &JobOutput, program: &Program) -> Result<ExportReport, 
         };
         // The gouge and the rapid checks are independent: one on each core.
         let gouge_checked = out.gouge_checked.get(s.0).copied().unwrap_or(true);
+        // A levelled program cuts at its depth below the warped surface: the part's lines are
+        // checked at that depth, the surface's height taken off again.
+        let flat = out
+            .height_map
+            .as_ref()
+            .map(|m| crate::level::unlevel(&sub, m));
         let (gouges, rapids) = rayon::join(
-            || gouge_checked.then(|| check_gouges(&sub, Some(lines), part, tool, &tol)),
+            || {
+                gouge_checked.then(|| {
+                    check_gouges(flat.as_ref().unwrap_or(&sub), Some(lines), part, tool, &tol)
+                })
+            },
             || {
                 if part_box.is_empty() {
                     return Vec::new();

@@ -1,0 +1,170 @@
+//! The PCB flow from the command line (issue 22): a Gerber layer inspected, isolated with a V
+//! bit, and levelled by a height map; LinuxCNC's rs274 reads every program back.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::cli;
+
+fn tmp(name: &str) -> PathBuf {
+    common::tmp_in("pcb", name)
+}
+
+/// Two pads joined by a track, a pad of its own, and a ring (mm, 4.6 format).
+const BOARD: &str = "G04 test board*\n%FSLAX46Y46*%\n%MOMM*%\n%TF.FileFunction,Copper,L1,Top*%\n\
+%ADD10C,1.6*%\n%ADD11R,1.2X1.2*%\n%ADD12C,0.3*%\n%ADD13C,2.0X0.8*%\nD10*\nX2000000Y2000000D03*\n\
+D11*\nX8000000Y2000000D03*\nD12*\nX2000000Y2000000D02*\nX8000000Y2000000D01*\nD10*\n\
+X2000000Y6000000D03*\nD13*\nX8000000Y6000000D03*\nM02*\n";
+
+fn write_board() -> PathBuf {
+    let p = tmp("board-F_Cu.gbr");
+    std::fs::write(&p, BOARD).unwrap();
+    p
+}
+
+fn isolate(extra: &[&str], out: &PathBuf) -> (String, String) {
+    let board = write_board();
+    let o = cli()
+        .arg("generate")
+        .arg(&board)
+        .args([
+            "--op",
+            "isolate",
+            "--tool",
+            "v",
+            "--v-angle",
+            "30",
+            "--tip-diameter",
+            "0.05",
+            "--depth",
+            "0.05",
+            "--passes",
+            "2",
+            "--overlap",
+            "20%",
+            "--dialect",
+            "grbl",
+        ])
+        .args(extra)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "{stderr}");
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        std::fs::read_to_string(out).unwrap(),
+    )
+}
+
+#[test]
+fn a_gerber_layer_is_inspected_as_copper() {
+    let board = write_board();
+    let o = cli().arg("inspect").arg(&board).output().unwrap();
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{s}");
+    assert!(s.contains("Gerber (copper)"), "{s}");
+    assert!(s.contains("FLASH 4") && s.contains("DRAW 1"), "{s}");
+    // Three areas of copper: the two pads with their track, a pad, a ring; round pads are
+    // not holes.
+    assert!(s.contains("regions:       3"), "{s}");
+    assert!(s.contains("holes:         0"), "{s}");
+}
+
+#[test]
+fn isolation_passes_are_written_and_read_back() {
+    let out = tmp("iso.nc");
+    let (summary, gcode) = isolate(&[], &out);
+    assert!(
+        summary.contains("isolate: 2 pass(es), cut 0.0768 mm wide"),
+        "{summary}"
+    );
+    // Every cut at the depth, none deeper.
+    let zs: Vec<f64> = gcode
+        .lines()
+        .filter_map(|l| l.split_whitespace().find_map(|w| w.strip_prefix('Z')))
+        .filter_map(|z| z.parse().ok())
+        .collect();
+    assert!(zs.iter().all(|&z| z >= -0.05 - 1e-9), "{zs:?}");
+    assert!(zs.iter().any(|&z| (z + 0.05).abs() < 1e-9));
+    if let Some((errors, points)) = common::rs274_points(&gcode, "pcb", "iso") {
+        assert_eq!(errors, 0);
+        assert!(points.len() > 50);
+    }
+}
+
+#[test]
+fn a_height_map_levels_the_cut_and_a_broken_one_is_refused() {
+    // A tilted board: 0.1 mm over 10 mm in X.
+    let map = tmp("map.json");
+    let z: Vec<String> = (0..3)
+        .flat_map(|_| (0..3).map(|i| format!("{}", 0.05 * f64::from(i))))
+        .collect();
+    std::fs::write(
+        &map,
+        format!(
+            "{{\"version\": 1, \"origin\": [0.0, 0.0], \"step\": [5.0, 4.0], \"nx\": 3, \"ny\": 3, \"z\": [{}]}}",
+            z.join(", ")
+        ),
+    )
+    .unwrap();
+    let out = tmp("levelled.nc");
+    let (summary, gcode) = isolate(&["--height-map", map.to_str().unwrap()], &out);
+    assert!(summary.contains("levelled:"), "{summary}");
+    assert!(
+        gcode.contains("levelled by a height map of 3 x 3 points"),
+        "{gcode}"
+    );
+    // The cuts follow the tilt: Z at a feed move = -0.05 + 0.01 · X.
+    let mut checked = 0;
+    let (mut x, mut zc) = (0.0f64, 0.0f64);
+    for l in gcode.lines() {
+        let w: Vec<&str> = l.split_whitespace().collect();
+        let get = |c: char| {
+            w.iter()
+                .find_map(|t| t.strip_prefix(c)?.parse::<f64>().ok())
+        };
+        if let Some(v) = get('X') {
+            x = v;
+        }
+        if let Some(v) = get('Z') {
+            zc = v;
+        }
+        if w.first().is_some_and(|g| matches!(*g, "G1" | "G2" | "G3")) && get('X').is_some() {
+            // Never deeper than the depth below the surface; the cuts (not the ramps down)
+            // exactly there.
+            let want = -0.05 + 0.01 * x.clamp(0.0, 10.0);
+            assert!(zc >= want - 2e-4, "{l}: Z {zc}, deeper than {want}");
+            if (zc - want).abs() < 2e-4 {
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 20, "{checked}");
+    if let Some((errors, _)) = common::rs274_points(&gcode, "pcb", "levelled") {
+        assert_eq!(errors, 0);
+    }
+    std::fs::write(&map, "{\"version\": 1, \"origin\": [0, 0]}").unwrap();
+    let o = cli()
+        .arg("generate")
+        .arg(write_board())
+        .args([
+            "--op",
+            "isolate",
+            "--tool",
+            "v",
+            "--depth",
+            "0.05",
+            "--height-map",
+        ])
+        .arg(&map)
+        .arg("-o")
+        .arg(tmp("never.nc"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("not a Swarf height map"), "{e}");
+}
