@@ -26,6 +26,7 @@ macro_rules! out {
 mod bench;
 mod generate;
 mod inspect;
+mod probe;
 mod render;
 mod send;
 mod verify;
@@ -70,6 +71,9 @@ enum Command {
     /// A simulated machine (GRBL on a pseudo-terminal, or LinuxCNC) to try `send` and the
     /// app's Machine panel without one.
     MachineSim(send::SimArgs),
+    /// Probe the work surface on a grid with G38.2 (GRBL) and save the height map (JSON) for
+    /// `generate --height-map`.
+    Probe(probe::ProbeArgs),
 }
 
 /// A command's own exit code, or 1 with the error.
@@ -106,6 +110,7 @@ fn main() -> ExitCode {
         Command::Send(args) => return code(send::run_send(&args)),
         Command::Machine(args) => return code(send::run_machine(&args)),
         Command::MachineSim(args) => return code(send::run_sim(&args)),
+        Command::Probe(args) => return code(probe::run_probe(&args)),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -110,7 +110,7 @@ struct Summary {
     final_machine_position: Option<[f64; 3]>,
 }
 
-fn connect(t: &Target, opts: grbl::Options) -> Result<Link> {
+pub(crate) fn connect(t: &Target, opts: grbl::Options) -> Result<Link> {
     match (&t.port, &t.linuxcnc) {
         (Some(p), None) => Link::grbl_serial(p, t.baud, opts).map_err(anyhow::Error::msg),
         (None, Some(h)) => {
@@ -140,7 +140,7 @@ fn port_hint() -> String {
 }
 
 /// Wait for GRBL's `$I` answer (its buffer size), or the banner and a status at least.
-fn wait_grbl_ready(link: &Link) -> Result<grbl::ControllerInfo> {
+pub(crate) fn wait_grbl_ready(link: &Link) -> Result<grbl::ControllerInfo> {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut info = None;
     let mut status_seen = false;
@@ -581,6 +581,15 @@ pub struct SimArgs {
     /// Stop after this many seconds (default: run until interrupted).
     #[arg(long)]
     pub seconds: Option<u64>,
+    /// GRBL: a warped board under the probe (tilted 0.1 mm over 50 mm, bowed, ±2 µm noise),
+    /// so `probe` and levelling can be tried.
+    #[arg(long)]
+    pub warped_board: bool,
+}
+
+/// The simulated machine's warped board (work coordinates, mm).
+fn demo_board(x: f64, y: f64) -> f64 {
+    0.002 * x - 0.001 * y + 0.00002 * (x - 25.0) * (y - 20.0)
 }
 
 /// A simulated machine to try `send` and the app's Machine panel without one.
@@ -600,6 +609,10 @@ pub fn run_sim(args: &SimArgs) -> Result<u8> {
                 swarf_machine::fake_grbl::FakeGrbl::start(swarf_machine::fake_grbl::Config {
                     block_time: Duration::from_millis(args.block_ms),
                     keep_lines: false,
+                    probe_surface: args
+                        .warped_board
+                        .then_some(demo_board as fn(f64, f64) -> f64),
+                    probe_noise_um: if args.warped_board { 2.0 } else { 0.0 },
                     ..swarf_machine::fake_grbl::Config::default()
                 });
             outln!("simulated GRBL on {}", fake.path);

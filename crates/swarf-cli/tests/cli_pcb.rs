@@ -168,3 +168,57 @@ fn a_height_map_levels_the_cut_and_a_broken_one_is_refused() {
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("not a Swarf height map"), "{e}");
 }
+
+/// The board under the fake GRBL's probe (work coordinates).
+fn warped(x: f64, y: f64) -> f64 {
+    0.003 * x - 0.002 * y + 0.01 * (x * 0.5).sin()
+}
+
+#[test]
+fn probe_writes_a_map_that_generate_levels_by() {
+    use swarf_machine::fake_grbl::{Config, FakeGrbl};
+    let fake = FakeGrbl::start(Config {
+        probe_surface: Some(warped),
+        probe_noise_um: 1.0,
+        probe_outlier_every: Some(5),
+        wco: [-50.0, -40.0, -20.0],
+        ..Config::default()
+    });
+    let map = tmp("probed.json");
+    let o = cli()
+        .args([
+            "probe", "--port", &fake.path, "--grid", "4x3", "--area", "0,0,10,8", "--json", "-o",
+        ])
+        .arg(&map)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(s["points"], 12);
+    assert!(s["rejected_touches"].as_u64().unwrap() >= 1, "{s}");
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&map).unwrap()).unwrap();
+    let z = m["z"].as_array().unwrap();
+    for j in 0..3 {
+        for i in 0..4 {
+            let (x, y) = (10.0 * f64::from(i) / 3.0, 8.0 * f64::from(j) / 2.0);
+            let got = z[(j * 4 + i) as usize].as_f64().unwrap();
+            assert!(
+                (got - warped(x, y)).abs() <= 0.0016,
+                "({x}, {y}): {got} vs {}",
+                warped(x, y)
+            );
+        }
+    }
+    // The map levels a program.
+    let (summary, _) = isolate(&["--height-map", map.to_str().unwrap()], &tmp("probed.nc"));
+    assert!(summary.contains("levelled:"), "{summary}");
+    // An area that is no area is refused before anything moves.
+    let o = cli()
+        .args(["probe", "--port", &fake.path, "--area", "0,0,0,8", "-o"])
+        .arg(tmp("never.json"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("empty"));
+}

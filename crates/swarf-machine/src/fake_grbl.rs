@@ -36,6 +36,15 @@ pub struct Config {
     pub keep_lines: bool,
     /// Report the RX size in `$I`.
     pub report_rx: bool,
+    /// The work surface under the probe (machine X, Y to Z): `G38.2` stops where it
+    /// touches, answering `[PRB:…:1]`; without one, a probe finds nothing (`ALARM:5`).
+    pub probe_surface: Option<fn(f64, f64) -> f64>,
+    /// Noise on each touch, ± µm (deterministic).
+    pub probe_noise_um: f64,
+    /// Every this many touches, one lands 50 µm high (a chip on the probe): outliers.
+    pub probe_outlier_every: Option<usize>,
+    /// The work offset (G54) reported as WCO; probe results are machine coordinates.
+    pub wco: [f64; 3],
 }
 
 impl Default for Config {
@@ -49,6 +58,10 @@ impl Default for Config {
             hang_up_after: None,
             keep_lines: true,
             report_rx: true,
+            probe_surface: None,
+            probe_noise_um: 0.0,
+            probe_outlier_every: None,
+            wco: [0.0; 3],
         }
     }
 }
@@ -170,6 +183,7 @@ fn run(port: &mut TTYPort, cfg: &Config, report: &Mutex<Report>, stop: &Mutex<bo
     let mut block_started = Instant::now();
     let mut buf = [0u8; 256];
     let mut lines_seen = 0usize;
+    let mut touches = 0usize;
     // Replies are gathered and written once a round, as a microcontroller's TX buffer would.
     let mut out = String::new();
     loop {
@@ -201,9 +215,9 @@ fn run(port: &mut TTYPort, cfg: &Config, report: &Mutex<Report>, stop: &Mutex<bo
                         pos[2],
                         // GRBL sends the work offset now and then, not in every report.
                         if status_count.is_multiple_of(10) {
-                            "|WCO:0.000,0.000,0.000"
+                            format!("|WCO:{:.3},{:.3},{:.3}", cfg.wco[0], cfg.wco[1], cfg.wco[2])
                         } else {
-                            ""
+                            String::new()
                         }
                     );
                     status_count += 1;
@@ -338,13 +352,55 @@ fn run(port: &mut TTYPort, cfg: &Config, report: &Mutex<Report>, stop: &Mutex<bo
                     out.push_str("ok\r\n");
                     continue;
                 }
+                let probe = ws.iter().any(|&(l, v)| {
+                    l == 'G' && ((v - 38.2).abs() < 1e-9 || (v - 38.3).abs() < 1e-9)
+                });
+                if probe {
+                    // A straight probe move down from where the last move ended; it stops
+                    // where it touches the surface (as GRBL's latched trigger position).
+                    let to_z = ws
+                        .iter()
+                        .find(|&&(l, _)| l == 'Z')
+                        .map_or(target[2], |&(_, v)| v + cfg.wco[2]);
+                    let contact = cfg.probe_surface.map(|f| {
+                        touches += 1;
+                        let mut z = cfg.wco[2] + f(target[0] - cfg.wco[0], target[1] - cfg.wco[1]);
+                        // Deterministic noise in ±noise, and now and then a chip.
+                        let h = fnv(FNV_START, &touches.to_le_bytes());
+                        z += cfg.probe_noise_um * 1e-3 * ((h % 2001) as f64 / 1000.0 - 1.0);
+                        if cfg.probe_outlier_every.is_some_and(|n| touches.is_multiple_of(n)) {
+                            z += 0.05;
+                        }
+                        z
+                    });
+                    match contact {
+                        Some(c) if c <= target[2] && c >= to_z => {
+                            target[2] = c;
+                            if planner.is_empty() {
+                                block_started = Instant::now();
+                            }
+                            planner.push_back(Some(target));
+                            let _ = write!(
+                                out,
+                                "[PRB:{:.3},{:.3},{:.3}:1]\r\nok\r\n",
+                                target[0], target[1], c
+                            );
+                        }
+                        _ => {
+                            planner.clear();
+                            state = State::Alarm;
+                            out.push_str("ALARM:5\r\n");
+                        }
+                    }
+                    continue;
+                }
                 let pause = ws.iter().any(|&(l, v)| l == 'M' && (v == 0.0 || v == 1.0));
                 let motion = ws.iter().any(|&(l, _)| matches!(l, 'X' | 'Y' | 'Z'));
                 for (l, v) in ws {
                     match l {
-                        'X' => target[0] = v,
-                        'Y' => target[1] = v,
-                        'Z' => target[2] = v,
+                        'X' => target[0] = v + cfg.wco[0],
+                        'Y' => target[1] = v + cfg.wco[1],
+                        'Z' => target[2] = v + cfg.wco[2],
                         _ => {}
                     }
                 }

@@ -8,6 +8,7 @@
 //! - [`linuxcnc`]: the linuxcncrsh text protocol (requests and replies) and its client.
 //! - [`fake_grbl`]: a GRBL of our own on a pseudo-terminal (tests, trying it out).
 //! - [`linuxcnc_sim`]: a real LinuxCNC started headless in simulation (tests, trying it out).
+//! - [`probe`]: a grid of heights probed with `G38.2`, touches repeated, outliers rejected.
 //! - [`runner`]: the thread that joins a core to a transport (serial port or TCP), so no
 //!   caller ever waits on a port.
 //! - [`watch`]: a running machine that no longer moves or advances, said and then stopped.
@@ -16,6 +17,7 @@ pub mod fake_grbl;
 pub mod grbl;
 pub mod linuxcnc;
 pub mod linuxcnc_sim;
+pub mod probe;
 pub mod program;
 pub mod runner;
 pub mod watch;

@@ -1,0 +1,226 @@
+//! `swarf-cli probe`: a height map of the work surface probed through the machine link
+//! (issue 22), saved as JSON for `generate --height-map`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use serde::Serialize;
+use swarf_core::geometry::{Bbox2, Tolerance, V2};
+use swarf_core::level::HeightMap;
+use swarf_machine::grbl;
+use swarf_machine::probe::{ProbeOutcome, ProbeSettings, probe_grid};
+
+use crate::send::{Target, connect, wait_grbl_ready};
+
+#[derive(Args)]
+pub struct ProbeArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Points along X and Y, e.g. 10x8.
+    #[arg(long, default_value = "5x5")]
+    pub grid: String,
+    /// The area to probe: X0,Y0,X1,Y1 in work coordinates (mm), or a job file: the area its
+    /// operations cut, grown by --margin.
+    #[arg(long, allow_hyphen_values = true)]
+    pub area: String,
+    /// Margin around a job's cuts, mm.
+    #[arg(long, default_value_t = 1.0)]
+    pub margin: f64,
+    /// Slow touches per point (after a fast one that finds the surface).
+    #[arg(long, default_value_t = 3)]
+    pub touches: u32,
+    /// Feed of the first touch, mm/min.
+    #[arg(long, default_value_t = 60.0)]
+    pub fast: f64,
+    /// Feed of the touches that measure, mm/min.
+    #[arg(long, default_value_t = 10.0)]
+    pub slow: f64,
+    /// Height over Z0 for moves between points, mm.
+    #[arg(long, default_value_t = 1.0)]
+    pub clearance: f64,
+    /// Back-off above the surface between touches, mm.
+    #[arg(long, default_value_t = 0.2)]
+    pub retract: f64,
+    /// How far below Z0 a touch may go, mm.
+    #[arg(long, default_value_t = 1.0)]
+    pub max_depth: f64,
+    /// Touches farther than this from their point's median are rejected, µm.
+    #[arg(long, default_value_t = 5.0)]
+    pub outlier_um: f64,
+    /// Points farther than this from the median height are flagged, mm.
+    #[arg(long, default_value_t = 0.2)]
+    pub expected_warp: f64,
+    /// A drill file (or drawing) whose holes the probe steps around.
+    #[arg(long)]
+    pub avoid_holes: Option<PathBuf>,
+    /// Longest wait for one move or touch, seconds.
+    #[arg(long, default_value_t = 120)]
+    pub timeout: u64,
+    /// The height map (JSON).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Print a JSON summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    output: String,
+    points: usize,
+    min_mm: f64,
+    max_mm: f64,
+    worst_scatter_um: f64,
+    rejected_touches: usize,
+    notes: Vec<String>,
+    warnings: Vec<String>,
+}
+
+fn parse_grid(s: &str) -> Result<(usize, usize)> {
+    let (a, b) = s
+        .split_once(['x', 'X', '*'])
+        .with_context(|| format!("--grid '{s}': write it NxM, e.g. 10x8"))?;
+    Ok((
+        a.trim().parse().with_context(|| format!("--grid '{s}'"))?,
+        b.trim().parse().with_context(|| format!("--grid '{s}'"))?,
+    ))
+}
+
+/// The area: four numbers, or the cuts of a job.
+fn area_of(a: &ProbeArgs) -> Result<[f64; 4]> {
+    let nums: Vec<Result<f64, _>> = a.area.split(',').map(|v| v.trim().parse::<f64>()).collect();
+    if nums.len() == 4 && nums.iter().all(Result::is_ok) {
+        let v: Vec<f64> = nums.into_iter().map(Result::unwrap).collect();
+        return Ok([v[0], v[1], v[2], v[3]]);
+    }
+    let path = PathBuf::from(&a.area);
+    if !path.exists() {
+        bail!(
+            "--area '{}' is neither X0,Y0,X1,Y1 nor a job file that exists",
+            a.area
+        );
+    }
+    let job = swarf_core::job::Job::load(&path)?;
+    let base = path.parent().unwrap_or_else(|| std::path::Path::new("."));
+    let out = job.run(base)?;
+    let mut cut = Bbox2::EMPTY;
+    for (_, _, r) in &out.operations {
+        let mut from = r.toolpath.start;
+        for m in &r.toolpath.moves {
+            if m.to.z < 0.0 || from.z < 0.0 {
+                cut.add_point(from.xy());
+                cut.add_point(m.to.xy());
+            }
+            from = m.to;
+        }
+    }
+    if cut.is_empty() {
+        bail!("the job {} cuts nothing: no area to probe", path.display());
+    }
+    let mut all = Bbox2::EMPTY;
+    for c in out.copies.iter().filter(|c| c.enabled) {
+        for p in c.corners(cut) {
+            all.add_point(p);
+        }
+    }
+    let m = a.margin.max(0.0);
+    Ok([all.min.x - m, all.min.y - m, all.max.x + m, all.max.y + m])
+}
+
+/// The map from the probed points: heights at the nodes, the touches' spread, the notes.
+pub fn map_of(out: &ProbeOutcome, area: [f64; 4]) -> Result<HeightMap> {
+    let mut b = Bbox2::EMPTY;
+    b.add_point(V2::new(area[0], area[1]));
+    b.add_point(V2::new(area[2], area[3]));
+    let mut map = HeightMap::grid(b, out.nx, out.ny)?;
+    map.z = out.points.iter().map(|p| p.z).collect();
+    map.scatter_um = out
+        .points
+        .iter()
+        .map(|p| (p.scatter_um * 100.0).round() / 100.0)
+        .collect();
+    map.notes.clone_from(&out.notes);
+    map.validate()?;
+    Ok(map)
+}
+
+pub fn run_probe(a: &ProbeArgs) -> Result<u8> {
+    let (nx, ny) = parse_grid(&a.grid)?;
+    let area = area_of(a)?;
+    let mut avoid = Vec::new();
+    if let Some(p) = &a.avoid_holes {
+        let model = swarf_core::import::load(
+            swarf_core::import::Source::Path(p),
+            &swarf_core::import::ImportOptions::default(),
+        )?;
+        let d = model
+            .drawing()
+            .with_context(|| format!("{} is a mesh, not a drill file", p.display()))?;
+        for g in swarf_core::holes::find_holes(d, &Tolerance::default()) {
+            for c in &g.centres {
+                avoid.push(([c.x, c.y], g.diameter_mm * 0.5));
+            }
+        }
+    }
+    let settings = ProbeSettings {
+        nx,
+        ny,
+        area,
+        touches: a.touches,
+        fast_mm_per_min: a.fast,
+        slow_mm_per_min: a.slow,
+        clearance_mm: a.clearance,
+        retract_mm: a.retract,
+        max_depth_mm: a.max_depth,
+        outlier_um: a.outlier_um,
+        expected_warp_mm: a.expected_warp,
+        avoid,
+        timeout: std::time::Duration::from_secs(a.timeout.max(1)),
+    };
+    settings.check().map_err(anyhow::Error::msg)?;
+    if a.target.linuxcnc.is_some() {
+        bail!(
+            "probing goes through GRBL for now: linuxcncrsh cannot read LinuxCNC's probe result (#5061–#5063); probe with LinuxCNC's own probe screen"
+        );
+    }
+    let link = connect(&a.target, grbl::Options::default())?;
+    wait_grbl_ready(&link)?;
+    let quiet = a.json;
+    let out = probe_grid(&link, &settings, &mut |done, total| {
+        if !quiet {
+            eprint!("\rprobed {done} of {total}");
+        }
+        true
+    })
+    .map_err(anyhow::Error::msg)?;
+    if !quiet {
+        eprintln!();
+    }
+    let map = map_of(&out, area)?;
+    swarf_core::fsio::write_atomic(&a.output, map.to_json().as_bytes())
+        .with_context(|| format!("cannot write {}", a.output.display()))?;
+    let (lo, hi) = map.range();
+    let s = Summary {
+        output: a.output.display().to_string(),
+        points: out.points.len(),
+        min_mm: lo,
+        max_mm: hi,
+        worst_scatter_um: out.points.iter().map(|p| p.scatter_um).fold(0.0, f64::max),
+        rejected_touches: out.points.iter().map(|p| p.rejected).sum(),
+        notes: out.notes.clone(),
+        warnings: out.warnings.clone(),
+    };
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+    } else {
+        println!("wrote {} ({} points)", s.output, s.points);
+        for n in &s.notes {
+            println!("{n}");
+        }
+        for w in &s.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,130 @@
+//! Probing a grid through the GRBL link against the fake GRBL answering `G38.2` from a known
+//! surface with noise (issue 22): the heights match the surface within the noise, outliers
+//! are rejected, a missing contact stops with the reason.
+
+use std::time::Duration;
+
+use swarf_machine::fake_grbl::{Config, FakeGrbl};
+use swarf_machine::probe::{ProbeSettings, probe_grid};
+use swarf_machine::{Event, Link, grbl};
+
+/// A warped board, work coordinates: tilt, bow and a ripple (tens of µm).
+fn board(x: f64, y: f64) -> f64 {
+    0.002 * x - 0.001 * y + 0.00005 * (x - 10.0) * (y - 8.0) + 0.01 * (x * 0.3).sin()
+}
+
+fn connect(fake: &FakeGrbl) -> Link {
+    let link = Link::grbl_serial(&fake.path, 115_200, grbl::Options::default()).unwrap();
+    link.events_until(Duration::from_secs(10), |e| matches!(e, Event::Info(_)))
+        .expect("the fake GRBL answers $I");
+    link
+}
+
+fn settings() -> ProbeSettings {
+    ProbeSettings {
+        nx: 4,
+        ny: 3,
+        area: [0.0, 0.0, 30.0, 20.0],
+        touches: 3,
+        timeout: Duration::from_secs(30),
+        ..ProbeSettings::default()
+    }
+}
+
+#[test]
+fn the_grid_matches_the_surface_within_the_noise_and_outliers_are_rejected() {
+    // A work offset far from machine zero, ±2 µm noise, every 7th touch a chip (+50 µm).
+    let fake = FakeGrbl::start(Config {
+        probe_surface: Some(board),
+        probe_noise_um: 2.0,
+        probe_outlier_every: Some(7),
+        wco: [-120.0, -80.0, -30.0],
+        ..Config::default()
+    });
+    let link = connect(&fake);
+    let mut calls = 0;
+    let out = probe_grid(&link, &settings(), &mut |_, _| {
+        calls += 1;
+        true
+    })
+    .unwrap();
+    assert_eq!(calls, 12);
+    assert_eq!(out.points.len(), 12);
+    let mut rejected = 0;
+    for p in &out.points {
+        let want = board(p.at[0], p.at[1]);
+        // ±2 µm noise, GRBL's 1 µm report resolution.
+        assert!(
+            (p.z - want).abs() <= 0.0026,
+            "at {:?}: {} vs {want} ({:?})",
+            p.node,
+            p.z,
+            p.touches
+        );
+        assert_eq!(p.touches.len(), 3);
+        assert!(p.scatter_um <= 5.0, "{p:?}");
+        rejected += p.rejected;
+    }
+    // Every 7th of the 4 touches per point (1 fast + 3 slow) is an outlier; those among the
+    // slow ones are rejected, and noted.
+    assert!(rejected >= 3, "{rejected}");
+    assert!(
+        out.notes.iter().any(|n| n.contains("rejected")),
+        "{:?}",
+        out.notes
+    );
+    // Row by row from the area's corner.
+    assert_eq!(out.points[0].node, [0.0, 0.0]);
+    assert_eq!(out.points[5].node, [10.0, 10.0]);
+    let r = fake.finish();
+    assert!(
+        r.lines.iter().any(|l| l.starts_with("G38.2Z-1F10")),
+        "{:?}",
+        &r.lines[..8]
+    );
+    assert_eq!(r.non_ascii_in_ring, 0);
+}
+
+#[test]
+fn holes_are_stepped_around_and_a_missing_contact_stops_with_the_reason() {
+    let fake = FakeGrbl::start(Config {
+        probe_surface: Some(board),
+        ..Config::default()
+    });
+    let link = connect(&fake);
+    let mut s = settings();
+    s.touches = 1;
+    // A 1 mm hole over the node (10, 10).
+    s.avoid = vec![([10.2, 10.0], 0.5)];
+    let out = probe_grid(&link, &s, &mut |_, _| true).unwrap();
+    let p = &out.points[5];
+    assert_eq!(p.node, [10.0, 10.0]);
+    assert!(
+        ((p.at[0] - 10.2).hypot(p.at[1] - 10.0) - 0.7).abs() < 1e-9,
+        "{p:?}"
+    );
+    assert!(out.notes.iter().any(|n| n.contains("over a hole")));
+    drop(link);
+    drop(fake);
+    // No surface within reach: ALARM:5, said with the fix.
+    let fake = FakeGrbl::start(Config {
+        probe_surface: Some(|_, _| -3.0),
+        ..Config::default()
+    });
+    let link = connect(&fake);
+    let e = probe_grid(&link, &settings(), &mut |_, _| true).unwrap_err();
+    assert!(e.contains("alarm 5") && e.contains("--max-depth"), "{e}");
+}
+
+#[test]
+fn bad_settings_are_refused_before_anything_moves() {
+    let mut s = settings();
+    s.nx = 1;
+    assert!(s.check().unwrap_err().contains("2 to 200"));
+    let mut s = settings();
+    s.retract_mm = 2.0;
+    assert!(s.check().unwrap_err().contains("below the clearance"));
+    let mut s = settings();
+    s.area = [5.0, 0.0, 5.0, 10.0];
+    assert!(s.check().unwrap_err().contains("empty"));
+}
