@@ -76,6 +76,9 @@ pub enum MachineAction {
     Home,
     /// Clear an alarm lock ($X; LinuxCNC: release E-stop and switch the machine on).
     Unlock,
+    /// Touch the tool off on a plate (--plate MM thick; 0: the work) with G38.2 and set the
+    /// work Z so the contact reads the plate's thickness (GRBL). Start above the plate.
+    TouchOff,
 }
 
 #[derive(Args)]
@@ -83,6 +86,12 @@ pub struct MachineArgs {
     pub action: MachineAction,
     #[command(flatten)]
     pub target: Target,
+    /// touch-off: the plate's thickness, mm (0: touching the work itself).
+    #[arg(long, default_value_t = 0.0)]
+    pub plate: f64,
+    /// touch-off: how far down the tool may go looking for the plate, mm.
+    #[arg(long, default_value_t = 10.0)]
+    pub max_travel: f64,
     #[arg(long)]
     pub json: bool,
 }
@@ -523,6 +532,21 @@ pub fn run_machine(args: &MachineArgs) -> Result<u8> {
             outcome = Some("ok".into());
         }
         MachineAction::Unlock => outcome = Some(reply_of("$X", 10, true)?),
+        MachineAction::TouchOff => {
+            let t = swarf_machine::probe::TouchOff {
+                plate_mm: args.plate,
+                max_travel_mm: args.max_travel,
+                ..swarf_machine::probe::TouchOff::default()
+            };
+            let contact = swarf_machine::probe::touch_off(&link, &t).map_err(anyhow::Error::msg)?;
+            outcome = Some("ok".into());
+            if !args.json {
+                outln!(
+                    "touched off at machine Z {contact:.3}: work Z there is now {:.3} (the plate's top)",
+                    args.plate
+                );
+            }
+        }
     }
     // A fresh status.
     let deadline = Instant::now() + Duration::from_secs(5);

@@ -43,7 +43,8 @@ pub struct Config {
     pub probe_noise_um: f64,
     /// Every this many touches, one lands 50 µm high (a chip on the probe): outliers.
     pub probe_outlier_every: Option<usize>,
-    /// The work offset (G54) reported as WCO; probe results are machine coordinates.
+    /// The work offset (G54) reported as WCO at the start (`G10 L20` changes it); probe
+    /// results are machine coordinates. `G90`/`G91` are followed.
     pub wco: [f64; 3],
 }
 
@@ -184,6 +185,8 @@ fn run(port: &mut TTYPort, cfg: &Config, report: &Mutex<Report>, stop: &Mutex<bo
     let mut buf = [0u8; 256];
     let mut lines_seen = 0usize;
     let mut touches = 0usize;
+    let mut wco = cfg.wco;
+    let mut relative = false;
     // Replies are gathered and written once a round, as a microcontroller's TX buffer would.
     let mut out = String::new();
     loop {
@@ -215,7 +218,7 @@ fn run(port: &mut TTYPort, cfg: &Config, report: &Mutex<Report>, stop: &Mutex<bo
                         pos[2],
                         // GRBL sends the work offset now and then, not in every report.
                         if status_count.is_multiple_of(10) {
-                            format!("|WCO:{:.3},{:.3},{:.3}", cfg.wco[0], cfg.wco[1], cfg.wco[2])
+                            format!("|WCO:{:.3},{:.3},{:.3}", wco[0], wco[1], wco[2])
                         } else {
                             String::new()
                         }
@@ -361,14 +364,20 @@ fn run(port: &mut TTYPort, cfg: &Config, report: &Mutex<Report>, stop: &Mutex<bo
                     let to_z = ws
                         .iter()
                         .find(|&&(l, _)| l == 'Z')
-                        .map_or(target[2], |&(_, v)| v + cfg.wco[2]);
+                        .map_or(
+                            target[2],
+                            |&(_, v)| if relative { target[2] + v } else { v + wco[2] },
+                        );
                     let contact = cfg.probe_surface.map(|f| {
                         touches += 1;
-                        let mut z = cfg.wco[2] + f(target[0] - cfg.wco[0], target[1] - cfg.wco[1]);
+                        let mut z = wco[2] + f(target[0] - wco[0], target[1] - wco[1]);
                         // Deterministic noise in ±noise, and now and then a chip.
                         let h = fnv(FNV_START, &touches.to_le_bytes());
                         z += cfg.probe_noise_um * 1e-3 * ((h % 2001) as f64 / 1000.0 - 1.0);
-                        if cfg.probe_outlier_every.is_some_and(|n| touches.is_multiple_of(n)) {
+                        if cfg
+                            .probe_outlier_every
+                            .is_some_and(|n| touches.is_multiple_of(n))
+                        {
                             z += 0.05;
                         }
                         z
@@ -396,13 +405,41 @@ fn run(port: &mut TTYPort, cfg: &Config, report: &Mutex<Report>, stop: &Mutex<bo
                 }
                 let pause = ws.iter().any(|&(l, v)| l == 'M' && (v == 0.0 || v == 1.0));
                 let motion = ws.iter().any(|&(l, _)| matches!(l, 'X' | 'Y' | 'Z'));
-                for (l, v) in ws {
-                    match l {
-                        'X' => target[0] = v + cfg.wco[0],
-                        'Y' => target[1] = v + cfg.wco[1],
-                        'Z' => target[2] = v + cfg.wco[2],
-                        _ => {}
+                let gs: Vec<f64> = ws.iter().filter(|w| w.0 == 'G').map(|w| w.1).collect();
+                if gs.contains(&91.0) {
+                    relative = true;
+                }
+                if gs.contains(&90.0) {
+                    relative = false;
+                }
+                // G10 L20: the work offset set so that the current position reads as given;
+                // G10 L2: the offset itself (of the one coordinate system the fake has).
+                let l_word = ws.iter().find(|w| w.0 == 'L').map(|w| w.1);
+                if gs.contains(&10.0) && matches!(l_word, Some(2.0 | 20.0)) {
+                    for (l, v) in ws {
+                        let k = match l {
+                            'X' => 0,
+                            'Y' => 1,
+                            'Z' => 2,
+                            _ => continue,
+                        };
+                        wco[k] = if l_word == Some(20.0) {
+                            target[k] - v
+                        } else {
+                            v
+                        };
                     }
+                    out.push_str("ok\r\n");
+                    continue;
+                }
+                for (l, v) in ws {
+                    let k = match l {
+                        'X' => 0,
+                        'Y' => 1,
+                        'Z' => 2,
+                        _ => continue,
+                    };
+                    target[k] = if relative { target[k] + v } else { v + wco[k] };
                 }
                 if motion || pause {
                     if planner.is_empty() {

@@ -219,7 +219,7 @@ impl Session<'_> {
                         }
                         Event::Alarm { code, message } => {
                             let why = if code == 5 {
-                                "the probe found no surface within the maximum depth (alarm 5): check the probe's wiring and clip, or give a larger --max-depth".to_string()
+                                "the probe found no surface on its way down (alarm 5): check the probe's wiring and clip, that the tool starts above the surface, or allow a longer way down (--max-depth, --max-travel)".to_string()
                             } else {
                                 format!("alarm {code}: {message}")
                             };
@@ -387,4 +387,90 @@ pub fn probe_grid(
         notes,
         warnings,
     })
+}
+
+/// Tool length touch-off: the tool lowered onto a plate of known thickness (or onto the work
+/// itself, thickness 0) and the work Z set so that the tool tip at the contact reads the
+/// plate's thickness (`G10 L2 P0`, the current coordinate system), as after a tool change.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TouchOff {
+    /// Thickness of the touch plate on the work, mm (0: the work surface).
+    pub plate_mm: f64,
+    /// How far down the first touch may go, mm.
+    pub max_travel_mm: f64,
+    pub fast_mm_per_min: f64,
+    pub slow_mm_per_min: f64,
+    /// Back-off between the touches and at the end, mm.
+    pub retract_mm: f64,
+    pub timeout: Duration,
+}
+
+impl Default for TouchOff {
+    fn default() -> Self {
+        Self {
+            plate_mm: 0.0,
+            max_travel_mm: 10.0,
+            fast_mm_per_min: 60.0,
+            slow_mm_per_min: 10.0,
+            retract_mm: 1.0,
+            timeout: Duration::from_mins(2),
+        }
+    }
+}
+
+/// Touches off the tool from where it is (above the plate): a fast touch, back off, a slow
+/// touch, then Z set and the tool raised by the retract. Returns the machine Z of the
+/// contact. Relative moves (`G91`) throughout, `G90` restored whatever happens.
+pub fn touch_off(link: &Link, t: &TouchOff) -> Result<f64, String> {
+    for (what, v) in [
+        ("maximum travel", t.max_travel_mm),
+        ("fast feed", t.fast_mm_per_min),
+        ("slow feed", t.slow_mm_per_min),
+        ("retract", t.retract_mm),
+    ] {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(format!("the {what} is {v}; it must be a positive number"));
+        }
+    }
+    if !(t.plate_mm.is_finite() && t.plate_mm >= 0.0 && t.plate_mm < 100.0) {
+        return Err(format!(
+            "the plate thickness is {}; give it in mm (0 for the work surface)",
+            t.plate_mm
+        ));
+    }
+    if link.kind != LinkKind::Grbl {
+        return Err("touch-off goes through GRBL for now (linuxcncrsh cannot read the probe result); use LinuxCNC's touch-off".into());
+    }
+    let mut ses = Session {
+        link,
+        timeout: t.timeout,
+        wco: None,
+    };
+    let steps = |ses: &mut Session<'_>| -> Result<f64, String> {
+        ses.line("G21")?;
+        ses.line("G91")?;
+        let probe = |ses: &mut Session<'_>, travel: f64, feed: f64| -> Result<[f64; 3], String> {
+            let line = format!("G38.2 Z{} F{}", n(-travel), n(feed));
+            match ses.line(&line)? {
+                Some((pos, true)) => Ok(pos),
+                _ => Err(format!("'{line}' made no contact; check the plate's clip")),
+            }
+        };
+        probe(ses, t.max_travel_mm, t.fast_mm_per_min)?;
+        ses.line(&format!("G0 Z{}", n(t.retract_mm)))?;
+        let contact = probe(ses, t.retract_mm * 2.0, t.slow_mm_per_min)?;
+        ses.line("G90")?;
+        // The work offset from the latched contact, not from where the tool stopped (GRBL
+        // decelerates past the trigger): `G10 L2` sets the offset itself, so the contact
+        // reads the plate's thickness.
+        ses.line(&format!("G10 L2 P0 Z{}", n(contact[2] - t.plate_mm)))?;
+        ses.line("G91")?;
+        ses.line(&format!("G0 Z{}", n(t.retract_mm)))?;
+        Ok(contact[2])
+    };
+    let r = steps(&mut ses);
+    // Back to absolute coordinates whatever happened (an alarm needs $X first; then G90 is
+    // the first thing the next program sets anyway).
+    let _ = ses.line("G90");
+    r
 }

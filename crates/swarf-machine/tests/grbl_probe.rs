@@ -128,3 +128,45 @@ fn bad_settings_are_refused_before_anything_moves() {
     s.area = [5.0, 0.0, 5.0, 10.0];
     assert!(s.check().unwrap_err().contains("empty"));
 }
+
+#[test]
+fn touch_off_sets_z_so_the_contact_reads_the_plate() {
+    use swarf_machine::probe::{TouchOff, touch_off};
+    // The work surface at work Z = 0.05 where the tool is; a 1.5 mm plate on it.
+    let fake = FakeGrbl::start(Config {
+        probe_surface: Some(|_, _| 1.55),
+        wco: [-100.0, -50.0, -40.0],
+        ..Config::default()
+    });
+    let link = connect(&fake);
+    // The tool starts 5 mm above the plate.
+    link.send(swarf_machine::Cmd::Line("G0 X10 Y10 Z6.55".into()));
+    link.events_until(
+        Duration::from_secs(10),
+        |e| matches!(e, Event::Reply { reply, .. } if reply == "ok"),
+    )
+    .unwrap();
+    let t = TouchOff {
+        plate_mm: 1.5,
+        max_travel_mm: 10.0,
+        ..TouchOff::default()
+    };
+    let contact = touch_off(&link, &t).unwrap();
+    // The plate's top was at machine Z = -40 + 1.55.
+    assert!((contact - (-38.45)).abs() < 1e-9, "{contact}");
+    // Now the plate's top reads 1.5: the old work Z 1.55 is 1.5.
+    let r = fake.finish();
+    let lines = r.lines.join(" ");
+    assert!(lines.contains("G10L2P0Z-39.95"), "{lines}");
+    assert!(lines.ends_with("G90"), "{lines}");
+    // Out-of-range settings are refused before anything moves.
+    let e = touch_off(
+        &link,
+        &TouchOff {
+            plate_mm: -1.0,
+            ..TouchOff::default()
+        },
+    )
+    .unwrap_err();
+    assert!(e.contains("plate"), "{e}");
+}
