@@ -160,7 +160,8 @@ impl SwarfApp {
                 d.add_filter(
                     "Parts and projects",
                     &[
-                        "dxf", "DXF", "stl", "STL", "drl", "DRL", "xln", "txt", "toml",
+                        "dxf", "DXF", "stl", "STL", "drl", "DRL", "xln", "txt", "gbr", "GBR",
+                        "ger", "gtl", "gbl", "gko", "gm1", "cmp", "sol", "toml",
                     ],
                 )
                 .pick_file()

@@ -74,6 +74,8 @@ pub fn new_operation(kind: &str, name: String, tool: u32, mesh_depth_mm: f64) ->
         coolant: None,
         target: match spec {
             OpSpec::Pocket(_) | OpSpec::Adaptive(_) => Target::Holes,
+            // Isolation goes around all the copper, rings included.
+            OpSpec::Isolate(_) => Target::Regions,
             _ => Target::Outlines,
         },
         spec,
@@ -269,11 +271,14 @@ impl Session {
             .unwrap_or_default();
         match ext.as_str() {
             "toml" => self.open_project(path),
-            "dxf" | "stl" | "drl" | "xln" | "exc" | "drd" | "txt" => self.open_part(path),
+            "dxf" | "stl" | "drl" | "xln" | "exc" | "drd" | "txt" | "gbr" | "ger" | "gtl"
+            | "gbl" | "gts" | "gbs" | "gto" | "gbo" | "gko" | "gm1" | "gml" | "cmp" | "sol"
+            | "pho" | "art" => self.open_part(path),
             _ => {
                 self.error = Some(format!(
                     "cannot open {}: Swarf opens DXF drawings (.dxf), STL meshes (.stl), \
-                     Excellon drill files (.drl, .xln, .txt) and Swarf projects (.toml)",
+                     Excellon drill files (.drl, .xln, .txt), Gerber layers (.gbr, .gtl, …) \
+                     and Swarf projects (.toml)",
                     path.display()
                 ));
             }
@@ -519,15 +524,28 @@ impl Session {
     /// Switches off the operations that do not fit the part; adds the usual ones when none
     /// is left.
     fn fit_operations_to_part(&mut self) {
+        use swarf_core::tool::ToolShape;
         let Some(model) = &self.model else { return };
         let mesh = model.mesh().is_some();
-        // A drill file is holes only: drilling fits it, milling its circles does not.
-        let drill_file = model
+        let version = model
             .drawing()
-            .is_some_and(|d| d.version.as_deref() == Some("Excellon"));
+            .and_then(|d| d.version.clone())
+            .unwrap_or_default();
+        // A drill file is holes only: drilling fits it, milling its circles does not. A
+        // Gerber copper layer is isolated; an outline layer is cut out.
+        let drill_file = version == "Excellon";
+        let copper = version.starts_with("Gerber") && !version.contains("outline");
+        let outline = version == "Gerber (outline)";
         for op in &mut self.job.operations {
             let drilling = matches!(op.spec, OpSpec::Drill(_) | OpSpec::HelicalBore(_));
-            if op.spec.needs_mesh() != mesh || (drill_file && !drilling) {
+            let isolating = matches!(op.spec, OpSpec::Isolate(_));
+            let contour = matches!(op.spec, OpSpec::Contour(_));
+            if op.spec.needs_mesh() != mesh
+                || (drill_file && !drilling)
+                || (copper && !isolating)
+                || (outline && !contour)
+                || (isolating && !copper)
+            {
                 op.enabled = false;
             }
         }
@@ -541,48 +559,53 @@ impl Session {
             &[("zlevel-rough", "rough"), ("zlevel-contour", "finish")]
         } else if drill_file {
             &[("drill", "drill")]
+        } else if copper {
+            &[("isolate", "isolate")]
+        } else if outline {
+            &[("contour", "cut out")]
         } else {
             &[("pocket", "pocket"), ("contour", "outline")]
         };
-        // Drilling takes a drill of the job or the library (added to the job), if any.
-        let drill_tool = if drill_file {
-            let have = self
-                .job
-                .tools
-                .iter()
-                .find(|t| matches!(t.shape, swarf_core::tool::ToolShape::Drill { .. }))
-                .cloned();
-            let found = have.clone().or_else(|| {
-                self.library
-                    .tools
-                    .iter()
-                    .find(|t| matches!(t.shape, swarf_core::tool::ToolShape::Drill { .. }))
-                    .cloned()
-            });
-            if let Some(t) = &found
-                && have.is_none()
-            {
-                let mut t = t.clone();
-                t.number = self.job.tools.iter().map(|t| t.number).max().unwrap_or(0) + 1;
-                self.job.tools.push(t);
-            }
-            self.job
-                .tools
-                .iter()
-                .find(|t| matches!(t.shape, swarf_core::tool::ToolShape::Drill { .. }))
-                .map(|t| t.number)
+        // Drilling takes a drill of the job or the library (added to the job), isolation a
+        // V bit, if there is one.
+        let special = if drill_file {
+            self.tool_like(|t| matches!(t.shape, ToolShape::Drill { .. }))
+        } else if copper {
+            self.tool_like(|t| matches!(t.shape, ToolShape::V { .. }))
+        } else if outline {
+            // An end mill whose flutes reach through the board.
+            self.tool_like(|t| {
+                t.shape == ToolShape::Flat && t.flute_length_mm >= 1.6 && t.diameter_mm >= 0.8
+            })
         } else {
             None
         };
-        let kinds = kinds
-            .iter()
-            .map(|&(k, n)| (k, n, drill_tool.unwrap_or(tool)));
-        for (kind, name, tool) in kinds {
-            self.job
-                .operations
-                .push(new_operation(kind, name.into(), tool, depth));
+        for &(kind, name) in kinds {
+            let mut op = new_operation(kind, name.into(), special.unwrap_or(tool), depth);
+            // A board is cut out through its thickness (1.6 mm) with tabs to hold it.
+            if outline && let OpSpec::Contour(c) = &mut op.spec {
+                c.cut.heights.final_depth_mm = 1.6;
+                c.cut.stepdown_mm = Some(0.4);
+                c.tabs = 4;
+                c.tab_width_mm = 2.0;
+                c.tab_height_mm = 0.4;
+            }
+            self.job.operations.push(op);
         }
         self.selected = n;
+    }
+
+    /// The number of a tool of the job that `like` accepts, or one from the library added to
+    /// the job.
+    fn tool_like(&mut self, like: impl Fn(&swarf_core::tool::Tool) -> bool) -> Option<u32> {
+        if let Some(t) = self.job.tools.iter().find(|t| like(t)) {
+            return Some(t.number);
+        }
+        let mut t = self.library.tools.iter().find(|t| like(t))?.clone();
+        t.number = self.job.tools.iter().map(|t| t.number).max().unwrap_or(0) + 1;
+        let number = t.number;
+        self.job.tools.push(t);
+        Some(number)
     }
 
     /// Takes back the autosaved work offered at start.

@@ -1031,3 +1031,68 @@ fn the_stock_is_set_in_the_part_panel_and_a_part_off_it_is_refused() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A Gerber copper layer opens as copper: milling is switched off, an isolation operation
+/// with the library's V bit is added and cut; an outline layer gets a cut-out with tabs.
+#[test]
+fn a_gerber_layer_gets_isolation_and_an_outline_a_cut_out() {
+    let dir = temp("gerber");
+    let top = dir.join("board-F_Cu.gbr");
+    std::fs::write(
+        &top,
+        "%FSLAX46Y46*%\n%MOMM*%\n%ADD10C,1.6*%\n%ADD11C,0.3*%\nD10*\nX2000000Y2000000D03*\n\
+         X8000000Y2000000D03*\nD11*\nX2000000Y2000000D02*\nX8000000Y2000000D01*\nD10*\n\
+         X2000000Y6000000D03*\nM02*\n",
+    )
+    .unwrap();
+    let mut app = SwarfApp::example();
+    app.open(&top);
+    app.wait();
+    assert!(app.error.is_none(), "{:?}", app.error);
+    assert_eq!(
+        op_kinds(&app),
+        [("pocket", false), ("contour", false), ("isolate", true)]
+    );
+    let tool = app
+        .job
+        .tools
+        .iter()
+        .find(|t| t.number == app.job.operations[2].tool)
+        .unwrap();
+    assert!(
+        matches!(tool.shape, swarf_core::tool::ToolShape::V { .. }),
+        "{tool:?}"
+    );
+    let out = app.output.as_ref().expect("the isolation is generated");
+    let (_, _, r) = &out.operations[0];
+    assert!(r.toolpath.moves.len() > 10);
+    assert!(
+        r.notes.iter().any(|n| n.contains("isolate: 2 pass(es)")),
+        "{:?}",
+        r.notes
+    );
+    // The board's outline: a cut-out through the board with tabs.
+    let edge = dir.join("board-Edge_Cuts.gbr");
+    std::fs::write(
+        &edge,
+        "%FSLAX46Y46*%\n%MOMM*%\n%TF.FileFunction,Profile,NP*%\n%ADD10C,0.1*%\nD10*\nX0Y0D02*\n\
+         X12000000Y0D01*\nX12000000Y9000000D01*\nX0Y9000000D01*\nX0Y0D01*\nM02*\n",
+    )
+    .unwrap();
+    app.open(&edge);
+    app.wait();
+    assert!(app.error.is_none(), "{:?}", app.error);
+    let kinds = op_kinds(&app);
+    assert!(
+        kinds.contains(&("contour", true)) || kinds.last() == Some(&("contour", true)),
+        "{kinds:?}"
+    );
+    let cut = app.job.operations.iter().find(|o| o.enabled).unwrap();
+    match &cut.spec {
+        swarf_core::ops::OpSpec::Contour(c) => {
+            assert_eq!(c.tabs, 4);
+            assert!((c.cut.heights.final_depth_mm - 1.6).abs() < 1e-12);
+        }
+        s => panic!("{s:?}"),
+    }
+}

@@ -93,6 +93,28 @@ impl ShapeArg {
     }
 }
 
+/// The operation's target, by name.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum TargetArg {
+    Regions,
+    Holes,
+    Outlines,
+    Loops,
+    Between,
+}
+
+impl From<TargetArg> for Target {
+    fn from(t: TargetArg) -> Self {
+        match t {
+            TargetArg::Regions => Target::Regions,
+            TargetArg::Holes => Target::Holes,
+            TargetArg::Outlines => Target::Outlines,
+            TargetArg::Loops => Target::Loops,
+            TargetArg::Between => Target::Between,
+        }
+    }
+}
+
 // Command-line flags are naturally booleans.
 #[allow(clippy::struct_excessive_bools)]
 #[derive(Args)]
@@ -214,6 +236,11 @@ pub struct GenerateArgs {
     /// isolation passes around the copper (default 2).
     #[arg(long)]
     pub passes: Option<u32>,
+    /// What the operation works on, instead of the default (contour: by --side; others: the
+    /// regions): regions, holes, outlines, loops, or between (the area between the regions:
+    /// clear a board's copper that is no track or pad).
+    #[arg(long, value_enum)]
+    pub target: Option<TargetArg>,
     /// Overlap of isolation passes, percent of the cut width ("20%" or "20").
     #[arg(long)]
     pub overlap: Option<String>,
@@ -618,8 +645,9 @@ fn job_from_flags(a: &GenerateArgs) -> Result<(Job, Model)> {
         tool: tool.number,
         enabled: true,
         coolant: None,
-        target: match a.op {
-            OpKind::Contour => match a.side {
+        target: match (a.target, a.op) {
+            (Some(t), _) => t.into(),
+            (None, OpKind::Contour) => match a.side {
                 Side::Outside => Target::Outlines,
                 Side::Inside => Target::Holes,
                 Side::On => Target::Loops,

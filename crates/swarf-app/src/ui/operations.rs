@@ -53,6 +53,7 @@ pub(crate) fn operations_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, e
                     ("+ Contour", "contour", "contour"),
                     ("+ Drill", "drill", "drill"),
                     ("+ Bore", "helical-bore", "bore"),
+                    ("+ Isolate", "isolate", "isolate"),
                 ]
             };
         for &(label, kind, name) in kinds {
@@ -164,12 +165,14 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
                 (Target::Holes, "holes of the part"),
                 (Target::Outlines, "outlines of the part"),
                 (Target::Loops, "every closed loop"),
+                (Target::Between, "between the regions (clear copper)"),
             ],
         ));
     }
     // The step-over in % of the diameter, with the distance it makes (for adaptive
     // clearing the optimal load, the radial width its engagement limit allows).
-    if !drilling {
+    // Isolation steps by its cut's width less the overlap (its own panel), not a step-over.
+    if !drilling && !matches!(op.spec, OpSpec::Isolate(_)) {
         let (mut stepover, _) = common_params(op, |s, h| (*s, h.final_depth_mm));
         let mut pct = stepover.mm(tool_d) / tool_d.max(1e-9) * 100.0;
         let label = if matches!(op.spec, OpSpec::Adaptive(_)) {

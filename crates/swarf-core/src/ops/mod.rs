@@ -11,7 +11,7 @@ pub mod drill;
 pub mod isolate;
 pub mod pocket;
 mod spec;
-mod target;
+pub mod target;
 pub mod zlevel;
 
 use serde::{Deserialize, Serialize};

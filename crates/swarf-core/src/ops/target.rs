@@ -1,7 +1,7 @@
 //! Which closed geometry of a drawing an operation works on: the one rule the app, the CLI and
 //! job files share.
 
-use cavalier_contours::polyline::PlineSource;
+use cavalier_contours::polyline::{PlineSource, PlineSourceMut};
 use serde::{Deserialize, Serialize};
 
 use super::contour::Side;
@@ -23,7 +23,14 @@ pub enum Target {
     Outlines,
     /// Every closed loop, each on its own.
     Loops,
+    /// The area between the regions, within their bounding box grown by
+    /// [`BETWEEN_MARGIN_MM`]: a board's copper that is no track or pad (pocket or adaptive
+    /// clear it, keeping the tool off the copper), the waste around parts.
+    Between,
 }
+
+/// How far the area [`Target::Between`] reaches beyond the regions' bounding box, mm.
+pub const BETWEEN_MARGIN_MM: f64 = 1.0;
 
 /// The closed loops a contour on `side` follows on the target. On the line: every loop of the
 /// target's regions. Outside or inside: one boundary per target element, so that the tool
@@ -47,7 +54,43 @@ pub fn contour_loops(d: &Drawing, target: Target, side: Side) -> Vec<Pline> {
             .map(|r| r.outer)
             .collect(),
         (Target::Loops, _) => d.closed_loops.clone(),
+        (Target::Between, Side::On) => target_regions(d, Target::Between)
+            .into_iter()
+            .flat_map(|r| std::iter::once(r.outer).chain(r.islands))
+            .collect(),
+        (Target::Between, _) => target_regions(d, Target::Between)
+            .into_iter()
+            .map(|r| r.outer)
+            .collect(),
     }
+}
+
+/// The box around the regions, grown by the margin, with every region cut out of it.
+fn between(d: &Drawing) -> Vec<Region> {
+    use crate::geometry::paint::{Shape, paint};
+    let mut b = crate::geometry::Bbox2::EMPTY;
+    for r in &d.regions {
+        b.union(&r.bbox());
+    }
+    if b.is_empty() {
+        return Vec::new();
+    }
+    let m = BETWEEN_MARGIN_MM;
+    let mut frame = Pline::new_closed();
+    frame.add(b.min.x - m, b.min.y - m, 0.0);
+    frame.add(b.max.x + m, b.min.y - m, 0.0);
+    frame.add(b.max.x + m, b.max.y + m, 0.0);
+    frame.add(b.min.x - m, b.max.y + m, 0.0);
+    let mut shapes = vec![Shape::dark(vec![frame])];
+    for r in &d.regions {
+        shapes.push(Shape {
+            loops: std::iter::once(r.outer.clone())
+                .chain(r.islands.iter().cloned())
+                .collect(),
+            dark: false,
+        });
+    }
+    paint(&shapes, &Tolerance::default()).regions
 }
 
 /// The regions an operation's target selects.
@@ -62,6 +105,7 @@ pub fn target_regions(d: &Drawing, target: Target) -> Vec<Region> {
     };
     match target {
         Target::Regions => d.regions.clone(),
+        Target::Between => between(d),
         Target::Holes => {
             // Each hole with what lies inside it (a boss in a recess stays an island).
             let mut out = Vec::new();

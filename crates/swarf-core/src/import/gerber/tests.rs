@@ -256,3 +256,24 @@ fn damaged_files_fail_with_an_error_never_a_panic() {
         let _ = read_gerber(&b, None, Some(Units::Mm), &tol);
     }
 }
+
+#[test]
+fn the_area_between_the_copper_is_the_box_less_the_copper() {
+    use crate::ops::{Target, target::BETWEEN_MARGIN_MM, target_regions};
+    let text = format!(
+        "{HEAD}%ADD10C,1.0*%\n%ADD11R,2.0X1.0*%\nD10*\nX0Y0D03*\nD11*\nX5000000Y0D03*\nM02*\n"
+    );
+    let d = import_gerber(text.as_bytes(), None, None, &Tolerance::default()).unwrap();
+    let copper: f64 = d.regions.iter().map(Region::area).sum();
+    let between = target_regions(&d, Target::Between);
+    assert_eq!(between.len(), 1);
+    assert_eq!(between[0].islands.len(), 2);
+    let m = BETWEEN_MARGIN_MM;
+    // Box: x -0.5..6, y -0.5..0.5, grown by the margin.
+    let frame = (6.5 + 2.0 * m) * (1.0 + 2.0 * m);
+    assert!(
+        (between[0].area() - (frame - copper)).abs() < 1e-9,
+        "{}",
+        between[0].area()
+    );
+}
