@@ -45,6 +45,9 @@ pub struct RenderArgs {
     /// Simulate the program on a stock block and draw the cut stock (instead of its outline).
     #[arg(long)]
     pub simulate: bool,
+    /// Level the job's toolpaths by this height map and draw the map (coloured by height).
+    #[arg(long)]
+    pub height_map: Option<std::path::PathBuf>,
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32)> {
@@ -114,6 +117,9 @@ pub fn run(a: &RenderArgs) -> Result<()> {
             None,
         );
         let (_, model) = job.load_model(&base)?;
+        if let Some(p) = &a.height_map {
+            job.height_map = Some(swarf_core::level::HeightMap::load(p)?);
+        }
         let out = job.run_model(model, &mut |_, _| true, &swarf_core::ops::Cancel::NEVER)?;
         depth = depth.min(scene.add_output(&out, colour_by));
         if let Some(stock) = &out.stock

@@ -258,7 +258,47 @@ impl Scene {
         let toolpaths: Vec<&swarf_core::toolpath::Toolpath> =
             out.operations.iter().map(|(_, _, r)| &r.toolpath).collect();
         self.add_copies(&out.model, &toolpaths, &out.copies, colour_by);
+        if let Some(map) = &out.height_map {
+            self.add_height_map(map);
+        }
         depth
+    }
+
+    /// A probed height map as its grid at the heights, coloured from blue (lowest) to red
+    /// (highest), in the stock's layer.
+    pub fn add_height_map(&mut self, map: &swarf_core::level::HeightMap) {
+        let (lo, hi) = map.range();
+        let span = (hi - lo).max(1e-12);
+        let colour = |z: f64| -> [u8; 4] {
+            let t = ((z - lo) / span).clamp(0.0, 1.0);
+            [
+                (40.0 + 215.0 * t) as u8,
+                (90.0 + 80.0 * (1.0 - (2.0 * t - 1.0).abs())) as u8,
+                (255.0 - 215.0 * t) as u8,
+                255,
+            ]
+        };
+        let node = |i: usize, j: usize| {
+            let p = map.node(i, j);
+            let z = map.z[j * map.nx + i];
+            (DVec3::new(p.x, p.y, z), colour(z))
+        };
+        for j in 0..map.ny {
+            for i in 0..map.nx {
+                let (a, ca) = node(i, j);
+                self.grow(a);
+                for (b, _) in [
+                    (i + 1 < map.nx).then(|| node(i + 1, j)),
+                    (j + 1 < map.ny).then(|| node(i, j + 1)),
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    // Each edge in the colour of the height where it starts.
+                    self.line(Layer::Stock, a, b, ca, 0);
+                }
+            }
+        }
     }
 
     /// The copies of an array other than copy 1 (the part as drawn, added with
