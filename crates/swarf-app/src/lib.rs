@@ -105,6 +105,15 @@ impl std::ops::DerefMut for SwarfApp {
 }
 
 impl SwarfApp {
+    /// A height map just probed levels the job from now on (one undo step).
+    pub fn apply_probed_map(&mut self) {
+        if let Some(map) = self.machine.probed.take() {
+            let mut job = self.session.job.clone();
+            job.height_map = Some(map);
+            self.session.set_job(job);
+        }
+    }
+
     /// The embedded example part with its example job, generation started; nothing kept
     /// between runs.
     pub fn example() -> Self {
@@ -364,6 +373,7 @@ impl SwarfApp {
         if self.machine.poll() {
             ui.ctx().request_repaint();
         }
+        self.apply_probed_map();
         if self.machine.connected() {
             // Status reports arrive at 5 Hz; the panel follows them.
             ui.ctx().request_repaint_after(Duration::from_millis(100));

@@ -6,7 +6,13 @@
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
+
+use swarf_core::level::HeightMap;
+use swarf_machine::probe::{ProbeOutcome, ProbeSettings, TouchOff, probe_grid, touch_off};
 
 use swarf_machine::grbl::{self, ControllerInfo, Event, MachineState, Status};
 use swarf_machine::program::{self, Controller, ProgramInfo, ProgramReader};
@@ -56,6 +62,44 @@ pub struct Run {
     pub watch: StallWatch,
 }
 
+/// The Probe section's settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProbePanel {
+    pub nx: usize,
+    pub ny: usize,
+    /// Around the job's cuts, mm.
+    pub margin_mm: f64,
+    pub touches: u32,
+    /// Touch-off plate thickness, mm (0: the work).
+    pub plate_mm: f64,
+}
+
+impl Default for ProbePanel {
+    fn default() -> Self {
+        Self {
+            nx: 5,
+            ny: 4,
+            margin_mm: 1.0,
+            touches: 3,
+            plate_mm: 0.0,
+        }
+    }
+}
+
+/// What a probe on its own thread says.
+enum ProbeMsg {
+    Progress(usize, usize),
+    Grid(Link, Result<ProbeOutcome, String>, [f64; 4]),
+    TouchOff(Link, Result<f64, String>),
+}
+
+/// A probe running on its own thread, the link lent to it (it waits on the machine; the UI
+/// never does).
+struct Probing {
+    rx: Receiver<ProbeMsg>,
+    stop: Arc<AtomicBool>,
+}
+
 #[allow(clippy::struct_excessive_bools)] // independent switches of the panel
 pub struct Machine {
     pub show: bool,
@@ -88,6 +132,12 @@ pub struct Machine {
     /// GRBL: send every line alone and wait for its `ok` (for controllers that need it).
     pub send_and_wait: bool,
     checking: Option<(CheckPhase, PendingStart, u64)>,
+    pub probe: ProbePanel,
+    probing: Option<Probing>,
+    /// Points probed of all, while a grid is probed.
+    pub probe_progress: Option<(usize, usize)>,
+    /// A height map just probed, for the app to put into the job.
+    pub probed: Option<HeightMap>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,13 +175,153 @@ impl Default for Machine {
             check_first: false,
             send_and_wait: false,
             checking: None,
+            probe: ProbePanel::default(),
+            probing: None,
+            probe_progress: None,
+            probed: None,
         }
     }
 }
 
 impl Machine {
     pub fn connected(&self) -> bool {
-        self.link.is_some()
+        self.link.is_some() || self.probing.is_some()
+    }
+
+    /// A grid probe or a touch-off is running.
+    pub fn probing(&self) -> bool {
+        self.probing.is_some()
+    }
+
+    /// Probes a grid over `area` (X0, Y0, X1, Y1) on the link's thread of its own; the map
+    /// arrives in [`Machine::probed`].
+    pub fn start_probe_grid(&mut self, area: [f64; 4]) -> Result<(), String> {
+        let settings = ProbeSettings {
+            nx: self.probe.nx,
+            ny: self.probe.ny,
+            area,
+            touches: self.probe.touches,
+            ..ProbeSettings::default()
+        };
+        settings.check()?;
+        let link = self.lend_link()?;
+        let (tx, rx) = channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop2 = stop.clone();
+        self.log(
+            ConsoleKind::Info,
+            format!(
+                "probing {} × {} points over ({:.3}, {:.3}) .. ({:.3}, {:.3}) mm",
+                settings.nx, settings.ny, area[0], area[1], area[2], area[3]
+            ),
+        );
+        std::thread::spawn(move || {
+            let r = probe_grid(&link, &settings, &mut |done, total| {
+                let _ = tx.send(ProbeMsg::Progress(done, total));
+                !stop2.load(Ordering::SeqCst)
+            });
+            let _ = tx.send(ProbeMsg::Grid(link, r, area));
+        });
+        self.probing = Some(Probing { rx, stop });
+        self.probe_progress = Some((0, self.probe.nx * self.probe.ny));
+        Ok(())
+    }
+
+    /// Touches the tool off on the plate (or the work) below it.
+    pub fn start_touch_off(&mut self) -> Result<(), String> {
+        let t = TouchOff {
+            plate_mm: self.probe.plate_mm,
+            ..TouchOff::default()
+        };
+        let link = self.lend_link()?;
+        let (tx, rx) = channel();
+        self.log(
+            ConsoleKind::Info,
+            format!("touching off on a {} mm plate", t.plate_mm),
+        );
+        std::thread::spawn(move || {
+            let r = touch_off(&link, &t);
+            let _ = tx.send(ProbeMsg::TouchOff(link, r));
+        });
+        self.probing = Some(Probing {
+            rx,
+            stop: Arc::new(AtomicBool::new(false)),
+        });
+        Ok(())
+    }
+
+    /// Stops a grid probe after the point it is at.
+    pub fn stop_probe(&mut self) {
+        if let Some(p) = &self.probing {
+            p.stop.store(true, Ordering::SeqCst);
+            self.log(ConsoleKind::Info, "probing stops after this point");
+        }
+    }
+
+    fn lend_link(&mut self) -> Result<Link, String> {
+        if !self.idle() {
+            return Err("the machine must be connected and Idle to probe".into());
+        }
+        if self.kind != LinkKind::Grbl {
+            return Err("probing goes through GRBL for now: linuxcncrsh cannot read LinuxCNC's probe result; use LinuxCNC's probe screen".into());
+        }
+        self.link.take().ok_or_else(|| "not connected".to_string())
+    }
+
+    /// Takes what the probe's thread said; `true` when something changed.
+    fn poll_probe(&mut self) -> bool {
+        let Some(p) = &self.probing else { return false };
+        let msgs: Vec<ProbeMsg> = p.rx.try_iter().collect();
+        let mut changed = !msgs.is_empty();
+        for m in msgs {
+            match m {
+                ProbeMsg::Progress(done, total) => self.probe_progress = Some((done, total)),
+                ProbeMsg::Grid(link, r, area) => {
+                    self.link = Some(link);
+                    self.probing = None;
+                    self.probe_progress = None;
+                    match r.and_then(|out| {
+                        for w in &out.warnings {
+                            self.log(ConsoleKind::Error, w.clone());
+                        }
+                        for n in &out.notes {
+                            self.log(ConsoleKind::Info, n.clone());
+                        }
+                        HeightMap::from_nodes(
+                            area,
+                            out.nx,
+                            out.ny,
+                            out.points.iter().map(|p| p.z).collect(),
+                            &out.points.iter().map(|p| p.scatter_um).collect::<Vec<_>>(),
+                            out.notes,
+                        )
+                        .map_err(|e| e.to_string())
+                    }) {
+                        Ok(map) => {
+                            self.log(ConsoleKind::Info, map.describe());
+                            self.probed = Some(map);
+                        }
+                        Err(e) => self.log(ConsoleKind::Error, format!("probing: {e}")),
+                    }
+                }
+                ProbeMsg::TouchOff(link, r) => {
+                    self.link = Some(link);
+                    self.probing = None;
+                    match r {
+                        Ok(z) => self.log(
+                            ConsoleKind::Info,
+                            format!(
+                                "touched off at machine Z {z:.3}: work Z there is {:.3}",
+                                self.probe.plate_mm
+                            ),
+                        ),
+                        Err(e) => self.log(ConsoleKind::Error, format!("touch-off: {e}")),
+                    }
+                }
+            }
+            changed = true;
+        }
+        changed
     }
 
     pub fn running(&self) -> bool {
@@ -144,7 +334,7 @@ impl Machine {
 
     /// Idle and not running a program: commands, jogs and Start make sense.
     pub fn idle(&self) -> bool {
-        self.connected() && !self.running() && self.state() == Some(MachineState::Idle)
+        self.link.is_some() && !self.running() && self.state() == Some(MachineState::Idle)
     }
 
     pub fn log(&mut self, kind: ConsoleKind, text: impl Into<String>) {
@@ -248,6 +438,9 @@ impl Machine {
 
     /// Take what the link reported; `true` when something changed (repaint).
     pub fn poll(&mut self) -> bool {
+        if self.poll_probe() {
+            return true;
+        }
         let Some(link) = &self.link else { return false };
         let events = link.poll();
         let mut changed = !events.is_empty();

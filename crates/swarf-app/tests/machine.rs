@@ -318,3 +318,85 @@ fn the_connection_settings_are_kept_between_runs() {
     assert_eq!(again.machine.baud, 250_000);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The Probe section: a grid over the area the job cuts, probed on the link's own thread
+/// while the UI goes on; the map levels the job (one undo step) and is drawn; touch-off sets Z.
+#[test]
+fn a_probed_height_map_levels_the_job_and_touch_off_sets_z() {
+    fn board(x: f64, y: f64) -> f64 {
+        0.004 * x - 0.002 * y
+    }
+    let fake = FakeGrbl::start(Config {
+        probe_surface: Some(board),
+        probe_noise_um: 1.0,
+        ..Config::default()
+    });
+    let mut app = connected_to(&fake, grbl_example());
+    let area = app.session.output.as_deref().unwrap().cut_area();
+    assert!(!area.is_empty());
+    app.machine.probe.nx = 3;
+    app.machine.probe.ny = 3;
+    app.machine.probe.touches = 2;
+    let a = [
+        area.min.x - 1.0,
+        area.min.y - 1.0,
+        area.max.x + 1.0,
+        area.max.y + 1.0,
+    ];
+    app.machine.start_probe_grid(a).unwrap();
+    assert!(app.machine.probing() && app.machine.connected() && !app.machine.idle());
+    assert!(
+        app.machine
+            .pump_for(Duration::from_secs(30), |m| m.probed.is_some()
+                || !m.probing())
+    );
+    let map = app.machine.probed.clone().expect("a map");
+    assert_eq!((map.nx, map.ny), (3, 3));
+    let corner = map.node(2, 2);
+    assert!(
+        (map.z[8] - board(corner.x, corner.y)).abs() <= 0.0016,
+        "{map:?}"
+    );
+    app.apply_probed_map();
+    app.wait();
+    assert!(app.job.height_map.is_some());
+    let out = app.session.output.as_deref().unwrap();
+    assert!(out.height_map.is_some());
+    assert!(
+        out.operations[0]
+            .2
+            .notes
+            .iter()
+            .any(|n| n.starts_with("levelled:")),
+        "{:?}",
+        out.operations[0].2.notes
+    );
+    // One undo step takes the map away again.
+    app.undo();
+    app.wait();
+    assert!(app.job.height_map.is_none());
+    // Touch-off from above the surface.
+    assert!(
+        app.machine
+            .pump_for(Duration::from_secs(10), swarf_app::machine::Machine::idle)
+    );
+    app.machine.command("G0 X1 Y1 Z5");
+    assert!(
+        app.machine
+            .pump_for(Duration::from_secs(10), swarf_app::machine::Machine::idle)
+    );
+    app.machine.probe.plate_mm = 1.0;
+    app.machine.start_touch_off().unwrap();
+    assert!(
+        app.machine
+            .pump_for(Duration::from_secs(30), |m| !m.probing())
+    );
+    assert!(
+        app.machine
+            .console
+            .iter()
+            .any(|(_, l)| l.starts_with("touched off at machine Z")),
+        "{:?}",
+        app.machine.console
+    );
+}

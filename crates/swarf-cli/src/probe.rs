@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
-use swarf_core::geometry::{Bbox2, Tolerance, V2};
+use swarf_core::geometry::Tolerance;
 use swarf_core::level::HeightMap;
 use swarf_machine::grbl;
 use swarf_machine::probe::{ProbeOutcome, ProbeSettings, probe_grid};
@@ -103,26 +103,9 @@ fn area_of(a: &ProbeArgs) -> Result<[f64; 4]> {
     }
     let job = swarf_core::job::Job::load(&path)?;
     let base = path.parent().unwrap_or_else(|| std::path::Path::new("."));
-    let out = job.run(base)?;
-    let mut cut = Bbox2::EMPTY;
-    for (_, _, r) in &out.operations {
-        let mut from = r.toolpath.start;
-        for m in &r.toolpath.moves {
-            if m.to.z < 0.0 || from.z < 0.0 {
-                cut.add_point(from.xy());
-                cut.add_point(m.to.xy());
-            }
-            from = m.to;
-        }
-    }
-    if cut.is_empty() {
+    let all = job.run(base)?.cut_area();
+    if all.is_empty() {
         bail!("the job {} cuts nothing: no area to probe", path.display());
-    }
-    let mut all = Bbox2::EMPTY;
-    for c in out.copies.iter().filter(|c| c.enabled) {
-        for p in c.corners(cut) {
-            all.add_point(p);
-        }
     }
     let m = a.margin.max(0.0);
     Ok([all.min.x - m, all.min.y - m, all.max.x + m, all.max.y + m])
@@ -130,19 +113,14 @@ fn area_of(a: &ProbeArgs) -> Result<[f64; 4]> {
 
 /// The map from the probed points: heights at the nodes, the touches' spread, the notes.
 pub fn map_of(out: &ProbeOutcome, area: [f64; 4]) -> Result<HeightMap> {
-    let mut b = Bbox2::EMPTY;
-    b.add_point(V2::new(area[0], area[1]));
-    b.add_point(V2::new(area[2], area[3]));
-    let mut map = HeightMap::grid(b, out.nx, out.ny)?;
-    map.z = out.points.iter().map(|p| p.z).collect();
-    map.scatter_um = out
-        .points
-        .iter()
-        .map(|p| (p.scatter_um * 100.0).round() / 100.0)
-        .collect();
-    map.notes.clone_from(&out.notes);
-    map.validate()?;
-    Ok(map)
+    Ok(HeightMap::from_nodes(
+        area,
+        out.nx,
+        out.ny,
+        out.points.iter().map(|p| p.z).collect(),
+        &out.points.iter().map(|p| p.scatter_um).collect::<Vec<_>>(),
+        out.notes.clone(),
+    )?)
 }
 
 pub fn run_probe(a: &ProbeArgs) -> Result<u8> {

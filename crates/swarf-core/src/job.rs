@@ -212,6 +212,32 @@ pub struct OpCache {
 }
 
 impl JobOutput {
+    /// Where the job cuts: the XY extent of every move below Z = 0, over every copy cut (the
+    /// area to probe for a height map).
+    pub fn cut_area(&self) -> crate::geometry::Bbox2 {
+        let mut cut = crate::geometry::Bbox2::EMPTY;
+        for (_, _, r) in &self.operations {
+            let mut from = r.toolpath.start;
+            for m in &r.toolpath.moves {
+                if m.to.z < 0.0 || from.z < 0.0 {
+                    cut.add_point(from.xy());
+                    cut.add_point(m.to.xy());
+                }
+                from = m.to;
+            }
+        }
+        if cut.is_empty() {
+            return cut;
+        }
+        let mut all = crate::geometry::Bbox2::EMPTY;
+        for c in self.copies.iter().filter(|c| c.enabled) {
+            for p in c.corners(cut) {
+                all.add_point(p);
+            }
+        }
+        all
+    }
+
     /// The whole program's figures: every enabled copy of every operation (one copy without
     /// an array). Copies have their operations' figures; only the bounds move.
     pub fn program_stats(&self, rapid_mm_per_min: f64) -> Option<crate::toolpath::Stats> {

@@ -76,6 +76,32 @@ impl HeightMap {
         Ok(Self { z, ..m })
     }
 
+    /// A map of probed heights: `z` (and the touches' spread, µm) row by row over `area`
+    /// (X0, Y0, X1, Y1), checked.
+    pub fn from_nodes(
+        area: [f64; 4],
+        nx: usize,
+        ny: usize,
+        z: Vec<f64>,
+        scatter_um: &[f64],
+        notes: Vec<String>,
+    ) -> Result<Self, LevelError> {
+        let mut b = Bbox2::EMPTY;
+        b.add_point(V2::new(area[0], area[1]));
+        b.add_point(V2::new(area[2], area[3]));
+        let m = Self {
+            z,
+            scatter_um: scatter_um
+                .iter()
+                .map(|s| (s * 100.0).round() / 100.0)
+                .collect(),
+            notes,
+            ..Self::grid(b, nx, ny)?
+        };
+        m.validate()?;
+        Ok(m)
+    }
+
     /// The grid over `area` with `nx` × `ny` nodes and no heights yet (zeros).
     pub fn grid(area: Bbox2, nx: usize, ny: usize) -> Result<Self, LevelError> {
         if nx < 2 || ny < 2 || nx > 1000 || ny > 1000 {

@@ -22,7 +22,109 @@ pub(crate) fn machine_panel_ui(ui: &mut Ui, app: &mut SwarfApp) {
     ui.separator();
     jog_ui(ui, app);
     ui.separator();
+    probe_ui(ui, app);
+    ui.separator();
     console_ui(ui, app);
+}
+
+/// Probe: a height map of the area the job cuts (G38.2 on a grid), the map in use, and the
+/// tool touch-off on a plate.
+fn probe_ui(ui: &mut Ui, app: &mut SwarfApp) {
+    egui::CollapsingHeader::new("Probe")
+        .id_salt("probe")
+        .default_open(false)
+        .show(ui, |ui| {
+            let m = &mut app.machine;
+            let grbl = app_kind_is_grbl(m.kind);
+            ui.horizontal(|ui| {
+                let l = ui.label("Grid");
+                ui.add(egui::DragValue::new(&mut m.probe.nx).range(2..=50))
+                    .labelled_by(l.id);
+                ui.label("×");
+                ui.add(egui::DragValue::new(&mut m.probe.ny).range(2..=50));
+                let l = ui.label("touches");
+                ui.add(egui::DragValue::new(&mut m.probe.touches).range(1..=10))
+                    .labelled_by(l.id);
+            });
+            ui.horizontal(|ui| {
+                let l = ui.label("Margin around the cuts");
+                ui.add(
+                    egui::DragValue::new(&mut m.probe.margin_mm)
+                        .range(0.0..=20.0)
+                        .suffix(" mm"),
+                )
+                .labelled_by(l.id);
+            });
+            let area = app
+                .session
+                .output
+                .as_deref()
+                .map(swarf_core::job::JobOutput::cut_area)
+                .filter(|b| !b.is_empty());
+            let m = &mut app.machine;
+            if let Some((done, total)) = m.probe_progress {
+                ui.horizontal(|ui| {
+                    ui.add(egui::ProgressBar::new(done as f32 / total.max(1) as f32).text(format!("probed {done} of {total}")));
+                    if ui.button("Stop after this point").clicked() {
+                        m.stop_probe();
+                    }
+                });
+            } else {
+                let can = m.idle() && grbl && area.is_some();
+                let r = ui
+                    .add_enabled(can, egui::Button::new("Probe the cut area"))
+                    .on_disabled_hover_text(if !grbl {
+                        "probing goes through GRBL (linuxcncrsh cannot read LinuxCNC's probe result)"
+                    } else if area.is_none() {
+                        "the job cuts nothing yet"
+                    } else {
+                        "connect, and let the machine be Idle"
+                    });
+                if r.clicked()
+                    && let Some(b) = area
+                {
+                    let g = m.probe.margin_mm;
+                    let area = [b.min.x - g, b.min.y - g, b.max.x + g, b.max.y + g];
+                    if let Err(e) = m.start_probe_grid(area) {
+                        m.log(ConsoleKind::Error, e);
+                    }
+                }
+            }
+            match &app.session.job.height_map {
+                Some(map) => {
+                    ui.label(RichText::new(map.describe()).small());
+                    if ui.button("Stop levelling (forget the map)").clicked() {
+                        let mut job = app.session.job.clone();
+                        job.height_map = None;
+                        app.session.set_job(job);
+                    }
+                }
+                None => {
+                    ui.label(RichText::new("no height map: the cut is not levelled").small());
+                }
+            }
+            ui.separator();
+            let m = &mut app.machine;
+            ui.horizontal(|ui| {
+                let l = ui.label("Touch plate");
+                ui.add(
+                    egui::DragValue::new(&mut m.probe.plate_mm)
+                        .range(0.0..=50.0)
+                        .speed(0.01)
+                        .suffix(" mm"),
+                )
+                .labelled_by(l.id);
+                let can = m.idle() && grbl;
+                if ui
+                    .add_enabled(can, egui::Button::new("Touch off"))
+                    .on_hover_text("lower the tool onto the plate with G38.2 and set work Z so the plate's top reads its thickness; start above the plate")
+                    .clicked()
+                    && let Err(e) = m.start_touch_off()
+                {
+                    m.log(ConsoleKind::Error, e);
+                }
+            });
+        });
 }
 
 fn connection_ui(ui: &mut Ui, app: &mut SwarfApp) {
