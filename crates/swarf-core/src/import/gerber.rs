@@ -1309,6 +1309,15 @@ impl Reader {
         let mut ij = (None, None);
         let mut op: Option<u32> = None;
         while i < b.len() {
+            if !b[i].is_ascii() {
+                let bad = t[i..].chars().next().unwrap_or('?');
+                return Err(line_err(
+                    line,
+                    format!(
+                        "'{bad}' in '{t}' is not a Gerber word (only ASCII letters and numbers)"
+                    ),
+                ));
+            }
             let c = b[i].to_ascii_uppercase() as char;
             i += 1;
             let st = i;

@@ -192,6 +192,19 @@ fn errors_name_the_line_and_the_fix() {
         e.to_string().contains("flash") && e.to_string().contains("line 6"),
         "{e}"
     );
+    // A character of two bytes where a letter should be (found by fuzzing: a panic slicing
+    // inside it) is named.
+    let e = read_gerber(
+        "%FSLAX25Y25*%\n%MOIN*%\n%ADD11R,0.4X0.1*%\nD11*\nX0212657Y007625ǻ03*\nM02*\n".as_bytes(),
+        None,
+        None,
+        &Tolerance::default(),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("'ǻ'") && e.to_string().contains("line 5"),
+        "{e}"
+    );
     // Garbage never panics.
     for bytes in [
         &b"%%%***"[..],
@@ -276,4 +289,51 @@ fn the_area_between_the_copper_is_the_box_less_the_copper() {
         "{}",
         between[0].area()
     );
+}
+
+#[test]
+fn every_macro_primitive_paints_its_shape() {
+    // Vector line 20 (2 x 0.5), outline 4 (a unit square), polygon 5 (hexagon of diameter 2),
+    // moiré 6 (one ring and a cross hair), each in its own aperture, flashed far apart;
+    // a rotated centre line 21 (45°) keeps its area.
+    let body = "%AMVL*20,1,0.5,-1,0,1,0,0*%\n%AMOL*4,1,4,0,0,1,0,1,1,0,1,0,0,0*%\n\
+%AMPG*5,1,6,0,0,2,0*%\n%AMMO*6,0,0,2,0.2,0.3,1,0.1,2.4,0*%\n%AMCL*21,1,2,1,0,0,45*%\n\
+%ADD10VL*%\n%ADD11OL*%\n%ADD12PG*%\n%ADD13MO*%\n%ADD14CL*%\n\
+D10*\nX0Y0D03*\nD11*\nX10000000Y0D03*\nD12*\nX20000000Y0D03*\nD13*\nX30000000Y0D03*\n\
+D14*\nX40000000Y0D03*\n";
+    let g = layer(body);
+    let area_near = |x: f64| -> f64 {
+        g.regions
+            .iter()
+            .filter(|r| {
+                (r.bbox().min.x + r.bbox().max.x) / 2.0 - x < 2.0
+                    && x - (r.bbox().min.x + r.bbox().max.x) / 2.0 < 2.0
+            })
+            .map(Region::area)
+            .sum()
+    };
+    assert!((area_near(0.0) - 1.0).abs() < 1e-9, "{}", area_near(0.0));
+    assert!((area_near(10.5) - 1.0).abs() < 1e-9, "{}", area_near(10.5));
+    let hex = 3.0 * 3f64.sqrt() / 2.0;
+    assert!((area_near(20.0) - hex).abs() < 1e-9, "{}", area_near(20.0));
+    // Ring: outer d 2, 0.2 thick; cross hair 2.4 long, 0.1 thick, its parts outside the
+    // ring and in its hole counted once.
+    let ring = PI * (1.0 - 0.64);
+    let cross = 2.0 * 2.4 * 0.1 - 0.01;
+    // Where the cross hair crosses the ring: four times ∫ (√(1 − y²) − √(0.64 − y²)) dy over
+    // |y| ≤ 0.05.
+    let n = 20_000;
+    let over = 4.0
+        * (0..n)
+            .map(|k| {
+                let y = -0.05 + 0.1 * (f64::from(k) + 0.5) / f64::from(n);
+                ((1.0 - y * y).sqrt() - (0.64 - y * y).sqrt()) * 0.1 / f64::from(n)
+            })
+            .sum::<f64>();
+    assert!(
+        (area_near(30.0) - (ring + cross - over)).abs() < 1e-6,
+        "{}",
+        area_near(30.0)
+    );
+    assert!((area_near(40.0) - 2.0).abs() < 1e-9, "{}", area_near(40.0));
 }
