@@ -13,13 +13,11 @@ fn corpus(name: &str) -> Option<Vec<u8>> {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/corpus/files")
         .join(name);
-    match std::fs::read(&p) {
-        Ok(b) => Some(b),
-        Err(_) => {
-            eprintln!("\n*** SKIPPED: corpus file {} not found ***\n", p.display());
-            None
-        }
+    let b = std::fs::read(&p).ok();
+    if b.is_none() {
+        eprintln!("\n*** SKIPPED: corpus file {} not found ***\n", p.display());
     }
+    b
 }
 
 fn vbit() -> Tool {

@@ -305,10 +305,7 @@ D14*\nX40000000Y0D03*\n";
     let area_near = |x: f64| -> f64 {
         g.regions
             .iter()
-            .filter(|r| {
-                (r.bbox().min.x + r.bbox().max.x) / 2.0 - x < 2.0
-                    && x - (r.bbox().min.x + r.bbox().max.x) / 2.0 < 2.0
-            })
+            .filter(|r| (f64::midpoint(r.bbox().min.x, r.bbox().max.x) - x).abs() < 2.0)
             .map(Region::area)
             .sum()
     };
