@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
-use swarf_core::level::HeightMap;
+use swarf_core::level::{HeightMap, ProbeSpec};
 use swarf_machine::probe::{ProbeOutcome, ProbeSettings, TouchOff, probe_grid, touch_off};
 
 use swarf_machine::grbl::{self, ControllerInfo, Event, MachineState, Status};
@@ -62,35 +62,11 @@ pub struct Run {
     pub watch: StallWatch,
 }
 
-/// The Probe section's settings.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ProbePanel {
-    pub nx: usize,
-    pub ny: usize,
-    /// Around the job's cuts, mm.
-    pub margin_mm: f64,
-    pub touches: u32,
-    /// Touch-off plate thickness, mm (0: the work).
-    pub plate_mm: f64,
-}
-
-impl Default for ProbePanel {
-    fn default() -> Self {
-        Self {
-            nx: 5,
-            ny: 4,
-            margin_mm: 1.0,
-            touches: 3,
-            plate_mm: 0.0,
-        }
-    }
-}
-
 /// What a probe on its own thread says.
 enum ProbeMsg {
     Progress(usize, usize),
     Grid(Link, Result<ProbeOutcome, String>, [f64; 4]),
-    TouchOff(Link, Result<f64, String>),
+    TouchOff(Link, Result<f64, String>, f64),
 }
 
 /// A probe running on its own thread, the link lent to it (it waits on the machine; the UI
@@ -132,7 +108,6 @@ pub struct Machine {
     /// GRBL: send every line alone and wait for its `ok` (for controllers that need it).
     pub send_and_wait: bool,
     checking: Option<(CheckPhase, PendingStart, u64)>,
-    pub probe: ProbePanel,
     probing: Option<Probing>,
     /// Points probed of all, while a grid is probed.
     pub probe_progress: Option<(usize, usize)>,
@@ -175,7 +150,6 @@ impl Default for Machine {
             check_first: false,
             send_and_wait: false,
             checking: None,
-            probe: ProbePanel::default(),
             probing: None,
             probe_progress: None,
             probed: None,
@@ -193,14 +167,21 @@ impl Machine {
         self.probing.is_some()
     }
 
-    /// Probes a grid over `area` (X0, Y0, X1, Y1) on the link's thread of its own; the map
-    /// arrives in [`Machine::probed`].
-    pub fn start_probe_grid(&mut self, area: [f64; 4]) -> Result<(), String> {
+    /// Probes a grid over `area` (X0, Y0, X1, Y1) as the job's `spec` says, on the link's
+    /// thread of its own; the map arrives in [`Machine::probed`].
+    pub fn start_probe_grid(&mut self, area: [f64; 4], spec: &ProbeSpec) -> Result<(), String> {
         let settings = ProbeSettings {
-            nx: self.probe.nx,
-            ny: self.probe.ny,
+            nx: spec.grid[0],
+            ny: spec.grid[1],
             area,
-            touches: self.probe.touches,
+            touches: spec.touches,
+            fast_mm_per_min: spec.fast_mm_per_min,
+            slow_mm_per_min: spec.slow_mm_per_min,
+            clearance_mm: spec.clearance_mm,
+            retract_mm: spec.retract_mm,
+            max_depth_mm: spec.max_depth_mm,
+            outlier_um: spec.outlier_um,
+            expected_warp_mm: spec.expected_warp_mm,
             ..ProbeSettings::default()
         };
         settings.check()?;
@@ -223,14 +204,16 @@ impl Machine {
             let _ = tx.send(ProbeMsg::Grid(link, r, area));
         });
         self.probing = Some(Probing { rx, stop });
-        self.probe_progress = Some((0, self.probe.nx * self.probe.ny));
+        self.probe_progress = Some((0, spec.grid[0] * spec.grid[1]));
         Ok(())
     }
 
-    /// Touches the tool off on the plate (or the work) below it.
-    pub fn start_touch_off(&mut self) -> Result<(), String> {
+    /// Touches the tool off on the job's plate (or the work) below it.
+    pub fn start_touch_off(&mut self, spec: &ProbeSpec) -> Result<(), String> {
         let t = TouchOff {
-            plate_mm: self.probe.plate_mm,
+            plate_mm: spec.plate_mm,
+            fast_mm_per_min: spec.fast_mm_per_min,
+            slow_mm_per_min: spec.slow_mm_per_min,
             ..TouchOff::default()
         };
         let link = self.lend_link()?;
@@ -239,9 +222,10 @@ impl Machine {
             ConsoleKind::Info,
             format!("touching off on a {} mm plate", t.plate_mm),
         );
+        let plate = t.plate_mm;
         std::thread::spawn(move || {
             let r = touch_off(&link, &t);
-            let _ = tx.send(ProbeMsg::TouchOff(link, r));
+            let _ = tx.send(ProbeMsg::TouchOff(link, r, plate));
         });
         self.probing = Some(Probing {
             rx,
@@ -304,16 +288,13 @@ impl Machine {
                         Err(e) => self.log(ConsoleKind::Error, format!("probing: {e}")),
                     }
                 }
-                ProbeMsg::TouchOff(link, r) => {
+                ProbeMsg::TouchOff(link, r, plate) => {
                     self.link = Some(link);
                     self.probing = None;
                     match r {
                         Ok(z) => self.log(
                             ConsoleKind::Info,
-                            format!(
-                                "touched off at machine Z {z:.3}: work Z there is {:.3}",
-                                self.probe.plate_mm
-                            ),
+                            format!("touched off at machine Z {z:.3}: work Z there is {plate:.3}"),
                         ),
                         Err(e) => self.log(ConsoleKind::Error, format!("touch-off: {e}")),
                     }

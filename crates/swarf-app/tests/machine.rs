@@ -334,16 +334,19 @@ fn a_probed_height_map_levels_the_job_and_touch_off_sets_z() {
     let mut app = connected_to(&fake, grbl_example());
     let area = app.session.output.as_deref().unwrap().cut_area();
     assert!(!area.is_empty());
-    app.machine.probe.nx = 3;
-    app.machine.probe.ny = 3;
-    app.machine.probe.touches = 2;
+    let spec = swarf_core::level::ProbeSpec {
+        grid: [3, 3],
+        touches: 2,
+        plate_mm: 1.0,
+        ..swarf_core::level::ProbeSpec::default()
+    };
     let a = [
         area.min.x - 1.0,
         area.min.y - 1.0,
         area.max.x + 1.0,
         area.max.y + 1.0,
     ];
-    app.machine.start_probe_grid(a).unwrap();
+    app.machine.start_probe_grid(a, &spec).unwrap();
     assert!(app.machine.probing() && app.machine.connected() && !app.machine.idle());
     assert!(
         app.machine
@@ -385,8 +388,7 @@ fn a_probed_height_map_levels_the_job_and_touch_off_sets_z() {
         app.machine
             .pump_for(Duration::from_secs(10), swarf_app::machine::Machine::idle)
     );
-    app.machine.probe.plate_mm = 1.0;
-    app.machine.start_touch_off().unwrap();
+    app.machine.start_touch_off(&spec).unwrap();
     assert!(
         app.machine
             .pump_for(Duration::from_secs(30), |m| !m.probing())

@@ -633,6 +633,7 @@ fn job_from_flags(a: &GenerateArgs) -> Result<(Job, Model)> {
         array: None,
         start_at: None,
         height_map: None,
+        probe: None,
     };
     size_and_array_from_flags(a, &mut job)?;
     let (_, model) = job

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 use swarf_core::geometry::Tolerance;
-use swarf_core::level::HeightMap;
+use swarf_core::level::{HeightMap, ProbeSpec};
 use swarf_machine::grbl;
 use swarf_machine::probe::{ProbeOutcome, ProbeSettings, probe_grid};
 
@@ -17,40 +17,42 @@ use crate::send::{Target, connect, wait_grbl_ready};
 pub struct ProbeArgs {
     #[command(flatten)]
     pub target: Target,
-    /// Points along X and Y, e.g. 10x8.
-    #[arg(long, default_value = "5x5")]
-    pub grid: String,
+    /// Points along X and Y, e.g. 10x8. Unset settings come from the job's [probe] table
+    /// (when --area is a job file), else the defaults (5x4, 3 touches at 60 then 10 mm/min,
+    /// clearance 1, retract 0.2, 1 mm deep at most, outliers beyond 5 µm, warp 0.2 mm).
+    #[arg(long)]
+    pub grid: Option<String>,
     /// The area to probe: X0,Y0,X1,Y1 in work coordinates (mm), or a job file: the area its
     /// operations cut, grown by --margin.
     #[arg(long, allow_hyphen_values = true)]
     pub area: String,
     /// Margin around a job's cuts, mm.
-    #[arg(long, default_value_t = 1.0)]
-    pub margin: f64,
+    #[arg(long)]
+    pub margin: Option<f64>,
     /// Slow touches per point (after a fast one that finds the surface).
-    #[arg(long, default_value_t = 3)]
-    pub touches: u32,
+    #[arg(long)]
+    pub touches: Option<u32>,
     /// Feed of the first touch, mm/min.
-    #[arg(long, default_value_t = 60.0)]
-    pub fast: f64,
+    #[arg(long)]
+    pub fast: Option<f64>,
     /// Feed of the touches that measure, mm/min.
-    #[arg(long, default_value_t = 10.0)]
-    pub slow: f64,
+    #[arg(long)]
+    pub slow: Option<f64>,
     /// Height over Z0 for moves between points, mm.
-    #[arg(long, default_value_t = 1.0)]
-    pub clearance: f64,
+    #[arg(long)]
+    pub clearance: Option<f64>,
     /// Back-off above the surface between touches, mm.
-    #[arg(long, default_value_t = 0.2)]
-    pub retract: f64,
+    #[arg(long)]
+    pub retract: Option<f64>,
     /// How far below Z0 a touch may go, mm.
-    #[arg(long, default_value_t = 1.0)]
-    pub max_depth: f64,
+    #[arg(long)]
+    pub max_depth: Option<f64>,
     /// Touches farther than this from their point's median are rejected, µm.
-    #[arg(long, default_value_t = 5.0)]
-    pub outlier_um: f64,
+    #[arg(long)]
+    pub outlier_um: Option<f64>,
     /// Points farther than this from the median height are flagged, mm.
-    #[arg(long, default_value_t = 0.2)]
-    pub expected_warp: f64,
+    #[arg(long)]
+    pub expected_warp: Option<f64>,
     /// A drill file (or drawing) whose holes the probe steps around.
     #[arg(long)]
     pub avoid_holes: Option<PathBuf>,
@@ -87,12 +89,12 @@ fn parse_grid(s: &str) -> Result<(usize, usize)> {
     ))
 }
 
-/// The area: four numbers, or the cuts of a job.
-fn area_of(a: &ProbeArgs) -> Result<[f64; 4]> {
+/// The area (four numbers, or the cuts of a job) and the job's probe settings.
+fn area_of(a: &ProbeArgs) -> Result<([f64; 4], ProbeSpec)> {
     let nums: Vec<Result<f64, _>> = a.area.split(',').map(|v| v.trim().parse::<f64>()).collect();
     if nums.len() == 4 && nums.iter().all(Result::is_ok) {
         let v: Vec<f64> = nums.into_iter().map(Result::unwrap).collect();
-        return Ok([v[0], v[1], v[2], v[3]]);
+        return Ok(([v[0], v[1], v[2], v[3]], ProbeSpec::default()));
     }
     let path = PathBuf::from(&a.area);
     if !path.exists() {
@@ -107,8 +109,12 @@ fn area_of(a: &ProbeArgs) -> Result<[f64; 4]> {
     if all.is_empty() {
         bail!("the job {} cuts nothing: no area to probe", path.display());
     }
-    let m = a.margin.max(0.0);
-    Ok([all.min.x - m, all.min.y - m, all.max.x + m, all.max.y + m])
+    let spec = job.probe.clone().unwrap_or_default();
+    let m = a.margin.unwrap_or(spec.margin_mm).max(0.0);
+    Ok((
+        [all.min.x - m, all.min.y - m, all.max.x + m, all.max.y + m],
+        spec,
+    ))
 }
 
 /// The map from the probed points: heights at the nodes, the touches' spread, the notes.
@@ -124,8 +130,11 @@ pub fn map_of(out: &ProbeOutcome, area: [f64; 4]) -> Result<HeightMap> {
 }
 
 pub fn run_probe(a: &ProbeArgs) -> Result<u8> {
-    let (nx, ny) = parse_grid(&a.grid)?;
-    let area = area_of(a)?;
+    let (area, spec) = area_of(a)?;
+    let (nx, ny) = match &a.grid {
+        Some(g) => parse_grid(g)?,
+        None => (spec.grid[0], spec.grid[1]),
+    };
     let mut avoid = Vec::new();
     if let Some(p) = &a.avoid_holes {
         let model = swarf_core::import::load(
@@ -145,14 +154,14 @@ pub fn run_probe(a: &ProbeArgs) -> Result<u8> {
         nx,
         ny,
         area,
-        touches: a.touches,
-        fast_mm_per_min: a.fast,
-        slow_mm_per_min: a.slow,
-        clearance_mm: a.clearance,
-        retract_mm: a.retract,
-        max_depth_mm: a.max_depth,
-        outlier_um: a.outlier_um,
-        expected_warp_mm: a.expected_warp,
+        touches: a.touches.unwrap_or(spec.touches),
+        fast_mm_per_min: a.fast.unwrap_or(spec.fast_mm_per_min),
+        slow_mm_per_min: a.slow.unwrap_or(spec.slow_mm_per_min),
+        clearance_mm: a.clearance.unwrap_or(spec.clearance_mm),
+        retract_mm: a.retract.unwrap_or(spec.retract_mm),
+        max_depth_mm: a.max_depth.unwrap_or(spec.max_depth_mm),
+        outlier_um: a.outlier_um.unwrap_or(spec.outlier_um),
+        expected_warp_mm: a.expected_warp.unwrap_or(spec.expected_warp_mm),
         avoid,
         timeout: std::time::Duration::from_secs(a.timeout.max(1)),
     };

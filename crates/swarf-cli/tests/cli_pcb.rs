@@ -213,6 +213,37 @@ fn probe_writes_a_map_that_generate_levels_by() {
     // The map levels a program.
     let (summary, _) = isolate(&["--height-map", map.to_str().unwrap()], &tmp("probed.nc"));
     assert!(summary.contains("levelled:"), "{summary}");
+    // A job file gives the area (its cuts and a margin) and its [probe] settings.
+    let job = tmp("board.toml");
+    std::fs::write(
+        &job,
+        format!(
+            "version = 2\ntitle = \"board\"\n[part]\nfile = \"{}\"\n[probe]\ngrid = [3, 2]\ntouches = 1\nmargin_mm = 0.5\n\
+             [[tool]]\nname = \"V\"\nnumber = 1\nshape = {{ type = \"v\", angle_deg = 30.0, tip_diameter_mm = 0.05 }}\n\
+             diameter_mm = 1.0\nflutes = 1\nflute_length_mm = 2.0\nstickout_mm = 10.0\nmax_rpm = 30000\n\
+             feeds = {{ rpm = 24000, feed_per_tooth_mm = 0.005, plunge_mm_per_min = 30, ramp_mm_per_min = 60 }}\n\
+             [[operation]]\nname = \"isolate\"\ntool = 1\ntype = \"isolate\"\nheights = {{ final_depth_mm = 0.05 }}\n",
+            write_board().display()
+        ),
+    )
+    .unwrap();
+    let map2 = tmp("from-job.json");
+    let o = cli()
+        .args(["probe", "--port", &fake.path, "--json", "--area"])
+        .arg(&job)
+        .arg("-o")
+        .arg(&map2)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(s["points"], 6, "{s}");
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&map2).unwrap()).unwrap();
+    // The board's copper spans 1.2 .. 8.8 x 1.2 .. 6.8 mm; the cuts reach about 0.1 beyond,
+    // the margin 0.5 more.
+    let x0 = m["origin"][0].as_f64().unwrap();
+    assert!((0.4..0.8).contains(&x0), "{m}");
     // An area that is no area is refused before anything moves.
     let o = cli()
         .args(["probe", "--port", &fake.path, "--area", "0,0,0,8", "-o"])

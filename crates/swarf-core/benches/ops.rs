@@ -161,6 +161,7 @@ fn generate(c: &mut Criterion) {
         array: None,
         start_at: None,
         height_map: None,
+        probe: None,
     };
     let run = || {
         let (_, model) = job.load_model(std::path::Path::new("")).unwrap();

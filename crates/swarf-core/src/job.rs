@@ -58,6 +58,9 @@ pub struct Job {
     /// is checked and written. Not saved with the job (a map belongs to one clamping).
     #[serde(skip)]
     pub height_map: Option<crate::level::HeightMap>,
+    /// How the work is probed for a height map (none: the defaults).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<crate::level::ProbeSpec>,
 }
 
 /// The part: a drawing (DXF) or mesh (STL) file, relative to the job file, or the embedded

@@ -46,6 +46,51 @@ pub struct HeightMap {
     pub notes: Vec<String>,
 }
 
+/// How the work surface is probed for a height map (and the tool touched off): the job's
+/// `[probe]` table, used by the app's Probe panel and `swarf-cli probe --area job.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProbeSpec {
+    /// Points along X and Y.
+    pub grid: [usize; 2],
+    /// Around the area the job cuts, mm.
+    pub margin_mm: f64,
+    /// Slow touches per point (after a fast one that finds the surface).
+    pub touches: u32,
+    pub fast_mm_per_min: f64,
+    pub slow_mm_per_min: f64,
+    /// Height over Z0 for moves between points, mm.
+    pub clearance_mm: f64,
+    /// Back-off above the surface between touches, mm.
+    pub retract_mm: f64,
+    /// How far below Z0 a touch may go, mm.
+    pub max_depth_mm: f64,
+    /// Touches farther than this from their point's median are rejected, µm.
+    pub outlier_um: f64,
+    /// Points farther than this from the median height are flagged, mm.
+    pub expected_warp_mm: f64,
+    /// Touch-off plate thickness, mm (0: the work).
+    pub plate_mm: f64,
+}
+
+impl Default for ProbeSpec {
+    fn default() -> Self {
+        Self {
+            grid: [5, 4],
+            margin_mm: 1.0,
+            touches: 3,
+            fast_mm_per_min: 60.0,
+            slow_mm_per_min: 10.0,
+            clearance_mm: 1.0,
+            retract_mm: 0.2,
+            max_depth_mm: 1.0,
+            outlier_um: 5.0,
+            expected_warp_mm: 0.2,
+            plate_mm: 0.0,
+        }
+    }
+}
+
 /// What levelling did, for the summary.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LevelReport {

@@ -34,26 +34,32 @@ fn probe_ui(ui: &mut Ui, app: &mut SwarfApp) {
         .id_salt("probe")
         .default_open(false)
         .show(ui, |ui| {
-            let m = &mut app.machine;
-            let grbl = app_kind_is_grbl(m.kind);
+            // The settings are the job's ([probe]): saved with the project, undoable.
+            let before = app.session.job.probe.clone().unwrap_or_default();
+            let mut spec = before.clone();
+            let mut rs = Vec::new();
             ui.horizontal(|ui| {
                 let l = ui.label("Grid");
-                ui.add(egui::DragValue::new(&mut m.probe.nx).range(2..=50))
-                    .labelled_by(l.id);
+                rs.push(ui.add(egui::DragValue::new(&mut spec.grid[0]).range(2..=50)).labelled_by(l.id));
                 ui.label("×");
-                ui.add(egui::DragValue::new(&mut m.probe.ny).range(2..=50));
+                rs.push(ui.add(egui::DragValue::new(&mut spec.grid[1]).range(2..=50)));
                 let l = ui.label("touches");
-                ui.add(egui::DragValue::new(&mut m.probe.touches).range(1..=10))
-                    .labelled_by(l.id);
+                rs.push(ui.add(egui::DragValue::new(&mut spec.touches).range(1..=10)).labelled_by(l.id));
             });
             ui.horizontal(|ui| {
                 let l = ui.label("Margin around the cuts");
-                ui.add(
-                    egui::DragValue::new(&mut m.probe.margin_mm)
-                        .range(0.0..=20.0)
-                        .suffix(" mm"),
-                )
-                .labelled_by(l.id);
+                rs.push(ui.add(egui::DragValue::new(&mut spec.margin_mm).range(0.0..=20.0).suffix(" mm")).labelled_by(l.id));
+            });
+            ui.horizontal(|ui| {
+                let l = ui.label("Feeds");
+                rs.push(ui.add(egui::DragValue::new(&mut spec.fast_mm_per_min).range(1.0..=500.0).suffix(" mm/min fast")).labelled_by(l.id));
+                rs.push(ui.add(egui::DragValue::new(&mut spec.slow_mm_per_min).range(0.5..=200.0).suffix(" slow")));
+            });
+            ui.horizontal(|ui| {
+                let l = ui.label("Retract");
+                rs.push(ui.add(egui::DragValue::new(&mut spec.retract_mm).range(0.01..=5.0).speed(0.01).suffix(" mm")).labelled_by(l.id));
+                let l = ui.label("deepest");
+                rs.push(ui.add(egui::DragValue::new(&mut spec.max_depth_mm).range(0.05..=20.0).speed(0.01).suffix(" mm")).labelled_by(l.id));
             });
             let area = app
                 .session
@@ -62,6 +68,7 @@ fn probe_ui(ui: &mut Ui, app: &mut SwarfApp) {
                 .map(swarf_core::job::JobOutput::cut_area)
                 .filter(|b| !b.is_empty());
             let m = &mut app.machine;
+            let grbl = app_kind_is_grbl(m.kind);
             if let Some((done, total)) = m.probe_progress {
                 ui.horizontal(|ui| {
                     ui.add(egui::ProgressBar::new(done as f32 / total.max(1) as f32).text(format!("probed {done} of {total}")));
@@ -83,9 +90,9 @@ fn probe_ui(ui: &mut Ui, app: &mut SwarfApp) {
                 if r.clicked()
                     && let Some(b) = area
                 {
-                    let g = m.probe.margin_mm;
+                    let g = spec.margin_mm;
                     let area = [b.min.x - g, b.min.y - g, b.max.x + g, b.max.y + g];
-                    if let Err(e) = m.start_probe_grid(area) {
+                    if let Err(e) = m.start_probe_grid(area, &spec) {
                         m.log(ConsoleKind::Error, e);
                     }
                 }
@@ -107,23 +114,24 @@ fn probe_ui(ui: &mut Ui, app: &mut SwarfApp) {
             let m = &mut app.machine;
             ui.horizontal(|ui| {
                 let l = ui.label("Touch plate");
-                ui.add(
-                    egui::DragValue::new(&mut m.probe.plate_mm)
-                        .range(0.0..=50.0)
-                        .speed(0.01)
-                        .suffix(" mm"),
-                )
-                .labelled_by(l.id);
+                rs.push(ui.add(egui::DragValue::new(&mut spec.plate_mm).range(0.0..=50.0).speed(0.01).suffix(" mm")).labelled_by(l.id));
                 let can = m.idle() && grbl;
                 if ui
                     .add_enabled(can, egui::Button::new("Touch off"))
                     .on_hover_text("lower the tool onto the plate with G38.2 and set work Z so the plate's top reads its thickness; start above the plate")
                     .clicked()
-                    && let Err(e) = m.start_touch_off()
+                    && let Err(e) = m.start_touch_off(&spec)
                 {
                     m.log(ConsoleKind::Error, e);
                 }
             });
+            if spec != before {
+                let mut job = app.session.job.clone();
+                job.probe = Some(spec);
+                // One undo step per field being edited.
+                let key = rs.iter().find(|r| r.changed()).map(|r| r.id.value());
+                app.session.set_job_coalescing(job, key);
+            }
         });
 }
 

@@ -243,6 +243,8 @@ fn tangent_at(s: Seg, p: V2) -> V2 {
 /// Paints `shapes` in order (a later shape covers an earlier one where they overlap) and
 /// returns the dark area as regions (outer loops counter-clockwise, islands clockwise).
 pub fn paint(shapes: &[Shape], tol: &Tolerance) -> Painted {
+    let snapped = snap_vertices(shapes, tol.path_mm);
+    let shapes = &snapped[..];
     let eps = tol.equal_point_mm;
     // Every boundary segment, with the shape it belongs to.
     let mut segs: Vec<Seg> = Vec::new();
@@ -430,6 +432,48 @@ pub fn paint(shapes: &[Shape], tol: &Tolerance) -> Painted {
         regions,
         open_pieces,
     }
+}
+
+/// The shapes with every vertex moved onto the first vertex seen within `within` of it (snap
+/// rounding): a pad flashed twice a few nanometres apart (panelising tools round differently)
+/// becomes the same pad twice, instead of two arcs that run within the sampling distance of
+/// each other for their whole length, which no side test can tell apart. The geometry moves
+/// by less than `within` (the path tolerance).
+fn snap_vertices(shapes: &[Shape], within: f64) -> Vec<Shape> {
+    let key = |p: V2| ((p.x / within).floor() as i64, (p.y / within).floor() as i64);
+    let mut seen: HashMap<(i64, i64), Vec<V2>> = HashMap::new();
+    let mut snap = |p: V2| -> V2 {
+        let (ki, kj) = key(p);
+        for di in -1..=1 {
+            for dj in -1..=1 {
+                if let Some(list) = seen.get(&(ki + di, kj + dj))
+                    && let Some(q) = list.iter().find(|q| q.dist(p) <= within)
+                {
+                    return *q;
+                }
+            }
+        }
+        seen.entry((ki, kj)).or_default().push(p);
+        p
+    };
+    shapes
+        .iter()
+        .map(|s| Shape {
+            dark: s.dark,
+            loops: s
+                .loops
+                .iter()
+                .map(|l| {
+                    let mut q = Pline::with_capacity(l.vertex_count(), l.is_closed());
+                    for v in l.iter_vertexes() {
+                        let p = snap(V2::new(v.x, v.y));
+                        q.add(p.x, p.y, v.bulge);
+                    }
+                    q
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// The union of shapes (all dark).

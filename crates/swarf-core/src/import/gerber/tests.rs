@@ -334,3 +334,17 @@ D14*\nX40000000Y0D03*\n";
     );
     assert!((area_near(40.0) - 2.0).abs() < 1e-9, "{}", area_near(40.0));
 }
+
+#[test]
+fn pads_flashed_nanometres_apart_are_one_pad() {
+    // Found by fuzzing: three 1.778 mm pads 14 to 36 nm apart made arcs that run within the
+    // sampling distance of each other all along, and a region of negative area. Vertices
+    // within the path tolerance are one vertex now: one pad.
+    let g =
+        read("%FSLAX09Y23*%\n%MOIN*%\n%ADD10C,.07*%\nD10*\nX1142D03*\nX1422D03*\nX603D03*\nM02*\n");
+    assert_eq!(g.regions.len(), 1);
+    let r = 0.07 * 25.4 / 2.0;
+    let a = g.regions[0].area();
+    assert!((a - PI * r * r).abs() < 1e-3, "{a}");
+    assert!(g.regions[0].islands.is_empty());
+}
