@@ -11,7 +11,6 @@ use swarf_core::toolpath::{MoveClass, P3, Toolpath};
 use swarf_render::{Camera, ColourBy, Headless, Scene, View, write_png};
 
 use crate::inspect::{InspectArgs, load_any};
-use swarf_core::import::Model;
 
 #[derive(Args)]
 pub struct RenderArgs {
@@ -136,13 +135,8 @@ pub fn run(a: &RenderArgs) -> Result<()> {
             simulated = true;
         }
     } else {
-        match loaded {
-            Some(Model::Mesh(part)) => scene.add_mesh(&part.mesh, swarf_render::PART_GREY),
-            Some(Model::Drawing(d)) => {
-                scene.add_plines(&d.closed_loops, 0.0);
-                scene.add_plines(&d.open_chains, 0.0);
-            }
-            None => {}
+        if let Some(m) = &loaded {
+            scene.add_model(m);
         }
     }
     if let Some(n) = a.synthetic_segments {

@@ -147,6 +147,13 @@ pub fn grid_vertices(origin: DVec3, lo: DVec3, hi: DVec3, z: f64, step: f64) -> 
     out
 }
 
+/// Colour of a PCB's copper layer.
+pub const COPPER: [u8; 4] = [230, 150, 70, 255];
+/// Colour of a solder mask layer.
+pub const MASK_GREEN: [u8; 4] = [90, 190, 110, 255];
+/// Colour of a board outline layer.
+pub const BOARD_EDGE: [u8; 4] = [230, 220, 120, 255];
+
 /// Colour of a mesh part.
 pub const PART_GREY: [u8; 4] = [190, 195, 205, 255];
 
@@ -233,8 +240,15 @@ impl Scene {
     pub fn add_model(&mut self, model: &swarf_core::import::Model) {
         match model {
             swarf_core::import::Model::Drawing(d) => {
-                self.add_plines(&d.closed_loops, 0.0);
-                self.add_plines(&d.open_chains, 0.0);
+                // A PCB layer in its colour: copper, solder mask, the board's outline.
+                let c = match d.version.as_deref() {
+                    Some(v) if v.starts_with("Gerber (copper") => COPPER,
+                    Some(v) if v.starts_with("Gerber (solder mask") => MASK_GREEN,
+                    Some(v) if v.starts_with("Gerber (outline") => BOARD_EDGE,
+                    _ => Layer::Outline.colour(),
+                };
+                self.add_plines_coloured(&d.closed_loops, 0.0, c);
+                self.add_plines_coloured(&d.open_chains, 0.0, c);
             }
             swarf_core::import::Model::Mesh(m) => self.add_mesh(&m.mesh, PART_GREY),
         }
@@ -369,7 +383,11 @@ impl Scene {
 
     /// Loops and chains of a drawing at height `z` (arcs drawn in 5° pieces).
     pub fn add_plines(&mut self, plines: &[Pline], z: f64) {
-        let c = Layer::Outline.colour();
+        self.add_plines_coloured(plines, z, Layer::Outline.colour());
+    }
+
+    /// [`Scene::add_plines`] in colour `c`.
+    pub fn add_plines_coloured(&mut self, plines: &[Pline], z: f64, c: [u8; 4]) {
         for p in plines {
             let n = p.vertex_count();
             let segs = if p.is_closed() {
