@@ -134,10 +134,8 @@ pub fn run(a: &RenderArgs) -> Result<()> {
             scene.add_mesh(&mesh, [205, 175, 120, 255]);
             simulated = true;
         }
-    } else {
-        if let Some(m) = &loaded {
-            scene.add_model(m);
-        }
+    } else if let Some(m) = &loaded {
+        scene.add_model(m);
     }
     if let Some(n) = a.synthetic_segments {
         scene.add_toolpath(&synthetic(n), colour_by);
