@@ -85,6 +85,16 @@ pub struct Report {
     pub status_queries: usize,
 }
 
+/// The index of an axis letter.
+fn axis(letter: char) -> Option<usize> {
+    match letter {
+        'X' => Some(0),
+        'Y' => Some(1),
+        'Z' => Some(2),
+        _ => None,
+    }
+}
+
 pub fn fnv(hash: u64, bytes: &[u8]) -> u64 {
     let mut h = hash;
     for &b in bytes {
@@ -417,12 +427,7 @@ fn run(port: &mut TTYPort, cfg: &Config, report: &Mutex<Report>, stop: &Mutex<bo
                 let l_word = ws.iter().find(|w| w.0 == 'L').map(|w| w.1);
                 if gs.contains(&10.0) && matches!(l_word, Some(2.0 | 20.0)) {
                     for (l, v) in ws {
-                        let k = match l {
-                            'X' => 0,
-                            'Y' => 1,
-                            'Z' => 2,
-                            _ => continue,
-                        };
+                        let Some(k) = axis(l) else { continue };
                         wco[k] = if l_word == Some(20.0) {
                             target[k] - v
                         } else {
@@ -433,12 +438,7 @@ fn run(port: &mut TTYPort, cfg: &Config, report: &Mutex<Report>, stop: &Mutex<bo
                     continue;
                 }
                 for (l, v) in ws {
-                    let k = match l {
-                        'X' => 0,
-                        'Y' => 1,
-                        'Z' => 2,
-                        _ => continue,
-                    };
+                    let Some(k) = axis(l) else { continue };
                     target[k] = if relative { target[k] + v } else { v + wco[k] };
                 }
                 if motion || pause {

@@ -602,68 +602,44 @@ fn prune_dangling(pieces: Vec<Seg>, eps: f64) -> Vec<Seg> {
         starts.entry(key(v2(s))).or_default().push(k as u32);
         ends.entry(key(v2(e))).or_default().push(k as u32);
     }
-    let mut alive = vec![true; pieces.len()];
+    // The live pieces (other than `me`) that start (`at_start`) or end within eps of `p`.
     let near =
         |map: &HashMap<(i64, i64), Vec<u32>>, p: V2, at_start: bool, alive: &[bool], me: usize| {
             let (ki, kj) = key(p);
+            let mut out = Vec::new();
             for di in -1..=1 {
                 for dj in -1..=1 {
-                    if let Some(list) = map.get(&(ki + di, kj + dj)) {
-                        for &c in list {
-                            let c = c as usize;
-                            if c == me || !alive[c] {
-                                continue;
-                            }
-                            let q = if at_start {
-                                v2(pieces[c].0)
-                            } else {
-                                v2(pieces[c].1)
-                            };
-                            if q.dist(p) <= eps {
-                                return true;
-                            }
+                    for &c in map.get(&(ki + di, kj + dj)).into_iter().flatten() {
+                        let c = c as usize;
+                        let q = if at_start {
+                            v2(pieces[c].0)
+                        } else {
+                            v2(pieces[c].1)
+                        };
+                        if c != me && alive[c] && q.dist(p) <= eps {
+                            out.push(c);
                         }
                     }
                 }
             }
-            false
+            out
         };
+    let mut alive = vec![true; pieces.len()];
     let mut work: Vec<usize> = (0..pieces.len()).collect();
     while let Some(k) = work.pop() {
         if !alive[k] {
             continue;
         }
         let (s, e) = pieces[k];
-        let (closes_itself, has_next, has_prev) = (
-            v2(s).dist(v2(e)) <= eps,
-            near(&starts, v2(e), true, &alive, k),
-            near(&ends, v2(s), false, &alive, k),
-        );
-        if closes_itself || (has_next && has_prev) {
+        let next = near(&starts, v2(e), true, &alive, k);
+        let prev = near(&ends, v2(s), false, &alive, k);
+        if v2(s).dist(v2(e)) <= eps || (!next.is_empty() && !prev.is_empty()) {
             continue;
         }
         alive[k] = false;
         // Its neighbours may now dangle.
-        for (map, p, at_start) in [(&starts, v2(e), true), (&ends, v2(s), false)] {
-            let (ki, kj) = key(p);
-            for di in -1..=1 {
-                for dj in -1..=1 {
-                    if let Some(list) = map.get(&(ki + di, kj + dj)) {
-                        for &c in list {
-                            let c = c as usize;
-                            let q = if at_start {
-                                v2(pieces[c].0)
-                            } else {
-                                v2(pieces[c].1)
-                            };
-                            if alive[c] && q.dist(p) <= eps {
-                                work.push(c);
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        work.extend(next);
+        work.extend(prev);
     }
     pieces
         .into_iter()

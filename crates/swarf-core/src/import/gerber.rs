@@ -896,6 +896,17 @@ fn line_err(line: usize, problem: impl Into<String>) -> GerberError {
     }
 }
 
+/// The number after `letter` in an `A…B…` parameter list (`%OFA0.1B-0.2*%`), if any.
+fn letter_value(text: &str, letter: char) -> Option<f64> {
+    let up = text.to_ascii_uppercase();
+    let i = up.find(letter)?;
+    up[i + 1..]
+        .split(|ch: char| ch.is_ascii_alphabetic())
+        .next()?
+        .parse()
+        .ok()
+}
+
 fn num(t: &str, line: usize, what: &str) -> Result<f64, GerberError> {
     t.trim()
         .parse::<f64>()
@@ -1056,18 +1067,10 @@ impl Reader {
                 }
             }
             "OF" => {
-                let up = rest.to_ascii_uppercase();
-                let field = |c: char| -> f64 {
-                    up.find(c)
-                        .and_then(|i| {
-                            up[i + 1..]
-                                .split(|ch: char| ch.is_ascii_alphabetic())
-                                .next()
-                                .and_then(|t| t.parse().ok())
-                        })
-                        .unwrap_or(0.0)
-                };
-                let (a, b) = (field('A') * self.mm(), field('B') * self.mm());
+                let (a, b) = (
+                    letter_value(rest, 'A').unwrap_or(0.0) * self.mm(),
+                    letter_value(rest, 'B').unwrap_or(0.0) * self.mm(),
+                );
                 if a != 0.0 || b != 0.0 {
                     self.image = Affine2::translate(V2::new(a, b)).then_after(&self.image);
                     self.warnings.push(format!(
@@ -1076,18 +1079,10 @@ impl Reader {
                 }
             }
             "SF" => {
-                let up = rest.to_ascii_uppercase();
-                let field = |c: char| -> f64 {
-                    up.find(c)
-                        .and_then(|i| {
-                            up[i + 1..]
-                                .split(|ch: char| ch.is_ascii_alphabetic())
-                                .next()
-                                .and_then(|t| t.parse().ok())
-                        })
-                        .unwrap_or(1.0)
-                };
-                let (a, b) = (field('A'), field('B'));
+                let (a, b) = (
+                    letter_value(rest, 'A').unwrap_or(1.0),
+                    letter_value(rest, 'B').unwrap_or(1.0),
+                );
                 if a <= 0.0 || b <= 0.0 {
                     return Err(line_err(line, "image scale %SF must be positive"));
                 }
