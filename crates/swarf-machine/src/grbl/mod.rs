@@ -671,7 +671,10 @@ impl Grbl {
                 message: msg.clone(),
             });
         }
-        if s.state == MachineState::Run {
+        // Running again after the pause was told: the message is spent. (A Run report that
+        // arrives after the M0 line was sent but before the machine reached it must not clear
+        // it: the pause would then stop the machine without saying which tool to load.)
+        if s.state == MachineState::Run && run.pause_told {
             run.pause_message = None;
         }
         let no_program_pending = !self
@@ -884,6 +887,8 @@ mod tests {
         }]
         .into_iter();
         g.pump(Some(&mut src), t);
+        // The machine still runs the lines before the M0 when a status report comes.
+        g.receive(b"<Run|MPos:0.000,0.000,20.000|FS:100,0>\n", t);
         g.receive(b"<Hold:0|MPos:0.000,0.000,20.000|FS:0,0>\n", t);
         let ev = g.take_events();
         assert!(ev.iter().any(
