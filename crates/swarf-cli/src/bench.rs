@@ -201,5 +201,71 @@ pub fn run(a: &BenchArgs) -> Result<()> {
             outln!("    refused: {e}");
         }
     }
+    bench_boards(a, &dir)
+}
+
+/// The corpus's Gerber copper layers: reading (the image painted) and a two-pass isolation
+/// with a 30° V bit at 0.05 mm.
+fn bench_boards(a: &BenchArgs, dir: &std::path::Path) -> Result<()> {
+    let tol = swarf_core::geometry::Tolerance::default();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|e| {
+                ["gbr", "cmp", "gtl", "gbl"]
+                    .iter()
+                    .any(|x| e.eq_ignore_ascii_case(x))
+            })
+        })
+        .collect();
+    files.sort();
+    let mut v = Tool::micro_flat(3.175);
+    v.shape = swarf_core::tool::ToolShape::V {
+        angle_deg: 30.0,
+        tip_diameter_mm: 0.05,
+    };
+    v.flute_length_mm = 5.0;
+    v.stickout_mm = 12.0;
+    for f in files {
+        let bytes = std::fs::read(&f)?;
+        let name = f
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+        let (ti, g) = best(a.repeat, || {
+            swarf_core::import::read_gerber(&bytes, Some(&name), None, &tol)
+        });
+        let Ok(g) = g else {
+            outln!("{name:<58} import failed");
+            continue;
+        };
+        outln!(
+            "{:<58} {:>10.3}",
+            format!("{name}: read ({} shapes)", g.shapes.len()),
+            ti * 1e3
+        );
+        if g.kind != swarf_core::import::LayerKind::Copper {
+            continue;
+        }
+        let p = swarf_core::ops::isolate::IsolateParams::default();
+        let (tt, r) = best(a.repeat, || {
+            swarf_core::ops::isolate::isolate(
+                &g.regions,
+                &v,
+                &p,
+                &tol,
+                &swarf_core::ops::Cancel::NEVER,
+            )
+        });
+        match r {
+            Ok(r) => outln!(
+                "{:<58} {:>10.3} {:>8} {:>8}",
+                "  isolate, 2 passes, 30° V at 0.05 mm",
+                tt * 1e3,
+                r.toolpath.moves.len(),
+                r.toolpath.stats(3000.0).arcs
+            ),
+            Err(e) => outln!("    refused: {e}"),
+        }
+    }
     Ok(())
 }
