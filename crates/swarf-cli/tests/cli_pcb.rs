@@ -146,6 +146,22 @@ fn a_height_map_levels_the_cut_and_a_broken_one_is_refused() {
     if let Some((errors, _)) = common::rs274_points(&gcode, "pcb", "levelled") {
         assert_eq!(errors, 0);
     }
+    // A board 0.3 mm below Z0 at one side: the approach rapids go below Z0 there, but not
+    // into the board (the export check measures from the surface).
+    let low = tmp("low.json");
+    let z: Vec<String> = (0..3)
+        .flat_map(|_| (0..3).map(|i| format!("{}", -0.15 * f64::from(i))))
+        .collect();
+    std::fs::write(
+        &low,
+        format!(
+            "{{\"version\": 1, \"origin\": [0.0, 0.0], \"step\": [5.0, 4.0], \"nx\": 3, \"ny\": 3, \"z\": [{}]}}",
+            z.join(", ")
+        ),
+    )
+    .unwrap();
+    let (summary, _) = isolate(&["--height-map", low.to_str().unwrap()], &tmp("low.nc"));
+    assert!(summary.contains("levelled:"), "{summary}");
     std::fs::write(&map, "{\"version\": 1, \"origin\": [0, 0]}").unwrap();
     let o = cli()
         .arg("generate")

@@ -206,18 +206,15 @@ pub fn export_check(out: &JobOutput, program: &Program) -> Result<ExportReport, 
         };
         // The gouge and the rapid checks are independent: one on each core.
         let gouge_checked = out.gouge_checked.get(s.0).copied().unwrap_or(true);
-        // A levelled program cuts at its depth below the warped surface: the part's lines are
-        // checked at that depth, the surface's height taken off again.
+        // A levelled program cuts at its depth below the warped surface: the checks measure in
+        // the surface's frame (its height taken off again), where the stock's top is Z = 0.
         let flat = out
             .height_map
             .as_ref()
             .map(|m| crate::level::unlevel(&sub, m));
+        let sub = flat.as_ref().unwrap_or(&sub);
         let (gouges, rapids) = rayon::join(
-            || {
-                gouge_checked.then(|| {
-                    check_gouges(flat.as_ref().unwrap_or(&sub), Some(lines), part, tool, &tol)
-                })
-            },
+            || gouge_checked.then(|| check_gouges(sub, Some(lines), part, tool, &tol)),
             || {
                 if part_box.is_empty() {
                     return Vec::new();
@@ -225,7 +222,7 @@ pub fn export_check(out: &JobOutput, program: &Program) -> Result<ExportReport, 
                 let grow = V2::new(tool.diameter_mm, tool.diameter_mm);
                 let deepest = sub.moves.iter().map(|m| m.to.z).fold(0.0f64, f64::min);
                 check_rapids(
-                    &sub,
+                    sub,
                     part_box.min - grow,
                     part_box.max + grow,
                     deepest - 1.0,
