@@ -82,6 +82,13 @@ impl Default for PocketParams {
 
 /// The most offset levels a pocket may have (a sanity bound against absurd step-overs).
 const MAX_LEVELS: usize = 100_000;
+/// The most points the offset rings of one region may hold (about 1 GB): a drawing read in
+/// the wrong unit (965 m across for a 6 mm tool) would otherwise fill the memory.
+const MAX_RING_POINTS: usize = 20_000_000;
+/// The longest feed path a pocket may plan, mm (100 km: a day and a half at 1 m/min). Area
+/// over step-over says it before any offset is made: a drawing read in the wrong unit (965 m
+/// across) would otherwise take the memory with it.
+const MAX_FEED_MM: f64 = 1.0e8;
 
 /// One loop-set of the offset tree.
 struct Node {
@@ -142,6 +149,21 @@ pub fn pocket(
     let mut cur = Cursor::new(tool, p.cut.heights, p.cut.entry, tol.equal_point_mm);
     let z_top = -p.cut.heights.start_depth_mm;
     let levels = clearing_levels(&p.cut, tol);
+    let planned: f64 =
+        regions.iter().map(|r| r.area().abs()).sum::<f64>() * levels.len() as f64 / s;
+    if planned > MAX_FEED_MM {
+        return Err(param_err(
+            OP,
+            "stepover",
+            format!(
+                "would cut about {:.0} km ({:.0} mm² in {} level(s) at a {s:.4} mm step-over), more than {:.0} km; check the part's unit, or use a larger tool",
+                planned / 1e6,
+                planned * s / levels.len() as f64,
+                levels.len(),
+                MAX_FEED_MM / 1e6
+            ),
+        ));
+    }
 
     // The area cleared, summed over the levels, for the feed estimate.
     let mut area = 0.0;
@@ -175,6 +197,7 @@ pub fn pocket(
             // on the number of threads.
             let batch = 2 * rayon::current_num_threads().max(1);
             let mut k = 1;
+            let mut points = 0usize;
             'rings: loop {
                 cancel.check()?;
                 let rings: Vec<Vec<OffsetComponent>> = (k..k + batch)
@@ -191,6 +214,23 @@ pub fn pocket(
                             "stepover",
                             format!(
                                 "gives more than {MAX_LEVELS} rings in {name}; use a larger step-over"
+                            ),
+                        ));
+                    }
+                    points += c
+                        .iter()
+                        .flat_map(OffsetComponent::loops)
+                        .map(|l| l.vertex_count())
+                        .sum::<usize>();
+                    if points > MAX_RING_POINTS {
+                        let b = region.bbox();
+                        return Err(param_err(
+                            OP,
+                            "stepover",
+                            format!(
+                                "gives rings of more than {MAX_RING_POINTS} points in {name} ({:.1} x {:.1} mm for the {d} mm tool, {k} rings so far); check the part's unit, or use a larger step-over",
+                                b.width(),
+                                b.height()
                             ),
                         ));
                     }
@@ -402,6 +442,10 @@ impl Level<'_> {
         false
     }
 
+    /// Cuts the offset tree below `id` children first (innermost loops first, each new
+    /// subtree entered at its leaf), its own loops last. Walked with a stack of its own, not
+    /// by recursion: a wide region with a small step-over nests hundreds of thousands of
+    /// offsets (a drawing in the wrong unit, 965 m across, overflowed the stack).
     fn cut_node(
         &mut self,
         cur: &mut Cursor,
@@ -411,18 +455,25 @@ impl Level<'_> {
         z: f64,
         at_depth: &mut bool,
     ) {
-        let n = &nodes[id];
-        if n.children.is_empty() {
-            // A leaf: enter here. Every new subtree starts with an entry.
-            *at_depth = false;
-            self.enter_leaf(cur, n, z_prev, z, at_depth);
-        } else {
-            for &c in &n.children {
-                self.cut_node(cur, nodes, c, z_prev, z, at_depth);
+        // (node, its next child to visit)
+        let mut stack: Vec<(usize, usize)> = vec![(id, 0)];
+        while let Some(top) = stack.last_mut() {
+            let (nid, next) = *top;
+            let n = &nodes[nid];
+            if next < n.children.len() {
+                top.1 += 1;
+                stack.push((n.children[next], 0));
+                continue;
             }
+            stack.pop();
+            if n.children.is_empty() {
+                // A leaf: enter here. Every new subtree starts with an entry.
+                *at_depth = false;
+                self.enter_leaf(cur, n, z_prev, z, at_depth);
+            }
+            let loops: Vec<Pline> = n.comp.loops().cloned().collect();
+            self.cut_loops(cur, n.level, loops, z_prev, z, at_depth);
         }
-        let loops: Vec<Pline> = n.comp.loops().cloned().collect();
-        self.cut_loops(cur, n.level, loops, z_prev, z, at_depth);
     }
 
     /// Helix down at an innermost loop where there is room; otherwise the loop's own ramp

@@ -194,3 +194,25 @@ fn links_across_a_sliver_narrower_than_any_sample_step_are_refused() {
         &tol
     ));
 }
+
+#[test]
+fn a_part_in_the_wrong_unit_is_refused_before_the_memory_goes() {
+    // A 965 m square (a drawing in µm read as mm) with a 6 mm tool: about 390 000 km of feed.
+    // Found by `swarf-cli bench` on a corpus mask: the offset tree's recursion overflowed the
+    // stack, and walked without recursion it filled 24 GB.
+    let region = Region {
+        outer: square(-482_600.0, -482_600.0, 965_200.0),
+        islands: vec![],
+    };
+    let tool = Tool::micro_flat(6.0);
+    let e = pocket(
+        std::slice::from_ref(&region),
+        &tool,
+        &params(0.1),
+        &Tolerance::default(),
+        &crate::ops::Cancel::NEVER,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("km") && e.contains("unit"), "{e}");
+}
