@@ -220,7 +220,7 @@ pub fn pocket(
                     points += c
                         .iter()
                         .flat_map(OffsetComponent::loops)
-                        .map(|l| l.vertex_count())
+                        .map(cavalier_contours::polyline::PlineSource::vertex_count)
                         .sum::<usize>();
                     if points > MAX_RING_POINTS {
                         let b = region.bbox();
