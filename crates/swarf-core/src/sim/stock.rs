@@ -81,6 +81,13 @@ pub fn simulate_output(out: &JobOutput, opts: &SimOptions) -> Option<Heightmap> 
     for c in &copies {
         for (_, tool, res) in &out.operations {
             let placed = c.toolpath(&res.toolpath);
+            // A levelled program is simulated in the warped surface's frame (its height taken
+            // off again), where the stock's top is flat: the cut shows at its depth below
+            // the surface, as it will be on the board.
+            let placed = match &out.height_map {
+                Some(m) => crate::level::unlevel(&placed, m),
+                None => placed,
+            };
             let mut sim = Simulation::new(stock, &placed, tool, *opts, out.tolerance);
             sim.run_to(placed.moves.len());
             stock = sim.stock;
@@ -123,5 +130,38 @@ mod tests {
         assert_eq!(corner, 0.0);
         let mesh = stock_mesh(&stock, 1.0e4);
         assert!(mesh.vertices.len() <= 40_000 && !mesh.triangles.is_empty());
+    }
+
+    /// A levelled job is simulated below the surface it follows: the same cut as unlevelled.
+    #[test]
+    fn a_levelled_job_cuts_the_same_stock_in_the_surface_frame() {
+        let mut job = crate::job::Job::from_toml(crate::job::EXAMPLE_JOB_TOML).unwrap();
+        let flat = job.run(std::path::Path::new(".")).unwrap();
+        let mut area = crate::geometry::Bbox2::EMPTY;
+        area.add_point(V2::new(-10.0, -10.0));
+        area.add_point(V2::new(10.0, 10.0));
+        job.height_map = Some(
+            crate::level::HeightMap::from_fn(area, 4, 4, |p| 0.004 * p.x - 0.003 * p.y).unwrap(),
+        );
+        let levelled = job.run(std::path::Path::new(".")).unwrap();
+        let a = simulate_output(&flat, &SimOptions::default()).unwrap();
+        let b = simulate_output(&levelled, &SimOptions::default()).unwrap();
+        // The same cells cut to the same depth (the levelled path has extra points where it
+        // crossed grid lines; the stocks agree to a micrometre). Only the block's bottom
+        // differs (it is set below the deepest programmed Z).
+        assert_eq!((a.nx, a.ny), (b.nx, b.ny));
+        let differ =
+            a.z.iter()
+                .zip(&b.z)
+                .filter(|(p, q)| (p.min(0.0) - q.min(0.0)).abs() > 1e-3)
+                .count();
+        assert!(
+            differ <= a.z.len() / 1000,
+            "{differ} of {} cells differ",
+            a.z.len()
+        );
+        // And it cut: the recesses' floors are there.
+        assert!(b.z.iter().any(|&z| z < -0.09));
+        assert!(levelled.height_map.is_some());
     }
 }
