@@ -269,3 +269,40 @@ fn probe_writes_a_map_that_generate_levels_by() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("empty"));
 }
+
+#[test]
+fn copper_between_the_tracks_is_cleared_and_read_back() {
+    let out = tmp("clear.nc");
+    let o = cli()
+        .arg("generate")
+        .arg(write_board())
+        .args([
+            "--op",
+            "pocket",
+            "--target",
+            "between",
+            "--tool-diameter",
+            "0.4",
+            "--depth",
+            "0.05",
+            "--dialect",
+            "grbl",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let gcode = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        gcode
+            .lines()
+            .filter(|l| l.starts_with("G1") || l.starts_with("G2") || l.starts_with("G3"))
+            .count()
+            > 20
+    );
+    if let Some((errors, points)) = common::rs274_points(&gcode, "pcb", "clear") {
+        assert_eq!(errors, 0);
+        assert!(points.len() > 20);
+    }
+}
