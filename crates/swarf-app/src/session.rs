@@ -534,8 +534,11 @@ impl Session {
         // A drill file is holes only: drilling fits it, milling its circles does not. A
         // Gerber copper layer is isolated; an outline layer is cut out.
         let drill_file = version == "Excellon";
-        let copper = version.starts_with("Gerber") && !version.contains("outline");
-        let outline = version == "Gerber (outline)";
+        let layer = model
+            .drawing()
+            .and_then(swarf_core::import::Drawing::board_layer);
+        let copper = layer == Some(swarf_core::import::LayerKind::Copper);
+        let outline = layer == Some(swarf_core::import::LayerKind::Outline);
         for op in &mut self.job.operations {
             let drilling = matches!(op.spec, OpSpec::Drill(_) | OpSpec::HelicalBore(_));
             let isolating = matches!(op.spec, OpSpec::Isolate(_));

@@ -135,7 +135,7 @@ pub fn run(args: &InspectArgs) -> Result<()> {
         writeln!(s, "format:        Excellon drill file")?;
     } else {
         match d.version.as_deref() {
-            Some(v) if v.starts_with("Gerber") => writeln!(s, "format:        {v}")?,
+            Some(v) if d.board_layer().is_some() => writeln!(s, "format:        {v}")?,
             v => writeln!(
                 s,
                 "format:        DXF {}",

@@ -53,10 +53,7 @@ pub fn circle_of(p: &Pline, tol: &Tolerance) -> Option<(V2, f64)> {
 pub fn find_holes(d: &Drawing, tol: &Tolerance) -> Vec<HoleGroup> {
     // A Gerber layer's round pads are copper, not holes: a board's holes come from its drill
     // (Excellon) file.
-    if d.version
-        .as_deref()
-        .is_some_and(|v| v.starts_with("Gerber"))
-    {
+    if d.board_layer().is_some() {
         return Vec::new();
     }
     let mut all: Vec<(V2, f64)> = d

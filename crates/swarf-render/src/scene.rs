@@ -241,10 +241,11 @@ impl Scene {
         match model {
             swarf_core::import::Model::Drawing(d) => {
                 // A PCB layer in its colour: copper, solder mask, the board's outline.
-                let c = match d.version.as_deref() {
-                    Some(v) if v.starts_with("Gerber (copper") => COPPER,
-                    Some(v) if v.starts_with("Gerber (solder mask") => MASK_GREEN,
-                    Some(v) if v.starts_with("Gerber (outline") => BOARD_EDGE,
+                use swarf_core::import::LayerKind;
+                let c = match d.board_layer() {
+                    Some(LayerKind::Copper) => COPPER,
+                    Some(LayerKind::SolderMask) => MASK_GREEN,
+                    Some(LayerKind::Outline) => BOARD_EDGE,
                     _ => Layer::Outline.colour(),
                 };
                 self.add_plines_coloured(&d.closed_loops, 0.0, c);

@@ -61,12 +61,12 @@ fn probe_ui(ui: &mut Ui, app: &mut SwarfApp) {
                 let l = ui.label("deepest");
                 rs.push(ui.add(egui::DragValue::new(&mut spec.max_depth_mm).range(0.05..=20.0).speed(0.01).suffix(" mm")).labelled_by(l.id));
             });
-            let area = app
-                .session
-                .output
-                .as_deref()
-                .map(swarf_core::job::JobOutput::cut_area)
-                .filter(|b| !b.is_empty());
+            // Whether anything is cut; the area itself is found on a click, not every frame.
+            let cuts = app.session.output.as_deref().is_some_and(|o| {
+                o.operations
+                    .iter()
+                    .any(|(_, _, r)| !r.toolpath.moves.is_empty())
+            });
             let m = &mut app.machine;
             let grbl = app_kind_is_grbl(m.kind);
             if let Some((done, total)) = m.probe_progress {
@@ -77,19 +77,24 @@ fn probe_ui(ui: &mut Ui, app: &mut SwarfApp) {
                     }
                 });
             } else {
-                let can = m.idle() && grbl && area.is_some();
+                let can = m.idle() && grbl && cuts;
                 let r = ui
                     .add_enabled(can, egui::Button::new("Probe the cut area"))
                     .on_disabled_hover_text(if !grbl {
                         "probing goes through GRBL (linuxcncrsh cannot read LinuxCNC's probe result)"
-                    } else if area.is_none() {
+                    } else if !cuts {
                         "the job cuts nothing yet"
                     } else {
                         "connect, and let the machine be Idle"
                     });
-                if r.clicked()
-                    && let Some(b) = area
-                {
+                let area = app
+                    .session
+                    .output
+                    .as_deref()
+                    .filter(|_| r.clicked())
+                    .map(swarf_core::job::JobOutput::cut_area)
+                    .filter(|b| !b.is_empty());
+                if let Some(b) = area {
                     let g = spec.margin_mm;
                     let area = [b.min.x - g, b.min.y - g, b.max.x + g, b.max.y + g];
                     if let Err(e) = m.start_probe_grid(area, &spec) {

@@ -476,12 +476,6 @@ fn snap_vertices(shapes: &[Shape], within: f64) -> Vec<Shape> {
         .collect()
 }
 
-/// The union of shapes (all dark).
-pub fn union(shapes: Vec<Vec<Pline>>, tol: &Tolerance) -> Painted {
-    let shapes: Vec<Shape> = shapes.into_iter().map(Shape::dark).collect();
-    paint(&shapes, tol)
-}
-
 // Shapes swept by a disk (Gerber draws, isolation growth): exact, arcs kept.
 
 /// A full circle as two half arcs, counter-clockwise.
@@ -756,6 +750,11 @@ mod tests {
     }
     fn tol() -> Tolerance {
         Tolerance::default()
+    }
+    /// The union of shapes (all dark).
+    fn union(shapes: Vec<Vec<Pline>>, tol: &Tolerance) -> Painted {
+        let shapes: Vec<Shape> = shapes.into_iter().map(Shape::dark).collect();
+        paint(&shapes, tol)
     }
 
     #[test]

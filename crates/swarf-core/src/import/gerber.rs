@@ -1791,6 +1791,26 @@ pub fn import_gerber(
     })
 }
 
+impl Drawing {
+    /// What PCB layer the drawing is, when it was read from a Gerber file (its version says
+    /// so: "Gerber (copper)", …).
+    pub fn board_layer(&self) -> Option<LayerKind> {
+        let v = self
+            .version
+            .as_deref()?
+            .strip_prefix("Gerber (")?
+            .strip_suffix(')')?;
+        [
+            LayerKind::Copper,
+            LayerKind::SolderMask,
+            LayerKind::Outline,
+            LayerKind::Other,
+        ]
+        .into_iter()
+        .find(|&k| kind_name(k) == v)
+    }
+}
+
 pub fn kind_name(k: LayerKind) -> &'static str {
     match k {
         LayerKind::Copper => "copper",
