@@ -72,6 +72,7 @@ pub fn new_operation(kind: &str, name: String, tool: u32, mesh_depth_mm: f64) ->
         tool,
         enabled: true,
         coolant: None,
+        part: None,
         target: match spec {
             OpSpec::Pocket(_) | OpSpec::Adaptive(_) => Target::Holes,
             // Isolation goes around all the copper, rings included.

@@ -10,7 +10,7 @@ use serde_json::json;
 use std::path::Path;
 
 use swarf_core::geometry::Tolerance;
-use swarf_core::job::{Job, Model, Operation, Part};
+use swarf_core::job::{Job, Model, Operation, Part, Parts};
 use swarf_core::ops::adaptive::AdaptiveParams;
 use swarf_core::ops::bore::BoreParams;
 use swarf_core::ops::contour::{ContourParams, Side};
@@ -495,6 +495,9 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
     let out = job.run_model(model, &mut |_, _| true, &swarf_core::ops::Cancel::NEVER)?;
     let report = swarf_core::verify::export_check(&out, &out.program)?;
     let mut warnings = out.model.warnings().to_vec();
+    for (file, m) in &out.with {
+        warnings.extend(m.warnings().iter().map(|w| format!("{file}: {w}")));
+    }
     for m in report.messages() {
         warnings.push(block_or_warn(a, &m)?);
     }
@@ -592,7 +595,7 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
 
 /// The job the command line describes: its part, one tool and one operation; the part is read
 /// to check that the operation fits it (and for a mesh's default depth).
-fn job_from_flags(a: &GenerateArgs) -> Result<(Job, Model)> {
+fn job_from_flags(a: &GenerateArgs) -> Result<(Job, Parts)> {
     // A V bit's diameter is its shank's (1/8", 3.175 mm, for nearly all of them); its cut's
     // width comes from the angle, the tip and the depth.
     let v_shank = matches!(shape_arg(a), ShapeArg::V).then_some(3.175);
@@ -618,6 +621,7 @@ fn job_from_flags(a: &GenerateArgs) -> Result<(Job, Model)> {
             close_gap_mm: None,
             orientation: a.orient,
             resize: swarf_core::resize::Resize::default(),
+            with: Vec::new(),
         },
         tolerance: tolerance(a),
         post: PostOptions {
@@ -646,6 +650,7 @@ fn job_from_flags(a: &GenerateArgs) -> Result<(Job, Model)> {
         tool: tool.number,
         enabled: true,
         coolant: None,
+        part: None,
         target: match (a.target, a.op) {
             (Some(t), _) => t.into(),
             (None, OpKind::Contour) => match a.side {
@@ -657,7 +662,7 @@ fn job_from_flags(a: &GenerateArgs) -> Result<(Job, Model)> {
         },
         spec,
     });
-    Ok((job, model))
+    Ok((job, model.into()))
 }
 
 /// The operation the flags describe, checked against the kind of part.
@@ -838,7 +843,7 @@ pub fn part_from_args(
 }
 
 /// A job file with the command line's post settings, part and tolerance applied.
-fn job_from_file(a: &GenerateArgs, job_path: &Path) -> Result<(Job, Model)> {
+fn job_from_file(a: &GenerateArgs, job_path: &Path) -> Result<(Job, Parts)> {
     let mut job = Job::load(job_path)?;
     if let Some(d) = a.dialect {
         job.post.dialect = d;
@@ -857,8 +862,8 @@ fn job_from_file(a: &GenerateArgs, job_path: &Path) -> Result<(Job, Model)> {
         a.layers.as_ref(),
     );
     size_and_array_from_flags(a, &mut job)?;
-    let (_, model) = job.load_model(&base)?;
-    Ok((job, model))
+    let (_, parts) = job.load_parts(&base)?;
+    Ok((job, parts))
 }
 
 /// The size and array flags, over what a job file has.

@@ -53,7 +53,8 @@ pub struct ProbeArgs {
     /// Points farther than this from the median height are flagged, mm.
     #[arg(long)]
     pub expected_warp: Option<f64>,
-    /// A drill file (or drawing) whose holes the probe steps around.
+    /// A drill file (or drawing) whose holes the probe steps around (a job given as --area
+    /// adds the holes of its drill files).
     #[arg(long)]
     pub avoid_holes: Option<PathBuf>,
     /// Longest wait for one move or touch, seconds.
@@ -89,12 +90,25 @@ fn parse_grid(s: &str) -> Result<(usize, usize)> {
     ))
 }
 
-/// The area (four numbers, or the cuts of a job) and the job's probe settings.
-fn area_of(a: &ProbeArgs) -> Result<([f64; 4], ProbeSpec)> {
+/// A hole the probe steps around: centre and radius, mm.
+type Hole = ([f64; 2], f64);
+
+/// The holes of a drill file (or a drawing's circles).
+fn holes_of(d: &swarf_core::import::Drawing) -> Vec<Hole> {
+    swarf_core::holes::find_holes(d, &Tolerance::default())
+        .iter()
+        .flat_map(|g| g.centres.iter().map(|c| ([c.x, c.y], g.diameter_mm * 0.5)))
+        .collect()
+}
+
+/// The area (four numbers, or the cuts of a job), the job's probe settings and the holes of
+/// the job's drill files (a board's drill file in `[part] with`), which the probe steps
+/// around.
+fn area_of(a: &ProbeArgs) -> Result<([f64; 4], ProbeSpec, Vec<Hole>)> {
     let nums: Vec<Result<f64, _>> = a.area.split(',').map(|v| v.trim().parse::<f64>()).collect();
     if nums.len() == 4 && nums.iter().all(Result::is_ok) {
         let v: Vec<f64> = nums.into_iter().map(Result::unwrap).collect();
-        return Ok(([v[0], v[1], v[2], v[3]], ProbeSpec::default()));
+        return Ok(([v[0], v[1], v[2], v[3]], ProbeSpec::default(), Vec::new()));
     }
     let path = PathBuf::from(&a.area);
     if !path.exists() {
@@ -105,7 +119,14 @@ fn area_of(a: &ProbeArgs) -> Result<([f64; 4], ProbeSpec)> {
     }
     let job = swarf_core::job::Job::load(&path)?;
     let base = path.parent().unwrap_or_else(|| std::path::Path::new("."));
-    let all = job.run(base)?.cut_area();
+    let out = job.run(base)?;
+    let all = out.cut_area();
+    let holes = out
+        .models()
+        .filter_map(swarf_core::import::Model::drawing)
+        .filter(|d| d.version.as_deref() == Some("Excellon"))
+        .flat_map(holes_of)
+        .collect();
     if all.is_empty() {
         bail!("the job {} cuts nothing: no area to probe", path.display());
     }
@@ -114,6 +135,7 @@ fn area_of(a: &ProbeArgs) -> Result<([f64; 4], ProbeSpec)> {
     Ok((
         [all.min.x - m, all.min.y - m, all.max.x + m, all.max.y + m],
         spec,
+        holes,
     ))
 }
 
@@ -130,12 +152,11 @@ pub fn map_of(out: &ProbeOutcome, area: [f64; 4]) -> Result<HeightMap> {
 }
 
 pub fn run_probe(a: &ProbeArgs) -> Result<u8> {
-    let (area, spec) = area_of(a)?;
+    let (area, spec, mut avoid) = area_of(a)?;
     let (nx, ny) = match &a.grid {
         Some(g) => parse_grid(g)?,
         None => (spec.grid[0], spec.grid[1]),
     };
-    let mut avoid = Vec::new();
     if let Some(p) = &a.avoid_holes {
         let model = swarf_core::import::load(
             swarf_core::import::Source::Path(p),
@@ -144,11 +165,7 @@ pub fn run_probe(a: &ProbeArgs) -> Result<u8> {
         let d = model
             .drawing()
             .with_context(|| format!("{} is a mesh, not a drill file", p.display()))?;
-        for g in swarf_core::holes::find_holes(d, &Tolerance::default()) {
-            for c in &g.centres {
-                avoid.push(([c.x, c.y], g.diameter_mm * 0.5));
-            }
-        }
+        avoid.extend(holes_of(d));
     }
     let settings = ProbeSettings {
         nx,

@@ -115,11 +115,11 @@ pub fn run(a: &RenderArgs) -> Result<()> {
             a.units,
             None,
         );
-        let (_, model) = job.load_model(&base)?;
+        let (_, parts) = job.load_parts(&base)?;
         if let Some(p) = &a.height_map {
             job.height_map = Some(swarf_core::level::HeightMap::load(p)?);
         }
-        let out = job.run_model(model, &mut |_, _| true, &swarf_core::ops::Cancel::NEVER)?;
+        let out = job.run_model(parts, &mut |_, _| true, &swarf_core::ops::Cancel::NEVER)?;
         depth = depth.min(scene.add_output(&out, colour_by));
         if let Some(stock) = &out.stock
             && !a.simulate

@@ -19,8 +19,16 @@ X2000000Y6000000D03*\nD13*\nX8000000Y6000000D03*\nM02*\n";
 
 fn write_board() -> PathBuf {
     let p = tmp("board-F_Cu.gbr");
-    std::fs::write(&p, BOARD).unwrap();
+    write_whole(&p, BOARD);
     p
+}
+
+/// Writes a file whole (by a rename): the tests run in parallel and read each other's files.
+fn write_whole(p: &std::path::Path, text: &str) {
+    let part =
+        p.with_extension(format!("{:?}.part", std::thread::current().id()).replace(['(', ')'], ""));
+    std::fs::write(&part, text).unwrap();
+    std::fs::rename(&part, p).unwrap();
 }
 
 fn isolate(extra: &[&str], out: &PathBuf) -> (String, String) {
@@ -305,4 +313,178 @@ fn copper_between_the_tracks_is_cleared_and_read_back() {
         assert_eq!(errors, 0);
         assert!(points.len() > 20);
     }
+}
+
+/// The board's edge, 1 mm around the copper, drawn with a 0.1 mm line.
+const OUTLINE: &str = "G04 outline*\n%FSLAX46Y46*%\n%MOMM*%\n%TF.FileFunction,Profile,NP*%\n\
+%ADD10C,0.1*%\nD10*\nX-1000000Y-1000000D02*\nX11000000Y-1000000D01*\nX11000000Y9000000D01*\n\
+X-1000000Y9000000D01*\nX-1000000Y-1000000D01*\nM02*\n";
+
+/// Holes through the two round pads on the left.
+const DRILL: &str = "M48\nMETRIC\nT1C0.8\n%\nT1\nX2.0Y2.0\nX2.0Y6.0\nM30\n";
+
+/// A board job: isolation on the copper layer, drilling from the drill file and the cut-out
+/// on the outline Gerber, each operation on its own file of the one work.
+fn board_job(drill_part: &str) -> PathBuf {
+    write_board();
+    write_whole(&tmp("board-Edge_Cuts.gbr"), OUTLINE);
+    write_whole(&tmp("board.drl"), DRILL);
+    let job = format!(
+        r#"version = 2
+title = "test board"
+
+[part]
+file = "board-F_Cu.gbr"
+with = ["board-Edge_Cuts.gbr", "board.drl"]
+
+[post]
+dialect = "grbl"
+
+[[tool]]
+name = "30 deg V"
+number = 1
+shape = {{ type = "v", angle_deg = 30.0, tip_diameter_mm = 0.05 }}
+diameter_mm = 3.175
+flutes = 2
+stickout_mm = 8.0
+max_rpm = 30000
+flute_length_mm = 3.0
+feeds = {{ rpm = 20000, feed_per_tooth_mm = 0.005, plunge_mm_per_min = 30, ramp_mm_per_min = 60 }}
+
+[[tool]]
+name = "0.8 mm drill"
+number = 2
+shape = {{ type = "drill", point_angle_deg = 118.0 }}
+diameter_mm = 0.8
+flutes = 2
+stickout_mm = 8.0
+max_rpm = 30000
+flute_length_mm = 5.0
+feeds = {{ rpm = 20000, feed_per_tooth_mm = 0.005, plunge_mm_per_min = 60, ramp_mm_per_min = 60 }}
+
+[[tool]]
+name = "1 mm end mill"
+number = 3
+shape = {{ type = "flat" }}
+diameter_mm = 1.0
+flutes = 2
+stickout_mm = 8.0
+max_rpm = 30000
+flute_length_mm = 4.0
+feeds = {{ rpm = 20000, feed_per_tooth_mm = 0.01, plunge_mm_per_min = 60, ramp_mm_per_min = 100 }}
+
+[[operation]]
+type = "isolate"
+name = "isolate"
+tool = 1
+heights = {{ final_depth_mm = 0.05 }}
+
+[[operation]]
+type = "drill"
+name = "holes"
+tool = 2
+part = "{drill_part}"
+heights = {{ final_depth_mm = 1.7 }}
+
+[[operation]]
+type = "contour"
+name = "cut out"
+tool = 3
+part = "board-Edge_Cuts.gbr"
+target = "outlines"
+side = "outside"
+stepdown_mm = 0.4
+tabs = 4
+tab_width_mm = 2.0
+tab_height_mm = 0.4
+heights = {{ final_depth_mm = 1.6 }}
+"#
+    );
+    let p = tmp(&format!("board-{}.toml", drill_part.replace('.', "_")));
+    std::fs::write(&p, job).unwrap();
+    p
+}
+
+#[test]
+fn a_board_job_cuts_each_layer_from_its_own_file() {
+    let job = board_job("board.drl");
+    let out = tmp("board.nc");
+    let o = cli()
+        .arg("generate")
+        .arg("--job")
+        .arg(&job)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    let gcode = std::fs::read_to_string(&out).unwrap();
+    // Three operations, three tools, each stopping for its change.
+    for name in ["(op 1: isolate", "(op 2: holes", "(op 3: cut out"] {
+        assert!(gcode.contains(name), "{name} missing:\n{gcode}");
+    }
+    let Some((errors, points)) = common::rs274_points(&gcode, "pcb", "board") else {
+        return;
+    };
+    assert_eq!(errors, 0);
+    let points: Vec<[f64; 3]> = points
+        .iter()
+        .map(|p| [0, 1, 2].map(|i| p[i].parse::<f64>().unwrap()))
+        .collect();
+    // The drill goes through the board at the drill file's two holes, and nowhere else.
+    let deep: Vec<&[f64; 3]> = points.iter().filter(|p| p[2] < -1.0).collect();
+    assert!(!deep.is_empty());
+    let near = |p: &[f64; 3], x: f64, y: f64| (p[0] - x).hypot(p[1] - y) < 1e-6;
+    let drilled = deep
+        .iter()
+        .filter(|p| near(p, 2.0, 2.0) || near(p, 2.0, 6.0))
+        .count();
+    // The cut-out runs outside the 12 x 10 mm edge (the outline layer's drawn centre line),
+    // the 1 mm mill's centre 0.5 mm from it (corners rounded), farther only on its leads.
+    let cut_out: Vec<&&[f64; 3]> = deep
+        .iter()
+        .filter(|p| !(near(p, 2.0, 2.0) || near(p, 2.0, 6.0)))
+        .collect();
+    assert!(drilled > 0);
+    assert!(cut_out.len() > 4);
+    let mut on_edge = 0;
+    for p in &cut_out {
+        let dx = (-1.0 - p[0]).max(p[0] - 11.0).max(0.0);
+        let dy = (-1.0 - p[1]).max(p[1] - 9.0).max(0.0);
+        let off = dx.hypot(dy);
+        assert!(
+            off > 0.5 - 1e-4,
+            "a cut-out move {off} mm from the edge at {p:?}"
+        );
+        if off < 0.5 + 1e-4 {
+            on_edge += 1;
+        }
+    }
+    assert!(
+        on_edge * 2 > cut_out.len(),
+        "{on_edge} of {}",
+        cut_out.len()
+    );
+}
+
+#[test]
+fn an_operation_on_a_file_the_job_does_not_name_is_refused() {
+    let job = board_job("other.drl");
+    let o = cli()
+        .arg("generate")
+        .arg("--job")
+        .arg(&job)
+        .arg("-o")
+        .arg(tmp("never.nc"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        stderr.contains("operation 'holes'")
+            && stderr.contains("other.drl")
+            && stderr.contains("[part] with"),
+        "{stderr}"
+    );
 }

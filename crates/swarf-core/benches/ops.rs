@@ -144,6 +144,7 @@ fn generate(c: &mut Criterion) {
             tool: tool.number,
             enabled: true,
             coolant: None,
+            part: None,
             target: Target::Regions,
             spec: OpSpec::Pocket(PocketParams {
                 stepover: Stepover::Fraction(0.1),

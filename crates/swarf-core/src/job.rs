@@ -86,6 +86,11 @@ pub struct Part {
     /// Scale (a factor, per axis, or to a width), mirror and turn, about the work origin.
     #[serde(default, skip_serializing_if = "crate::resize::Resize::is_identity")]
     pub resize: crate::resize::Resize,
+    /// Other files of the same work, in the part's coordinates and read with its size and
+    /// unit settings (not its layers): a board's outline Gerber and drill file beside its
+    /// copper layer. An operation names the file it works on with `part`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub with: Vec<String>,
 }
 
 impl Part {
@@ -99,6 +104,7 @@ impl Part {
             close_gap_mm: None,
             orientation: Orientation::default(),
             resize: crate::resize::Resize::default(),
+            with: Vec::new(),
         }
     }
 }
@@ -113,6 +119,10 @@ pub struct Operation {
     pub enabled: bool,
     #[serde(default)]
     pub target: Target,
+    /// The file it works on, as `[part] file` or one of `[part] with` names it (none: the
+    /// part).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
     /// Coolant for this operation (off, mist, flood); absent: the program's (`[post]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coolant: Option<crate::post::Coolant>,
@@ -130,6 +140,23 @@ impl Operation {
 
 fn yes() -> bool {
     true
+}
+
+/// The files a job works on: the part and the other files `[part] with` names.
+#[derive(Debug, Clone)]
+pub struct Parts {
+    pub main: Model,
+    /// `[part] with`, in its order: the name as the job writes it, and what was read.
+    pub with: Vec<(String, Model)>,
+}
+
+impl From<Model> for Parts {
+    fn from(main: Model) -> Self {
+        Self {
+            main,
+            with: Vec::new(),
+        }
+    }
 }
 
 /// Why a job cannot run.
@@ -188,7 +215,13 @@ impl From<PostError> for JobError {
 /// What running a job gives.
 #[derive(Debug, Clone)]
 pub struct JobOutput {
+    /// The part.
     pub model: Model,
+    /// The other files of the work (`[part] with`): the name as the job writes it, and what
+    /// was read.
+    pub with: Vec<(String, Model)>,
+    /// Per entry of `operations`: the file it worked on (0: the part, k: `with[k - 1]`).
+    pub op_part: Vec<usize>,
     /// Per enabled operation: name, tool, result.
     pub operations: Vec<(String, Tool, OpResult)>,
     pub program: Program,
@@ -215,6 +248,19 @@ pub struct OpCache {
 }
 
 impl JobOutput {
+    /// The file operation `i` (an index into `operations`) worked on.
+    pub fn model_of(&self, i: usize) -> &Model {
+        match self.op_part.get(i).copied().unwrap_or(0) {
+            0 => &self.model,
+            k => self.with.get(k - 1).map_or(&self.model, |(_, m)| m),
+        }
+    }
+
+    /// The part and the other files of the work.
+    pub fn models(&self) -> impl Iterator<Item = &Model> {
+        std::iter::once(&self.model).chain(self.with.iter().map(|(_, m)| m))
+    }
+
     /// Where the job cuts: the XY extent of every move below Z = 0, over every copy cut (the
     /// area to probe for a height map).
     pub fn cut_area(&self) -> crate::geometry::Bbox2 {
@@ -508,7 +554,16 @@ impl Job {
         for t in &self.tools {
             t.validate()?;
         }
+        for (i, f) in self.part.with.iter().enumerate() {
+            if f.trim().is_empty() || f.starts_with("embedded:") {
+                return Err(JobError::Parse(format!(
+                    "[part] with: entry {} must be a file path",
+                    i + 1
+                )));
+            }
+        }
         for op in &self.operations {
+            self.part_index(op)?;
             if !self.tools.iter().any(|t| t.number == op.tool) {
                 return Err(JobError::Operation {
                     op: op.name.clone(),
@@ -558,11 +613,47 @@ impl Job {
         Ok((name, load(Source::Path(&path), &opts)?))
     }
 
-    /// Reads the part and generates every enabled operation: [`Job::load_model`] then
-    /// [`Job::run_model`], without progress.
+    /// Reads the part ([`Job::load_model`]) and the other files of the work (`[part]
+    /// with`, relative to `base_dir`, read with the part's options but all their layers).
+    pub fn load_parts(&self, base_dir: &Path) -> Result<(String, Parts), JobError> {
+        let (name, main) = self.load_model(base_dir)?;
+        let opts = ImportOptions {
+            layers: None,
+            ..self.import_options()
+        };
+        let mut with = Vec::with_capacity(self.part.with.len());
+        for f in &self.part.with {
+            let model = load(Source::Path(&base_dir.join(f)), &opts)?;
+            with.push((f.clone(), model));
+        }
+        Ok((name, Parts { main, with }))
+    }
+
+    /// Which file an operation works on: 0 for the part, k for `[part] with`'s k-th.
+    pub fn part_index(&self, op: &Operation) -> Result<usize, JobError> {
+        let Some(f) = op.part.as_deref() else {
+            return Ok(0);
+        };
+        if f == self.part.file {
+            return Ok(0);
+        }
+        match self.part.with.iter().position(|w| w == f) {
+            Some(k) => Ok(k + 1),
+            None => Err(JobError::Operation {
+                op: op.name.clone(),
+                problem: format!(
+                    "works on '{f}', which is neither the part ('{}') nor in [part] with: add it there or name the part",
+                    self.part.file
+                ),
+            }),
+        }
+    }
+
+    /// Reads the part and the other files and generates every enabled operation:
+    /// [`Job::load_parts`] then [`Job::run_model`], without progress.
     pub fn run(&self, base_dir: &Path) -> Result<JobOutput, JobError> {
-        let (_, model) = self.load_model(base_dir)?;
-        self.run_model(model, &mut |_, _| true, &Cancel::NEVER)
+        let (_, parts) = self.load_parts(base_dir)?;
+        self.run_model(parts, &mut |_, _| true, &Cancel::NEVER)
     }
 
     /// The tool an operation uses (validated when the job was read).
@@ -582,11 +673,11 @@ impl Job {
     /// the run stops with [`JobError::Cancelled`].
     pub fn run_model(
         &self,
-        model: Model,
+        parts: impl Into<Parts>,
         progress: &mut dyn FnMut(usize, usize) -> bool,
         cancel: &Cancel,
     ) -> Result<JobOutput, JobError> {
-        self.run_model_cached(model, None, progress, cancel)
+        self.run_model_cached(parts, None, progress, cancel)
     }
 
     /// [`Job::run_model`] that takes each operation's result from `cache` when nothing it
@@ -596,20 +687,38 @@ impl Job {
     /// its results again.
     pub fn run_model_cached(
         &self,
-        model: Model,
+        parts: impl Into<Parts>,
         cache: Option<(&std::sync::Mutex<OpCache>, u64)>,
         progress: &mut dyn FnMut(usize, usize) -> bool,
         cancel: &Cancel,
     ) -> Result<JobOutput, JobError> {
+        let Parts { main: model, with } = parts.into();
         let tol = self.tolerance;
         let mut results = Vec::new();
         let mut gouge_checked = Vec::new();
+        let mut op_part = Vec::new();
         let total = self.operations.iter().filter(|o| o.enabled).count();
         for op in self.operations.iter().filter(|o| o.enabled) {
             if !progress(results.len(), total) || cancel.requested() {
                 return Err(JobError::Cancelled);
             }
             let tool = self.tool_of(op)?.clone();
+            let which = self.part_index(op)?;
+            let on = match which {
+                0 => &model,
+                k => match with.get(k - 1) {
+                    Some((_, m)) => m,
+                    None => {
+                        return Err(JobError::Operation {
+                            op: op.name.clone(),
+                            problem: format!(
+                                "works on '{}', which was not read with the part",
+                                op.part.as_deref().unwrap_or_default()
+                            ),
+                        });
+                    }
+                },
+            };
             // Drilling and boring start where the operation before ended.
             let from = op
                 .spec
@@ -636,7 +745,7 @@ impl Job {
             } else {
                 let mut res = op
                     .spec
-                    .run_from(&model, op.target, &tool, from, &tol, cancel)
+                    .run_from(on, op.target, &tool, from, &tol, cancel)
                     .map_err(|error| match error {
                         OpError::Cancelled => JobError::Cancelled,
                         error => JobError::Op {
@@ -660,6 +769,7 @@ impl Job {
             };
             results.push((op.name.clone(), tool, res));
             gouge_checked.push(op.spec.checks_gouges());
+            op_part.push(which);
         }
         if !progress(total, total) {
             return Err(JobError::Cancelled);
@@ -668,12 +778,17 @@ impl Job {
             self.level_results(map, &mut results)?;
         }
         // The part's box and the box its cuts sweep: both the array and the stock need them.
-        let (part, cuts) = part_and_cuts(&model, &results);
+        let models: Vec<&Model> = std::iter::once(&model)
+            .chain(with.iter().map(|(_, m)| m))
+            .collect();
+        let (part, cuts) = part_and_cuts(&models, &results);
         let copies = self.copies(part, cuts)?;
-        let stock = self.stock_of(&model, &results, (part, cuts), &copies)?;
+        let stock = self.stock_of(&models, &results, (part, cuts), &copies)?;
         let program = self.post_full(&results, &copies, stock.as_ref())?;
         Ok(JobOutput {
             model,
+            with,
+            op_part,
             operations: results,
             program,
             gouge_checked,
@@ -734,7 +849,7 @@ impl Job {
     /// when nothing is cut and no stock is given.
     fn stock_of(
         &self,
-        model: &Model,
+        models: &[&Model],
         results: &[(String, Tool, OpResult)],
         (part, cuts): (crate::geometry::Bbox2, crate::geometry::Bbox2),
         copies: &[crate::array::Placement],
@@ -756,10 +871,11 @@ impl Job {
             .iter()
             .flat_map(|(_, _, r)| r.toolpath.moves.iter().map(|m| m.to.z))
             .fold(0.0f64, f64::min);
-        let part_bottom = model
-            .mesh()
-            .and_then(crate::geometry::mesh::Mesh::bounds)
-            .map(|(lo, _)| lo[2]);
+        let part_bottom = models
+            .iter()
+            .filter_map(|m| m.mesh().and_then(crate::geometry::mesh::Mesh::bounds))
+            .map(|(lo, _)| lo[2])
+            .reduce(f64::min);
         let given = self.stock.is_some();
         let stock = self.stock.unwrap_or(Stock::Margins {
             margin_mm: 1.5
@@ -777,7 +893,10 @@ impl Job {
             .resolve(extent, deepest, part_bottom)
             .map_err(JobError::Stock)?;
         if given && !part.is_empty() {
-            let outline = crate::setup::outline_of(model);
+            let outline: Vec<_> = models
+                .iter()
+                .flat_map(|m| crate::setup::outline_of(m))
+                .collect();
             for c in copies.iter().filter(|c| c.enabled) {
                 let placed: Vec<_> = outline.iter().map(|p| c.outline_piece(p)).collect();
                 let out = shape.outside_by_outline(&placed);
@@ -1059,10 +1178,13 @@ impl Job {
 /// The part's outline box (exact, arcs' extremes included; a mesh's XY box) and the box the
 /// tool's edge sweeps while cutting (rapids are above the stock).
 fn part_and_cuts(
-    model: &Model,
+    models: &[&Model],
     results: &[(String, Tool, OpResult)],
 ) -> (crate::geometry::Bbox2, crate::geometry::Bbox2) {
-    let part = crate::resize::part_box(model);
+    let mut part = crate::geometry::Bbox2::EMPTY;
+    for m in models {
+        part.union(&crate::resize::part_box(m));
+    }
     let mut cuts = crate::geometry::Bbox2::EMPTY;
     for (_, tool, r) in results {
         let rad = tool.diameter_mm * 0.5;

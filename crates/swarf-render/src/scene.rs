@@ -259,7 +259,9 @@ impl Scene {
     /// playback stay valid; only when copy 1 is cut) and every other copy. Returns the deepest
     /// Z of the toolpaths (0 at most). The stock is the caller's to draw.
     pub fn add_output(&mut self, out: &swarf_core::job::JobOutput, colour_by: ColourBy) -> f64 {
-        self.add_model(&out.model);
+        for m in out.models() {
+            self.add_model(m);
+        }
         let mut depth: f64 = 0.0;
         let first_cut = Self::first_copy_cut(&out.copies);
         for (_, _, r) in &out.operations {

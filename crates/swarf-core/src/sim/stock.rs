@@ -22,12 +22,14 @@ pub fn simulate_output(out: &JobOutput, opts: &SimOptions) -> Option<Heightmap> 
         return None;
     }
     let mut b = Bbox2::EMPTY;
-    match &out.model {
-        Model::Drawing(d) => d.closed_loops.iter().for_each(|l| b.union(&pline_bbox(l))),
-        Model::Mesh(m) => {
-            if let Some((lo, hi)) = m.mesh.bounds() {
-                b.add_point(V2::new(lo[0], lo[1]));
-                b.add_point(V2::new(hi[0], hi[1]));
+    for model in out.models() {
+        match model {
+            Model::Drawing(d) => d.closed_loops.iter().for_each(|l| b.union(&pline_bbox(l))),
+            Model::Mesh(m) => {
+                if let Some((lo, hi)) = m.mesh.bounds() {
+                    b.add_point(V2::new(lo[0], lo[1]));
+                    b.add_point(V2::new(hi[0], hi[1]));
+                }
             }
         }
     }

@@ -116,15 +116,27 @@ impl From<super::GcodeError> for ExportCheckError {
 pub fn export_check(out: &JobOutput, program: &Program) -> Result<ExportReport, ExportCheckError> {
     let back = read_gcode(&program.text, P3::default(), &out.tolerance)?;
     let mut report = ExportReport::default();
-    let loops: Vec<Pline>;
-    let part = match &out.model {
-        Model::Drawing(d) => {
-            loops = d.closed_loops.clone();
-            PartRef::Drawing(&loops)
+    // Each operation is checked against the file it worked on (a board's drilling against
+    // the drill file, its cut-out against the outline); the rapids against all of them.
+    let part_of = |m: &'_ Model| -> Vec<Pline> {
+        match m {
+            Model::Drawing(d) => d.closed_loops.clone(),
+            Model::Mesh(_) => Vec::new(),
         }
-        Model::Mesh(m) => PartRef::Mesh(&m.mesh),
     };
-    let part_box = part_box(part);
+    let loops: Vec<Vec<Pline>> = out.models().map(part_of).collect();
+    let part_ref = |k: usize| -> PartRef<'_> {
+        let m = out.models().nth(k).unwrap_or(&out.model);
+        match m {
+            Model::Drawing(_) => PartRef::Drawing(&loops[k]),
+            Model::Mesh(m) => PartRef::Mesh(&m.mesh),
+        }
+    };
+    let mut part_box_all = Bbox2::EMPTY;
+    for k in 0..loops.len() {
+        part_box_all.union(&part_box(part_ref(k)));
+    }
+    let part_box = part_box_all;
     let tp = &back.toolpath;
     // Each section's moves are contiguous in the program; the moves between sections (tool
     // changes, retracts) belong to none.
@@ -188,6 +200,7 @@ pub fn export_check(out: &JobOutput, program: &Program) -> Result<ExportReport, 
             Some(c) => format!("{op_name} [copy {}]", c.number),
             None => op_name.clone(),
         };
+        let part = part_ref(out.op_part.get(s.0).copied().unwrap_or(0));
         let tol = read_back_tolerance(&sub, &out.tolerance);
         let problem = |line: u32, at: [f64; 3], issue| {
             let at = match place {
