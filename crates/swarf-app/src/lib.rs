@@ -32,13 +32,14 @@ pub fn machine_panel(ui: &mut egui::Ui, app: &mut SwarfApp) {
 pub enum AfterPrompt {
     /// Close the window.
     Close,
-    /// Open this file (a project or a part) in place of the current job.
-    Open(PathBuf),
+    /// Open these files (a project, a part, or a board's layers) in place of the current job.
+    Open(Vec<PathBuf>),
 }
 
 /// A file dialog's answer, from its own thread.
 enum DialogPick {
-    Open(PathBuf),
+    /// One file, or a board's files picked together.
+    Open(Vec<PathBuf>),
     SaveProject(PathBuf),
     Export(PathBuf),
 }
@@ -164,7 +165,7 @@ impl SwarfApp {
         std::thread::spawn(move || {
             let d = rfd::FileDialog::new().set_directory(dir);
             let pick = if save {
-                d.save_file()
+                d.save_file().map(kind)
             } else {
                 d.add_filter(
                     "Parts and projects",
@@ -173,10 +174,12 @@ impl SwarfApp {
                         "ger", "gtl", "gbl", "gko", "gm1", "cmp", "sol", "toml",
                     ],
                 )
-                .pick_file()
+                .pick_files()
+                .filter(|v| !v.is_empty())
+                .map(DialogPick::Open)
             };
             if let Some(p) = pick {
-                let _ = tx.send(kind(p));
+                let _ = tx.send(p);
             }
         });
         self.dialog = Some(rx);
@@ -185,7 +188,7 @@ impl SwarfApp {
     /// The file dialog's answer (native or the built-in path field).
     fn picked(&mut self, pick: DialogPick) {
         match pick {
-            DialogPick::Open(p) => self.open_checked(&p),
+            DialogPick::Open(p) => self.open_checked_files(p),
             DialogPick::SaveProject(p) => match self.save_project(&p) {
                 Ok(()) => {
                     if let Some(next) = self.after_save.take() {
@@ -218,7 +221,7 @@ impl SwarfApp {
 
     /// "Open…": the native dialog, or the path field where there is none.
     pub fn ask_open(&mut self) {
-        self.ask_file(false, DialogPick::Open);
+        self.ask_file(false, |p| DialogPick::Open(vec![p]));
     }
 
     fn poll_dialog(&mut self) {
@@ -251,10 +254,16 @@ impl SwarfApp {
 
     /// Open `p` in place of the current job, asking first to save unsaved changes.
     pub fn open_checked(&mut self, p: &std::path::Path) {
+        self.open_checked_files(vec![p.to_path_buf()]);
+    }
+
+    /// Open files in place of the current job (several: a board's layers), asking first to
+    /// save unsaved changes.
+    pub fn open_checked_files(&mut self, files: Vec<PathBuf>) {
         if self.session.dirty {
-            self.unsaved_prompt = Some(AfterPrompt::Open(p.to_path_buf()));
+            self.unsaved_prompt = Some(AfterPrompt::Open(files));
         } else {
-            self.session.open(p);
+            self.session.open_files(&files);
         }
     }
 
@@ -301,7 +310,7 @@ impl SwarfApp {
     fn proceed(&mut self, next: AfterPrompt) {
         match next {
             AfterPrompt::Close => self.close_confirmed = true,
-            AfterPrompt::Open(p) => self.session.open(&p),
+            AfterPrompt::Open(p) => self.session.open_files(&p),
         }
     }
 
@@ -344,8 +353,9 @@ impl SwarfApp {
                 .filter(|p| !p.as_os_str().is_empty())
                 .collect()
         });
-        for p in dropped {
-            self.open_checked(&p);
+        // Files dropped together are opened together (a board's layers).
+        if !dropped.is_empty() {
+            self.open_checked_files(dropped);
         }
         if ui.input(|i| i.viewport().close_requested()) && !self.request_close() {
             ui.ctx()
@@ -446,7 +456,7 @@ impl SwarfApp {
             self.undo();
         }
         if open {
-            self.ask_file(false, DialogPick::Open);
+            self.ask_file(false, |p| DialogPick::Open(vec![p]));
         }
         if save_as {
             self.ask_file(true, DialogPick::SaveProject);

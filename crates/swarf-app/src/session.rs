@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
-use swarf_core::job::{EXAMPLE_JOB_TOML, Job, JobError, JobOutput, Model, Operation};
+use swarf_core::job::{EXAMPLE_JOB_TOML, Job, JobError, JobOutput, Model, Operation, Parts};
 use swarf_core::ops::{OpSpec, Stepover};
 use swarf_core::tool::ToolLibrary;
 
@@ -83,6 +83,52 @@ pub fn new_operation(kind: &str, name: String, tool: u32, mesh_depth_mm: f64) ->
     }
 }
 
+/// The thickness a board's drilling and cut-out go through by default (FR4's usual), mm.
+const BOARD_THICKNESS_MM: f64 = 1.6;
+
+/// How far a drilled or bored hole goes below the board (into the spoil board), mm.
+const BREAKTHROUGH_MM: f64 = 0.1;
+
+/// What a file of the job is for: the operations it gets when it is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileUse {
+    Mesh,
+    Drill,
+    Copper,
+    Outline,
+    Drawing,
+}
+
+/// A board's name from its files' names: what they share before the layer's part
+/// (`board-F_Cu.gbr`, `board-Edge_Cuts.gbr` and `board.drl` are "board").
+fn board_title(paths: &[PathBuf]) -> String {
+    let stems: Vec<String> = paths
+        .iter()
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    let Some(first) = stems.first() else {
+        return String::new();
+    };
+    let mut len = first.len();
+    for s in &stems[1..] {
+        len = len.min(
+            first
+                .char_indices()
+                .zip(s.chars())
+                .take_while(|((_, a), b)| a == b)
+                .map(|((i, a), _)| i + a.len_utf8())
+                .last()
+                .unwrap_or(0),
+        );
+    }
+    let common = first[..len].trim_end_matches(['-', '_', '.', ' ']);
+    if common.is_empty() {
+        first.clone()
+    } else {
+        common.to_string()
+    }
+}
+
 /// The folder a file lies in (`.` for a bare name).
 fn folder_of(path: &Path) -> PathBuf {
     path.parent()
@@ -96,7 +142,7 @@ type AfterLoad = Box<dyn FnOnce(&mut Session, bool)>;
 
 /// A part being read on its own thread (a 2 MB drawing takes seconds).
 struct PartLoad {
-    rx: Receiver<Result<(String, Model), JobError>>,
+    rx: Receiver<Result<(String, Parts), JobError>>,
     file: String,
     then: AfterLoad,
 }
@@ -109,6 +155,9 @@ pub struct Session {
     pub part_name: String,
     /// The part as read (drawing or mesh).
     pub model: Option<Model>,
+    /// The other files of the work (`[part] with`: a board's outline and drill file), as
+    /// read with the part.
+    pub with_models: Vec<(String, Model)>,
     /// Folder the job's part path is relative to (the project's folder).
     pub base_dir: PathBuf,
     /// The project file the job was opened from or saved to.
@@ -199,6 +248,7 @@ impl Session {
             part_name: job.part.file.clone(),
             job,
             model: None,
+            with_models: Vec::new(),
             holes_summary: String::new(),
             hole_groups: Vec::new(),
             holes: Vec::new(),
@@ -297,6 +347,13 @@ impl Session {
         self.job.part.file = abs.to_string_lossy().into_owned();
         self.job.part.units = None;
         self.job.part.layers = None;
+        // A board's other files go with it; the operations made for them are switched off.
+        self.job.part.with.clear();
+        for op in &mut self.job.operations {
+            if op.part.take().is_some() {
+                op.enabled = false;
+            }
+        }
         // The program's title is the part's name (the example's title would be wrong).
         self.job.title = path
             .file_stem()
@@ -356,10 +413,11 @@ impl Session {
     /// the project when it lies beside or below it.
     pub fn save_project(&mut self, path: &Path) -> Result<(), String> {
         let mut job = self.job.clone();
-        job.part.file = self.part_path_for(&folder_of(path));
+        self.files_for(&mut job, Some(&folder_of(path)));
         swarf_core::fsio::write_atomic(path, job.to_toml().as_bytes())
             .map_err(|e| format!("cannot save {}: {e}", path.display()))?;
-        self.job.part.file.clone_from(&job.part.file);
+        self.job.part = job.part.clone();
+        self.job.operations = job.operations.clone();
         self.base_dir = folder_of(path);
         self.project_path = Some(path.to_path_buf());
         self.dirty = false;
@@ -370,9 +428,9 @@ impl Session {
         Ok(())
     }
 
-    /// The part's path, absolute (or the embedded part's name).
-    fn absolute_part(&self) -> PathBuf {
-        let f = &self.job.part.file;
+    /// A file of the job (the part or one of `[part] with`), absolute (or the embedded
+    /// part's name).
+    fn absolute_file(&self, f: &str) -> PathBuf {
         if f.starts_with("embedded:") {
             return PathBuf::from(f);
         }
@@ -380,15 +438,33 @@ impl Session {
         std::path::absolute(&p).unwrap_or(p)
     }
 
-    /// The part's path as a project in `dir` should store it: relative when the part lies in
-    /// that folder or below, else absolute.
-    fn part_path_for(&self, dir: &Path) -> String {
-        let abs = self.absolute_part();
-        let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
-        abs.strip_prefix(&dir)
-            .unwrap_or(&abs)
+    /// The job's files as a project in `dir` should store them (relative when a file lies
+    /// in that folder or below, else absolute), or absolute (`None`, an autosave): the
+    /// part, `[part] with` and the operations' `part` names that refer to them.
+    fn files_for(&self, job: &mut Job, dir: Option<&Path>) {
+        let dir = dir.map(|d| std::path::absolute(d).unwrap_or_else(|_| d.to_path_buf()));
+        let place = |f: &str| -> String {
+            let abs = self.absolute_file(f);
+            match &dir {
+                Some(dir) if !f.starts_with("embedded:") => abs.strip_prefix(dir).unwrap_or(&abs),
+                _ => &abs,
+            }
             .to_string_lossy()
             .into_owned()
+        };
+        let renamed: Vec<(String, String)> = std::iter::once(&self.job.part.file)
+            .chain(&self.job.part.with)
+            .map(|f| (f.clone(), place(f)))
+            .collect();
+        job.part.file.clone_from(&renamed[0].1);
+        job.part.with = renamed[1..].iter().map(|(_, n)| n.clone()).collect();
+        for op in &mut job.operations {
+            if let Some(p) = &mut op.part
+                && let Some((_, n)) = renamed.iter().find(|(o, _)| o == p)
+            {
+                p.clone_from(n);
+            }
+        }
     }
 
     fn remember(&mut self, path: &Path) {
@@ -412,7 +488,7 @@ impl Session {
         let base = self.base_dir.clone();
         let waker = self.waker.clone();
         std::thread::spawn(move || {
-            let _ = tx.send(job.load_model(&base));
+            let _ = tx.send(job.load_parts(&base));
             if let Some(w) = &waker {
                 w();
             }
@@ -426,10 +502,11 @@ impl Session {
 
     /// Takes a part that has been read: checks it has something to machine, shows it, runs
     /// what was to follow, regenerates.
-    fn part_arrived(&mut self, r: Result<(String, Model), JobError>, then: AfterLoad) {
+    fn part_arrived(&mut self, r: Result<(String, Parts), JobError>, then: AfterLoad) {
+        let r = r.map(|(name, parts)| (name, parts.main, parts.with));
         let problem = match &r {
             Err(e) => Some(e.to_string()),
-            Ok((name, Model::Drawing(d)))
+            Ok((name, Model::Drawing(d), _))
                 if d.closed_loops.is_empty() && d.open_chains.is_empty() =>
             {
                 let why = d
@@ -445,18 +522,26 @@ impl Session {
                     }
                 ))
             }
-            Ok((name, Model::Mesh(m))) if m.mesh.triangles.is_empty() => {
+            Ok((name, Model::Mesh(m), _)) if m.mesh.triangles.is_empty() => {
                 Some(format!("{name}: the mesh has no triangles"))
             }
             Ok(_) => None,
         };
         match (problem, r) {
-            (None, Ok((name, model))) => {
+            (None, Ok((name, model, with))) => {
                 self.part_name = name;
                 self.import_warnings = model.warnings().to_vec();
-                let groups = model.drawing().map_or_else(Vec::new, |d| {
-                    swarf_core::holes::find_holes(d, &self.job.tolerance)
-                });
+                for (file, m) in &with {
+                    self.import_warnings
+                        .extend(m.warnings().iter().map(|w| format!("{file}: {w}")));
+                }
+                // The holes: the part's, or a board's drill file's.
+                let holes_in = std::iter::once(&model)
+                    .chain(with.iter().map(|(_, m)| m))
+                    .filter_map(Model::drawing)
+                    .map(|d| swarf_core::holes::find_holes(d, &self.job.tolerance))
+                    .find(|g| !g.is_empty());
+                let groups = holes_in.unwrap_or_default();
                 self.holes_summary = if model.drawing().is_some() {
                     swarf_core::holes::describe(&groups)
                 } else {
@@ -486,6 +571,7 @@ impl Session {
                     .collect();
                 self.holes = groups;
                 self.model = Some(model);
+                self.with_models = with;
                 self.model_key += 1;
                 self.error = None;
                 then(self, true);
@@ -525,7 +611,6 @@ impl Session {
     /// Switches off the operations that do not fit the part; adds the usual ones when none
     /// is left.
     fn fit_operations_to_part(&mut self) {
-        use swarf_core::tool::ToolShape;
         let Some(model) = &self.model else { return };
         let mesh = model.mesh().is_some();
         let version = model
@@ -556,47 +641,316 @@ impl Session {
         if self.job.operations.iter().any(|o| o.enabled) {
             return;
         }
-        let tool = self.job.tools.first().map_or(1, |t| t.number);
-        let depth = self.mesh_depth();
         let n = self.job.operations.len();
-        let kinds: &[(&str, &str)] = if mesh {
-            &[("zlevel-rough", "rough"), ("zlevel-contour", "finish")]
+        let what = if mesh {
+            FileUse::Mesh
         } else if drill_file {
-            &[("drill", "drill")]
+            FileUse::Drill
         } else if copper {
-            &[("isolate", "isolate")]
+            FileUse::Copper
         } else if outline {
-            &[("contour", "cut out")]
+            FileUse::Outline
         } else {
-            &[("pocket", "pocket"), ("contour", "outline")]
+            FileUse::Drawing
         };
-        // Drilling takes a drill of the job or the library (added to the job), isolation a
-        // V bit, if there is one.
-        let special = if drill_file {
-            self.tool_like(|t| matches!(t.shape, ToolShape::Drill { .. }))
-        } else if copper {
-            self.tool_like(|t| matches!(t.shape, ToolShape::V { .. }))
-        } else if outline {
-            // An end mill whose flutes reach through the board.
-            self.tool_like(|t| {
-                t.shape == ToolShape::Flat && t.flute_length_mm >= 1.6 && t.diameter_mm >= 0.8
-            })
+        self.add_operations_for(what, None);
+        self.selected = n;
+    }
+
+    /// Adds the usual operations for a file of the job (`part`: the file's name in `[part]
+    /// with`; none for the part): z-level roughing and finishing for a mesh, drilling for a
+    /// drill file (with a drill of the job or the library, added to the job), isolation for
+    /// a copper layer (a V bit), a cut-out for a board outline (through 1.6 mm with four
+    /// tabs, an end mill whose flutes reach), pocket and outline for a drawing.
+    fn add_operations_for(&mut self, what: FileUse, part: Option<&str>) {
+        use swarf_core::tool::ToolShape;
+        if what == FileUse::Drill && self.add_hole_operations(part) {
+            return;
+        }
+        let tool = self.job.tools.first().map_or(1, |t| t.number);
+        let depth = if what == FileUse::Mesh {
+            self.mesh_depth()
         } else {
-            None
+            0.0
+        };
+        let kinds: &[(&str, &str)] = match what {
+            FileUse::Mesh => &[("zlevel-rough", "rough"), ("zlevel-contour", "finish")],
+            FileUse::Drill => &[("drill", "drill")],
+            FileUse::Copper => &[("isolate", "isolate")],
+            FileUse::Outline => &[("contour", "cut out")],
+            FileUse::Drawing => &[("pocket", "pocket"), ("contour", "outline")],
+        };
+        let special = match what {
+            FileUse::Drill => self.tool_like(|t| matches!(t.shape, ToolShape::Drill { .. })),
+            FileUse::Copper => self.tool_like(|t| matches!(t.shape, ToolShape::V { .. })),
+            // An end mill whose flutes reach through the board.
+            FileUse::Outline => self.tool_like(|t| {
+                t.shape == ToolShape::Flat && t.flute_length_mm >= 1.6 && t.diameter_mm >= 0.8
+            }),
+            FileUse::Mesh | FileUse::Drawing => None,
         };
         for &(kind, name) in kinds {
             let mut op = new_operation(kind, name.into(), special.unwrap_or(tool), depth);
             // A board is cut out through its thickness (1.6 mm) with tabs to hold it.
-            if outline && let OpSpec::Contour(c) = &mut op.spec {
-                c.cut.heights.final_depth_mm = 1.6;
+            if what == FileUse::Outline
+                && let OpSpec::Contour(c) = &mut op.spec
+            {
+                c.cut.heights.final_depth_mm = BOARD_THICKNESS_MM;
                 c.cut.stepdown_mm = Some(0.4);
                 c.tabs = 4;
                 c.tab_width_mm = 2.0;
                 c.tab_height_mm = 0.4;
             }
+            op.part = part.map(str::to_string);
             self.job.operations.push(op);
         }
-        self.selected = n;
+    }
+
+    /// A drill file's holes, one operation per size (as the file's tools): drilled with a
+    /// drill of that size (the job's or the library's, added to the job), else bored
+    /// helically with the largest end mill that fits. False when the file has no holes.
+    fn add_hole_operations(&mut self, part: Option<&str>) -> bool {
+        let model = match part {
+            None => self.model.as_ref(),
+            Some(f) => self
+                .with_models
+                .iter()
+                .find(|(n, _)| n == f)
+                .map(|(_, m)| m),
+        };
+        let Some(d) = model.and_then(Model::drawing) else {
+            return false;
+        };
+        let tol = self.job.tolerance;
+        let groups = swarf_core::holes::find_holes(d, &tol);
+        if groups.is_empty() {
+            return false;
+        }
+        let grouping = tol.hole_diameter_mm;
+        // Only tools whose flutes reach through the board (a drill's point below it too).
+        let through = BOARD_THICKNESS_MM + BREAKTHROUGH_MM;
+        let reaches = |t: &swarf_core::tool::Tool| t.flute_length_mm >= through + t.tip_length_mm();
+        for g in &groups {
+            let tools: Vec<swarf_core::tool::Tool> = self
+                .job
+                .tools
+                .iter()
+                .chain(&self.library.tools)
+                .filter(|t| reaches(t))
+                .cloned()
+                .collect();
+            let (drill, mill) = swarf_core::holes::fitting_tools(g, &tools, &tol);
+            let (kind, tool, enabled) = match (drill, mill) {
+                (Some(t), _) => ("drill", t.clone(), true),
+                (None, Some(t)) => ("helical-bore", t.clone(), true),
+                // Nothing fits: a drilling, off, that says so (the user adds a tool).
+                (None, None) => {
+                    let Some(t) = self.job.tools.first().cloned() else {
+                        return false;
+                    };
+                    self.import_warnings.push(format!(
+                        "{:.3} mm holes ({}): no drill of that size and no end mill smaller than them whose flutes reach through {BOARD_THICKNESS_MM} mm; their drilling is off until you add one",
+                        g.diameter_mm,
+                        g.centres.len()
+                    ));
+                    ("drill", t, false)
+                }
+            };
+            let number = self.tool_like(|t| *t == tool).unwrap_or(tool.number);
+            let name = format!("{:.3} mm holes", g.diameter_mm);
+            let mut op = new_operation(kind, name, number, 0.0);
+            op.enabled = enabled;
+            let (lo, hi) = (g.diameter_mm - grouping, g.diameter_mm + grouping);
+            // A drill file is a board's: through its 1.6 mm, the drill's full diameter out
+            // of the bottom, pecking where the hole is deeper than three diameters.
+            match &mut op.spec {
+                OpSpec::Drill(p) => {
+                    p.diameter_min_mm = lo;
+                    p.diameter_max_mm = Some(hi);
+                    p.cut.heights.final_depth_mm = BOARD_THICKNESS_MM;
+                    p.depth_to = swarf_core::ops::drill::DepthTo::FullDiameter;
+                    p.breakthrough_mm = BREAKTHROUGH_MM;
+                    if BOARD_THICKNESS_MM > 3.0 * tool.diameter_mm {
+                        p.cycle = swarf_core::ops::drill::DrillCycle::Peck;
+                    }
+                }
+                OpSpec::HelicalBore(p) => {
+                    p.diameter_min_mm = lo;
+                    p.diameter_max_mm = Some(hi);
+                    p.cut.heights.final_depth_mm = through;
+                }
+                _ => {}
+            }
+            op.part = part.map(str::to_string);
+            self.job.operations.push(op);
+        }
+        true
+    }
+
+    /// Opens several files at once: a board's Gerber layers and drill files (or a DXF
+    /// outline) as one work (`[part] with`), or one file as [`Session::open`] does. A project
+    /// opens on its own.
+    pub fn open_files(&mut self, paths: &[PathBuf]) {
+        match paths {
+            [] => {}
+            [one] => self.open(one),
+            _ => {
+                if let Some(p) = paths.iter().find(|p| {
+                    p.extension()
+                        .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+                }) {
+                    self.error = Some(format!(
+                        "{} is a project: open it on its own (several files open together as the layers of one board)",
+                        p.display()
+                    ));
+                    return;
+                }
+                self.open_board(paths);
+            }
+        }
+    }
+
+    /// Opens a board's files together: the copper layer becomes the part and the others
+    /// `[part] with`; the job's operations are switched off and the board's added, each on
+    /// its file: isolation of the copper, drilling of each drill file, the cut-out of the
+    /// outline. Layers that are not cut (a solder mask, a second copper side) are shown and
+    /// said.
+    pub fn open_board(&mut self, paths: &[PathBuf]) {
+        self.abandon_load();
+        let before = self.job.clone();
+        let abs: Vec<String> = paths
+            .iter()
+            .map(|p| {
+                std::path::absolute(p)
+                    .unwrap_or_else(|_| p.clone())
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        self.job.part.file.clone_from(&abs[0]);
+        self.job.part.with = abs[1..].to_vec();
+        self.job.part.units = None;
+        self.job.part.layers = None;
+        self.job.title = board_title(paths);
+        let paths = paths.to_vec();
+        self.load_part(Box::new(move |app, ok| {
+            if ok {
+                app.arrange_board();
+                for op in &mut app.job.operations {
+                    op.enabled = false;
+                }
+                app.fit_board_operations();
+                app.before_change(before, None);
+                for p in &paths {
+                    app.remember(p);
+                }
+                app.fit_view = true;
+            } else {
+                app.job = before;
+            }
+        }));
+    }
+
+    /// The copper layer first: it becomes the part (the one a board's files were opened
+    /// with may be the outline or the drill file).
+    fn arrange_board(&mut self) {
+        use swarf_core::import::LayerKind;
+        let is_copper = |m: &Model| {
+            m.drawing()
+                .and_then(swarf_core::import::Drawing::board_layer)
+                == Some(LayerKind::Copper)
+        };
+        if self.model.as_ref().is_some_and(is_copper) {
+            return;
+        }
+        let Some(k) = self.with_models.iter().position(|(_, m)| is_copper(m)) else {
+            return;
+        };
+        let Some(main) = self.model.take() else {
+            return;
+        };
+        let (file, copper) =
+            std::mem::replace(&mut self.with_models[k], (self.job.part.file.clone(), main));
+        self.job.part.with[k] = std::mem::replace(&mut self.job.part.file, file);
+        self.part_name = self
+            .absolute_file(&self.job.part.file)
+            .display()
+            .to_string();
+        self.model = Some(copper);
+        self.model_key += 1;
+    }
+
+    /// A board's operations, one set per file, on that file; the first added is selected.
+    fn fit_board_operations(&mut self) {
+        use swarf_core::import::LayerKind;
+        let n = self.job.operations.len();
+        let mut files: Vec<(Option<String>, FileUse)> = Vec::new();
+        let mut notes = Vec::new();
+        let mut copper_seen = false;
+        let all = std::iter::once((None, self.model.as_ref()))
+            .chain(
+                self.with_models
+                    .iter()
+                    .map(|(f, m)| (Some(f.clone()), Some(m))),
+            )
+            .collect::<Vec<_>>();
+        for (file, model) in all {
+            let Some(model) = model else { continue };
+            let name = file.clone().unwrap_or_else(|| self.job.part.file.clone());
+            let shown = Path::new(&name)
+                .file_name()
+                .map_or_else(|| name.clone(), |n| n.to_string_lossy().into_owned());
+            let Some(d) = model.drawing() else {
+                notes.push(format!("{shown}: a mesh is not a board layer; not cut"));
+                continue;
+            };
+            let what = if d.version.as_deref() == Some("Excellon") {
+                Some(FileUse::Drill)
+            } else {
+                match d.board_layer() {
+                    Some(LayerKind::Copper) if !copper_seen => {
+                        copper_seen = true;
+                        Some(FileUse::Copper)
+                    }
+                    Some(LayerKind::Copper) => {
+                        notes.push(format!(
+                            "{shown}: a second copper layer is cut after the board is turned over; open it on its own (mirrored) for that side"
+                        ));
+                        None
+                    }
+                    Some(LayerKind::Outline) => Some(FileUse::Outline),
+                    Some(LayerKind::SolderMask) => {
+                        notes.push(format!("{shown}: a solder mask is shown, not cut"));
+                        None
+                    }
+                    // A DXF drawing among Gerbers is the board's outline.
+                    None if d.version.as_deref().is_some_and(|v| v.starts_with("AC")) => {
+                        Some(FileUse::Outline)
+                    }
+                    _ => {
+                        notes.push(format!(
+                            "{shown}: a layer that is not cut (not copper, outline or drill)"
+                        ));
+                        None
+                    }
+                }
+            };
+            if let Some(what) = what {
+                files.push((file, what));
+            }
+        }
+        // Isolate, then drill, then cut the board out (it comes loose last).
+        files.sort_by_key(|(_, w)| match w {
+            FileUse::Copper => 0,
+            FileUse::Drill => 1,
+            _ => 2,
+        });
+        for (file, what) in files {
+            self.add_operations_for(what, file.as_deref());
+        }
+        // Said with the import's warnings (the messages are the operations' once they run).
+        self.import_warnings.extend(notes);
+        self.selected = n.min(self.job.operations.len().saturating_sub(1));
     }
 
     /// The number of a tool of the job that `like` accepts, or one from the library added to
@@ -671,7 +1025,7 @@ impl Session {
 
     fn job_for_autosave(&self) -> Job {
         let mut j = self.job.clone();
-        j.part.file = self.absolute_part().to_string_lossy().into_owned();
+        self.files_for(&mut j, None);
         j
     }
 

@@ -717,9 +717,16 @@ fn a_drill_file_gets_a_drilling_operation_and_canned_cycles() {
     app.wait();
     assert!(app.error.is_none(), "{:?}", app.error);
     let kinds = op_kinds(&app);
+    // One operation per size: the 0.5 mm holes drilled, the 1.2 mm ones (no such drill)
+    // bored helically.
     assert_eq!(
         kinds,
-        [("pocket", false), ("contour", false), ("drill", true)]
+        [
+            ("pocket", false),
+            ("contour", false),
+            ("drill", true),
+            ("helical-bore", true)
+        ]
     );
     let drill_tool = app
         .job
@@ -776,7 +783,8 @@ fn a_drill_file_gets_a_drilling_operation_and_canned_cycles() {
     app.set_job(job);
     app.wait();
     let text = &app.output.as_ref().unwrap().program.text;
-    assert!(!text.contains("G83") && text.contains("G1 Z-0.5"), "{text}");
+    // Through the board (1.6 mm) with the full diameter out of the bottom.
+    assert!(!text.contains("G83") && text.contains("G1 Z-1.7"), "{text}");
     let out = dir.join("board.ngc");
     app.export(&out).unwrap();
     assert!(out.exists(), "{:?}", app.messages);
@@ -1095,4 +1103,129 @@ fn a_gerber_layer_gets_isolation_and_an_outline_a_cut_out() {
         }
         s => panic!("{s:?}"),
     }
+}
+
+/// A board's files opened together (in any order) are one work: the copper layer is the part,
+/// the outline and the drill file go with it, and each gets its operation on its own file:
+/// isolation, drilling, the cut-out last. A saved project keeps them, relative to it.
+#[test]
+fn a_boards_files_open_together_and_each_is_cut() {
+    let dir = temp("board");
+    let top = dir.join("board-F_Cu.gbr");
+    std::fs::write(
+        &top,
+        "%FSLAX46Y46*%\n%MOMM*%\n%TF.FileFunction,Copper,L1,Top*%\n%ADD10C,1.6*%\n%ADD11C,0.3*%\n\
+         D10*\nX2000000Y2000000D03*\nX8000000Y2000000D03*\nD11*\nX2000000Y2000000D02*\n\
+         X8000000Y2000000D01*\nD10*\nX2000000Y6000000D03*\nM02*\n",
+    )
+    .unwrap();
+    let edge = dir.join("board-Edge_Cuts.gbr");
+    std::fs::write(
+        &edge,
+        "%FSLAX46Y46*%\n%MOMM*%\n%TF.FileFunction,Profile,NP*%\n%ADD10C,0.1*%\nD10*\n\
+         X-1000000Y-1000000D02*\nX11000000Y-1000000D01*\nX11000000Y9000000D01*\n\
+         X-1000000Y9000000D01*\nX-1000000Y-1000000D01*\nM02*\n",
+    )
+    .unwrap();
+    let mask = dir.join("board-F_Mask.gbr");
+    std::fs::write(
+        &mask,
+        "%FSLAX46Y46*%\n%MOMM*%\n%TF.FileFunction,Soldermask,Top*%\n%ADD10C,1.8*%\nD10*\n\
+         X2000000Y2000000D03*\nM02*\n",
+    )
+    .unwrap();
+    let drill = dir.join("board.drl");
+    std::fs::write(
+        &drill,
+        "M48\nMETRIC\nT1C0.8\n%\nT1\nX2.0Y2.0\nX2.0Y6.0\nM30\n",
+    )
+    .unwrap();
+    let mut app = SwarfApp::example();
+    // The outline first: the copper still becomes the part.
+    app.open_files(&[edge.clone(), drill.clone(), top.clone(), mask.clone()]);
+    app.wait();
+    assert!(app.error.is_none(), "{:?}", app.error);
+    assert!(
+        app.job.part.file.ends_with("board-F_Cu.gbr"),
+        "{}",
+        app.job.part.file
+    );
+    assert_eq!(app.job.part.with.len(), 3);
+    assert_eq!(app.job.title, "board");
+    let on: Vec<(&str, Option<String>)> = app
+        .job
+        .operations
+        .iter()
+        .filter(|o| o.enabled)
+        .map(|o| {
+            (
+                o.spec.name(),
+                o.part.as_ref().map(|p| {
+                    Path::new(p)
+                        .file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned()
+                }),
+            )
+        })
+        .collect();
+    assert_eq!(
+        on,
+        [
+            ("isolate", None),
+            ("drill", Some("board.drl".to_string())),
+            ("contour", Some("board-Edge_Cuts.gbr".to_string())),
+        ]
+    );
+    // The mask is shown, not cut, and the user is told.
+    assert!(
+        app.import_warnings
+            .iter()
+            .any(|m| m.contains("board-F_Mask.gbr") && m.contains("not cut")),
+        "{:?}",
+        app.import_warnings
+    );
+    let out = app.output.as_ref().expect("generated");
+    assert_eq!(out.operations.len(), 3);
+    for (name, _, r) in &out.operations {
+        assert!(
+            !r.toolpath.moves.is_empty(),
+            "{name} cut nothing: {:?}",
+            r.warnings
+        );
+    }
+    // The drill goes down at the drill file's holes only.
+    let (_, _, drilled) = &out.operations[1];
+    let mut at: Vec<(i64, i64)> = drilled
+        .toolpath
+        .moves
+        .iter()
+        .filter(|m| m.to.z < -1.0)
+        .map(|m| ((m.to.x * 1e3).round() as i64, (m.to.y * 1e3).round() as i64))
+        .collect();
+    at.dedup();
+    at.sort_unstable();
+    at.dedup();
+    assert_eq!(at, [(2000, 2000), (2000, 6000)]);
+    // Saved beside the files: the paths are relative, the operations still find theirs.
+    let project = dir.join("board.toml");
+    app.save_project(&project).unwrap();
+    let text = std::fs::read_to_string(&project).unwrap();
+    assert!(text.contains("    \"board-Edge_Cuts.gbr\",\n"), "{text}");
+    assert!(text.contains("part = \"board.drl\""), "{text}");
+    let mut again = SwarfApp::example();
+    again.open(&project);
+    again.wait();
+    assert!(again.error.is_none(), "{:?}", again.error);
+    assert_eq!(
+        again.output.as_ref().expect("generated").program.text,
+        app.output.as_ref().unwrap().program.text
+    );
+    // Opening one part alone leaves the board's other files and their operations behind.
+    again.open(&top);
+    again.wait();
+    assert!(again.job.part.with.is_empty());
+    assert!(again.job.operations.iter().all(|o| o.part.is_none()),);
+    assert!(again.error.is_none(), "{:?}", again.error);
 }

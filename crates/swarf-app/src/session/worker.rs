@@ -29,8 +29,12 @@ impl Session {
         if self.loading.is_some() {
             return;
         }
-        let Some(d) = self.model.clone() else {
+        let Some(main) = self.model.clone() else {
             return;
+        };
+        let d = swarf_core::job::Parts {
+            main,
+            with: self.with_models.clone(),
         };
         if let Some(w) = &self.worker {
             w.cancel.cancel();

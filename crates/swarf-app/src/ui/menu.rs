@@ -12,7 +12,7 @@ pub(crate) fn menu_bar_ui(ui: &mut Ui, app: &mut SwarfApp) {
             .on_hover_text("DXF drawing or Swarf project (Ctrl+O)")
             .clicked()
         {
-            app.ask_file(false, DialogPick::Open);
+            app.ask_file(false, |p| DialogPick::Open(vec![p]));
         }
         let mut open = None;
         ui.menu_button("Recent", |ui| {
@@ -116,7 +116,13 @@ pub(crate) fn unsaved_prompt_ui(ui: &mut Ui, app: &mut SwarfApp) {
     };
     let what = match &next {
         crate::AfterPrompt::Close => "before closing".to_string(),
-        crate::AfterPrompt::Open(p) => format!("before opening {}", p.display()),
+        crate::AfterPrompt::Open(p) => format!(
+            "before opening {}",
+            p.iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     };
     let name = app
         .project_path

@@ -125,6 +125,11 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
             rest_opts.push((Some(d), format!("{} (Ø {d} mm)", o.name)));
         }
     }
+    // A board's files: the operation works on one of them.
+    let files: Vec<String> = std::iter::once(&job.part.file)
+        .chain(&job.part.with)
+        .cloned()
+        .collect();
     let Some(op) = job.operations.get_mut(session.selected) else {
         ui.label("no operation: add one above");
         return;
@@ -140,6 +145,26 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
     });
     let opts: Vec<(u32, &str)> = tools.iter().map(|(n, s)| (*n, s.as_str())).collect();
     edit.flag(choice(ui, "Tool:", &mut op.tool, &opts));
+    if files.len() > 1 {
+        let names: Vec<String> = files
+            .iter()
+            .map(|f| {
+                std::path::Path::new(f)
+                    .file_name()
+                    .map_or_else(|| f.clone(), |n| n.to_string_lossy().into_owned())
+            })
+            .collect();
+        let opts: Vec<(usize, &str)> = names.iter().map(String::as_str).enumerate().collect();
+        let mut k = op
+            .part
+            .as_ref()
+            .and_then(|p| files.iter().position(|f| f == p))
+            .unwrap_or(0);
+        if choice(ui, "File:", &mut k, &opts) {
+            op.part = (k > 0).then(|| files[k].clone());
+            edit.flag(true);
+        }
+    }
     {
         use swarf_core::post::Coolant;
         edit.flag(choice(

@@ -7,6 +7,56 @@ use swarf_core::job::{Job, Model};
 use super::{ERR, Edit, WARN, choice, count, number};
 use crate::Session;
 
+/// A board's files (the part and `[part] with`): each with what it is; one of the others can
+/// be taken out of the job with the operations that work on it.
+fn board_files_ui(
+    ui: &mut Ui,
+    session: &Session,
+    d: &swarf_core::import::Drawing,
+    job: &mut Job,
+    edit: &mut Edit,
+) {
+    if session.with_models.is_empty() {
+        return;
+    }
+    let name = |f: &str| {
+        std::path::Path::new(f)
+            .file_name()
+            .map_or_else(|| f.to_string(), |n| n.to_string_lossy().into_owned())
+    };
+    let what = |m: Option<&swarf_core::import::Drawing>| {
+        m.and_then(|d| d.version.clone())
+            .unwrap_or_else(|| "a mesh".into())
+    };
+    ui.label("Board files:");
+    ui.label(format!(
+        "   {} — {} (the part)",
+        name(&job.part.file),
+        what(Some(d))
+    ));
+    let mut remove = None;
+    for (k, (f, m)) in session.with_models.iter().enumerate() {
+        ui.horizontal(|ui| {
+            ui.label(format!("   {} — {}", name(f), what(m.drawing())));
+            if ui
+                .small_button("remove")
+                .on_hover_text("take this file and the operations on it out of the job")
+                .clicked()
+            {
+                remove = Some(k);
+            }
+        });
+    }
+    if let Some(k) = remove
+        && k < job.part.with.len()
+    {
+        let f = job.part.with.remove(k);
+        job.operations
+            .retain(|o| o.part.as_deref() != Some(f.as_str()));
+        edit.flag(true);
+    }
+}
+
 pub(crate) fn part_ui(ui: &mut Ui, session: &Session, job: &mut Job, edit: &mut Edit) {
     ui.label(&session.part_name);
     let units_opts: Vec<(Option<Units>, &str)> = std::iter::once((None, "as the file says"))
@@ -62,6 +112,7 @@ pub(crate) fn part_ui(ui: &mut Ui, session: &Session, job: &mut Job, edit: &mut 
         job.part.units = units;
         edit.flag(true);
     }
+    board_files_ui(ui, session, d, job, edit);
     if d.layers.len() > 1 {
         ui.label("Layers:");
         let mut on: Vec<bool> = d
