@@ -185,7 +185,7 @@ impl Machine {
             ..ProbeSettings::default()
         };
         settings.check()?;
-        let link = self.lend_link()?;
+        let link = self.lend_link(false)?;
         let (tx, rx) = channel();
         let stop = Arc::new(AtomicBool::new(false));
         let stop2 = stop.clone();
@@ -216,7 +216,8 @@ impl Machine {
             slow_mm_per_min: spec.slow_mm_per_min,
             ..TouchOff::default()
         };
-        let link = self.lend_link()?;
+        // Also at a program's tool change, where the sender holds with the machine idle.
+        let link = self.lend_link(self.held_at_stop())?;
         let (tx, rx) = channel();
         self.log(
             ConsoleKind::Info,
@@ -242,8 +243,10 @@ impl Machine {
         }
     }
 
-    fn lend_link(&mut self) -> Result<Link, String> {
-        if !self.idle() {
+    /// The link, lent to a probe's thread; `at_stop`: also while a program is held at its
+    /// tool change.
+    fn lend_link(&mut self, at_stop: bool) -> Result<Link, String> {
+        if !(self.idle() || (at_stop && self.held_at_stop())) {
             return Err("the machine must be connected and Idle to probe".into());
         }
         if self.kind != LinkKind::Grbl {
@@ -316,6 +319,21 @@ impl Machine {
     /// Idle and not running a program: commands, jogs and Start make sense.
     pub fn idle(&self) -> bool {
         self.link.is_some() && !self.running() && self.state() == Some(MachineState::Idle)
+    }
+
+    /// A GRBL program waits at its tool change (the sender holds there with the machine
+    /// idle): jogs, MDI and a touch-off may go before Resume.
+    pub fn held_at_stop(&self) -> bool {
+        self.kind == LinkKind::Grbl
+            && self.link.is_some()
+            && self.running()
+            && self.pause.is_some()
+            && self.state() == Some(MachineState::Idle)
+    }
+
+    /// Commands (a jog, MDI, a touch-off) may be sent: idle, or held at a tool change.
+    pub fn can_command(&self) -> bool {
+        self.idle() || self.held_at_stop()
     }
 
     pub fn log(&mut self, kind: ConsoleKind, text: impl Into<String>) {
@@ -478,7 +496,10 @@ impl Machine {
                 if let Some(o) = s.overrides {
                     self.feed_override = o[0];
                 }
-                if s.state != MachineState::Hold {
+                // Out of GRBL's own pause (resumed from the controller too): the pause is over.
+                // At a tool change the sender holds with the machine Idle, and jogs and a
+                // touch-off move it: that pause lasts until Resume.
+                if s.state != MachineState::Hold && self.state() == Some(MachineState::Hold) {
                     self.pause = None;
                 }
                 self.status = Some(s);
@@ -722,9 +743,9 @@ impl Machine {
         self.send(Cmd::FeedOverride(pct));
     }
 
-    /// A command line (MDI); refused while a program runs.
+    /// A command line (MDI); refused while a program runs, but for its tool change.
     pub fn command(&mut self, line: &str) {
-        if self.running() {
+        if self.running() && !self.held_at_stop() {
             self.log(
                 ConsoleKind::Error,
                 "a program is running: the command was not sent",

@@ -51,8 +51,11 @@ fn connected_to(fake: &FakeGrbl, app: SwarfApp) -> SwarfApp {
 
 #[test]
 fn the_job_runs_on_a_grbl_with_progress_the_tool_change_pause_and_the_cut_path_dimmed() {
+    // The work's top at Z 0.3 (as the first tool's Z has it) where the new tool is touched off.
     let fake = FakeGrbl::start(Config {
         block_time: Duration::from_millis(1),
+        probe_surface: Some(|_, _| 0.3),
+        keep_lines: true,
         ..Config::default()
     });
     let mut app = grbl_example();
@@ -91,6 +94,28 @@ fn the_job_runs_on_a_grbl_with_progress_the_tool_change_pause_and_the_cut_path_d
             .pump_for(Duration::from_mins(1), |m| m.pause.is_some())
     );
     assert!(app.machine.pause.as_ref().unwrap().contains("tool 3"));
+    // Held with the machine idle (the sender stopped before the M0): the new tool is
+    // touched off on the work's top from the panel's Probe section, then Resume goes on.
+    assert!(app.machine.pump_for(
+        Duration::from_secs(10),
+        swarf_app::machine::Machine::held_at_stop
+    ));
+    app.machine
+        .start_touch_off(&swarf_core::level::ProbeSpec::default())
+        .unwrap();
+    assert!(
+        app.machine
+            .pump_for(Duration::from_secs(30), |m| !m.probing())
+    );
+    assert!(
+        app.machine
+            .console
+            .iter()
+            .any(|(_, l)| l.contains("touched off at machine Z 0.300")),
+        "{:?}",
+        app.machine.console
+    );
+    assert!(app.machine.running(), "the run waits through the touch-off");
     app.machine.resume();
     assert!(
         app.machine
@@ -102,11 +127,18 @@ fn the_job_runs_on_a_grbl_with_progress_the_tool_change_pause_and_the_cut_path_d
     drop(app);
     let r = fake.finish();
     let program = std::fs::read_to_string(&pending.path).unwrap();
+    // The program as written, the stop's dwell in place of the M0, and the touch-off
+    // between the dwell and the rest.
     let sent: Vec<String> = program
         .lines()
         .filter_map(|l| clean_line(l).unwrap())
+        .map(|l| if l == "M0" { "G4P0.01".to_string() } else { l })
         .collect();
-    assert_eq!(&r.lines[1..], &sent[..]);
+    let stop = sent.iter().position(|l| l == "G4P0.01").unwrap();
+    assert_eq!(&r.lines[1..=stop + 1], &sent[..=stop]);
+    assert!(r.lines.ends_with(&sent[stop + 1..]));
+    let touch = &r.lines[stop + 2..r.lines.len() - (sent.len() - stop - 1)];
+    assert!(touch.iter().any(|l| l == "G10L2P0Z0.3"), "{touch:?}");
     assert_eq!(r.dropped, 0);
     let _ = std::fs::remove_file(pending.path);
 }

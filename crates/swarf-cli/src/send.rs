@@ -63,6 +63,15 @@ pub struct SendArgs {
     /// warning comes after 30 s). 0: only warn. Paused and held time does not count.
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     pub stall_limit: u64,
+    /// GRBL: at each tool change (the program's `M0`, where the sender holds with the machine
+    /// idle), once Enter says the new tool is in, touch it off on a plate of this thickness
+    /// (mm; 0: the work surface) below it before going on. Without it the tool's length is
+    /// the operator's to set during the stop.
+    #[arg(long, value_name = "MM")]
+    pub touch_off_plate: Option<f64>,
+    /// Longest way down for that touch-off, mm.
+    #[arg(long, value_name = "MM", default_value_t = 10.0)]
+    pub touch_off_travel: f64,
     /// Print a JSON summary at the end instead of progress.
     #[arg(long)]
     pub json: bool,
@@ -217,11 +226,29 @@ pub fn run_send(args: &SendArgs) -> Result<u8> {
         lines_total: info.send_lines,
         ..Summary::default()
     };
+    if let Some(p) = args.touch_off_plate
+        && !(p.is_finite() && (0.0..100.0).contains(&p))
+    {
+        bail!(
+            "--touch-off-plate is {p}; give the plate's thickness in mm (0 for the work surface)"
+        );
+    }
+    if !(args.touch_off_travel.is_finite() && args.touch_off_travel > 0.0) {
+        bail!(
+            "--touch-off-travel is {}; it must be a positive number of mm",
+            args.touch_off_travel
+        );
+    }
     let started = Instant::now();
     let code = if args.target.linuxcnc.is_some() {
         summary.controller = "LinuxCNC".into();
         if args.from_op.is_some() {
             bail!("--from-op is for GRBL; on LinuxCNC use its own run-from-line");
+        }
+        if args.touch_off_plate.is_some() {
+            bail!(
+                "--touch-off-plate is for GRBL (linuxcncrsh cannot read the probe result); on LinuxCNC touch the tool off with its own touch-off"
+            );
         }
         if args.machine_on {
             link.send(Cmd::MachineOn);
@@ -241,6 +268,7 @@ pub fn run_send(args: &SendArgs) -> Result<u8> {
             &stop,
             args.json,
             args.stall_limit,
+            args.touch_off_plate.map(|p| (p, args.touch_off_travel)),
         )?
     } else {
         let ci = wait_grbl_ready(&link)?;
@@ -280,7 +308,15 @@ pub fn run_send(args: &SendArgs) -> Result<u8> {
             link.send(Cmd::Line("$C".into()));
             link.send(Cmd::Start(Box::new(reader()?)));
             let mut check = Summary::default();
-            let c = follow(&link, &info, &mut check, &stop, true, args.stall_limit)?;
+            let c = follow(
+                &link,
+                &info,
+                &mut check,
+                &stop,
+                true,
+                args.stall_limit,
+                None,
+            )?;
             link.send(Cmd::Line("$C".into()));
             // Leaving check mode resets GRBL: wait for its banner.
             let deadline = Instant::now() + Duration::from_secs(10);
@@ -310,6 +346,7 @@ pub fn run_send(args: &SendArgs) -> Result<u8> {
             &stop,
             args.json,
             args.stall_limit,
+            args.touch_off_plate.map(|p| (p, args.touch_off_travel)),
         )?
     };
     Ok(finish(summary, started, args.json, code))
@@ -333,6 +370,8 @@ fn finish(mut s: Summary, started: Instant, json: bool, code: u8) -> u8 {
 }
 
 /// Follow a run to its end, printing progress (unless `quiet`).
+/// Follows a run to its end. `touch_off`: at each program stop, after Enter, touch the new
+/// tool off on a plate (thickness, longest travel), mm.
 fn follow(
     link: &Link,
     info: &ProgramInfo,
@@ -340,6 +379,7 @@ fn follow(
     stop: &AtomicBool,
     quiet: bool,
     stall_limit: u64,
+    touch_off: Option<(f64, f64)>,
 ) -> Result<u8> {
     let mut last_print = Instant::now();
     let mut stop_sent = false;
@@ -420,7 +460,35 @@ fn follow(
                     link.send(Cmd::Stop);
                     stop_sent = true;
                 } else if !stop.load(Ordering::SeqCst) {
-                    link.send(Cmd::Resume);
+                    let touched = match touch_off {
+                        Some((plate, travel)) => {
+                            let t = swarf_machine::probe::TouchOff {
+                                plate_mm: plate,
+                                max_travel_mm: travel,
+                                ..swarf_machine::probe::TouchOff::default()
+                            };
+                            swarf_machine::probe::touch_off(link, &t).map(|contact| {
+                                eprintln!(
+                                    "touched off at machine Z {contact:.3}: work Z there is now {plate:.3}"
+                                );
+                            })
+                        }
+                        None => Ok(()),
+                    };
+                    match touched {
+                        Ok(()) => {
+                            link.send(Cmd::Resume);
+                        }
+                        Err(e) => {
+                            // The new tool's length is unknown: going on would cut at the
+                            // wrong depth.
+                            summary.stop_reason = Some(format!(
+                                "the touch-off at line {line} failed ({e}); the program was stopped"
+                            ));
+                            link.send(Cmd::Stop);
+                            stop_sent = true;
+                        }
+                    }
                 }
             }
             Event::Alarm { code, message } => summary.alarms.push(ErrorOut {

@@ -147,9 +147,13 @@ fn a_swarf_program_streams_to_grbl_and_pauses_for_the_tool_change() {
         "{stderr}"
     );
     let r = fake.finish();
+    // Every line as in the file, but the stop: the sender holds there itself (the machine
+    // idle, so a tool can be jogged and touched off) after a dwell that waits for the moves
+    // before it; GRBL never gets the M0.
     let sent: Vec<String> = text
         .lines()
         .filter_map(|l| clean_line(l).unwrap())
+        .map(|l| if l == "M0" { "G4P0.01".to_string() } else { l })
         .collect();
     assert_eq!(r.lines[0], "$I");
     assert_eq!(&r.lines[1..], &sent[..]);
@@ -194,6 +198,65 @@ fn a_tool_change_pause_with_no_one_to_confirm_stops_the_machine() {
         "no soft reset: {:?}",
         r.realtime
     );
+}
+
+/// `--touch-off-plate`: at the tool change the new tool is touched off on the plate (here the
+/// plate's top reads 1.0 with the old Z and is 0.5 thick: everything after the change runs
+/// 0.5 mm higher in the machine), then the program goes on and finishes.
+#[test]
+fn the_new_tool_is_touched_off_at_the_change_and_the_rest_runs_in_its_z() {
+    let prog = tmp("plate_touch.nc");
+    generate("grbl", &prog);
+    let text = std::fs::read_to_string(&prog).unwrap();
+    let fake = FakeGrbl::start(Config {
+        probe_surface: Some(|_, _| 1.0),
+        keep_lines: true,
+        ..Config::default()
+    });
+    let o = send(
+        &prog,
+        &fake,
+        &[
+            "--json",
+            "--touch-off-plate",
+            "0.5",
+            "--touch-off-travel",
+            "20",
+        ],
+        "\n\n\n",
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert_eq!(json(&o)["finished"], true);
+    assert!(
+        stderr.contains("touched off at machine Z 1.000"),
+        "{stderr}"
+    );
+    let r = fake.finish();
+    let g10 = r
+        .lines
+        .iter()
+        .position(|l| l == "G10L2P0Z0.5")
+        .unwrap_or_else(|| panic!("no touch-off: {:?}", r.lines));
+    let dwell = r.lines.iter().position(|l| l == "G4P0.01").unwrap();
+    assert!(dwell < g10);
+    let end = last_position(&text);
+    assert!((r.position[0] - end[0]).abs() < 1e-9 && (r.position[1] - end[1]).abs() < 1e-9);
+    assert!(
+        (r.position[2] - (end[2] + 0.5)).abs() < 1e-9,
+        "{:?}",
+        r.position
+    );
+    // A plate of no sensible thickness is refused before any program line is sent.
+    let fake = FakeGrbl::start(Config {
+        keep_lines: true,
+        ..Config::default()
+    });
+    let o = send(&prog, &fake, &["--touch-off-plate=-1"], "");
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--touch-off-plate is -1"));
+    let r = fake.finish();
+    assert!(r.lines.iter().all(|l| l.starts_with('$')), "{:?}", r.lines);
 }
 
 #[test]
@@ -274,6 +337,8 @@ fn an_error_stops_the_run_and_names_the_line_and_operation() {
         .lines()
         .skip(op2)
         .filter_map(|l| clean_line(l).unwrap())
+        // The sender holds at the tool change itself: a dwell in the stop's place.
+        .map(|l| if l == "M0" { "G4P0.01".to_string() } else { l })
         .collect();
     assert!(r.lines.ends_with(&rest));
 }

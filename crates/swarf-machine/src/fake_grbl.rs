@@ -9,7 +9,8 @@
 //!   (or `error:N`); blocks execute in `block_time` each, not during a feed hold;
 //! - `$I` answers `[VER:…]` and `[OPT:V,blocks,rx]`; a soft reset empties everything and prints
 //!   the banner; an alarm line answers `ALARM:1` and refuses G-code with `error:9`;
-//! - `M0`/`M1` hold the machine when they are reached, until `~`; `$C` toggles check mode
+//! - `M0`/`M1` hold the machine when they are reached, until `~`; a dwell (`G4`) is read only
+//!   when every move before it has been made; `$C` toggles check mode
 //!   (leaving it resets, as GRBL does); `$H` homes to 0, `$X` unlocks.
 
 use std::collections::VecDeque;
@@ -293,6 +294,16 @@ fn run(port: &mut TTYPort, cfg: &Config, report: &Mutex<Report>, stop: &Mutex<bo
             let Some(end) = ring.iter().position(|&c| c == b'\n' || c == b'\r') else {
                 break;
             };
+            // A dwell (G4) waits for every move before it to finish, as GRBL's does: it is
+            // read, and answered, only when the planner is empty.
+            let head: Vec<u8> = ring.iter().take(end).copied().collect();
+            if !planner.is_empty()
+                && words(&String::from_utf8_lossy(&head))
+                    .iter()
+                    .any(|&(l, v)| l == 'G' && v == 4.0)
+            {
+                break;
+            }
             let raw: Vec<u8> = ring.drain(..=end).collect();
             let line = &raw[..raw.len() - 1];
             if line.is_empty() {

@@ -248,7 +248,9 @@ fn grbl_thread<T: Read + Write>(
                 }
                 Cmd::Realtime(rt) => core.realtime(rt),
                 Cmd::Hold => core.realtime(Realtime::FeedHold),
-                Cmd::Resume => core.realtime(Realtime::CycleStart),
+                Cmd::Resume => {
+                    core.resume();
+                }
                 Cmd::Stop => core.realtime(Realtime::SoftReset),
                 Cmd::FeedOverride(p) => {
                     for rt in feed_override_bytes(p) {

@@ -170,3 +170,83 @@ fn touch_off_sets_z_so_the_contact_reads_the_plate() {
     .unwrap_err();
     assert!(e.contains("plate"), "{e}");
 }
+
+/// A tool change in a running program: the sender holds at the `M0` with the machine idle,
+/// the new tool is touched off on the plate through the same link, and Resume goes on with
+/// the next operation in the new Z.
+#[test]
+fn a_tool_is_touched_off_at_the_programs_tool_change_and_the_program_goes_on() {
+    use swarf_machine::Cmd;
+    use swarf_machine::probe::{TouchOff, touch_off};
+    use swarf_machine::program::ProgramReader;
+    let fake = FakeGrbl::start(Config {
+        probe_surface: Some(|_, _| 1.55),
+        wco: [-100.0, -50.0, -40.0],
+        keep_lines: true,
+        ..Config::default()
+    });
+    let link = connect(&fake);
+    let dir = std::env::temp_dir().join(format!("swarf-touch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("change.nc");
+    std::fs::write(
+        &path,
+        "G21 G90\nG0 Z5\nG0 X10 Y10\nG1 Z4 F200\nG0 Z5\nM5\n\
+         (TOOL CHANGE: load tool 3: 0.5 mm flat, set its length, then resume)\nM0\nG0 Z5\n\
+         S20000 M3\nG1 Z4.5 F100\nG0 Z5\nM5\n",
+    )
+    .unwrap();
+    link.send(Cmd::Start(Box::new(ProgramReader::open(&path).unwrap())));
+    let ev = link
+        .events_until(Duration::from_secs(20), |e| {
+            matches!(e, Event::ProgramPause { .. } | Event::Stopped { .. })
+        })
+        .expect("the program reaches its tool change");
+    match ev.last() {
+        Some(Event::ProgramPause { line, message }) => {
+            assert_eq!(*line, 8);
+            assert!(message.contains("load tool 3"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Held with the machine idle: the touch-off runs through the same link.
+    let contact = touch_off(
+        &link,
+        &TouchOff {
+            plate_mm: 1.5,
+            max_travel_mm: 10.0,
+            ..TouchOff::default()
+        },
+    )
+    .unwrap();
+    assert!((contact - (-38.45)).abs() < 1e-9, "{contact}");
+    link.send(Cmd::Resume);
+    let ev = link
+        .events_until(Duration::from_secs(20), |e| {
+            matches!(e, Event::Finished { .. } | Event::Stopped { .. })
+        })
+        .expect("the program finishes");
+    assert!(
+        matches!(ev.last(), Some(Event::Finished { .. })),
+        "{:?}",
+        ev.last()
+    );
+    drop(link);
+    let r = fake.finish();
+    let at = |l: &str| {
+        r.lines
+            .iter()
+            .position(|x| x == l)
+            .unwrap_or_else(|| panic!("{l} not sent: {:?}", r.lines))
+    };
+    // The stop's dwell, then the touch-off, then the rest of the program; never the M0
+    // (GRBL would hold in its own pause, where nothing else can run).
+    assert!(at("G4P0.01") < at("G10L2P0Z-39.95"));
+    assert!(at("G10L2P0Z-39.95") < at("S20000M3"));
+    assert!(!r.lines.iter().any(|l| l == "M0"), "{:?}", r.lines);
+    // The rest ran in the new Z: the plate's top (machine -38.45) reads 1.5, so the last
+    // Z5 is machine -39.95 + 5.
+    assert!(r.lines.iter().any(|l| l == "G1Z4.5F100"));
+    assert!((r.position[2] - (-34.95)).abs() < 1e-9, "{:?}", r.position);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -120,7 +120,7 @@ fn probe_ui(ui: &mut Ui, app: &mut SwarfApp) {
             ui.horizontal(|ui| {
                 let l = ui.label("Touch plate");
                 rs.push(ui.add(egui::DragValue::new(&mut spec.plate_mm).range(0.0..=50.0).speed(0.01).suffix(" mm")).labelled_by(l.id));
-                let can = m.idle() && grbl;
+                let can = m.can_command() && grbl;
                 if ui
                     .add_enabled(can, egui::Button::new("Touch off"))
                     .on_hover_text("lower the tool onto the plate with G38.2 and set work Z so the plate's top reads its thickness; start above the plate")
@@ -284,6 +284,14 @@ fn run_ui(ui: &mut Ui, app: &mut SwarfApp) {
     let state = m.state();
     if let Some(p) = &m.pause {
         ui.label(RichText::new(format!("Paused: {p}")).color(WARN).strong());
+        if m.held_at_stop() {
+            ui.label(
+                RichText::new(
+                    "the machine waits idle: change the tool, jog, touch it off (Probe), then Resume",
+                )
+                .small(),
+            );
+        }
     }
     ui.horizontal_wrapped(|ui| {
         let start = ui
@@ -308,7 +316,7 @@ fn run_ui(ui: &mut Ui, app: &mut SwarfApp) {
         }
         if ui
             .add_enabled(
-                m.connected() && state == Some(MachineState::Hold),
+                m.connected() && (state == Some(MachineState::Hold) || m.held_at_stop()),
                 egui::Button::new("Resume"),
             )
             .clicked()
@@ -468,7 +476,7 @@ fn app_kind_is_grbl(k: LinkKind) -> bool {
 
 fn jog_ui(ui: &mut Ui, app: &mut SwarfApp) {
     let m = &mut app.machine;
-    let can = m.idle() || (m.connected() && m.state() == Some(MachineState::Jog));
+    let can = m.can_command() || (m.connected() && m.state() == Some(MachineState::Jog));
     ui.horizontal(|ui| {
         ui.label("Step");
         for (name, mm) in [
@@ -557,7 +565,7 @@ fn console_ui(ui: &mut Ui, app: &mut SwarfApp) {
         let l = ui.label("MDI");
         let r = ui
             .add_enabled(
-                m.connected() && !m.running(),
+                m.connected() && (!m.running() || m.held_at_stop()),
                 egui::TextEdit::singleline(&mut m.mdi).desired_width(200.0),
             )
             .labelled_by(l.id);

@@ -994,6 +994,15 @@ impl Writer<'_> {
                     s.tool.number, s.tool.name
                 ));
                 self.raw("M0");
+                // The operator may have moved the machine during the stop (a jog, a tool
+                // touched off): nothing is assumed after it. The tool goes up to the change
+                // height before any other move, and the feed is written again.
+                let z = self.q(opts.tool_change_z_mm.unwrap_or(clearance));
+                self.out.extend_from_slice(b"G0");
+                self.word(b'Z', z);
+                self.end_line();
+                self.pos = [None, None, Some(z)];
+                self.feed = None;
             }
             machine.tool = Some(s.tool.number);
         }

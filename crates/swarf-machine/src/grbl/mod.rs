@@ -51,6 +51,42 @@ pub enum Origin {
     Program { line: usize },
     /// A command the user or Swarf sent (`$I`, `$H`, a jog, an MDI line).
     Command(String),
+    /// The dwell sent in place of a program stop (`M0`) at this file line: its `ok` comes
+    /// when every move before it is made, and the sender then holds with the machine idle.
+    Stop { line: usize },
+}
+
+impl Origin {
+    /// A line of the program (or the dwell in place of its stop).
+    fn is_program(&self) -> bool {
+        matches!(self, Origin::Program { .. } | Origin::Stop { .. })
+    }
+}
+
+/// The dwell that takes a program stop's place on the wire: GRBL answers a `G4` only when
+/// every move before it has been made, so its `ok` says the machine stands still.
+pub const STOP_SYNC: &str = "G4P0.01";
+
+/// Whether a cleaned program line is a program stop (`M0`, `M00`; not the optional `M1`).
+pub fn is_program_stop(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].eq_ignore_ascii_case(&b'M') {
+            let start = i + 1;
+            let mut j = start;
+            while j < b.len() && (b[j].is_ascii_digit() || b[j] == b'.') {
+                j += 1;
+            }
+            if j > start && text[start..j].parse::<f64>().is_ok_and(|v| v == 0.0) {
+                return true;
+            }
+            i = j.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 #[derive(Clone, Debug)]
@@ -174,6 +210,11 @@ pub enum Event {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum RunState {
     Streaming,
+    /// A program stop was reached: its dwell is sent, waiting for the machine to stop.
+    Stopping,
+    /// Held at a program stop with the machine idle: commands (a jog, a probe, a touch-off)
+    /// may be sent; [`Grbl::resume`] goes on with the line after the stop.
+    HeldAtStop,
     /// Every line sent; waiting for the answers and the machine to go idle.
     Draining,
     Over,
@@ -212,6 +253,11 @@ pub struct Options {
     pub poll: Duration,
     /// Send every line alone, waiting for its answer.
     pub send_and_wait: bool,
+    /// A program stop (`M0`) holds the sender, not GRBL: the lines before it are finished
+    /// (a dwell's `ok` says so), the stop itself is not sent, and the machine waits idle, so
+    /// it can be jogged, probed and its tool touched off before Resume goes on. Off: the
+    /// `M0` goes to GRBL, which holds in its own pause (nothing else can run there).
+    pub hold_at_stops: bool,
     /// Bytes of the RX buffer kept free (GRBL's ring keeps one slot empty).
     pub rx_margin: usize,
 }
@@ -222,6 +268,7 @@ impl Default for Options {
             poll: Duration::from_millis(200),
             send_and_wait: false,
             rx_margin: 1,
+            hold_at_stops: true,
         }
     }
 }
@@ -245,6 +292,9 @@ pub struct Grbl {
     events: Vec<Event>,
     /// A line from the program that is sent alone is in flight.
     alone_in_flight: bool,
+    /// `$C` was answered `ok` an odd number of times since the last reset: GRBL checks
+    /// lines without moving (and does not stop at `M0`).
+    check_mode: bool,
 }
 
 impl Grbl {
@@ -264,6 +314,7 @@ impl Grbl {
             out: Vec::new(),
             events: Vec::new(),
             alone_in_flight: false,
+            check_mode: false,
         }
     }
 
@@ -283,6 +334,26 @@ impl Grbl {
 
     pub fn is_running(&self) -> bool {
         self.run.as_ref().is_some_and(|r| r.state != RunState::Over)
+    }
+
+    /// Whether the run is held at a program stop with the machine idle.
+    pub fn held_at_stop(&self) -> bool {
+        self.run
+            .as_ref()
+            .is_some_and(|r| r.state == RunState::HeldAtStop)
+    }
+
+    /// Goes on after a program stop the sender holds at (true), else sends cycle start
+    /// (`~`: resume after a feed hold or GRBL's own `M0` pause; false).
+    pub fn resume(&mut self) -> bool {
+        if let Some(run) = &mut self.run
+            && run.state == RunState::HeldAtStop
+        {
+            run.state = RunState::Streaming;
+            return true;
+        }
+        self.realtime(Realtime::CycleStart);
+        false
     }
 
     /// Bytes sent and not yet answered.
@@ -313,8 +384,8 @@ impl Grbl {
 
     /// Queue a command line (MDI, `$H`, `$X`, a jog). Refused while a program runs.
     pub fn command(&mut self, line: &str) -> Result<(), String> {
-        if self.is_running() {
-            return Err("a program is running; hold or stop it first".into());
+        if self.is_running() && !self.held_at_stop() {
+            return Err("a program is running; stop it first (commands may also be sent while it waits at a tool change)".into());
         }
         let clean = clean_line(line)?.ok_or_else(|| "nothing to send".to_string())?;
         let controller = self.info.controller();
@@ -445,6 +516,30 @@ impl Grbl {
                 }
             }
             let next = run.next.as_ref().expect("just filled");
+            // (In check mode GRBL does not stop at an `M0` either: the check runs through.)
+            let checking = self.check_mode
+                || self
+                    .status
+                    .as_ref()
+                    .is_some_and(|st| st.state == MachineState::Check);
+            if self.opts.hold_at_stops && !checking && is_program_stop(&next.text) {
+                // The stop's dwell goes in its place; the sender holds when it is answered.
+                let bytes = STOP_SYNC.len() + 1;
+                if !self.fits(bytes, false) {
+                    return;
+                }
+                let Some(run) = self.run.as_mut() else { return };
+                let next = run.next.take().expect("checked above");
+                run.state = RunState::Stopping;
+                run.pause_message = Some((
+                    next.line,
+                    next.note
+                        .unwrap_or_else(|| "program stop (M0): go on with Resume".into()),
+                ));
+                run.pause_told = false;
+                self.send(STOP_SYNC, Origin::Stop { line: next.line }, false);
+                return;
+            }
             let alone = needs_send_and_wait(&next.text);
             let bytes = next.text.len() + 1;
             if cap.is_some_and(|cap| bytes > cap) {
@@ -515,12 +610,32 @@ impl Grbl {
                     ..
                 }) => self.program_ok(line, now),
                 Some(Pending {
+                    origin: Origin::Stop { line },
+                    ..
+                }) => {
+                    self.program_ok(line, now);
+                    if let Some(run) = &mut self.run
+                        && run.state == RunState::Stopping
+                    {
+                        run.state = RunState::HeldAtStop;
+                        if let Some((line, message)) = run.pause_message.take() {
+                            run.pause_told = true;
+                            self.events.push(Event::ProgramPause { line, message });
+                        }
+                    }
+                }
+                Some(Pending {
                     origin: Origin::Command(command),
                     ..
-                }) => self.events.push(Event::Reply {
-                    command,
-                    reply: "ok".into(),
-                }),
+                }) => {
+                    if command == "$C" {
+                        self.check_mode = !self.check_mode;
+                    }
+                    self.events.push(Event::Reply {
+                        command,
+                        reply: "ok".into(),
+                    });
+                }
                 None => self
                     .events
                     .push(Event::Warning("an `ok` that answers no line sent".into())),
@@ -529,13 +644,13 @@ impl Grbl {
                 let message = error_message(code);
                 match self.answered() {
                     Some(Pending {
-                        origin: Origin::Program { line },
+                        origin: Origin::Program { line } | Origin::Stop { line },
                         ..
                     }) => {
                         let still = self
                             .pending
                             .iter()
-                            .filter(|p| matches!(p.origin, Origin::Program { .. }))
+                            .filter(|p| p.origin.is_program())
                             .count();
                         if let Some(run) = &mut self.run
                             && run.state != RunState::Over
@@ -587,7 +702,9 @@ impl Grbl {
                 self.events.push(Event::Status(s));
             }
             Response::Welcome { text, hal } => {
-                // A reset: GRBL's buffers are empty and nothing sent before will be answered.
+                // A reset: GRBL's buffers are empty and nothing sent before will be answered;
+                // check mode is left.
+                self.check_mode = false;
                 self.pending.clear();
                 self.in_flight = 0;
                 self.alone_in_flight = false;
@@ -637,11 +754,8 @@ impl Grbl {
         let due = run
             .last_progress
             .is_none_or(|t| now.duration_since(t) >= Duration::from_millis(100));
-        let drained = run.state == RunState::Draining
-            && self
-                .pending
-                .iter()
-                .all(|p| !matches!(p.origin, Origin::Program { .. }));
+        let drained =
+            run.state == RunState::Draining && self.pending.iter().all(|p| !p.origin.is_program());
         if due || drained {
             run.last_progress = Some(now);
             self.events.push(Event::Progress {
@@ -677,10 +791,7 @@ impl Grbl {
         if s.state == MachineState::Run && run.pause_told {
             run.pause_message = None;
         }
-        let no_program_pending = !self
-            .pending
-            .iter()
-            .any(|p| matches!(p.origin, Origin::Program { .. }));
+        let no_program_pending = !self.pending.iter().any(|p| p.origin.is_program());
         if run.state == RunState::Draining
             && no_program_pending
             && run.next.is_none()
@@ -878,7 +989,9 @@ mod tests {
 
     #[test]
     fn a_pause_at_m0_names_the_tool() {
+        // GRBL's own pause (the sender does not hold at stops).
         let (mut g, t) = connected(128);
+        g.opts.hold_at_stops = false;
         g.start().unwrap();
         let mut src = vec![SendLine {
             text: "M0".into(),
@@ -900,5 +1013,75 @@ mod tests {
                 .iter()
                 .any(|e| matches!(e, Event::ProgramPause { .. }))
         );
+    }
+
+    #[test]
+    fn the_sender_holds_at_a_stop_with_the_machine_idle_and_goes_on_after() {
+        let (mut g, t) = connected(128);
+        g.start().unwrap();
+        let mut src = vec![
+            SendLine::new("G1X1F100", 5),
+            SendLine {
+                text: "M0".into(),
+                line: 7,
+                note: Some("TOOL CHANGE: load tool 3".into()),
+            },
+            SendLine::new("G0Z3", 8),
+            SendLine::new("S20000M3", 9),
+        ]
+        .into_iter();
+        g.pump(Some(&mut src), t);
+        // The line before, then the dwell in the stop's place; nothing after it.
+        assert_eq!(
+            g.take_output(),
+            format!("G1X1F100\n{STOP_SYNC}\n").as_bytes()
+        );
+        assert!(
+            g.command("G0X5").is_err(),
+            "commands wait until the machine stands"
+        );
+        g.receive(b"ok\n", t);
+        assert!(!g.held_at_stop());
+        g.pump(Some(&mut src), t);
+        assert!(g.take_output().is_empty());
+        // The dwell's ok: every move before it is made; the sender holds and says why.
+        g.receive(b"ok\n", t);
+        assert!(g.held_at_stop() && g.is_running());
+        let ev = g.take_events();
+        assert!(ev.iter().any(
+            |e| matches!(e, Event::ProgramPause { line: 7, message } if message.contains("tool 3"))
+        ), "{ev:?}");
+        // Held: a touch-off's lines may go, the program's may not.
+        g.command("G91").unwrap();
+        g.command("G38.2Z-5F50").unwrap();
+        g.pump(Some(&mut src), t);
+        assert_eq!(g.take_output(), b"G91\nG38.2Z-5F50\n");
+        g.receive(b"ok\nok\n", t);
+        g.pump(Some(&mut src), t);
+        assert!(g.take_output().is_empty());
+        // Resume: the lines after the stop; the M0 itself never went out.
+        assert!(g.resume());
+        g.pump(Some(&mut src), t);
+        assert_eq!(g.take_output(), b"G0Z3\nS20000M3\n");
+        assert!(!g.held_at_stop());
+        // Not held: resume is cycle start.
+        assert!(!g.resume());
+        assert_eq!(g.take_output(), [Realtime::CycleStart.byte()]);
+    }
+
+    #[test]
+    fn program_stops_are_told_from_other_m_words() {
+        for (t, stop) in [
+            ("M0", true),
+            ("M00", true),
+            ("G0X1M0", true),
+            ("M1", false),
+            ("M3", false),
+            ("M30", false),
+            ("M05", false),
+            ("G0X10", false),
+        ] {
+            assert_eq!(is_program_stop(t), stop, "{t}");
+        }
     }
 }
