@@ -249,9 +249,6 @@ impl Machine {
         if !(self.idle() || (at_stop && self.held_at_stop())) {
             return Err("the machine must be connected and Idle to probe".into());
         }
-        if self.kind != LinkKind::Grbl {
-            return Err("probing goes through GRBL for now: linuxcncrsh cannot read LinuxCNC's probe result; use LinuxCNC's probe screen".into());
-        }
         self.link.take().ok_or_else(|| "not connected".to_string())
     }
 

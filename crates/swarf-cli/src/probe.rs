@@ -57,6 +57,9 @@ pub struct ProbeArgs {
     /// adds the holes of its drill files).
     #[arg(long)]
     pub avoid_holes: Option<PathBuf>,
+    /// LinuxCNC: release the software E-stop and switch the machine on before probing.
+    #[arg(long)]
+    pub machine_on: bool,
     /// Longest wait for one move or touch, seconds.
     #[arg(long, default_value_t = 120)]
     pub timeout: u64,
@@ -183,13 +186,15 @@ pub fn run_probe(a: &ProbeArgs) -> Result<u8> {
         timeout: std::time::Duration::from_secs(a.timeout.max(1)),
     };
     settings.check().map_err(anyhow::Error::msg)?;
-    if a.target.linuxcnc.is_some() {
-        bail!(
-            "probing goes through GRBL for now: linuxcncrsh cannot read LinuxCNC's probe result (#5061–#5063); probe with LinuxCNC's own probe screen"
-        );
-    }
     let link = connect(&a.target, grbl::Options::default())?;
-    wait_grbl_ready(&link)?;
+    if a.target.linuxcnc.is_some() {
+        // Each probing move runs by MDI: LinuxCNC must be out of E-stop and on.
+        if a.machine_on {
+            link.send(swarf_machine::Cmd::MachineOn);
+        }
+    } else {
+        wait_grbl_ready(&link)?;
+    }
     let quiet = a.json;
     let out = probe_grid(&link, &settings, &mut |done, total| {
         if !quiet {

@@ -86,7 +86,8 @@ pub enum MachineAction {
     /// Clear an alarm lock ($X; LinuxCNC: release E-stop and switch the machine on).
     Unlock,
     /// Touch the tool off on a plate (--plate MM thick; 0: the work) with G38.2 and set the
-    /// work Z so the contact reads the plate's thickness (GRBL). Start above the plate.
+    /// work Z so the contact reads the plate's thickness (GRBL or LinuxCNC; LinuxCNC must be
+    /// on: `machine unlock` first). Start above the plate.
     TouchOff,
 }
 
@@ -247,7 +248,7 @@ pub fn run_send(args: &SendArgs) -> Result<u8> {
         }
         if args.touch_off_plate.is_some() {
             bail!(
-                "--touch-off-plate is for GRBL (linuxcncrsh cannot read the probe result); on LinuxCNC touch the tool off with its own touch-off"
+                "--touch-off-plate is for GRBL, where Swarf holds at the tool change; LinuxCNC runs the program file itself and stops at M6 in its own way: touch the tool off there with `machine touch-off --linuxcnc`"
             );
         }
         if args.machine_on {

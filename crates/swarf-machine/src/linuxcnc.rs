@@ -224,6 +224,17 @@ impl Rsh {
         }
     }
 
+    /// Waits (`set wait done`) until the last command is done, for at most `within` (a probing
+    /// move at a slow feed takes longer than an answer may).
+    /// A refusal (the last command failed, e.g. a file that would not open) ends the wait
+    /// too: its error is in the queue.
+    pub fn wait_done(&mut self, within: Duration) -> Result<(), String> {
+        let usual = std::mem::replace(&mut self.timeout, within);
+        let r = self.request("set wait done");
+        self.timeout = usual;
+        r.map(|_| ())
+    }
+
     /// A `get …`: the value after the key.
     pub fn get(&mut self, what: &str) -> Result<String, String> {
         let req = format!("get {what}");

@@ -40,11 +40,25 @@ fn is_root() -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
+/// How the simulated machine is set up beyond the sample.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SimOptions {
+    /// A probe input on a plane: the probe trips where the tool's machine Z is below
+    /// `a·X + b·Y + c` (machine coordinates, mm), wired in HAL (`sum2` and `comp` on the
+    /// joints' positions into `motion.probe-input`). None: the probe never trips.
+    pub probe_plane: Option<[f64; 3]>,
+}
+
 impl Sim {
     /// Start LinuxCNC with its configuration in `dir` (created) and wait until linuxcncrsh
     /// answers. Only one LinuxCNC runs on a computer at a time: a second start replaces the
     /// first.
     pub fn start(dir: &Path) -> Result<Sim, String> {
+        Self::start_with(dir, SimOptions::default())
+    }
+
+    /// [`Sim::start`] with a probe surface or other options.
+    pub fn start_with(dir: &Path, opts: SimOptions) -> Result<Sim, String> {
         fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let sample = fs::read_to_string(SAMPLE).map_err(|e| format!("{SAMPLE}: {e}"))?;
         let sample_dir = Path::new(SAMPLE).parent().expect("has a folder");
@@ -66,6 +80,26 @@ impl Sim {
                 ini.push_str("TOOL_TABLE = tool.tbl\n");
             } else if t.starts_with("PROGRAM_PREFIX") {
                 let _ = writeln!(ini, "PROGRAM_PREFIX = {}", dir.display());
+            } else if t.starts_with("HALFILE = simulated_home.hal") {
+                ini.push_str(line);
+                ini.push('\n');
+                if let Some([a, b, c]) = opts.probe_plane {
+                    // The probe trips where the tool is below the plane: a window comparator
+                    // (`comp` is loaded by simulated_home.hal already, and a component loads
+                    // once) from far below up to the plane's height.
+                    let hal = format!(
+                        "loadrt sum2 names=probe_plane\nloadrt wcomp names=probe_touch\n\
+                         addf probe_plane servo-thread\naddf probe_touch servo-thread\n\
+                         setp probe_plane.gain0 {a}\nsetp probe_plane.gain1 {b}\n\
+                         setp probe_plane.offset {c}\nsetp probe_touch.min -1000000\n\
+                         net Xpos => probe_plane.in0\nnet Ypos => probe_plane.in1\n\
+                         net probe-plane-z probe_plane.out => probe_touch.max\n\
+                         net Zpos => probe_touch.in\n\
+                         net probe-in probe_touch.out => motion.probe-input\n"
+                    );
+                    fs::write(dir.join("probe_sim.hal"), hal).map_err(|e| e.to_string())?;
+                    ini.push_str("HALFILE = probe_sim.hal\n");
+                }
             } else if t == "[TRAJ]" {
                 ini.push_str("[TRAJ]\nNO_FORCE_HOMING = 1\n");
             } else {

@@ -1,11 +1,14 @@
-//! Probing a grid of heights with `G38.2` through a GRBL link (a PCB's warp before isolation),
-//! each point touched several times, outliers rejected, the spread reported.
+//! Probing a grid of heights with `G38.2` through the machine link, GRBL or LinuxCNC (a PCB's
+//! warp before isolation), each point touched several times, outliers rejected, the spread
+//! reported.
 //!
 //! The sequence at each point: up to the clearance height, over the point, a fast touch to
 //! find the surface, then `touches` slow touches from `retract` above it. GRBL reports the
 //! trigger position latched by the probe input (`[PRB:…:1]`, machine coordinates); the work
 //! offset from the status reports turns it into work coordinates. A touch that finds nothing
-//! within `max_depth` raises GRBL's alarm 5: probing stops and says where.
+//! within `max_depth` raises GRBL's alarm 5: probing stops and says where. On LinuxCNC the
+//! link's thread runs each probing move by MDI until done and reports the latched trigger
+//! position the same way (see `runner::linuxcnc_probe`); no contact is LinuxCNC's error.
 //!
 //! The result is plain numbers (this crate does not know `swarf-core`'s height map); the CLI
 //! and the app make the map of it.
@@ -14,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use crate::grbl::Event;
 use crate::program::clean_line;
-use crate::runner::{Cmd, Link, LinkKind};
+use crate::runner::{Cmd, Link};
 
 /// How to probe.
 #[derive(Clone, Debug, PartialEq)]
@@ -267,9 +270,6 @@ pub fn probe_grid(
     progress: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Result<ProbeOutcome, String> {
     s.check()?;
-    if link.kind != LinkKind::Grbl {
-        return Err("probing goes through GRBL for now: linuxcncrsh cannot read LinuxCNC's probe result (#5061–#5063); probe with the LinuxCNC GUI's probe screen".into());
-    }
     let mut ses = Session {
         link,
         timeout: s.timeout,
@@ -437,9 +437,6 @@ pub fn touch_off(link: &Link, t: &TouchOff) -> Result<f64, String> {
             "the plate thickness is {}; give it in mm (0 for the work surface)",
             t.plate_mm
         ));
-    }
-    if link.kind != LinkKind::Grbl {
-        return Err("touch-off goes through GRBL for now (linuxcncrsh cannot read the probe result); use LinuxCNC's touch-off".into());
     }
     let mut ses = Session {
         link,

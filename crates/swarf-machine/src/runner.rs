@@ -92,7 +92,7 @@ impl Link {
         let thread = std::thread::Builder::new()
             .name("swarf-linuxcnc".into())
             .spawn(
-                move || match Rsh::connect(&addr, &password, Duration::from_secs(5)) {
+                move || match Rsh::connect(&addr, &password, RSH_ANSWER_WAIT) {
                     Ok(rsh) => {
                         let _ =
                             ev_tx.send(Event::Welcome(format!("LinuxCNC (linuxcncrsh at {addr})")));
@@ -366,13 +366,48 @@ fn linuxcnc_thread(mut rsh: Rsh, cmds: &Receiver<Cmd>, events: &Sender<Event>) {
                         Ok(())
                     }
                 }
+                Cmd::Line(l) if !running && is_probe_move(&l) => {
+                    let _ = send(Event::Sent(l.clone()));
+                    let reply = match linuxcnc_probe(&mut rsh, &l) {
+                        Ok((abs, rel)) => {
+                            // The work offset goes with it (as GRBL's reports give it).
+                            let _ = send(Event::Status(Status {
+                                state: MachineState::Idle,
+                                mpos: Some(abs),
+                                wpos: Some(rel),
+                                ..Status::default()
+                            }));
+                            let _ = send(Event::Probe {
+                                position: abs,
+                                success: true,
+                            });
+                            "ok".to_string()
+                        }
+                        Err(e) if e.contains("did not answer") || e.contains("closed") => {
+                            fail(e);
+                            return;
+                        }
+                        Err(e) => {
+                            let _ = send(Event::Probe {
+                                position: [0.0; 3],
+                                success: false,
+                            });
+                            e
+                        }
+                    };
+                    let _ = send(Event::Reply { command: l, reply });
+                    Ok(())
+                }
                 Cmd::Line(l) => {
                     if running {
                         Err("a program is running; MDI waits until it ends".into())
                     } else {
                         let _ = send(Event::Sent(l.clone()));
+                        // A new MDI line while the last one still moves cuts that move
+                        // short: the last one is finished first.
                         let r = rsh
-                            .expect_ack("set mode mdi")
+                            .wait_done(PROBE_WAIT)
+                            .and_then(|()| rsh.expect_ack("set mode mdi"))
                             .and_then(|()| rsh.expect_ack(&format!("set mdi {l}")));
                         let reply = match &r {
                             Ok(()) => "ok".to_string(),
@@ -491,6 +526,70 @@ fn linuxcnc_thread(mut rsh: Rsh, cmds: &Receiver<Cmd>, events: &Sender<Event>) {
             ProgramStatus::Paused => {}
         }
     }
+}
+
+/// The longest linuxcncrsh may take to answer a request (its task can be seconds late on a
+/// loaded computer; CI saw more than 5 s).
+const RSH_ANSWER_WAIT: Duration = Duration::from_secs(15);
+
+/// The longest a probing move, or an MDI move before the next line, may take on LinuxCNC.
+const PROBE_WAIT: Duration = Duration::from_mins(10);
+
+/// Whether an MDI line is a probing move (`G38.2`–`G38.5`).
+fn is_probe_move(line: &str) -> bool {
+    let up = line.to_ascii_uppercase().replace(' ', "");
+    ["G38.2", "G38.3", "G38.4", "G38.5"]
+        .iter()
+        .any(|g| up.contains(g))
+}
+
+/// A probing move by MDI on LinuxCNC, waited for until done; where the probe tripped, the
+/// tool is brought back to the latched trigger position (`#5061`–`#5063`, which linuxcncrsh
+/// cannot read: the move goes there, modal state saved and restored with `M70`/`M72`, and
+/// the position is read), as GRBL reports its latched `PRB`. Returns the machine and work
+/// positions there; no contact is an error with LinuxCNC's message.
+fn linuxcnc_probe(rsh: &mut Rsh, line: &str) -> Result<([f64; 3], [f64; 3]), String> {
+    // The moves sent before (MDI lines are answered when received) are finished first.
+    rsh.wait_done(PROBE_WAIT)?;
+    let _stale = rsh.errors()?;
+    rsh.expect_ack("set mode mdi")?;
+    rsh.expect_ack(&format!("set mdi {line}"))?;
+    rsh.wait_done(PROBE_WAIT)?;
+    if rsh.get("probe_tripped")?.trim() != "1" {
+        let why = rsh
+            .errors()?
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| "the probe move ended without contact".to_string());
+        return Err(format!(
+            "error: {why} (check the probe's wiring and clip, that the tool starts above the surface, or allow a longer way down)"
+        ));
+    }
+    // Back to the trigger point at the probe's own feed (a few µm at most).
+    let up = line.to_ascii_uppercase().replace(' ', "");
+    let feed = up
+        .find('F')
+        .map(|i| {
+            up[i + 1..]
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect::<String>()
+        })
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|f| *f > 0.0)
+        .unwrap_or(10.0);
+    for l in [
+        "M70".to_string(),
+        format!("G90 G1 X[#5061] Y[#5062] Z[#5063] F{feed}"),
+        "M72".to_string(),
+    ] {
+        rsh.expect_ack(&format!("set mdi {l}"))?;
+        rsh.wait_done(PROBE_WAIT)?;
+    }
+    if let Some(e) = rsh.errors()?.into_iter().next() {
+        return Err(format!("error: {e}"));
+    }
+    rsh.positions()
 }
 
 /// Open and run `path` on LinuxCNC: the errors already queued are read first so that those

@@ -68,7 +68,6 @@ fn probe_ui(ui: &mut Ui, app: &mut SwarfApp) {
                     .any(|(_, _, r)| !r.toolpath.moves.is_empty())
             });
             let m = &mut app.machine;
-            let grbl = app_kind_is_grbl(m.kind);
             if let Some((done, total)) = m.probe_progress {
                 ui.horizontal(|ui| {
                     ui.add(egui::ProgressBar::new(done as f32 / total.max(1) as f32).text(format!("probed {done} of {total}")));
@@ -77,15 +76,13 @@ fn probe_ui(ui: &mut Ui, app: &mut SwarfApp) {
                     }
                 });
             } else {
-                let can = m.idle() && grbl && cuts;
+                let can = m.idle() && cuts;
                 let r = ui
                     .add_enabled(can, egui::Button::new("Probe the cut area"))
-                    .on_disabled_hover_text(if !grbl {
-                        "probing goes through GRBL (linuxcncrsh cannot read LinuxCNC's probe result)"
-                    } else if !cuts {
-                        "the job cuts nothing yet"
-                    } else {
+                    .on_disabled_hover_text(if cuts {
                         "connect, and let the machine be Idle"
+                    } else {
+                        "the job cuts nothing yet"
                     });
                 let area = app
                     .session
@@ -120,7 +117,7 @@ fn probe_ui(ui: &mut Ui, app: &mut SwarfApp) {
             ui.horizontal(|ui| {
                 let l = ui.label("Touch plate");
                 rs.push(ui.add(egui::DragValue::new(&mut spec.plate_mm).range(0.0..=50.0).speed(0.01).suffix(" mm")).labelled_by(l.id));
-                let can = m.can_command() && grbl;
+                let can = m.can_command();
                 if ui
                     .add_enabled(can, egui::Button::new("Touch off"))
                     .on_hover_text("lower the tool onto the plate with G38.2 and set work Z so the plate's top reads its thickness; start above the plate")
