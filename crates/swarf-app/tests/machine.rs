@@ -37,6 +37,20 @@ fn panel_harness(app: SwarfApp) -> Harness<'static, SwarfApp> {
         )
 }
 
+/// Touches off from the panel's Probe section and waits for the console to say `says`.
+fn touched_off(app: &mut SwarfApp, spec: &swarf_core::level::ProbeSpec, says: &str) {
+    app.machine.start_touch_off(spec).unwrap();
+    assert!(
+        app.machine
+            .pump_for(Duration::from_secs(30), |m| !m.probing())
+    );
+    assert!(
+        app.machine.console.iter().any(|(_, l)| l.contains(says)),
+        "{:?}",
+        app.machine.console
+    );
+}
+
 /// The example job (GRBL dialect) connected to `fake` and Idle.
 fn connected_to(fake: &FakeGrbl, app: SwarfApp) -> SwarfApp {
     let mut app = app;
@@ -100,20 +114,10 @@ fn the_job_runs_on_a_grbl_with_progress_the_tool_change_pause_and_the_cut_path_d
         Duration::from_secs(10),
         swarf_app::machine::Machine::held_at_stop
     ));
-    app.machine
-        .start_touch_off(&swarf_core::level::ProbeSpec::default())
-        .unwrap();
-    assert!(
-        app.machine
-            .pump_for(Duration::from_secs(30), |m| !m.probing())
-    );
-    assert!(
-        app.machine
-            .console
-            .iter()
-            .any(|(_, l)| l.contains("touched off at machine Z 0.300")),
-        "{:?}",
-        app.machine.console
+    touched_off(
+        &mut app,
+        &swarf_core::level::ProbeSpec::default(),
+        "touched off at machine Z 0.300",
     );
     assert!(app.machine.running(), "the run waits through the touch-off");
     app.machine.resume();
@@ -420,17 +424,5 @@ fn a_probed_height_map_levels_the_job_and_touch_off_sets_z() {
         app.machine
             .pump_for(Duration::from_secs(10), swarf_app::machine::Machine::idle)
     );
-    app.machine.start_touch_off(&spec).unwrap();
-    assert!(
-        app.machine
-            .pump_for(Duration::from_secs(30), |m| !m.probing())
-    );
-    assert!(
-        app.machine
-            .console
-            .iter()
-            .any(|(_, l)| l.starts_with("touched off at machine Z")),
-        "{:?}",
-        app.machine.console
-    );
+    touched_off(&mut app, &spec, "touched off at machine Z");
 }

@@ -674,8 +674,9 @@ pub struct SimArgs {
     /// Stop after this many seconds (default: run until interrupted).
     #[arg(long)]
     pub seconds: Option<u64>,
-    /// GRBL: a warped board under the probe (tilted 0.1 mm over 50 mm, bowed, ±2 µm noise),
-    /// so `probe` and levelling can be tried.
+    /// A warped board under the probe, so `probe` and levelling can be tried. GRBL: tilted
+    /// 0.1 mm over 50 mm, bowed, ±2 µm noise; LinuxCNC (wired in HAL): the same tilt, its top
+    /// at machine Z -3.
     #[arg(long)]
     pub warped_board: bool,
 }
@@ -722,7 +723,11 @@ pub fn run_sim(args: &SimArgs) -> Result<u8> {
                 bail!("LinuxCNC is not installed (apt-get install linuxcnc-uspace)");
             }
             let dir = std::env::temp_dir().join(format!("swarf-linuxcnc-{}", std::process::id()));
-            let sim = swarf_machine::linuxcnc_sim::Sim::start(&dir).map_err(anyhow::Error::msg)?;
+            let opts = swarf_machine::linuxcnc_sim::SimOptions {
+                probe_plane: args.warped_board.then_some([0.002, -0.001, -3.0]),
+            };
+            let sim = swarf_machine::linuxcnc_sim::Sim::start_with(&dir, opts)
+                .map_err(anyhow::Error::msg)?;
             outln!("simulated LinuxCNC: linuxcncrsh on {}", sim.address());
             wait();
         }
