@@ -352,6 +352,197 @@ mod tests {
         assert!(out.notes[0].contains("2 pass(es)"));
     }
 
+    /// An independent check on a generated board of square and round pads with gaps of every
+    /// size: the board is rasterised, every cell surely inside the cut (its centre within
+    /// the cut's half width less a cell) is removed, and the copper left is split into
+    /// connected pieces. Every pair of pads at least the cut's width apart must lie in
+    /// different pieces (the isolation separates them); every pair closer is named.
+    #[test]
+    fn every_gap_the_tool_fits_is_cut_through_on_a_generated_board() {
+        let tol = Tolerance::default();
+        let tool = vbit();
+        let w = 2.0 * tool.radius_at_depth_mm(0.05);
+        // Pads on a loose grid with random sizes and offsets: gaps from 0.02 to 1 mm.
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut rnd = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut loops = Vec::new();
+        let mut shapes: Vec<(V2, f64, bool)> = Vec::new(); // centre, half size, round
+        for j in 0..4 {
+            for i in 0..5 {
+                let c = V2::new(
+                    f64::from(i) * 1.0 + 0.2 * rnd(),
+                    f64::from(j) * 1.0 + 0.2 * rnd(),
+                );
+                // Half sizes up to 0.49: neighbours 0.02 .. ~0.8 mm apart.
+                let h = 0.2 + 0.29 * rnd();
+                let round = rnd() < 0.4;
+                if shapes.iter().any(|&(o, oh, _)| {
+                    (o.x - c.x).abs() < oh + h + 0.02 && (o.y - c.y).abs() < oh + h + 0.02
+                }) {
+                    continue;
+                }
+                shapes.push((c, h, round));
+                loops.push(if round {
+                    crate::geometry::paint::circle(c, h)
+                } else {
+                    pad(c.x - h, c.y - h, c.x + h, c.y + h)
+                });
+            }
+        }
+        // Small pads close beside some of them: gaps from 0.02 to 0.15 mm, around the cut's
+        // width.
+        for k in 0..shapes.len().min(8) {
+            let (c, oh, _) = shapes[k];
+            let (g, sh) = (0.02 + 0.13 * rnd(), 0.08);
+            let c2 = V2::new(c.x + oh + g + sh, c.y);
+            if shapes.iter().any(|&(o, ohh, _)| {
+                o != c
+                    && (o.x - c2.x).abs() < ohh + sh + 0.02
+                    && (o.y - c2.y).abs() < ohh + sh + 0.02
+            }) {
+                continue;
+            }
+            // A square beside a circle's widest point or a square's side: the gap is g.
+            shapes.push((c2, sh, false));
+            loops.push(pad(c2.x - sh, c2.y - sh, c2.x + sh, c2.y + sh));
+        }
+        let copper = nest_loops(loops, &tol);
+        assert!(copper.len() >= 16, "{}", copper.len());
+        let out = isolate(
+            &copper,
+            &tool,
+            &IsolateParams::default(),
+            &tol,
+            &Cancel::default(),
+        )
+        .unwrap();
+        // The raster.
+        let h = w / 8.0;
+        let mut bb = crate::geometry::Bbox2::EMPTY;
+        for r in &copper {
+            bb.union(&r.bbox());
+        }
+        let (x0, y0) = (bb.min.x - 3.0 * w, bb.min.y - 3.0 * w);
+        let nx = ((bb.max.x - bb.min.x + 6.0 * w) / h) as usize + 1;
+        let ny = ((bb.max.y - bb.min.y + 6.0 * w) / h) as usize + 1;
+        let at = |i: usize, j: usize| V2::new(x0 + i as f64 * h, y0 + j as f64 * h);
+        let mut cut = vec![false; nx * ny];
+        let reach = w / 2.0 - h;
+        let mut mark = |a: V2, b: V2| {
+            let lo = |v: f64, o: f64| (((v - reach - o) / h).floor().max(0.0)) as usize;
+            let (i0, i1) = (lo(a.x.min(b.x), x0), lo(a.x.max(b.x) + 2.0 * reach, x0) + 1);
+            let (j0, j1) = (lo(a.y.min(b.y), y0), lo(a.y.max(b.y) + 2.0 * reach, y0) + 1);
+            for j in j0..j1.min(ny) {
+                for i in i0..i1.min(nx) {
+                    let p = at(i, j);
+                    let d = b - a;
+                    let t = ((p - a).dot(d) / d.dot(d).max(1e-30)).clamp(0.0, 1.0);
+                    if p.dist(a + d * t) <= reach {
+                        cut[j * nx + i] = true;
+                    }
+                }
+            }
+        };
+        let mut from = out.toolpath.start;
+        for m in &out.toolpath.moves {
+            let cutting = !matches!(m.motion, Motion::Rapid) && m.to.z < -0.04 && from.z < -0.04;
+            if cutting {
+                match m.motion {
+                    Motion::Arc { centre, ccw } => {
+                        let r = from.xy().dist(centre);
+                        let a0 = (from.xy() - centre).y.atan2((from.xy() - centre).x);
+                        let sweep = crate::toolpath::arc_sweep(from.xy(), m.to.xy(), centre, ccw);
+                        let n = ((sweep.abs() * r / (h / 4.0)).ceil() as usize).max(1);
+                        let pt = |k: usize| {
+                            let t = a0 + sweep * k as f64 / n as f64;
+                            centre + V2::new(t.cos(), t.sin()) * r
+                        };
+                        for k in 0..n {
+                            mark(pt(k), pt(k + 1));
+                        }
+                    }
+                    _ => mark(from.xy(), m.to.xy()),
+                }
+            }
+            from = m.to;
+        }
+        // Connected pieces of what is left (4-neighbours).
+        let mut piece = vec![usize::MAX; nx * ny];
+        let mut n_pieces = 0;
+        for start in 0..nx * ny {
+            if cut[start] || piece[start] != usize::MAX {
+                continue;
+            }
+            let mut stack = vec![start];
+            piece[start] = n_pieces;
+            while let Some(k) = stack.pop() {
+                let (i, j) = (k % nx, k / nx);
+                let mut push = |q: usize| {
+                    if !cut[q] && piece[q] == usize::MAX {
+                        piece[q] = n_pieces;
+                        stack.push(q);
+                    }
+                };
+                if i > 0 {
+                    push(k - 1);
+                }
+                if i + 1 < nx {
+                    push(k + 1);
+                }
+                if j > 0 {
+                    push(k - nx);
+                }
+                if j + 1 < ny {
+                    push(k + nx);
+                }
+            }
+            n_pieces += 1;
+        }
+        // Each pad's piece: the cell at its centre (never cut: no cut enters copper).
+        let piece_of = |c: V2| {
+            let (i, j) = (
+                ((c.x - x0) / h).round() as usize,
+                ((c.y - y0) / h).round() as usize,
+            );
+            assert!(!cut[j * nx + i], "the cut reaches a pad's centre at {c:?}");
+            piece[j * nx + i]
+        };
+        let warn = out.warnings.join("\n");
+        let (mut separated, mut named) = (0, 0);
+        for a in 0..copper.len() {
+            for b in a + 1..copper.len() {
+                let centre = |r: &Region| {
+                    let bb = r.bbox();
+                    (bb.min + bb.max) * 0.5
+                };
+                let gap = closest(&copper[a], &copper[b], 10.0).map_or(10.0, |(d, _)| d);
+                let (pa, pb) = (piece_of(centre(&copper[a])), piece_of(centre(&copper[b])));
+                if gap >= w + 2.0 * h {
+                    assert_ne!(
+                        pa, pb,
+                        "pads {a} and {b}, {gap:.4} mm apart, are not isolated"
+                    );
+                    separated += 1;
+                } else if gap < w - 1e-9 {
+                    assert!(
+                        warn.contains(&format!("{gap:.4} mm")),
+                        "pads {a} and {b}, {gap:.4} mm apart, not named:\n{warn}"
+                    );
+                    named += 1;
+                }
+            }
+        }
+        assert!(
+            separated > 20 && named > 0,
+            "{separated} separated, {named} named"
+        );
+    }
+
     #[test]
     fn bad_parameters_are_refused() {
         let tol = Tolerance::default();
