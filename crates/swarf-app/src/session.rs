@@ -35,6 +35,8 @@ pub(crate) fn common_params<R>(
         OpSpec::HelicalBore(b) => f(&mut Stepover::Fraction(1.0), &mut b.cut.heights),
         // Isolation passes step by the cut's width less the overlap, set in its own panel.
         OpSpec::Isolate(i) => f(&mut Stepover::Fraction(1.0), &mut i.cut.heights),
+        // Engraving follows lines: no step-over.
+        OpSpec::Engrave(e) => f(&mut Stepover::Fraction(1.0), &mut e.cut.heights),
         // The step-over of adaptive clearing is its optimal load (the radial width that
         // makes its engagement limit); setting it sets the limit.
         OpSpec::Adaptive(a) => {

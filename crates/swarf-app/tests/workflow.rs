@@ -1229,3 +1229,29 @@ fn a_boards_files_open_together_and_each_is_cut() {
     assert!(again.job.operations.iter().all(|o| o.part.is_none()),);
     assert!(again.error.is_none(), "{:?}", again.error);
 }
+
+/// "+ Engrave" (issue 20): an engraving of the drawing's lines is added from the panel, its
+/// side chosen, and generated on the example plate.
+#[test]
+fn an_engraving_is_added_and_cut_beside_the_lines() {
+    let mut app = SwarfApp::example();
+    app.wait();
+    let mut job = app.job.clone();
+    let mut op = swarf_app::new_operation("engrave", "marks".into(), 2, 0.0);
+    if let swarf_core::ops::OpSpec::Engrave(e) = &mut op.spec {
+        e.side = swarf_core::ops::engrave::EngraveSide::Left;
+    }
+    job.operations.push(op);
+    app.set_job(job);
+    app.wait();
+    assert!(app.error.is_none(), "{:?}", app.error);
+    let out = app.output.as_ref().expect("generated");
+    let (name, _, r) = out.operations.last().unwrap();
+    assert_eq!(name, "marks");
+    assert!(r.toolpath.moves.len() > 20, "{:?}", r.warnings);
+    assert!(
+        r.notes.iter().any(|n| n.contains("left of the line")),
+        "{:?}",
+        r.notes
+    );
+}

@@ -47,6 +47,10 @@ pub enum OpKind {
     /// Isolation routing around a PCB's copper (a Gerber layer): --passes around it, each
     /// --overlap into the last, at the width the tool cuts at --depth.
     Isolate,
+    /// Engrave the drawing's lines (open chains and closed loops) at --depth, with the tool's
+    /// centre --engrave-side on, left or right of them (--engrave-offset from them), entering
+    /// by ramp (default) or --entry plunge.
+    Engrave,
 }
 
 impl OpKind {
@@ -127,6 +131,14 @@ pub struct GenerateArgs {
     /// Contour side: outside, inside or on the line.
     #[arg(long, default_value = "outside")]
     pub side: Side,
+    /// Engraving: the tool's centre on the line, or left or right of its direction (left of
+    /// a loop is inside).
+    #[arg(long, default_value = "on")]
+    pub engrave_side: swarf_core::ops::engrave::EngraveSide,
+    /// Engraving beside the line: the centre's distance from it, mm (default: the cut's half
+    /// width at the depth, so its edge runs on the line).
+    #[arg(long, value_name = "MM")]
+    pub engrave_offset: Option<f64>,
     /// Pocket pattern.
     #[arg(long, default_value = "offset")]
     pub pattern: Pattern,
@@ -226,9 +238,9 @@ pub struct GenerateArgs {
     /// Clearance height, mm above the stock.
     #[arg(long, allow_negative_numbers = true, default_value_t = 5.0)]
     pub clearance_height: f64,
-    /// Entry into stock.
-    #[arg(long, default_value = "helix")]
-    pub entry: EntryKind,
+    /// Entry into stock (default: helix; engraving: ramp along the line).
+    #[arg(long)]
+    pub entry: Option<EntryKind>,
     /// Ramp and helix angle, degrees.
     #[arg(long, allow_negative_numbers = true, default_value_t = 2.0)]
     pub ramp_angle: f64,
@@ -691,7 +703,11 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
             Direction::Climb
         },
         entry: swarf_core::ops::Entry {
-            kind: a.entry,
+            kind: a.entry.unwrap_or(if matches!(a.op, OpKind::Engrave) {
+                EntryKind::Ramp
+            } else {
+                EntryKind::Helix
+            }),
             ramp_angle_deg: a.ramp_angle,
             ..swarf_core::ops::Entry::default()
         },
@@ -740,6 +756,11 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
                 Some(o) => parse_percent(o).context("--overlap")?,
                 None => IsolateParams::default().overlap_pct,
             },
+        }),
+        OpKind::Engrave => OpSpec::Engrave(swarf_core::ops::engrave::EngraveParams {
+            cut,
+            side: a.engrave_side,
+            offset_mm: a.engrave_offset,
         }),
         OpKind::ZlevelRough => OpSpec::ZLevelRough(zlevel()),
         OpKind::ZlevelContour => OpSpec::ZLevelContour(zlevel()),
@@ -791,11 +812,14 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
             if dr.regions.is_empty()
                 && !matches!(
                     spec,
-                    OpSpec::Contour(_) | OpSpec::Drill(_) | OpSpec::HelicalBore(_)
+                    OpSpec::Contour(_)
+                        | OpSpec::Drill(_)
+                        | OpSpec::HelicalBore(_)
+                        | OpSpec::Engrave(_)
                 ) =>
         {
             bail!(
-                "{name}: no closed regions to {} (open chains can only be contoured on the line)",
+                "{name}: no closed regions to {} (open chains can only be contoured on the line or engraved)",
                 if matches!(spec, OpSpec::Pocket(_)) {
                     "pocket"
                 } else {

@@ -819,3 +819,72 @@ fn link_feed_factor_speeds_up_adaptive_links_and_is_checked() {
         "link_feed_factor",
     );
 }
+
+/// Engraving open lines (issue 20): two chains drawn far end first, cut nearest first from
+/// their nearer ends, the centre 0.1 mm left of each line, in two levels; LinuxCNC's rs274
+/// reads the program back and every cut lies on the offset lines at or above the depth.
+#[test]
+fn open_lines_are_engraved_beside_the_line_in_levels_and_read_back() {
+    let dxf = tmp("marks.dxf");
+    std::fs::write(
+        &dxf,
+        "0\nSECTION\n2\nHEADER\n9\n$INSUNITS\n70\n4\n0\nENDSEC\n0\nSECTION\n2\nENTITIES\n\
+         0\nLINE\n8\n0\n10\n15\n20\n0\n11\n10\n21\n0\n\
+         0\nLINE\n8\n0\n10\n0\n20\n2\n11\n5\n21\n2\n0\nENDSEC\n0\nEOF\n",
+    )
+    .unwrap();
+    let out = tmp("marks.nc");
+    let o = cli()
+        .arg("generate")
+        .arg(&dxf)
+        .args([
+            "--op",
+            "engrave",
+            "--engrave-side",
+            "left",
+            "--engrave-offset",
+            "0.1",
+            "--tool-diameter",
+            "0.2",
+            "--depth",
+            "0.05",
+            "--stepdown",
+            "0.025",
+            "--dialect",
+            "grbl",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        stdout.contains("engrave: 2 chain(s) and 0 loop(s) at 0.05 mm in 2 level(s)"),
+        "{stdout}"
+    );
+    let gcode = std::fs::read_to_string(&out).unwrap();
+    let Some((errors, points)) = common::rs274_points(&gcode, "gen", "marks") else {
+        return;
+    };
+    assert_eq!(errors, 0);
+    let pts: Vec<[f64; 3]> = points
+        .iter()
+        .map(|p| [0, 1, 2].map(|i| p[i].parse::<f64>().unwrap()))
+        .collect();
+    let mut at_depth = [0usize; 2];
+    for p in pts.iter().filter(|p| p[2] < -1e-6) {
+        assert!(p[2] >= -0.05 - 1e-6, "{p:?}");
+        // Left of (15,0) -> (10,0) is y = -0.1; left of (0,2) -> (5,2) is y = 2.1.
+        let on = if p[0] > 7.5 {
+            (p[1] + 0.1).abs() < 1e-6
+        } else {
+            (p[1] - 2.1).abs() < 1e-6
+        };
+        assert!(on, "off the offset lines: {p:?}");
+        if (p[2] + 0.05).abs() < 1e-6 {
+            at_depth[usize::from(p[0] > 7.5)] += 1;
+        }
+    }
+    assert!(at_depth[0] > 0 && at_depth[1] > 0, "{at_depth:?}");
+}

@@ -166,6 +166,21 @@ fn flags_and_the_equivalent_job_write_the_same_program_for_every_operation() {
             ],
             "type = \"isolate\"\npasses = 3\noverlap_pct = 25.0\nheights = { final_depth_mm = 0.05 }",
         ),
+        (
+            &plate,
+            // Engraved inside the plate's loops in two levels, ramping along the lines.
+            vec![
+                "--op",
+                "engrave",
+                "--engrave-side",
+                "left",
+                "--depth",
+                "0.05",
+                "--stepdown",
+                "0.025",
+            ],
+            "type = \"engrave\"\nside = \"left\"\nstepdown_mm = 0.025\nheights = { final_depth_mm = 0.05 }",
+        ),
     ];
     let mut kinds = std::collections::BTreeSet::new();
     for (i, (part, flags, op)) in cases.iter().enumerate() {

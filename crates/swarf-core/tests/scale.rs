@@ -112,6 +112,11 @@ fn scale_spec(spec: &OpSpec, f: f64) -> OpSpec {
             cut: scale_cut(p.cut, f),
             ..p
         }),
+        OpSpec::Engrave(p) => OpSpec::Engrave(swarf_core::ops::engrave::EngraveParams {
+            cut: scale_cut(p.cut, f),
+            offset_mm: p.offset_mm.map(|d| d * f),
+            ..p
+        }),
     }
 }
 

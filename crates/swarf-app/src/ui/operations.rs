@@ -5,8 +5,8 @@ use swarf_core::job::{Job, Target};
 use swarf_core::ops::{OpSpec, Stepover};
 
 use super::params::{
-    adaptive_params_ui, bore_params_ui, contour_params_ui, drill_params_ui, isolate_params_ui,
-    pocket_params_ui, rest_after_ui, zlevel_params_ui,
+    adaptive_params_ui, bore_params_ui, contour_params_ui, drill_params_ui, engrave_params_ui,
+    isolate_params_ui, pocket_params_ui, rest_after_ui, zlevel_params_ui,
 };
 use super::{ERR, Edit, choice, number, um};
 use crate::Session;
@@ -54,6 +54,7 @@ pub(crate) fn operations_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, e
                     ("+ Drill", "drill", "drill"),
                     ("+ Bore", "helical-bore", "bore"),
                     ("+ Isolate", "isolate", "isolate"),
+                    ("+ Engrave", "engrave", "engrave"),
                 ]
             };
         for &(label, kind, name) in kinds {
@@ -180,7 +181,9 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
         ));
     }
     let drilling = matches!(op.spec, OpSpec::Drill(_) | OpSpec::HelicalBore(_));
-    if !op.spec.needs_mesh() && !drilling {
+    // Engraving follows every line of the chosen layers: no target.
+    let engraving = matches!(op.spec, OpSpec::Engrave(_));
+    if !op.spec.needs_mesh() && !drilling && !engraving {
         edit.flag(choice(
             ui,
             "Target:",
@@ -197,7 +200,7 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
     // The step-over in % of the diameter, with the distance it makes (for adaptive
     // clearing the optimal load, the radial width its engagement limit allows).
     // Isolation steps by its cut's width less the overlap (its own panel), not a step-over.
-    if !drilling && !matches!(op.spec, OpSpec::Isolate(_)) {
+    if !drilling && !matches!(op.spec, OpSpec::Isolate(_) | OpSpec::Engrave(_)) {
         let (mut stepover, _) = common_params(op, |s, h| (*s, h.final_depth_mm));
         let mut pct = stepover.mm(tool_d) / tool_d.max(1e-9) * 100.0;
         let label = if matches!(op.spec, OpSpec::Adaptive(_)) {
@@ -259,6 +262,7 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
         OpSpec::Drill(d) => drill_params_ui(ui, d, &session.holes_summary, edit),
         OpSpec::HelicalBore(b) => bore_params_ui(ui, b, &session.holes_summary, edit),
         OpSpec::Isolate(i) => isolate_params_ui(ui, i, edit),
+        OpSpec::Engrave(e) => engrave_params_ui(ui, e, edit),
     }
     if let Some(e) = &session.error
         && e.contains(&format!("'{}'", op.name))

@@ -5,6 +5,7 @@ use swarf_core::ops::adaptive::AdaptiveParams;
 use swarf_core::ops::bore::BoreParams;
 use swarf_core::ops::contour::{ContourParams, Side};
 use swarf_core::ops::drill::{DepthTo, DrillCycle, DrillParams};
+use swarf_core::ops::engrave::{EngraveParams, EngraveSide};
 use swarf_core::ops::isolate::IsolateParams;
 use swarf_core::ops::pocket::{Pattern, PocketParams};
 use swarf_core::ops::zlevel::ZLevelParams;
@@ -234,6 +235,57 @@ pub(crate) fn isolate_params_ui(ui: &mut Ui, p: &mut IsolateParams, edit: &mut E
     ));
     stepdown_ui(ui, &mut p.cut.stepdown_mm, edit);
     direction_and_entry_ui(ui, &mut p.cut.direction, &mut p.cut.entry, edit);
+}
+
+pub(crate) fn engrave_params_ui(ui: &mut Ui, p: &mut EngraveParams, edit: &mut Edit) {
+    edit.flag(choice(
+        ui,
+        "Tool centre:",
+        &mut p.side,
+        &[
+            (EngraveSide::On, "on the line"),
+            (EngraveSide::Left, "left of the line (inside a loop)"),
+            (EngraveSide::Right, "right of the line (outside a loop)"),
+        ],
+    ));
+    if p.side != EngraveSide::On {
+        let mut own = p.offset_mm.is_some();
+        if ui
+            .checkbox(
+                &mut own,
+                "Own distance (else the cut's half width: its edge on the line)",
+            )
+            .changed()
+        {
+            p.offset_mm = own.then_some(p.offset_mm.unwrap_or(0.05));
+            edit.flag(true);
+        }
+        if let Some(d) = &mut p.offset_mm {
+            edit.resp(&um(ui, "Distance:", d, 0.1..=100_000.0));
+        }
+    }
+    stepdown_ui(ui, &mut p.cut.stepdown_mm, edit);
+    // A helix has no room on a line: ramp along it, or plunge where the tool can.
+    edit.flag(choice(
+        ui,
+        "Entry:",
+        &mut p.cut.entry.kind,
+        &[
+            (EntryKind::Ramp, "ramp along the line"),
+            (EntryKind::Plunge, "plunge (an engraving tool)"),
+        ],
+    ));
+    if p.cut.entry.kind != EntryKind::Plunge {
+        let r = number(
+            ui,
+            "Ramp angle:",
+            &mut p.cut.entry.ramp_angle_deg,
+            1.0,
+            0.1..=30.0,
+            "°",
+        );
+        edit.resp(&r);
+    }
 }
 
 /// The "Rest after" choice of a clearing operation: nothing, or one of the earlier clearing

@@ -143,13 +143,35 @@ impl<'a> Cursor<'a> {
     /// With a plunge entry it plunges at the start instead of ramping.
     pub fn ramp_loop(&mut self, path: &[PlineVertex<f64>], z_from: f64, z_to: f64, plunge: bool) {
         let start = V2::new(path[0].x, path[0].y);
-        let lap = path_len(path);
-        if plunge || lap <= 0.0 {
+        if plunge || path_len(path) <= 0.0 {
             self.descend_cleared(start, z_from, z_to);
             self.cut_path(path, z_to);
             return;
         }
         self.descend_cleared(start, z_from, z_from);
+        self.ramp_loop_here(path, z_from, z_to, false);
+    }
+
+    /// [`Cursor::ramp_loop`] from where the tool stands: at the loop's start, at `z_from`
+    /// (the next level of a loop just cut: no retract and descent between levels).
+    pub fn ramp_loop_here(
+        &mut self,
+        path: &[PlineVertex<f64>],
+        z_from: f64,
+        z_to: f64,
+        plunge: bool,
+    ) {
+        let start = V2::new(path[0].x, path[0].y);
+        let lap = path_len(path);
+        if plunge || lap <= 0.0 {
+            self.tp.line(
+                P3::new(start.x, start.y, z_to),
+                MoveClass::Entry,
+                self.tool.feeds.plunge_mm_per_min,
+            );
+            self.cut_path(path, z_to);
+            return;
+        }
         let tan = self.entry.ramp_angle_deg.to_radians().tan();
         let ramp_len = (z_from - z_to) / tan;
         let laps = (ramp_len / lap).ceil().max(0.0) as usize + 1;

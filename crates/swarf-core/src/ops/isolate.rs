@@ -161,8 +161,13 @@ pub fn isolate(
             let l = left.swap_remove(k);
             let path = loop_path(&rotated(l, start));
             let mut z_from = z_top;
-            for &z in &levels {
-                cur.ramp_loop(&path, z_from, z, plunge);
+            for (i, &z) in levels.iter().enumerate() {
+                // The next level goes on from where the loop closed: no retract between.
+                if i == 0 {
+                    cur.ramp_loop(&path, z_from, z, plunge);
+                } else {
+                    cur.ramp_loop_here(&path, z_from, z, plunge);
+                }
                 z_from = z;
             }
             cur.retract();
@@ -541,6 +546,27 @@ mod tests {
             separated > 20 && named > 0,
             "{separated} separated, {named} named"
         );
+    }
+
+    /// In levels, each loop is entered once: its next level goes on from where it closed.
+    #[test]
+    fn levels_of_a_loop_follow_without_a_retract() {
+        let tol = Tolerance::default();
+        let copper = nest_loops(vec![pad(0.0, 0.0, 1.0, 1.0)], &tol);
+        let mut p = IsolateParams::default();
+        p.cut.stepdown_mm = Some(0.0125);
+        let out = isolate(&copper, &vbit(), &p, &tol, &Cancel::default()).unwrap();
+        let (mut entries, mut deepest) = (0, 0.0f64);
+        let mut from = out.toolpath.start;
+        for m in &out.toolpath.moves {
+            if from.z >= 0.0 && m.to.z < 0.0 {
+                entries += 1;
+            }
+            deepest = deepest.min(m.to.z);
+            from = m.to;
+        }
+        assert_eq!(entries, 2, "two passes, one entry each");
+        assert!((deepest + 0.05).abs() < 1e-12);
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod clearing;
 pub mod contour;
 mod cursor;
 pub mod drill;
+pub mod engrave;
 pub mod isolate;
 pub mod pocket;
 mod spec;

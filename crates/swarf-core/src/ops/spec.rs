@@ -7,6 +7,7 @@ use super::adaptive::{AdaptiveParams, adaptive};
 use super::bore::{BoreParams, helical_bore_from};
 use super::contour::{ContourParams, contour};
 use super::drill::{DrillCycle, DrillParams, drill_from};
+use super::engrave::{EngraveParams, engrave};
 use super::isolate::IsolateParams;
 use super::pocket::{PocketParams, pocket};
 use super::target::{Target, contour_loops, target_regions};
@@ -46,10 +47,13 @@ pub enum OpSpec {
     /// Isolation routing around a PCB's copper.
     #[serde(rename = "isolate")]
     Isolate(IsolateParams),
+    /// Engraving along the drawing's lines (open chains and closed loops).
+    #[serde(rename = "engrave")]
+    Engrave(EngraveParams),
 }
 
 /// The operation types, by the name a job file and the CLI use.
-pub const OP_TYPES: [&str; 8] = [
+pub const OP_TYPES: [&str; 9] = [
     "pocket",
     "contour",
     "adaptive",
@@ -58,6 +62,7 @@ pub const OP_TYPES: [&str; 8] = [
     "drill",
     "helical-bore",
     "isolate",
+    "engrave",
 ];
 
 impl OpSpec {
@@ -72,6 +77,7 @@ impl OpSpec {
             "drill" => OpSpec::Drill(DrillParams::default()),
             "helical-bore" => OpSpec::HelicalBore(BoreParams::default()),
             "isolate" => OpSpec::Isolate(IsolateParams::default()),
+            "engrave" => OpSpec::Engrave(EngraveParams::default()),
             // The drilling cycles by their own names.
             other => {
                 let cycle = DrillCycle::ALL.into_iter().find(|c| c.name() == other)?;
@@ -94,6 +100,7 @@ impl OpSpec {
             OpSpec::Drill(_) => "drill",
             OpSpec::HelicalBore(_) => "helical-bore",
             OpSpec::Isolate(_) => "isolate",
+            OpSpec::Engrave(_) => "engrave",
         }
     }
 
@@ -112,6 +119,7 @@ impl OpSpec {
             OpSpec::Drill(p) => &p.cut,
             OpSpec::HelicalBore(p) => &p.cut,
             OpSpec::Isolate(p) => &p.cut,
+            OpSpec::Engrave(p) => &p.cut,
         }
     }
 
@@ -124,6 +132,7 @@ impl OpSpec {
             OpSpec::Drill(p) => &mut p.cut,
             OpSpec::HelicalBore(p) => &mut p.cut,
             OpSpec::Isolate(p) => &mut p.cut,
+            OpSpec::Engrave(p) => &mut p.cut,
         }
     }
 
@@ -135,7 +144,8 @@ impl OpSpec {
             OpSpec::Adaptive(_)
             | OpSpec::Drill(_)
             | OpSpec::HelicalBore(_)
-            | OpSpec::Isolate(_) => None,
+            | OpSpec::Isolate(_)
+            | OpSpec::Engrave(_) => None,
             OpSpec::ZLevelRough(p) | OpSpec::ZLevelContour(p) => Some(p.stepover),
         }
     }
@@ -152,10 +162,10 @@ impl OpSpec {
 
     /// Whether the gouge check against the part applies: a contour on the line cuts the line
     /// itself, a drill cuts the hole's wall (the operation refuses a drill larger than the
-    /// hole).
+    /// hole), an engraving cuts the drawing's lines (marks, not the part's edges).
     pub fn checks_gouges(&self) -> bool {
         !matches!(self, OpSpec::Contour(c) if c.side == super::contour::Side::On)
-            && !matches!(self, OpSpec::Drill(_))
+            && !matches!(self, OpSpec::Drill(_) | OpSpec::Engrave(_))
     }
 
     /// Generates the operation on the part. `target` selects a drawing's geometry.
@@ -256,13 +266,17 @@ impl OpSpec {
             (Model::Drawing(d), OpSpec::Isolate(p)) => {
                 super::isolate::isolate(&target_regions(d, target), tool, p, tol, cancel)
             }
+            // Engraving follows every line of the chosen layers: a mark is no region.
+            (Model::Drawing(d), OpSpec::Engrave(p)) => {
+                engrave(&d.open_chains, &d.closed_loops, tool, p, tol, cancel)
+            }
             (Model::Mesh(_), _) => Err(wrong_part(
                 "drawing (DXF)",
                 "zlevel-rough or zlevel-contour on a mesh",
             )),
             (Model::Drawing(_), _) => Err(wrong_part(
                 "mesh (STL)",
-                "pocket, adaptive, contour, drill, helical-bore or isolate on a drawing",
+                "pocket, adaptive, contour, drill, helical-bore, isolate or engrave on a drawing",
             )),
         }
     }

@@ -259,7 +259,7 @@ pub fn export_check(out: &JobOutput, program: &Program) -> Result<ExportReport, 
             None => {
                 if !report.notes.iter().any(|n| n.contains(op_name.as_str())) {
                     report.notes.push(format!(
-                        "operation '{op_name}' cuts the drawing's lines themselves (a contour on the line, holes drilled to their size); the gouge check against the drawing does not apply"
+                        "operation '{op_name}' cuts the drawing's lines themselves (a contour on the line, an engraving, holes drilled to their size); the gouge check against the drawing does not apply"
                     ));
                 }
             }
