@@ -864,14 +864,10 @@ fn open_lines_are_engraved_beside_the_line_in_levels_and_read_back() {
         "{stdout}"
     );
     let gcode = std::fs::read_to_string(&out).unwrap();
-    let Some((errors, points)) = common::rs274_points(&gcode, "gen", "marks") else {
+    let Some((errors, pts)) = common::rs274_xyz(&gcode, "gen", "marks") else {
         return;
     };
     assert_eq!(errors, 0);
-    let pts: Vec<[f64; 3]> = points
-        .iter()
-        .map(|p| [0, 1, 2].map(|i| p[i].parse::<f64>().unwrap()))
-        .collect();
     let mut at_depth = [0usize; 2];
     for p in pts.iter().filter(|p| p[2] < -1e-6) {
         assert!(p[2] >= -0.05 - 1e-6, "{p:?}");

@@ -424,14 +424,10 @@ fn a_board_job_cuts_each_layer_from_its_own_file() {
     for name in ["(op 1: isolate", "(op 2: holes", "(op 3: cut out"] {
         assert!(gcode.contains(name), "{name} missing:\n{gcode}");
     }
-    let Some((errors, points)) = common::rs274_points(&gcode, "pcb", "board") else {
+    let Some((errors, points)) = common::rs274_xyz(&gcode, "pcb", "board") else {
         return;
     };
     assert_eq!(errors, 0);
-    let points: Vec<[f64; 3]> = points
-        .iter()
-        .map(|p| [0, 1, 2].map(|i| p[i].parse::<f64>().unwrap()))
-        .collect();
     // The drill goes through the board at the drill file's two holes, and nowhere else.
     let deep: Vec<&[f64; 3]> = points.iter().filter(|p| p[2] < -1.0).collect();
     assert!(!deep.is_empty());

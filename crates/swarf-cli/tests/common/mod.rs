@@ -83,3 +83,13 @@ pub fn rs274_points(gcode: &str, scratch: &str, tag: &str) -> Option<(u64, Vec<[
         .len() as u64;
     Some((errors, points))
 }
+
+/// [`rs274_points`] as numbers: the error count and the tool tip's X, Y, Z.
+pub fn rs274_xyz(gcode: &str, scratch: &str, tag: &str) -> Option<(u64, Vec<[f64; 3]>)> {
+    let (errors, points) = rs274_points(gcode, scratch, tag)?;
+    let xyz = points
+        .iter()
+        .map(|p| [0, 1, 2].map(|i| p[i].parse::<f64>().unwrap()))
+        .collect();
+    Some((errors, xyz))
+}

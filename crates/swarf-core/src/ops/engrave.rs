@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cursor::Cursor;
 use super::{Cancel, CutParams, EntryKind, Heights, OpError, OpResult, param_err, z_levels};
-use crate::geometry::bulge::path_len;
+use crate::geometry::bulge::{path_len, reverse_open as reverse};
 use crate::geometry::{Pline, Tolerance, V2};
 use crate::tool::Tool;
 use crate::toolpath::emit::{ZProfile, emit_path, loop_path};
@@ -80,24 +80,6 @@ impl Default for EngraveParams {
 struct Path {
     verts: Vec<PlineVertex<f64>>,
     closed: bool,
-}
-
-/// The same open path run the other way.
-fn reverse(path: &[PlineVertex<f64>]) -> Vec<PlineVertex<f64>> {
-    let n = path.len();
-    (0..n)
-        .map(|i| {
-            let v = path[n - 1 - i];
-            // The bulge of a segment sits on its first vertex: reversed, the segment from
-            // new i to new i+1 is the old one from n-2-i to n-1-i, bulge negated.
-            let b = if i + 1 < n {
-                -path[n - 2 - i].bulge
-            } else {
-                0.0
-            };
-            PlineVertex::new(v.x, v.y, b)
-        })
-        .collect()
 }
 
 /// A closed loop counter-clockwise (its left is its inside).
