@@ -248,14 +248,6 @@ pub struct OpCache {
 }
 
 impl JobOutput {
-    /// The file operation `i` (an index into `operations`) worked on.
-    pub fn model_of(&self, i: usize) -> &Model {
-        match self.op_part.get(i).copied().unwrap_or(0) {
-            0 => &self.model,
-            k => self.with.get(k - 1).map_or(&self.model, |(_, m)| m),
-        }
-    }
-
     /// The part and the other files of the work.
     pub fn models(&self) -> impl Iterator<Item = &Model> {
         std::iter::once(&self.model).chain(self.with.iter().map(|(_, m)| m))
