@@ -76,6 +76,9 @@ impl Default for EngraveParams {
     }
 }
 
+/// Most runs to and fro along a chain to ramp into one level at the angle.
+const MAX_RAMP_RUNS: f64 = 100.0;
+
 /// A line to follow: its vertices (a closed loop's first vertex repeated at its end).
 struct Path {
     verts: Vec<PlineVertex<f64>>,
@@ -229,6 +232,7 @@ pub fn engrave(
     let mut travel = 0.0;
     let mut left: Vec<Path> = paths;
     let (mut n_chains, mut n_loops) = (0usize, 0usize);
+    let mut too_short = Vec::new();
     while !left.is_empty() {
         cancel.check()?;
         let here = cur.pos().xy();
@@ -264,6 +268,16 @@ pub fn engrave(
             q.verts
         };
         let start = V2::new(path[0].x, path[0].y);
+        // A chain too short to ramp into at the angle (a dot) is not ramped into steeper:
+        // it is named and left for a plunge.
+        if !q.closed && !plunge {
+            let step = z_top - levels.first().copied().unwrap_or(z_top);
+            let runs = (step / tan) / path_len(&path);
+            if runs > MAX_RAMP_RUNS {
+                too_short.push(format!("({:.4}, {:.4})", start.x, start.y));
+                continue;
+            }
+        }
         cur.descend_cleared(start, z_top, z_top);
         let mut z_from = z_top;
         for &z in &levels {
@@ -316,6 +330,14 @@ pub fn engrave(
         }
     }
     cur.retract_clearance();
+    if !too_short.is_empty() {
+        out.warnings.push(format!(
+            "engrave: {} chain(s) too short to ramp into at {}° are not cut (at {}): allow plunge entries, or lengthen them",
+            too_short.len(),
+            p.cut.entry.ramp_angle_deg,
+            too_short.join(", ")
+        ));
+    }
     let beside = match p.side {
         EngraveSide::On => "the centre on the line".to_string(),
         EngraveSide::Left => format!("the centre {offset:.4} mm left of the line"),

@@ -184,3 +184,25 @@ fn a_helix_entry_and_a_bad_offset_are_refused() {
     let e = engrave(&[chain], &[], &tool(), &p, &tol, &Cancel::NEVER).unwrap_err();
     assert!(e.to_string().contains("offset_mm"), "{e}");
 }
+
+#[test]
+fn a_chain_too_short_to_ramp_into_is_named_not_cut_steeper() {
+    let tol = Tolerance::default();
+    // 1 µm long: a 0.05 mm ramp at 2° would need some 1,400 runs along it.
+    let dot = line(&[(1.0, 1.0), (1.001, 1.0)]);
+    let long = line(&[(3.0, 0.0), (8.0, 0.0)]);
+    let mut p = params(EngraveSide::On, None, EntryKind::Ramp);
+    p.cut.heights.final_depth_mm = 0.05;
+    let out = engrave(&[dot.clone(), long], &[], &tool(), &p, &tol, &Cancel::NEVER).unwrap();
+    let w = out.warnings.join("\n");
+    assert!(
+        w.contains("too short to ramp") && w.contains("(1.0000, 1.0000)"),
+        "{w}"
+    );
+    assert!(cuts(&out.toolpath).iter().all(|(a, _)| a.x >= 3.0 - 1e-9));
+    // Plunging, it is cut.
+    let p = params(EngraveSide::On, None, EntryKind::Plunge);
+    let out = engrave(&[dot], &[], &tool(), &p, &tol, &Cancel::NEVER).unwrap();
+    assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+    assert!(!cuts(&out.toolpath).is_empty());
+}
