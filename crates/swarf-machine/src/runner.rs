@@ -314,6 +314,9 @@ fn linuxcnc_thread(mut rsh: Rsh, cmds: &Receiver<Cmd>, events: &Sender<Event>) {
     let mut user_stop = false;
     let mut last_line = 0usize;
     let mut paused_told = false;
+    // Status replies in a row that could not be read (linuxcncrsh answers a position with too
+    // few numbers while its task is still starting).
+    let mut unreadable = 0u32;
     let poll = Duration::from_millis(200);
     let mut next_poll = Instant::now();
     let fail = |e: String| {
@@ -474,7 +477,19 @@ fn linuxcnc_thread(mut rsh: Rsh, cmds: &Receiver<Cmd>, events: &Sender<Event>) {
             ))
         })();
         let (ps, st, line) = match status {
-            Ok(s) => s,
+            Ok(s) => {
+                unreadable = 0;
+                s
+            }
+            // The reply was read (the requests and answers stay paired): a value that makes no
+            // sense is skipped, for a while; silence or a closed connection is the end.
+            Err(e)
+                if !(e.contains("did not answer") || e.contains("closed"))
+                    && unreadable < UNREADABLE_STATUS_LIMIT =>
+            {
+                unreadable += 1;
+                continue;
+            }
             Err(e) => {
                 fail(e);
                 return;
@@ -527,6 +542,10 @@ fn linuxcnc_thread(mut rsh: Rsh, cmds: &Receiver<Cmd>, events: &Sender<Event>) {
         }
     }
 }
+
+/// Status polls in a row whose replies cannot be read before the link gives up (5 s at
+/// 200 ms).
+const UNREADABLE_STATUS_LIMIT: u32 = 25;
 
 /// The longest linuxcncrsh may take to answer a request (its task can be seconds late on a
 /// loaded computer; CI saw more than 5 s).
