@@ -34,6 +34,18 @@ fn params(side: EngraveSide, stepdown: Option<f64>, entry: EntryKind) -> Engrave
     p
 }
 
+/// Engraves with the test tool and the default tolerance.
+fn eng(chains: &[Pline], loops: &[Pline], p: &EngraveParams) -> Result<OpResult, OpError> {
+    engrave(
+        chains,
+        loops,
+        &tool(),
+        p,
+        &Tolerance::default(),
+        &Cancel::NEVER,
+    )
+}
+
 /// Every cutting move's start and end (feed moves below the top), with its motion.
 fn cuts(tp: &Toolpath) -> Vec<(P3, P3)> {
     let mut from = tp.start;
@@ -49,7 +61,6 @@ fn cuts(tp: &Toolpath) -> Vec<(P3, P3)> {
 
 #[test]
 fn the_centre_runs_on_left_or_right_of_an_open_line() {
-    let tol = Tolerance::default();
     let chain = line(&[(0.0, 0.0), (10.0, 0.0)]);
     for (side, y) in [
         (EngraveSide::On, 0.0),
@@ -57,15 +68,7 @@ fn the_centre_runs_on_left_or_right_of_an_open_line() {
         (EngraveSide::Right, -0.1),
     ] {
         let p = params(side, None, EntryKind::Plunge);
-        let out = engrave(
-            std::slice::from_ref(&chain),
-            &[],
-            &tool(),
-            &p,
-            &tol,
-            &Cancel::NEVER,
-        )
-        .unwrap();
+        let out = eng(std::slice::from_ref(&chain), &[], &p).unwrap();
         let c = cuts(&out.toolpath);
         assert!(!c.is_empty());
         for (a, b) in c {
@@ -80,7 +83,6 @@ fn the_centre_runs_on_left_or_right_of_an_open_line() {
 
 #[test]
 fn chains_go_nearest_first_each_from_its_nearer_end_and_levels_stay_down() {
-    let tol = Tolerance::default();
     // Drawn in a poor order and direction: the far chain first, the near one backwards.
     let chains = [
         line(&[(20.0, 0.0), (25.0, 0.0)]),
@@ -88,7 +90,7 @@ fn chains_go_nearest_first_each_from_its_nearer_end_and_levels_stay_down() {
         line(&[(10.0, 0.0), (15.0, 0.0)]),
     ];
     let p = params(EngraveSide::On, Some(0.025), EntryKind::Ramp);
-    let out = engrave(&chains, &[], &tool(), &p, &tol, &Cancel::NEVER).unwrap();
+    let out = eng(&chains, &[], &p).unwrap();
     let tp = &out.toolpath;
     // Four levels per chain, each chain entered once: three descents from above the top.
     let mut from = tp.start;
@@ -126,20 +128,11 @@ fn chains_go_nearest_first_each_from_its_nearer_end_and_levels_stay_down() {
 
 #[test]
 fn loops_are_followed_inside_or_outside_and_a_loop_too_small_is_named() {
-    let tol = Tolerance::default();
     let big = square(0.0, 0.0, 2.0);
     let tiny = square(5.0, 0.0, 0.15);
     // Left of a counter-clockwise loop is inside: the centre 0.1 mm in from the sides.
     let p = params(EngraveSide::Left, None, EntryKind::Ramp);
-    let out = engrave(
-        &[],
-        &[big.clone(), tiny.clone()],
-        &tool(),
-        &p,
-        &tol,
-        &Cancel::NEVER,
-    )
-    .unwrap();
+    let out = eng(&[], &[big.clone(), tiny.clone()], &p).unwrap();
     for (_, b) in cuts(&out.toolpath) {
         if (b.z + 0.1).abs() < 1e-12 {
             let inside = b.x.min(b.y).min(2.0 - b.x).min(2.0 - b.y);
@@ -154,7 +147,7 @@ fn loops_are_followed_inside_or_outside_and_a_loop_too_small_is_named() {
     // Right is outside; a clockwise loop is taken counter-clockwise first.
     let p = params(EngraveSide::Right, None, EntryKind::Plunge);
     let cw = crate::geometry::reversed(&big);
-    let out = engrave(&[], &[cw], &tool(), &p, &tol, &Cancel::NEVER).unwrap();
+    let out = eng(&[], &[cw], &p).unwrap();
     let mut n = 0;
     for (_, b) in cuts(&out.toolpath) {
         let out_by = (-b.x).max(-b.y).max(b.x - 2.0).max(b.y - 2.0);
@@ -166,34 +159,24 @@ fn loops_are_followed_inside_or_outside_and_a_loop_too_small_is_named() {
 
 #[test]
 fn a_helix_entry_and_a_bad_offset_are_refused() {
-    let tol = Tolerance::default();
     let chain = line(&[(0.0, 0.0), (1.0, 0.0)]);
     let p = params(EngraveSide::On, None, EntryKind::Helix);
-    let e = engrave(
-        std::slice::from_ref(&chain),
-        &[],
-        &tool(),
-        &p,
-        &tol,
-        &Cancel::NEVER,
-    )
-    .unwrap_err();
+    let e = eng(std::slice::from_ref(&chain), &[], &p).unwrap_err();
     assert!(e.to_string().contains("helix"), "{e}");
     let mut p = params(EngraveSide::Left, None, EntryKind::Ramp);
     p.offset_mm = Some(-1.0);
-    let e = engrave(&[chain], &[], &tool(), &p, &tol, &Cancel::NEVER).unwrap_err();
+    let e = eng(&[chain], &[], &p).unwrap_err();
     assert!(e.to_string().contains("offset_mm"), "{e}");
 }
 
 #[test]
 fn a_chain_too_short_to_ramp_into_is_named_not_cut_steeper() {
-    let tol = Tolerance::default();
     // 1 µm long: a 0.05 mm ramp at 2° would need some 1,400 runs along it.
     let dot = line(&[(1.0, 1.0), (1.001, 1.0)]);
     let long = line(&[(3.0, 0.0), (8.0, 0.0)]);
     let mut p = params(EngraveSide::On, None, EntryKind::Ramp);
     p.cut.heights.final_depth_mm = 0.05;
-    let out = engrave(&[dot.clone(), long], &[], &tool(), &p, &tol, &Cancel::NEVER).unwrap();
+    let out = eng(&[dot.clone(), long], &[], &p).unwrap();
     let w = out.warnings.join("\n");
     assert!(
         w.contains("too short to ramp") && w.contains("(1.0000, 1.0000)"),
@@ -202,7 +185,7 @@ fn a_chain_too_short_to_ramp_into_is_named_not_cut_steeper() {
     assert!(cuts(&out.toolpath).iter().all(|(a, _)| a.x >= 3.0 - 1e-9));
     // Plunging, it is cut.
     let p = params(EngraveSide::On, None, EntryKind::Plunge);
-    let out = engrave(&[dot], &[], &tool(), &p, &tol, &Cancel::NEVER).unwrap();
+    let out = eng(&[dot], &[], &p).unwrap();
     assert!(out.warnings.is_empty(), "{:?}", out.warnings);
     assert!(!cuts(&out.toolpath).is_empty());
 }
