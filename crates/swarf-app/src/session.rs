@@ -37,6 +37,8 @@ pub(crate) fn common_params<R>(
         OpSpec::Isolate(i) => f(&mut Stepover::Fraction(1.0), &mut i.cut.heights),
         // Engraving follows lines: no step-over.
         OpSpec::Engrave(e) => f(&mut Stepover::Fraction(1.0), &mut e.cut.heights),
+        // V-carving follows the medial axis: no step-over.
+        OpSpec::VCarve(v) => f(&mut Stepover::Fraction(1.0), &mut v.cut.heights),
         // The step-over of adaptive clearing is its optimal load (the radial width that
         // makes its engagement limit); setting it sets the limit.
         OpSpec::Adaptive(a) => {
@@ -77,8 +79,9 @@ pub fn new_operation(kind: &str, name: String, tool: u32, mesh_depth_mm: f64) ->
         part: None,
         target: match spec {
             OpSpec::Pocket(_) | OpSpec::Adaptive(_) => Target::Holes,
-            // Isolation goes around all the copper, rings included.
-            OpSpec::Isolate(_) => Target::Regions,
+            // Isolation goes around all the copper, rings included; a V-carve carves letters
+            // and logos, regions with their islands.
+            OpSpec::Isolate(_) | OpSpec::VCarve(_) => Target::Regions,
             _ => Target::Outlines,
         },
         spec,

@@ -19,9 +19,17 @@ fn render_state() -> Option<egui_wgpu::RenderState> {
 }
 
 fn harness(app: SwarfApp, rs: &egui_wgpu::RenderState) -> Harness<'static, SwarfApp> {
+    harness_sized(app, rs, egui::vec2(1100.0, 700.0))
+}
+
+fn harness_sized(
+    app: SwarfApp,
+    rs: &egui_wgpu::RenderState,
+    size: egui::Vec2,
+) -> Harness<'static, SwarfApp> {
     let view_rs = rs.clone();
     Harness::builder()
-        .with_size(egui::vec2(1100.0, 700.0))
+        .with_size(size)
         .renderer(WgpuTestRenderer::from_render_state(rs.clone()))
         .build_ui_state(
             move |ui, app: &mut SwarfApp| app.ui(ui, Some(&view_rs)),
@@ -192,4 +200,66 @@ fn an_array_of_copies_is_drawn_with_its_panel_open() {
     }
     assert_eq!(h.state().output.as_ref().unwrap().copies.len(), 4);
     h.snapshot_options("array_copies", &tolerant());
+}
+
+/// "+ V-carve" (issue 20) takes the job's V tool, and "Add floor clean-up" puts a pocket with
+/// a flat end mill after it, its boundary the V's cut at the cap inside the walls; both
+/// generate on the example plate.
+#[test]
+fn a_v_carve_is_added_with_its_floor_clean_up() {
+    let Some(rs) = render_state() else { return };
+    let mut app = SwarfApp::example();
+    app.wait();
+    let mut job = app.job.clone();
+    let mut v = swarf_core::tool::Tool::micro_flat(1.0);
+    v.name = "60deg V".into();
+    v.number = 9;
+    v.shape = swarf_core::tool::ToolShape::V {
+        angle_deg: 60.0,
+        tip_diameter_mm: 0.02,
+    };
+    job.tools.push(v.clone());
+    app.set_job(job);
+    // Tall enough that the V-carve's rows are on screen.
+    let mut h = harness_sized(app, &rs, egui::vec2(1100.0, 1400.0));
+    settle(&mut h);
+    h.get_by_label("+ V-carve").click();
+    settle(&mut h);
+    let ops = h.state().job.operations.clone();
+    let carve = ops.last().expect("added").clone();
+    assert_eq!(carve.tool, 9);
+    let swarf_core::ops::OpSpec::VCarve(p) = carve.spec else {
+        panic!("{:?}", carve.spec)
+    };
+    let n = ops.len();
+    h.get_by_label("Add floor clean-up").click();
+    settle(&mut h);
+    let app = h.state();
+    let ops = &app.job.operations;
+    assert_eq!(ops.len(), n + 1);
+    let clean = &ops[n];
+    let swarf_core::ops::OpSpec::Pocket(pocket) = clean.spec else {
+        panic!("{:?}", clean.spec)
+    };
+    let cap = swarf_core::ops::vcarve::cap_radius(&p, &v).unwrap();
+    assert!((pocket.inset_mm - cap).abs() < 1e-12);
+    let flat = app
+        .job
+        .tools
+        .iter()
+        .find(|t| t.number == clean.tool)
+        .unwrap();
+    assert!(matches!(flat.shape, swarf_core::tool::ToolShape::Flat));
+    assert!(app.error.is_none(), "{:?}", app.error);
+    let out = app.output.as_ref().expect("generated");
+    let carved = out
+        .operations
+        .iter()
+        .find(|(name, _, _)| *name == carve.name)
+        .expect("the V-carve ran");
+    assert!(
+        carved.2.toolpath.moves.len() > 20,
+        "{:?}",
+        carved.2.warnings
+    );
 }

@@ -51,6 +51,10 @@ pub enum OpKind {
     /// centre --engrave-side on, left or right of them (--engrave-offset from them), entering
     /// by ramp (default) or --entry plunge.
     Engrave,
+    /// V-carve the drawing's closed regions with a V tool (--tool v, --v-angle,
+    /// --tip-diameter): along the medial axis, the depth following the width, capped at
+    /// --depth; --cleanup-tool-diameter adds the pocket that clears the floor left at the cap.
+    Vcarve,
 }
 
 impl OpKind {
@@ -139,6 +143,19 @@ pub struct GenerateArgs {
     /// width at the depth, so its edge runs on the line).
     #[arg(long, value_name = "MM")]
     pub engrave_offset: Option<f64>,
+    /// V-carving: a flat end mill of this diameter (tool 2) clears the floor the V leaves
+    /// where the shape is wider than its cut at --depth, mm.
+    #[arg(long, value_name = "MM", allow_negative_numbers = true)]
+    pub cleanup_tool_diameter: Option<f64>,
+    /// Pocket: its boundary this far inside the walls, mm (the tool clears the region shrunk by
+    /// it; FreeCAD's extra offset, inward).
+    #[arg(
+        long,
+        value_name = "MM",
+        allow_negative_numbers = true,
+        default_value_t = 0.0
+    )]
+    pub inset: f64,
     /// Pocket pattern.
     #[arg(long, default_value = "offset")]
     pub pattern: Pattern,
@@ -451,6 +468,8 @@ fn make_tool(a: &GenerateArgs, diameter: f64) -> Result<Tool> {
 fn shape_arg(a: &GenerateArgs) -> ShapeArg {
     a.tool.unwrap_or(if a.op.drilling() {
         ShapeArg::Drill
+    } else if matches!(a.op, OpKind::Vcarve) {
+        ShapeArg::V
     } else {
         ShapeArg::Flat
     })
@@ -674,6 +693,28 @@ fn job_from_flags(a: &GenerateArgs) -> Result<(Job, Parts)> {
         },
         spec,
     });
+    if let Some(cd) = a.cleanup_tool_diameter {
+        let (OpSpec::VCarve(v), Some(vcarve)) = (spec, job.operations.first()) else {
+            bail!("--cleanup-tool-diameter is for --op vcarve (the floor a capped V-carve leaves)");
+        };
+        let Some(pocket) = swarf_core::ops::vcarve::floor_cleanup(&v, &tool) else {
+            bail!("--cleanup-tool-diameter: the V-carve's tool is not a V tool (--tool v)");
+        };
+        let mut flat = Tool::micro_flat(cd);
+        flat.name = format!("{cd} mm flat end mill");
+        flat.number = tool.number + 1;
+        let clean = Operation {
+            name: "vcarve floor".into(),
+            tool: flat.number,
+            enabled: true,
+            coolant: None,
+            part: None,
+            target: vcarve.target,
+            spec: OpSpec::Pocket(pocket),
+        };
+        job.tools.push(flat);
+        job.operations.push(clean);
+    }
     Ok((job, model.into()))
 }
 
@@ -703,10 +744,10 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
             Direction::Climb
         },
         entry: swarf_core::ops::Entry {
-            kind: a.entry.unwrap_or(if matches!(a.op, OpKind::Engrave) {
-                EntryKind::Ramp
-            } else {
-                EntryKind::Helix
+            kind: a.entry.unwrap_or(match a.op {
+                OpKind::Engrave => EntryKind::Ramp,
+                OpKind::Vcarve => EntryKind::Plunge,
+                _ => EntryKind::Helix,
             }),
             ramp_angle_deg: a.ramp_angle,
             ..swarf_core::ops::Entry::default()
@@ -730,6 +771,7 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
             pattern: a.pattern,
             zigzag_angle_deg: a.zigzag_angle,
             rest_from_diameter_mm: a.rest_from_diameter,
+            inset_mm: a.inset,
         }),
         OpKind::Adaptive => OpSpec::Adaptive(AdaptiveParams {
             cut,
@@ -762,6 +804,7 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
             side: a.engrave_side,
             offset_mm: a.engrave_offset,
         }),
+        OpKind::Vcarve => OpSpec::VCarve(swarf_core::ops::vcarve::VCarveParams { cut }),
         OpKind::ZlevelRough => OpSpec::ZLevelRough(zlevel()),
         OpKind::ZlevelContour => OpSpec::ZLevelContour(zlevel()),
         OpKind::HelicalBore => OpSpec::HelicalBore(BoreParams {

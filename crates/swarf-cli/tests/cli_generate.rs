@@ -884,3 +884,66 @@ fn open_lines_are_engraved_beside_the_line_in_levels_and_read_back() {
     }
     assert!(at_depth[0] > 0 && at_depth[1] > 0, "{at_depth:?}");
 }
+
+/// V-carving (issue 20): a slot and a round pocket carved with a 90° V (the depth is the
+/// distance to the nearest wall) capped at 0.3 mm, the floor left at the cap cleared by a
+/// second tool; rs274 reads the program back and no point of it goes deeper than the walls
+/// allow, nor outside the shapes.
+#[test]
+fn closed_shapes_are_v_carved_with_a_floor_clean_up_and_read_back() {
+    let dxf = tmp("vcarve.dxf");
+    std::fs::write(
+        &dxf,
+        "0\nSECTION\n2\nHEADER\n9\n$INSUNITS\n70\n4\n0\nENDSEC\n0\nSECTION\n2\nENTITIES\n\
+         0\nLWPOLYLINE\n8\n0\n90\n4\n70\n1\n10\n0\n20\n0\n10\n4\n20\n0\n10\n4\n20\n1\n10\n0\n20\n1\n\
+         0\nCIRCLE\n8\n0\n10\n7\n20\n0.5\n40\n0.6\n0\nENDSEC\n0\nEOF\n",
+    )
+    .unwrap();
+    let out = tmp("vcarve.nc");
+    let o = cli()
+        .arg("generate")
+        .arg(&dxf)
+        .args([
+            "--op",
+            "vcarve",
+            "--v-angle",
+            "90",
+            "--depth",
+            "0.3",
+            "--cleanup-tool-diameter",
+            "0.3",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stdout.contains("vcarve: 2 region(s)"), "{stdout}");
+    assert!(stdout.contains("of floor is wider than the V"), "{stdout}");
+    let gcode = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        gcode.contains("T1 M6") && gcode.contains("T2 M6"),
+        "{gcode}"
+    );
+    let Some((errors, pts)) = common::rs274_xyz(&gcode, "gen", "vcarve") else {
+        return;
+    };
+    assert_eq!(errors, 0);
+    let wall = |x: f64, y: f64| -> Option<f64> {
+        let slot = x.min(y).min(4.0 - x).min(1.0 - y);
+        let round = 0.6 - ((x - 7.0).powi(2) + (y - 0.5).powi(2)).sqrt();
+        [slot, round].into_iter().find(|&d| d >= -1e-6)
+    };
+    let mut deepest = 0.0_f64;
+    for p in pts.iter().filter(|p| p[2] < -1e-6) {
+        let w = wall(p[0], p[1]).unwrap_or_else(|| panic!("a cut outside the shapes: {p:?}"));
+        assert!(
+            -p[2] <= w.min(0.3) + 2e-4,
+            "{p:?} is deeper than its walls allow ({w})"
+        );
+        deepest = deepest.max(-p[2]);
+    }
+    assert!((deepest - 0.3).abs() < 1e-6, "deepest {deepest}");
+}

@@ -26,6 +26,21 @@ max_rpm = 60000
 feeds = { rpm = 40000, feed_per_tooth_mm = 0.005, plunge_mm_per_min = 50, ramp_mm_per_min = 100 }
 "#;
 
+/// The V tool `--tool-diameter 0.5 --op vcarve --v-angle 60 --tip-diameter 0.02` makes.
+const TOOL_V: &str = r#"
+[[tool]]
+name = "0.5 mm V cutter"
+number = 1
+shape = { type = "v", angle_deg = 60, tip_diameter_mm = 0.02 }
+diameter_mm = 0.5
+flutes = 2
+flute_length_mm = 1.5
+stickout_mm = 3.5
+cutting_edge_radius_um = 2.0
+max_rpm = 60000
+feeds = { rpm = 40000, feed_per_tooth_mm = 0.005, plunge_mm_per_min = 50, ramp_mm_per_min = 100 }
+"#;
+
 fn generate(args: &[&str], out: &PathBuf) -> String {
     let o = cli()
         .arg("generate")
@@ -181,6 +196,23 @@ fn flags_and_the_equivalent_job_write_the_same_program_for_every_operation() {
             ],
             "type = \"engrave\"\nside = \"left\"\nstepdown_mm = 0.025\nheights = { final_depth_mm = 0.05 }",
         ),
+        (
+            &plate,
+            // V-carved with a 60° V (the flags' tool below), capped at 0.1 mm in two levels.
+            vec![
+                "--op",
+                "vcarve",
+                "--v-angle",
+                "60",
+                "--tip-diameter",
+                "0.02",
+                "--depth",
+                "0.1",
+                "--stepdown",
+                "0.05",
+            ],
+            "type = \"vcarve\"\nstepdown_mm = 0.05\nheights = { final_depth_mm = 0.1 }",
+        ),
     ];
     let mut kinds = std::collections::BTreeSet::new();
     for (i, (part, flags, op)) in cases.iter().enumerate() {
@@ -189,8 +221,9 @@ fn flags_and_the_equivalent_job_write_the_same_program_for_every_operation() {
         let mut args = vec![*part, "--tool-diameter", "0.5"];
         args.extend(flags);
         let from_flags = generate(&args, &tmp(&format!("flags{i}.ngc")));
+        let tool = if kind == "vcarve" { TOOL_V } else { TOOL };
         let job = format!(
-            "version = 2\ntitle = \"{kind} of {part}\"\n[part]\nfile = \"{part}\"\n{TOOL}\n\
+            "version = 2\ntitle = \"{kind} of {part}\"\n[part]\nfile = \"{part}\"\n{tool}\n\
              [[operation]]\nname = \"{kind}\"\ntool = 1\n{op}\n"
         );
         let job_path = tmp(&format!("job{i}.toml"));

@@ -117,6 +117,9 @@ fn scale_spec(spec: &OpSpec, f: f64) -> OpSpec {
             offset_mm: p.offset_mm.map(|d| d * f),
             ..p
         }),
+        OpSpec::VCarve(p) => OpSpec::VCarve(swarf_core::ops::vcarve::VCarveParams {
+            cut: scale_cut(p.cut, f),
+        }),
     }
 }
 
@@ -169,6 +172,35 @@ fn boss() -> Mesh {
 
 /// The largest distance between corresponding end points and arc centres of `small` and
 /// `big` scaled by `f`; `None` when the moves differ in number or kind.
+/// The farthest a cutting move's end of either toolpath (the big one scaled by `f`) lies from
+/// the other's cutting moves' ends.
+fn cut_set_deviation(big: &Toolpath, small: &Toolpath, f: f64) -> Result<f64, String> {
+    let ends = |tp: &Toolpath, k: f64| -> Vec<[f64; 3]> {
+        tp.moves
+            .iter()
+            .filter(|m| matches!(m.class, swarf_core::toolpath::MoveClass::Cut))
+            .map(|m| [m.to.x * k, m.to.y * k, m.to.z * k])
+            .collect()
+    };
+    let (a, b) = (ends(big, f), ends(small, 1.0));
+    if a.is_empty() || b.is_empty() {
+        return Err("no cutting moves".into());
+    }
+    let far = |from: &[[f64; 3]], to: &[[f64; 3]]| {
+        from.iter()
+            .map(|p| {
+                to.iter()
+                    .map(|q| {
+                        ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2) + (p[2] - q[2]).powi(2))
+                            .sqrt()
+                    })
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .fold(0.0, f64::max)
+    };
+    Ok(far(&a, &b).max(far(&b, &a)))
+}
+
 fn deviation(big: &Toolpath, small: &Toolpath, f: f64) -> Result<f64, String> {
     if big.moves.len() != small.moves.len() {
         return Err(format!(
@@ -223,6 +255,27 @@ fn scale_case(part: &Region) -> Vec<String> {
             ..tool.feeds
         },
         ..tool.clone()
+    };
+    // V-carving takes a V tool, the same scaled.
+    let v_tool = Tool {
+        shape: swarf_core::tool::ToolShape::V {
+            angle_deg: 60.0,
+            tip_diameter_mm: 0.02,
+        },
+        diameter_mm: 3.0,
+        flute_length_mm: 5.0,
+        stickout_mm: 8.0,
+        ..tool.clone()
+    };
+    let small_v_tool = Tool {
+        shape: swarf_core::tool::ToolShape::V {
+            angle_deg: 60.0,
+            tip_diameter_mm: 0.02 * F,
+        },
+        diameter_mm: 3.0 * F,
+        flute_length_mm: 5.0 * F,
+        stickout_mm: 8.0 * F,
+        ..small_tool.clone()
     };
     let plate = drawing(vec![part.clone()]);
     let small_plate = drawing(vec![scale_region(part, F)]);
@@ -326,6 +379,20 @@ fn scale_case(part: &Region) -> Vec<String> {
             false,
         ),
         (
+            "vcarve",
+            OpSpec::VCarve(swarf_core::ops::vcarve::VCarveParams {
+                cut: CutParams {
+                    allowance_radial_mm: 0.0,
+                    entry: swarf_core::ops::Entry {
+                        kind: swarf_core::ops::EntryKind::Plunge,
+                        ..swarf_core::ops::Entry::default()
+                    },
+                    ..cut
+                },
+            }),
+            false,
+        ),
+        (
             "zlevel-rough",
             OpSpec::ZLevelRough(ZLevelParams {
                 cut: CutParams {
@@ -368,10 +435,22 @@ fn scale_case(part: &Region) -> Vec<String> {
             spec.run(model, Target::Regions, tool, tol, &Cancel::NEVER)
                 .unwrap_or_else(|e| panic!("{name}: {e}"))
         };
-        let big = run(big_part, spec, &tool, &tol);
-        let small = run(small_part, &scale_spec(spec, F), &small_tool, &small_tol);
+        let (tool, small_tool) = if matches!(spec, OpSpec::VCarve(_)) {
+            (&v_tool, &small_v_tool)
+        } else {
+            (&tool, &small_tool)
+        };
+        let big = run(big_part, spec, tool, &tol);
+        let small = run(small_part, &scale_spec(spec, F), small_tool, &small_tol);
         assert!(big.toolpath.moves.len() > 20, "{name}: too few moves");
-        match deviation(&big.toolpath, &small.toolpath, F) {
+        // A V-carve's order of paths and its stay-down links are decided by comparisons that
+        // rounding can tip either way: its cutting points are compared as sets.
+        let dev = if matches!(spec, OpSpec::VCarve(_)) {
+            cut_set_deviation(&big.toolpath, &small.toolpath, F)
+        } else {
+            deviation(&big.toolpath, &small.toolpath, F)
+        };
+        match dev {
             Ok(dev) if dev <= small_tol.path_mm => {}
             Ok(dev) => failures.push(format!(
                 "{name}: end points {dev:.3e} mm from the scaled ones (tolerance {:.1e})",
@@ -388,7 +467,7 @@ fn scale_case(part: &Region) -> Vec<String> {
         let program = write_program(
             &[Section {
                 name,
-                tool: &small_tool,
+                tool: small_tool,
                 toolpath: &small.toolpath,
                 coolant: None,
                 place: None,

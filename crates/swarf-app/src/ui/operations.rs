@@ -1,12 +1,12 @@
 //! The operation list (add, remove, reorder, enable) and the selected operation's parameters.
 
 use egui::{Response, Ui};
-use swarf_core::job::{Job, Target};
+use swarf_core::job::{Job, Operation, Target};
 use swarf_core::ops::{OpSpec, Stepover};
 
 use super::params::{
     adaptive_params_ui, bore_params_ui, contour_params_ui, drill_params_ui, engrave_params_ui,
-    isolate_params_ui, pocket_params_ui, rest_after_ui, zlevel_params_ui,
+    isolate_params_ui, pocket_params_ui, rest_after_ui, vcarve_params_ui, zlevel_params_ui,
 };
 use super::{ERR, Edit, choice, number, um};
 use crate::Session;
@@ -55,19 +55,26 @@ pub(crate) fn operations_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, e
                     ("+ Bore", "helical-bore", "bore"),
                     ("+ Isolate", "isolate", "isolate"),
                     ("+ Engrave", "engrave", "engrave"),
+                    ("+ V-carve", "vcarve", "vcarve"),
                 ]
             };
         for &(label, kind, name) in kinds {
             if ui.button(label).clicked() {
                 let name = format!("{name} {}", n + 1);
-                // Drilling takes the job's first drill, if it has one.
-                let tool = if kind == "drill" {
-                    job.tools
+                // Drilling takes the job's first drill, V-carving its first V tool, if it has
+                // one.
+                let tool = match kind {
+                    "drill" => job
+                        .tools
                         .iter()
                         .find(|t| matches!(t.shape, swarf_core::tool::ToolShape::Drill { .. }))
-                        .map_or(tool, |t| t.number)
-                } else {
-                    tool
+                        .map_or(tool, |t| t.number),
+                    "vcarve" => job
+                        .tools
+                        .iter()
+                        .find(|t| matches!(t.shape, swarf_core::tool::ToolShape::V { .. }))
+                        .map_or(tool, |t| t.number),
+                    _ => tool,
                 };
                 job.operations
                     .push(new_operation(kind, name, tool, session.mesh_depth()));
@@ -181,6 +188,14 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
         ));
     }
     let drilling = matches!(op.spec, OpSpec::Drill(_) | OpSpec::HelicalBore(_));
+    // The floor clean-up a V-carve offers: the V tool and the job's flat end mills.
+    let v_tool = job.tools.iter().find(|t| t.number == op.tool).cloned();
+    let flat_tools: Vec<(u32, String)> = job
+        .tools
+        .iter()
+        .filter(|t| matches!(t.shape, swarf_core::tool::ToolShape::Flat))
+        .map(|t| (t.number, format!("T{} {}", t.number, t.name)))
+        .collect();
     // Engraving follows every line of the chosen layers: no target.
     let engraving = matches!(op.spec, OpSpec::Engrave(_));
     if !op.spec.needs_mesh() && !drilling && !engraving {
@@ -200,7 +215,12 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
     // The step-over in % of the diameter, with the distance it makes (for adaptive
     // clearing the optimal load, the radial width its engagement limit allows).
     // Isolation steps by its cut's width less the overlap (its own panel), not a step-over.
-    if !drilling && !matches!(op.spec, OpSpec::Isolate(_) | OpSpec::Engrave(_)) {
+    if !drilling
+        && !matches!(
+            op.spec,
+            OpSpec::Isolate(_) | OpSpec::Engrave(_) | OpSpec::VCarve(_)
+        )
+    {
         let (mut stepover, _) = common_params(op, |s, h| (*s, h.final_depth_mm));
         let mut pct = stepover.mm(tool_d) / tool_d.max(1e-9) * 100.0;
         let label = if matches!(op.spec, OpSpec::Adaptive(_)) {
@@ -247,6 +267,7 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
     if rs.iter().any(Response::changed) {
         common_params(op, |_, hh| *hh = h);
     }
+    let mut cleanup = None;
     match &mut op.spec {
         OpSpec::Pocket(p) => {
             rest_after_ui(ui, &mut p.rest_from_diameter_mm, rest_opts, tool_d, edit);
@@ -263,10 +284,34 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
         OpSpec::HelicalBore(b) => bore_params_ui(ui, b, &session.holes_summary, edit),
         OpSpec::Isolate(i) => isolate_params_ui(ui, i, edit),
         OpSpec::Engrave(e) => engrave_params_ui(ui, e, edit),
+        OpSpec::VCarve(v) => {
+            if let Some(t) = vcarve_params_ui(ui, v, v_tool.as_ref(), &flat_tools, edit) {
+                cleanup = Some((*v, t));
+            }
+        }
     }
     if let Some(e) = &session.error
         && e.contains(&format!("'{}'", op.name))
     {
         ui.colored_label(ERR, e);
+    }
+    // The floor clean-up goes in after the V-carve, on the same file and regions.
+    if let Some((v, flat)) = cleanup
+        && let Some(pocket) = v_tool
+            .as_ref()
+            .and_then(|t| swarf_core::ops::vcarve::floor_cleanup(&v, t))
+    {
+        let clean = Operation {
+            name: format!("{} floor", op.name),
+            tool: flat,
+            enabled: true,
+            target: op.target,
+            part: op.part.clone(),
+            coolant: op.coolant,
+            spec: OpSpec::Pocket(pocket),
+        };
+        job.operations.insert(session.selected + 1, clean);
+        session.selected += 1;
+        edit.flag(true);
     }
 }

@@ -8,6 +8,7 @@ use swarf_core::ops::drill::{DepthTo, DrillCycle, DrillParams};
 use swarf_core::ops::engrave::{EngraveParams, EngraveSide};
 use swarf_core::ops::isolate::IsolateParams;
 use swarf_core::ops::pocket::{Pattern, PocketParams};
+use swarf_core::ops::vcarve::{VCarveParams, cap_radius};
 use swarf_core::ops::zlevel::ZLevelParams;
 use swarf_core::ops::{Direction, EntryKind};
 
@@ -286,6 +287,51 @@ pub(crate) fn engrave_params_ui(ui: &mut Ui, p: &mut EngraveParams, edit: &mut E
         );
         edit.resp(&r);
     }
+}
+
+/// A V-carve's rows: the cap and levels, and the floor clean-up to add. Returns the flat end
+/// mill chosen for the clean-up when the user adds it.
+pub(crate) fn vcarve_params_ui(
+    ui: &mut Ui,
+    p: &mut VCarveParams,
+    v_tool: Option<&swarf_core::tool::Tool>,
+    flat_tools: &[(u32, String)],
+    edit: &mut Edit,
+) -> Option<u32> {
+    match v_tool.and_then(|t| cap_radius(p, t)) {
+        Some(r) => ui.label(format!(
+            "The final depth caps the carve: where the shape is wider than {:.1} µm (the cut \
+             at the cap), its walls are carved and its floor left flat for an end mill.",
+            2000.0 * r
+        )),
+        None => ui.colored_label(
+            super::ERR,
+            "V-carving needs a V tool: choose one above (or add one in Tools).",
+        ),
+    };
+    stepdown_ui(ui, &mut p.cut.stepdown_mm, edit);
+    ui.label("Entry: plunge (the V's point, at the axis's ends)");
+    let mut add = None;
+    if v_tool.is_some_and(|t| matches!(t.shape, swarf_core::tool::ToolShape::V { .. })) {
+        ui.horizontal(|ui| match flat_tools.first() {
+            Some(&(n, ref name)) => {
+                if ui
+                    .button("Add floor clean-up")
+                    .on_hover_text(format!(
+                        "a pocket with {name} at the cap's depth, keeping the cut's width at \
+                         the cap from the walls"
+                    ))
+                    .clicked()
+                {
+                    add = Some(n);
+                }
+            }
+            None => {
+                ui.label("Floor clean-up: add a flat end mill to the tools first");
+            }
+        });
+    }
+    add
 }
 
 /// The "Rest after" choice of a clearing operation: nothing, or one of the earlier clearing

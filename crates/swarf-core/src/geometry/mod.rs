@@ -5,6 +5,7 @@ pub mod biarc;
 pub mod bulge;
 mod curve;
 pub mod distance;
+pub mod medial;
 pub mod mesh;
 pub mod offset;
 pub mod paint;

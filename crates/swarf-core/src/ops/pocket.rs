@@ -66,6 +66,16 @@ pub struct PocketParams {
     /// Rest machining: the diameter of a larger tool that pocketed the same regions before
     /// (finishing pass included); only what it could not reach is cut. `None` cuts it all.
     pub rest_from_diameter_mm: Option<f64>,
+    /// How far inside the walls the pocket's own boundary lies, mm (FreeCAD's "extra offset",
+    /// inward): the tool clears the region shrunk by this. A V-carve's floor clean-up keeps
+    /// the V's width at the cap from the walls it carved.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub inset_mm: f64,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 impl Default for PocketParams {
@@ -76,6 +86,7 @@ impl Default for PocketParams {
             pattern: Pattern::Offset,
             zigzag_angle_deg: 0.0,
             rest_from_diameter_mm: None,
+            inset_mm: 0.0,
         }
     }
 }
@@ -135,7 +146,15 @@ pub fn pocket(
     if !p.zigzag_angle_deg.is_finite() {
         return Err(param_err(OP, "zigzag_angle_deg", "is not a number".into()));
     }
-    let r = tool.radius_mm();
+    if !(p.inset_mm.is_finite() && p.inset_mm >= 0.0) {
+        return Err(param_err(
+            OP,
+            "inset_mm",
+            format!("is {}; give a distance of 0 or more, mm", p.inset_mm),
+        ));
+    }
+    // The tool's centre keeps its radius and the inset from the walls.
+    let r = tool.radius_mm() + p.inset_mm;
     let mut out = OpResult::default();
     let rest = rest_or_all(
         OP,

@@ -11,6 +11,7 @@ use super::engrave::{EngraveParams, engrave};
 use super::isolate::IsolateParams;
 use super::pocket::{PocketParams, pocket};
 use super::target::{Target, contour_loops, target_regions};
+use super::vcarve::{VCarveParams, vcarve};
 use super::zlevel::{ZLevelParams, zlevel_contour, zlevel_rough};
 use super::{Cancel, CutParams, OpError, OpResult, Stepover};
 use crate::geometry::Tolerance;
@@ -50,10 +51,14 @@ pub enum OpSpec {
     /// Engraving along the drawing's lines (open chains and closed loops).
     #[serde(rename = "engrave")]
     Engrave(EngraveParams),
+    /// V-carving of closed regions: a V tool along the medial axis, the depth following the
+    /// width.
+    #[serde(rename = "vcarve")]
+    VCarve(VCarveParams),
 }
 
 /// The operation types, by the name a job file and the CLI use.
-pub const OP_TYPES: [&str; 9] = [
+pub const OP_TYPES: [&str; 10] = [
     "pocket",
     "contour",
     "adaptive",
@@ -63,6 +68,7 @@ pub const OP_TYPES: [&str; 9] = [
     "helical-bore",
     "isolate",
     "engrave",
+    "vcarve",
 ];
 
 impl OpSpec {
@@ -78,6 +84,7 @@ impl OpSpec {
             "helical-bore" => OpSpec::HelicalBore(BoreParams::default()),
             "isolate" => OpSpec::Isolate(IsolateParams::default()),
             "engrave" => OpSpec::Engrave(EngraveParams::default()),
+            "vcarve" => OpSpec::VCarve(VCarveParams::default()),
             // The drilling cycles by their own names.
             other => {
                 let cycle = DrillCycle::ALL.into_iter().find(|c| c.name() == other)?;
@@ -101,6 +108,7 @@ impl OpSpec {
             OpSpec::HelicalBore(_) => "helical-bore",
             OpSpec::Isolate(_) => "isolate",
             OpSpec::Engrave(_) => "engrave",
+            OpSpec::VCarve(_) => "vcarve",
         }
     }
 
@@ -120,6 +128,7 @@ impl OpSpec {
             OpSpec::HelicalBore(p) => &p.cut,
             OpSpec::Isolate(p) => &p.cut,
             OpSpec::Engrave(p) => &p.cut,
+            OpSpec::VCarve(p) => &p.cut,
         }
     }
 
@@ -133,6 +142,7 @@ impl OpSpec {
             OpSpec::HelicalBore(p) => &mut p.cut,
             OpSpec::Isolate(p) => &mut p.cut,
             OpSpec::Engrave(p) => &mut p.cut,
+            OpSpec::VCarve(p) => &mut p.cut,
         }
     }
 
@@ -145,7 +155,8 @@ impl OpSpec {
             | OpSpec::Drill(_)
             | OpSpec::HelicalBore(_)
             | OpSpec::Isolate(_)
-            | OpSpec::Engrave(_) => None,
+            | OpSpec::Engrave(_)
+            | OpSpec::VCarve(_) => None,
             OpSpec::ZLevelRough(p) | OpSpec::ZLevelContour(p) => Some(p.stepover),
         }
     }
@@ -270,13 +281,16 @@ impl OpSpec {
             (Model::Drawing(d), OpSpec::Engrave(p)) => {
                 engrave(&d.open_chains, &d.closed_loops, tool, p, tol, cancel)
             }
+            (Model::Drawing(d), OpSpec::VCarve(p)) => {
+                vcarve(&target_regions(d, target), tool, p, tol, cancel)
+            }
             (Model::Mesh(_), _) => Err(wrong_part(
                 "drawing (DXF)",
                 "zlevel-rough or zlevel-contour on a mesh",
             )),
             (Model::Drawing(_), _) => Err(wrong_part(
                 "mesh (STL)",
-                "pocket, adaptive, contour, drill, helical-bore, isolate or engrave on a drawing",
+                "pocket, adaptive, contour, drill, helical-bore, isolate, engrave or vcarve on a drawing",
             )),
         }
     }

@@ -427,6 +427,7 @@ pub fn zlevel_rough(
             pattern: p.pattern,
             zigzag_angle_deg: 0.0,
             rest_from_diameter_mm: None,
+            inset_mm: 0.0,
             cut,
         };
         pocket(&regions, tool, &pp, tol, cancel)

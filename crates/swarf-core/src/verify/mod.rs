@@ -304,6 +304,10 @@ pub fn verify(
     }
 }
 
+/// The change of a sloped move's cut width over which the gouge test takes it as one piece,
+/// mm.
+const VARYING_WIDTH_STEP_MM: f64 = 1e-3;
+
 /// Cutting positions whose tool disk crosses a line of the drawing. The disk is the cut's
 /// width at the top of the stock (Z = 0, where a drawing's lines are): a V tool or a drill's
 /// point that dips in shallowly cuts narrower than its shank ([`Tool::radius_at_depth_mm`]).
@@ -335,13 +339,37 @@ pub fn gouges_against_drawing(
                 }
                 _ => 0.0,
             };
-            let (a, b) = (
-                PlineVertex::new(from.x, from.y, bulge),
-                PlineVertex::new(m.to.x, m.to.y, 0.0),
+            // A straight move whose depth changes cuts a width that changes with it (a V
+            // tool or a drill's point; a V-carve touches the walls all along): it is measured
+            // in pieces over which the width changes by at most a micrometre, each with its
+            // narrower end's width, so that the test misses no gouge deeper than that.
+            let (r0, r1) = (
+                tool.radius_at_depth_mm(-from.z),
+                tool.radius_at_depth_mm(-m.to.z),
             );
-            let r_cut = tool.radius_at_depth_mm(-from.z.min(m.to.z));
-            let d = grid.nearest_to_seg(a, b, seg_box(a, b), r_cut, &mut seen);
-            let depth = r_cut - d;
+            let sloped = bulge == 0.0 && from.z != m.to.z;
+            let pieces = if sloped {
+                (((r1 - r0).abs() / VARYING_WIDTH_STEP_MM).ceil() as usize).clamp(1, 4096)
+            } else {
+                1
+            };
+            let mut depth = f64::NEG_INFINITY;
+            for k in 0..pieces {
+                let (f0, f1) = (k as f64 / pieces as f64, (k + 1) as f64 / pieces as f64);
+                let p0 = from.xy().lerp(m.to.xy(), f0);
+                let p1 = from.xy().lerp(m.to.xy(), f1);
+                let (a, b) = (
+                    PlineVertex::new(p0.x, p0.y, bulge),
+                    PlineVertex::new(p1.x, p1.y, 0.0),
+                );
+                let r_cut = if sloped {
+                    (r0 + (r1 - r0) * f0).min(r0 + (r1 - r0) * f1)
+                } else {
+                    r0.max(r1)
+                };
+                let d = grid.nearest_to_seg(a, b, seg_box(a, b), r_cut, &mut seen);
+                depth = depth.max(r_cut - d);
+            }
             if depth > zt {
                 let p = MovePoints::new(from, m).point(0.5);
                 gouges.push(Gouge {
