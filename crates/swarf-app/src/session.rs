@@ -37,8 +37,9 @@ pub(crate) fn common_params<R>(
         OpSpec::Isolate(i) => f(&mut Stepover::Fraction(1.0), &mut i.cut.heights),
         // Engraving follows lines: no step-over.
         OpSpec::Engrave(e) => f(&mut Stepover::Fraction(1.0), &mut e.cut.heights),
-        // V-carving follows the medial axis: no step-over.
+        // V-carving follows the medial axis, a text its letters: no step-over.
         OpSpec::VCarve(v) => f(&mut Stepover::Fraction(1.0), &mut v.cut.heights),
+        OpSpec::Text(t) => f(&mut Stepover::Fraction(1.0), &mut t.cut.heights),
         // The step-over of adaptive clearing is its optimal load (the radial width that
         // makes its engagement limit); setting it sets the limit.
         OpSpec::Adaptive(a) => {

@@ -1255,3 +1255,28 @@ fn an_engraving_is_added_and_cut_beside_the_lines() {
         r.notes
     );
 }
+
+/// "+ Text" (issue 20): a serial number is added to the example plate's job and engraved in
+/// the single-stroke font; the counter is filled in.
+#[test]
+fn a_text_is_added_and_engraved_with_its_counter() {
+    let mut app = SwarfApp::example();
+    app.wait();
+    let mut job = app.job.clone();
+    let mut op = swarf_app::new_operation("text", "serial".into(), 2, 0.0);
+    if let swarf_core::ops::OpSpec::Text(t) = &mut op.spec {
+        t.counter = 12;
+        t.x_mm = 1.0;
+        t.y_mm = 1.0;
+        t.style.height_mm = 0.5;
+    }
+    job.operations.push(op);
+    app.set_job(job);
+    app.wait();
+    assert!(app.error.is_none(), "{:?}", app.error);
+    let out = app.output.as_ref().expect("generated");
+    let (name, _, r) = out.operations.last().unwrap();
+    assert_eq!(name, "serial");
+    assert!(r.notes[0].contains("\"SN 0012\""), "{:?}", r.notes);
+    assert!(r.toolpath.moves.len() > 20, "{:?}", r.warnings);
+}

@@ -55,6 +55,10 @@ pub enum OpKind {
     /// --tip-diameter): along the medial axis, the depth following the width, capped at
     /// --depth; --cleanup-tool-diameter adds the pocket that clears the floor left at the cap.
     Vcarve,
+    /// Cut --text (a serial number with {n:04} and --counter) in --font at --text-at,
+    /// --text-height high: engraved at --depth, or V-carved (--text-cut vcarve, an outline
+    /// font).
+    Text,
 }
 
 impl OpKind {
@@ -143,6 +147,38 @@ pub struct GenerateArgs {
     /// width at the depth, so its edge runs on the line).
     #[arg(long, value_name = "MM")]
     pub engrave_offset: Option<f64>,
+    /// Text: the string; `{n}` or `{n:04}` is the counter, `\n` starts a line.
+    #[arg(long, default_value = "SN {n:04}")]
+    pub text: String,
+    /// Text: "stroke" (built-in single stroke), "outline" (built-in outline) or a .ttf/.otf file.
+    #[arg(long, default_value = "stroke")]
+    pub font: String,
+    /// Text: the capital height, mm.
+    #[arg(
+        long,
+        value_name = "MM",
+        allow_negative_numbers = true,
+        default_value_t = 1.0
+    )]
+    pub text_height: f64,
+    /// Text: the insertion point, mm.
+    #[arg(long, value_name = "X,Y", allow_negative_numbers = true, value_parser = parse_xy, default_value = "0,0")]
+    pub text_at: (f64, f64),
+    /// Text: the baseline's angle, degrees.
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.0)]
+    pub text_angle: f64,
+    /// Text: left, center or right of the insertion point.
+    #[arg(long, default_value = "left")]
+    pub text_align: String,
+    /// Text: along an arc of this radius around the insertion point, mm (negative: under it).
+    #[arg(long, value_name = "MM", allow_negative_numbers = true)]
+    pub text_arc_radius: Option<f64>,
+    /// Text: engrave or vcarve.
+    #[arg(long, default_value = "engrave")]
+    pub text_cut: swarf_core::ops::text::TextCut,
+    /// Text: the counter's value ({n}).
+    #[arg(long, default_value_t = 1)]
+    pub counter: u64,
     /// V-carving: a flat end mill of this diameter (tool 2) clears the floor the V leaves
     /// where the shape is wider than its cut at --depth, mm.
     #[arg(long, value_name = "MM", allow_negative_numbers = true)]
@@ -468,11 +504,24 @@ fn make_tool(a: &GenerateArgs, diameter: f64) -> Result<Tool> {
 fn shape_arg(a: &GenerateArgs) -> ShapeArg {
     a.tool.unwrap_or(if a.op.drilling() {
         ShapeArg::Drill
-    } else if matches!(a.op, OpKind::Vcarve) {
+    } else if matches!(a.op, OpKind::Vcarve)
+        || (matches!(a.op, OpKind::Text) && a.text_cut == swarf_core::ops::text::TextCut::Vcarve)
+    {
         ShapeArg::V
     } else {
         ShapeArg::Flat
     })
+}
+
+/// A point written "X,Y" (mm).
+fn parse_xy(s: &str) -> std::result::Result<(f64, f64), String> {
+    let mut it = s.split(',').map(|v| v.trim().parse::<f64>());
+    match (it.next(), it.next(), it.next()) {
+        (Some(Ok(x)), Some(Ok(y)), None) if x.is_finite() && y.is_finite() => Ok((x, y)),
+        _ => Err(format!(
+            "'{s}' is not a point; write X,Y in mm, e.g. 2.5,-1"
+        )),
+    }
 }
 
 /// A percentage written "20%" or "20".
@@ -694,7 +743,9 @@ fn job_from_flags(a: &GenerateArgs) -> Result<(Job, Parts)> {
         spec,
     });
     if let Some(cd) = a.cleanup_tool_diameter {
-        let (OpSpec::VCarve(v), Some(vcarve)) = (spec, job.operations.first()) else {
+        let Some((OpSpec::VCarve(v), target)) =
+            job.operations.first().map(|o| (o.spec.clone(), o.target))
+        else {
             bail!("--cleanup-tool-diameter is for --op vcarve (the floor a capped V-carve leaves)");
         };
         let Some(pocket) = swarf_core::ops::vcarve::floor_cleanup(&v, &tool) else {
@@ -709,7 +760,7 @@ fn job_from_flags(a: &GenerateArgs) -> Result<(Job, Parts)> {
             enabled: true,
             coolant: None,
             part: None,
-            target: vcarve.target,
+            target,
             spec: OpSpec::Pocket(pocket),
         };
         job.tools.push(flat);
@@ -746,7 +797,7 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
         entry: swarf_core::ops::Entry {
             kind: a.entry.unwrap_or(match a.op {
                 OpKind::Engrave => EntryKind::Ramp,
-                OpKind::Vcarve => EntryKind::Plunge,
+                OpKind::Vcarve | OpKind::Text => EntryKind::Plunge,
                 _ => EntryKind::Helix,
             }),
             ramp_angle_deg: a.ramp_angle,
@@ -805,6 +856,27 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
             offset_mm: a.engrave_offset,
         }),
         OpKind::Vcarve => OpSpec::VCarve(swarf_core::ops::vcarve::VCarveParams { cut }),
+        OpKind::Text => OpSpec::Text(swarf_core::ops::text::TextParams {
+            cut,
+            text: a.text.replace("\\n", "\n"),
+            font: a.font.clone(),
+            x_mm: a.text_at.0,
+            y_mm: a.text_at.1,
+            style: swarf_core::text::TextStyle {
+                height_mm: a.text_height,
+                angle_deg: a.text_angle,
+                halign: match a.text_align.to_ascii_lowercase().as_str() {
+                    "left" => swarf_core::text::HAlign::Left,
+                    "center" | "centre" => swarf_core::text::HAlign::Center,
+                    "right" => swarf_core::text::HAlign::Right,
+                    other => bail!("--text-align '{other}': use left, center or right"),
+                },
+                arc_radius_mm: a.text_arc_radius,
+                ..swarf_core::text::TextStyle::default()
+            },
+            cut_as: a.text_cut,
+            counter: a.counter,
+        }),
         OpKind::ZlevelRough => OpSpec::ZLevelRough(zlevel()),
         OpKind::ZlevelContour => OpSpec::ZLevelContour(zlevel()),
         OpKind::HelicalBore => OpSpec::HelicalBore(BoreParams {
@@ -848,7 +920,7 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
         Model::Drawing(_) if spec.needs_mesh() => bail!(
             "{name}: z-level operations need a mesh (STL); for a drawing use pocket or contour"
         ),
-        Model::Mesh(_) if !spec.needs_mesh() => bail!(
+        Model::Mesh(_) if !spec.needs_mesh() && !matches!(spec, OpSpec::Text(_)) => bail!(
             "{name}: pocket, contour and adaptive need a drawing (DXF); for a mesh use zlevel-rough (with --max-engagement-deg for adaptive layers) or zlevel-contour"
         ),
         Model::Drawing(dr)
@@ -859,6 +931,7 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
                         | OpSpec::Drill(_)
                         | OpSpec::HelicalBore(_)
                         | OpSpec::Engrave(_)
+                        | OpSpec::Text(_)
                 ) =>
         {
             bail!(

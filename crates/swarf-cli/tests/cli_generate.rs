@@ -947,3 +947,71 @@ fn closed_shapes_are_v_carved_with_a_floor_clean_up_and_read_back() {
     }
     assert!((deepest - 0.3).abs() < 1e-6, "deepest {deepest}");
 }
+
+/// Text (issue 20): a serial number V-carved in the built-in outline font; rs274 reads the
+/// program back, the cut stays within the letters' box, and the counter is in the summary.
+/// A stroke font is refused for V-carving, naming the fix.
+#[test]
+fn a_serial_number_is_v_carved_in_the_outline_font_and_read_back() {
+    let out = tmp("sn.nc");
+    let o = cli()
+        .arg("generate")
+        .args([
+            "--op",
+            "text",
+            "--text",
+            "SN {n:03}",
+            "--counter",
+            "5",
+            "--font",
+            "outline",
+            "--text-cut",
+            "vcarve",
+            "--v-angle",
+            "60",
+            "--text-height",
+            "1.5",
+            "--text-at",
+            "1,1",
+            "--depth",
+            "0.3",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout.contains("text: \"SN 005\" in Hack"), "{stdout}");
+    // S, N, 5, and each zero of Hack: its ring and the dot inside it.
+    assert!(stdout.contains("vcarve: 7 region(s)"), "{stdout}");
+    let gcode = std::fs::read_to_string(&out).unwrap();
+    let Some((errors, pts)) = common::rs274_xyz(&gcode, "gen", "sn") else {
+        return;
+    };
+    assert_eq!(errors, 0);
+    for p in pts.iter().filter(|p| p[2] < -1e-6) {
+        assert!(p[2] >= -0.3 - 1e-6, "{p:?}");
+        assert!(
+            (1.1..8.3).contains(&p[0]) && (0.97..2.53).contains(&p[1]),
+            "outside the letters: {p:?}"
+        );
+    }
+    let o = cli()
+        .arg("generate")
+        .args([
+            "--op",
+            "text",
+            "--text-cut",
+            "vcarve",
+            "--depth",
+            "0.3",
+            "-o",
+        ])
+        .arg(tmp("sn_bad.nc"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no width to V-carve"), "{err}");
+}

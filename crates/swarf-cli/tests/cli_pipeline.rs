@@ -213,6 +213,29 @@ fn flags_and_the_equivalent_job_write_the_same_program_for_every_operation() {
             ],
             "type = \"vcarve\"\nstepdown_mm = 0.05\nheights = { final_depth_mm = 0.1 }",
         ),
+        (
+            &plate,
+            // A serial number engraved along an arc in the single-stroke font.
+            vec![
+                "--op",
+                "text",
+                "--text",
+                "SN {n:04}",
+                "--counter",
+                "17",
+                "--text-at",
+                "4,3",
+                "--text-height",
+                "0.8",
+                "--text-arc-radius",
+                "3",
+                "--text-align",
+                "center",
+                "--depth",
+                "0.03",
+            ],
+            "type = \"text\"\ntext = \"SN {n:04}\"\ncounter = 17\nx_mm = 4\ny_mm = 3\nstyle = { height_mm = 0.8, arc_radius_mm = 3, halign = \"center\" }\nheights = { final_depth_mm = 0.03 }",
+        ),
     ];
     let mut kinds = std::collections::BTreeSet::new();
     for (i, (part, flags, op)) in cases.iter().enumerate() {

@@ -17,6 +17,7 @@ pub mod samples;
 pub mod setup;
 pub mod sim;
 pub mod slice;
+pub mod text;
 pub mod tool;
 pub mod toolpath;
 pub mod verify;

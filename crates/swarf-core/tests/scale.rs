@@ -68,7 +68,7 @@ fn scale_spec(spec: &OpSpec, f: f64) -> OpSpec {
         Stepover::Fraction(x) => Stepover::Fraction(x),
         Stepover::Mm(mm) => Stepover::Mm(mm * f),
     };
-    match *spec {
+    match spec.clone() {
         OpSpec::Pocket(p) => OpSpec::Pocket(PocketParams {
             cut: scale_cut(p.cut, f),
             stepover: so(p.stepover),
@@ -119,6 +119,17 @@ fn scale_spec(spec: &OpSpec, f: f64) -> OpSpec {
         }),
         OpSpec::VCarve(p) => OpSpec::VCarve(swarf_core::ops::vcarve::VCarveParams {
             cut: scale_cut(p.cut, f),
+        }),
+        OpSpec::Text(p) => OpSpec::Text(swarf_core::ops::text::TextParams {
+            cut: scale_cut(p.cut, f),
+            x_mm: p.x_mm * f,
+            y_mm: p.y_mm * f,
+            style: swarf_core::text::TextStyle {
+                height_mm: p.style.height_mm * f,
+                arc_radius_mm: p.style.arc_radius_mm.map(|r| r * f),
+                ..p.style
+            },
+            ..p
         }),
     }
 }
@@ -389,6 +400,29 @@ fn scale_case(part: &Region) -> Vec<String> {
                     },
                     ..cut
                 },
+            }),
+            false,
+        ),
+        (
+            "text",
+            OpSpec::Text(swarf_core::ops::text::TextParams {
+                cut: CutParams {
+                    allowance_radial_mm: 0.0,
+                    entry: swarf_core::ops::Entry {
+                        kind: swarf_core::ops::EntryKind::Plunge,
+                        ..swarf_core::ops::Entry::default()
+                    },
+                    ..cut
+                },
+                text: "SN {n:03}".into(),
+                x_mm: 2.0,
+                y_mm: 3.0,
+                style: swarf_core::text::TextStyle {
+                    height_mm: 2.0,
+                    arc_radius_mm: Some(8.0),
+                    ..swarf_core::text::TextStyle::default()
+                },
+                ..swarf_core::ops::text::TextParams::default()
             }),
             false,
         ),

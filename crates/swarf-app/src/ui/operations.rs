@@ -6,7 +6,8 @@ use swarf_core::ops::{OpSpec, Stepover};
 
 use super::params::{
     adaptive_params_ui, bore_params_ui, contour_params_ui, drill_params_ui, engrave_params_ui,
-    isolate_params_ui, pocket_params_ui, rest_after_ui, vcarve_params_ui, zlevel_params_ui,
+    isolate_params_ui, pocket_params_ui, rest_after_ui, text_params_ui, vcarve_params_ui,
+    zlevel_params_ui,
 };
 use super::{ERR, Edit, choice, number, um};
 use crate::Session;
@@ -56,6 +57,7 @@ pub(crate) fn operations_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, e
                     ("+ Isolate", "isolate", "isolate"),
                     ("+ Engrave", "engrave", "engrave"),
                     ("+ V-carve", "vcarve", "vcarve"),
+                    ("+ Text", "text", "text"),
                 ]
             };
         for &(label, kind, name) in kinds {
@@ -197,7 +199,7 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
         .map(|t| (t.number, format!("T{} {}", t.number, t.name)))
         .collect();
     // Engraving follows every line of the chosen layers: no target.
-    let engraving = matches!(op.spec, OpSpec::Engrave(_));
+    let engraving = matches!(op.spec, OpSpec::Engrave(_) | OpSpec::Text(_));
     if !op.spec.needs_mesh() && !drilling && !engraving {
         edit.flag(choice(
             ui,
@@ -218,7 +220,7 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
     if !drilling
         && !matches!(
             op.spec,
-            OpSpec::Isolate(_) | OpSpec::Engrave(_) | OpSpec::VCarve(_)
+            OpSpec::Isolate(_) | OpSpec::Engrave(_) | OpSpec::VCarve(_) | OpSpec::Text(_)
         )
     {
         let (mut stepover, _) = common_params(op, |s, h| (*s, h.final_depth_mm));
@@ -289,6 +291,7 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
                 cleanup = Some((*v, t));
             }
         }
+        OpSpec::Text(t) => text_params_ui(ui, t, edit),
     }
     if let Some(e) = &session.error
         && e.contains(&format!("'{}'", op.name))

@@ -8,9 +8,11 @@ use swarf_core::ops::drill::{DepthTo, DrillCycle, DrillParams};
 use swarf_core::ops::engrave::{EngraveParams, EngraveSide};
 use swarf_core::ops::isolate::IsolateParams;
 use swarf_core::ops::pocket::{Pattern, PocketParams};
+use swarf_core::ops::text::{TextCut, TextParams};
 use swarf_core::ops::vcarve::{VCarveParams, cap_radius};
 use swarf_core::ops::zlevel::ZLevelParams;
 use swarf_core::ops::{Direction, EntryKind};
+use swarf_core::text::{HAlign, VAlign};
 
 use super::{Edit, choice, count, number, pattern_choice, um};
 
@@ -332,6 +334,123 @@ pub(crate) fn vcarve_params_ui(
         });
     }
     add
+}
+
+/// A text's rows: the string (with its counter), font, place, height, angle, alignment, arc,
+/// and how it is cut.
+pub(crate) fn text_params_ui(ui: &mut Ui, p: &mut TextParams, edit: &mut Edit) {
+    ui.horizontal(|ui| {
+        let l = ui.label("Text:");
+        edit.resp(&ui.text_edit_singleline(&mut p.text).labelled_by(l.id));
+    });
+    ui.label("{n} or {n:04} is the counter (a serial number)");
+    let mut n = u32::try_from(p.counter).unwrap_or(u32::MAX);
+    let r = count(ui, "Counter:", &mut n, 0..=999_999_999);
+    if r.changed() {
+        p.counter = u64::from(n);
+    }
+    edit.resp(&r);
+    let builtin = [
+        swarf_core::text::STROKE_FONT,
+        swarf_core::text::OUTLINE_FONT,
+    ];
+    let mut which = if p.font == builtin[0] {
+        0
+    } else if p.font == builtin[1] {
+        1
+    } else {
+        2
+    };
+    if choice(
+        ui,
+        "Font:",
+        &mut which,
+        &[
+            (0, "single stroke (engraving)"),
+            (1, "outline (V-carving)"),
+            (2, "a font file (.ttf, .otf)"),
+        ],
+    ) {
+        p.font = match which {
+            0 | 1 => builtin[which].to_string(),
+            _ => String::new(),
+        };
+        edit.flag(true);
+    }
+    if which == 2 {
+        ui.horizontal(|ui| {
+            let l = ui.label("Font file:");
+            edit.resp(&ui.text_edit_singleline(&mut p.font).labelled_by(l.id));
+        });
+    }
+    edit.flag(choice(
+        ui,
+        "Cut:",
+        &mut p.cut_as,
+        &[
+            (TextCut::Engrave, "engrave the letters"),
+            (TextCut::Vcarve, "V-carve the letters (outline font)"),
+        ],
+    ));
+    let s = &mut p.style;
+    let rs = [
+        um(ui, "Height:", &mut s.height_mm, 1.0..=1_000_000.0),
+        number(ui, "X:", &mut p.x_mm, 0.01, -100_000.0..=100_000.0, "mm"),
+        number(ui, "Y:", &mut p.y_mm, 0.01, -100_000.0..=100_000.0, "mm"),
+        number(ui, "Angle:", &mut s.angle_deg, 1.0, -360.0..=360.0, "°"),
+        number(
+            ui,
+            "Width factor:",
+            &mut s.width_factor,
+            0.01,
+            0.1..=10.0,
+            "",
+        ),
+        number(ui, "Slant:", &mut s.oblique_deg, 1.0, -60.0..=60.0, "°"),
+    ];
+    for r in &rs {
+        edit.resp(r);
+    }
+    edit.flag(choice(
+        ui,
+        "Across:",
+        &mut s.halign,
+        &[
+            (HAlign::Left, "starts at X, Y"),
+            (HAlign::Center, "centred on X, Y"),
+            (HAlign::Right, "ends at X, Y"),
+        ],
+    ));
+    edit.flag(choice(
+        ui,
+        "Up and down:",
+        &mut s.valign,
+        &[
+            (VAlign::Baseline, "baseline on X, Y"),
+            (VAlign::Bottom, "bottom on X, Y"),
+            (VAlign::Middle, "middle on X, Y"),
+            (VAlign::Top, "top on X, Y"),
+        ],
+    ));
+    let mut on_arc = s.arc_radius_mm.is_some();
+    if ui
+        .checkbox(&mut on_arc, "along an arc around X, Y")
+        .changed()
+    {
+        s.arc_radius_mm = on_arc.then_some(s.arc_radius_mm.unwrap_or(5.0));
+        edit.flag(true);
+    }
+    if let Some(r) = &mut s.arc_radius_mm {
+        edit.resp(&number(
+            ui,
+            "Arc radius:",
+            r,
+            0.1,
+            -100_000.0..=100_000.0,
+            "mm",
+        ));
+    }
+    stepdown_ui(ui, &mut p.cut.stepdown_mm, edit);
 }
 
 /// The "Rest after" choice of a clearing operation: nothing, or one of the earlier clearing

@@ -13,6 +13,7 @@ pub mod isolate;
 pub mod pocket;
 mod spec;
 pub mod target;
+pub mod text;
 pub mod vcarve;
 pub mod zlevel;
 

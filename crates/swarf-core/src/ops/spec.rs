@@ -11,6 +11,7 @@ use super::engrave::{EngraveParams, engrave};
 use super::isolate::IsolateParams;
 use super::pocket::{PocketParams, pocket};
 use super::target::{Target, contour_loops, target_regions};
+use super::text::{TextParams, text};
 use super::vcarve::{VCarveParams, vcarve};
 use super::zlevel::{ZLevelParams, zlevel_contour, zlevel_rough};
 use super::{Cancel, CutParams, OpError, OpResult, Stepover};
@@ -21,7 +22,7 @@ use crate::tool::Tool;
 /// An operation with its parameters. In a job file the variant is the operation's `type` and
 /// its parameters sit in the operation's table (`[[operation]]`), the shared [`CutParams`]
 /// among them.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum OpSpec {
     /// Offset or zigzag clearing of closed regions.
@@ -55,10 +56,13 @@ pub enum OpSpec {
     /// width.
     #[serde(rename = "vcarve")]
     VCarve(VCarveParams),
+    /// A text (a serial number, a mark) engraved or V-carved.
+    #[serde(rename = "text")]
+    Text(TextParams),
 }
 
 /// The operation types, by the name a job file and the CLI use.
-pub const OP_TYPES: [&str; 10] = [
+pub const OP_TYPES: [&str; 11] = [
     "pocket",
     "contour",
     "adaptive",
@@ -69,6 +73,7 @@ pub const OP_TYPES: [&str; 10] = [
     "isolate",
     "engrave",
     "vcarve",
+    "text",
 ];
 
 impl OpSpec {
@@ -85,6 +90,7 @@ impl OpSpec {
             "isolate" => OpSpec::Isolate(IsolateParams::default()),
             "engrave" => OpSpec::Engrave(EngraveParams::default()),
             "vcarve" => OpSpec::VCarve(VCarveParams::default()),
+            "text" => OpSpec::Text(TextParams::default()),
             // The drilling cycles by their own names.
             other => {
                 let cycle = DrillCycle::ALL.into_iter().find(|c| c.name() == other)?;
@@ -109,6 +115,7 @@ impl OpSpec {
             OpSpec::Isolate(_) => "isolate",
             OpSpec::Engrave(_) => "engrave",
             OpSpec::VCarve(_) => "vcarve",
+            OpSpec::Text(_) => "text",
         }
     }
 
@@ -129,6 +136,7 @@ impl OpSpec {
             OpSpec::Isolate(p) => &p.cut,
             OpSpec::Engrave(p) => &p.cut,
             OpSpec::VCarve(p) => &p.cut,
+            OpSpec::Text(p) => &p.cut,
         }
     }
 
@@ -143,6 +151,7 @@ impl OpSpec {
             OpSpec::Isolate(p) => &mut p.cut,
             OpSpec::Engrave(p) => &mut p.cut,
             OpSpec::VCarve(p) => &mut p.cut,
+            OpSpec::Text(p) => &mut p.cut,
         }
     }
 
@@ -156,7 +165,8 @@ impl OpSpec {
             | OpSpec::HelicalBore(_)
             | OpSpec::Isolate(_)
             | OpSpec::Engrave(_)
-            | OpSpec::VCarve(_) => None,
+            | OpSpec::VCarve(_)
+            | OpSpec::Text(_) => None,
             OpSpec::ZLevelRough(p) | OpSpec::ZLevelContour(p) => Some(p.stepover),
         }
     }
@@ -176,7 +186,10 @@ impl OpSpec {
     /// hole), an engraving cuts the drawing's lines (marks, not the part's edges).
     pub fn checks_gouges(&self) -> bool {
         !matches!(self, OpSpec::Contour(c) if c.side == super::contour::Side::On)
-            && !matches!(self, OpSpec::Drill(_) | OpSpec::Engrave(_))
+            && !matches!(
+                self,
+                OpSpec::Drill(_) | OpSpec::Engrave(_) | OpSpec::Text(_)
+            )
     }
 
     /// Generates the operation on the part. `target` selects a drawing's geometry.
@@ -237,6 +250,8 @@ impl OpSpec {
             suggest,
         };
         match (model, self) {
+            // A text is its own geometry: it goes on any part.
+            (_, OpSpec::Text(p)) => text(p, tool, tol, cancel),
             (Model::Drawing(d), OpSpec::Pocket(p)) => {
                 pocket(&target_regions(d, target), tool, p, tol, cancel)
             }
