@@ -129,7 +129,13 @@ fn manifest_described_drawings() {
     // Inch header on µm data (a 38 mm wafer field): warned; with the override it is 38 mm.
     let d = load(&dir, "vivarose_Horowitz_microfluidic_mask_2015-07-14.dxf");
     assert!(has_warning(&d, "--units um"), "{:?}", d.warnings);
-    assert!(has_warning(&d, "25 TEXT"));
+    // Its 25 TEXT labels are drawn in the built-in outline font, the substitution named.
+    assert_eq!(d.entity_counts.get("TEXT"), Some(&25));
+    assert!(
+        has_warning(&d, "uses font 'arial.ttf', which Swarf does not have"),
+        "{:?}",
+        d.warnings
+    );
     let opts = DxfOptions {
         units: Some(Units::Um),
         ..DxfOptions::default()

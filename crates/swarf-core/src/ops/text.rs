@@ -82,6 +82,12 @@ impl Default for TextParams {
 }
 
 const OP: &str = "text";
+/// The tallest text, mm (a height read in the wrong unit would need billions of arcs).
+const MAX_HEIGHT_MM: f64 = 1e5;
+/// The farthest place, mm.
+const MAX_PLACE_MM: f64 = 1e6;
+/// The longest text.
+const MAX_CHARS: usize = 10_000;
 
 /// Lays the text out and cuts it with `tool`.
 pub fn text(
@@ -94,8 +100,29 @@ pub fn text(
     let bad = |param: &'static str, v: f64, want: &str| {
         param_err(OP, param, format!("is {v}; it must be {want}"))
     };
-    if !(s.height_mm.is_finite() && s.height_mm > 0.0) {
-        return Err(bad("height_mm", s.height_mm, "a positive height in mm"));
+    if !(s.height_mm.is_finite() && s.height_mm > 0.0 && s.height_mm <= MAX_HEIGHT_MM) {
+        return Err(bad(
+            "height_mm",
+            s.height_mm,
+            "a positive height in mm, at most 100 m",
+        ));
+    }
+    if p.x_mm.abs() > MAX_PLACE_MM
+        || p.y_mm.abs() > MAX_PLACE_MM
+        || s.arc_radius_mm.is_some_and(|r| r.abs() > MAX_PLACE_MM)
+    {
+        return Err(param_err(
+            OP,
+            "x_mm",
+            format!("the place or the arc is beyond ±{MAX_PLACE_MM:e} mm; check the unit"),
+        ));
+    }
+    if p.text.chars().count() > MAX_CHARS {
+        return Err(param_err(
+            OP,
+            "text",
+            format!("has more than {MAX_CHARS} characters; cut a shorter text"),
+        ));
     }
     if !(s.width_factor.is_finite() && s.width_factor > 0.0) {
         return Err(bad("width_factor", s.width_factor, "a positive factor"));

@@ -6,6 +6,7 @@ use cavalier_contours::polyline::PlineVertex;
 
 use super::reader::Pair;
 use crate::geometry::{Affine2, EllipseArc, FitPointCurve, Nurbs, V2};
+use crate::text::{HAlign, TextStyle, VAlign};
 
 /// Where an entity came from, for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,6 +179,139 @@ impl Prim {
 pub(crate) enum Ent {
     Prim(Prim, Src),
     Insert(Insert),
+    Text(TextEnt),
+}
+
+impl Ent {
+    pub fn src(&self) -> &Src {
+        match self {
+            Ent::Prim(_, s) => s,
+            Ent::Insert(i) => &i.src,
+            Ent::Text(t) => &t.src,
+        }
+    }
+}
+
+/// A TEXT or MTEXT: its string (control codes decoded), style name, insertion point and
+/// layout, in the entity's coordinates.
+#[derive(Debug, Clone)]
+pub(crate) struct TextEnt {
+    pub text: String,
+    pub style: String,
+    pub at: V2,
+    pub layout: crate::text::TextStyle,
+    /// The entity's OCS (a mirrored plane), applied after the layout.
+    pub ocs: Option<Affine2>,
+    pub src: Src,
+}
+
+/// A TEXT's string with its `%%` codes decoded (degree, plus-minus, diameter, percent;
+/// underline and overline toggles dropped) and `\U+XXXX` characters.
+pub(crate) fn decode_text(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while !rest.is_empty() {
+        if let Some(tail) = rest.strip_prefix("%%") {
+            let c = tail.chars().next().unwrap_or(' ');
+            match c.to_ascii_lowercase() {
+                'd' => out.push('\u{b0}'),
+                'p' => out.push('\u{b1}'),
+                'c' => out.push('\u{d8}'),
+                '%' => out.push('%'),
+                'u' | 'o' | 'k' => {}
+                _ if c.is_ascii_digit() => {
+                    // %%nnn: a character by its code.
+                    let digits: String = tail
+                        .chars()
+                        .take_while(char::is_ascii_digit)
+                        .take(3)
+                        .collect();
+                    if let Some(ch) = digits.parse::<u32>().ok().and_then(char::from_u32) {
+                        out.push(ch);
+                    }
+                    rest = &tail[digits.len()..];
+                    continue;
+                }
+                _ => out.push_str("%%"),
+            }
+            rest = tail.get(c.len_utf8()..).unwrap_or("");
+            continue;
+        }
+        if let Some(tail) = rest
+            .strip_prefix("\\U+")
+            .or_else(|| rest.strip_prefix("\\u+"))
+            && let Some(ch) = tail
+                .get(..4)
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .and_then(char::from_u32)
+        {
+            out.push(ch);
+            rest = &tail[4..];
+            continue;
+        }
+        let c = rest.chars().next().expect("not empty");
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// An MTEXT's string without its formatting: `\P` breaks the line, `\~` is a space, `\S`
+/// stacks become `a/b`, font, height, colour and other codes go, braces go.
+pub(crate) fn decode_mtext(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let chars: Vec<char> = raw.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '{' | '}' => i += 1,
+            '\\' if i + 1 < chars.len() => {
+                let code = chars[i + 1];
+                i += 2;
+                match code {
+                    'P' | 'n' => out.push('\n'),
+                    '~' => out.push(' '),
+                    '\\' | '{' | '}' => out.push(code),
+                    'L' | 'l' | 'O' | 'o' | 'K' | 'k' | 'N' => {}
+                    'S' => {
+                        // \Sa^b; or \Sa/b; or \Sa#b;
+                        while i < chars.len() && chars[i] != ';' {
+                            out.push(if matches!(chars[i], '^' | '#') {
+                                '/'
+                            } else {
+                                chars[i]
+                            });
+                            i += 1;
+                        }
+                        i += 1;
+                    }
+                    'U' | 'u' if chars.get(i) == Some(&'+') => {
+                        let hex: String = chars[i + 1..].iter().take(4).collect();
+                        if let Some(ch) =
+                            u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32)
+                        {
+                            out.push(ch);
+                            i += 5;
+                        }
+                    }
+                    // Codes with an argument up to ';' (alignment, colour, font, height,
+                    // slant, tracking, width, paragraph).
+                    _ => {
+                        while i < chars.len() && chars[i] != ';' {
+                            i += 1;
+                        }
+                        i += 1;
+                    }
+                }
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    decode_text(&out)
 }
 
 #[derive(Debug, Clone)]
@@ -202,6 +336,8 @@ pub(crate) struct Parsed {
     pub insunits: Option<i64>,
     pub measurement: Option<i64>,
     pub table_layers: Vec<String>,
+    /// Text styles by their upper-case name: the font file each names (group 3).
+    pub styles: HashMap<String, String>,
     pub blocks: HashMap<String, Block>,
     pub entities: Vec<Ent>,
     /// Model-space entity counts by type, as written in the file.
@@ -215,14 +351,6 @@ pub(crate) struct Parsed {
 
 /// Entity types that carry no machinable geometry; counted and reported, never fatal.
 const UNSUPPORTED_HINT: &[(&str, &str)] = &[
-    (
-        "TEXT",
-        "explode text to curves in your CAD program to engrave it",
-    ),
-    (
-        "MTEXT",
-        "explode text to curves in your CAD program to engrave it",
-    ),
     (
         "HATCH",
         "fills are not boundaries; draw the boundary as a polyline",
@@ -289,12 +417,22 @@ fn parse_header(body: &[Pair<'_>], out: &mut Parsed) {
 
 fn parse_tables(body: &[Pair<'_>], out: &mut Parsed) {
     let mut record = "";
+    let mut style: Option<String> = None;
     for p in body {
         if p.code == 0 {
             record = p.value;
+            style = None;
         } else if record == "LAYER" && p.code == 2 && !out.table_layers.iter().any(|l| l == p.value)
         {
             out.table_layers.push(p.value.to_string());
+        } else if record == "STYLE" && p.code == 2 {
+            style = Some(p.value.to_ascii_uppercase());
+            out.styles.entry(p.value.to_ascii_uppercase()).or_default();
+        } else if record == "STYLE"
+            && p.code == 3
+            && let Some(s) = &style
+        {
+            out.styles.insert(s.clone(), p.value.trim().to_string());
         }
     }
 }
@@ -609,6 +747,101 @@ fn parse_entity(
                 t0,
                 t1,
             })
+        }
+        "TEXT" | "MTEXT" => {
+            check_numbers(data)?;
+            let h = need(40)?;
+            if h.is_nan() || h <= 0.0 {
+                return Err(format!("has height {h}; needs a positive height"));
+            }
+            let style = data
+                .iter()
+                .find(|p| p.code == 7)
+                .map_or_else(|| "STANDARD".to_string(), |p| p.value.to_ascii_uppercase());
+            let first = V2::new(need(10)?, need(20)?);
+            let second = num(data, 11).zip(num(data, 21)).map(|(x, y)| V2::new(x, y));
+            let (text, at, layout) = if kind == "TEXT" {
+                let raw = data.iter().find(|p| p.code == 1).map_or("", |p| p.value);
+                let (h72, v73) = (int(data, 72).unwrap_or(0), int(data, 73).unwrap_or(0));
+                // Justified text sits on its second alignment point; "aligned" and "fit"
+                // (3, 5) are laid out from the first at their own width.
+                let at = if (h72 != 0 && h72 != 3 && h72 != 5) || v73 != 0 {
+                    second.unwrap_or(first)
+                } else {
+                    first
+                };
+                let halign = match h72 {
+                    1 | 4 => HAlign::Center,
+                    2 => HAlign::Right,
+                    _ => HAlign::Left,
+                };
+                let valign = match (v73, h72) {
+                    (1, _) => VAlign::Bottom,
+                    (2, _) | (0, 4) => VAlign::Middle,
+                    (3, _) => VAlign::Top,
+                    _ => VAlign::Baseline,
+                };
+                let layout = TextStyle {
+                    height_mm: h,
+                    width_factor: num(data, 41).filter(|w| *w > 0.0).unwrap_or(1.0),
+                    oblique_deg: num(data, 51).unwrap_or(0.0),
+                    angle_deg: num(data, 50).unwrap_or(0.0),
+                    halign,
+                    valign,
+                    ..TextStyle::default()
+                };
+                (decode_text(raw), at, layout)
+            } else {
+                // The text in pieces: groups 3 first, then 1.
+                let mut raw = String::new();
+                for p in data.iter().filter(|p| p.code == 3) {
+                    raw.push_str(p.value);
+                }
+                if let Some(p) = data.iter().find(|p| p.code == 1) {
+                    raw.push_str(p.value);
+                }
+                let attach = int(data, 71).unwrap_or(1).clamp(1, 9);
+                let halign = match (attach - 1) % 3 {
+                    0 => HAlign::Left,
+                    1 => HAlign::Center,
+                    _ => HAlign::Right,
+                };
+                let valign = match (attach - 1) / 3 {
+                    0 => VAlign::Top,
+                    1 => VAlign::Middle,
+                    _ => VAlign::Bottom,
+                };
+                // The direction: group 50, else the X-axis vector (11, 21).
+                let angle = num(data, 50)
+                    .unwrap_or_else(|| second.map_or(0.0, |d| d.y.atan2(d.x).to_degrees()));
+                let layout = TextStyle {
+                    height_mm: h,
+                    angle_deg: angle,
+                    halign,
+                    valign,
+                    line_spacing: 5.0 / 3.0 * num(data, 44).filter(|f| *f > 0.0).unwrap_or(1.0),
+                    ..TextStyle::default()
+                };
+                let text = decode_mtext(&raw);
+                // Middle and bottom attach to the whole block: its first line moves up.
+                let lines = text.split('\n').count().max(1) as f64 - 1.0;
+                let up = match layout.valign {
+                    VAlign::Middle => 0.5 * lines,
+                    VAlign::Bottom => lines,
+                    _ => 0.0,
+                } * layout.line_spacing
+                    * h;
+                let at = first + V2::from_angle(angle.to_radians()).perp() * up;
+                (text, at, layout)
+            };
+            return Ok(Some(Ent::Text(TextEnt {
+                text,
+                style,
+                at,
+                layout,
+                ocs: ocs(data)?,
+                src: src.clone(),
+            })));
         }
         "INSERT" => {
             check_numbers(data)?;

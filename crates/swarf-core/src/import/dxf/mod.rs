@@ -172,7 +172,7 @@ pub fn import_dxf(bytes: &[u8], opts: &DxfOptions) -> Result<Drawing, DxfError> 
             .as_ref()
             .is_none_or(|s| s.iter().any(|l| l == layer))
     };
-    let prims = expand_inserts(&parsed, units, &is_selected, &mut warnings);
+    let prims = expand_inserts(&parsed, units, &is_selected, &opts.tolerance, &mut warnings);
     // Primitives to pieces and loops.
     let tol = opts.tolerance;
     let eq = tol.equal_point_mm;
@@ -471,11 +471,7 @@ fn select_layers(
 ) -> Result<(Vec<Layer>, Option<Vec<String>>), DxfError> {
     let mut layer_counts: BTreeMap<String, usize> = BTreeMap::new();
     for e in &parsed.entities {
-        let src = match e {
-            Ent::Prim(_, s) => s,
-            Ent::Insert(i) => &i.src,
-        };
-        *layer_counts.entry(src.layer.clone()).or_insert(0) += 1;
+        *layer_counts.entry(e.src().layer.clone()).or_insert(0) += 1;
     }
     let mut layer_names: Vec<String> = parsed.table_layers.clone();
     for name in layer_counts.keys() {
@@ -524,6 +520,7 @@ fn expand_inserts(
     parsed: &entities::Parsed,
     units: Units,
     is_selected: &dyn Fn(&str) -> bool,
+    tol: &Tolerance,
     warnings: &mut Vec<String>,
 ) -> Vec<(Prim, Src)> {
     let root = Affine2::scale(units.mm_per_unit(), units.mm_per_unit());
@@ -536,6 +533,10 @@ fn expand_inserts(
         stack: Vec::new(),
         overflow: false,
         is_selected: &is_selected,
+        styles: &parsed.styles,
+        // Text is laid out in the drawing's units, its curves fitted within the tolerance.
+        text_tol: tol.scaled(1.0 / units.mm_per_unit()),
+        fonts: HashMap::new(),
     };
     ctx.expand(&parsed.entities, &root, None);
     let overflow = ctx.overflow;
@@ -737,16 +738,52 @@ fn same_loop(a: &Pline, b: &Pline, eq: f64) -> bool {
 }
 
 /// Recursive expansion of entities and block inserts.
-struct Expand<'a, F: Fn(&str) -> bool> {
+struct Expand<'a, F: Fn(&str) -> bool + ?Sized> {
     blocks: &'a HashMap<String, entities::Block>,
     out: &'a mut Vec<(Prim, Src)>,
     warnings: &'a mut Vec<String>,
     stack: Vec<String>,
     overflow: bool,
     is_selected: &'a F,
+    /// Text styles and the font file each names.
+    styles: &'a HashMap<String, String>,
+    text_tol: Tolerance,
+    /// The font each style is drawn in (the substitution said once per style).
+    fonts: HashMap<String, crate::text::Font>,
 }
 
-impl<F: Fn(&str) -> bool> Expand<'_, F> {
+/// The font a text style is drawn in. Swarf has no CAD fonts: a single-line (SHX) font is
+/// drawn in the built-in single-stroke font, a TrueType one in the built-in outline font; the
+/// warning names the substitution.
+fn style_font(style: &str, file: Option<&String>) -> (crate::text::Font, String) {
+    let file = file.map_or("", String::as_str);
+    let outline = std::path::Path::new(file).extension().is_some_and(|e| {
+        ["ttf", "otf", "ttc"]
+            .iter()
+            .any(|x| e.eq_ignore_ascii_case(x))
+    });
+    let (font, what) = if outline {
+        (crate::text::Font::outline(), "Hack (outline)")
+    } else {
+        (
+            crate::text::Font::stroke(),
+            "Hershey Simplex (single stroke)",
+        )
+    };
+    let named = if file.is_empty() {
+        "no font".to_string()
+    } else {
+        format!("font '{file}'")
+    };
+    (
+        font,
+        format!(
+            "dxf: text style '{style}' uses {named}, which Swarf does not have: its text is drawn in {what}"
+        ),
+    )
+}
+
+impl<F: Fn(&str) -> bool + ?Sized> Expand<'_, F> {
     fn expand(&mut self, ents: &[Ent], xf: &Affine2, inherited_layer: Option<&str>) {
         for e in ents {
             if self.overflow {
@@ -769,6 +806,85 @@ impl<F: Fn(&str) -> bool> Expand<'_, F> {
                         let mut s = src.clone();
                         s.layer = layer.to_string();
                         self.out.push((q, s));
+                    }
+                }
+                Ent::Text(t) => {
+                    let layer = match inherited_layer {
+                        Some(l) if t.src.layer == "0" => l,
+                        _ => t.src.layer.as_str(),
+                    };
+                    if !(self.is_selected)(layer) {
+                        continue;
+                    }
+                    // The text's reach before it is laid out: curves are fitted in the
+                    // layout, and a text a million km tall (a damaged height) would need
+                    // billions of arcs; one smaller than the equal-point distance is nothing.
+                    let m = match &t.ocs {
+                        Some(o) => xf.then_after(o),
+                        None => *xf,
+                    };
+                    let stretch = m
+                        .apply_vector(V2::new(1.0, 0.0))
+                        .length()
+                        .max(m.apply_vector(V2::new(0.0, 1.0)).length());
+                    let chars = t.text.chars().count() as f64;
+                    let lines = t.text.split('\n').count() as f64;
+                    let l = &t.layout;
+                    let reach = (m.apply(t.at).length()
+                        + stretch
+                            * l.height_mm
+                            * (2.0
+                                + chars * 1.5 * l.width_factor.max(1.0)
+                                + lines * l.line_spacing.abs()
+                                + l.oblique_deg.to_radians().tan().abs())
+                            * (1.0 + l.arc_radius_mm.map_or(0.0, |r| r.abs() / l.height_mm)))
+                    .abs();
+                    let size = stretch * l.height_mm;
+                    if !(reach.is_finite() && reach <= MAX_COORD_MM) {
+                        self.warnings.push(format!(
+                            "dxf: {} would reach beyond ±{MAX_COORD_MM:e} mm (height {}); skipped: check the file and its units",
+                            t.src, l.height_mm
+                        ));
+                        continue;
+                    }
+                    if size.is_nan() || size <= self.text_tol.equal_point_mm * stretch {
+                        self.warnings.push(format!(
+                            "dxf: {} is {size:e} mm high, too small to cut; skipped",
+                            t.src
+                        ));
+                        continue;
+                    }
+                    if !self.fonts.contains_key(&t.style) {
+                        let (font, said) = style_font(&t.style, self.styles.get(&t.style));
+                        self.warnings.push(said);
+                        self.fonts.insert(t.style.clone(), font);
+                    }
+                    let font = &self.fonts[&t.style];
+                    let g = crate::text::layout(&t.text, font, &t.layout, t.at, &self.text_tol);
+                    if !g.missing.is_empty() {
+                        self.warnings.push(format!(
+                            "dxf: {} has characters the font {} lacks ({}): left out",
+                            t.src,
+                            font.name(),
+                            g.missing.iter().collect::<String>()
+                        ));
+                    }
+                    let shapes = g
+                        .loops
+                        .iter()
+                        .map(|l| (l, true))
+                        .chain(g.chains.iter().map(|c| (c, false)));
+                    for (pl, closed) in shapes {
+                        let verts: Vec<PlineVertex<f64>> = pl.iter_vertexes().collect();
+                        for q in Prim::Poly(verts, closed).transformed(&m) {
+                            if self.out.len() >= MAX_PRIMITIVES {
+                                self.overflow = true;
+                                return;
+                            }
+                            let mut s = t.src.clone();
+                            s.layer = layer.to_string();
+                            self.out.push((q, s));
+                        }
                     }
                 }
                 Ent::Insert(ins) => {

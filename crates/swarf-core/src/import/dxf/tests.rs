@@ -121,13 +121,79 @@ fn fit_point_spline_is_fitted_with_arcs() {
 #[test]
 fn unsupported_entities_are_counted_not_fatal() {
     let d = import(&dxf(
-        "0\nTEXT\n1\nhello\n0\nTEXT\n1\nworld\n0\nHATCH\n0\nCIRCLE\n10\n0\n20\n0\n40\n1\n",
+        "0\nHATCH\n0\nHATCH\n0\nTEXT\n1\nno height\n10\n0\n20\n0\n0\nCIRCLE\n10\n0\n20\n0\n40\n1\n",
     ));
     let w = d.warnings.join("\n");
-    assert!(w.contains("ignored 2 TEXT entities"), "{w}");
-    assert!(w.contains("ignored 1 HATCH entity"), "{w}");
+    assert!(w.contains("ignored 2 HATCH entities"), "{w}");
+    assert!(
+        w.contains("TEXT at line") && w.contains("group code 40"),
+        "{w}"
+    );
     assert_eq!(d.closed_loops.len(), 1);
-    assert_eq!(d.entity_counts.get("TEXT"), Some(&2));
+    assert_eq!(d.entity_counts.get("TEXT"), Some(&1));
+}
+
+/// DXF TEXT and MTEXT become geometry (issue 20): a TrueType style's text outlines in the
+/// built-in outline font, a single-line style's text strokes in the built-in stroke font, each
+/// substitution named; height, justification and MTEXT's lines and attachment followed.
+#[test]
+fn text_and_mtext_become_outlines_and_strokes_in_their_place() {
+    let tables = "0\nSECTION\n2\nTABLES\n0\nTABLE\n2\nSTYLE\n\
+                  0\nSTYLE\n2\nLabels\n3\narial.ttf\n0\nSTYLE\n2\nMarks\n3\nromans.shx\n\
+                  0\nENDTAB\n0\nENDSEC\n";
+    let ents = "0\nTEXT\n8\nT\n7\nLabels\n10\n1\n20\n1\n40\n2\n1\nHI\n\
+                0\nMTEXT\n8\nM\n7\nMarks\n10\n20\n20\n10\n40\n1\n71\n1\n\
+                1\n{\\fArial|b0;AB}\\PC%%dD\n";
+    let text = format!("{tables}{}", dxf(ents));
+    let d = import(&text);
+    let w = d.warnings.join("\n");
+    assert!(
+        w.contains("'LABELS' uses font 'arial.ttf'") && w.contains("Hack (outline)"),
+        "{w}"
+    );
+    assert!(
+        w.contains("'MARKS' uses font 'romans.shx'") && w.contains("Hershey Simplex"),
+        "{w}"
+    );
+    // The degree sign has no glyph in the stroke font: named.
+    assert!(w.contains("lacks (\u{b0})"), "{w}");
+    // "HI" in outlines: two closed letters, 2 mm tall from the baseline at y = 1.
+    let mut bb = crate::geometry::Bbox2::EMPTY;
+    for l in &d.closed_loops {
+        let b = crate::geometry::pline_bbox(l);
+        if b.max.x < 10.0 {
+            bb.union(&b);
+        }
+    }
+    assert!(
+        (bb.min.y - 1.0).abs() < 0.05 && (bb.max.y - 3.0).abs() < 0.05,
+        "{bb:?}"
+    );
+    assert!(bb.min.x > 1.0 && bb.max.x < 4.5, "{bb:?}");
+    // MTEXT: two lines, its top at the insertion point (attachment 1, top left); strokes.
+    let mut mb = crate::geometry::Bbox2::EMPTY;
+    for c in d.open_chains.iter().chain(&d.closed_loops) {
+        let b = crate::geometry::pline_bbox(c);
+        if b.min.x >= 19.9 {
+            mb.union(&b);
+        }
+    }
+    assert!((mb.max.y - 10.0).abs() < 1e-6, "{mb:?}");
+    assert!(mb.min.y < 10.0 - 1.6 - 0.9, "two lines: {mb:?}");
+}
+
+#[test]
+fn text_control_codes_are_decoded() {
+    use super::entities::{decode_mtext, decode_text};
+    assert_eq!(
+        decode_text("45%%d %%p0.1 %%c3 100%%% %%uX%%u"),
+        "45\u{b0} \u{b1}0.1 \u{d8}3 100% X"
+    );
+    assert_eq!(decode_text("\\U+00B5m"), "\u{b5}m");
+    assert_eq!(
+        decode_mtext("{\\fArial|b1;Bold} \\H2.5;big\\Pnext\\~line \\S1^2; a\\\\b"),
+        "Bold big\nnext line 1/2 a\\b"
+    );
 }
 
 #[test]
