@@ -26,6 +26,9 @@ use crate::geometry::{Bbox2, Pline, Tolerance, V2};
 static HERSHEY_SIMPLEX: &str = include_str!("../fonts/hershey-futural.jhf");
 static HACK: &[u8] = include_bytes!("../fonts/Hack-Regular.ttf");
 
+/// The largest font file read.
+const MAX_FONT_BYTES: u64 = 64 << 20;
+
 /// The name of the embedded single-stroke font.
 pub const STROKE_FONT: &str = "stroke";
 /// The name of the embedded outline font.
@@ -145,6 +148,18 @@ impl Font {
     /// A TrueType or OpenType font file.
     pub fn from_file(path: &Path) -> Result<Self, TextError> {
         let shown = path.display().to_string();
+        // Only a plain file of a font's size is read (a drawing may name any path: a device
+        // that never ends must not be read to the end).
+        let meta = std::fs::metadata(path).map_err(|source| TextError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        if !meta.is_file() || meta.len() > MAX_FONT_BYTES {
+            return Err(TextError::Parse {
+                path: shown,
+                reason: format!("not a plain file of at most {} MB", MAX_FONT_BYTES >> 20),
+            });
+        }
         let data = std::fs::read(path).map_err(|source| TextError::Read {
             path: shown.clone(),
             source,

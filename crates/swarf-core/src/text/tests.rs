@@ -157,6 +157,9 @@ fn missing_glyphs_are_named_and_font_files_are_read_or_refused() {
     );
     let e = Font::by_name("none.ttf", &dir).expect_err("no file");
     assert!(e.to_string().contains("cannot read the font"), "{e}");
+    // A folder (or a device) is not read.
+    let e = Font::by_name(".", &dir).expect_err("a folder");
+    assert!(e.to_string().contains("not a plain file"), "{e}");
 }
 
 #[test]
@@ -164,4 +167,86 @@ fn counters_fill_serial_numbers() {
     assert_eq!(with_counter("SN {n:04}", 7), "SN 0007");
     assert_eq!(with_counter("{n}/{n:02}", 3), "3/03");
     assert_eq!(with_counter("no {x} {n:zz} {n", 1), "no {x} {n:zz} {n");
+}
+
+/// The outline of a string matches the font's own glyph outlines: points sampled on every
+/// quadratic curve and line of the font's 'S', '8' and 'g' (as `ttf-parser` gives them, scaled
+/// and placed as the layout does) lie within the path tolerance of the laid-out loops.
+#[test]
+fn outlines_match_the_fonts_glyphs_within_the_path_tolerance() {
+    struct Sampler {
+        pts: Vec<V2>,
+        last: V2,
+    }
+    impl ttf_parser::OutlineBuilder for Sampler {
+        fn move_to(&mut self, x: f32, y: f32) {
+            self.last = V2::new(f64::from(x), f64::from(y));
+            self.pts.push(self.last);
+        }
+        fn line_to(&mut self, x: f32, y: f32) {
+            let p = V2::new(f64::from(x), f64::from(y));
+            for k in 1..=8 {
+                self.pts.push(self.last.lerp(p, f64::from(k) / 8.0));
+            }
+            self.last = p;
+        }
+        fn quad_to(&mut self, x1: f32, y1: f32, x: f32, y: f32) {
+            let (c, p) = (
+                V2::new(f64::from(x1), f64::from(y1)),
+                V2::new(f64::from(x), f64::from(y)),
+            );
+            for k in 1..=16 {
+                let t = f64::from(k) / 16.0;
+                let a = self.last.lerp(c, t);
+                let b = c.lerp(p, t);
+                self.pts.push(a.lerp(b, t));
+            }
+            self.last = p;
+        }
+        fn curve_to(&mut self, _: f32, _: f32, _: f32, _: f32, x: f32, y: f32) {
+            // Hack's glyphs are TrueType (quadratic); a cubic is not expected here.
+            self.last = V2::new(f64::from(x), f64::from(y));
+        }
+        fn close(&mut self) {}
+    }
+    let face = ttf_parser::Face::parse(HACK, 0).unwrap();
+    let cap = f64::from(face.capital_height().unwrap());
+    let style = TextStyle {
+        height_mm: 2.0,
+        ..TextStyle::default()
+    };
+    let scale = 2.0 / cap;
+    let t = tol();
+    let mut x0 = 0.0;
+    for c in ['S', '8', 'g'] {
+        let g = layout(
+            &c.to_string(),
+            &Font::outline(),
+            &style,
+            V2::new(x0, 0.0),
+            &t,
+        );
+        let id = face.glyph_index(c).unwrap();
+        let mut s = Sampler {
+            pts: Vec::new(),
+            last: V2::default(),
+        };
+        face.outline_glyph(id, &mut s).unwrap();
+        let mut worst = 0.0_f64;
+        for p in &s.pts {
+            let q = V2::new(x0 + p.x * scale, p.y * scale);
+            let d = g
+                .loops
+                .iter()
+                .flat_map(|l| l.iter_segments())
+                .map(|(a, b)| crate::geometry::biarc::seg_distance(a, b, q))
+                .fold(f64::INFINITY, f64::min);
+            worst = worst.max(d);
+        }
+        assert!(
+            worst <= t.path_mm * 1.01,
+            "'{c}': {worst} mm from the font's outline"
+        );
+        x0 += 3.0;
+    }
 }

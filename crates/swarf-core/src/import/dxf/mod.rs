@@ -752,11 +752,17 @@ struct Expand<'a, F: Fn(&str) -> bool + ?Sized> {
     fonts: HashMap<String, crate::text::Font>,
 }
 
-/// The font a text style is drawn in. Swarf has no CAD fonts: a single-line (SHX) font is
-/// drawn in the built-in single-stroke font, a TrueType one in the built-in outline font; the
-/// warning names the substitution.
-fn style_font(style: &str, file: Option<&String>) -> (crate::text::Font, String) {
+/// The font a text style is drawn in, and what to say of it. A TrueType or OpenType file the
+/// style names that exists (its path as written: absolute, or from the working folder) is
+/// used; otherwise a single-line (SHX) font is drawn in the built-in single-stroke font, a
+/// TrueType one in the built-in outline font, and the warning names the substitution.
+fn style_font(style: &str, file: Option<&String>) -> (crate::text::Font, Option<String>) {
     let file = file.map_or("", String::as_str);
+    if !file.is_empty()
+        && let Ok(f) = crate::text::Font::from_file(std::path::Path::new(file))
+    {
+        return (f, None);
+    }
     let outline = std::path::Path::new(file).extension().is_some_and(|e| {
         ["ttf", "otf", "ttc"]
             .iter()
@@ -777,9 +783,9 @@ fn style_font(style: &str, file: Option<&String>) -> (crate::text::Font, String)
     };
     (
         font,
-        format!(
+        Some(format!(
             "dxf: text style '{style}' uses {named}, which Swarf does not have: its text is drawn in {what}"
-        ),
+        )),
     )
 }
 
@@ -856,7 +862,7 @@ impl<F: Fn(&str) -> bool + ?Sized> Expand<'_, F> {
                     }
                     if !self.fonts.contains_key(&t.style) {
                         let (font, said) = style_font(&t.style, self.styles.get(&t.style));
-                        self.warnings.push(said);
+                        self.warnings.extend(said);
                         self.fonts.insert(t.style.clone(), font);
                     }
                     let font = &self.fonts[&t.style];

@@ -182,6 +182,29 @@ fn text_and_mtext_become_outlines_and_strokes_in_their_place() {
     assert!(mb.min.y < 10.0 - 1.6 - 0.9, "two lines: {mb:?}");
 }
 
+/// A style whose TrueType file exists is drawn in it, with no substitution said.
+#[test]
+fn a_style_s_own_font_file_is_used_when_it_exists() {
+    let dir = std::env::temp_dir().join(format!("swarf-dxf-font-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ttf = dir.join("Mine.ttf");
+    std::fs::write(&ttf, include_bytes!("../../../fonts/Hack-Regular.ttf")).unwrap();
+    let tables = format!(
+        "0\nSECTION\n2\nTABLES\n0\nTABLE\n2\nSTYLE\n0\nSTYLE\n2\nOwn\n3\n{}\n0\nENDTAB\n0\nENDSEC\n",
+        ttf.display()
+    );
+    let d = import(&format!(
+        "{tables}{}",
+        dxf("0\nTEXT\n7\nOwn\n10\n0\n20\n0\n40\n1\n1\nO\n")
+    ));
+    assert!(
+        !d.warnings.iter().any(|w| w.contains("does not have")),
+        "{:?}",
+        d.warnings
+    );
+    assert_eq!(d.closed_loops.len(), 2);
+}
+
 #[test]
 fn text_control_codes_are_decoded() {
     use super::entities::{decode_mtext, decode_text};
