@@ -141,3 +141,77 @@ fn regenerate_timing_on_a_gear() {
     s.wait();
     println!("undo: {:.3} s", t.elapsed().as_secs_f64());
 }
+
+/// Serial numbers (issue 20): each exported program carries the next number; the counter is
+/// advanced in the job after the export (an undoable edit), and a text without a counter is
+/// left alone.
+#[test]
+fn each_exported_program_carries_the_next_serial_number() {
+    let mut s = Session::new(Store::none());
+    s.wait();
+    let mut job = s.job.clone();
+    let mut op = swarf_app::new_operation("text", "serial".into(), 2, 0.0);
+    if let swarf_core::ops::OpSpec::Text(t) = &mut op.spec {
+        t.counter = 41;
+        t.style.height_mm = 0.5;
+    }
+    job.operations.push(op);
+    let mut plain = swarf_app::new_operation("text", "mark".into(), 2, 0.0);
+    if let swarf_core::ops::OpSpec::Text(t) = &mut plain.spec {
+        t.text = "LOT A".into();
+        t.x_mm = 3.0;
+    }
+    job.operations.push(plain);
+    s.set_job(job);
+    s.wait();
+    let dir = std::env::temp_dir().join(format!("swarf-serial-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let serial_note = |s: &Session| {
+        let out = s.output.as_ref().expect("generated");
+        out.operations
+            .iter()
+            .find(|(n, _, _)| n == "serial")
+            .map(|(_, _, r)| r.notes[0].clone())
+            .unwrap()
+    };
+    assert!(
+        serial_note(&s).contains("\"SN 0041\""),
+        "{}",
+        serial_note(&s)
+    );
+    s.export(&dir.join("a.ngc")).unwrap();
+    s.wait();
+    assert!(
+        s.messages
+            .iter()
+            .any(|m| m.contains("advanced for the next program: serial to 42")),
+        "{:?}",
+        s.messages
+    );
+    assert!(
+        serial_note(&s).contains("\"SN 0042\""),
+        "{}",
+        serial_note(&s)
+    );
+    s.export(&dir.join("b.ngc")).unwrap();
+    s.wait();
+    let a = std::fs::read_to_string(dir.join("a.ngc")).unwrap();
+    let b = std::fs::read_to_string(dir.join("b.ngc")).unwrap();
+    assert_ne!(a, b, "the second program cuts the next number");
+    let counter = |s: &Session, name: &str| match &s
+        .job
+        .operations
+        .iter()
+        .find(|o| o.name == name)
+        .unwrap()
+        .spec
+    {
+        swarf_core::ops::OpSpec::Text(t) => t.counter,
+        _ => unreachable!(),
+    };
+    assert_eq!(counter(&s, "serial"), 43);
+    assert_eq!(counter(&s, "mark"), 1, "no counter in its text");
+    s.undo();
+    assert_eq!(counter(&s, "serial"), 42);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -96,5 +96,31 @@ impl Session {
     fn remember_export(&mut self, path: &Path) {
         self.export_path = path.to_string_lossy().into_owned();
         self.messages.insert(0, format!("wrote {}", path.display()));
+        self.advance_counters();
+    }
+
+    /// A written program used the serial numbers: each enabled text with a counter goes on to
+    /// the next number for the next program (an edit like any other: saved, undoable).
+    fn advance_counters(&mut self) {
+        let mut job = self.job.clone();
+        let mut advanced = Vec::new();
+        for op in job.operations.iter_mut().filter(|o| o.enabled) {
+            if let swarf_core::ops::OpSpec::Text(t) = &mut op.spec
+                && t.text.contains("{n")
+            {
+                t.counter = t.counter.saturating_add(1);
+                advanced.push(format!("{} to {}", op.name, t.counter));
+            }
+        }
+        if !advanced.is_empty() {
+            self.set_job(job);
+            self.messages.insert(
+                0,
+                format!(
+                    "serial numbers advanced for the next program: {}",
+                    advanced.join(", ")
+                ),
+            );
+        }
     }
 }

@@ -141,13 +141,22 @@ impl Session {
                     }
                     match r {
                         Ok(out) => {
-                            self.messages = out
-                                .operations
-                                .iter()
-                                .flat_map(|(n, _, r)| {
-                                    r.warnings.iter().map(move |w| format!("{n}: {w}"))
+                            // What the user just did (written, advanced) stays above the new
+                            // result's warnings: an export that advances a serial number
+                            // regenerates at once.
+                            let mut kept: Vec<String> = self
+                                .messages
+                                .drain(..)
+                                .filter(|m| {
+                                    m.starts_with("wrote ")
+                                        || m.starts_with("serial numbers advanced")
                                 })
+                                .take(2)
                                 .collect();
+                            kept.extend(out.operations.iter().flat_map(|(n, _, r)| {
+                                r.warnings.iter().map(move |w| format!("{n}: {w}"))
+                            }));
+                            self.messages = kept;
                             self.error = None;
                             // The summary once per result, not per frame (a million moves).
                             let rapid = self.job.post.rapid_mm_per_min;
