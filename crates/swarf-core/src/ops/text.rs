@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::engrave::{EngraveParams, EngraveSide, engrave};
 use super::vcarve::{VCarveParams, vcarve};
-use super::{Cancel, CutParams, EntryKind, Heights, OpError, OpResult, param_err};
+use super::{Cancel, CutParams, EntryKind, OpError, OpResult, param_err};
 use crate::geometry::{Tolerance, V2, nest_loops};
 use crate::text::{Font, TextStyle, layout, with_counter};
 use crate::tool::Tool;
@@ -58,17 +58,14 @@ pub struct TextParams {
 impl Default for TextParams {
     fn default() -> Self {
         Self {
+            // An engraving's depth; letters are made of short strokes, so the engraving tool
+            // plunges into them.
             cut: CutParams {
-                heights: Heights {
-                    final_depth_mm: 0.05,
-                    ..Heights::default()
-                },
-                // Letters are made of short strokes: an engraving tool plunges into them.
                 entry: super::Entry {
                     kind: EntryKind::Plunge,
                     ..super::Entry::default()
                 },
-                ..CutParams::default()
+                ..EngraveParams::default().cut
             },
             text: "SN {n:04}".into(),
             font: crate::text::STROKE_FONT.into(),

@@ -67,6 +67,14 @@ fn cut_points(tp: &Toolpath, step: f64) -> Vec<P3> {
     v
 }
 
+/// The lowest Z any move reaches.
+fn deepest(tp: &Toolpath) -> f64 {
+    tp.moves
+        .iter()
+        .map(|m| m.to.z)
+        .fold(f64::INFINITY, f64::min)
+}
+
 /// The cut's radius at the surface (Z 0) with the tip at `z`.
 fn cut_radius(tool: &Tool, z: f64) -> f64 {
     let ToolShape::V {
@@ -152,12 +160,7 @@ fn a_square_is_carved_into_its_corners_at_the_exact_depth() {
     assert!(out.warnings.is_empty(), "{:?}", out.warnings);
     let wall = |p: V2| p.x.min(p.y).min(2.0 - p.x).min(2.0 - p.y);
     // 90°: the depth is the distance to the nearest wall.
-    let deepest = out
-        .toolpath
-        .moves
-        .iter()
-        .map(|m| m.to.z)
-        .fold(f64::INFINITY, f64::min);
+    let deepest = deepest(&out.toolpath);
     assert!((deepest + 1.0).abs() < 1e-6, "deepest {deepest}");
     // Every corner is reached at the surface.
     for c in [(0.0, 0.0), (2.0, 0.0), (2.0, 2.0), (0.0, 2.0)] {
@@ -257,12 +260,7 @@ fn a_capped_carve_cuts_its_walls_and_names_the_floor() {
     let p = params(0.2, None);
     let out = carve(std::slice::from_ref(&r), &tool, &p);
     // Nothing deeper than the cap.
-    let deepest = out
-        .toolpath
-        .moves
-        .iter()
-        .map(|m| m.to.z)
-        .fold(f64::INFINITY, f64::min);
+    let deepest = deepest(&out.toolpath);
     assert!((deepest + 0.2).abs() < 1e-9, "deepest {deepest}");
     // The floor: 3.6 × 0.6 mm inside the cap's radius (0.2 mm) from the walls.
     let w = out
@@ -314,16 +312,9 @@ fn step_down_passes_end_at_the_single_pass_depth() {
     let r = region(rect(0.0, 0.0, 1.0, 0.6), vec![]);
     let one = carve(std::slice::from_ref(&r), &tool, &params(1.0, None));
     let three = carve(std::slice::from_ref(&r), &tool, &params(1.0, Some(0.2)));
-    let deepest = |o: &OpResult| {
-        o.toolpath
-            .moves
-            .iter()
-            .map(|m| m.to.z)
-            .fold(f64::INFINITY, f64::min)
-    };
     let want = -0.3 / 30f64.to_radians().tan();
-    assert!((deepest(&one) - want).abs() < 1e-6);
-    assert!((deepest(&three) - want).abs() < 1e-6);
+    assert!((deepest(&one.toolpath) - want).abs() < 1e-6);
+    assert!((deepest(&three.toolpath) - want).abs() < 1e-6);
     assert!(three.toolpath.moves.len() > one.toolpath.moves.len());
     assert!(three.notes[0].contains("3 level(s)"), "{:?}", three.notes);
 }
