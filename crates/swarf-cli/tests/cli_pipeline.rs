@@ -26,20 +26,15 @@ max_rpm = 60000
 feeds = { rpm = 40000, feed_per_tooth_mm = 0.005, plunge_mm_per_min = 50, ramp_mm_per_min = 100 }
 "#;
 
-/// The V tool `--tool-diameter 0.5 --op vcarve --v-angle 60 --tip-diameter 0.02` makes.
-const TOOL_V: &str = r#"
-[[tool]]
-name = "0.5 mm V cutter"
-number = 1
-shape = { type = "v", angle_deg = 60, tip_diameter_mm = 0.02 }
-diameter_mm = 0.5
-flutes = 2
-flute_length_mm = 1.5
-stickout_mm = 3.5
-cutting_edge_radius_um = 2.0
-max_rpm = 60000
-feeds = { rpm = 40000, feed_per_tooth_mm = 0.005, plunge_mm_per_min = 50, ramp_mm_per_min = 100 }
-"#;
+/// The V tool `--tool-diameter 0.5 --op vcarve --v-angle 60 --tip-diameter 0.02` makes: the
+/// flat end mill's table with its name and shape.
+fn tool_v() -> String {
+    TOOL.replace("0.5 mm flat end mill", "0.5 mm V cutter")
+        .replace(
+            "shape = { type = \"flat\" }",
+            "shape = { type = \"v\", angle_deg = 60, tip_diameter_mm = 0.02 }",
+        )
+}
 
 fn generate(args: &[&str], out: &PathBuf) -> String {
     let o = cli()
@@ -244,7 +239,11 @@ fn flags_and_the_equivalent_job_write_the_same_program_for_every_operation() {
         let mut args = vec![*part, "--tool-diameter", "0.5"];
         args.extend(flags);
         let from_flags = generate(&args, &tmp(&format!("flags{i}.ngc")));
-        let tool = if kind == "vcarve" { TOOL_V } else { TOOL };
+        let tool = if kind == "vcarve" {
+            tool_v()
+        } else {
+            TOOL.to_string()
+        };
         let job = format!(
             "version = 2\ntitle = \"{kind} of {part}\"\n[part]\nfile = \"{part}\"\n{tool}\n\
              [[operation]]\nname = \"{kind}\"\ntool = 1\n{op}\n"

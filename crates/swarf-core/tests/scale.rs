@@ -47,6 +47,30 @@ fn scale_mesh(m: &Mesh, f: f64) -> Mesh {
     m
 }
 
+/// The tool with every length scaled by `f` (a V tool's tip too; angles stay).
+fn scale_tool(t: &Tool, f: f64) -> Tool {
+    Tool {
+        shape: match t.shape {
+            swarf_core::tool::ToolShape::V {
+                angle_deg,
+                tip_diameter_mm,
+            } => swarf_core::tool::ToolShape::V {
+                angle_deg,
+                tip_diameter_mm: tip_diameter_mm * f,
+            },
+            other => other,
+        },
+        diameter_mm: t.diameter_mm * f,
+        flute_length_mm: t.flute_length_mm * f,
+        stickout_mm: t.stickout_mm * f,
+        feeds: swarf_core::tool::Feeds {
+            feed_per_tooth_mm: t.feeds.feed_per_tooth_mm * f,
+            ..t.feeds
+        },
+        ..t.clone()
+    }
+}
+
 fn scale_cut(c: CutParams, f: f64) -> CutParams {
     CutParams {
         heights: Heights {
@@ -257,16 +281,7 @@ fn scale_case(part: &Region) -> Vec<String> {
     let tol = Tolerance::default();
     let small_tol = tol.scaled(F);
     let tool = Tool::micro_flat(1.0);
-    let small_tool = Tool {
-        diameter_mm: tool.diameter_mm * F,
-        flute_length_mm: tool.flute_length_mm * F,
-        stickout_mm: tool.stickout_mm * F,
-        feeds: swarf_core::tool::Feeds {
-            feed_per_tooth_mm: tool.feeds.feed_per_tooth_mm * F,
-            ..tool.feeds
-        },
-        ..tool.clone()
-    };
+    let small_tool = scale_tool(&tool, F);
     // V-carving takes a V tool, the same scaled.
     let v_tool = Tool {
         shape: swarf_core::tool::ToolShape::V {
@@ -278,16 +293,7 @@ fn scale_case(part: &Region) -> Vec<String> {
         stickout_mm: 8.0,
         ..tool.clone()
     };
-    let small_v_tool = Tool {
-        shape: swarf_core::tool::ToolShape::V {
-            angle_deg: 60.0,
-            tip_diameter_mm: 0.02 * F,
-        },
-        diameter_mm: 3.0 * F,
-        flute_length_mm: 5.0 * F,
-        stickout_mm: 8.0 * F,
-        ..small_tool.clone()
-    };
+    let small_v_tool = scale_tool(&v_tool, F);
     let plate = drawing(vec![part.clone()]);
     let small_plate = drawing(vec![scale_region(part, F)]);
     let mesh = swarf_core::import::Model::Mesh(swarf_core::import::StlPart {
