@@ -24,6 +24,26 @@ pub struct BenchArgs {
     /// Repetitions per measurement (the best is reported).
     #[arg(long, default_value_t = 5)]
     pub repeat: u32,
+    /// Time only the drop-cutter on this STL (file coordinates): an N × N grid of points over
+    /// the mesh's plan box (`--drop-grid`), the tool from `--drop-tool`/`--drop-diameter`,
+    /// `--threads` threads. What `crates/swarf-core/benches/ocl_dropcutter.py` compares with
+    /// OpenCAMLib.
+    #[arg(long, value_name = "FILE.stl")]
+    pub drop_cutter: Option<PathBuf>,
+    #[arg(long, default_value_t = 1000)]
+    pub drop_grid: usize,
+    /// ball, flat, bull (corner a quarter of the diameter) or v (90°).
+    #[arg(long, default_value = "ball")]
+    pub drop_tool: String,
+    #[arg(long, default_value_t = 0.2)]
+    pub drop_diameter: f64,
+    /// Threads for the drop-cutter (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Write the drop-cutter's heights (file coordinates, row by row, one per line, 9
+    /// decimals) here, to compare with the peer's.
+    #[arg(long, value_name = "FILE")]
+    pub drop_out: Option<PathBuf>,
 }
 
 fn best<T>(repeat: u32, mut f: impl FnMut() -> T) -> (f64, T) {
@@ -39,6 +59,9 @@ fn best<T>(repeat: u32, mut f: impl FnMut() -> T) -> (f64, T) {
 }
 
 pub fn run(a: &BenchArgs) -> Result<()> {
+    if let Some(stl) = &a.drop_cutter {
+        return bench_drop_cutter(a, stl);
+    }
     let tol = Tolerance::default();
     let tool = Tool::micro_flat(0.2);
     let pocket_p = PocketParams {
@@ -266,6 +289,74 @@ fn bench_boards(a: &BenchArgs, dir: &std::path::Path) -> Result<()> {
             ),
             Err(e) => outln!("    refused: {e}"),
         }
+    }
+    Ok(())
+}
+
+/// The drop-cutter alone: points per second on a grid over an STL.
+fn bench_drop_cutter(a: &BenchArgs, stl: &std::path::Path) -> Result<()> {
+    use anyhow::{Context, bail};
+    use swarf_core::cl::{CutterShape, DropCutter};
+    use swarf_core::import::{Origin, StlOptions, import_stl_file};
+    use swarf_core::tool::ToolShape;
+    let part = import_stl_file(
+        stl,
+        &StlOptions {
+            origin: Origin::Top,
+            ..StlOptions::default()
+        },
+    )
+    .with_context(|| format!("reading {}", stl.display()))?;
+    let d = a.drop_diameter;
+    let mut tool = Tool::micro_flat(d);
+    tool.shape = match a.drop_tool.as_str() {
+        "ball" => ToolShape::Ball,
+        "flat" => ToolShape::Flat,
+        "bull" => ToolShape::Bull {
+            corner_radius_mm: d * 0.25,
+        },
+        "v" => ToolShape::V {
+            angle_deg: 90.0,
+            tip_diameter_mm: 0.0,
+        },
+        other => bail!("--drop-tool {other}: use ball, flat, bull or v"),
+    };
+    let shape = CutterShape::of(&tool, 0.0).map_err(anyhow::Error::msg)?;
+    let (t_index, dc) = best(1, || DropCutter::new(&part.mesh, shape));
+    let (lo, hi) = dc.bounds();
+    let n = a.drop_grid.max(2);
+    let mut pts = Vec::with_capacity(n * n);
+    for j in 0..n {
+        for i in 0..n {
+            let fx = i as f64 / (n - 1) as f64;
+            let fy = j as f64 / (n - 1) as f64;
+            pts.push([lo[0] + fx * (hi[0] - lo[0]), lo[1] + fy * (hi[1] - lo[1])]);
+        }
+    }
+    let floor = lo[2] - 10.0;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(a.threads.unwrap_or(0))
+        .build()?;
+    let (t, zs) = best(a.repeat, || pool.install(|| dc.drop_many(&pts, floor)));
+    outln!(
+        "drop-cutter {}: {} triangles, {} {} mm, {} points, {} threads: index {:.3} s, drops {:.3} s, {:.0} points/s",
+        stl.display(),
+        dc.triangles(),
+        a.drop_tool,
+        d,
+        pts.len(),
+        pool.current_num_threads(),
+        t_index,
+        t,
+        pts.len() as f64 / t
+    );
+    if let Some(out) = &a.drop_out {
+        use std::fmt::Write as _;
+        let mut text = String::with_capacity(zs.len() * 14);
+        for z in &zs {
+            let _ = writeln!(text, "{:.9}", z - part.offset_mm[2]);
+        }
+        std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
     }
     Ok(())
 }

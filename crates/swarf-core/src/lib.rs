@@ -4,6 +4,7 @@
 //! No GUI, no GPU, no I/O beyond reading and writing files.
 
 pub mod array;
+pub mod cl;
 pub mod fsio;
 pub mod geometry;
 pub mod holes;
