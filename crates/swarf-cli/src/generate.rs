@@ -59,6 +59,11 @@ pub enum OpKind {
     /// --text-height high: engraved at --depth, or V-carved (--text-cut vcarve, an outline
     /// font).
     Text,
+    /// 3D finishing of a mesh: parallel passes at --angle on the exact cutter-location
+    /// surface, --scallop-height apart (or --stepover), zigzag (or --one-way), with passes
+    /// added on slopes (unless --no-slope-compensation); --allowance and --floor-allowance
+    /// leave stock.
+    Parallel,
 }
 
 impl OpKind {
@@ -257,9 +262,23 @@ pub struct GenerateArgs {
     /// than the flutes is refused.
     #[arg(long, allow_negative_numbers = true)]
     pub flute_length: Option<f64>,
-    /// Step-over: fraction of the diameter (0.1), percentage (10%) or mm (0.02mm).
-    #[arg(long, default_value = "0.4")]
-    pub stepover: Stepover,
+    /// Step-over: fraction of the diameter (0.1), percentage (10%) or mm (0.02mm); default
+    /// 0.4 (parallel finishing: from --scallop-height unless given).
+    #[arg(long)]
+    pub stepover: Option<Stepover>,
+    /// Parallel finishing: the scallop height to leave between passes, mm (0.0005 is 0.5 µm;
+    /// default 0.001).
+    #[arg(long, allow_negative_numbers = true, value_name = "MM")]
+    pub scallop_height: Option<f64>,
+    /// Parallel finishing: the passes' direction, degrees from X (default --zigzag-angle).
+    #[arg(long, allow_negative_numbers = true)]
+    pub angle: Option<f64>,
+    /// Parallel finishing: every pass in the same direction, with a retract between.
+    #[arg(long)]
+    pub one_way: bool,
+    /// Parallel finishing: no passes added on slopes across the passes.
+    #[arg(long)]
+    pub no_slope_compensation: bool,
     /// Final depth, mm (positive; the cut goes to Z = -depth; required without --job).
     #[arg(long, allow_negative_numbers = true)]
     pub depth: Option<f64>,
@@ -804,9 +823,10 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
             ..swarf_core::ops::Entry::default()
         },
     };
+    let stepover = a.stepover.unwrap_or(Stepover::Fraction(0.4));
     let zlevel = || ZLevelParams {
         cut,
-        stepover: a.stepover,
+        stepover,
         pattern: a.pattern,
         stock_margin_mm: a.stock_margin,
         max_engagement_deg: if matches!(a.op, OpKind::ZlevelRough) {
@@ -818,7 +838,7 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
     let spec = match a.op {
         OpKind::Pocket => OpSpec::Pocket(PocketParams {
             cut,
-            stepover: a.stepover,
+            stepover,
             pattern: a.pattern,
             zigzag_angle_deg: a.zigzag_angle,
             rest_from_diameter_mm: a.rest_from_diameter,
@@ -833,7 +853,7 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
         OpKind::Contour => OpSpec::Contour(ContourParams {
             cut,
             side: a.side,
-            stepover: a.stepover,
+            stepover,
             roughing_passes: a.passes.unwrap_or(1),
             spring_pass: a.spring_pass,
             lead_radius_mm: a.lead_radius.unwrap_or(d * 0.5),
@@ -877,6 +897,20 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
             cut_as: a.text_cut,
             counter: a.counter,
         }),
+        OpKind::Parallel => {
+            if a.stepover.is_some() && a.scallop_height.is_some() {
+                bail!("give --scallop-height or --stepover, not both");
+            }
+            OpSpec::Parallel(swarf_core::ops::parallel::ParallelParams {
+                cut,
+                scallop_mm: a.scallop_height,
+                stepover_mm: a.stepover.map(|s| s.mm(d)),
+                angle_deg: a.angle.unwrap_or(a.zigzag_angle),
+                zigzag: !a.one_way,
+                slope_compensation: !a.no_slope_compensation,
+                stock_margin_mm: a.stock_margin,
+            })
+        }
         OpKind::ZlevelRough => OpSpec::ZLevelRough(zlevel()),
         OpKind::ZlevelContour => OpSpec::ZLevelContour(zlevel()),
         OpKind::HelicalBore => OpSpec::HelicalBore(BoreParams {
@@ -918,10 +952,10 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
     };
     match model {
         Model::Drawing(_) if spec.needs_mesh() => bail!(
-            "{name}: z-level operations need a mesh (STL); for a drawing use pocket or contour"
+            "{name}: z-level and 3D finishing operations need a mesh (STL); for a drawing use pocket or contour"
         ),
         Model::Mesh(_) if !spec.needs_mesh() && !matches!(spec, OpSpec::Text(_)) => bail!(
-            "{name}: pocket, contour and adaptive need a drawing (DXF); for a mesh use zlevel-rough (with --max-engagement-deg for adaptive layers) or zlevel-contour"
+            "{name}: pocket, contour and adaptive need a drawing (DXF); for a mesh use zlevel-rough (with --max-engagement-deg for adaptive layers), zlevel-contour or parallel"
         ),
         Model::Drawing(dr)
             if dr.regions.is_empty()

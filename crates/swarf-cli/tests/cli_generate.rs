@@ -1015,3 +1015,84 @@ fn a_serial_number_is_v_carved_in_the_outline_font_and_read_back() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("no width to V-carve"), "{err}");
 }
+
+/// 3D finishing (issue 17): parallel passes over a dome and a dish read back through rs274
+/// with no error, every cutting point on the exact cutter-location surface (within the
+/// path tolerance and the written rounding), and the summary names the step-over.
+#[test]
+fn parallel_finishing_of_a_mesh_reads_back_on_the_surface() {
+    use swarf_core::cl::{CutterShape, DropCutter};
+    let mesh =
+        swarf_core::samples::heightfield_mesh([0.0, 0.0], [6.0, 4.0], 60, 40, -2.0, |x, y| {
+            let d = ((x - 2.0).powi(2) + (y - 2.0).powi(2)).sqrt();
+            let e = ((x - 4.6).powi(2) + (y - 2.0).powi(2)).sqrt();
+            -1.0 + 0.6 * (-d * d).exp() - 0.3 * (-2.0 * e * e).exp()
+        });
+    let stl = tmp("dome.stl");
+    std::fs::write(&stl, mesh.to_binary_stl("dome")).unwrap();
+    let out = tmp("parallel.nc");
+    let o = cli()
+        .arg("generate")
+        .arg(&stl)
+        .args([
+            "--op",
+            "parallel",
+            "--tool",
+            "ball",
+            "--tool-diameter",
+            "0.5",
+            "--scallop-height",
+            "0.003",
+            "--angle",
+            "30",
+            "--flute-length",
+            "3",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        stdout.contains("step-over 0.0772 mm for a 3.00 µm scallop"),
+        "{stdout}"
+    );
+    let gcode = std::fs::read_to_string(&out).unwrap();
+    // The part as the CLI placed it: its top at Z 0.
+    let part = swarf_core::import::import_stl(
+        &mesh.to_binary_stl("dome"),
+        &swarf_core::import::StlOptions::default(),
+    )
+    .unwrap();
+    let mut ball = swarf_core::tool::Tool::micro_flat(0.5);
+    ball.shape = swarf_core::tool::ToolShape::Ball;
+    let dc = DropCutter::new(&part.mesh, CutterShape::of(&ball, 0.0).unwrap());
+    let Some((errors, pts)) = common::rs274_points(&gcode, "gen", "parallel") else {
+        return;
+    };
+    assert_eq!(errors, 0);
+    let floor = -(part.mesh.bounds().unwrap().1[2] - part.mesh.bounds().unwrap().0[2]);
+    let mut cutting = 0;
+    for p in &pts {
+        let [x, y, z] = [0, 1, 2].map(|i| p[i].parse::<f64>().unwrap());
+        if p[3] == "1" || z > 0.0 {
+            continue;
+        }
+        let cl = dc.drop(x, y, floor);
+        // Written at 4 decimals: up to 0.05 µm per coordinate, on slopes up to about 1;
+        // where the surface steps (the ball's side at a vertical edge) the point may lie
+        // that far across the step.
+        let across = (0..8).any(|k| {
+            let a = f64::from(k) * std::f64::consts::FRAC_PI_4;
+            dc.drop(x + 2e-4 * a.cos(), y + 2e-4 * a.sin(), floor) <= z + 2e-4
+        });
+        assert!(
+            z >= cl - 2e-4 || across,
+            "({x}, {y}, {z}) is {} below the surface",
+            cl - z
+        );
+        cutting += 1;
+    }
+    assert!(cutting > 1000, "{cutting}");
+}

@@ -231,6 +231,21 @@ fn flags_and_the_equivalent_job_write_the_same_program_for_every_operation() {
             ],
             "type = \"text\"\ntext = \"SN {n:04}\"\ncounter = 17\nx_mm = 4\ny_mm = 3\nstyle = { height_mm = 0.8, arc_radius_mm = 3, halign = \"center\" }\nheights = { final_depth_mm = 0.03 }",
         ),
+        (
+            &boss,
+            // 3D finishing across the stepped block at 45°, leaving 0.01 mm on the walls.
+            vec![
+                "--op",
+                "parallel",
+                "--stepover",
+                "0.1mm",
+                "--angle",
+                "45",
+                "--allowance",
+                "0.01",
+            ],
+            "type = \"parallel\"\nstepover_mm = 0.1\nangle_deg = 45.0\nallowance_radial_mm = 0.01\nheights = { final_depth_mm = 0.5 }",
+        ),
     ];
     let mut kinds = std::collections::BTreeSet::new();
     for (i, (part, flags, op)) in cases.iter().enumerate() {

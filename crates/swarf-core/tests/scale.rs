@@ -112,6 +112,13 @@ fn scale_spec(spec: &OpSpec, f: f64) -> OpSpec {
             tab_height_mm: p.tab_height_mm * f,
             ..p
         }),
+        OpSpec::Parallel(p) => OpSpec::Parallel(swarf_core::ops::parallel::ParallelParams {
+            cut: scale_cut(p.cut, f),
+            scallop_mm: p.scallop_mm.map(|h| h * f),
+            stepover_mm: p.stepover_mm.map(|s| s * f),
+            stock_margin_mm: p.stock_margin_mm.map(|m| m * f),
+            ..p
+        }),
         OpSpec::ZLevelRough(p) => OpSpec::ZLevelRough(scale_z(p, f)),
         OpSpec::ZLevelContour(p) => OpSpec::ZLevelContour(scale_z(p, f)),
         OpSpec::Drill(p) => OpSpec::Drill(DrillParams {
@@ -236,6 +243,52 @@ fn cut_set_deviation(big: &Toolpath, small: &Toolpath, f: f64) -> Result<f64, St
     Ok(far(&a, &b).max(far(&b, &a)))
 }
 
+/// The farthest a cutting move's end of either toolpath (the big one scaled by `f`) lies from
+/// the other's cutting moves (as segments): for paths whose points are chosen by comparisons
+/// with the tolerance (3D finishing's sampling), where the two sizes may choose different
+/// points along the same surface.
+fn cut_path_deviation(big: &Toolpath, small: &Toolpath, f: f64) -> Result<f64, String> {
+    let segs = |tp: &Toolpath, k: f64| -> Vec<([f64; 3], [f64; 3])> {
+        let mut out = Vec::new();
+        let mut from = tp.start;
+        for m in &tp.moves {
+            if matches!(m.class, swarf_core::toolpath::MoveClass::Cut) {
+                out.push((
+                    [from.x * k, from.y * k, from.z * k],
+                    [m.to.x * k, m.to.y * k, m.to.z * k],
+                ));
+            }
+            from = m.to;
+        }
+        out
+    };
+    let (a, b) = (segs(big, f), segs(small, 1.0));
+    if a.is_empty() || b.is_empty() {
+        return Err("no cutting moves".into());
+    }
+    let dist = |p: [f64; 3], s: &([f64; 3], [f64; 3])| {
+        let d = [s.1[0] - s.0[0], s.1[1] - s.0[1], s.1[2] - s.0[2]];
+        let w = [p[0] - s.0[0], p[1] - s.0[1], p[2] - s.0[2]];
+        let l2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+        let t = if l2 > 0.0 {
+            ((w[0] * d[0] + w[1] * d[1] + w[2] * d[2]) / l2).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        ((w[0] - t * d[0]).powi(2) + (w[1] - t * d[1]).powi(2) + (w[2] - t * d[2]).powi(2)).sqrt()
+    };
+    let far = |from: &[([f64; 3], [f64; 3])], to: &[([f64; 3], [f64; 3])]| {
+        from.iter()
+            .map(|s| {
+                to.iter()
+                    .map(|t| dist(s.1, t))
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .fold(0.0, f64::max)
+    };
+    Ok(far(&a, &b).max(far(&b, &a)))
+}
+
 fn deviation(big: &Toolpath, small: &Toolpath, f: f64) -> Result<f64, String> {
     if big.moves.len() != small.moves.len() {
         return Err(format!(
@@ -294,6 +347,11 @@ fn scale_case(part: &Region) -> Vec<String> {
         ..tool.clone()
     };
     let small_v_tool = scale_tool(&v_tool, F);
+    let ball = Tool {
+        shape: swarf_core::tool::ToolShape::Ball,
+        ..tool.clone()
+    };
+    let small_ball = scale_tool(&ball, F);
     let plate = drawing(vec![part.clone()]);
     let small_plate = drawing(vec![scale_region(part, F)]);
     let mesh = swarf_core::import::Model::Mesh(swarf_core::import::StlPart {
@@ -448,6 +506,25 @@ fn scale_case(part: &Region) -> Vec<String> {
             true,
         ),
         (
+            "parallel",
+            OpSpec::Parallel(swarf_core::ops::parallel::ParallelParams {
+                cut: CutParams {
+                    heights: Heights {
+                        final_depth_mm: 3.0,
+                        ..Heights::default()
+                    },
+                    ..cut
+                },
+                stepover_mm: Some(0.35),
+                angle_deg: 30.0,
+                // Where passes are added is decided by comparing distances with the
+                // step-over, a tie rounding may tip; the passes themselves are checked.
+                slope_compensation: false,
+                ..swarf_core::ops::parallel::ParallelParams::default()
+            }),
+            true,
+        ),
+        (
             "zlevel-contour",
             OpSpec::ZLevelContour(ZLevelParams {
                 cut: CutParams {
@@ -477,6 +554,10 @@ fn scale_case(part: &Region) -> Vec<String> {
         };
         let (tool, small_tool) = if matches!(spec, OpSpec::VCarve(_)) {
             (&v_tool, &small_v_tool)
+        } else if matches!(spec, OpSpec::Parallel(_)) {
+            // A ball: a flat end's cutter-location surface steps where its rim passes an
+            // edge, and which side of the step a point falls on is a tie rounding decides.
+            (&ball, &small_ball)
         } else {
             (&tool, &small_tool)
         };
@@ -487,6 +568,8 @@ fn scale_case(part: &Region) -> Vec<String> {
         // rounding can tip either way: its cutting points are compared as sets.
         let dev = if matches!(spec, OpSpec::VCarve(_)) {
             cut_set_deviation(&big.toolpath, &small.toolpath, F)
+        } else if matches!(spec, OpSpec::Parallel(_)) {
+            cut_path_deviation(&big.toolpath, &small.toolpath, F)
         } else {
             deviation(&big.toolpath, &small.toolpath, F)
         };

@@ -6,8 +6,8 @@ use swarf_core::ops::{OpSpec, Stepover};
 
 use super::params::{
     adaptive_params_ui, bore_params_ui, contour_params_ui, drill_params_ui, engrave_params_ui,
-    isolate_params_ui, pocket_params_ui, rest_after_ui, text_params_ui, vcarve_params_ui,
-    zlevel_params_ui,
+    isolate_params_ui, parallel_params_ui, pocket_params_ui, rest_after_ui, text_params_ui,
+    vcarve_params_ui, zlevel_params_ui,
 };
 use super::{ERR, Edit, choice, number, um};
 use crate::Session;
@@ -46,6 +46,7 @@ pub(crate) fn operations_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, e
                 &[
                     ("+ Z-level rough", "zlevel-rough", "rough"),
                     ("+ Z-level finish", "zlevel-contour", "finish"),
+                    ("+ Parallel", "parallel", "parallel"),
                 ]
             } else {
                 &[
@@ -292,6 +293,7 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
             }
         }
         OpSpec::Text(t) => text_params_ui(ui, t, edit),
+        OpSpec::Parallel(p) => parallel_params_ui(ui, p, edit),
     }
     if let Some(e) = &session.error
         && e.contains(&format!("'{}'", op.name))

@@ -7,6 +7,7 @@ use swarf_core::ops::contour::{ContourParams, Side};
 use swarf_core::ops::drill::{DepthTo, DrillCycle, DrillParams};
 use swarf_core::ops::engrave::{EngraveParams, EngraveSide};
 use swarf_core::ops::isolate::IsolateParams;
+use swarf_core::ops::parallel::{DEFAULT_SCALLOP_MM, ParallelParams};
 use swarf_core::ops::pocket::{Pattern, PocketParams};
 use swarf_core::ops::text::{TextCut, TextParams};
 use swarf_core::ops::vcarve::{VCarveParams, cap_radius};
@@ -183,6 +184,63 @@ pub(crate) fn zlevel_params_ui(ui: &mut Ui, z: &mut ZLevelParams, rough: bool, e
         });
     }
     direction_and_entry_ui(ui, &mut z.cut.direction, &mut z.cut.entry, edit);
+}
+
+/// Parallel finishing: scallop height or step-over, angle, zigzag, slope compensation and
+/// the stock to leave.
+pub(crate) fn parallel_params_ui(ui: &mut Ui, p: &mut ParallelParams, edit: &mut Edit) {
+    let mut by_scallop = p.stepover_mm.is_none();
+    edit.flag(choice(
+        ui,
+        "Step by:",
+        &mut by_scallop,
+        &[(true, "scallop height"), (false, "distance")],
+    ));
+    if by_scallop {
+        let mut h = p.scallop_mm.unwrap_or(DEFAULT_SCALLOP_MM);
+        edit.resp(
+            &um(ui, "Scallop:", &mut h, 0.01..=100.0)
+                .on_hover_text("the height of the ridges left between passes on a flat area"),
+        );
+        p.scallop_mm = Some(h);
+        p.stepover_mm = None;
+    } else {
+        let mut s = p.stepover_mm.unwrap_or(0.02);
+        edit.resp(&um(ui, "Step-over:", &mut s, 0.1..=10_000.0));
+        p.stepover_mm = Some(s);
+    }
+    edit.resp(&number(
+        ui,
+        "Angle:",
+        &mut p.angle_deg,
+        1.0,
+        -180.0..=180.0,
+        "°",
+    ));
+    edit.flag(
+        ui.checkbox(&mut p.zigzag, "zigzag")
+            .on_hover_text("passes in alternate directions; off: all one way, retracting between")
+            .changed(),
+    );
+    edit.flag(
+        ui.checkbox(&mut p.slope_compensation, "slope compensation")
+            .on_hover_text(
+                "add passes where a slope across the passes would leave a higher scallop",
+            )
+            .changed(),
+    );
+    edit.resp(&um(
+        ui,
+        "Wall allowance:",
+        &mut p.cut.allowance_radial_mm,
+        0.0..=1000.0,
+    ));
+    edit.resp(&um(
+        ui,
+        "Floor allowance:",
+        &mut p.cut.allowance_axial_mm,
+        0.0..=1000.0,
+    ));
 }
 
 pub(crate) fn contour_params_ui(ui: &mut Ui, c: &mut ContourParams, edit: &mut Edit) {

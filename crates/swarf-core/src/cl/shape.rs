@@ -123,6 +123,18 @@ impl CutterShape {
         self.radius
     }
 
+    /// The radius of curvature that bounds how sharply the cutter-location surface can
+    /// bend over a point of the mesh: the corner's for a ball or bull-nose (the surface over
+    /// a vertex is that corner, turned), the tool's radius for a flat end or a V tool (their
+    /// rim or tip makes steps the sampling finds by refining).
+    pub fn bend_radius(&self) -> f64 {
+        if self.corner > 0.0 {
+            self.corner
+        } else {
+            self.radius
+        }
+    }
+
     /// Height of the profile above the tip at radius `d` (0 ≤ d ≤ radius).
     #[inline]
     pub fn height(&self, d: f64) -> f64 {

@@ -10,6 +10,7 @@ mod cursor;
 pub mod drill;
 pub mod engrave;
 pub mod isolate;
+pub mod parallel;
 pub mod pocket;
 mod spec;
 pub mod target;

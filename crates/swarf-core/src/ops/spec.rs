@@ -9,6 +9,7 @@ use super::contour::{ContourParams, contour};
 use super::drill::{DrillCycle, DrillParams, drill_from};
 use super::engrave::{EngraveParams, engrave};
 use super::isolate::IsolateParams;
+use super::parallel::{ParallelParams, parallel};
 use super::pocket::{PocketParams, pocket};
 use super::target::{Target, contour_loops, target_regions};
 use super::text::{TextParams, text};
@@ -59,10 +60,13 @@ pub enum OpSpec {
     /// A text (a serial number, a mark) engraved or V-carved.
     #[serde(rename = "text")]
     Text(TextParams),
+    /// 3D finishing of a mesh by parallel passes on the exact cutter-location surface.
+    #[serde(rename = "parallel")]
+    Parallel(ParallelParams),
 }
 
 /// The operation types, by the name a job file and the CLI use.
-pub const OP_TYPES: [&str; 11] = [
+pub const OP_TYPES: [&str; 12] = [
     "pocket",
     "contour",
     "adaptive",
@@ -74,6 +78,7 @@ pub const OP_TYPES: [&str; 11] = [
     "engrave",
     "vcarve",
     "text",
+    "parallel",
 ];
 
 impl OpSpec {
@@ -91,6 +96,7 @@ impl OpSpec {
             "engrave" => OpSpec::Engrave(EngraveParams::default()),
             "vcarve" => OpSpec::VCarve(VCarveParams::default()),
             "text" => OpSpec::Text(TextParams::default()),
+            "parallel" => OpSpec::Parallel(ParallelParams::default()),
             // The drilling cycles by their own names.
             other => {
                 let cycle = DrillCycle::ALL.into_iter().find(|c| c.name() == other)?;
@@ -116,12 +122,16 @@ impl OpSpec {
             OpSpec::Engrave(_) => "engrave",
             OpSpec::VCarve(_) => "vcarve",
             OpSpec::Text(_) => "text",
+            OpSpec::Parallel(_) => "parallel",
         }
     }
 
     /// Whether the operation works on a mesh (else on a drawing).
     pub fn needs_mesh(&self) -> bool {
-        matches!(self, OpSpec::ZLevelRough(_) | OpSpec::ZLevelContour(_))
+        matches!(
+            self,
+            OpSpec::ZLevelRough(_) | OpSpec::ZLevelContour(_) | OpSpec::Parallel(_)
+        )
     }
 
     /// The parameters every cutting operation shares.
@@ -137,6 +147,7 @@ impl OpSpec {
             OpSpec::Engrave(p) => &p.cut,
             OpSpec::VCarve(p) => &p.cut,
             OpSpec::Text(p) => &p.cut,
+            OpSpec::Parallel(p) => &p.cut,
         }
     }
 
@@ -152,6 +163,7 @@ impl OpSpec {
             OpSpec::Engrave(p) => &mut p.cut,
             OpSpec::VCarve(p) => &mut p.cut,
             OpSpec::Text(p) => &mut p.cut,
+            OpSpec::Parallel(p) => &mut p.cut,
         }
     }
 
@@ -166,7 +178,8 @@ impl OpSpec {
             | OpSpec::Isolate(_)
             | OpSpec::Engrave(_)
             | OpSpec::VCarve(_)
-            | OpSpec::Text(_) => None,
+            | OpSpec::Text(_)
+            | OpSpec::Parallel(_) => None,
             OpSpec::ZLevelRough(p) | OpSpec::ZLevelContour(p) => Some(p.stepover),
         }
     }
@@ -273,6 +286,7 @@ impl OpSpec {
             (Model::Mesh(m), OpSpec::ZLevelContour(p)) => {
                 zlevel_contour(&m.mesh, tool, p, tol, cancel)
             }
+            (Model::Mesh(m), OpSpec::Parallel(p)) => parallel(&m.mesh, tool, p, tol, cancel),
             (Model::Drawing(d), OpSpec::Drill(p)) => drill_from(
                 &crate::holes::find_holes(d, tol),
                 tool,
@@ -301,7 +315,7 @@ impl OpSpec {
             }
             (Model::Mesh(_), _) => Err(wrong_part(
                 "drawing (DXF)",
-                "zlevel-rough or zlevel-contour on a mesh",
+                "zlevel-rough, zlevel-contour or parallel on a mesh",
             )),
             (Model::Drawing(_), _) => Err(wrong_part(
                 "mesh (STL)",

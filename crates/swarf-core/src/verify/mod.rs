@@ -11,6 +11,7 @@ mod export;
 pub mod gcode;
 
 use cavalier_contours::polyline::PlineVertex;
+use rayon::prelude::*;
 use serde::Serialize;
 
 pub use export::{ExportCheckError, ExportIssue, ExportProblem, ExportReport, export_check};
@@ -411,28 +412,31 @@ pub fn gouges_against_heights(
         };
     }
     let profile = crate::sim::CutterProfile::of(&t);
-    let mut gouges = Vec::new();
-    let mut from = tp.start;
-    for (i, m) in tp.moves.iter().enumerate() {
-        let mut worst: Option<(f64, usize)> = None;
-        grid.sweep(from, m, &profile, |k, z| {
-            let depth = f64::from(heights[k]) - z;
-            if depth > zt && worst.is_none_or(|(w, _)| depth > w) {
-                worst = Some((depth, k));
-            }
-        });
-        if let Some((depth, k)) = worst {
-            let c = grid.centre(k % grid.nx, k / grid.nx);
-            gouges.push(Gouge {
-                line: line(i),
-                move_index: i,
-                depth_mm: depth,
-                at: [c.x, c.y, m.to.z],
+    // Moves are independent: checked in parallel, reported in order.
+    (0..tp.moves.len())
+        .into_par_iter()
+        .with_min_len(256)
+        .filter_map(|i| {
+            let m = &tp.moves[i];
+            let from = if i == 0 { tp.start } else { tp.moves[i - 1].to };
+            let mut worst: Option<(f64, usize)> = None;
+            grid.sweep(from, m, &profile, |k, z| {
+                let depth = f64::from(heights[k]) - z;
+                if depth > zt && worst.is_none_or(|(w, _)| depth > w) {
+                    worst = Some((depth, k));
+                }
             });
-        }
-        from = m.to;
-    }
-    gouges
+            worst.map(|(depth, k)| {
+                let c = grid.centre(k % grid.nx, k / grid.nx);
+                Gouge {
+                    line: line(i),
+                    move_index: i,
+                    depth_mm: depth,
+                    at: [c.x, c.y, m.to.z],
+                }
+            })
+        })
+        .collect()
 }
 
 /// Rapid moves that pass through stock, found with a light simulation (cuts only, no cutting
