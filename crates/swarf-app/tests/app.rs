@@ -263,3 +263,44 @@ fn a_v_carve_is_added_with_its_floor_clean_up() {
         carved.2.warnings
     );
 }
+
+/// "+ Parallel" (issue 17) on a mesh: the operation is added with a scallop height, shown
+/// in µm, and generates passes on the surface.
+#[test]
+fn parallel_finishing_is_added_for_a_mesh() {
+    let Some(rs) = render_state() else { return };
+    let dir = std::env::temp_dir().join(format!("swarf-app-parallel-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mesh =
+        swarf_core::samples::heightfield_mesh([0.0, 0.0], [4.0, 3.0], 40, 30, -0.6, |x, y| {
+            -0.5 + 0.3 * (-(x - 2.0).powi(2) - (y - 1.5).powi(2)).exp()
+        });
+    let stl = dir.join("dome.stl");
+    std::fs::write(&stl, mesh.to_binary_stl("dome")).unwrap();
+    let mut app = SwarfApp::example();
+    app.open(&stl);
+    app.wait();
+    assert!(app.error.is_none(), "{:?}", app.error);
+    let mut h = harness_sized(app, &rs, egui::vec2(1100.0, 1400.0));
+    settle(&mut h);
+    h.get_by_label("+ Parallel").click();
+    settle(&mut h);
+    // The new operation's generation starts on the frame after the edit.
+    settle(&mut h);
+    let app = h.state();
+    let op = app.job.operations.last().expect("added").clone();
+    let swarf_core::ops::OpSpec::Parallel(p) = op.spec else {
+        panic!("{:?}", op.spec)
+    };
+    assert_eq!(p.stepover_mm, None);
+    assert!(app.error.is_none(), "{:?}", app.error);
+    let out = app.output.as_ref().expect("generated");
+    let (_, _, r) = out
+        .operations
+        .iter()
+        .find(|(name, _, _)| *name == op.name)
+        .expect("the parallel operation ran");
+    assert!(r.toolpath.moves.len() > 100, "{:?}", r.warnings);
+    assert!(h.query_by_label("Scallop:").is_some());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

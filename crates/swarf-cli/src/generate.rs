@@ -279,6 +279,15 @@ pub struct GenerateArgs {
     /// Parallel finishing: no passes added on slopes across the passes.
     #[arg(long)]
     pub no_slope_compensation: bool,
+    /// Parallel finishing: where the tool's centre may go: `stock` (the part's box plus
+    /// --stock-margin, default) or `silhouette` (the part's outline seen from above, grown by
+    /// --boundary-offset).
+    #[arg(long, default_value = "stock", value_parser = ["stock", "silhouette"])]
+    pub boundary: String,
+    /// Parallel finishing: how far the silhouette boundary is grown, mm (default the tool's
+    /// radius, so the part is finished to its edges).
+    #[arg(long, allow_negative_numbers = true, value_name = "MM")]
+    pub boundary_offset: Option<f64>,
     /// Final depth, mm (positive; the cut goes to Z = -depth; required without --job).
     #[arg(long, allow_negative_numbers = true)]
     pub depth: Option<f64>,
@@ -615,13 +624,7 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
                 r.warnings
                     .iter()
                     .filter(|w| !w.starts_with("produced no moves"))
-                    .map(move |w| {
-                        if several {
-                            format!("{name}: {w}")
-                        } else {
-                            w.clone()
-                        }
-                    })
+                    .map(move |w| named(several, name, w))
             })
             .collect();
         bail!(
@@ -653,13 +656,7 @@ pub fn run(a: &GenerateArgs) -> Result<()> {
             }));
     }
     for (name, _, r) in &out.operations {
-        warnings.extend(r.warnings.iter().map(|w| {
-            if several {
-                format!("{name}: {w}")
-            } else {
-                w.clone()
-            }
-        }));
+        warnings.extend(r.warnings.iter().map(|w| named(several, name, w)));
     }
     // The tightest engagement limit among the adaptive operations, if any.
     let limit = job
@@ -788,6 +785,16 @@ fn job_from_flags(a: &GenerateArgs) -> Result<(Job, Parts)> {
     Ok((job, model.into()))
 }
 
+/// A warning of one operation among several, with the operation's name in front (once: an
+/// operation named after its type, whose warnings start with the type, is not named twice).
+fn named(several: bool, name: &str, w: &str) -> String {
+    if several && !w.starts_with(&format!("{name}: ")) {
+        format!("{name}: {w}")
+    } else {
+        w.to_string()
+    }
+}
+
 /// The operation the flags describe, checked against the kind of part.
 fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> Result<OpSpec> {
     let d = tool.diameter_mm;
@@ -909,6 +916,13 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
                 zigzag: !a.one_way,
                 slope_compensation: !a.no_slope_compensation,
                 stock_margin_mm: a.stock_margin,
+                silhouette_offset_mm: match a.boundary.as_str() {
+                    "silhouette" => Some(a.boundary_offset.unwrap_or(d * 0.5)),
+                    _ if a.boundary_offset.is_some() => {
+                        bail!("--boundary-offset grows the silhouette: add --boundary silhouette")
+                    }
+                    _ => None,
+                },
             })
         }
         OpKind::ZlevelRough => OpSpec::ZLevelRough(zlevel()),

@@ -229,6 +229,23 @@ pub(crate) fn parallel_params_ui(ui: &mut Ui, p: &mut ParallelParams, edit: &mut
             )
             .changed(),
     );
+    let mut silhouette = p.silhouette_offset_mm.is_some();
+    ui.horizontal(|ui| {
+        edit.flag(
+            ui.checkbox(&mut silhouette, "within the silhouette")
+                .on_hover_text(
+                    "keep the tool's centre over the part's outline seen from above (grown by the offset), not over the whole stock",
+                )
+                .changed(),
+        );
+        if silhouette {
+            let mut d = p.silhouette_offset_mm.unwrap_or(0.0);
+            edit.resp(&number(ui, "grown by:", &mut d, 1.0, 0.0..=50.0, "mm"));
+            p.silhouette_offset_mm = Some(d);
+        } else {
+            p.silhouette_offset_mm = None;
+        }
+    });
     edit.resp(&um(
         ui,
         "Wall allowance:",

@@ -46,6 +46,10 @@ pub struct ParallelParams {
     /// How far beyond the part's plan box the passes reach, mm; default the tool's radius
     /// (the tool rolls off every edge).
     pub stock_margin_mm: Option<f64>,
+    /// Keep the tool's centre within the part's silhouette (its outline seen from above)
+    /// grown by this much, mm, instead of the whole box: no passes over the floor around
+    /// the part. The tool's radius finishes the part to its edges.
+    pub silhouette_offset_mm: Option<f64>,
 }
 
 impl Default for ParallelParams {
@@ -58,6 +62,7 @@ impl Default for ParallelParams {
             zigzag: true,
             slope_compensation: true,
             stock_margin_mm: None,
+            silhouette_offset_mm: None,
         }
     }
 }
@@ -108,6 +113,17 @@ struct Surface<'a> {
     axial: f64,
     /// The coarse sampling step (see the module's notes).
     h0: f64,
+    /// The silhouette boundary: a flat disk of the offset's radius dropped on the mesh
+    /// touches something exactly where the centre lies within the grown silhouette.
+    boundary: Option<DropCutter>,
+}
+
+impl Surface<'_> {
+    fn inside(&self, x: f64, y: f64) -> bool {
+        self.boundary
+            .as_ref()
+            .is_none_or(|b| b.drop(x, y, f64::NEG_INFINITY) > f64::NEG_INFINITY)
+    }
 }
 
 impl Surface<'_> {
@@ -165,7 +181,7 @@ pub fn parallel(
     if !p.angle_deg.is_finite() {
         return Err(param_err(OP, "angle_deg", "must be a number".into()));
     }
-    let margin = p.stock_margin_mm.unwrap_or(r);
+    let mut margin = p.stock_margin_mm.unwrap_or(r);
     if !(margin.is_finite() && margin >= 0.0) {
         return Err(param_err(
             OP,
@@ -173,6 +189,25 @@ pub fn parallel(
             format!("is {margin}; give 0 or more"),
         ));
     }
+    let boundary = match p.silhouette_offset_mm {
+        None => None,
+        Some(d) if d.is_finite() && (0.0..=1e4).contains(&d) => {
+            margin = margin.max(d);
+            let disk = d.max(tol.equal_point_mm);
+            Some(DropCutter::new(
+                mesh,
+                CutterShape::new(disk, disk, 0.0, None)
+                    .map_err(|e| param_err(OP, "silhouette_offset_mm", e))?,
+            ))
+        }
+        Some(d) => {
+            return Err(param_err(
+                OP,
+                "silhouette_offset_mm",
+                format!("is {d}; give 0 or more (mm)"),
+            ));
+        }
+    };
     let dc = DropCutter::new(mesh, shape);
     let (lo, hi) = dc.bounds();
     // Coarse samples, on one grid for every pass so neighbours can be compared.
@@ -187,6 +222,7 @@ pub fn parallel(
         floor: -p.cut.heights.final_depth_mm,
         axial: p.cut.allowance_axial_mm,
         h0,
+        boundary,
     };
     // The plan box with its margin, in (u, v).
     let corners = [
@@ -595,7 +631,11 @@ fn link_passes(
         } else {
             pass.points.iter().rev().map(|&q| to3(pass.v, q)).collect()
         };
-        for run in below(&pts, z_top, tol.path_mm) {
+        let runs: Vec<Vec<P3>> = below(&pts, z_top, tol.path_mm)
+            .into_iter()
+            .flat_map(|r| within(surf, &r, tol.path_mm))
+            .collect();
+        for run in runs {
             let start = run[0];
             let mut joined = false;
             if let Some(e) = last
@@ -613,7 +653,8 @@ fn link_passes(
                     })
                     .collect();
                 let link = refine_link(surf, e, start, &coarse, tol.path_mm * 0.25);
-                if link.iter().all(|q| q.1 <= z_top + tol.path_mm) {
+                let on = |t: f64| surf.inside(e.x + t * (start.x - e.x), e.y + t * (start.y - e.y));
+                if link.iter().all(|q| q.1 <= z_top + tol.path_mm && on(q.0)) {
                     for &(t, z) in &link[1..] {
                         let (x, y) = (e.x + t * (start.x - e.x), e.y + t * (start.y - e.y));
                         tp.line(P3::new(x, y, z), MoveClass::Cut, feed);
@@ -640,6 +681,57 @@ fn link_passes(
     let e = tp.end();
     tp.rapid(P3::new(e.x, e.y, h.clearance_mm));
     tp
+}
+
+/// The stretches of a pass within the boundary, cut where it crosses it (found by halving to
+/// `tol`).
+fn within(surf: &Surface<'_>, pts: &[P3], tol: f64) -> Vec<Vec<P3>> {
+    if surf.boundary.is_none() {
+        return vec![pts.to_vec()];
+    }
+    let at = |a: P3, b: P3, t: f64| {
+        P3::new(
+            a.x + t * (b.x - a.x),
+            a.y + t * (b.y - a.y),
+            a.z + t * (b.z - a.z),
+        )
+    };
+    let cross = |a: P3, b: P3, a_in: bool| {
+        let (mut lo, mut hi) = (0.0f64, 1.0f64);
+        let len = a.xy().dist(b.xy()).max(tol);
+        while (hi - lo) * len > tol * 0.5 {
+            let m = 0.5 * (lo + hi);
+            let q = at(a, b, m);
+            if surf.inside(q.x, q.y) == a_in {
+                lo = m;
+            } else {
+                hi = m;
+            }
+        }
+        at(a, b, if a_in { lo } else { hi })
+    };
+    let mut runs: Vec<Vec<P3>> = Vec::new();
+    let mut cur: Vec<P3> = Vec::new();
+    let mut prev_in = false;
+    for (k, &q) in pts.iter().enumerate() {
+        let is_in = surf.inside(q.x, q.y);
+        if k > 0 && is_in != prev_in {
+            let c = cross(pts[k - 1], q, prev_in);
+            cur.push(c);
+            if prev_in {
+                runs.push(std::mem::take(&mut cur));
+            }
+        }
+        if is_in {
+            cur.push(q);
+        }
+        prev_in = is_in;
+    }
+    if !cur.is_empty() {
+        runs.push(cur);
+    }
+    runs.retain(|r| r.len() >= 2);
+    runs
 }
 
 /// The stretches of a pass at or below `z_top`, cut where the pass crosses it.
@@ -712,6 +804,7 @@ fn refine_link(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::geometry::V2;
     use crate::samples::{box_mesh, heightfield_mesh, merge_meshes};
     use crate::tool::ToolShape;
     use crate::toolpath::Motion;
@@ -957,6 +1050,115 @@ mod tests {
             from = m.to;
         }
         assert!(near_top > 10, "{near_top}");
+    }
+
+    /// The cut simulated on a heightmap: over a gently waved surface and a 30° slope across
+    /// the passes, the ridges left between passes stay within the asked scallop height (and,
+    /// on the waves, come near it: the step is not needlessly small; on the slope the added
+    /// passes halve the gap, which leaves less than asked).
+    #[test]
+    fn the_simulated_scallop_stays_within_the_asked_height() {
+        use crate::sim::{CutterProfile, Heightmap};
+        let t30 = 30f64.to_radians().tan();
+        let mesh = heightfield_mesh([0.0, 0.0], [4.0, 6.0], 80, 120, -3.0, |x, y| {
+            let wave = -1.0 + 0.1 * (x * 0.8).sin() * (y * 0.6).cos();
+            if y < 3.0 {
+                wave
+            } else {
+                wave - (y - 3.0) * t30
+            }
+        });
+        let t = tool(ToolShape::Ball, 0.5);
+        let mut p = params(3.0);
+        let asked = 0.005;
+        p.scallop_mm = Some(asked);
+        let out = parallel(&mesh, &t, &p, &Tolerance::default(), &Cancel::NEVER).unwrap();
+        // The part's own height: a drop with a needle.
+        let needle = DropCutter::new(&mesh, CutterShape::new(1e-7, 1e-7, 0.0, None).unwrap());
+        let profile = CutterProfile::of(&t);
+        for (lo, hi, least) in [
+            ([1.5, 1.0], [2.5, 2.0], 0.5 * asked),
+            ([1.5, 3.8], [2.5, 4.8], 0.1 * asked),
+        ] {
+            let mut hm = Heightmap::new(
+                V2::new(lo[0], lo[1]),
+                V2::new(hi[0], hi[1]),
+                -4.0,
+                0.0,
+                0.004,
+            );
+            let mut from = out.toolpath.start;
+            for m in &out.toolpath.moves {
+                hm.cut(from, m, &profile);
+                from = m.to;
+            }
+            let mut worst: f64 = 0.0;
+            for j in 0..hm.ny {
+                for i in 0..hm.nx {
+                    let c = hm.centre(i, j);
+                    let part = needle.drop(c.x, c.y, f64::NEG_INFINITY);
+                    worst = worst.max(f64::from(hm.z[j * hm.nx + i]) - part);
+                }
+            }
+            eprintln!(
+                "scallop over {lo:?}..{hi:?}: {:.2} µm (asked {} µm)",
+                worst * 1e3,
+                asked * 1e3
+            );
+            assert!(worst <= asked * 1.1, "{worst} mm over {lo:?}..{hi:?}");
+            assert!(worst >= least, "{worst} mm over {lo:?}..{hi:?}");
+        }
+    }
+
+    /// A silhouette boundary: the tool's centre stays within the block's outline grown by
+    /// the offset; no passes run over the floor beyond it.
+    #[test]
+    fn a_silhouette_boundary_keeps_the_passes_over_the_part() {
+        let mesh = box_mesh([1.0, 1.0, -1.0], [2.0, 2.5, 0.0]);
+        let t = tool(ToolShape::Ball, 0.4);
+        let mut p = params(1.0);
+        p.stepover_mm = Some(0.05);
+        p.angle_deg = 15.0;
+        p.silhouette_offset_mm = Some(0.2);
+        let out = parallel(&mesh, &t, &p, &Tolerance::default(), &Cancel::NEVER).unwrap();
+        let outside = |q: P3| {
+            let dx = (1.0 - q.x).max(q.x - 2.0).max(0.0);
+            let dy = (1.0 - q.y).max(q.y - 2.5).max(0.0);
+            (dx * dx + dy * dy).sqrt() - 0.2
+        };
+        let mut cuts = 0;
+        let mut far: f64 = 0.0;
+        for m in &out.toolpath.moves {
+            if m.class == MoveClass::Cut {
+                cuts += 1;
+                far = far.max(outside(m.to));
+            }
+        }
+        assert!(cuts > 100);
+        assert!(far <= 1e-4, "{far} mm beyond the grown silhouette");
+        // The whole box without it reaches the margin.
+        p.silhouette_offset_mm = None;
+        let all = parallel(&mesh, &t, &p, &Tolerance::default(), &Cancel::NEVER).unwrap();
+        let widest = all
+            .toolpath
+            .moves
+            .iter()
+            .filter(|m| m.class == MoveClass::Cut)
+            .map(|m| outside(m.to))
+            .fold(0.0, f64::max);
+        assert!(widest > 0.03, "{widest}");
+        let bad = parallel(
+            &mesh,
+            &t,
+            &ParallelParams {
+                silhouette_offset_mm: Some(-1.0),
+                ..p
+            },
+            &Tolerance::default(),
+            &Cancel::NEVER,
+        )
+        .unwrap_err();
+        assert!(bad.to_string().contains("silhouette_offset_mm"), "{bad}");
     }
 
     #[test]
