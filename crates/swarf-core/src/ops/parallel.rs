@@ -137,6 +137,10 @@ impl Surface<'_> {
     /// floor.
     fn z(&self, u: f64, v: f64) -> f64 {
         let [x, y] = self.xy(u, v);
+        self.z_at(x, y)
+    }
+    /// The tip's height above (x, y).
+    fn z_at(&self, x: f64, y: f64) -> f64 {
         (self.dc.drop(x, y, f64::NEG_INFINITY) + self.axial).max(self.floor)
     }
 }
@@ -457,45 +461,44 @@ fn split_gap(
     (add, walls)
 }
 
-/// Adds points between the coarse samples until every chord lies within `tol` of the
-/// surface at its middle, then merges points whose removal keeps every sample within `tol`
-/// of the chord.
+/// Adds points between the coarse samples until every chord follows the surface within
+/// `tol`, then merges points whose removal keeps every sample within `tol` of the chord.
 fn refine_pass(surf: &Surface<'_>, pass: &mut Pass, tol: f64) {
-    let min_len = tol * 0.5;
+    pass.points = refine(&pass.coarse, |u| surf.z(u, pass.v), tol, tol * 0.5);
+}
+
+/// Samples (s, z(s)) refined by halving each interval longer than `min_len` whose chord does
+/// not follow `z` (see [`straight`], at half of `tol`), then merged within `tol`.
+fn refine(
+    coarse: &[(f64, f64)],
+    z: impl Fn(f64) -> f64 + Copy,
+    tol: f64,
+    min_len: f64,
+) -> Vec<(f64, f64)> {
     // A chord across one crease of the surface (where the contact jumps) deviates at its
     // middle at least half as much as anywhere: half the tolerance there bounds it.
     let mid_tol = tol * 0.5;
-    let mut pts = Vec::with_capacity(pass.coarse.len() * 2);
+    let mut pts = Vec::with_capacity(coarse.len() * 2);
+    pts.extend(coarse.first().copied());
     let mut stack: Vec<((f64, f64), (f64, f64))> = Vec::new();
-    for w in pass.coarse.windows(2) {
-        pts.push(w[0]);
+    for w in coarse.windows(2) {
+        // Depth first, the left half taken first: the points come in order.
         stack.push((w[0], w[1]));
-        // Depth first, left half last pushed so it is taken first: points come in order.
-        let mut out: Vec<(f64, f64)> = Vec::new();
         while let Some((a, b)) = stack.pop() {
-            let um = 0.5 * (a.0 + b.0);
-            let zm = surf.z(um, pass.v);
-            if b.0 - a.0 > min_len && !straight(|u| surf.z(u, pass.v), a, b, (um, zm), mid_tol) {
-                stack.push(((um, zm), b));
-                stack.push((a, (um, zm)));
-            } else {
+            let sm = 0.5 * (a.0 + b.0);
+            let m = (sm, z(sm));
+            if b.0 - a.0 > min_len && !straight(z, a, b, m, mid_tol) {
+                stack.push((m, b));
+                stack.push((a, m));
+            } else if b.0 > pts.last().map_or(f64::NEG_INFINITY, |l: &(f64, f64)| l.0) {
                 // Within the tolerance, or so short that it is a step in the surface (a flat
                 // tool at a wall's edge), made within a quarter of the tolerance of where it
                 // is.
-                out.push(b);
-            }
-        }
-        // `out` holds interval ends in order of the depth-first walk, which is left to right.
-        for q in out {
-            if q.0 > pts.last().map_or(f64::NEG_INFINITY, |l: &(f64, f64)| l.0) {
-                pts.push(q);
+                pts.push(b);
             }
         }
     }
-    if pts.is_empty() {
-        pts.extend(pass.coarse.first().copied());
-    }
-    pass.points = merge_collinear(&pts, tol);
+    merge_collinear(&pts, tol)
 }
 
 /// Whether the chord from `a` to `b` (u, z) follows the surface: its middle `m` within
@@ -648,16 +651,19 @@ fn link_passes(
                 let coarse: Vec<(f64, f64)> = (0..=n)
                     .map(|k| {
                         let t = k as f64 / n as f64;
-                        let (x, y) = (e.x + t * (start.x - e.x), e.y + t * (start.y - e.y));
-                        (t, link_z(surf, x, y))
+                        let q = e.lerp(start, t);
+                        (t, surf.z_at(q.x, q.y))
                     })
                     .collect();
                 let link = refine_link(surf, e, start, &coarse, tol.path_mm * 0.25);
-                let on = |t: f64| surf.inside(e.x + t * (start.x - e.x), e.y + t * (start.y - e.y));
+                let on = |t: f64| {
+                    let q = e.lerp(start, t);
+                    surf.inside(q.x, q.y)
+                };
                 if link.iter().all(|q| q.1 <= z_top + tol.path_mm && on(q.0)) {
                     for &(t, z) in &link[1..] {
-                        let (x, y) = (e.x + t * (start.x - e.x), e.y + t * (start.y - e.y));
-                        tp.line(P3::new(x, y, z), MoveClass::Cut, feed);
+                        let q = e.lerp(start, t);
+                        tp.line(P3::new(q.x, q.y, z), MoveClass::Cut, feed);
                     }
                     joined = true;
                 }
@@ -689,26 +695,19 @@ fn within(surf: &Surface<'_>, pts: &[P3], tol: f64) -> Vec<Vec<P3>> {
     if surf.boundary.is_none() {
         return vec![pts.to_vec()];
     }
-    let at = |a: P3, b: P3, t: f64| {
-        P3::new(
-            a.x + t * (b.x - a.x),
-            a.y + t * (b.y - a.y),
-            a.z + t * (b.z - a.z),
-        )
-    };
     let cross = |a: P3, b: P3, a_in: bool| {
         let (mut lo, mut hi) = (0.0f64, 1.0f64);
         let len = a.xy().dist(b.xy()).max(tol);
         while (hi - lo) * len > tol * 0.5 {
             let m = 0.5 * (lo + hi);
-            let q = at(a, b, m);
+            let q = a.lerp(b, m);
             if surf.inside(q.x, q.y) == a_in {
                 lo = m;
             } else {
                 hi = m;
             }
         }
-        at(a, b, if a_in { lo } else { hi })
+        a.lerp(b, if a_in { lo } else { hi })
     };
     let mut runs: Vec<Vec<P3>> = Vec::new();
     let mut cur: Vec<P3> = Vec::new();
@@ -740,8 +739,8 @@ fn below(pts: &[P3], z_top: f64, tol: f64) -> Vec<Vec<P3>> {
         return vec![pts.to_vec()];
     }
     let cross = |a: P3, b: P3| {
-        let t = (z_top - a.z) / (b.z - a.z);
-        P3::new(a.x + t * (b.x - a.x), a.y + t * (b.y - a.y), z_top)
+        let q = a.lerp(b, (z_top - a.z) / (b.z - a.z));
+        P3::new(q.x, q.y, z_top)
     };
     let mut runs: Vec<Vec<P3>> = Vec::new();
     let mut cur: Vec<P3> = Vec::new();
@@ -768,10 +767,6 @@ fn below(pts: &[P3], z_top: f64, tol: f64) -> Vec<Vec<P3>> {
     runs
 }
 
-fn link_z(surf: &Surface<'_>, x: f64, y: f64) -> f64 {
-    (surf.dc.drop(x, y, f64::NEG_INFINITY) + surf.axial).max(surf.floor)
-}
-
 /// A link's samples (t along it, z) refined like a pass.
 fn refine_link(
     surf: &Surface<'_>,
@@ -781,24 +776,11 @@ fn refine_link(
     tol: f64,
 ) -> Vec<(f64, f64)> {
     let len = a.xy().dist(b.xy()).max(f64::MIN_POSITIVE);
-    let min_t = tol * 0.5 / len;
-    let mid_tol = tol * 0.5;
-    let mut out = vec![coarse[0]];
-    for w in coarse.windows(2) {
-        let mut stack = vec![(w[0], w[1])];
-        while let Some((p, q)) = stack.pop() {
-            let tm = 0.5 * (p.0 + q.0);
-            let zm = link_z(surf, a.x + tm * (b.x - a.x), a.y + tm * (b.y - a.y));
-            let at = |t: f64| link_z(surf, a.x + t * (b.x - a.x), a.y + t * (b.y - a.y));
-            if q.0 - p.0 > min_t && !straight(at, p, q, (tm, zm), mid_tol) {
-                stack.push(((tm, zm), q));
-                stack.push((p, (tm, zm)));
-            } else {
-                out.push(q);
-            }
-        }
-    }
-    merge_collinear(&out, tol)
+    let z = |t: f64| {
+        let q = a.lerp(b, t);
+        surf.z_at(q.x, q.y)
+    };
+    refine(coarse, z, tol, tol * 0.5 / len)
 }
 
 #[cfg(test)]
@@ -868,11 +850,7 @@ mod tests {
                 };
                 for k in 0..=16 {
                     let t = f64::from(k) / 16.0;
-                    let q = P3::new(
-                        from.x + t * (m.to.x - from.x),
-                        from.y + t * (m.to.y - from.y),
-                        from.z + t * (m.to.z - from.z),
-                    );
+                    let q = from.lerp(m.to, t);
                     let z = cl(q.x, q.y);
                     let near = |ok: &dyn Fn(f64) -> bool| {
                         [-1.0, -0.5, 0.5, 1.0]
@@ -964,11 +942,7 @@ mod tests {
             if m.class == MoveClass::Cut {
                 for k in 0..=8 {
                     let t = f64::from(k) / 8.0;
-                    let q = P3::new(
-                        from.x + t * (m.to.x - from.x),
-                        from.y + t * (m.to.y - from.y),
-                        from.z + t * (m.to.z - from.z),
-                    );
+                    let q = from.lerp(m.to, t);
                     if (1.8..=2.2).contains(&q.x) && (1.8..=2.2).contains(&q.y) {
                         assert!((q.z - 0.05).abs() <= 1e-4, "{q:?}");
                         on_top += 1;

@@ -29,6 +29,15 @@ impl P3 {
         let (dx, dy, dz) = (self.x - o.x, self.y - o.y, self.z - o.z);
         (dx * dx + dy * dy + dz * dz).sqrt()
     }
+    /// The point a fraction `t` of the way to `o`.
+    #[must_use]
+    pub fn lerp(self, o: Self, t: f64) -> Self {
+        Self::new(
+            self.x + t * (o.x - self.x),
+            self.y + t * (o.y - self.y),
+            self.z + t * (o.z - self.z),
+        )
+    }
 }
 
 /// How the tool moves to `Move::to`.
