@@ -265,6 +265,9 @@ pub fn parallel(
     let mut passes: Vec<Pass> = (0..=n)
         .into_par_iter()
         .filter_map(|k| {
+            if cancel.requested() {
+                return None;
+            }
             let v = v_min + gap * k as f64;
             let (u0, u1) = extent(v)?;
             Some(coarse_pass(&surf, v, u0, u1, h0))
@@ -282,11 +285,17 @@ pub fn parallel(
             let new: Vec<(usize, usize, u32, Pass)> = gaps
                 .par_iter()
                 .flat_map_iter(|&(i, j, depth)| {
+                    if cancel.requested() {
+                        return Vec::new().into_iter();
+                    }
                     let (add, walls) = split_gap(&surf, &passes[i], &passes[j], step, h0, r);
                     if depth == 0 {
                         steep.fetch_add(walls, std::sync::atomic::Ordering::Relaxed);
                     }
-                    add.into_iter().map(move |pass| (i, j, depth, pass))
+                    add.into_iter()
+                        .map(|pass| (i, j, depth, pass))
+                        .collect::<Vec<_>>()
+                        .into_iter()
                 })
                 .collect();
             gaps.clear();
@@ -1133,6 +1142,22 @@ mod tests {
         )
         .unwrap_err();
         assert!(bad.to_string().contains("silhouette_offset_mm"), "{bad}");
+    }
+
+    #[test]
+    fn a_cancelled_finish_stops_with_cancelled() {
+        let cancel = Cancel::new();
+        cancel.cancel();
+        let mut p = params(2.0);
+        p.scallop_mm = Some(0.001);
+        let r = parallel(
+            &dome_and_bowl(),
+            &tool(ToolShape::Ball, 0.5),
+            &p,
+            &Tolerance::default(),
+            &cancel,
+        );
+        assert!(matches!(r, Err(OpError::Cancelled)), "{r:?}");
     }
 
     #[test]
