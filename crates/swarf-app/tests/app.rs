@@ -302,5 +302,7 @@ fn parallel_finishing_is_added_for_a_mesh() {
         .expect("the parallel operation ran");
     assert!(r.toolpath.moves.len() > 100, "{:?}", r.warnings);
     assert!(h.query_by_label("Scallop:").is_some());
+    // Its step comes from the scallop: no step-over in % of the diameter beside it.
+    assert!(h.query_by_label("Step-over:").is_none());
     std::fs::remove_dir_all(&dir).unwrap();
 }

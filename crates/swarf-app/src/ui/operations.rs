@@ -217,11 +217,16 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
     }
     // The step-over in % of the diameter, with the distance it makes (for adaptive
     // clearing the optimal load, the radial width its engagement limit allows).
-    // Isolation steps by its cut's width less the overlap (its own panel), not a step-over.
+    // Isolation steps by its cut's width less the overlap (its own panel), not a step-over;
+    // parallel finishing by a scallop height or a distance (its own panel).
     if !drilling
         && !matches!(
             op.spec,
-            OpSpec::Isolate(_) | OpSpec::Engrave(_) | OpSpec::VCarve(_) | OpSpec::Text(_)
+            OpSpec::Isolate(_)
+                | OpSpec::Engrave(_)
+                | OpSpec::VCarve(_)
+                | OpSpec::Text(_)
+                | OpSpec::Parallel(_)
         )
     {
         let (mut stepover, _) = common_params(op, |s, h| (*s, h.final_depth_mm));
