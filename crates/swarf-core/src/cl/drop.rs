@@ -266,10 +266,6 @@ impl DropCutter {
         }
     }
 
-    pub fn shape(&self) -> &CutterShape {
-        &self.shape
-    }
-
     /// The mesh's bounds, mm (zero for an empty mesh).
     pub fn bounds(&self) -> ([f64; 3], [f64; 3]) {
         (self.lo, self.hi)

@@ -286,16 +286,13 @@ pub fn parallel(
                 .par_iter()
                 .flat_map_iter(|&(i, j, depth)| {
                     if cancel.requested() {
-                        return Vec::new().into_iter();
+                        return Vec::new();
                     }
                     let (add, walls) = split_gap(&surf, &passes[i], &passes[j], step, h0, r);
                     if depth == 0 {
                         steep.fetch_add(walls, std::sync::atomic::Ordering::Relaxed);
                     }
-                    add.into_iter()
-                        .map(|pass| (i, j, depth, pass))
-                        .collect::<Vec<_>>()
-                        .into_iter()
+                    add.into_iter().map(|pass| (i, j, depth, pass)).collect()
                 })
                 .collect();
             gaps.clear();
@@ -391,8 +388,7 @@ fn clip_to_box(
 /// The coarse grid positions within [u0, u1] (the ends included).
 fn grid_in(u0: f64, u1: f64, h0: f64) -> Vec<f64> {
     let mut us = vec![u0];
-    let first = (u0 / h0).floor() as i64 + 1;
-    let mut k = first;
+    let mut k = (u0 / h0).floor() as i64 + 1;
     loop {
         let u = k as f64 * h0;
         if u >= u1 - h0 * 1e-6 {
