@@ -17,6 +17,9 @@ use rayon::prelude::*;
 use super::shape::CutterShape;
 use crate::geometry::mesh::Mesh;
 
+mod push;
+pub use push::PushScratch;
+
 /// One triangle with what the tests need, stored together for cache-friendly scans.
 #[derive(Debug, Clone, Copy)]
 struct Tri {
@@ -344,7 +347,7 @@ impl DropCutter {
             if gx != t.cells[0].max(q[0]) || gy != t.cells[1].max(q[1]) {
                 continue;
             }
-            self.test(t, x, y, best);
+            self.test(t, t.own, x, y, best);
         }
     }
 
@@ -352,7 +355,7 @@ impl DropCutter {
     pub fn drop_brute(&self, x: f64, y: f64, floor: f64) -> f64 {
         let mut best = floor;
         for t in &self.tris {
-            self.test(t, x, y, &mut best);
+            self.test(t, t.own, x, y, &mut best);
         }
         best
     }
@@ -365,8 +368,10 @@ impl DropCutter {
             .collect()
     }
 
+    /// Raises `best` to the bound of triangle `t`'s facet and of the vertices and edges that
+    /// `own` names (bits as in [`Tri::own`]).
     #[inline]
-    fn test(&self, t: &Tri, x: f64, y: f64, best: &mut f64) {
+    fn test(&self, t: &Tri, own: u8, x: f64, y: f64, best: &mut f64) {
         let r = self.shape.radius();
         let r2 = r * r;
         let dx = (t.lo[0] - x).max(x - t.hi[0]).max(0.0);
@@ -390,7 +395,7 @@ impl DropCutter {
         }
         // Vertices.
         for (k, v) in t.v.iter().enumerate() {
-            if t.own & (1 << k) == 0 || v[2] <= *best {
+            if own & (1 << k) == 0 || v[2] <= *best {
                 continue;
             }
             let d2 = (v[0] - x) * (v[0] - x) + (v[1] - y) * (v[1] - y);
@@ -403,7 +408,7 @@ impl DropCutter {
         }
         // Edges.
         for (k, (p, q)) in [(0, 1), (1, 2), (2, 0)].into_iter().enumerate() {
-            if t.own & (8 << k) != 0 {
+            if own & (8 << k) != 0 {
                 self.edge(&t.v[p], &t.v[q], x, y, best);
             }
         }

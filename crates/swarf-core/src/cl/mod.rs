@@ -4,7 +4,7 @@
 mod drop;
 mod shape;
 
-pub use drop::DropCutter;
+pub use drop::{DropCutter, PushScratch};
 pub use shape::CutterShape;
 
 #[cfg(test)]

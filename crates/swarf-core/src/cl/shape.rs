@@ -123,6 +123,11 @@ impl CutterShape {
         self.radius
     }
 
+    /// The corner's radius (the ball's for a ball end mill, 0 for a flat end or a V tool).
+    pub fn corner_radius(&self) -> f64 {
+        self.corner
+    }
+
     /// The radius of curvature that bounds how sharply the cutter-location surface can
     /// bend over a point of the mesh: the corner's for a ball or bull-nose (the surface over
     /// a vertex is that corner, turned), the tool's radius for a flat end or a V tool (their
@@ -254,67 +259,72 @@ impl CutterShape {
         (s, self.height((e * e + s * s).sqrt().min(self.radius)))
     }
 
-    /// The torus's slope along the edge, `h'(d)·s/d`, less `m`: increasing in `s`.
-    #[inline]
-    fn torus_g(&self, e: f64, m: f64, s: f64) -> f64 {
-        let d = (e * e + s * s).sqrt();
-        let u = d - self.flat;
-        if u <= 0.0 {
-            return -m;
-        }
-        let w = (self.corner * self.corner - u * u).max(0.0).sqrt();
-        if w == 0.0 {
-            return f64::INFINITY;
-        }
-        u / w * s / d - m
-    }
-
-    /// The root of the increasing `torus_g` in `[lo, hi]` (it is ≤ 0 at `lo` and ≥ 0 at
-    /// `hi`): the Illinois variant of regula falsi, which keeps the bracket and so cannot
-    /// miss the root, with bisection where a bound's value is infinite.
+    /// Where along the edge the torus touches it, between plan offsets `lo` and `hi`.
+    ///
+    /// At the contact the torus's slope along the edge, h'(d)·s/d, equals the edge's rise
+    /// `m`. On the corner circle at angle φ from the bottom (d = flat + c·sin φ, h'(d) =
+    /// tan φ) that is H = sin φ·√(1 − e²/d²) − m·cos φ = 0, solved in sin φ: H is increasing and finite
+    /// on the whole corner (the slope itself is infinite at its top), so the Illinois
+    /// variant of regula falsi keeps a bracket, cannot miss the root and converges in a
+    /// dozen steps.
     fn torus_root(&self, e: f64, m: f64, lo: f64, hi: f64) -> f64 {
-        let (mut a, mut b) = (lo, hi);
-        let (mut fa, mut fb) = (self.torus_g(e, m, a), self.torus_g(e, m, b));
+        let c = self.corner;
+        // In σ = sin φ (no trigonometry): H(σ) = σ·√(1 − e²/d²) − m·√(1 − σ²).
+        let phi_of = |s: f64| {
+            let u = (e * e + s * s).sqrt() - self.flat;
+            (u / c).clamp(0.0, 1.0)
+        };
+        let h = |sin: f64| {
+            let cos = (1.0 - sin * sin).max(0.0).sqrt();
+            let d = self.flat + c * sin;
+            let k = if d > e {
+                (1.0 - (e / d) * (e / d)).sqrt()
+            } else {
+                0.0
+            };
+            sin * k - m * cos
+        };
+        let s_of = |sin: f64| {
+            let d = self.flat + c * sin;
+            (d * d - e * e).max(0.0).sqrt().clamp(lo, hi)
+        };
+        let (mut a, mut b) = (phi_of(lo), phi_of(hi));
+        let (mut fa, mut fb) = (h(a), h(b));
         if fa >= 0.0 {
-            return a;
+            return lo;
         }
         if fb <= 0.0 {
-            return b;
+            return hi;
         }
         let mut side = 0i8;
-        let eps = self.radius * 1e-15;
         for _ in 0..200 {
-            if b - a <= eps {
+            if b - a <= 4.0 * f64::EPSILON {
                 break;
             }
-            let mut c = if fb.is_finite() {
-                (a * fb - b * fa) / (fb - fa)
-            } else {
-                0.5 * (a + b)
-            };
-            if !(c > a && c < b) {
-                c = 0.5 * (a + b);
+            let mut x = (a * fb - b * fa) / (fb - fa);
+            if !(x > a && x < b) {
+                x = 0.5 * (a + b);
             }
-            let fc = self.torus_g(e, m, c);
-            if fc == 0.0 {
-                return c;
+            let fx = h(x);
+            if fx == 0.0 {
+                return s_of(x);
             }
-            if fc < 0.0 {
-                a = c;
-                fa = fc;
+            if fx < 0.0 {
+                a = x;
+                fa = fx;
                 if side == -1 {
                     fb *= 0.5;
                 }
                 side = -1;
             } else {
-                b = c;
-                fb = fc;
+                b = x;
+                fb = fx;
                 if side == 1 {
                     fa *= 0.5;
                 }
                 side = 1;
             }
         }
-        0.5 * (a + b)
+        s_of(0.5 * (a + b))
     }
 }

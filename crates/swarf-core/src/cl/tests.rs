@@ -380,9 +380,8 @@ fn drop_cutter_matches_closed_forms() {
 
 /// A random height field and a soup of random triangles: the index gives exactly what testing
 /// every triangle gives, and nothing depends on the thread count.
-#[test]
-fn index_agrees_with_brute_force() {
-    let mut rng = Rng(11);
+/// A wavy height field with a soup of large and small triangles over it.
+fn field_and_soup(rng: &mut Rng) -> Mesh {
     let n = 30;
     let mut mesh = Mesh::default();
     for j in 0..=n {
@@ -399,7 +398,7 @@ fn index_agrees_with_brute_force() {
             mesh.triangles.push([k, k + n + 2, k + n + 1]);
         }
     }
-    // A soup of large and small triangles over it.
+    // The soup of large and small triangles over it.
     for _ in 0..60 {
         let c = [
             rng.range(0.0, 3.0),
@@ -417,6 +416,13 @@ fn index_agrees_with_brute_force() {
         }
         mesh.triangles.push([base, base + 1, base + 2]);
     }
+    mesh
+}
+
+#[test]
+fn index_agrees_with_brute_force() {
+    let mut rng = Rng(11);
+    let mesh = field_and_soup(&mut rng);
     for (name, shape) in shapes() {
         let dc = DropCutter::new(&mesh, shape);
         let pts: Vec<[f64; 2]> = (0..400)
@@ -433,4 +439,80 @@ fn index_agrees_with_brute_force() {
         let single = pool.install(|| dc.drop_many(&pts, -5.0));
         assert_eq!(single, many);
     }
+}
+
+#[test]
+fn push_cutter_agrees_with_the_drop_cutter_along_lines() {
+    let mut rng = Rng(23);
+    let mesh = field_and_soup(&mut rng);
+    let mut scratch = PushScratch::default();
+    let mut iv = Vec::new();
+    let mut hits = 0usize;
+    for (name, shape) in shapes() {
+        let dc = DropCutter::new(&mesh, shape);
+        for case in 0..40 {
+            let a = [rng.range(-0.5, 3.5), rng.range(-0.5, 3.5)];
+            // Fibres along X and Y, and oblique lines.
+            let b = match case % 3 {
+                0 => [a[0] + rng.range(0.5, 3.0), a[1]],
+                1 => [a[0], a[1] - rng.range(0.5, 3.0)],
+                _ => [rng.range(-0.5, 3.5), rng.range(-0.5, 3.5)],
+            };
+            let z = rng.range(-0.6, 0.6);
+            dc.push(a, b, z, &mut scratch, &mut iv);
+            let len = ((b[0] - a[0]).powi(2) + (b[1] - a[1]).powi(2)).sqrt();
+            let at = |u: f64| {
+                let t = u / len;
+                dc.drop_brute(a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1]), -1e9)
+            };
+            for w in iv.windows(2) {
+                assert!(w[0].1 < w[1].0, "{name}: intervals overlap {iv:?}");
+            }
+            // Each end is free and a hair inside is blocked.
+            for &(lo, hi) in &iv {
+                hits += 1;
+                for (e, inward) in [(lo, 1.0), (hi, -1.0)] {
+                    if e > 0.0 && e < len {
+                        assert!(
+                            at(e) <= z + 1e-12,
+                            "{name}: end {e} of {iv:?} at z {z} cuts: {}",
+                            at(e)
+                        );
+                        if hi - lo > 1e-6 {
+                            let q = e + inward * 1e-7;
+                            assert!(
+                                at(q) > z,
+                                "{name}: inside end {e} at z {z} is free: {}",
+                                at(q)
+                            );
+                        }
+                    }
+                }
+            }
+            // Samples along the line: blocked exactly where the drop-cutter is above z.
+            for k in 0..=400 {
+                let u = len * f64::from(k) / 400.0;
+                let h = at(u);
+                let inside = iv.iter().any(|&(lo, hi)| u > lo && u < hi);
+                let near_end = iv
+                    .iter()
+                    .any(|&(lo, hi)| (u - lo).abs() < 1e-7 || (u - hi).abs() < 1e-7);
+                if h > z + 1e-9 {
+                    assert!(
+                        inside || near_end,
+                        "{name}: {u} of {len} blocked ({h} > {z}) but not in {iv:?}"
+                    );
+                } else if h < z - 1e-9 {
+                    assert!(
+                        !inside || near_end,
+                        "{name}: {u} free ({h} < {z}) but in {iv:?}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        hits > 200,
+        "only {hits} blocked stretches: the test lines miss the mesh"
+    );
 }
