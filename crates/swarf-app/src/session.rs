@@ -42,6 +42,8 @@ pub(crate) fn common_params<R>(
         OpSpec::Text(t) => f(&mut Stepover::Fraction(1.0), &mut t.cut.heights),
         // Parallel finishing steps by a scallop height or a distance, in its own panel.
         OpSpec::Parallel(p) => f(&mut Stepover::Fraction(1.0), &mut p.cut.heights),
+        // Waterline steps down between levels, in its own panel.
+        OpSpec::Waterline(w) => f(&mut Stepover::Fraction(1.0), &mut w.cut.heights),
         // The step-over of adaptive clearing is its optimal load (the radial width that
         // makes its engagement limit); setting it sets the limit.
         OpSpec::Adaptive(a) => {

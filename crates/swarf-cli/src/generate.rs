@@ -64,6 +64,11 @@ pub enum OpKind {
     /// added on slopes (unless --no-slope-compensation); --allowance and --floor-allowance
     /// leave stock.
     Parallel,
+    /// 3D finishing of a mesh: closed contours at constant heights where the tool exactly
+    /// touches the part (the push-cutter), levels --stepdown apart or stepped for
+    /// --scallop-height on a vertical wall (ball or bull-nose), climb (or --conventional),
+    /// ramping along each loop from the level above at --ramp-angle.
+    Waterline,
 }
 
 impl OpKind {
@@ -267,7 +272,7 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub stepover: Option<Stepover>,
     /// Parallel finishing: the scallop height to leave between passes, mm (0.0005 is 0.5 µm;
-    /// default 0.001).
+    /// default 0.001); waterline: between levels on a vertical wall (unless --stepdown).
     #[arg(long, allow_negative_numbers = true, value_name = "MM")]
     pub scallop_height: Option<f64>,
     /// Parallel finishing: the passes' direction, degrees from X (default --zigzag-angle).
@@ -923,6 +928,20 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
                     }
                     _ => None,
                 },
+            })
+        }
+        OpKind::Waterline => {
+            if a.stepover.is_some() {
+                bail!(
+                    "waterline steps down between levels, not over: give --stepdown or --scallop-height"
+                );
+            }
+            if a.stepdown.is_some() && a.scallop_height.is_some() {
+                bail!("give --scallop-height or --stepdown, not both");
+            }
+            OpSpec::Waterline(swarf_core::ops::waterline::WaterlineParams {
+                cut,
+                scallop_mm: a.scallop_height,
             })
         }
         OpKind::ZlevelRough => OpSpec::ZLevelRough(zlevel()),

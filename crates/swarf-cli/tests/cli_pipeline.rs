@@ -246,6 +246,19 @@ fn flags_and_the_equivalent_job_write_the_same_program_for_every_operation() {
             ],
             "type = \"parallel\"\nstepover_mm = 0.1\nangle_deg = 45.0\nallowance_radial_mm = 0.01\nheights = { final_depth_mm = 0.5 }",
         ),
+        (
+            &boss,
+            // Waterlines round the stepped block, 0.1 mm apart, leaving 0.005 mm on walls.
+            vec![
+                "--op",
+                "waterline",
+                "--stepdown",
+                "0.1",
+                "--allowance",
+                "0.005",
+            ],
+            "type = \"waterline\"\nstepdown_mm = 0.1\nallowance_radial_mm = 0.005\nheights = { final_depth_mm = 0.5 }",
+        ),
     ];
     let mut kinds = std::collections::BTreeSet::new();
     for (i, (part, flags, op)) in cases.iter().enumerate() {

@@ -119,6 +119,10 @@ fn scale_spec(spec: &OpSpec, f: f64) -> OpSpec {
             stock_margin_mm: p.stock_margin_mm.map(|m| m * f),
             ..p
         }),
+        OpSpec::Waterline(p) => OpSpec::Waterline(swarf_core::ops::waterline::WaterlineParams {
+            cut: scale_cut(p.cut, f),
+            scallop_mm: p.scallop_mm.map(|h| h * f),
+        }),
         OpSpec::ZLevelRough(p) => OpSpec::ZLevelRough(scale_z(p, f)),
         OpSpec::ZLevelContour(p) => OpSpec::ZLevelContour(scale_z(p, f)),
         OpSpec::Drill(p) => OpSpec::Drill(DrillParams {
@@ -525,6 +529,21 @@ fn scale_case(part: &Region) -> Vec<String> {
             true,
         ),
         (
+            "waterline",
+            OpSpec::Waterline(swarf_core::ops::waterline::WaterlineParams {
+                cut: CutParams {
+                    heights: Heights {
+                        final_depth_mm: 3.0,
+                        ..Heights::default()
+                    },
+                    stepdown_mm: Some(0.5),
+                    ..cut
+                },
+                ..swarf_core::ops::waterline::WaterlineParams::default()
+            }),
+            true,
+        ),
+        (
             "zlevel-contour",
             OpSpec::ZLevelContour(ZLevelParams {
                 cut: CutParams {
@@ -554,7 +573,7 @@ fn scale_case(part: &Region) -> Vec<String> {
         };
         let (tool, small_tool) = if matches!(spec, OpSpec::VCarve(_)) {
             (&v_tool, &small_v_tool)
-        } else if matches!(spec, OpSpec::Parallel(_)) {
+        } else if matches!(spec, OpSpec::Parallel(_) | OpSpec::Waterline(_)) {
             // A ball: a flat end's cutter-location surface steps where its rim passes an
             // edge, and which side of the step a point falls on is a tie rounding decides.
             (&ball, &small_ball)
@@ -568,7 +587,7 @@ fn scale_case(part: &Region) -> Vec<String> {
         // rounding can tip either way: its cutting points are compared as sets.
         let dev = if matches!(spec, OpSpec::VCarve(_)) {
             cut_set_deviation(&big.toolpath, &small.toolpath, F)
-        } else if matches!(spec, OpSpec::Parallel(_)) {
+        } else if matches!(spec, OpSpec::Parallel(_) | OpSpec::Waterline(_)) {
             cut_path_deviation(&big.toolpath, &small.toolpath, F)
         } else {
             deviation(&big.toolpath, &small.toolpath, F)

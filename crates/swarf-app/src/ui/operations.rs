@@ -7,7 +7,7 @@ use swarf_core::ops::{OpSpec, Stepover};
 use super::params::{
     adaptive_params_ui, bore_params_ui, contour_params_ui, drill_params_ui, engrave_params_ui,
     isolate_params_ui, parallel_params_ui, pocket_params_ui, rest_after_ui, text_params_ui,
-    vcarve_params_ui, zlevel_params_ui,
+    vcarve_params_ui, waterline_params_ui, zlevel_params_ui,
 };
 use super::{ERR, Edit, choice, number, um};
 use crate::Session;
@@ -47,6 +47,7 @@ pub(crate) fn operations_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, e
                     ("+ Z-level rough", "zlevel-rough", "rough"),
                     ("+ Z-level finish", "zlevel-contour", "finish"),
                     ("+ Parallel", "parallel", "parallel"),
+                    ("+ Waterline", "waterline", "waterline"),
                 ]
             } else {
                 &[
@@ -218,7 +219,8 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
     // The step-over in % of the diameter, with the distance it makes (for adaptive
     // clearing the optimal load, the radial width its engagement limit allows).
     // Isolation steps by its cut's width less the overlap (its own panel), not a step-over;
-    // parallel finishing by a scallop height or a distance (its own panel).
+    // parallel finishing by a scallop height or a distance, waterline by levels (their own
+    // panels).
     if !drilling
         && !matches!(
             op.spec,
@@ -227,6 +229,7 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
                 | OpSpec::VCarve(_)
                 | OpSpec::Text(_)
                 | OpSpec::Parallel(_)
+                | OpSpec::Waterline(_)
         )
     {
         let (mut stepover, _) = common_params(op, |s, h| (*s, h.final_depth_mm));
@@ -299,6 +302,7 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
         }
         OpSpec::Text(t) => text_params_ui(ui, t, edit),
         OpSpec::Parallel(p) => parallel_params_ui(ui, p, edit),
+        OpSpec::Waterline(w) => waterline_params_ui(ui, w, edit),
     }
     if let Some(e) = &session.error
         && e.contains(&format!("'{}'", op.name))

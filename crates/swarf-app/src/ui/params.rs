@@ -11,6 +11,7 @@ use swarf_core::ops::parallel::{DEFAULT_SCALLOP_MM, ParallelParams};
 use swarf_core::ops::pocket::{Pattern, PocketParams};
 use swarf_core::ops::text::{TextCut, TextParams};
 use swarf_core::ops::vcarve::{VCarveParams, cap_radius};
+use swarf_core::ops::waterline::WaterlineParams;
 use swarf_core::ops::zlevel::ZLevelParams;
 use swarf_core::ops::{Direction, EntryKind};
 use swarf_core::text::{HAlign, VAlign};
@@ -184,6 +185,45 @@ pub(crate) fn zlevel_params_ui(ui: &mut Ui, z: &mut ZLevelParams, rough: bool, e
         });
     }
     direction_and_entry_ui(ui, &mut z.cut.direction, &mut z.cut.entry, edit);
+}
+
+/// Waterline finishing: levels stepped by the scallop on a vertical wall or a step-down,
+/// the stock to leave, climb or conventional and the ramp between levels.
+pub(crate) fn waterline_params_ui(ui: &mut Ui, p: &mut WaterlineParams, edit: &mut Edit) {
+    let mut by_scallop = p.cut.stepdown_mm.is_none();
+    edit.flag(choice(
+        ui,
+        "Step down by:",
+        &mut by_scallop,
+        &[(true, "scallop height"), (false, "distance")],
+    ));
+    if by_scallop {
+        let mut h = p
+            .scallop_mm
+            .unwrap_or(swarf_core::ops::waterline::DEFAULT_SCALLOP_MM);
+        edit.resp(&um(ui, "Scallop:", &mut h, 0.01..=100.0).on_hover_text(
+            "the height of the ridges left between levels on a vertical wall (a ball or bull-nose corner)",
+        ));
+        p.scallop_mm = Some(h);
+        p.cut.stepdown_mm = None;
+    } else {
+        let mut s = p.cut.stepdown_mm.unwrap_or(0.02);
+        edit.resp(&um(ui, "Step-down:", &mut s, 0.1..=10_000.0));
+        p.cut.stepdown_mm = Some(s);
+    }
+    edit.resp(&um(
+        ui,
+        "Wall allowance:",
+        &mut p.cut.allowance_radial_mm,
+        0.0..=1000.0,
+    ));
+    edit.resp(&um(
+        ui,
+        "Floor allowance:",
+        &mut p.cut.allowance_axial_mm,
+        0.0..=1000.0,
+    ));
+    direction_and_entry_ui(ui, &mut p.cut.direction, &mut p.cut.entry, edit);
 }
 
 /// Parallel finishing: scallop height or step-over, angle, zigzag, slope compensation and

@@ -16,6 +16,7 @@ mod spec;
 pub mod target;
 pub mod text;
 pub mod vcarve;
+pub mod waterline;
 pub mod zlevel;
 
 use serde::{Deserialize, Serialize};

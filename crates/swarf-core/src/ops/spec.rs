@@ -14,6 +14,7 @@ use super::pocket::{PocketParams, pocket};
 use super::target::{Target, contour_loops, target_regions};
 use super::text::{TextParams, text};
 use super::vcarve::{VCarveParams, vcarve};
+use super::waterline::{WaterlineParams, waterline};
 use super::zlevel::{ZLevelParams, zlevel_contour, zlevel_rough};
 use super::{Cancel, CutParams, OpError, OpResult, Stepover};
 use crate::geometry::Tolerance;
@@ -63,10 +64,14 @@ pub enum OpSpec {
     /// 3D finishing of a mesh by parallel passes on the exact cutter-location surface.
     #[serde(rename = "parallel")]
     Parallel(ParallelParams),
+    /// 3D finishing of a mesh by closed contours at constant heights from the exact
+    /// push-cutter.
+    #[serde(rename = "waterline")]
+    Waterline(WaterlineParams),
 }
 
 /// The operation types, by the name a job file and the CLI use.
-pub const OP_TYPES: [&str; 12] = [
+pub const OP_TYPES: [&str; 13] = [
     "pocket",
     "contour",
     "adaptive",
@@ -79,6 +84,7 @@ pub const OP_TYPES: [&str; 12] = [
     "vcarve",
     "text",
     "parallel",
+    "waterline",
 ];
 
 impl OpSpec {
@@ -97,6 +103,7 @@ impl OpSpec {
             "vcarve" => OpSpec::VCarve(VCarveParams::default()),
             "text" => OpSpec::Text(TextParams::default()),
             "parallel" => OpSpec::Parallel(ParallelParams::default()),
+            "waterline" => OpSpec::Waterline(WaterlineParams::default()),
             // The drilling cycles by their own names.
             other => {
                 let cycle = DrillCycle::ALL.into_iter().find(|c| c.name() == other)?;
@@ -123,6 +130,7 @@ impl OpSpec {
             OpSpec::VCarve(_) => "vcarve",
             OpSpec::Text(_) => "text",
             OpSpec::Parallel(_) => "parallel",
+            OpSpec::Waterline(_) => "waterline",
         }
     }
 
@@ -130,7 +138,10 @@ impl OpSpec {
     pub fn needs_mesh(&self) -> bool {
         matches!(
             self,
-            OpSpec::ZLevelRough(_) | OpSpec::ZLevelContour(_) | OpSpec::Parallel(_)
+            OpSpec::ZLevelRough(_)
+                | OpSpec::ZLevelContour(_)
+                | OpSpec::Parallel(_)
+                | OpSpec::Waterline(_)
         )
     }
 
@@ -148,6 +159,7 @@ impl OpSpec {
             OpSpec::VCarve(p) => &p.cut,
             OpSpec::Text(p) => &p.cut,
             OpSpec::Parallel(p) => &p.cut,
+            OpSpec::Waterline(p) => &p.cut,
         }
     }
 
@@ -164,6 +176,7 @@ impl OpSpec {
             OpSpec::VCarve(p) => &mut p.cut,
             OpSpec::Text(p) => &mut p.cut,
             OpSpec::Parallel(p) => &mut p.cut,
+            OpSpec::Waterline(p) => &mut p.cut,
         }
     }
 
@@ -179,7 +192,8 @@ impl OpSpec {
             | OpSpec::Engrave(_)
             | OpSpec::VCarve(_)
             | OpSpec::Text(_)
-            | OpSpec::Parallel(_) => None,
+            | OpSpec::Parallel(_)
+            | OpSpec::Waterline(_) => None,
             OpSpec::ZLevelRough(p) | OpSpec::ZLevelContour(p) => Some(p.stepover),
         }
     }
@@ -287,6 +301,7 @@ impl OpSpec {
                 zlevel_contour(&m.mesh, tool, p, tol, cancel)
             }
             (Model::Mesh(m), OpSpec::Parallel(p)) => parallel(&m.mesh, tool, p, tol, cancel),
+            (Model::Mesh(m), OpSpec::Waterline(p)) => waterline(&m.mesh, tool, p, tol, cancel),
             (Model::Drawing(d), OpSpec::Drill(p)) => drill_from(
                 &crate::holes::find_holes(d, tol),
                 tool,
