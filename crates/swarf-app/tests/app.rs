@@ -306,3 +306,50 @@ fn parallel_finishing_is_added_for_a_mesh() {
     assert!(h.query_by_label("Step-over:").is_none());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn waterline_finishing_is_added_for_a_mesh() {
+    let Some(rs) = render_state() else { return };
+    let dir = std::env::temp_dir().join(format!("swarf-app-waterline-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mesh =
+        swarf_core::samples::heightfield_mesh([0.0, 0.0], [4.0, 3.0], 40, 30, -0.6, |x, y| {
+            -0.5 + 0.3 * (-(x - 2.0).powi(2) - (y - 1.5).powi(2)).exp()
+        });
+    let stl = dir.join("dome.stl");
+    std::fs::write(&stl, mesh.to_binary_stl("dome")).unwrap();
+    let mut app = SwarfApp::example();
+    app.open(&stl);
+    app.wait();
+    assert!(app.error.is_none(), "{:?}", app.error);
+    let mut h = harness_sized(app, &rs, egui::vec2(1100.0, 1400.0));
+    settle(&mut h);
+    h.get_by_label("+ Waterline").click();
+    settle(&mut h);
+    // The new operation's generation starts on the frame after the edit.
+    settle(&mut h);
+    let app = h.state();
+    let op = app.job.operations.last().expect("added").clone();
+    let swarf_core::ops::OpSpec::Waterline(p) = op.spec else {
+        panic!("{:?}", op.spec)
+    };
+    assert_eq!(p.cut.stepdown_mm, None);
+    assert!(app.error.is_none(), "{:?}", app.error);
+    let out = app.output.as_ref().expect("generated");
+    let (_, _, r) = out
+        .operations
+        .iter()
+        .find(|(name, _, _)| *name == op.name)
+        .expect("the waterline operation ran");
+    assert!(r.toolpath.moves.len() > 100, "{:?}", r.warnings);
+    // Closed contours round the dome, one level after another, and the notes say why the
+    // levels are as far apart as they are (the example's tool is a flat end mill).
+    assert!(
+        r.notes.iter().any(|n| n.contains("levels")),
+        "{:?}",
+        r.notes
+    );
+    assert!(h.query_by_label("Step down by:").is_some());
+    assert!(h.query_by_label("Step-over:").is_none());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1096,3 +1096,94 @@ fn parallel_finishing_of_a_mesh_reads_back_on_the_surface() {
     }
     assert!(cutting > 1000, "{cutting}");
 }
+
+/// 3D finishing (issue 17): waterlines round a dome and in a dish read back through rs274:
+/// every point read back at depth, ramps and links included, has the ball clear of the part
+/// (within the 4 decimals written), on every level.
+#[test]
+fn waterline_finishing_of_a_mesh_reads_back_on_the_contours() {
+    use swarf_core::cl::{CutterShape, DropCutter};
+    let mesh =
+        swarf_core::samples::heightfield_mesh([0.0, 0.0], [6.0, 4.0], 60, 40, -2.0, |x, y| {
+            let d = ((x - 2.0).powi(2) + (y - 2.0).powi(2)).sqrt();
+            let e = ((x - 4.6).powi(2) + (y - 2.0).powi(2)).sqrt();
+            -1.0 + 0.6 * (-d * d).exp() - 0.3 * (-2.0 * e * e).exp()
+        });
+    let stl = tmp("dome_wl.stl");
+    std::fs::write(&stl, mesh.to_binary_stl("dome")).unwrap();
+    let out = tmp("waterline.nc");
+    let o = cli()
+        .arg("generate")
+        .arg(&stl)
+        .args([
+            "--op",
+            "waterline",
+            "--tool",
+            "ball",
+            "--tool-diameter",
+            "0.5",
+            "--scallop-height",
+            "0.01",
+            "--depth",
+            "1.2",
+            "--flute-length",
+            "3",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // 2·√(2·0.25·0.01 − 0.01²) = 0.1411 mm, evened out over the 1.2 mm.
+    assert!(
+        stdout.contains("levels 0.1333 mm apart for a 10.00 µm scallop"),
+        "{stdout}"
+    );
+    let gcode = std::fs::read_to_string(&out).unwrap();
+    let part = swarf_core::import::import_stl(
+        &mesh.to_binary_stl("dome"),
+        &swarf_core::import::StlOptions::default(),
+    )
+    .unwrap();
+    let mut ball = swarf_core::tool::Tool::micro_flat(0.5);
+    ball.shape = swarf_core::tool::ToolShape::Ball;
+    let dc = DropCutter::new(&part.mesh, CutterShape::of(&ball, 0.0).unwrap());
+    let Some((errors, pts)) = common::rs274_points(&gcode, "gen", "waterline") else {
+        return;
+    };
+    assert_eq!(errors, 0);
+    let mut levels = std::collections::BTreeSet::new();
+    let mut cutting = 0;
+    for p in &pts {
+        let [x, y, z] = [0, 1, 2].map(|i| p[i].parse::<f64>().unwrap());
+        if p[3] == "1" || z >= -1e-9 {
+            continue;
+        }
+        let cl = dc.drop(x, y, f64::NEG_INFINITY);
+        // Clear of the part: the drop-cutter no higher than the point (or within the 4
+        // decimals' rounding of a point that is).
+        let near = |ok: &dyn Fn(f64) -> bool| {
+            (0..16).any(|k| {
+                let a = f64::from(k) * std::f64::consts::TAU / 16.0;
+                ok(dc.drop(x + 2e-4 * a.cos(), y + 2e-4 * a.sin(), f64::NEG_INFINITY))
+            })
+        };
+        // (Z written to 4 decimals may sit up to 0.05 µm low.)
+        assert!(
+            cl <= z + 6e-5 || near(&|c| c <= z + 6e-5),
+            "({x}, {y}, {z}) cuts {} into the part",
+            cl - z
+        );
+        // The levels cut (touching the part there is the unit tests' business: a link's
+        // end at a level lies over the next level's contour).
+        let step = 1.2 / 9.0;
+        let k = (-z / step).round();
+        if (z + k * step).abs() <= 6e-5 {
+            levels.insert(k as i64);
+        }
+        cutting += 1;
+    }
+    assert!(cutting > 500, "{cutting}");
+    assert!(levels.len() >= 9, "{levels:?}");
+}

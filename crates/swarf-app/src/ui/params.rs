@@ -201,10 +201,14 @@ pub(crate) fn waterline_params_ui(ui: &mut Ui, p: &mut WaterlineParams, edit: &m
         let mut h = p
             .scallop_mm
             .unwrap_or(swarf_core::ops::waterline::DEFAULT_SCALLOP_MM);
-        edit.resp(&um(ui, "Scallop:", &mut h, 0.01..=100.0).on_hover_text(
-            "the height of the ridges left between levels on a vertical wall (a ball or bull-nose corner)",
-        ));
-        p.scallop_mm = Some(h);
+        let r = um(ui, "Scallop:", &mut h, 0.01..=100.0).on_hover_text(
+            "the height of the ridges left between levels on a vertical wall (a ball or bull-nose corner; a flat end mill steps a tenth of its diameter unless given a step-down)",
+        );
+        // Kept unset until edited: a flat end mill has no scallop to step by.
+        if r.changed() {
+            p.scallop_mm = Some(h);
+        }
+        edit.resp(&r);
         p.cut.stepdown_mm = None;
     } else {
         let mut s = p.cut.stepdown_mm.unwrap_or(0.02);

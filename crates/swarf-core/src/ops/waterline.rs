@@ -48,6 +48,9 @@ pub struct WaterlineParams {
 /// The default scallop height between levels, mm.
 pub const DEFAULT_SCALLOP_MM: f64 = 0.001;
 
+/// The step-down of a tool without a corner radius when none is given, of its radius.
+const FLAT_STEP_OF_RADIUS: f64 = 0.2;
+
 /// Fibres across the part in each direction, at most.
 const MAX_FIBRES: f64 = 4000.0;
 
@@ -61,13 +64,17 @@ impl WaterlineParams {
         if let Some(s) = self.cut.stepdown_mm {
             return Ok((s, None));
         }
-        let h = self.scallop_mm.unwrap_or(DEFAULT_SCALLOP_MM);
         let rho = shape.corner_radius();
         if rho <= 0.0 {
-            return Err(
-                "a tool without a corner radius leaves no scallop on a wall to step by: give a step-down (stepdown_mm, --stepdown)".into(),
-            );
+            if self.scallop_mm.is_some() {
+                return Err(
+                    "a tool without a corner radius leaves no scallop on a wall to step by: give a step-down (stepdown_mm, --stepdown)".into(),
+                );
+            }
+            // A flat end or V tool: a tenth of the diameter unless told (said in the notes).
+            return Ok((shape.radius() * FLAT_STEP_OF_RADIUS, None));
         }
+        let h = self.scallop_mm.unwrap_or(DEFAULT_SCALLOP_MM);
         if !(h > 0.0 && h < rho) {
             return Err(format!(
                 "scallop height {h} mm: give a height above 0 and below the corner radius ({rho} mm)"
@@ -245,6 +252,9 @@ pub fn waterline(
         Some(hs) => format!(
             "{n} levels {step:.4} mm apart for a {:.2} µm scallop on vertical walls; {count} contours",
             hs * 1000.0
+        ),
+        None if p.cut.stepdown_mm.is_none() => format!(
+            "{n} levels {step:.4} mm apart (a tenth of the tool's diameter: a tool without a corner radius leaves no scallop on a wall to step by; set a step-down); {count} contours"
         ),
         None => format!("{n} levels {step:.4} mm apart; {count} contours"),
     });
