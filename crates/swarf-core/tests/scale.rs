@@ -257,10 +257,25 @@ fn cut_path_deviation(big: &Toolpath, small: &Toolpath, f: f64) -> Result<f64, S
         let mut from = tp.start;
         for m in &tp.moves {
             if matches!(m.class, swarf_core::toolpath::MoveClass::Cut) {
-                out.push((
-                    [from.x * k, from.y * k, from.z * k],
-                    [m.to.x * k, m.to.y * k, m.to.z * k],
-                ));
+                if let swarf_core::toolpath::Motion::Arc { centre, ccw } = m.motion {
+                    // An arc as 64 chords (both sizes alike: the sag cancels out in
+                    // what is compared, the same arcs' chords).
+                    let sweep = swarf_core::toolpath::arc_sweep(from.xy(), m.to.xy(), centre, ccw);
+                    let r = (from.xy() - centre).length();
+                    let a0 = (from.xy() - centre).angle();
+                    let at = |t: f64| {
+                        let q = centre + swarf_core::geometry::V2::from_angle(a0 + sweep * t) * r;
+                        [q.x * k, q.y * k, (from.z + (m.to.z - from.z) * t) * k]
+                    };
+                    for j in 0..64 {
+                        out.push((at(f64::from(j) / 64.0), at(f64::from(j + 1) / 64.0)));
+                    }
+                } else {
+                    out.push((
+                        [from.x * k, from.y * k, from.z * k],
+                        [m.to.x * k, m.to.y * k, m.to.z * k],
+                    ));
+                }
             }
             from = m.to;
         }

@@ -89,6 +89,9 @@ impl WaterlineParams {
 struct Contour {
     z: f64,
     pts: Vec<[f64; 2]>,
+    /// The loop fitted with lines and arcs: (index of a point of `pts`, bulge to the next);
+    /// empty until fitted.
+    fit: Vec<(usize, f64)>,
 }
 
 /// What the levels share.
@@ -246,8 +249,35 @@ pub fn waterline(
             c.pts.reverse();
         }
     }
+    // Lines and arcs within 0.4 of the tolerance of the points (themselves within 0.4 of
+    // it of the contour), each arc checked along its length by the drop-cutter.
+    let part_left = p.cut.direction != Direction::Climb;
+    let rejected = std::sync::atomic::AtomicUsize::new(0);
+    contours.par_iter_mut().flatten().for_each(|c| {
+        if !cancel.requested() {
+            let (fit, bad) = fit_loop(&weave, c, part_left, tol);
+            c.fit = fit;
+            rejected.fetch_add(bad, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    cancel.check()?;
     let count: usize = contours.iter().map(Vec::len).sum();
+    let lines: usize = contours.iter().flatten().map(|c| c.pts.len()).sum();
+    let fitted: usize = contours.iter().flatten().map(|c| c.fit.len()).sum();
+    let arcs = contours
+        .iter()
+        .flatten()
+        .flat_map(|c| &c.fit)
+        .filter(|f| f.1 != 0.0)
+        .count();
     let toolpath = link(&weave, &contours, step, tool, p, hi[2]);
+    notes.push(format!(
+        "contours fitted with {arcs} arcs: {fitted} moves round the loops instead of {lines} lines{}",
+        match rejected.into_inner() {
+            0 => String::new(),
+            k => format!(" ({k} arc(s) kept as lines: checked along their length, they came nearer the part than the tolerance)"),
+        }
+    ));
     notes.push(match scallop {
         Some(hs) => format!(
             "{n} levels {step:.4} mm apart for a {:.2} µm scallop on vertical walls; {count} contours",
@@ -488,7 +518,14 @@ fn level_contours(w: &Weave<'_>, z: f64, cancel: &Cancel) -> (Vec<Contour>, usiz
         .into_par_iter()
         .map_init(PushScratch::default, |sc, pts| {
             let (pts, bad) = refine_loop(w, z, &pts, sc);
-            (Contour { z, pts }, bad)
+            (
+                Contour {
+                    z,
+                    pts,
+                    fit: Vec::new(),
+                },
+                bad,
+            )
         })
         .collect();
     let bad = results.iter().map(|r| r.1).sum();
@@ -574,7 +611,11 @@ fn refine_loop(
         out.push(a);
         refine_chord(w, z, a, b, 0, sc, &mut out, &mut bad);
     }
-    (merge_loop(&out, w.tol * 0.4), bad)
+    out.dedup();
+    if out.len() > 1 && out.first() == out.last() {
+        out.pop();
+    }
+    (out, bad)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -678,10 +719,11 @@ fn refine_chord(
     refine_chord(w, z, c, b, depth + 1, sc, out, bad);
 }
 
-/// Drops points of a closed loop that lie within `tol` of the chord that replaces them.
-fn merge_loop(pts: &[[f64; 2]], tol: f64) -> Vec<[f64; 2]> {
+/// The points of a closed loop kept when those within `tol` of the chord that replaces them
+/// are dropped (their indices).
+fn merge_loop(pts: &[[f64; 2]], tol: f64) -> Vec<usize> {
     if pts.len() < 4 {
-        return pts.to_vec();
+        return (0..pts.len()).collect();
     }
     let dist = |p: [f64; 2], a: [f64; 2], b: [f64; 2]| {
         let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
@@ -693,7 +735,7 @@ fn merge_loop(pts: &[[f64; 2]], tol: f64) -> Vec<[f64; 2]> {
         };
         ((p[0] - a[0] - t * dx).powi(2) + (p[1] - a[1] - t * dy).powi(2)).sqrt()
     };
-    let mut out = vec![pts[0]];
+    let mut out = vec![0];
     let mut k = 0;
     let n = pts.len();
     while k < n {
@@ -711,7 +753,7 @@ fn merge_loop(pts: &[[f64; 2]], tol: f64) -> Vec<[f64; 2]> {
         if e >= n {
             break;
         }
-        out.push(pts[e]);
+        out.push(e);
         k = e;
     }
     out
@@ -810,6 +852,102 @@ fn link(
     tp
 }
 
+/// Fits a closed loop (the part on its left when `part_left`) with lines and arcs within 0.4
+/// of the tolerance of its points, and checks each arc along its length: where the tool at
+/// a point of the arc would cut the part and the point 0.9 of the tolerance towards the free
+/// side is not clear, or it is clear and the point as far towards the part is too (the arc
+/// has left the contour), the arc is replaced by the points it spans. Returns the fitted
+/// loop (indices into `pts` with the bulge to the next) and the arcs replaced.
+fn fit_loop(
+    w: &Weave<'_>,
+    c: &Contour,
+    part_left: bool,
+    tol: &Tolerance,
+) -> (Vec<(usize, f64)>, usize) {
+    use crate::geometry::V2;
+    use crate::geometry::biarc::fit_polyline;
+    use crate::geometry::bulge::seg_point;
+    use cavalier_contours::polyline::PlineVertex;
+    let n = c.pts.len();
+    let lines = || {
+        merge_loop(&c.pts, w.tol * 0.4)
+            .into_iter()
+            .map(|k| (k, 0.0))
+            .collect::<Vec<_>>()
+    };
+    if n < 4 {
+        return (lines(), 0);
+    }
+    let mut closed: Vec<V2> = c.pts.iter().map(|p| V2::new(p[0], p[1])).collect();
+    closed.push(closed[0]);
+    let verts = fit_polyline(
+        &closed,
+        tol.mesh_corner_angle_deg,
+        w.tol * 0.4,
+        tol.equal_point_mm,
+    );
+    // Each fitted vertex is one of the points, in order.
+    let mut fit: Vec<(usize, f64)> = Vec::with_capacity(verts.len());
+    let mut j = 0usize;
+    for v in verts.iter().take(verts.len().saturating_sub(1)) {
+        let Some(k) = (j..n).find(|&k| c.pts[k] == [v.x, v.y]) else {
+            return (lines(), 0);
+        };
+        fit.push((k, v.bulge));
+        j = k + 1;
+    }
+    if fit.first().is_none_or(|f| f.0 != 0) {
+        return (lines(), 0);
+    }
+    let zq = w.zq(c.z);
+    let reach = w.tol * 0.9;
+    let mut out = Vec::with_capacity(fit.len());
+    let mut bad = 0;
+    for (i, &(k, bulge)) in fit.iter().enumerate() {
+        let k2 = fit.get(i + 1).map_or(n, |f| f.0);
+        if bulge == 0.0 {
+            out.push((k, 0.0));
+            continue;
+        }
+        let p = c.pts[k];
+        let q = c.pts[k2 % n];
+        let a = PlineVertex::new(p[0], p[1], bulge);
+        let b = PlineVertex::new(q[0], q[1], 0.0);
+        let len = crate::geometry::bulge::seg_len(a, b);
+        // A sixteenth of the fibres' spacing apart, and 32 at least.
+        let m = ((len / (w.s * 0.0625)).ceil() as usize).clamp(32, 8192);
+        let ok = (1..m).all(|t| {
+            let f = t as f64 / m as f64;
+            let x = seg_point(a, b, f);
+            let (x0, x1) = (
+                seg_point(a, b, f - 0.5 / m as f64),
+                seg_point(a, b, f + 0.5 / m as f64),
+            );
+            let t = (x1 - x0).normalized();
+            // Towards the free side.
+            let nrm = if part_left {
+                V2::new(t.y, -t.x)
+            } else {
+                V2::new(-t.y, t.x)
+            };
+            let blocked = |o: V2| w.dc.drop(o.x, o.y, f64::NEG_INFINITY) > zq;
+            // Clear of the part, or within the tolerance of clear; and the part within it.
+            if blocked(x) {
+                !blocked(x + nrm * reach)
+            } else {
+                blocked(x - nrm * reach)
+            }
+        });
+        if ok {
+            out.push((k, bulge));
+        } else {
+            bad += 1;
+            out.extend((k..k2).map(|kk| (kk, 0.0)));
+        }
+    }
+    (out, bad)
+}
+
 /// Cuts loop `c` from point `start`: a ramp along it from `from_z` down to its level (round
 /// more than once on a short loop), then the whole loop at its level from where the ramp
 /// ended.
@@ -851,13 +989,56 @@ fn cut_loop(
         }
     }
     // The whole loop at its level, from `pos` (on the segment from at(k) to at(k + 1)) back
-    // to `pos`.
-    for m in 1..=n {
-        let q = at(k + m);
+    // to `pos`; fitted, along the points to the first fitted vertex and round the fitted
+    // loop back to it.
+    let last = (start + k) % n;
+    let line = |tp: &mut Toolpath, q: [f64; 2]| {
         tp.line(P3::new(q[0], q[1], c.z), MoveClass::Cut, feed);
+    };
+    if c.fit.is_empty() {
+        for m in 1..=n {
+            line(tp, at(k + m));
+        }
+    } else {
+        // The first fitted vertex at or after last + 1.
+        let from = (last + 1) % n;
+        let f0 = c.fit.partition_point(|f| f.0 < from) % c.fit.len();
+        let v0 = c.fit[f0].0;
+        let mut kk = from;
+        loop {
+            line(tp, c.pts[kk]);
+            if kk == v0 {
+                break;
+            }
+            kk = (kk + 1) % n;
+        }
+        let m = c.fit.len();
+        for i in 0..m {
+            let (ka, bulge) = c.fit[(f0 + i) % m];
+            let q = c.pts[c.fit[(f0 + i + 1) % m].0];
+            if bulge == 0.0 {
+                line(tp, q);
+            } else {
+                let pa = c.pts[ka];
+                let (centre, _) = crate::geometry::biarc::arc_centre_radius(
+                    crate::geometry::V2::new(pa[0], pa[1]),
+                    crate::geometry::V2::new(q[0], q[1]),
+                    bulge,
+                );
+                tp.arc(
+                    P3::new(q[0], q[1], c.z),
+                    centre,
+                    bulge > 0.0,
+                    MoveClass::Cut,
+                    feed,
+                );
+            }
+        }
+        // (The fitted loop covers the stretch before `pos` too: it ends where it began.)
+        return;
     }
     if tp.end().xy().dist(P3::new(pos[0], pos[1], c.z).xy()) > 0.0 {
-        tp.line(P3::new(pos[0], pos[1], c.z), MoveClass::Cut, feed);
+        line(tp, pos);
     }
 }
 
@@ -890,11 +1071,19 @@ mod tests {
         let mut out = Vec::new();
         let mut from = tp.start;
         for m in &tp.moves {
-            assert!(
-                !matches!(m.motion, Motion::Arc { .. }),
-                "waterline writes lines"
-            );
-            if m.class != MoveClass::Rapid {
+            if let Motion::Arc { centre, ccw } = m.motion {
+                // Arcs (at their level) as 32 chords' ends, each a zero-length piece.
+                assert!((from.z - m.to.z).abs() < 1e-12, "arcs at a level only");
+                let sweep = crate::toolpath::arc_sweep(from.xy(), m.to.xy(), centre, ccw);
+                let r = (from.xy() - centre).length();
+                let a0 = (from.xy() - centre).angle();
+                for k in 0..=32 {
+                    let q = centre
+                        + crate::geometry::V2::from_angle(a0 + sweep * f64::from(k) / 32.0) * r;
+                    let q = P3::new(q.x, q.y, m.to.z);
+                    out.push((q, q, m.class));
+                }
+            } else if m.class != MoveClass::Rapid {
                 out.push((from, m.to, m.class));
             }
             from = m.to;
