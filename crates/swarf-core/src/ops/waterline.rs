@@ -4,12 +4,14 @@
 //! At each level the plan is crossed by fibres along X and Y, a fraction of the tool's
 //! radius apart; the push-cutter gives, along each fibre, the exact stretches where the tool
 //! would cut. Their ends are points of the contour. The grid of fibres is a weave: in each
-//! cell the contour joins the ends on its sides (a saddle is settled by the drop-cutter at the
-//! cell's centre), and the joins chain into closed loops, the part on their left. Each chord
-//! is then checked twice, and split until both hold: the contour across its middle (found by
-//! a push along the normal) lies within half the path tolerance, and a push along the chord
-//! itself finds nothing in its way (a small island between two fibres bends the chord around
-//! it). Collinear points are merged within the other half of the tolerance.
+//! cell the contour joins the ends on its sides (four crossings are joined the way the side
+//! stretches connect: a thin strip of free space is not cut across), and the joins chain
+//! into closed loops, the part on their left. Each chord is then checked twice, and split
+//! until both hold: the contour across its middle (found by a push along the normal) lies
+//! within 0.4 of the path tolerance, and no point of it lies deeper in the part than that (a
+//! push along the chord, then along the normal; a small island between two fibres bends the
+//! chord around it). The points are fitted with lines and arcs within 0.4 of the tolerance,
+//! each arc checked along its length by the drop-cutter (kept as lines where it strays).
 //!
 //! Levels step down by a distance, or by the scallop a ball or bull-nose corner leaves on a
 //! vertical wall. Loops are cut top down, each region finished downward before the next:
@@ -262,7 +264,11 @@ pub fn waterline(
     });
     cancel.check()?;
     let count: usize = contours.iter().map(Vec::len).sum();
-    let lines: usize = contours.iter().flatten().map(|c| c.pts.len()).sum();
+    let lines: usize = contours
+        .par_iter()
+        .flatten()
+        .map(|c| merge_loop(&c.pts, weave.tol * 0.4).len())
+        .sum();
     let fitted: usize = contours.iter().flatten().map(|c| c.fit.len()).sum();
     let arcs = contours
         .iter()
@@ -272,7 +278,7 @@ pub fn waterline(
         .count();
     let toolpath = link(&weave, &contours, step, tool, p, hi[2]);
     notes.push(format!(
-        "contours fitted with {arcs} arcs: {fitted} moves round the loops instead of {lines} lines{}",
+        "contours fitted with {arcs} arcs: {fitted} moves round the loops instead of {lines} lines (the points merged within the same tolerance){}",
         match rejected.into_inner() {
             0 => String::new(),
             k => format!(" ({k} arc(s) kept as lines: checked along their length, they came nearer the part than the tolerance)"),
@@ -289,7 +295,7 @@ pub fn waterline(
         None => format!("{n} levels {step:.4} mm apart; {count} contours"),
     });
     notes.push(
-        "tolerance: the mesh's own chord error is not known (an STL keeps no exact surface); contours within half the path tolerance of the exact push-cutter contact, merging of points within the other half".into(),
+        "tolerance: the mesh's own chord error is not known (an STL keeps no exact surface); contour points within 0.4 of the path tolerance of the exact push-cutter contact, lines and arcs within 0.4 of it of the points (each arc checked along its length against the drop-cutter); then the post's rounding".into(),
     );
     Ok(OpResult {
         toolpath,
