@@ -187,6 +187,22 @@ pub(crate) fn zlevel_params_ui(ui: &mut Ui, z: &mut ZLevelParams, rough: bool, e
     direction_and_entry_ui(ui, &mut z.cut.direction, &mut z.cut.entry, edit);
 }
 
+/// The stock to leave on walls and floors of a 3D finish, in µm.
+fn allowance_rows_ui(ui: &mut Ui, cut: &mut swarf_core::ops::CutParams, edit: &mut Edit) {
+    edit.resp(&um(
+        ui,
+        "Wall allowance:",
+        &mut cut.allowance_radial_mm,
+        0.0..=1000.0,
+    ));
+    edit.resp(&um(
+        ui,
+        "Floor allowance:",
+        &mut cut.allowance_axial_mm,
+        0.0..=1000.0,
+    ));
+}
+
 /// Waterline finishing: levels stepped by the scallop on a vertical wall or a step-down,
 /// the stock to leave, climb or conventional and the ramp between levels.
 pub(crate) fn waterline_params_ui(ui: &mut Ui, p: &mut WaterlineParams, edit: &mut Edit) {
@@ -215,18 +231,7 @@ pub(crate) fn waterline_params_ui(ui: &mut Ui, p: &mut WaterlineParams, edit: &m
         edit.resp(&um(ui, "Step-down:", &mut s, 0.1..=10_000.0));
         p.cut.stepdown_mm = Some(s);
     }
-    edit.resp(&um(
-        ui,
-        "Wall allowance:",
-        &mut p.cut.allowance_radial_mm,
-        0.0..=1000.0,
-    ));
-    edit.resp(&um(
-        ui,
-        "Floor allowance:",
-        &mut p.cut.allowance_axial_mm,
-        0.0..=1000.0,
-    ));
+    allowance_rows_ui(ui, &mut p.cut, edit);
     direction_and_entry_ui(ui, &mut p.cut.direction, &mut p.cut.entry, edit);
 }
 
@@ -290,18 +295,7 @@ pub(crate) fn parallel_params_ui(ui: &mut Ui, p: &mut ParallelParams, edit: &mut
             p.silhouette_offset_mm = None;
         }
     });
-    edit.resp(&um(
-        ui,
-        "Wall allowance:",
-        &mut p.cut.allowance_radial_mm,
-        0.0..=1000.0,
-    ));
-    edit.resp(&um(
-        ui,
-        "Floor allowance:",
-        &mut p.cut.allowance_axial_mm,
-        0.0..=1000.0,
-    ));
+    allowance_rows_ui(ui, &mut p.cut, edit);
 }
 
 pub(crate) fn contour_params_ui(ui: &mut Ui, c: &mut ContourParams, edit: &mut Edit) {

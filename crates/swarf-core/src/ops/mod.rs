@@ -373,6 +373,22 @@ impl Default for CutParams {
 }
 
 impl CutParams {
+    /// What a 3D finish of `mesh` starts with: the checks of [`CutParams::check`], a mesh
+    /// with triangles, and the tool's profile grown by the radial stock to leave.
+    pub(crate) fn finishing_shape(
+        &self,
+        op: &'static str,
+        tool: &Tool,
+        mesh: &crate::geometry::mesh::Mesh,
+    ) -> Result<crate::cl::CutterShape, OpError> {
+        self.check(op, tool)?;
+        if mesh.triangles.is_empty() {
+            return Err(param_err(op, "mesh", "has no triangles".into()));
+        }
+        crate::cl::CutterShape::of(tool, self.allowance_radial_mm)
+            .map_err(|e| param_err(op, "allowance_radial_mm", e))
+    }
+
     /// Checks the tool, heights, step-down, allowances and entry; `op` names the operation in
     /// the error.
     pub fn check(&self, op: &'static str, tool: &Tool) -> Result<(), OpError> {

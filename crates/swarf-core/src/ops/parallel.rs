@@ -154,12 +154,7 @@ pub fn parallel(
     cancel: &Cancel,
 ) -> Result<OpResult, OpError> {
     const OP: &str = "parallel";
-    p.cut.check(OP, tool)?;
-    if mesh.triangles.is_empty() {
-        return Err(param_err(OP, "mesh", "has no triangles".into()));
-    }
-    let shape = CutterShape::of(tool, p.cut.allowance_radial_mm)
-        .map_err(|e| param_err(OP, "allowance_radial_mm", e))?;
+    let shape = p.cut.finishing_shape(OP, tool, mesh)?;
     let (step, scallop) = p.step_mm(&shape);
     let r = tool.radius_mm();
     if let Some(h) = p.scallop_mm

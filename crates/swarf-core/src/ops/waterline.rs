@@ -156,12 +156,7 @@ pub fn waterline(
     cancel: &Cancel,
 ) -> Result<OpResult, OpError> {
     const OP: &str = "waterline";
-    p.cut.check(OP, tool)?;
-    if mesh.triangles.is_empty() {
-        return Err(param_err(OP, "mesh", "has no triangles".into()));
-    }
-    let shape = CutterShape::of(tool, p.cut.allowance_radial_mm)
-        .map_err(|e| param_err(OP, "allowance_radial_mm", e))?;
+    let shape = p.cut.finishing_shape(OP, tool, mesh)?;
     let (dz, scallop) = p.step_mm(&shape).map_err(|e| {
         param_err(
             OP,
