@@ -5,8 +5,9 @@ Both get the same mesh (a generated relief with a steep dome, top at Z 0, or an 
 with --stl whose top is at Z 0), the same tool, the same levels and the same fibre spacing
 (half the tool's radius, as Swarf chooses it). OpenCAMLib stops at its fibres' crossings;
 Swarf also refines every loop to the path tolerance (0.1 um) and fits arcs, so the ratio
-flatters OpenCAMLib. Swarf's time is the operation's ("generated in"), without the export
-check. Prints both times, the ratio, and each side's loops and points.
+flatters OpenCAMLib. Swarf's time is its CLI's "generated in": reading the STL, the
+operation, the post and the export check against the mesh (OpenCAMLib's is its loops only).
+Prints both times, the ratio, and each side's loops and points.
 
     python3 -m pip install opencamlib        # the peer (PyPI)
     cargo build --release -p swarf-cli
