@@ -229,16 +229,23 @@ pub fn waterline(
     };
     let mut contours: Vec<Vec<Contour>> = Vec::with_capacity(levels.len());
     let mut unresolved = 0usize;
+    let mut unclosed = 0usize;
     for &z in &levels {
         cancel.check()?;
-        let (loops, bad) = level_contours(&weave, z, cancel);
+        let (loops, bad, open) = level_contours(&weave, z, cancel);
         unresolved += bad;
+        unclosed += open;
         contours.push(loops);
     }
     cancel.check()?;
     if unresolved > 0 {
         warnings.push(format!(
             "{unresolved} place(s) where a contour could not be brought within the path tolerance after {MAX_SPLITS} halvings (the tool may touch the part there by up to the halved chord): check the export's gouge report"
+        ));
+    }
+    if unclosed > 0 {
+        warnings.push(format!(
+            "{unclosed} piece(s) of contour did not close and were left out (the part is left uncut there, not gouged): check the mesh for defects there, or try a slightly different step-down"
         ));
     }
     if p.cut.direction == Direction::Climb {
@@ -307,8 +314,9 @@ type EdgeKey = (bool, i64, i64);
 /// A crossing: its edge and its place along it.
 type Id = (EdgeKey, usize);
 
-/// The closed contours at level `z` and the number of chords left unresolved.
-fn level_contours(w: &Weave<'_>, z: f64, cancel: &Cancel) -> (Vec<Contour>, usize) {
+/// The closed contours at level `z`, the number of chords left unresolved, and of pieces of
+/// contour that did not close (left out).
+fn level_contours(w: &Weave<'_>, z: f64, cancel: &Cancel) -> (Vec<Contour>, usize, usize) {
     let zq = w.zq(z);
     let (xa, xb) = (w.x(0), w.x(w.nx as i64));
     let (ya, yb) = (w.y(0), w.y(w.ny as i64));
@@ -338,7 +346,7 @@ fn level_contours(w: &Weave<'_>, z: f64, cancel: &Cancel) -> (Vec<Contour>, usiz
         .map_init(PushScratch::default, |sc, i| fibre(false, i, sc))
         .collect();
     if cancel.requested() {
-        return (Vec::new(), 0);
+        return (Vec::new(), 0, 0);
     }
     // Node states from the rows (half-open: blocked on [lo, hi)).
     let in_iv = |iv: &[(f64, f64)], v: f64| {
@@ -463,7 +471,8 @@ fn level_contours(w: &Weave<'_>, z: f64, cancel: &Cancel) -> (Vec<Contour>, usiz
             inside = !inside;
         }
         if walk.len() % 2 == 1 {
-            // Cannot happen with consistent states; skip the cell rather than join wrongly.
+            // Cannot happen with consistent states; skip the cell rather than join wrongly
+            // (the loops through it do not close, and are counted).
             continue;
         }
         let m = walk.len();
@@ -490,6 +499,7 @@ fn level_contours(w: &Weave<'_>, z: f64, cancel: &Cancel) -> (Vec<Contour>, usiz
     });
     let mut used = HashSet::new();
     let mut loops = Vec::new();
+    let mut open = 0usize;
     for start in keys {
         if used.contains(&start) {
             continue;
@@ -510,8 +520,12 @@ fn level_contours(w: &Weave<'_>, z: f64, cancel: &Cancel) -> (Vec<Contour>, usiz
                 None => break,
             }
         }
-        if closed && pts.len() >= 3 {
+        // (Two points: a pocket of free space narrower than the fibres' spacing; refined
+        // like the others.)
+        if closed && pts.len() >= 2 {
             loops.push(pts);
+        } else {
+            open += 1;
         }
     }
     // Refine each loop to the tolerance and merge.
@@ -533,9 +547,9 @@ fn level_contours(w: &Weave<'_>, z: f64, cancel: &Cancel) -> (Vec<Contour>, usiz
     let loops = results
         .into_iter()
         .map(|r| r.0)
-        .filter(|c| c.pts.len() >= 3)
+        .filter(|c| c.pts.len() >= 2)
         .collect();
-    (loops, bad)
+    (loops, bad, open)
 }
 
 /// In a cell crossed four times or more, whether the part joins across it (the free
