@@ -531,8 +531,8 @@ fn level_contours(w: &Weave<'_>, z: f64, cancel: &Cancel) -> (Vec<Contour>, usiz
     // Refine each loop to the tolerance and merge.
     let results: Vec<(Contour, usize)> = loops
         .into_par_iter()
-        .map_init(PushScratch::default, |sc, pts| {
-            let (pts, bad) = refine_loop(w, z, &pts, sc);
+        .map(|pts| {
+            let (pts, bad) = refine_loop(w, z, &pts);
             (
                 Contour {
                     z,
@@ -612,20 +612,22 @@ fn free_arcs_apart(
 
 /// Splits each chord of a closed loop until the contour across its middle lies within half
 /// the tolerance and nothing blocks it; then merges points within the other half.
-fn refine_loop(
-    w: &Weave<'_>,
-    z: f64,
-    pts: &[[f64; 2]],
-    sc: &mut PushScratch,
-) -> (Vec<[f64; 2]>, usize) {
-    let mut out = Vec::with_capacity(pts.len() * 2);
-    let mut bad = 0;
+fn refine_loop(w: &Weave<'_>, z: f64, pts: &[[f64; 2]]) -> (Vec<[f64; 2]>, usize) {
+    // Chord by chord in parallel (a level is often one long loop), in order.
     let n = pts.len();
-    for k in 0..n {
-        let (a, b) = (pts[k], pts[(k + 1) % n]);
-        out.push(a);
-        refine_chord(w, z, a, b, 0, sc, &mut out, &mut bad);
-    }
+    let pieces: Vec<(Vec<[f64; 2]>, usize)> = (0..n)
+        .into_par_iter()
+        .with_min_len(16)
+        .map_init(PushScratch::default, |sc, k| {
+            let (a, b) = (pts[k], pts[(k + 1) % n]);
+            let mut out = vec![a];
+            let mut bad = 0;
+            refine_chord(w, z, a, b, 0, sc, &mut out, &mut bad);
+            (out, bad)
+        })
+        .collect();
+    let bad = pieces.iter().map(|p| p.1).sum();
+    let mut out: Vec<[f64; 2]> = pieces.into_iter().flat_map(|p| p.0).collect();
     out.dedup();
     if out.len() > 1 && out.first() == out.last() {
         out.pop();
