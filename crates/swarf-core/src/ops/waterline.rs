@@ -62,6 +62,7 @@ const MAX_SPLITS: u32 = 30;
 impl WaterlineParams {
     /// The step between levels, mm, and the scallop it leaves on a vertical wall (`None`
     /// when the step-down is given).
+    /// `shape` is the tool's own profile (without the stock to leave).
     pub fn step_mm(&self, shape: &CutterShape) -> Result<(f64, Option<f64>), String> {
         if let Some(s) = self.cut.stepdown_mm {
             return Ok((s, None));
@@ -157,7 +158,10 @@ pub fn waterline(
 ) -> Result<OpResult, OpError> {
     const OP: &str = "waterline";
     let shape = p.cut.finishing_shape(OP, tool, mesh)?;
-    let (dz, scallop) = p.step_mm(&shape).map_err(|e| {
+    // The scallop on the finished wall is the tool's own corner's, not the corner grown by
+    // the stock to leave (a flat end mill leaving 20 µm is still a flat end mill).
+    let own = CutterShape::of(tool, 0.0).map_err(|e| param_err(OP, "tool", e))?;
+    let (dz, scallop) = p.step_mm(&own).map_err(|e| {
         param_err(
             OP,
             if p.cut.stepdown_mm.is_some() || p.scallop_mm.is_none() {
@@ -1263,5 +1267,54 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The step between levels comes from the tool's own corner: a flat end mill leaving
+    /// stock on the walls still steps a tenth of its diameter, a ball its scallop's step.
+    #[test]
+    fn levels_step_by_the_tools_own_corner() {
+        let mesh = box_mesh([0.0, 0.0, -1.0], [2.0, 1.5, 0.0]);
+        let tol = Tolerance::default();
+        let mut p = WaterlineParams::default();
+        p.cut.heights.final_depth_mm = 1.0;
+        p.cut.allowance_radial_mm = 0.02;
+        let flat = waterline(
+            &mesh,
+            &tool(ToolShape::Flat, 0.5),
+            &p,
+            &tol,
+            &Cancel::default(),
+        )
+        .unwrap();
+        let has = |r: &OpResult, start: &str| r.notes.iter().any(|n| n.starts_with(start));
+        assert!(
+            has(&flat, "20 levels 0.0500 mm apart (a tenth"),
+            "{:?}",
+            flat.notes
+        );
+        p.scallop_mm = Some(0.01);
+        let ball = waterline(
+            &mesh,
+            &tool(ToolShape::Ball, 0.5),
+            &p,
+            &tol,
+            &Cancel::default(),
+        )
+        .unwrap();
+        // 2·√(2·0.25·0.01 − 0.01²) = 0.1400 mm: 8 levels over 1 mm.
+        assert!(
+            has(&ball, "8 levels 0.1250 mm apart for a 10.00 µm scallop"),
+            "{:?}",
+            ball.notes
+        );
+        let err = waterline(
+            &mesh,
+            &tool(ToolShape::Flat, 0.5),
+            &p,
+            &tol,
+            &Cancel::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("give a step-down"), "{err}");
     }
 }
