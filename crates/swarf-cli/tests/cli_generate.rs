@@ -1016,20 +1016,27 @@ fn a_serial_number_is_v_carved_in_the_outline_font_and_read_back() {
     assert!(err.contains("no width to V-carve"), "{err}");
 }
 
-/// 3D finishing (issue 17): parallel passes over a dome and a dish read back through rs274
-/// with no error, every cutting point on the exact cutter-location surface (within the
-/// path tolerance and the written rounding), and the summary names the step-over.
-#[test]
-fn parallel_finishing_of_a_mesh_reads_back_on_the_surface() {
-    use swarf_core::cl::{CutterShape, DropCutter};
+/// A dome and a dish on a 6 × 4 mm block, written to `name` as an STL: the 3D finishes'
+/// read-back part.
+fn dome_and_dish(name: &str) -> (swarf_core::geometry::mesh::Mesh, std::path::PathBuf) {
     let mesh =
         swarf_core::samples::heightfield_mesh([0.0, 0.0], [6.0, 4.0], 60, 40, -2.0, |x, y| {
             let d = ((x - 2.0).powi(2) + (y - 2.0).powi(2)).sqrt();
             let e = ((x - 4.6).powi(2) + (y - 2.0).powi(2)).sqrt();
             -1.0 + 0.6 * (-d * d).exp() - 0.3 * (-2.0 * e * e).exp()
         });
-    let stl = tmp("dome.stl");
+    let stl = tmp(name);
     std::fs::write(&stl, mesh.to_binary_stl("dome")).unwrap();
+    (mesh, stl)
+}
+
+/// 3D finishing (issue 17): parallel passes over a dome and a dish read back through rs274
+/// with no error, every cutting point on the exact cutter-location surface (within the
+/// path tolerance and the written rounding), and the summary names the step-over.
+#[test]
+fn parallel_finishing_of_a_mesh_reads_back_on_the_surface() {
+    use swarf_core::cl::{CutterShape, DropCutter};
+    let (mesh, stl) = dome_and_dish("dome.stl");
     let out = tmp("parallel.nc");
     let o = cli()
         .arg("generate")
@@ -1103,14 +1110,7 @@ fn parallel_finishing_of_a_mesh_reads_back_on_the_surface() {
 #[test]
 fn waterline_finishing_of_a_mesh_reads_back_on_the_contours() {
     use swarf_core::cl::{CutterShape, DropCutter};
-    let mesh =
-        swarf_core::samples::heightfield_mesh([0.0, 0.0], [6.0, 4.0], 60, 40, -2.0, |x, y| {
-            let d = ((x - 2.0).powi(2) + (y - 2.0).powi(2)).sqrt();
-            let e = ((x - 4.6).powi(2) + (y - 2.0).powi(2)).sqrt();
-            -1.0 + 0.6 * (-d * d).exp() - 0.3 * (-2.0 * e * e).exp()
-        });
-    let stl = tmp("dome_wl.stl");
-    std::fs::write(&stl, mesh.to_binary_stl("dome")).unwrap();
+    let (mesh, stl) = dome_and_dish("dome_wl.stl");
     let out = tmp("waterline.nc");
     let o = cli()
         .arg("generate")
