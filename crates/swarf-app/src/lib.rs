@@ -42,6 +42,8 @@ enum DialogPick {
     Open(Vec<PathBuf>),
     SaveProject(PathBuf),
     Export(PathBuf),
+    /// A mesh to engrave onto, added beside the part.
+    Surface(PathBuf),
 }
 
 /// The egui shell: the session, the 3D view and the file dialog in flight. It derefs to the
@@ -205,6 +207,7 @@ impl SwarfApp {
                     self.error = Some(e);
                 }
             }
+            DialogPick::Surface(p) => self.add_surface(&p),
         }
     }
 
@@ -465,6 +468,9 @@ impl SwarfApp {
         }
         if export {
             self.ask_file(true, DialogPick::Export);
+        }
+        if std::mem::take(&mut self.session.surface_request) {
+            self.ask_file(false, DialogPick::Surface);
         }
         if fit {
             self.view.auto_fit = true;

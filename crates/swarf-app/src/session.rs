@@ -168,6 +168,8 @@ pub struct Session {
     /// The other files of the work (`[part] with`: a board's outline and drill file), as
     /// read with the part.
     pub with_models: Vec<(String, Model)>,
+    /// The user asked to add a mesh to engrave onto (the shell opens the file dialog).
+    pub surface_request: bool,
     /// Folder the job's part path is relative to (the project's folder).
     pub base_dir: PathBuf,
     /// The project file the job was opened from or saved to.
@@ -259,6 +261,7 @@ impl Session {
             job,
             model: None,
             with_models: Vec::new(),
+            surface_request: false,
             holes_summary: String::new(),
             hole_groups: Vec::new(),
             holes: Vec::new(),
@@ -482,6 +485,34 @@ impl Session {
             Ok(list) => self.recent = list,
             Err(e) => self.messages.push(e),
         }
+    }
+
+    /// Adds the mesh at `path` to the job's files (`[part] with`) and has the selected
+    /// engraving or text cut at its depth below that mesh's surface; undoable. A mesh already
+    /// among the files is not added twice.
+    pub fn add_surface(&mut self, path: &Path) {
+        let before = self.job.clone();
+        let file = std::path::absolute(path)
+            .unwrap_or_else(|_| path.to_path_buf())
+            .to_string_lossy()
+            .into_owned();
+        if file != self.job.part.file && !self.job.part.with.contains(&file) {
+            self.job.part.with.push(file.clone());
+        }
+        if let Some(op) = self.job.operations.get_mut(self.selected) {
+            match &mut op.spec {
+                swarf_core::ops::OpSpec::Engrave(e) => e.onto = Some(file),
+                swarf_core::ops::OpSpec::Text(t) => t.onto = Some(file),
+                _ => {}
+            }
+        }
+        self.load_part(Box::new(move |app, ok| {
+            if ok {
+                app.before_change(before, None);
+            } else {
+                app.job = before;
+            }
+        }));
     }
 
     /// Re-imports the part with the job's units and layers, then regenerates (an error is

@@ -215,3 +215,58 @@ fn each_exported_program_carries_the_next_serial_number() {
     assert_eq!(counter(&s, "serial"), 42);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Projected engraving (issue 20) from the app's logic: a mesh added beside the drawing
+/// becomes one of the job's files and the selected engraving's surface; the marks are cut
+/// at their depth below it; one undo takes both back.
+#[test]
+fn a_mesh_added_beside_the_drawing_is_engraved_onto_and_undone() {
+    let mut s = Session::new(Store::none());
+    s.wait();
+    let dir = std::env::temp_dir().join(format!("swarf-onto-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let stl = dir.join("face.stl");
+    let mesh =
+        swarf_core::samples::heightfield_mesh([-6.0, -6.0], [6.0, 6.0], 60, 60, -3.0, |x, y| {
+            -0.02 * (x * x + y * y)
+        });
+    std::fs::write(&stl, mesh.to_binary_stl("face")).unwrap();
+    let mut job = s.job.clone();
+    for op in &mut job.operations {
+        op.enabled = false;
+    }
+    let tool = job.tools[0].number;
+    job.operations.push(swarf_app::new_operation(
+        "engrave",
+        "mark".into(),
+        tool,
+        0.0,
+    ));
+    s.selected = job.operations.len() - 1;
+    s.set_job(job);
+    s.wait();
+    let flat_min_z = s.summary.expect("generated").bounds_min.z;
+    s.add_surface(&stl);
+    s.wait();
+    assert!(s.error.is_none(), "{:?}", s.error);
+    assert_eq!(s.job.part.with.len(), 1);
+    assert_eq!(
+        s.job.operations[s.selected].spec.onto(),
+        Some(s.job.part.with[0].as_str())
+    );
+    let out = s.output.as_ref().expect("generated");
+    let (_, _, r) = out.operations.last().unwrap();
+    assert!(
+        r.notes.iter().any(|n| n.starts_with("onto ")),
+        "{:?}",
+        r.notes
+    );
+    // The surface falls away from the middle: the marks go deeper than on the flat top.
+    let min_z = s.summary.expect("generated").bounds_min.z;
+    assert!(min_z < flat_min_z - 0.1, "{min_z} vs {flat_min_z}");
+    s.undo();
+    s.wait();
+    assert!(s.job.part.with.is_empty());
+    assert_eq!(s.job.operations[s.selected].spec.onto(), None);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -157,6 +157,12 @@ pub struct GenerateArgs {
     /// width at the depth, so its edge runs on the line).
     #[arg(long, value_name = "MM")]
     pub engrave_offset: Option<f64>,
+    /// Engraving or text: cut at --depth below the surface of this mesh (STL) instead of
+    /// below a flat top, so a mark follows a curved face. The mesh is read with the part's
+    /// units and origin (default: its file XY, its top at Z 0): draw the mark in its
+    /// coordinates. It may be the part itself (a text on a mesh).
+    #[arg(long, value_name = "STL")]
+    pub onto: Option<PathBuf>,
     /// Text: the string; `{n}` or `{n:04}` is the counter, `\n` starts a line.
     #[arg(long, default_value = "SN {n:04}")]
     pub text: String,
@@ -741,10 +747,19 @@ fn job_from_flags(a: &GenerateArgs) -> Result<(Job, Parts)> {
         probe: None,
     };
     size_and_array_from_flags(a, &mut job)?;
-    let (_, model) = job
-        .load_model(Path::new(""))
+    if let Some(f) = onto_name(a) {
+        if !matches!(a.op, OpKind::Engrave | OpKind::Text) {
+            bail!("--onto is for --op engrave or --op text (a mark cut on a mesh's surface)");
+        }
+        if f != job.part.file {
+            job.part.with.push(f);
+        }
+    }
+    let (_, parts) = job
+        .load_parts(Path::new(""))
         .with_context(|| format!("cannot import {name}"))?;
-    let spec = spec_from_flags(a, &name, &model, &tool)?;
+    let model = &parts.main;
+    let spec = spec_from_flags(a, &name, model, &tool)?;
     job.title = format!("{} of {name}", spec.name());
     job.operations.push(Operation {
         name: spec.name().into(),
@@ -787,7 +802,12 @@ fn job_from_flags(a: &GenerateArgs) -> Result<(Job, Parts)> {
         job.tools.push(flat);
         job.operations.push(clean);
     }
-    Ok((job, model.into()))
+    Ok((job, parts))
+}
+
+/// `--onto`'s file as the job names it.
+fn onto_name(a: &GenerateArgs) -> Option<String> {
+    a.onto.as_ref().map(|p| p.display().to_string())
 }
 
 /// A warning of one operation among several, with the operation's name in front (once: an
@@ -886,6 +906,7 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
             cut,
             side: a.engrave_side,
             offset_mm: a.engrave_offset,
+            onto: onto_name(a),
         }),
         OpKind::Vcarve => OpSpec::VCarve(swarf_core::ops::vcarve::VCarveParams { cut }),
         OpKind::Text => OpSpec::Text(swarf_core::ops::text::TextParams {
@@ -908,6 +929,7 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
             },
             cut_as: a.text_cut,
             counter: a.counter,
+            onto: onto_name(a),
         }),
         OpKind::Parallel => {
             if a.stepover.is_some() && a.scallop_height.is_some() {
@@ -1051,6 +1073,11 @@ pub fn part_from_args(
 
 /// A job file with the command line's post settings, part and tolerance applied.
 fn job_from_file(a: &GenerateArgs, job_path: &Path) -> Result<(Job, Parts)> {
+    if a.onto.is_some() {
+        bail!(
+            "--onto is for an operation made from flags; in a job file, name the mesh in [part] with and set onto = \"FILE\" in the operation"
+        );
+    }
     let mut job = Job::load(job_path)?;
     if let Some(d) = a.dialect {
         job.post.dialect = d;

@@ -1030,6 +1030,117 @@ fn dome_and_dish(name: &str) -> (swarf_core::geometry::mesh::Mesh, std::path::Pa
     (mesh, stl)
 }
 
+/// Projected engraving (issue 20): a circle and a line of a drawing engraved 30 µm below a
+/// dome and a dish (`--onto`), and a serial number written on the mesh itself; rs274 reads
+/// both programs back with no error, no point is deeper than the depth below the exact
+/// drop-cutter surface, and the cuts at depth follow it (within the 4 decimals written).
+#[test]
+fn marks_are_engraved_onto_a_mesh_surface_and_read_back() {
+    use swarf_core::cl::{CutterShape, DropCutter};
+    let (mesh, stl) = dome_and_dish("dome_onto.stl");
+    let dxf = tmp("onto.dxf");
+    std::fs::write(
+        &dxf,
+        "0\nSECTION\n2\nHEADER\n9\n$INSUNITS\n70\n4\n0\nENDSEC\n0\nSECTION\n2\nENTITIES\n\
+         0\nCIRCLE\n8\n0\n10\n2\n20\n2\n40\n1\n\
+         0\nLINE\n8\n0\n10\n3.5\n20\n1\n11\n5.5\n21\n3\n0\nENDSEC\n0\nEOF\n",
+    )
+    .unwrap();
+    let part = swarf_core::import::import_stl(
+        &mesh.to_binary_stl("dome"),
+        &swarf_core::import::StlOptions::default(),
+    )
+    .unwrap();
+    let mut ball = swarf_core::tool::Tool::micro_flat(0.3);
+    ball.shape = swarf_core::tool::ToolShape::Ball;
+    let dc = DropCutter::new(&part.mesh, CutterShape::of(&ball, 0.0).unwrap());
+    let runs: [(&std::path::Path, &[&str], &str); 2] = [
+        (&dxf, &["--op", "engrave"], "onto_engrave"),
+        (
+            &stl,
+            &[
+                "--op",
+                "text",
+                "--text",
+                "SN {n:04}",
+                "--text-at",
+                "0.6,1.6",
+                "--text-height",
+                "0.8",
+            ],
+            "onto_text",
+        ),
+    ];
+    for (file, op, name) in runs {
+        let out = tmp(&format!("{name}.nc"));
+        let o = cli()
+            .arg("generate")
+            .arg(file)
+            .args(op)
+            .arg("--onto")
+            .arg(&stl)
+            .args([
+                "--tool",
+                "ball",
+                "--tool-diameter",
+                "0.3",
+                "--depth",
+                "0.03",
+                "--flute-length",
+                "3",
+                "-o",
+            ])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(stdout.contains("onto "), "{stdout}");
+        let gcode = std::fs::read_to_string(&out).unwrap();
+        let Some((errors, pts)) = common::rs274_points(&gcode, "gen", name) else {
+            return;
+        };
+        assert_eq!(errors, 0);
+        let mut at_depth = 0;
+        for p in &pts {
+            let [x, y, z] = [0, 1, 2].map(|i| p[i].parse::<f64>().unwrap());
+            let cl = dc.drop(x, y, f64::NEG_INFINITY);
+            if cl == f64::NEG_INFINITY {
+                assert!(z > 0.0, "({x}, {y}, {z}) off the mesh below its top");
+                continue;
+            }
+            assert!(
+                z >= cl - 0.03 - 2e-4,
+                "{name}: ({x}, {y}, {z}) is {} below the surface",
+                cl - z
+            );
+            if p[3] == "1" {
+                continue;
+            }
+            if (z - (cl - 0.03)).abs() <= 2e-4 {
+                at_depth += 1;
+            }
+        }
+        assert!(at_depth > 100, "{name}: {at_depth} points at depth");
+    }
+    // A job file names the mesh in [part] with; the flag is for a job made from flags.
+    let o = cli()
+        .arg("generate")
+        .arg(&dxf)
+        .args(["--op", "contour", "--tool-diameter", "0.3", "--onto"])
+        .arg(&stl)
+        .arg("-o")
+        .arg(tmp("onto_contour.nc"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--onto is for --op engrave or --op text"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 /// 3D finishing (issue 17): parallel passes over a dome and a dish read back through rs274
 /// with no error, every cutting point on the exact cutter-location surface (within the
 /// path tolerance and the written rounding), and the summary names the step-over.

@@ -623,9 +623,23 @@ impl Job {
 
     /// Which file an operation works on: 0 for the part, k for `[part] with`'s k-th.
     pub fn part_index(&self, op: &Operation) -> Result<usize, JobError> {
-        let Some(f) = op.part.as_deref() else {
-            return Ok(0);
-        };
+        match op.part.as_deref() {
+            None => Ok(0),
+            Some(f) => self.file_index(op, f, "works on"),
+        }
+    }
+
+    /// The file whose surface an operation engraves onto (`onto`): 0 for the part, k for
+    /// `[part] with`'s k-th; `None` for a flat operation.
+    pub fn onto_index(&self, op: &Operation) -> Result<Option<usize>, JobError> {
+        op.spec
+            .onto()
+            .map(|f| self.file_index(op, f, "engraves onto"))
+            .transpose()
+    }
+
+    /// The index of the file the job names `f`, for `op`'s error (`what` it does with it).
+    fn file_index(&self, op: &Operation, f: &str, what: &str) -> Result<usize, JobError> {
         if f == self.part.file {
             return Ok(0);
         }
@@ -634,7 +648,7 @@ impl Job {
             None => Err(JobError::Operation {
                 op: op.name.clone(),
                 problem: format!(
-                    "works on '{f}', which is neither the part ('{}') nor in [part] with: add it there or name the part",
+                    "{what} '{f}', which is neither the part ('{}') nor in [part] with: add it there or name the part",
                     self.part.file
                 ),
             }),
@@ -711,6 +725,37 @@ impl Job {
                     }
                 },
             };
+            let surface = match self.onto_index(op)? {
+                None => None,
+                Some(k) => {
+                    let m = if k == 0 {
+                        Some(&model)
+                    } else {
+                        with.get(k - 1).map(|(_, m)| m)
+                    };
+                    match m {
+                        Some(Model::Mesh(m)) => Some(&m.mesh),
+                        Some(Model::Drawing(_)) => {
+                            return Err(JobError::Operation {
+                                op: op.name.clone(),
+                                problem: format!(
+                                    "engraves onto '{}', which is a drawing: give the mesh (STL) of the surface",
+                                    op.spec.onto().unwrap_or_default()
+                                ),
+                            });
+                        }
+                        None => {
+                            return Err(JobError::Operation {
+                                op: op.name.clone(),
+                                problem: format!(
+                                    "engraves onto '{}', which was not read with the part",
+                                    op.spec.onto().unwrap_or_default()
+                                ),
+                            });
+                        }
+                    }
+                }
+            };
             // Drilling and boring start where the operation before ended.
             let from = op
                 .spec
@@ -737,7 +782,7 @@ impl Job {
             } else {
                 let mut res = op
                     .spec
-                    .run_from(on, op.target, &tool, from, &tol, cancel)
+                    .run_from(on, op.target, &tool, from, surface, &tol, cancel)
                     .map_err(|error| match error {
                         OpError::Cancelled => JobError::Cancelled,
                         error => JobError::Op {

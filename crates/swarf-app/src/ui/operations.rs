@@ -1,7 +1,7 @@
 //! The operation list (add, remove, reorder, enable) and the selected operation's parameters.
 
 use egui::{Response, Ui};
-use swarf_core::job::{Job, Operation, Target};
+use swarf_core::job::{Job, Model, Operation, Target};
 use swarf_core::ops::{OpSpec, Stepover};
 
 use super::params::{
@@ -191,6 +191,9 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
             ],
         ));
     }
+    if matches!(op.spec, OpSpec::Engrave(_) | OpSpec::Text(_)) {
+        onto_ui(ui, session, &files, &mut op.spec, edit);
+    }
     let drilling = matches!(op.spec, OpSpec::Drill(_) | OpSpec::HelicalBore(_));
     // The floor clean-up a V-carve offers: the V tool and the job's flat end mills.
     let v_tool = job.tools.iter().find(|t| t.number == op.tool).cloned();
@@ -327,5 +330,71 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
         job.operations.insert(session.selected + 1, clean);
         session.selected += 1;
         edit.flag(true);
+    }
+}
+
+/// Where an engraving's depth is measured from: the flat top, or the surface of one of the
+/// job's meshes (the part or a file added beside it); a mesh can be added from here.
+fn onto_ui(
+    ui: &mut Ui,
+    session: &mut Session,
+    files: &[String],
+    spec: &mut OpSpec,
+    edit: &mut Edit,
+) {
+    let onto = match spec {
+        OpSpec::Engrave(e) => &mut e.onto,
+        OpSpec::Text(t) => &mut t.onto,
+        _ => return,
+    };
+    let is_mesh = |k: usize| {
+        if k == 0 {
+            matches!(session.model, Some(Model::Mesh(_)))
+        } else {
+            session
+                .with_models
+                .get(k - 1)
+                .is_some_and(|(_, m)| matches!(m, Model::Mesh(_)))
+        }
+    };
+    let meshes: Vec<usize> = (0..files.len()).filter(|&k| is_mesh(k)).collect();
+    let short = |f: &str| {
+        std::path::Path::new(f)
+            .file_name()
+            .map_or_else(|| f.to_string(), |n| n.to_string_lossy().into_owned())
+    };
+    let names: Vec<String> = meshes
+        .iter()
+        .map(|&k| format!("the surface of {}", short(&files[k])))
+        .collect();
+    let mut opts: Vec<(Option<usize>, &str)> = vec![(None, "the flat top (Z 0)")];
+    opts.extend(
+        meshes
+            .iter()
+            .zip(&names)
+            .map(|(&k, n)| (Some(k), n.as_str())),
+    );
+    let mut at = onto
+        .as_ref()
+        .and_then(|o| files.iter().position(|f| f == o));
+    if onto.is_some() && at.is_none() {
+        ui.colored_label(
+            ERR,
+            format!(
+                "engraves onto '{}', which is not among the job's files: add the mesh",
+                onto.as_deref().unwrap_or_default()
+            ),
+        );
+    }
+    if choice(ui, "Depth from:", &mut at, &opts) {
+        *onto = at.map(|k| files[k].clone());
+        edit.flag(true);
+    }
+    if ui
+        .button("Add a mesh to engrave onto…")
+        .on_hover_text("read an STL beside the part (in the same work coordinates) and cut the marks at their depth below its surface")
+        .clicked()
+    {
+        session.surface_request = true;
     }
 }

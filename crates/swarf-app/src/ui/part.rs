@@ -7,8 +7,9 @@ use swarf_core::job::{Job, Model};
 use super::{ERR, Edit, WARN, choice, count, number};
 use crate::Session;
 
-/// A board's files (the part and `[part] with`): each with what it is; one of the others can
-/// be taken out of the job with the operations that work on it.
+/// The job's files (the part and `[part] with`: a board's layers, a mesh to engrave onto):
+/// each with what it is; one of the others can be taken out of the job with the operations
+/// that work on it.
 fn board_files_ui(
     ui: &mut Ui,
     session: &Session,
@@ -24,11 +25,11 @@ fn board_files_ui(
             .file_name()
             .map_or_else(|| f.to_string(), |n| n.to_string_lossy().into_owned())
     };
-    let what = |m: Option<&swarf_core::import::Drawing>| {
-        m.and_then(|d| d.version.clone())
-            .unwrap_or_else(|| "a mesh".into())
+    let what = |m: Option<&swarf_core::import::Drawing>| match m {
+        Some(d) => d.version.clone().unwrap_or_else(|| "a drawing".into()),
+        None => "a mesh".into(),
     };
-    ui.label("Board files:");
+    ui.label("Files:");
     ui.label(format!(
         "   {} — {} (the part)",
         name(&job.part.file),
@@ -40,7 +41,9 @@ fn board_files_ui(
             ui.label(format!("   {} — {}", name(f), what(m.drawing())));
             if ui
                 .small_button("remove")
-                .on_hover_text("take this file and the operations on it out of the job")
+                .on_hover_text(
+                    "take this file and the operations on it (or engraving onto it) out of the job",
+                )
                 .clicked()
             {
                 remove = Some(k);
@@ -51,8 +54,10 @@ fn board_files_ui(
         && k < job.part.with.len()
     {
         let f = job.part.with.remove(k);
+        // An engraving onto the file's surface goes with it: flat, its depths would mean
+        // something else.
         job.operations
-            .retain(|o| o.part.as_deref() != Some(f.as_str()));
+            .retain(|o| o.part.as_deref() != Some(f.as_str()) && o.spec.onto() != Some(f.as_str()));
         edit.flag(true);
     }
 }

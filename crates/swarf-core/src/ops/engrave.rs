@@ -44,7 +44,7 @@ impl std::str::FromStr for EngraveSide {
 }
 
 /// Engraving parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EngraveParams {
     /// Heights, step-down and entry (plunge or ramp; a helix has no room on a line).
@@ -54,6 +54,10 @@ pub struct EngraveParams {
     /// How far beside the line the centre runs, mm (none: the cut's half width at the depth,
     /// so that the cut's edge runs on the line).
     pub offset_mm: Option<f64>,
+    /// Engrave on a mesh's surface instead of the flat top: the file (the part or one of
+    /// `[part] with`) whose surface the depths are measured from (see [`super::project`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub onto: Option<String>,
 }
 
 impl Default for EngraveParams {
@@ -72,6 +76,7 @@ impl Default for EngraveParams {
             },
             side: EngraveSide::On,
             offset_mm: None,
+            onto: None,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod engrave;
 pub mod isolate;
 pub mod parallel;
 pub mod pocket;
+pub mod project;
 mod spec;
 pub mod target;
 pub mod text;

@@ -475,6 +475,16 @@ fn refine(
     tol: f64,
     min_len: f64,
 ) -> Vec<(f64, f64)> {
+    merge_collinear(&refine_samples(coarse, z, tol, min_len), tol, f64::INFINITY)
+}
+
+/// [`refine`] without the merging: every sample taken, in order.
+pub(super) fn refine_samples(
+    coarse: &[(f64, f64)],
+    z: impl Fn(f64) -> f64 + Copy,
+    tol: f64,
+    min_len: f64,
+) -> Vec<(f64, f64)> {
     // A chord across one crease of the surface (where the contact jumps) deviates at its
     // middle at least half as much as anywhere: half the tolerance there bounds it.
     let mid_tol = tol * 0.5;
@@ -498,7 +508,7 @@ fn refine(
             }
         }
     }
-    merge_collinear(&pts, tol)
+    pts
 }
 
 /// Whether the chord from `a` to `b` (u, z) follows the surface: its middle `m` within
@@ -518,8 +528,9 @@ fn straight(z: impl Fn(f64) -> f64, a: (f64, f64), b: (f64, f64), m: (f64, f64),
 }
 
 /// Greedy merging: from each kept point, the farthest point such that every point between
-/// lies within `tol` (in Z) of the chord.
-fn merge_collinear(pts: &[(f64, f64)], tol: f64) -> Vec<(f64, f64)> {
+/// lies within `tol` (in Z) of the chord, and the chord spans at most `max_span` in `s` (a
+/// chord of an arc in plan leaves the arc by its sagitta, which Z does not show).
+pub(super) fn merge_collinear(pts: &[(f64, f64)], tol: f64, max_span: f64) -> Vec<(f64, f64)> {
     if pts.len() <= 2 {
         return pts.to_vec();
     }
@@ -529,10 +540,11 @@ fn merge_collinear(pts: &[(f64, f64)], tol: f64) -> Vec<(f64, f64)> {
         let mut j = i + 1;
         while j + 1 < pts.len() {
             let (a, b) = (pts[i], pts[j + 1]);
-            let ok = pts[i + 1..=j].iter().all(|q| {
-                let t = (q.0 - a.0) / (b.0 - a.0);
-                (a.1 + t * (b.1 - a.1) - q.1).abs() <= tol
-            });
+            let ok = b.0 - a.0 <= max_span
+                && pts[i + 1..=j].iter().all(|q| {
+                    let t = (q.0 - a.0) / (b.0 - a.0);
+                    (a.1 + t * (b.1 - a.1) - q.1).abs() <= tol
+                });
             if !ok {
                 break;
             }

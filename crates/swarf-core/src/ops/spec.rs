@@ -219,6 +219,15 @@ impl OpSpec {
             )
     }
 
+    /// The file whose surface an engraving is laid onto (`onto`), if any.
+    pub fn onto(&self) -> Option<&str> {
+        match self {
+            OpSpec::Engrave(p) => p.onto.as_deref(),
+            OpSpec::Text(p) => p.onto.as_deref(),
+            _ => None,
+        }
+    }
+
     /// Generates the operation on the part. `target` selects a drawing's geometry.
     pub fn run(
         &self,
@@ -228,7 +237,7 @@ impl OpSpec {
         tol: &Tolerance,
         cancel: &Cancel,
     ) -> Result<OpResult, OpError> {
-        self.run_from(model, target, tool, None, tol, cancel)
+        self.run_from(model, target, tool, None, None, tol, cancel)
     }
 
     /// Whether where the tool starts changes the result: drilling and boring order their
@@ -238,18 +247,48 @@ impl OpSpec {
     }
 
     /// [`OpSpec::run`] with the tool above `from` (where the operation before ended; `None`:
-    /// above the origin).
+    /// above the origin), and for an engraving laid onto a surface ([`OpSpec::onto`]), that
+    /// surface's mesh.
+    #[allow(clippy::too_many_arguments)]
     pub fn run_from(
         &self,
         model: &Model,
         target: Target,
         tool: &Tool,
         from: Option<crate::geometry::V2>,
+        surface: Option<&crate::geometry::mesh::Mesh>,
         tol: &Tolerance,
         cancel: &Cancel,
     ) -> Result<OpResult, OpError> {
         let from = from.unwrap_or_default();
         let mut out = self.run_op(model, target, tool, from, tol, cancel)?;
+        if let Some(name) = self.onto() {
+            let Some(mesh) = surface else {
+                return Err(OpError::Param {
+                    op: self.name(),
+                    param: "onto",
+                    problem: format!(
+                        "names '{name}', but no mesh of that name was given with the part: add the STL to [part] with"
+                    ),
+                });
+            };
+            if !out.toolpath.moves.is_empty() {
+                let (tp, rep) = super::project::project_onto(
+                    self.name(),
+                    &out.toolpath,
+                    mesh,
+                    tool,
+                    &self.cut().heights,
+                    tol,
+                    cancel,
+                )?;
+                out.toolpath = tp;
+                out.notes.push(rep.note(name, &self.cut().heights));
+                if let Some(w) = rep.reach_warning(tool) {
+                    out.warnings.push(w);
+                }
+            }
+        }
         // No straight move shorter than the path tolerance (#23.4); drilling cycles keep theirs.
         out.toolpath.join_short_lines(tol.path_mm);
         // A clearing operation whose toolpath is far longer than its area needs says so.

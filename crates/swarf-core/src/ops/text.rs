@@ -53,6 +53,10 @@ pub struct TextParams {
     pub cut_as: TextCut,
     /// The counter's value for this program.
     pub counter: u64,
+    /// Engrave on a mesh's surface: the file (the part or one of `[part] with`) whose
+    /// surface the depth is measured from (see [`super::project`]); engraving only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub onto: Option<String>,
 }
 
 impl Default for TextParams {
@@ -74,6 +78,7 @@ impl Default for TextParams {
             style: TextStyle::default(),
             cut_as: TextCut::Engrave,
             counter: 1,
+            onto: None,
         }
     }
 }
@@ -164,6 +169,13 @@ pub fn text(
             "is the single-stroke font, whose letters have no width to V-carve: use \"outline\" or a TrueType file, or engrave".into(),
         ));
     }
+    if p.cut_as == TextCut::Vcarve && p.onto.is_some() {
+        return Err(param_err(
+            OP,
+            "onto",
+            "is set for a V-carved text: a V-carve's width follows its depth below a flat top, which a curved surface does not keep; engrave the text onto the surface, or V-carve it flat".into(),
+        ));
+    }
     let g = layout(&written, &font, s, V2::new(p.x_mm, p.y_mm), tol);
     let mut out = match p.cut_as {
         TextCut::Engrave => engrave(
@@ -174,6 +186,7 @@ pub fn text(
                 cut: p.cut,
                 side: EngraveSide::On,
                 offset_mm: None,
+                onto: None,
             },
             tol,
             cancel,
