@@ -213,6 +213,24 @@ fn each_exported_program_carries_the_next_serial_number() {
     assert_eq!(counter(&s, "mark"), 1, "no counter in its text");
     s.undo();
     assert_eq!(counter(&s, "serial"), 42);
+    // Three copies on the plate, each with its own number: the next program starts past
+    // all three.
+    s.redo();
+    let mut job = s.job.clone();
+    job.array = Some(swarf_core::array::ArraySpec {
+        columns: 3,
+        rows: 1,
+        pitch_mm: Some([12.0, 12.0]),
+        ..swarf_core::array::ArraySpec::default()
+    });
+    s.set_job(job);
+    s.wait();
+    assert!(s.error.is_none(), "{:?}", s.error);
+    s.export(&dir.join("c.ngc")).unwrap();
+    s.wait();
+    let c = std::fs::read_to_string(dir.join("c.ngc")).unwrap();
+    assert!(c.contains("[copy 3]"), "three copies written");
+    assert_eq!(counter(&s, "serial"), 46, "43, 44 and 45 were cut");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

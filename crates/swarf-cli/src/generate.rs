@@ -192,9 +192,13 @@ pub struct GenerateArgs {
     /// Text: engrave or vcarve.
     #[arg(long, default_value = "engrave")]
     pub text_cut: swarf_core::ops::text::TextCut,
-    /// Text: the counter's value ({n}).
+    /// Text: the counter's value ({n}); with --array, the first copy's (each copy cut
+    /// carries the next number, unless --one-serial).
     #[arg(long, default_value_t = 1)]
     pub counter: u64,
+    /// Text on an array: every copy carries the same number (default: each its own).
+    #[arg(long)]
+    pub one_serial: bool,
     /// V-carving: a flat end mill of this diameter (tool 2) clears the floor the V leaves
     /// where the shape is wider than its cut at --depth, mm.
     #[arg(long, value_name = "MM", allow_negative_numbers = true)]
@@ -929,6 +933,7 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
             },
             cut_as: a.text_cut,
             counter: a.counter,
+            per_copy: !a.one_serial,
             onto: onto_name(a),
         }),
         OpKind::Parallel => {

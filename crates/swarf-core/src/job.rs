@@ -224,6 +224,10 @@ pub struct JobOutput {
     pub op_part: Vec<usize>,
     /// Per enabled operation: name, tool, result.
     pub operations: Vec<(String, Tool, OpResult)>,
+    /// Results that differ from copy to copy (a serial number per copy): index into
+    /// `operations`, copy number, that copy's result (in the part's place, before the copy
+    /// is moved). Copies not listed cut the operation's own result.
+    pub per_copy: Vec<(usize, u32, OpResult)>,
     pub program: Program,
     /// Per entry of `operations`: whether the gouge check against the part applies to it.
     pub gouge_checked: Vec<bool>,
@@ -821,12 +825,14 @@ impl Job {
         let (part, cuts) = part_and_cuts(&models, &results);
         let copies = self.copies(part, cuts)?;
         let stock = self.stock_of(&models, &results, (part, cuts), &copies)?;
-        let program = self.post_full(&results, &copies, stock.as_ref())?;
+        let per_copy = self.serials(&models, &mut results, &copies, cancel)?;
+        let program = self.post_full(&results, &copies, stock.as_ref(), &per_copy)?;
         Ok(JobOutput {
             model,
             with,
             op_part,
             operations: results,
+            per_copy,
             program,
             gouge_checked,
             tolerance: tol,
@@ -834,6 +840,81 @@ impl Job {
             stock,
             height_map: self.height_map.clone(),
         })
+    }
+
+    /// The texts whose serial number goes up from copy to copy: each enabled copy after the
+    /// first (in copy order) gets the text with the next number, and the operation's notes
+    /// list them. A text whose copies all carry one number, or a single copy, needs none.
+    fn serials(
+        &self,
+        models: &[&Model],
+        results: &mut [(String, Tool, OpResult)],
+        copies: &[crate::array::Placement],
+        cancel: &Cancel,
+    ) -> Result<Vec<(usize, u32, OpResult)>, JobError> {
+        let mut numbered: Vec<u32> = copies
+            .iter()
+            .filter(|c| c.enabled)
+            .map(|c| c.number)
+            .collect();
+        numbered.sort_unstable();
+        let mut out = Vec::new();
+        if numbered.len() < 2 {
+            return Ok(out);
+        }
+        for (i, op) in self.operations.iter().filter(|o| o.enabled).enumerate() {
+            let OpSpec::Text(t) = &op.spec else { continue };
+            if !t.per_copy || !t.has_counter() {
+                continue;
+            }
+            let Some((_, tool, _)) = results.get(i) else {
+                continue;
+            };
+            let tool = tool.clone();
+            let on = models.get(self.part_index(op)?).copied();
+            let surface = match self.onto_index(op)?.and_then(|k| models.get(k)) {
+                Some(Model::Mesh(m)) => Some(&m.mesh),
+                _ => None,
+            };
+            let Some(on) = on else { continue };
+            let mut said = vec![format!(
+                "copy {} \"{}\"",
+                numbered[0],
+                crate::text::with_counter(&t.text, t.counter)
+            )];
+            for (k, &copy) in numbered.iter().enumerate().skip(1) {
+                let n = t.counter.saturating_add(k as u64);
+                let mut spec = t.clone();
+                spec.counter = n;
+                let r = OpSpec::Text(spec)
+                    .run_from(on, op.target, &tool, None, surface, &self.tolerance, cancel)
+                    .map_err(|error| match error {
+                        OpError::Cancelled => JobError::Cancelled,
+                        error => JobError::Op {
+                            op: op.name.clone(),
+                            error,
+                        },
+                    })?;
+                if said.len() < 4 || k + 1 == numbered.len() {
+                    said.push(format!(
+                        "copy {copy} \"{}\"",
+                        crate::text::with_counter(&t.text, n)
+                    ));
+                } else if said.len() == 4 {
+                    said.push("…".into());
+                }
+                out.push((i, copy, r));
+            }
+            results[i].2.notes.push(format!(
+                "a serial number per copy ({} copies, {} to {}): {}; the next program starts at {}",
+                numbered.len(),
+                t.counter,
+                t.counter.saturating_add(numbered.len() as u64 - 1),
+                said.join(", "),
+                t.counter.saturating_add(numbered.len() as u64)
+            ));
+        }
+        Ok(out)
     }
 
     /// Every operation's toolpath levelled by the height map, with what it did in the notes.
@@ -1028,15 +1109,18 @@ impl Job {
         results: &[(String, Tool, OpResult)],
         copies: &[crate::array::Placement],
     ) -> Result<Program, JobError> {
-        self.post_full(results, copies, None)
+        self.post_full(results, copies, None, &[])
     }
 
-    /// [`Job::post_copies`], with the job's stock (when it gives one) said in the header.
+    /// [`Job::post_copies`], with the job's stock (when it gives one) said in the header,
+    /// and the results that differ per copy (`per_copy`, see [`JobOutput::per_copy`]) in
+    /// their copies' place.
     pub fn post_full(
         &self,
         results: &[(String, Tool, OpResult)],
         copies: &[crate::array::Placement],
         stock: Option<&crate::setup::StockShape>,
+        per_copy: &[(usize, u32, OpResult)],
     ) -> Result<Program, JobError> {
         use crate::array::{CopiesAs, Placement};
         let spec = self.array.clone().unwrap_or_default();
@@ -1059,6 +1143,18 @@ impl Job {
                 ))));
             }
         }
+        if subs && let Some((op, _, _)) = per_copy.first() {
+            return Err(JobError::Array(crate::array::ArrayError::Invalid(format!(
+                "'{}' carries a serial number per copy, and a subroutine is the same motion for every copy: write the copies expanded or in work offsets, or give every copy the same number",
+                results[*op].0
+            ))));
+        }
+        let own = |op: usize, copy: u32| {
+            per_copy
+                .iter()
+                .find(|(o, c, _)| *o == op && *c == copy)
+                .map(|(_, _, r)| &r.toolpath)
+        };
         if offsets {
             if let Some(c) = copies.iter().find(|c| !c.is_translation()) {
                 return Err(JobError::Array(crate::array::ArrayError::Invalid(format!(
@@ -1084,7 +1180,8 @@ impl Job {
         let moved: Vec<Option<crate::toolpath::Toolpath>> = seq
             .iter()
             .map(|(op, c)| {
-                (!single && !offsets && !subs).then(|| c.toolpath(&results[*op].2.toolpath))
+                let tp = own(*op, c.number).unwrap_or(&results[*op].2.toolpath);
+                (!single && !offsets && !subs).then(|| c.toolpath(tp))
             })
             .collect();
         let names: Vec<String> = seq
@@ -1114,7 +1211,10 @@ impl Job {
                 Section {
                     name: &names[i],
                     tool,
-                    toolpath: moved[i].as_ref().unwrap_or(&r.toolpath),
+                    toolpath: moved[i]
+                        .as_ref()
+                        .or_else(|| own(*op, c.number))
+                        .unwrap_or(&r.toolpath),
                     coolant: coolants[*op],
                     place: if offsets {
                         Some(Place::WorkOffset(codes[c.number as usize - 1]))

@@ -421,3 +421,108 @@ fn subroutines_read_back_to_the_expanded_motion_and_keep_the_program_short() {
     let err = polar.run(Path::new(".")).unwrap_err().to_string();
     assert!(err.contains("turned"), "{err}");
 }
+
+/// Serial numbers (issue 20 with issue 21): a text with a counter on an array carries the
+/// next number on each copy cut (in copy order, a left-out copy taking none), expanded and
+/// in work offsets; every copy the same when asked; refused in subroutines, which repeat one
+/// motion. Each copy's text is the first copy's generated with its number, moved.
+#[test]
+fn each_copy_of_an_array_carries_its_own_serial_number() {
+    use swarf_core::ops::OpSpec;
+    use swarf_core::ops::text::TextParams;
+    let mut job = job_with("columns = 4\nrows = 1\npitch_mm = [11.0, 10.0]\nskip = [2]");
+    for op in &mut job.operations {
+        op.enabled = false;
+    }
+    let mut text = job.operations[0].clone();
+    text.name = "serial".into();
+    text.enabled = true;
+    text.spec = OpSpec::Text(TextParams {
+        text: "SN {n:04}".into(),
+        counter: 7,
+        x_mm: -3.0,
+        y_mm: -2.5,
+        ..TextParams::default()
+    });
+    job.operations.push(text);
+    let out = job.run(Path::new(".")).unwrap();
+    // Copies 1, 3 and 4 are cut: numbers 7, 8 and 9.
+    assert_eq!(out.per_copy.len(), 2);
+    assert_eq!(
+        out.per_copy.iter().map(|(_, c, _)| *c).collect::<Vec<_>>(),
+        vec![3, 4]
+    );
+    let (_, _, first) = &out.operations[0];
+    let note = first
+        .notes
+        .iter()
+        .find(|n| n.starts_with("a serial number per copy"))
+        .expect("the notes list the numbers");
+    assert!(
+        note.contains("copy 1 \"SN 0007\", copy 3 \"SN 0008\", copy 4 \"SN 0009\"")
+            && note.contains("the next program starts at 10"),
+        "{note}"
+    );
+    // Each copy's own text, generated alone with its number, is what its section cuts.
+    let alone = |n: u64| {
+        let mut j = job.clone();
+        let OpSpec::Text(t) = &mut j.operations.last_mut().unwrap().spec else {
+            unreachable!()
+        };
+        t.counter = n;
+        j.array = None;
+        j.run(Path::new(".")).unwrap().operations[0]
+            .2
+            .toolpath
+            .clone()
+    };
+    for (copy, n) in [(3u32, 8u64), (4, 9)] {
+        let (_, c, r) = out.per_copy.iter().find(|(_, c, _)| *c == copy).unwrap();
+        assert_eq!(*c, copy);
+        assert_eq!(r.toolpath, alone(n), "copy {copy}");
+    }
+    assert_ne!(alone(8), alone(9), "different numbers cut differently");
+    let text = &out.program.text;
+    let secs = sections(text);
+    assert_eq!(
+        secs.iter().map(|s| s.1).collect::<Vec<_>>(),
+        vec![1, 3, 4],
+        "{secs:?}"
+    );
+    // Expanded: copy 3's section is copy 3's own text moved by two pitches.
+    let copy3 = out.copies.iter().find(|c| c.number == 3).unwrap();
+    let moved = copy3.toolpath(&alone(8));
+    let first_cut = moved.moves.iter().find(|m| m.to.z < 0.0).expect("cuts").to;
+    let start = secs[1].0;
+    let body: String = text
+        .lines()
+        .skip(start)
+        .take(200)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let want = format!("X{:.4}", first_cut.x)
+        .trim_end_matches('0')
+        .trim_end_matches('.')
+        .to_string();
+    assert!(body.contains(&want), "{want} not in copy 3's section");
+    // In work offsets each section cuts its copy's own text in the part's place.
+    let mut offs = job.clone();
+    offs.array.as_mut().unwrap().copies_as = CopiesAs::Offsets;
+    let o = offs.run(Path::new(".")).unwrap();
+    assert_eq!(o.per_copy.len(), 2);
+    // One number on every copy: nothing per copy.
+    let mut same = job.clone();
+    if let OpSpec::Text(t) = &mut same.operations.last_mut().unwrap().spec {
+        t.per_copy = false;
+    }
+    let s = same.run(Path::new(".")).unwrap();
+    assert!(s.per_copy.is_empty());
+    // Subroutines repeat one motion: refused with the fix.
+    let mut subs = job.clone();
+    subs.array.as_mut().unwrap().copies_as = CopiesAs::Subroutines;
+    let e = subs.run(Path::new(".")).unwrap_err().to_string();
+    assert!(
+        e.contains("serial number per copy") && e.contains("expanded or in work offsets"),
+        "{e}"
+    );
+}

@@ -100,15 +100,22 @@ impl Session {
     }
 
     /// A written program used the serial numbers: each enabled text with a counter goes on to
-    /// the next number for the next program (an edit like any other: saved, undoable).
+    /// the next number for the next program (an edit like any other: saved, undoable); past
+    /// every copy's number where each copy of an array carries its own.
     fn advance_counters(&mut self) {
         let mut job = self.job.clone();
         let mut advanced = Vec::new();
+        let copies = self
+            .output
+            .as_ref()
+            .map_or(1, |o| o.copies.iter().filter(|c| c.enabled).count())
+            .max(1) as u64;
         for op in job.operations.iter_mut().filter(|o| o.enabled) {
             if let swarf_core::ops::OpSpec::Text(t) = &mut op.spec
-                && t.text.contains("{n")
+                && t.has_counter()
             {
-                t.counter = t.counter.saturating_add(1);
+                let used = if t.per_copy { copies } else { 1 };
+                t.counter = t.counter.saturating_add(used);
                 advanced.push(format!("{} to {}", op.name, t.counter));
             }
         }

@@ -463,6 +463,12 @@ pub(crate) fn text_params_ui(ui: &mut Ui, p: &mut TextParams, edit: &mut Edit) {
         p.counter = u64::from(n);
     }
     edit.resp(&r);
+    if p.has_counter() {
+        edit.resp(&ui.checkbox(
+            &mut p.per_copy,
+            "each copy of an array its own number (the counter is the first copy's)",
+        ));
+    }
     let builtin = [
         swarf_core::text::STROKE_FONT,
         swarf_core::text::OUTLINE_FONT,

@@ -51,12 +51,22 @@ pub struct TextParams {
     /// Height, angle, alignment, width factor, slant, arc.
     pub style: TextStyle,
     pub cut_as: TextCut,
-    /// The counter's value for this program.
+    /// The counter's value for this program (for the array's first copy).
     pub counter: u64,
+    /// With an array of copies, each copy cut carries the next number (in copy order; a
+    /// copy left out takes none); false: every copy carries the same.
+    pub per_copy: bool,
     /// Engrave on a mesh's surface: the file (the part or one of `[part] with`) whose
     /// surface the depth is measured from (see [`super::project`]); engraving only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub onto: Option<String>,
+}
+
+impl TextParams {
+    /// Whether the text has a counter (`{n}`, `{n:04}`): a serial number.
+    pub fn has_counter(&self) -> bool {
+        with_counter(&self.text, 0) != with_counter(&self.text, 1)
+    }
 }
 
 impl Default for TextParams {
@@ -78,6 +88,7 @@ impl Default for TextParams {
             style: TextStyle::default(),
             cut_as: TextCut::Engrave,
             counter: 1,
+            per_copy: true,
             onto: None,
         }
     }
