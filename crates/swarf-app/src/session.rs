@@ -44,6 +44,7 @@ pub(crate) fn common_params<R>(
         OpSpec::Parallel(p) => f(&mut Stepover::Fraction(1.0), &mut p.cut.heights),
         // Waterline steps down between levels, in its own panel.
         OpSpec::Waterline(w) => f(&mut Stepover::Fraction(1.0), &mut w.cut.heights),
+        OpSpec::SteepShallow(w) => f(&mut Stepover::Fraction(1.0), &mut w.cut.heights),
         // The step-over of adaptive clearing is its optimal load (the radial width that
         // makes its engagement limit); setting it sets the limit.
         OpSpec::Adaptive(a) => {

@@ -353,3 +353,57 @@ fn waterline_finishing_is_added_for_a_mesh() {
     assert!(h.query_by_label("Step-over:").is_none());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn steep_and_shallow_finishing_is_added_for_a_mesh() {
+    let Some(rs) = render_state() else { return };
+    let dir = std::env::temp_dir().join(format!("swarf-app-steep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A mesa: a gentle top, steep walls.
+    let mesh =
+        swarf_core::samples::heightfield_mesh([0.0, 0.0], [4.0, 3.0], 40, 30, -0.55, |x, y| {
+            let r = ((x - 2.0).powi(2) + (y - 1.5).powi(2)).sqrt();
+            if r < 0.8 {
+                -0.1 - 0.05 * r * r
+            } else if r < 0.95 {
+                -0.132 - 2.0 * (r - 0.8)
+            } else {
+                -0.432
+            }
+        });
+    let stl = dir.join("mesa.stl");
+    std::fs::write(&stl, mesh.to_binary_stl("mesa")).unwrap();
+    let mut app = SwarfApp::example();
+    app.open(&stl);
+    app.wait();
+    assert!(app.error.is_none(), "{:?}", app.error);
+    let mut h = harness_sized(app, &rs, egui::vec2(1100.0, 1400.0));
+    settle(&mut h);
+    h.get_by_label("+ Steep/shallow").click();
+    settle(&mut h);
+    settle(&mut h);
+    let app = h.state();
+    let op = app.job.operations.last().expect("added").clone();
+    let swarf_core::ops::OpSpec::SteepShallow(p) = op.spec else {
+        panic!("{:?}", op.spec)
+    };
+    assert_eq!(p.threshold_deg, 45.0);
+    assert!(app.error.is_none(), "{:?}", app.error);
+    let out = app.output.as_ref().expect("generated");
+    let (_, _, r) = out
+        .operations
+        .iter()
+        .find(|(name, _, _)| *name == op.name)
+        .expect("the steep/shallow operation ran");
+    assert!(r.toolpath.moves.len() > 100, "{:?}", r.warnings);
+    assert!(
+        r.notes[0].starts_with("steep and shallow at 45°"),
+        "{:?}",
+        r.notes
+    );
+    assert!(h.query_by_label("Steep above:").is_some());
+    assert!(h.query_by_label("Overlap:").is_some());
+    // Waterlines enter along their path or plunge: no helix offered.
+    assert!(h.query_by_label("Helix Ø:").is_none());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -69,6 +69,11 @@ pub enum OpKind {
     /// --scallop-height on a vertical wall (ball or bull-nose), climb (or --conventional),
     /// ramping along each loop from the level above at --ramp-angle.
     Waterline,
+    /// 3D finishing of a mesh split at --threshold-angle: waterlines on the steeper part
+    /// (stepped for --scallop-height at that slope, or --stepdown), parallel passes on the
+    /// rest (--scallop-height or --stepover, --angle, --one-way), both cutting a band
+    /// --steep-overlap wide across the boundary.
+    SteepShallow,
 }
 
 impl OpKind {
@@ -288,6 +293,14 @@ pub struct GenerateArgs {
     /// Parallel finishing: the passes' direction, degrees from X (default --zigzag-angle).
     #[arg(long, allow_negative_numbers = true)]
     pub angle: Option<f64>,
+    /// Steep and shallow: slopes steeper than this, degrees, get waterlines, the rest
+    /// parallel passes [default: 45].
+    #[arg(long, value_name = "DEG", allow_negative_numbers = true)]
+    pub threshold_angle: Option<f64>,
+    /// Steep and shallow: the band across the boundary that both strategies cut, mm (default
+    /// the tool's radius).
+    #[arg(long, value_name = "MM", allow_negative_numbers = true)]
+    pub steep_overlap: Option<f64>,
     /// Parallel finishing: every pass in the same direction, with a retract between.
     #[arg(long)]
     pub one_way: bool,
@@ -969,6 +982,21 @@ fn spec_from_flags(a: &GenerateArgs, name: &str, model: &Model, tool: &Tool) -> 
             OpSpec::Waterline(swarf_core::ops::waterline::WaterlineParams {
                 cut,
                 scallop_mm: a.scallop_height,
+            })
+        }
+        OpKind::SteepShallow => {
+            if a.stepover.is_some() && a.scallop_height.is_some() {
+                bail!("give --scallop-height or --stepover, not both");
+            }
+            OpSpec::SteepShallow(swarf_core::ops::steep_shallow::SteepShallowParams {
+                cut,
+                threshold_deg: a.threshold_angle.unwrap_or(45.0),
+                overlap_mm: a.steep_overlap,
+                scallop_mm: a.scallop_height,
+                stepover_mm: a.stepover.map(|s| s.mm(d)),
+                angle_deg: a.angle.unwrap_or(a.zigzag_angle),
+                zigzag: !a.one_way,
+                slope_compensation: !a.no_slope_compensation,
             })
         }
         OpKind::ZlevelRough => OpSpec::ZLevelRough(zlevel()),

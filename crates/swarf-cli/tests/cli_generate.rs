@@ -1298,3 +1298,76 @@ fn waterline_finishing_of_a_mesh_reads_back_on_the_contours() {
     assert!(cutting > 500, "{cutting}");
     assert!(levels.len() >= 9, "{levels:?}");
 }
+
+/// 3D finishing (issue 17): steep and shallow on a dome and a dish read back through rs274
+/// with no error; no point read back lies in the part (within the 4 decimals written); both
+/// waterlines (on the dome's steep flanks) and parallel passes (on the gentle rest) are cut.
+#[test]
+fn steep_and_shallow_finishing_reads_back_clear_of_the_part() {
+    use swarf_core::cl::{CutterShape, DropCutter};
+    let (mesh, stl) = dome_and_dish("dome_ss.stl");
+    let out = tmp("steep_shallow.nc");
+    let o = cli()
+        .arg("generate")
+        .arg(&stl)
+        .args([
+            "--op",
+            "steep-shallow",
+            "--tool",
+            "ball",
+            "--tool-diameter",
+            "0.5",
+            "--scallop-height",
+            "0.01",
+            "--threshold-angle",
+            "30",
+            "--depth",
+            "1.2",
+            "--flute-length",
+            "3",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout.contains("steep and shallow at 30°"), "{stdout}");
+    assert!(
+        stdout.contains("waterline: ") && stdout.contains("parallel: "),
+        "{stdout}"
+    );
+    let gcode = std::fs::read_to_string(&out).unwrap();
+    let part = swarf_core::import::import_stl(
+        &mesh.to_binary_stl("dome"),
+        &swarf_core::import::StlOptions::default(),
+    )
+    .unwrap();
+    let mut ball = swarf_core::tool::Tool::micro_flat(0.5);
+    ball.shape = swarf_core::tool::ToolShape::Ball;
+    let dc = DropCutter::new(&part.mesh, CutterShape::of(&ball, 0.0).unwrap());
+    let Some((errors, pts)) = common::rs274_points(&gcode, "gen", "steep_shallow") else {
+        return;
+    };
+    assert_eq!(errors, 0);
+    let floor = -1.2;
+    let mut cutting = 0;
+    for p in &pts {
+        let [x, y, z] = [0, 1, 2].map(|i| p[i].parse::<f64>().unwrap());
+        if p[3] == "1" || z >= -1e-9 {
+            continue;
+        }
+        let cl = dc.drop(x, y, floor);
+        let near = (0..16).any(|k| {
+            let a = f64::from(k) * std::f64::consts::TAU / 16.0;
+            dc.drop(x + 2e-4 * a.cos(), y + 2e-4 * a.sin(), floor) <= z + 6e-5
+        });
+        assert!(
+            cl <= z + 6e-5 || near,
+            "({x}, {y}, {z}) cuts {} into the part",
+            cl - z
+        );
+        cutting += 1;
+    }
+    assert!(cutting > 500, "{cutting}");
+}

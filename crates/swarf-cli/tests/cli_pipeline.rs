@@ -259,6 +259,24 @@ fn flags_and_the_equivalent_job_write_the_same_program_for_every_operation() {
             ],
             "type = \"waterline\"\nstepdown_mm = 0.1\nallowance_radial_mm = 0.005\nheights = { final_depth_mm = 0.5 }",
         ),
+        (
+            &boss,
+            // Steep and shallow round the stepped block: waterlines on its walls, parallel
+            // passes on its tops and floor, at 60° to the X axis.
+            vec![
+                "--op",
+                "steep-shallow",
+                "--stepdown",
+                "0.1",
+                "--stepover",
+                "0.1mm",
+                "--angle",
+                "60",
+                "--threshold-angle",
+                "50",
+            ],
+            "type = \"steep-shallow\"\nstepdown_mm = 0.1\nstepover_mm = 0.1\nangle_deg = 60.0\nthreshold_deg = 50.0\nheights = { final_depth_mm = 0.5 }",
+        ),
     ];
     let mut kinds = std::collections::BTreeSet::new();
     for (i, (part, flags, op)) in cases.iter().enumerate() {

@@ -123,6 +123,15 @@ fn scale_spec(spec: &OpSpec, f: f64) -> OpSpec {
             cut: scale_cut(p.cut, f),
             scallop_mm: p.scallop_mm.map(|h| h * f),
         }),
+        OpSpec::SteepShallow(p) => {
+            OpSpec::SteepShallow(swarf_core::ops::steep_shallow::SteepShallowParams {
+                cut: scale_cut(p.cut, f),
+                overlap_mm: p.overlap_mm.map(|d| d * f),
+                scallop_mm: p.scallop_mm.map(|h| h * f),
+                stepover_mm: p.stepover_mm.map(|d| d * f),
+                ..p
+            })
+        }
         OpSpec::ZLevelRough(p) => OpSpec::ZLevelRough(scale_z(p, f)),
         OpSpec::ZLevelContour(p) => OpSpec::ZLevelContour(scale_z(p, f)),
         OpSpec::Drill(p) => OpSpec::Drill(DrillParams {
@@ -559,6 +568,25 @@ fn scale_case(part: &Region) -> Vec<String> {
             true,
         ),
         (
+            "steep-shallow",
+            OpSpec::SteepShallow(swarf_core::ops::steep_shallow::SteepShallowParams {
+                cut: CutParams {
+                    heights: Heights {
+                        final_depth_mm: 3.0,
+                        ..Heights::default()
+                    },
+                    stepdown_mm: Some(0.5),
+                    ..cut
+                },
+                stepover_mm: Some(0.35),
+                angle_deg: 30.0,
+                // As for parallel: where passes are added a tie rounding may tip.
+                slope_compensation: false,
+                ..swarf_core::ops::steep_shallow::SteepShallowParams::default()
+            }),
+            true,
+        ),
+        (
             "zlevel-contour",
             OpSpec::ZLevelContour(ZLevelParams {
                 cut: CutParams {
@@ -588,7 +616,10 @@ fn scale_case(part: &Region) -> Vec<String> {
         };
         let (tool, small_tool) = if matches!(spec, OpSpec::VCarve(_)) {
             (&v_tool, &small_v_tool)
-        } else if matches!(spec, OpSpec::Parallel(_) | OpSpec::Waterline(_)) {
+        } else if matches!(
+            spec,
+            OpSpec::Parallel(_) | OpSpec::Waterline(_) | OpSpec::SteepShallow(_)
+        ) {
             // A ball: a flat end's cutter-location surface steps where its rim passes an
             // edge, and which side of the step a point falls on is a tie rounding decides.
             (&ball, &small_ball)
@@ -602,7 +633,10 @@ fn scale_case(part: &Region) -> Vec<String> {
         // rounding can tip either way: its cutting points are compared as sets.
         let dev = if matches!(spec, OpSpec::VCarve(_)) {
             cut_set_deviation(&big.toolpath, &small.toolpath, F)
-        } else if matches!(spec, OpSpec::Parallel(_) | OpSpec::Waterline(_)) {
+        } else if matches!(
+            spec,
+            OpSpec::Parallel(_) | OpSpec::Waterline(_) | OpSpec::SteepShallow(_)
+        ) {
             cut_path_deviation(&big.toolpath, &small.toolpath, F)
         } else {
             deviation(&big.toolpath, &small.toolpath, F)

@@ -6,8 +6,9 @@ use swarf_core::ops::{OpSpec, Stepover};
 
 use super::params::{
     adaptive_params_ui, bore_params_ui, contour_params_ui, drill_params_ui, engrave_params_ui,
-    isolate_params_ui, parallel_params_ui, pocket_params_ui, rest_after_ui, text_params_ui,
-    vcarve_params_ui, waterline_params_ui, zlevel_params_ui,
+    isolate_params_ui, parallel_params_ui, pocket_params_ui, rest_after_ui,
+    steep_shallow_params_ui, text_params_ui, vcarve_params_ui, waterline_params_ui,
+    zlevel_params_ui,
 };
 use super::{ERR, Edit, choice, number, um};
 use crate::Session;
@@ -48,6 +49,7 @@ pub(crate) fn operations_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, e
                     ("+ Z-level finish", "zlevel-contour", "finish"),
                     ("+ Parallel", "parallel", "parallel"),
                     ("+ Waterline", "waterline", "waterline"),
+                    ("+ Steep/shallow", "steep-shallow", "steep/shallow"),
                 ]
             } else {
                 &[
@@ -233,6 +235,7 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
                 | OpSpec::Text(_)
                 | OpSpec::Parallel(_)
                 | OpSpec::Waterline(_)
+                | OpSpec::SteepShallow(_)
         )
     {
         let (mut stepover, _) = common_params(op, |s, h| (*s, h.final_depth_mm));
@@ -306,6 +309,7 @@ fn op_ui(ui: &mut Ui, session: &mut Session, job: &mut Job, edit: &mut Edit) {
         OpSpec::Text(t) => text_params_ui(ui, t, edit),
         OpSpec::Parallel(p) => parallel_params_ui(ui, p, edit),
         OpSpec::Waterline(w) => waterline_params_ui(ui, w, edit),
+        OpSpec::SteepShallow(w) => steep_shallow_params_ui(ui, w, tool_d, edit),
     }
     if let Some(e) = &session.error
         && e.contains(&format!("'{}'", op.name))

@@ -94,6 +94,52 @@ pub(crate) fn direction_and_entry_ui(
     }
 }
 
+/// Direction and entry of an operation that enters along its own path (waterlines): a ramp
+/// along it at the angle, or a plunge; no helix (a job's helix is taken as the ramp).
+fn direction_and_ramp_ui(
+    ui: &mut Ui,
+    dir: &mut Direction,
+    entry: &mut swarf_core::ops::Entry,
+    edit: &mut Edit,
+) {
+    edit.flag(choice(
+        ui,
+        "Direction:",
+        dir,
+        &[
+            (Direction::Climb, "climb"),
+            (Direction::Conventional, "conventional"),
+        ],
+    ));
+    let mut kind = if entry.kind == EntryKind::Plunge {
+        EntryKind::Plunge
+    } else {
+        EntryKind::Ramp
+    };
+    if choice(
+        ui,
+        "Entry:",
+        &mut kind,
+        &[
+            (EntryKind::Ramp, "ramp along the path"),
+            (EntryKind::Plunge, "plunge"),
+        ],
+    ) {
+        entry.kind = kind;
+        edit.flag(true);
+    }
+    if kind == EntryKind::Ramp {
+        edit.resp(&number(
+            ui,
+            "Ramp angle:",
+            &mut entry.ramp_angle_deg,
+            1.0,
+            0.1..=30.0,
+            "°",
+        ));
+    }
+}
+
 pub(crate) fn pocket_params_ui(ui: &mut Ui, p: &mut PocketParams, edit: &mut Edit) {
     depth_rows_ui(
         ui,
@@ -232,7 +278,88 @@ pub(crate) fn waterline_params_ui(ui: &mut Ui, p: &mut WaterlineParams, edit: &m
         p.cut.stepdown_mm = Some(s);
     }
     allowance_rows_ui(ui, &mut p.cut, edit);
-    direction_and_entry_ui(ui, &mut p.cut.direction, &mut p.cut.entry, edit);
+    direction_and_ramp_ui(ui, &mut p.cut.direction, &mut p.cut.entry, edit);
+}
+
+/// Steep and shallow: the threshold slope, the overlap band, the scallop (or the passes'
+/// distance and the levels' step-down), the passes' angle and zigzag, the stock to leave,
+/// the waterlines' direction and entry.
+pub(crate) fn steep_shallow_params_ui(
+    ui: &mut Ui,
+    p: &mut swarf_core::ops::steep_shallow::SteepShallowParams,
+    tool_d: f64,
+    edit: &mut Edit,
+) {
+    edit.resp(
+        &number(
+            ui,
+            "Steep above:",
+            &mut p.threshold_deg,
+            1.0,
+            5.0..=85.0,
+            "°",
+        )
+        .on_hover_text(
+            "slopes steeper than this are finished by waterlines, the rest by parallel passes",
+        ),
+    );
+    let mut band = p.overlap_mm.unwrap_or(tool_d * 0.5);
+    let r = um(ui, "Overlap:", &mut band, 0.0..=100_000.0).on_hover_text(
+        "the band along the boundary that both cut, so no witness line is left (default the tool's radius)",
+    );
+    if r.changed() {
+        p.overlap_mm = Some(band);
+    }
+    edit.resp(&r);
+    let mut by_scallop = p.stepover_mm.is_none() && p.cut.stepdown_mm.is_none();
+    edit.flag(choice(
+        ui,
+        "Step by:",
+        &mut by_scallop,
+        &[(true, "scallop height"), (false, "distances")],
+    ));
+    if by_scallop {
+        let mut h = p.scallop_mm.unwrap_or(DEFAULT_SCALLOP_MM);
+        let r = um(ui, "Scallop:", &mut h, 0.01..=100.0).on_hover_text(
+            "the ridges left between passes on flat areas and between waterlines at the threshold slope",
+        );
+        // Kept unset until edited, as for waterlines.
+        if r.changed() {
+            p.scallop_mm = Some(h);
+        }
+        edit.resp(&r);
+        p.stepover_mm = None;
+        p.cut.stepdown_mm = None;
+    } else {
+        let mut s = p.stepover_mm.unwrap_or(0.02);
+        edit.resp(&um(ui, "Step-over:", &mut s, 0.1..=10_000.0));
+        p.stepover_mm = Some(s);
+        let mut d = p.cut.stepdown_mm.unwrap_or(0.02);
+        edit.resp(&um(ui, "Step-down:", &mut d, 0.1..=10_000.0));
+        p.cut.stepdown_mm = Some(d);
+    }
+    edit.resp(&number(
+        ui,
+        "Angle:",
+        &mut p.angle_deg,
+        1.0,
+        -180.0..=180.0,
+        "°",
+    ));
+    edit.flag(
+        ui.checkbox(&mut p.zigzag, "zigzag")
+            .on_hover_text("passes in alternate directions; off: all one way, retracting between")
+            .changed(),
+    );
+    edit.flag(
+        ui.checkbox(&mut p.slope_compensation, "slope compensation")
+            .on_hover_text(
+                "add passes where a slope across the passes would leave a higher scallop",
+            )
+            .changed(),
+    );
+    allowance_rows_ui(ui, &mut p.cut, edit);
+    direction_and_ramp_ui(ui, &mut p.cut.direction, &mut p.cut.entry, edit);
 }
 
 /// Parallel finishing: scallop height or step-over, angle, zigzag, slope compensation and

@@ -274,6 +274,11 @@ impl DropCutter {
         (self.lo, self.hi)
     }
 
+    /// The tool's profile.
+    pub fn shape(&self) -> &CutterShape {
+        &self.shape
+    }
+
     /// Triangles indexed.
     pub fn triangles(&self) -> usize {
         self.tris.len()

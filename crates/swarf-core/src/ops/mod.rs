@@ -14,6 +14,7 @@ pub mod parallel;
 pub mod pocket;
 pub mod project;
 mod spec;
+pub mod steep_shallow;
 pub mod target;
 pub mod text;
 pub mod vcarve;

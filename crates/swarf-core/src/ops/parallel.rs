@@ -116,13 +116,20 @@ struct Surface<'a> {
     /// The silhouette boundary: a flat disk of the offset's radius dropped on the mesh
     /// touches something exactly where the centre lies within the grown silhouette.
     boundary: Option<DropCutter>,
+    /// Where else the passes may run (steep and shallow: the shallow part and its overlap).
+    mask: Option<Mask<'a>>,
 }
+
+/// Where in plan a finishing strategy may cut.
+pub(super) type Mask<'a> = &'a (dyn Fn(f64, f64) -> bool + Sync);
 
 impl Surface<'_> {
     fn inside(&self, x: f64, y: f64) -> bool {
-        self.boundary
-            .as_ref()
-            .is_none_or(|b| b.drop(x, y, f64::NEG_INFINITY) > f64::NEG_INFINITY)
+        self.mask.is_none_or(|m| m(x, y))
+            && self
+                .boundary
+                .as_ref()
+                .is_none_or(|b| b.drop(x, y, f64::NEG_INFINITY) > f64::NEG_INFINITY)
     }
 }
 
@@ -150,6 +157,18 @@ pub fn parallel(
     mesh: &Mesh,
     tool: &Tool,
     p: &ParallelParams,
+    tol: &Tolerance,
+    cancel: &Cancel,
+) -> Result<OpResult, OpError> {
+    parallel_within(mesh, tool, p, None, tol, cancel)
+}
+
+/// [`parallel`] with the passes kept where `mask` holds (cut where they cross its edge).
+pub(super) fn parallel_within(
+    mesh: &Mesh,
+    tool: &Tool,
+    p: &ParallelParams,
+    mask: Option<Mask<'_>>,
     tol: &Tolerance,
     cancel: &Cancel,
 ) -> Result<OpResult, OpError> {
@@ -222,6 +241,7 @@ pub fn parallel(
         axial: p.cut.allowance_axial_mm,
         h0,
         boundary,
+        mask,
     };
     // The plan box with its margin, in (u, v).
     let corners = [
@@ -436,6 +456,14 @@ fn split_gap(
     };
     for &(u, za) in &a.coarse {
         let Some(zb) = bz(u) else { continue };
+        // Outside the mask no pass is cut: nothing to add, no wall to warn of.
+        if let Some(m) = surf.mask {
+            let [x, y] = surf.xy(u, a.v + dv * 0.5);
+            if !m(x, y) {
+                in_wall = false;
+                continue;
+            }
+        }
         let rise = (zb - za).abs();
         let d = (dv * dv + rise * rise).sqrt();
         let wall = rise > max_rise;
@@ -704,7 +732,7 @@ fn link_passes(
 /// The stretches of a pass within the boundary, cut where it crosses it (found by halving to
 /// `tol`).
 fn within(surf: &Surface<'_>, pts: &[P3], tol: f64) -> Vec<Vec<P3>> {
-    if surf.boundary.is_none() {
+    if surf.boundary.is_none() && surf.mask.is_none() {
         return vec![pts.to_vec()];
     }
     let cross = |a: P3, b: P3, a_in: bool| {

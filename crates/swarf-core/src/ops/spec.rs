@@ -11,6 +11,7 @@ use super::engrave::{EngraveParams, engrave};
 use super::isolate::IsolateParams;
 use super::parallel::{ParallelParams, parallel};
 use super::pocket::{PocketParams, pocket};
+use super::steep_shallow::{SteepShallowParams, steep_shallow};
 use super::target::{Target, contour_loops, target_regions};
 use super::text::{TextParams, text};
 use super::vcarve::{VCarveParams, vcarve};
@@ -68,10 +69,14 @@ pub enum OpSpec {
     /// push-cutter.
     #[serde(rename = "waterline")]
     Waterline(WaterlineParams),
+    /// 3D finishing of a mesh split at a slope: waterlines on the steep part, parallel
+    /// passes on the shallow part, overlapping.
+    #[serde(rename = "steep-shallow")]
+    SteepShallow(SteepShallowParams),
 }
 
 /// The operation types, by the name a job file and the CLI use.
-pub const OP_TYPES: [&str; 13] = [
+pub const OP_TYPES: [&str; 14] = [
     "pocket",
     "contour",
     "adaptive",
@@ -85,6 +90,7 @@ pub const OP_TYPES: [&str; 13] = [
     "text",
     "parallel",
     "waterline",
+    "steep-shallow",
 ];
 
 impl OpSpec {
@@ -104,6 +110,7 @@ impl OpSpec {
             "text" => OpSpec::Text(TextParams::default()),
             "parallel" => OpSpec::Parallel(ParallelParams::default()),
             "waterline" => OpSpec::Waterline(WaterlineParams::default()),
+            "steep-shallow" => OpSpec::SteepShallow(SteepShallowParams::default()),
             // The drilling cycles by their own names.
             other => {
                 let cycle = DrillCycle::ALL.into_iter().find(|c| c.name() == other)?;
@@ -131,6 +138,7 @@ impl OpSpec {
             OpSpec::Text(_) => "text",
             OpSpec::Parallel(_) => "parallel",
             OpSpec::Waterline(_) => "waterline",
+            OpSpec::SteepShallow(_) => "steep-shallow",
         }
     }
 
@@ -142,6 +150,7 @@ impl OpSpec {
                 | OpSpec::ZLevelContour(_)
                 | OpSpec::Parallel(_)
                 | OpSpec::Waterline(_)
+                | OpSpec::SteepShallow(_)
         )
     }
 
@@ -160,6 +169,7 @@ impl OpSpec {
             OpSpec::Text(p) => &p.cut,
             OpSpec::Parallel(p) => &p.cut,
             OpSpec::Waterline(p) => &p.cut,
+            OpSpec::SteepShallow(p) => &p.cut,
         }
     }
 
@@ -177,6 +187,7 @@ impl OpSpec {
             OpSpec::Text(p) => &mut p.cut,
             OpSpec::Parallel(p) => &mut p.cut,
             OpSpec::Waterline(p) => &mut p.cut,
+            OpSpec::SteepShallow(p) => &mut p.cut,
         }
     }
 
@@ -193,7 +204,8 @@ impl OpSpec {
             | OpSpec::VCarve(_)
             | OpSpec::Text(_)
             | OpSpec::Parallel(_)
-            | OpSpec::Waterline(_) => None,
+            | OpSpec::Waterline(_)
+            | OpSpec::SteepShallow(_) => None,
             OpSpec::ZLevelRough(p) | OpSpec::ZLevelContour(p) => Some(p.stepover),
         }
     }
@@ -341,6 +353,9 @@ impl OpSpec {
             }
             (Model::Mesh(m), OpSpec::Parallel(p)) => parallel(&m.mesh, tool, p, tol, cancel),
             (Model::Mesh(m), OpSpec::Waterline(p)) => waterline(&m.mesh, tool, p, tol, cancel),
+            (Model::Mesh(m), OpSpec::SteepShallow(p)) => {
+                steep_shallow(&m.mesh, tool, p, tol, cancel)
+            }
             (Model::Drawing(d), OpSpec::Drill(p)) => drill_from(
                 &crate::holes::find_holes(d, tol),
                 tool,
@@ -369,7 +384,7 @@ impl OpSpec {
             }
             (Model::Mesh(_), _) => Err(wrong_part(
                 "drawing (DXF)",
-                "zlevel-rough, zlevel-contour or parallel on a mesh",
+                "zlevel-rough, zlevel-contour, parallel, waterline or steep-shallow on a mesh",
             )),
             (Model::Drawing(_), _) => Err(wrong_part(
                 "mesh (STL)",

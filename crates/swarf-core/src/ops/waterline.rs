@@ -31,6 +31,8 @@ use crate::geometry::mesh::Mesh;
 use crate::tool::Tool;
 use crate::toolpath::{MoveClass, P3, Toolpath};
 
+use super::parallel::Mask;
+
 /// Parameters of waterline finishing.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -87,11 +89,13 @@ impl WaterlineParams {
     }
 }
 
-/// One closed contour at a level: its points, the part on the left.
+/// One closed contour at a level (or, kept by a mask, an open piece of one): its points,
+/// the part on the left.
 #[derive(Debug, Clone)]
 struct Contour {
     z: f64,
     pts: Vec<[f64; 2]>,
+    closed: bool,
     /// The loop fitted with lines and arcs: (index of a point of `pts`, bulge to the next);
     /// empty until fitted.
     fit: Vec<(usize, f64)>,
@@ -153,6 +157,19 @@ pub fn waterline(
     mesh: &Mesh,
     tool: &Tool,
     p: &WaterlineParams,
+    tol: &Tolerance,
+    cancel: &Cancel,
+) -> Result<OpResult, OpError> {
+    waterline_within(mesh, tool, p, None, tol, cancel)
+}
+
+/// [`waterline`] with the contours kept where `mask` holds: a loop wholly inside stays a
+/// loop, one that leaves it becomes the open pieces inside, each entered from above.
+pub(super) fn waterline_within(
+    mesh: &Mesh,
+    tool: &Tool,
+    p: &WaterlineParams,
+    mask: Option<Mask<'_>>,
     tol: &Tolerance,
     cancel: &Cancel,
 ) -> Result<OpResult, OpError> {
@@ -257,6 +274,14 @@ pub fn waterline(
             c.pts.reverse();
         }
     }
+    if let Some(m) = mask {
+        for level in &mut contours {
+            *level = std::mem::take(level)
+                .into_iter()
+                .flat_map(|c| pieces_within(c, m))
+                .collect();
+        }
+    }
     // Lines and arcs within 0.4 of the tolerance of the points (themselves within 0.4 of
     // it of the contour), each arc checked along its length by the drop-cutter.
     let part_left = p.cut.direction != Direction::Climb;
@@ -273,7 +298,7 @@ pub fn waterline(
     let lines: usize = contours
         .par_iter()
         .flatten()
-        .map(|c| merge_loop(&c.pts, weave.tol * 0.4).len())
+        .map(|c| merge_run(&c.pts, weave.tol * 0.4, c.closed).len())
         .sum();
     let fitted: usize = contours.iter().flatten().map(|c| c.fit.len()).sum();
     let arcs = contours
@@ -282,7 +307,11 @@ pub fn waterline(
         .flat_map(|c| &c.fit)
         .filter(|f| f.1 != 0.0)
         .count();
-    let toolpath = link(&weave, &contours, step, tool, p, hi[2]);
+    let toolpath = if mask.is_some() {
+        link_pieces(&weave, &contours, step, tool, p, hi[2])
+    } else {
+        link(&weave, &contours, step, tool, p, hi[2])
+    };
     notes.push(format!(
         "contours fitted with {arcs} arcs: {fitted} moves round the loops instead of {lines} lines (the points merged within the same tolerance){}",
         match rejected.into_inner() {
@@ -541,6 +570,7 @@ fn level_contours(w: &Weave<'_>, z: f64, cancel: &Cancel) -> (Vec<Contour>, usiz
                 Contour {
                     z,
                     pts,
+                    closed: true,
                     fit: Vec::new(),
                 },
                 bad,
@@ -740,9 +770,9 @@ fn refine_chord(
     refine_chord(w, z, c, b, depth + 1, sc, out, bad);
 }
 
-/// The points of a closed loop kept when those within `tol` of the chord that replaces them
-/// are dropped (their indices).
-fn merge_loop(pts: &[[f64; 2]], tol: f64) -> Vec<usize> {
+/// The points of a closed loop (`closed`) or an open run (its last point kept) kept when
+/// those within `tol` of the chord that replaces them are dropped (their indices).
+fn merge_run(pts: &[[f64; 2]], tol: f64, closed: bool) -> Vec<usize> {
     if pts.len() < 4 {
         return (0..pts.len()).collect();
     }
@@ -758,7 +788,8 @@ fn merge_loop(pts: &[[f64; 2]], tol: f64) -> Vec<usize> {
     };
     let mut out = vec![0];
     let mut k = 0;
-    let n = pts.len();
+    // An open run ends at its last point; a loop at its first again.
+    let n = if closed { pts.len() } else { pts.len() - 1 };
     while k < n {
         // Extend the chord from pts[k] as far as every point between stays within tol.
         let mut e = k + 1;
@@ -772,6 +803,9 @@ fn merge_loop(pts: &[[f64; 2]], tol: f64) -> Vec<usize> {
             }
         }
         if e >= n {
+            if !closed {
+                out.push(n);
+            }
             break;
         }
         out.push(e);
@@ -873,6 +907,193 @@ fn link(
     tp
 }
 
+/// The pieces of loop `c` where `mask` holds: the loop itself when it holds all round,
+/// else each run of points inside, open (in the loop's direction).
+fn pieces_within(c: Contour, mask: Mask<'_>) -> Vec<Contour> {
+    let inside: Vec<bool> = c.pts.iter().map(|q| mask(q[0], q[1])).collect();
+    if inside.iter().all(|&b| b) {
+        return vec![c];
+    }
+    let n = c.pts.len();
+    let Some(first_out) = inside.iter().position(|&b| !b) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut run: Vec<[f64; 2]> = Vec::new();
+    // From the first point outside round the loop once, so no run is split at the seam.
+    for k in 1..=n {
+        let i = (first_out + k) % n;
+        if inside[i] {
+            run.push(c.pts[i]);
+        } else if !run.is_empty() {
+            out.push(std::mem::take(&mut run));
+        }
+    }
+    if !run.is_empty() {
+        out.push(run);
+    }
+    out.into_iter()
+        .filter(|r| r.len() >= 2)
+        .map(|pts| Contour {
+            z: c.z,
+            pts,
+            closed: false,
+            fit: Vec::new(),
+        })
+        .collect()
+}
+
+/// Cuts the pieces top down: each entered from the safe height (a loop by a ramp along it
+/// from the level above, an open piece straight down: a point of a contour is free at every
+/// height above its level), then on to the nearest piece left on the same level or the one
+/// below while the straight link at the height reached is clear and short, else up to the
+/// safe height.
+fn link_pieces(
+    w: &Weave<'_>,
+    pieces: &[Vec<Contour>],
+    step: f64,
+    tool: &Tool,
+    p: &WaterlineParams,
+    top: f64,
+) -> Toolpath {
+    let h = &p.cut.heights;
+    let feed = tool.feed_mm_per_min();
+    let plunge = tool.feeds.plunge_mm_per_min;
+    let safe = h.safe_mm.max(top + p.cut.allowance_axial_mm + h.safe_mm);
+    let ramp_slope = p.cut.entry.ramp_angle_deg.to_radians().tan();
+    let ramps = p.cut.entry.kind != EntryKind::Plunge && ramp_slope > 0.0;
+    let mut tp = Toolpath::new(P3::new(0.0, 0.0, h.clearance_mm));
+    let mut left: Vec<Vec<bool>> = pieces.iter().map(|l| vec![true; l.len()]).collect();
+    let mut sc = PushScratch::default();
+    let d2 = |a: [f64; 2], b: [f64; 2]| (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2);
+    // Where a piece is entered (a loop at its point nearest `q`) and how far that is.
+    let entry = |c: &Contour, q: [f64; 2]| -> (usize, f64) {
+        if c.closed {
+            c.pts
+                .iter()
+                .enumerate()
+                .map(|(k, p)| (k, d2(*p, q)))
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map_or((0, f64::INFINITY), |(k, d)| (k, d.sqrt()))
+        } else {
+            (0, d2(c.pts[0], q).sqrt())
+        }
+    };
+    let cut = |tp: &mut Toolpath, c: &Contour, start: usize, from_z: f64| {
+        if c.closed {
+            cut_loop(tp, c, start, from_z, ramp_slope, ramps, feed);
+        } else {
+            if tp.end().z > c.z {
+                tp.line(
+                    P3::new(c.pts[0][0], c.pts[0][1], c.z),
+                    MoveClass::Entry,
+                    plunge,
+                );
+            }
+            cut_run(tp, c, feed);
+        }
+    };
+    let mut first = true;
+    while let Some(level) = left.iter().position(|l| l.iter().any(|&b| b)) {
+        let here = tp.end();
+        let q = [here.x, here.y];
+        let Some((k, (start, _))) = (0..pieces[level].len())
+            .filter(|&k| left[level][k])
+            .map(|k| (k, entry(&pieces[level][k], q)))
+            .min_by(|a, b| a.1.1.total_cmp(&b.1.1))
+        else {
+            break;
+        };
+        left[level][k] = false;
+        let c = &pieces[level][k];
+        let s0 = c.pts[start];
+        if first {
+            tp.rapid(P3::new(s0[0], s0[1], h.clearance_mm));
+            first = false;
+        } else {
+            tp.rapid(P3::new(here.x, here.y, safe));
+        }
+        tp.rapid(P3::new(s0[0], s0[1], safe));
+        let from_z = if c.closed && ramps {
+            (c.z + step).min(safe)
+        } else {
+            c.z
+        };
+        tp.line(P3::new(s0[0], s0[1], from_z), MoveClass::Entry, plunge);
+        cut(&mut tp, c, start, from_z);
+        // On to the nearest piece left here or on the level below, staying down.
+        let mut lv = level;
+        loop {
+            let end = tp.end();
+            let q = [end.x, end.y];
+            let left_ref = &left;
+            let near = [lv, lv + 1]
+                .into_iter()
+                .filter(|&l| l < pieces.len())
+                .flat_map(|l| {
+                    (0..pieces[l].len())
+                        .filter(move |&k| left_ref[l][k])
+                        .map(move |k| (l, k))
+                })
+                .map(|(l, k)| (l, k, entry(&pieces[l][k], q)))
+                .min_by(|a, b| a.2.1.total_cmp(&b.2.1));
+            let Some((l2, k2, (s2, d))) = near else { break };
+            if d > 2.0 * tool.diameter_mm.max(step) {
+                break;
+            }
+            let c2 = &pieces[l2][k2];
+            let t = c2.pts[s2];
+            if d > 0.0 {
+                if !w.clear(q, t, end.z, &mut sc) {
+                    break;
+                }
+                tp.line(P3::new(t[0], t[1], end.z), MoveClass::Link, feed);
+            }
+            left[l2][k2] = false;
+            cut(&mut tp, c2, s2, end.z);
+            lv = l2;
+        }
+    }
+    let e = tp.end();
+    tp.rapid(P3::new(e.x, e.y, h.clearance_mm));
+    tp
+}
+
+/// Cuts open piece `c` from its first point (where the tool is) to its last, fitted.
+fn cut_run(tp: &mut Toolpath, c: &Contour, feed: f64) {
+    let n = c.pts.len();
+    let to = |tp: &mut Toolpath, k: usize, bulge: f64, from: usize| {
+        let q = c.pts[k];
+        if bulge == 0.0 {
+            tp.line(P3::new(q[0], q[1], c.z), MoveClass::Cut, feed);
+        } else {
+            let pa = c.pts[from];
+            let (centre, _) = crate::geometry::biarc::arc_centre_radius(
+                crate::geometry::V2::new(pa[0], pa[1]),
+                crate::geometry::V2::new(q[0], q[1]),
+                bulge,
+            );
+            tp.arc(
+                P3::new(q[0], q[1], c.z),
+                centre,
+                bulge > 0.0,
+                MoveClass::Cut,
+                feed,
+            );
+        }
+    };
+    if c.fit.is_empty() {
+        for k in 1..n {
+            to(tp, k, 0.0, k - 1);
+        }
+        return;
+    }
+    for (i, &(ka, bulge)) in c.fit.iter().enumerate() {
+        let kb = c.fit.get(i + 1).map_or(n - 1, |f| f.0);
+        to(tp, kb, bulge, ka);
+    }
+}
+
 /// Fits a closed loop (the part on its left when `part_left`) with lines and arcs within 0.4
 /// of the tolerance of its points, and checks each arc along its length: where the tool at
 /// a point of the arc would cut the part and the point 0.9 of the tolerance towards the free
@@ -890,17 +1111,21 @@ fn fit_loop(
     use crate::geometry::bulge::seg_point;
     use cavalier_contours::polyline::PlineVertex;
     let n = c.pts.len();
+    // A fitted open run ends at its last point: the last entry leads there.
     let lines = || {
-        merge_loop(&c.pts, w.tol * 0.4)
-            .into_iter()
-            .map(|k| (k, 0.0))
-            .collect::<Vec<_>>()
+        let mut m = merge_run(&c.pts, w.tol * 0.4, c.closed);
+        if !c.closed {
+            m.pop();
+        }
+        m.into_iter().map(|k| (k, 0.0)).collect::<Vec<_>>()
     };
     if n < 4 {
         return (lines(), 0);
     }
     let mut closed: Vec<V2> = c.pts.iter().map(|p| V2::new(p[0], p[1])).collect();
-    closed.push(closed[0]);
+    if c.closed {
+        closed.push(closed[0]);
+    }
     let verts = fit_polyline(
         &closed,
         tol.mesh_corner_angle_deg,
@@ -924,8 +1149,9 @@ fn fit_loop(
     let reach = w.tol * 0.9;
     let mut out = Vec::with_capacity(fit.len());
     let mut bad = 0;
+    let end = if c.closed { n } else { n - 1 };
     for (i, &(k, bulge)) in fit.iter().enumerate() {
-        let k2 = fit.get(i + 1).map_or(n, |f| f.0);
+        let k2 = fit.get(i + 1).map_or(end, |f| f.0);
         if bulge == 0.0 {
             out.push((k, 0.0));
             continue;
