@@ -125,11 +125,12 @@ pub(super) type Mask<'a> = &'a (dyn Fn(f64, f64) -> bool + Sync);
 
 impl Surface<'_> {
     fn inside(&self, x: f64, y: f64) -> bool {
-        self.mask.is_none_or(|m| m(x, y))
-            && self
-                .boundary
-                .as_ref()
-                .is_none_or(|b| b.drop(x, y, f64::NEG_INFINITY) > f64::NEG_INFINITY)
+        self.mask.is_none_or(|m| m(x, y)) && self.within_boundary(x, y)
+    }
+    fn within_boundary(&self, x: f64, y: f64) -> bool {
+        self.boundary
+            .as_ref()
+            .is_none_or(|b| b.drop(x, y, f64::NEG_INFINITY) > f64::NEG_INFINITY)
     }
 }
 
@@ -656,6 +657,7 @@ fn link_passes(
         P3::new(x, y, q.1)
     };
     let mut last: Option<P3> = None;
+    let mut sc = crate::cl::PushScratch::default();
     let near = 2.0 * tool.diameter_mm;
     // The top of the Z range: nothing above it is cut (a start depth below the part's top
     // leaves what lies above to another operation).
@@ -696,9 +698,11 @@ fn link_passes(
                     })
                     .collect();
                 let link = refine_link(surf, e, start, &coarse, tol.path_mm * 0.25);
+                // A link may cross what the mask leaves to another strategy (it follows the
+                // surface there too), never the silhouette's edge.
                 let on = |t: f64| {
                     let q = e.lerp(start, t);
-                    surf.inside(q.x, q.y)
+                    surf.within_boundary(q.x, q.y)
                 };
                 if link.iter().all(|q| q.1 <= z_top + tol.path_mm && on(q.0)) {
                     for &(t, z) in &link[1..] {
@@ -708,7 +712,30 @@ fn link_passes(
                     joined = true;
                 }
             }
-            if !joined {
+            // Within a mask (steep and shallow) runs end at its edge, often: the tool goes
+            // only as high as the straight way across needs (and the approach distance
+            // above), across at feed, and down at the plunge feed; else by the safe height.
+            let approach = h.safe_mm * 0.2;
+            let low = match last {
+                Some(e) if !joined && surf.mask.is_some() => clear_height(
+                    surf.dc,
+                    [e.x, e.y],
+                    [start.x, start.y],
+                    e.z.max(start.z),
+                    surf.axial,
+                    surf.h0,
+                    safe - 2.0 * approach,
+                    &mut sc,
+                )
+                .map(|z| z + approach),
+                _ => None,
+            };
+            if let Some(zl) = low {
+                let e = tp.end();
+                tp.rapid(P3::new(e.x, e.y, zl));
+                tp.line(P3::new(start.x, start.y, zl), MoveClass::Link, feed);
+                tp.line(start, MoveClass::Entry, plunge);
+            } else if !joined {
                 if last.is_some() {
                     let e = tp.end();
                     tp.rapid(P3::new(e.x, e.y, safe));
@@ -727,6 +754,53 @@ fn link_passes(
     let e = tp.end();
     tp.rapid(P3::new(e.x, e.y, h.clearance_mm));
     tp
+}
+
+/// The lowest tip height, at least `at_least`, at which the tool moves straight from above
+/// `a` to above `b` without touching the part (left `axial` above it): the drop-cutter
+/// sampled `h` apart along the way gives the guess, the push-cutter proves it (raised where
+/// it finds the tool blocked, a few times); `None` above `limit`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn clear_height(
+    dc: &DropCutter,
+    a: [f64; 2],
+    b: [f64; 2],
+    at_least: f64,
+    axial: f64,
+    h: f64,
+    limit: f64,
+    sc: &mut crate::cl::PushScratch,
+) -> Option<f64> {
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let len = (dx * dx + dy * dy).sqrt();
+    let at = |s: f64| {
+        let t = if len > 0.0 { s / len } else { 0.0 };
+        dc.drop(a[0] + t * dx, a[1] + t * dy, f64::NEG_INFINITY) + axial
+    };
+    let n = ((len / h.max(1e-9)).ceil() as usize).clamp(1, 100_000);
+    let mut z = at_least;
+    for k in 0..=n {
+        z = z.max(at(len * k as f64 / n as f64));
+    }
+    let mut iv = Vec::new();
+    let mut bump = 1e-6;
+    for _ in 0..8 {
+        if z.is_nan() || z > limit {
+            return None;
+        }
+        dc.push(a, b, z - axial, sc, &mut iv);
+        if iv.is_empty() {
+            return Some(z);
+        }
+        for &(s0, s1) in &iv {
+            for k in 0..=16 {
+                z = z.max(at(s0 + (s1 - s0) * f64::from(k) / 16.0));
+            }
+        }
+        z += bump;
+        bump *= 8.0;
+    }
+    None
 }
 
 /// The stretches of a pass within the boundary, cut where it crosses it (found by halving to

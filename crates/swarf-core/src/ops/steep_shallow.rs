@@ -310,7 +310,9 @@ pub fn steep_shallow(
         out.notes
             .extend(w.notes.into_iter().map(|s| format!("waterline: {s}")));
     }
-    let par = parallel_within(mesh, tool, &pl, Some(&shallow_side), tol, cancel)?;
+    // Nothing steep: the parallel finish itself.
+    let mask: Option<super::parallel::Mask<'_>> = (steep_nodes > 0).then_some(&shallow_side);
+    let par = parallel_within(mesh, tool, &pl, mask, tol, cancel)?;
     if out.toolpath.moves.is_empty() {
         out.toolpath = par.toolpath;
     } else {

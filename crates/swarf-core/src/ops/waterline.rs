@@ -946,8 +946,8 @@ fn pieces_within(c: Contour, mask: Mask<'_>) -> Vec<Contour> {
 /// Cuts the pieces top down: each entered from the safe height (a loop by a ramp along it
 /// from the level above, an open piece straight down: a point of a contour is free at every
 /// height above its level), then on to the nearest piece left on the same level or the one
-/// below while the straight link at the height reached is clear and short, else up to the
-/// safe height.
+/// below while the straight link at the height reached is clear and within four tool
+/// diameters, else up to the safe height.
 fn link_pieces(
     w: &Weave<'_>,
     pieces: &[Vec<Contour>],
@@ -1007,15 +1007,40 @@ fn link_pieces(
         left[level][k] = false;
         let c = &pieces[level][k];
         let s0 = c.pts[start];
-        if first {
-            tp.rapid(P3::new(s0[0], s0[1], h.clearance_mm));
-            first = false;
+        // Only as high as the straight way across needs (and the approach distance above),
+        // across at feed; else by the safe height.
+        let approach = h.safe_mm * 0.2;
+        let low = (!first)
+            .then(|| {
+                super::parallel::clear_height(
+                    w.dc,
+                    [here.x, here.y],
+                    s0,
+                    here.z.max(c.z),
+                    w.axial,
+                    w.s * 0.5,
+                    safe - 2.0 * approach,
+                    &mut sc,
+                )
+            })
+            .flatten()
+            .map(|z| z + approach);
+        let top_z = if let Some(zl) = low {
+            tp.rapid(P3::new(here.x, here.y, zl));
+            tp.line(P3::new(s0[0], s0[1], zl), MoveClass::Link, feed);
+            zl
         } else {
-            tp.rapid(P3::new(here.x, here.y, safe));
-        }
-        tp.rapid(P3::new(s0[0], s0[1], safe));
+            if first {
+                tp.rapid(P3::new(s0[0], s0[1], h.clearance_mm));
+                first = false;
+            } else {
+                tp.rapid(P3::new(here.x, here.y, safe));
+            }
+            tp.rapid(P3::new(s0[0], s0[1], safe));
+            safe
+        };
         let from_z = if c.closed && ramps {
-            (c.z + step).min(safe)
+            (c.z + step).min(top_z)
         } else {
             c.z
         };
@@ -1038,7 +1063,7 @@ fn link_pieces(
                 .map(|(l, k)| (l, k, entry(&pieces[l][k], q)))
                 .min_by(|a, b| a.2.1.total_cmp(&b.2.1));
             let Some((l2, k2, (s2, d))) = near else { break };
-            if d > 2.0 * tool.diameter_mm.max(step) {
+            if d > 4.0 * tool.diameter_mm.max(step) {
                 break;
             }
             let c2 = &pieces[l2][k2];
