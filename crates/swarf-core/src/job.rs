@@ -1329,11 +1329,15 @@ fn part_and_cuts(
         for m in &r.toolpath.moves {
             if !matches!(m.motion, Motion::Rapid) {
                 let mut pts = vec![from.xy(), m.to.xy()];
-                if let Motion::Arc { centre, .. } = m.motion {
-                    // The arc's whole circle: a box that holds the arc.
-                    let rr = (m.to.xy() - centre).length();
-                    pts.push(centre - V2::new(rr, rr));
-                    pts.push(centre + V2::new(rr, rr));
+                if let Motion::Arc { centre, ccw } = m.motion {
+                    // The quadrant points the arc passes (not its whole circle: a waterline's
+                    // near-straight arc turns about a centre metres away).
+                    pts.extend(crate::geometry::bulge::arc_extremes(
+                        from.xy(),
+                        m.to.xy(),
+                        centre,
+                        ccw,
+                    ));
                 }
                 for p in pts {
                     cuts.add_point(p - V2::new(rad, rad));
@@ -1353,6 +1357,61 @@ pub const EXAMPLE_JOB_TOML: &str = include_str!("../../../assets/example_job.tom
 mod tests {
     use super::*;
     use crate::ops::OpSpec;
+
+    /// The box the cuts sweep holds a near-straight arc by its ends (and the quadrant points
+    /// it passes), not by its whole circle: a waterline's arc about a centre 10 m away made
+    /// the default stock, and the app's view, 20 m wide.
+    #[test]
+    fn the_cut_box_of_a_near_straight_arc_is_the_arcs() {
+        let mut tp = crate::toolpath::Toolpath::new(crate::toolpath::P3::new(0.0, 0.0, -0.1));
+        tp.arc(
+            crate::toolpath::P3::new(1.0, 0.0, -0.1),
+            V2::new(0.5, -1e4),
+            false,
+            crate::toolpath::MoveClass::Cut,
+            100.0,
+        );
+        let tool = Tool::micro_flat(0.2);
+        let results = vec![(
+            "wl".to_string(),
+            tool,
+            OpResult {
+                toolpath: tp,
+                ..OpResult::default()
+            },
+        )];
+        let (_, cuts) = part_and_cuts(&[], &results);
+        assert!(
+            cuts.min.x >= -0.1 - 1e-9 && cuts.max.x <= 1.1 + 1e-9,
+            "{cuts:?}"
+        );
+        assert!(
+            cuts.min.y >= -0.1 - 1e-9 && cuts.max.y <= 0.1 + 1e-4,
+            "{cuts:?}"
+        );
+        // A half circle reaches its quadrant point.
+        let mut tp = crate::toolpath::Toolpath::new(crate::toolpath::P3::new(1.0, 0.0, -0.1));
+        tp.arc(
+            crate::toolpath::P3::new(-1.0, 0.0, -0.1),
+            V2::new(0.0, 0.0),
+            true,
+            crate::toolpath::MoveClass::Cut,
+            100.0,
+        );
+        let results = vec![(
+            "c".to_string(),
+            Tool::micro_flat(0.2),
+            OpResult {
+                toolpath: tp,
+                ..OpResult::default()
+            },
+        )];
+        let (_, cuts) = part_and_cuts(&[], &results);
+        assert!(
+            (cuts.max.y - 1.1).abs() < 1e-9 && (cuts.min.y + 0.1).abs() < 1e-9,
+            "{cuts:?}"
+        );
+    }
 
     #[test]
     fn example_job_runs_and_round_trips() {
