@@ -1016,6 +1016,24 @@ fn a_serial_number_is_v_carved_in_the_outline_font_and_read_back() {
     assert!(err.contains("no width to V-carve"), "{err}");
 }
 
+/// `mesh` as the CLI places it (its top at Z 0) and the exact drop-cutter of a ball of
+/// diameter `d` on it: the read-back tests' oracle.
+fn placed_ball_drop_cutter(
+    mesh: &swarf_core::geometry::mesh::Mesh,
+    d: f64,
+) -> (swarf_core::import::StlPart, swarf_core::cl::DropCutter) {
+    use swarf_core::cl::{CutterShape, DropCutter};
+    let part = swarf_core::import::import_stl(
+        &mesh.to_binary_stl("dome"),
+        &swarf_core::import::StlOptions::default(),
+    )
+    .unwrap();
+    let mut ball = swarf_core::tool::Tool::micro_flat(d);
+    ball.shape = swarf_core::tool::ToolShape::Ball;
+    let dc = DropCutter::new(&part.mesh, CutterShape::of(&ball, 0.0).unwrap());
+    (part, dc)
+}
+
 /// A dome and a dish on a 6 × 4 mm block, written to `name` as an STL: the 3D finishes'
 /// read-back part.
 fn dome_and_dish(name: &str) -> (swarf_core::geometry::mesh::Mesh, std::path::PathBuf) {
@@ -1036,7 +1054,6 @@ fn dome_and_dish(name: &str) -> (swarf_core::geometry::mesh::Mesh, std::path::Pa
 /// drop-cutter surface, and the cuts at depth follow it (within the 4 decimals written).
 #[test]
 fn marks_are_engraved_onto_a_mesh_surface_and_read_back() {
-    use swarf_core::cl::{CutterShape, DropCutter};
     let (mesh, stl) = dome_and_dish("dome_onto.stl");
     let dxf = tmp("onto.dxf");
     std::fs::write(
@@ -1046,14 +1063,7 @@ fn marks_are_engraved_onto_a_mesh_surface_and_read_back() {
          0\nLINE\n8\n0\n10\n3.5\n20\n1\n11\n5.5\n21\n3\n0\nENDSEC\n0\nEOF\n",
     )
     .unwrap();
-    let part = swarf_core::import::import_stl(
-        &mesh.to_binary_stl("dome"),
-        &swarf_core::import::StlOptions::default(),
-    )
-    .unwrap();
-    let mut ball = swarf_core::tool::Tool::micro_flat(0.3);
-    ball.shape = swarf_core::tool::ToolShape::Ball;
-    let dc = DropCutter::new(&part.mesh, CutterShape::of(&ball, 0.0).unwrap());
+    let (_, dc) = placed_ball_drop_cutter(&mesh, 0.3);
     let runs: [(&std::path::Path, &[&str], &str); 2] = [
         (&dxf, &["--op", "engrave"], "onto_engrave"),
         (
@@ -1146,7 +1156,6 @@ fn marks_are_engraved_onto_a_mesh_surface_and_read_back() {
 /// path tolerance and the written rounding), and the summary names the step-over.
 #[test]
 fn parallel_finishing_of_a_mesh_reads_back_on_the_surface() {
-    use swarf_core::cl::{CutterShape, DropCutter};
     let (mesh, stl) = dome_and_dish("dome.stl");
     let out = tmp("parallel.nc");
     let o = cli()
@@ -1178,14 +1187,7 @@ fn parallel_finishing_of_a_mesh_reads_back_on_the_surface() {
     );
     let gcode = std::fs::read_to_string(&out).unwrap();
     // The part as the CLI placed it: its top at Z 0.
-    let part = swarf_core::import::import_stl(
-        &mesh.to_binary_stl("dome"),
-        &swarf_core::import::StlOptions::default(),
-    )
-    .unwrap();
-    let mut ball = swarf_core::tool::Tool::micro_flat(0.5);
-    ball.shape = swarf_core::tool::ToolShape::Ball;
-    let dc = DropCutter::new(&part.mesh, CutterShape::of(&ball, 0.0).unwrap());
+    let (part, dc) = placed_ball_drop_cutter(&mesh, 0.5);
     let Some((errors, pts)) = common::rs274_points(&gcode, "gen", "parallel") else {
         return;
     };
@@ -1220,7 +1222,6 @@ fn parallel_finishing_of_a_mesh_reads_back_on_the_surface() {
 /// (within the 4 decimals written), on every level.
 #[test]
 fn waterline_finishing_of_a_mesh_reads_back_on_the_contours() {
-    use swarf_core::cl::{CutterShape, DropCutter};
     let (mesh, stl) = dome_and_dish("dome_wl.stl");
     let out = tmp("waterline.nc");
     let o = cli()
@@ -1252,14 +1253,7 @@ fn waterline_finishing_of_a_mesh_reads_back_on_the_contours() {
         "{stdout}"
     );
     let gcode = std::fs::read_to_string(&out).unwrap();
-    let part = swarf_core::import::import_stl(
-        &mesh.to_binary_stl("dome"),
-        &swarf_core::import::StlOptions::default(),
-    )
-    .unwrap();
-    let mut ball = swarf_core::tool::Tool::micro_flat(0.5);
-    ball.shape = swarf_core::tool::ToolShape::Ball;
-    let dc = DropCutter::new(&part.mesh, CutterShape::of(&ball, 0.0).unwrap());
+    let (_, dc) = placed_ball_drop_cutter(&mesh, 0.5);
     let Some((errors, pts)) = common::rs274_points(&gcode, "gen", "waterline") else {
         return;
     };
@@ -1304,7 +1298,6 @@ fn waterline_finishing_of_a_mesh_reads_back_on_the_contours() {
 /// waterlines (on the dome's steep flanks) and parallel passes (on the gentle rest) are cut.
 #[test]
 fn steep_and_shallow_finishing_reads_back_clear_of_the_part() {
-    use swarf_core::cl::{CutterShape, DropCutter};
     let (mesh, stl) = dome_and_dish("dome_ss.stl");
     let out = tmp("steep_shallow.nc");
     let o = cli()
@@ -1338,14 +1331,7 @@ fn steep_and_shallow_finishing_reads_back_clear_of_the_part() {
         "{stdout}"
     );
     let gcode = std::fs::read_to_string(&out).unwrap();
-    let part = swarf_core::import::import_stl(
-        &mesh.to_binary_stl("dome"),
-        &swarf_core::import::StlOptions::default(),
-    )
-    .unwrap();
-    let mut ball = swarf_core::tool::Tool::micro_flat(0.5);
-    ball.shape = swarf_core::tool::ToolShape::Ball;
-    let dc = DropCutter::new(&part.mesh, CutterShape::of(&ball, 0.0).unwrap());
+    let (_, dc) = placed_ball_drop_cutter(&mesh, 0.5);
     let Some((errors, pts)) = common::rs274_points(&gcode, "gen", "steep_shallow") else {
         return;
     };

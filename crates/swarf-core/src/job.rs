@@ -787,13 +787,7 @@ impl Job {
                 let mut res = op
                     .spec
                     .run_from(on, op.target, &tool, from, surface, &tol, cancel)
-                    .map_err(|error| match error {
-                        OpError::Cancelled => JobError::Cancelled,
-                        error => JobError::Op {
-                            op: op.name.clone(),
-                            error,
-                        },
-                    })?;
+                    .map_err(|e| op_error(op, e))?;
                 if res.toolpath.moves.is_empty() {
                     res.warnings.push(
                         "produced no moves: nothing is written for it (no tool change, no \
@@ -888,13 +882,7 @@ impl Job {
                 spec.counter = n;
                 let r = OpSpec::Text(spec)
                     .run_from(on, op.target, &tool, None, surface, &self.tolerance, cancel)
-                    .map_err(|error| match error {
-                        OpError::Cancelled => JobError::Cancelled,
-                        error => JobError::Op {
-                            op: op.name.clone(),
-                            error,
-                        },
-                    })?;
+                    .map_err(|e| op_error(op, e))?;
                 if said.len() < 4 || k + 1 == numbered.len() {
                     said.push(format!(
                         "copy {copy} \"{}\"",
@@ -1309,6 +1297,17 @@ impl Job {
             .position(|c| *c == self.post.work_offset.code())
             .unwrap_or(0);
         all.split_off(first)
+    }
+}
+
+/// An operation's error as the job's: cancelled, or named with the operation.
+fn op_error(op: &Operation, error: OpError) -> JobError {
+    match error {
+        OpError::Cancelled => JobError::Cancelled,
+        error => JobError::Op {
+            op: op.name.clone(),
+            error,
+        },
     }
 }
 

@@ -338,28 +338,38 @@ pub(crate) fn steep_shallow_params_ui(
         edit.resp(&um(ui, "Step-down:", &mut d, 0.1..=10_000.0));
         p.cut.stepdown_mm = Some(d);
     }
-    edit.resp(&number(
+    passes_rows_ui(
         ui,
-        "Angle:",
         &mut p.angle_deg,
-        1.0,
-        -180.0..=180.0,
-        "°",
-    ));
+        &mut p.zigzag,
+        &mut p.slope_compensation,
+        edit,
+    );
+    allowance_rows_ui(ui, &mut p.cut, edit);
+    direction_and_ramp_ui(ui, &mut p.cut.direction, &mut p.cut.entry, edit);
+}
+
+/// Parallel passes: their angle, zigzag or one way, and slope compensation.
+fn passes_rows_ui(
+    ui: &mut Ui,
+    angle_deg: &mut f64,
+    zigzag: &mut bool,
+    slope_compensation: &mut bool,
+    edit: &mut Edit,
+) {
+    edit.resp(&number(ui, "Angle:", angle_deg, 1.0, -180.0..=180.0, "°"));
     edit.flag(
-        ui.checkbox(&mut p.zigzag, "zigzag")
+        ui.checkbox(zigzag, "zigzag")
             .on_hover_text("passes in alternate directions; off: all one way, retracting between")
             .changed(),
     );
     edit.flag(
-        ui.checkbox(&mut p.slope_compensation, "slope compensation")
+        ui.checkbox(slope_compensation, "slope compensation")
             .on_hover_text(
                 "add passes where a slope across the passes would leave a higher scallop",
             )
             .changed(),
     );
-    allowance_rows_ui(ui, &mut p.cut, edit);
-    direction_and_ramp_ui(ui, &mut p.cut.direction, &mut p.cut.entry, edit);
 }
 
 /// Parallel finishing: scallop height or step-over, angle, zigzag, slope compensation and
@@ -385,25 +395,12 @@ pub(crate) fn parallel_params_ui(ui: &mut Ui, p: &mut ParallelParams, edit: &mut
         edit.resp(&um(ui, "Step-over:", &mut s, 0.1..=10_000.0));
         p.stepover_mm = Some(s);
     }
-    edit.resp(&number(
+    passes_rows_ui(
         ui,
-        "Angle:",
         &mut p.angle_deg,
-        1.0,
-        -180.0..=180.0,
-        "°",
-    ));
-    edit.flag(
-        ui.checkbox(&mut p.zigzag, "zigzag")
-            .on_hover_text("passes in alternate directions; off: all one way, retracting between")
-            .changed(),
-    );
-    edit.flag(
-        ui.checkbox(&mut p.slope_compensation, "slope compensation")
-            .on_hover_text(
-                "add passes where a slope across the passes would leave a higher scallop",
-            )
-            .changed(),
+        &mut p.zigzag,
+        &mut p.slope_compensation,
+        edit,
     );
     let mut silhouette = p.silhouette_offset_mm.is_some();
     ui.horizontal(|ui| {

@@ -814,6 +814,38 @@ fn merge_run(pts: &[[f64; 2]], tol: f64, closed: bool) -> Vec<usize> {
     out
 }
 
+/// What linking the contours starts from: the heights, feeds, the safe height over the part's
+/// top, the ramp, the toolpath at the clearance height, the contours left.
+struct Linking<'a> {
+    h: &'a super::Heights,
+    feed: f64,
+    plunge: f64,
+    safe: f64,
+    ramp_slope: f64,
+    ramps: bool,
+    tp: Toolpath,
+    left: Vec<Vec<bool>>,
+    sc: PushScratch,
+}
+
+impl<'a> Linking<'a> {
+    fn new(contours: &[Vec<Contour>], tool: &Tool, p: &'a WaterlineParams, top: f64) -> Self {
+        let h = &p.cut.heights;
+        let ramp_slope = p.cut.entry.ramp_angle_deg.to_radians().tan();
+        Self {
+            h,
+            feed: tool.feed_mm_per_min(),
+            plunge: tool.feeds.plunge_mm_per_min,
+            safe: h.safe_mm.max(top + p.cut.allowance_axial_mm + h.safe_mm),
+            ramp_slope,
+            ramps: p.cut.entry.kind != EntryKind::Plunge && ramp_slope > 0.0,
+            tp: Toolpath::new(P3::new(0.0, 0.0, h.clearance_mm)),
+            left: contours.iter().map(|l| vec![true; l.len()]).collect(),
+            sc: PushScratch::default(),
+        }
+    }
+}
+
 /// Cuts the contours top down, region by region, linked by stays-down moves and ramps where
 /// clear, else up to the safe height and down again.
 fn link(
@@ -824,15 +856,17 @@ fn link(
     p: &WaterlineParams,
     top: f64,
 ) -> Toolpath {
-    let h = &p.cut.heights;
-    let feed = tool.feed_mm_per_min();
-    let plunge = tool.feeds.plunge_mm_per_min;
-    let safe = h.safe_mm.max(top + p.cut.allowance_axial_mm + h.safe_mm);
-    let ramp_slope = p.cut.entry.ramp_angle_deg.to_radians().tan();
-    let ramps = p.cut.entry.kind != EntryKind::Plunge && ramp_slope > 0.0;
-    let mut tp = Toolpath::new(P3::new(0.0, 0.0, h.clearance_mm));
-    let mut left: Vec<Vec<bool>> = contours.iter().map(|l| vec![true; l.len()]).collect();
-    let mut sc = PushScratch::default();
+    let Linking {
+        h,
+        feed,
+        plunge,
+        safe,
+        ramp_slope,
+        ramps,
+        mut tp,
+        mut left,
+        mut sc,
+    } = Linking::new(contours, tool, p, top);
     let nearest = |c: &Contour, q: [f64; 2]| -> (usize, f64) {
         c.pts
             .iter()
@@ -956,15 +990,17 @@ fn link_pieces(
     p: &WaterlineParams,
     top: f64,
 ) -> Toolpath {
-    let h = &p.cut.heights;
-    let feed = tool.feed_mm_per_min();
-    let plunge = tool.feeds.plunge_mm_per_min;
-    let safe = h.safe_mm.max(top + p.cut.allowance_axial_mm + h.safe_mm);
-    let ramp_slope = p.cut.entry.ramp_angle_deg.to_radians().tan();
-    let ramps = p.cut.entry.kind != EntryKind::Plunge && ramp_slope > 0.0;
-    let mut tp = Toolpath::new(P3::new(0.0, 0.0, h.clearance_mm));
-    let mut left: Vec<Vec<bool>> = pieces.iter().map(|l| vec![true; l.len()]).collect();
-    let mut sc = PushScratch::default();
+    let Linking {
+        h,
+        feed,
+        plunge,
+        safe,
+        ramp_slope,
+        ramps,
+        mut tp,
+        mut left,
+        mut sc,
+    } = Linking::new(pieces, tool, p, top);
     let d2 = |a: [f64; 2], b: [f64; 2]| (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2);
     // Where a piece is entered (a loop at its point nearest `q`) and how far that is.
     let entry = |c: &Contour, q: [f64; 2]| -> (usize, f64) {
