@@ -48,12 +48,8 @@ pub(crate) fn depth_rows_ui(
     }
 }
 
-pub(crate) fn direction_and_entry_ui(
-    ui: &mut Ui,
-    dir: &mut Direction,
-    entry: &mut swarf_core::ops::Entry,
-    edit: &mut Edit,
-) {
+/// Climb or conventional.
+fn direction_ui(ui: &mut Ui, dir: &mut Direction, edit: &mut Edit) {
     edit.flag(choice(
         ui,
         "Direction:",
@@ -63,6 +59,15 @@ pub(crate) fn direction_and_entry_ui(
             (Direction::Conventional, "conventional"),
         ],
     ));
+}
+
+pub(crate) fn direction_and_entry_ui(
+    ui: &mut Ui,
+    dir: &mut Direction,
+    entry: &mut swarf_core::ops::Entry,
+    edit: &mut Edit,
+) {
+    direction_ui(ui, dir, edit);
     edit.flag(choice(
         ui,
         "Entry:",
@@ -102,15 +107,7 @@ fn direction_and_ramp_ui(
     entry: &mut swarf_core::ops::Entry,
     edit: &mut Edit,
 ) {
-    edit.flag(choice(
-        ui,
-        "Direction:",
-        dir,
-        &[
-            (Direction::Climb, "climb"),
-            (Direction::Conventional, "conventional"),
-        ],
-    ));
+    direction_ui(ui, dir, edit);
     let mut kind = if entry.kind == EntryKind::Plunge {
         EntryKind::Plunge
     } else {
