@@ -795,7 +795,7 @@ fn merge_run(pts: &[[f64; 2]], tol: f64, closed: bool) -> Vec<usize> {
         let mut e = k + 1;
         while e < n {
             let cand = e + 1;
-            let end = if cand == n { pts[0] } else { pts[cand] };
+            let end = if cand == pts.len() { pts[0] } else { pts[cand] };
             if (k + 1..cand).all(|m| dist(pts[m], pts[k], end) <= tol) {
                 e = cand;
             } else {
@@ -1356,6 +1356,53 @@ mod tests {
     use crate::samples::{box_mesh, heightfield_mesh};
     use crate::tool::ToolShape;
     use crate::toolpath::Motion;
+
+    /// Merging keeps every dropped point within the tolerance of the chord that replaces it,
+    /// for a loop and for an open run (whose last chord was checked against its first point
+    /// instead of its last: a run turning back towards its start lost the turn).
+    #[test]
+    fn merging_keeps_every_point_near_its_chord_open_or_closed() {
+        let dist = |p: [f64; 2], a: [f64; 2], b: [f64; 2]| {
+            let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+            let l2 = dx * dx + dy * dy;
+            let t = (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / l2).clamp(0.0, 1.0);
+            ((p[0] - a[0] - t * dx).powi(2) + (p[1] - a[1] - t * dy).powi(2)).sqrt()
+        };
+        // An L: along X, then up; a zigzag; a run that turns back towards its start.
+        let mut l: Vec<[f64; 2]> = (0..=10).map(|k| [f64::from(k) * 0.1, 0.0]).collect();
+        l.extend((1..=10).map(|k| [1.0, f64::from(k) * 0.1]));
+        let zig: Vec<[f64; 2]> = (0..=12)
+            .map(|k| [f64::from(k) * 0.1, if k % 2 == 0 { 0.0 } else { 0.05 }])
+            .collect();
+        let back = vec![[0.0, 0.0], [2.0, 0.0], [1.0, 0.0], [1.0, 1.0]];
+        for pts in [l, zig, back] {
+            for closed in [false, true] {
+                let kept = merge_run(&pts, 1e-6, closed);
+                let n = pts.len();
+                if !closed {
+                    assert_eq!(
+                        kept.last(),
+                        Some(&(n - 1)),
+                        "an open run ends at its last point"
+                    );
+                }
+                let mut ends: Vec<usize> = kept.clone();
+                if closed {
+                    ends.push(n);
+                }
+                for w in ends.windows(2) {
+                    let (a, b) = (pts[w[0]], pts[w[1] % n]);
+                    for (m, &q) in pts.iter().enumerate().take(w[1]).skip(w[0] + 1) {
+                        let d = dist(q, a, b);
+                        assert!(
+                            d <= 1e-6,
+                            "closed {closed}: point {m} is {d} from its chord"
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     fn tool(shape: ToolShape, d: f64) -> Tool {
         Tool {
