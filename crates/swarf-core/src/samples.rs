@@ -130,6 +130,33 @@ pub fn sphere_mesh(c: [f64; 3], r: f64, n: usize) -> Mesh {
     }
 }
 
+/// A closed solid of revolution about the vertical axis through `c`: the closed `profile` of
+/// (radius, z) points (counter-clockwise, radii above zero, so the solid has a hole along the
+/// axis) swept around in `n` steps, facets facing out.
+pub fn revolved_mesh(c: [f64; 2], profile: &[[f64; 2]], n: usize) -> Mesh {
+    let k = profile.len();
+    let mut vertices = Vec::with_capacity(k * n);
+    for j in 0..n {
+        let a = std::f64::consts::TAU * j as f64 / n as f64;
+        for &[r, z] in profile {
+            vertices.push([c[0] + r * a.cos(), c[1] + r * a.sin(), z]);
+        }
+    }
+    let at = |i: usize, j: usize| ((j % n) * k + i % k) as u32;
+    let mut triangles = Vec::with_capacity(2 * k * n);
+    for j in 0..n {
+        for i in 0..k {
+            let (a, b, c, d) = (at(i, j), at(i, j + 1), at(i + 1, j + 1), at(i + 1, j));
+            triangles.push([a, b, c]);
+            triangles.push([a, c, d]);
+        }
+    }
+    Mesh {
+        vertices,
+        triangles,
+    }
+}
+
 /// Several meshes as one (bodies side by side).
 pub fn merge_meshes(parts: &[Mesh]) -> Mesh {
     let mut m = Mesh::default();

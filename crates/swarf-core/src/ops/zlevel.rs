@@ -93,22 +93,115 @@ fn layers(mesh: &Mesh, p: &ZLevelParams, tol: &Tolerance) -> Vec<f64> {
     zs
 }
 
-/// The positive loops of `a op b` by `cavalier_contours`, in units where its tests work (see
-/// `geometry::scaled`) and with Swarf's epsilons (its defaults are absolute lengths, which
-/// would make results depend on the part's scale).
-fn boolean(a: &Pline, b: &Pline, op: BooleanOp, tol: &Tolerance) -> Vec<Pline> {
+/// The positive and negative (hole) loops of `a op b` by `cavalier_contours`, in units where
+/// its tests work (see `geometry::scaled`) and with Swarf's epsilons (its defaults are absolute
+/// lengths, which would make results depend on the part's scale).
+fn boolean_full(a: &Pline, b: &Pline, op: BooleanOp, tol: &Tolerance) -> (Vec<Pline>, Vec<Pline>) {
     let s = scale_for([a, b]);
     let opts = PlineBooleanOptions {
         pline1_aabb_index: None,
         pos_equal_eps: tol.equal_point_mm * s,
         collapsed_area_eps: None,
     };
-    scaled(a, s)
-        .boolean_opt(&scaled(b, s), op, &opts)
-        .pos_plines
+    let r = scaled(a, s).boolean_opt(&scaled(b, s), op, &opts);
+    let back = |v: Vec<cavalier_contours::polyline::BooleanResultPline<Pline>>| {
+        v.into_iter()
+            .map(|p| scaled(&p.pline, 1.0 / s))
+            .collect::<Vec<_>>()
+    };
+    (back(r.pos_plines), back(r.neg_plines))
+}
+
+/// The positive loops of `a op b` (see [`boolean_full`]).
+fn boolean(a: &Pline, b: &Pline, op: BooleanOp, tol: &Tolerance) -> Vec<Pline> {
+    boolean_full(a, b, op, tol).0
+}
+
+/// Whether `inner` lies inside `outer` or within a few path tolerances of its boundary: each
+/// vertex and segment midpoint of `inner` is tested.
+fn absorbs(outer: &Pline, inner: &Pline, tol: &Tolerance) -> bool {
+    let ob = crate::geometry::pline_bbox(outer);
+    let ib = crate::geometry::pline_bbox(inner);
+    let eps = 4.0 * tol.path_mm;
+    if !ob.contains_box(&ib, eps)
+        || outer.area().abs() + eps * inner.path_length() < inner.area().abs()
+    {
+        return false;
+    }
+    let n = inner.vertex_count();
+    (0..n).all(|i| {
+        let v = inner.at(i);
+        let w = inner.at(inner.next_wrapping_index(i));
+        [
+            V2::new(v.x, v.y),
+            V2::from(cavalier_contours::polyline::seg_midpoint(v, w)),
+        ]
         .into_iter()
-        .map(|p| scaled(&p.pline, 1.0 / s))
-        .collect()
+        .all(|p| {
+            outer.winding_number(p.into()) != 0
+                || outer
+                    .closest_point(p.into(), tol.equal_point_mm)
+                    .is_some_and(|c| c.distance <= eps)
+        })
+    })
+}
+
+/// The union of two outer loops as one loop, or `None` where they are apart. Nearly
+/// coincident or tangent walls (the same wall sliced twice) are where the boolean fails: then
+/// a loop lying within the other is absorbed, and else the boolean is tried again with the
+/// first loop grown by a few path tolerances (conservative for material). Where even that
+/// fails, the loops' common bounding box stands for both (more conservative still).
+fn union_pair(p: &Pline, q: &Pline, tol: &Tolerance) -> Option<Pline> {
+    if boxes_apart(p, q) {
+        return None;
+    }
+    // The boolean can also return one wrong loop: a union holds both inputs.
+    let least =
+        p.area().abs().max(q.area().abs()) - tol.path_mm * (p.path_length() + q.path_length());
+    let valid = |u: &Pline| u.area().abs() >= least && absorbs(u, p, tol) && absorbs(u, q, tol);
+    let r = boolean(p, q, BooleanOp::Or, tol);
+    if let [u] = &r[..]
+        && valid(u)
+    {
+        return Some(u.clone());
+    }
+    if absorbs(p, q, tol) {
+        return Some(p.clone());
+    }
+    if absorbs(q, p, tol) {
+        return Some(q.clone());
+    }
+    let inside = |a: &Pline, b: &Pline| {
+        a.vertex_data
+            .iter()
+            .any(|v| b.winding_number(cavalier_contours::core::math::Vector2::new(v.x, v.y)) != 0)
+    };
+    if r.len() == 2
+        && boolean(p, q, BooleanOp::And, tol).is_empty()
+        && !inside(p, q)
+        && !inside(q, p)
+    {
+        return None;
+    }
+    for k in [1.0, 4.0, 16.0] {
+        let grown = crate::geometry::offset::offset_loop(p, -k * tol.path_mm, tol);
+        if let [g] = &grown[..] {
+            let r = boolean(g, q, BooleanOp::Or, tol);
+            if let [u] = &r[..]
+                && valid(u)
+            {
+                return Some(u.clone());
+            }
+        }
+    }
+    let mut bb = crate::geometry::pline_bbox(p);
+    bb.union(&crate::geometry::pline_bbox(q));
+    let mut b = Pline::new_closed();
+    b.add(bb.min.x, bb.min.y, 0.0);
+    b.add(bb.max.x, bb.min.y, 0.0);
+    b.add(bb.max.x, bb.max.y, 0.0);
+    b.add(bb.min.x, bb.max.y, 0.0);
+    Some(b)
 }
 
 /// Union of outer loops (counter-clockwise), pairwise with `cavalier_contours`.
@@ -119,21 +212,170 @@ fn union_outers(loops: Vec<Pline>, tol: &Tolerance) -> Vec<Pline> {
         let mut merged = l;
         let mut rest = Vec::new();
         for a in acc.drain(..) {
-            let r = boolean(&merged, &a, BooleanOp::Or, tol);
-            if r.len() == 1 {
-                merged = r.into_iter().next().expect("one");
-            } else {
-                rest.push(a);
+            match union_pair(&merged, &a, tol) {
+                Some(u) => merged = u,
+                None => rest.push(a),
             }
         }
         rest.push(merged);
         acc = rest;
     }
-    acc
+    acc.into_iter()
+        .map(|l| drop_collinear(l, tol.equal_point_mm))
+        .collect()
 }
 
-/// The union of two materials (regions): outlines merged, holes kept only where they are holes
-/// in both.
+/// A loop without its segments shorter than `min_len`: each such segment's start vertex is
+/// dropped, so the segment before it runs on to the segment's end. An offset by a tiny
+/// distance rounds every corner with an arc of that radius, and segments that short (near
+/// the booleans' point epsilon) are where the booleans fail; the shift is smaller than the
+/// offset, so a loop grown by `d` still encloses the original.
+/// A loop without vertices that lie on the straight line between their neighbours (within
+/// `eps`): the booleans leave some where loops met, and whether they do depends on rounding,
+/// which would make the passes start at a different place on a scaled part.
+fn drop_collinear(l: Pline, eps: f64) -> Pline {
+    let n = l.vertex_count();
+    if n < 4 {
+        return l;
+    }
+    let keep: Vec<bool> = (0..n)
+        .map(|i| {
+            let (a, v, b) = (l.at((i + n - 1) % n), l.at(i), l.at((i + 1) % n));
+            if a.bulge != 0.0 || v.bulge != 0.0 {
+                return true;
+            }
+            let (ab, av) = (V2::new(b.x - a.x, b.y - a.y), V2::new(v.x - a.x, v.y - a.y));
+            let len = ab.length();
+            len <= eps
+                || ab.cross(av).abs() / len > eps
+                || av.dot(ab) <= 0.0
+                || av.dot(ab) >= len * len
+        })
+        .collect();
+    if keep.iter().filter(|&&k| k).count() < 3 {
+        return l;
+    }
+    let mut out = Pline::new_closed();
+    for (i, &k) in keep.iter().enumerate() {
+        if k {
+            let v = l.at(i);
+            out.add(v.x, v.y, v.bulge);
+        }
+    }
+    out
+}
+
+/// The loop starting at its lowest-left vertex (least X, ties within `eps` to the least Y):
+/// the passes start where their loop does, and the booleans' choice of a first vertex depends
+/// on rounding (a part scaled by 0.01 started its waterline at another corner).
+fn canonical_start(l: &Pline, eps: f64) -> Pline {
+    let n = l.vertex_count();
+    let mut best = 0;
+    for i in 1..n {
+        let (v, b) = (l.at(i), l.at(best));
+        if v.x < b.x - eps || (v.x <= b.x + eps && v.y < b.y) {
+            best = i;
+        }
+    }
+    let mut out = Pline::new_closed();
+    for k in 0..n {
+        out.add_vertex(l.at((best + k) % n));
+    }
+    out
+}
+
+fn drop_short(l: Pline, min_len: f64) -> Pline {
+    let n = l.vertex_count();
+    if n < 8 {
+        return l;
+    }
+    let mut out = Pline::new_closed();
+    for i in 0..n {
+        let (v, w) = (l.at(i), l.at((i + 1) % n));
+        let short = (w.x - v.x).hypot(w.y - v.y) < min_len;
+        if !short {
+            out.add(v.x, v.y, v.bulge);
+        }
+    }
+    if out.vertex_count() < 3 { l } else { out }
+}
+
+/// Whether two loops' boxes are apart.
+fn boxes_apart(a: &Pline, b: &Pline) -> bool {
+    let (ba, bb) = (
+        crate::geometry::pline_bbox(a),
+        crate::geometry::pline_bbox(b),
+    );
+    ba.max.x < bb.min.x || bb.max.x < ba.min.x || ba.max.y < bb.min.y || bb.max.y < ba.min.y
+}
+
+/// The free space of a material: the regions of `frame` (a loop around everything) outside
+/// it, and which of them is the one bounded by the frame.
+fn free_space(material: &[Region], frame: &Pline, tol: &Tolerance) -> (Vec<Region>, Option<usize>) {
+    let loops = std::iter::once(frame.clone())
+        .chain(
+            material
+                .iter()
+                .flat_map(|r| std::iter::once(r.outer.clone()).chain(r.islands.iter().cloned())),
+        )
+        .collect();
+    let free = nest_loops(loops, tol);
+    let fb = crate::geometry::pline_bbox(frame);
+    let outermost = free.iter().position(|r| {
+        r.outer.vertex_data.len() == 4 && crate::geometry::pline_bbox(&r.outer) == fb
+    });
+    (free, outermost)
+}
+
+/// The loops of the intersection of two free regions, without the frame: the intersection of
+/// their outlines (the frame standing for everything) less the union of both regions'
+/// islands. A cut-out that lies wholly inside a piece is returned as its own loop, which
+/// `nest_loops` then makes a hole of the piece.
+fn free_meet(
+    ra: &Region,
+    ra_frame: bool,
+    rb: &Region,
+    rb_frame: bool,
+    tol: &Tolerance,
+) -> Vec<Pline> {
+    let mut pieces: Vec<Pline> = match (ra_frame, rb_frame) {
+        (true, true) => Vec::new(),
+        (true, false) => vec![rb.outer.clone()],
+        (false, true) => vec![ra.outer.clone()],
+        (false, false) if boxes_apart(&ra.outer, &rb.outer) => return Vec::new(),
+        (false, false) => boolean(&ra.outer, &rb.outer, BooleanOp::And, tol),
+    };
+    let cutters = union_outers(ra.islands.iter().chain(&rb.islands).cloned().collect(), tol);
+    let mut inner = Vec::new();
+    for c in cutters {
+        if ra_frame && rb_frame {
+            // Inside the frame: every cut-out is a material outline.
+            inner.push(c);
+            continue;
+        }
+        let mut next = Vec::new();
+        let mut inside = false;
+        for piece in pieces {
+            if boxes_apart(&piece, &c) {
+                next.push(piece);
+                continue;
+            }
+            let (pos, neg) = boolean_full(&piece, &c, BooleanOp::Not, tol);
+            inside |= !neg.is_empty();
+            next.extend(pos);
+        }
+        if inside {
+            inner.push(c);
+        }
+        pieces = next;
+    }
+    pieces.extend(inner);
+    pieces
+}
+
+/// The union of two materials (regions), by their free spaces: a point is free of the union
+/// where it is free of both. Works for material nested in holes (a pin in a bore) as well as
+/// for plain outlines with holes.
 fn union_material(a: &[Region], b: &[Region], tol: &Tolerance) -> Vec<Region> {
     if a.is_empty() {
         return b.to_vec();
@@ -141,47 +383,59 @@ fn union_material(a: &[Region], b: &[Region], tol: &Tolerance) -> Vec<Region> {
     if b.is_empty() {
         return a.to_vec();
     }
-    // Outlines grow and holes shrink by the path tolerance first: sections at a flat face share
-    // edges exactly, and coincident edges are where polygon booleans go wrong. (Conservative
-    // by 0.1 µm.)
-    let grow = |l: &Pline, d: f64| -> Vec<Pline> {
+    // The new section's outlines grow and its holes shrink by the path tolerance first:
+    // sections at a flat face or along a vertical wall share edges exactly, and coincident
+    // edges are where polygon booleans go wrong. (Conservative by 0.1 µm; only the new
+    // section grows, so the running union never creeps outward.)
+    let offset = |l: &Pline, d: f64| -> Option<Pline> {
         let mut l = l.clone();
         orient(&mut l, true);
-        let g = crate::geometry::offset::offset_loop(&l, -d, tol);
-        if g.is_empty() { vec![l] } else { g }
+        let g = crate::geometry::offset::offset_loop(&l, d, tol);
+        match g.len() {
+            0 if d > 0.0 => None,
+            1 => g.into_iter().next().map(|g| drop_short(g, 2.0 * d.abs())),
+            _ => Some(l),
+        }
     };
-    // Only the new section grows, so the running union never creeps outward.
-    let outers = union_outers(
-        a.iter()
-            .map(|r| r.outer.clone())
-            .chain(b.iter().flat_map(|r| grow(&r.outer, tol.path_mm)))
-            .collect(),
-        tol,
-    );
-    let mut holes = Vec::new();
-    for ha in a.iter().flat_map(|r| &r.islands) {
-        let mut ha = ha.clone();
-        orient(&mut ha, true);
-        let ba = crate::geometry::pline_bbox(&ha);
-        for hb in b.iter().flat_map(|r| &r.islands) {
-            let mut hb = hb.clone();
-            orient(&mut hb, true);
-            let bb = crate::geometry::pline_bbox(&hb);
-            if ba.max.x < bb.min.x
-                || bb.max.x < ba.min.x
-                || ba.max.y < bb.min.y
-                || bb.max.y < ba.min.y
-            {
-                continue;
-            }
-            holes.extend(boolean(&ha, &hb, BooleanOp::And, tol));
+    let b: Vec<Region> = b
+        .iter()
+        .map(|r| Region {
+            outer: offset(&r.outer, -tol.path_mm).unwrap_or_else(|| r.outer.clone()),
+            islands: r
+                .islands
+                .iter()
+                .filter_map(|h| {
+                    let mut h = offset(h, tol.path_mm)?;
+                    orient(&mut h, false);
+                    Some(h)
+                })
+                .collect(),
+        })
+        .collect();
+    let b = &b[..];
+    let mut bb = crate::geometry::Bbox2::EMPTY;
+    for r in a.iter().chain(b) {
+        bb.union(&crate::geometry::pline_bbox(&r.outer));
+    }
+    let m = 1000.0 * tol.path_mm + 0.1 * (bb.max.x - bb.min.x).max(bb.max.y - bb.min.y);
+    let mut frame = Pline::new_closed();
+    frame.add(bb.min.x - m, bb.min.y - m, 0.0);
+    frame.add(bb.max.x + m, bb.min.y - m, 0.0);
+    frame.add(bb.max.x + m, bb.max.y + m, 0.0);
+    frame.add(bb.min.x - m, bb.max.y + m, 0.0);
+    let (fa, oa) = free_space(a, &frame, tol);
+    let (fb, ob) = free_space(b, &frame, tol);
+    let mut loops = Vec::new();
+    for (i, ra) in fa.iter().enumerate() {
+        for (j, rb) in fb.iter().enumerate() {
+            loops.extend(free_meet(ra, oa == Some(i), rb, ob == Some(j), tol));
         }
     }
-    let out = nest_loops(outers.into_iter().chain(holes).collect(), tol);
-    // A union covers both inputs; if the booleans failed, keep the larger input's outlines
-    // without holes (conservative).
+    let out = nest_loops(loops, tol);
+    // A union covers both inputs. The booleans can fail on nearly coincident loops; then the
+    // merged outlines without holes (conservative: a hole is kept out), and if those fail
+    // too, the input with more material, outlines only.
     let area = |rs: &[Region]| rs.iter().map(Region::area).sum::<f64>();
-    let outline_area = |rs: &[Region]| rs.iter().map(|r| r.outer.area().abs()).sum::<f64>();
     // (Areas compared within the path tolerance times the outlines' length, which scales as
     // an area does.)
     let perimeter: f64 = a
@@ -189,22 +443,83 @@ fn union_material(a: &[Region], b: &[Region], tol: &Tolerance) -> Vec<Region> {
         .chain(b)
         .map(|r| r.outer.path_length())
         .sum::<f64>();
-    if area(&out) + tol.path_mm * perimeter < area(a).max(area(b)) {
-        let big = if outline_area(a) >= outline_area(b) {
-            a
-        } else {
-            b
-        };
-        return nest_loops(big.iter().map(|r| r.outer.clone()).collect(), tol);
+    let covers = |rs: &[Region]| {
+        area(rs) + tol.path_mm * perimeter >= area(a).max(area(b))
+            && covers_points(rs, a, tol)
+            && covers_points(rs, b, tol)
+    };
+    if covers(&out) {
+        return out;
     }
-    out
+    let solid = nest_loops(
+        union_outers(a.iter().chain(b).map(|r| r.outer.clone()).collect(), tol),
+        tol,
+    );
+    if covers(&solid) {
+        return solid;
+    }
+    // The booleans failed outright: the box around both (the most conservative keep-out).
+    let mut bb = crate::geometry::Bbox2::EMPTY;
+    for r in a.iter().chain(b) {
+        bb.union(&crate::geometry::pline_bbox(&r.outer));
+    }
+    let mut l = Pline::new_closed();
+    l.add(bb.min.x, bb.min.y, 0.0);
+    l.add(bb.max.x, bb.min.y, 0.0);
+    l.add(bb.max.x, bb.max.y, 0.0);
+    l.add(bb.min.x, bb.max.y, 0.0);
+    vec![Region {
+        outer: l,
+        islands: Vec::new(),
+    }]
+}
+
+/// Whether the material `out` holds every vertex and segment midpoint of the loops of `input`
+/// (inside it, or within a few path tolerances of its boundary): a union must.
+fn covers_points(out: &[Region], input: &[Region], tol: &Tolerance) -> bool {
+    let eps = 4.0 * tol.path_mm;
+    let near = |p: V2| {
+        out.iter().any(|r| {
+            std::iter::once(&r.outer).chain(&r.islands).any(|l| {
+                let b = crate::geometry::pline_bbox(l);
+                b.contains_box(&crate::geometry::Bbox2 { min: p, max: p }, eps)
+                    && l.closest_point(p.into(), tol.equal_point_mm)
+                        .is_some_and(|c| c.distance <= eps)
+            })
+        })
+    };
+    input
+        .iter()
+        .flat_map(|r| std::iter::once(&r.outer).chain(&r.islands))
+        .all(|l| {
+            let n = l.vertex_count();
+            (0..n).all(|i| {
+                let v = l.at(i);
+                let w = l.at(l.next_wrapping_index(i));
+                [
+                    V2::new(v.x, v.y),
+                    V2::from(cavalier_contours::polyline::seg_midpoint(v, w)),
+                ]
+                .into_iter()
+                .all(|p| out.iter().any(|r| r.contains(p)) || near(p))
+            })
+        })
 }
 
 /// The keep-out (material) at each layer: the union of the part's sections at the layer, at
 /// heights through the slab down to it from the layer above, and everything above (so neither
 /// a wall that leans out between layers nor an overhang is cut into).
+/// How far below a face a section is taken to see the material under it, as a fraction of the
+/// point tolerance: far enough that the slicer sees the face's corners above the plane, close
+/// enough that a wall's section there differs from the one at the face by far less than the
+/// path tolerance (1 nm by default).
+const JUST_BELOW: f64 = 0.1;
+/// The most vertex heights in one slab that are each sliced just below.
+const MAX_CORNER_HEIGHTS: usize = 48;
+
 fn keep_outs(
     slicer: &Slicer<'_>,
+    corner_heights: &[f64],
     zs: &[f64],
     z_top: f64,
     extra_heights: f64,
@@ -221,7 +536,22 @@ fn keep_outs(
             let mut hs: Vec<f64> = (0..=4)
                 .map(|k| z + (top - z) * f64::from(k) / 4.0)
                 .collect();
-            hs.dedup_by(|a, b| (*a - *b).abs() <= tol.path_mm);
+            // A section at a height holds the material just above it, so the widest part of
+            // a wall that leans out up to a face (a lip under a flat top) is only seen just
+            // below that face: just below the slab's top and below each vertex height in the
+            // slab (where walls change slope), unless there are too many (a free-form
+            // surface, where the even heights stand for them).
+            let lo = corner_heights.partition_point(|&h| h <= z);
+            let hi = corner_heights.partition_point(|&h| h <= top);
+            let corners = &corner_heights[lo..hi];
+            let below = JUST_BELOW * tol.equal_point_mm;
+            hs.push(top - below);
+            if corners.len() <= MAX_CORNER_HEIGHTS {
+                hs.extend(corners.iter().map(|&h| h - below));
+            }
+            hs.retain(|&h| h >= z);
+            hs.sort_by(f64::total_cmp);
+            hs.dedup_by(|a, b| (*a - *b).abs() <= below / 2.0);
             hs.iter()
                 .map(|&h| slice_loops(slicer, h, tol).regions(tol))
                 .collect()
@@ -241,7 +571,8 @@ fn keep_outs(
         }
         out.push(
             acc.iter()
-                .flat_map(|r| std::iter::once(r.outer.clone()).chain(r.islands.iter().cloned()))
+                .flat_map(|r| std::iter::once(&r.outer).chain(&r.islands))
+                .map(|l| canonical_start(l, tol.path_mm))
                 .collect(),
         );
     }
@@ -277,8 +608,12 @@ fn prepare_layers(
     } else {
         0.0
     };
+    let mut corner_heights: Vec<f64> = mesh.vertices.iter().map(|v| v[2]).collect();
+    corner_heights.sort_by(f64::total_cmp);
+    corner_heights.dedup_by(|a, b| (*a - *b).abs() <= tol.equal_point_mm);
     let keep = keep_outs(
         &slicer,
+        &corner_heights,
         &zs,
         -p.cut.heights.start_depth_mm,
         extra,

@@ -161,6 +161,16 @@ impl Heightmap {
         }
         Some(f64::from(self.z[(j as usize) * self.nx + i as usize]))
     }
+    /// Height at a point's cell and that cell's centre; `None` outside the stock.
+    pub fn at_cell(&self, p: V2) -> Option<(f64, V2)> {
+        let i = ((p.x - self.origin.x) / self.cell).floor();
+        let j = ((p.y - self.origin.y) / self.cell).floor();
+        if i < 0.0 || j < 0.0 || i >= self.nx as f64 || j >= self.ny as f64 {
+            return None;
+        }
+        let (i, j) = (i as usize, j as usize);
+        Some((f64::from(self.z[j * self.nx + i]), self.centre(i, j)))
+    }
     /// Cells whose centres lie in the box, as index ranges.
     fn range(&self, lo: V2, hi: V2) -> Option<(usize, usize, usize, usize)> {
         let f = |v: f64, o: f64, n: usize| ((v - o) / self.cell - 0.5).clamp(-1.0, n as f64);

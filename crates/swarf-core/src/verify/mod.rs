@@ -485,12 +485,16 @@ pub fn check_rapids(
                 let hit = if m.to.xy() == from.xy() {
                     // A straight descent: the stock under its end, unless the tool drilled
                     // this column deeper already.
+                    // The stock is read at the cell's centre, under the tool's own surface
+                    // there (a ball's or bull's is above its tip off the axis, as was the
+                    // earlier cut that left the cell's height).
                     drilled
                         .get(&key(m.to))
                         .is_none_or(|&z| z > m.to.z + tol.path_mm)
-                        && stock
-                            .at(m.to.xy())
-                            .is_some_and(|h| h > m.to.z.min(from.z) + tol.path_mm)
+                        && stock.at_cell(m.to.xy()).is_some_and(|(h, c)| {
+                            let d = c.dist(m.to.xy()).min(r);
+                            h > m.to.z.min(from.z) + profile.height(d) + tol.path_mm
+                        })
                 } else {
                     let mut hit = false;
                     stock.sweep(from, m, &narrow, |k, z| {

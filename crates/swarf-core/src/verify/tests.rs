@@ -180,6 +180,40 @@ fn the_export_rapid_check_finds_a_rapid_through_stock() {
     assert_eq!(r, vec![4]);
 }
 
+/// A ball end mill going back down onto its own earlier cut: the coarse grid reads the stock
+/// at a cell's centre, off the tool's axis, where the earlier cut left the ball's surface above
+/// its tip. Read under the descending ball's own surface there, a descent onto the cut is clear
+/// (it was reported on waterlines of a ball), and one into uncut stock beside it is not.
+#[test]
+fn a_ball_descending_onto_its_own_cut_is_not_a_rapid_through_stock() {
+    let tool = Tool {
+        shape: crate::tool::ToolShape::Ball,
+        ..Tool::micro_flat(1.0)
+    };
+    let tol = Tolerance::default();
+    let mut tp = Toolpath::new(P3::new(0.0, 0.0, 1.0));
+    // Cells are 0.7 mm: (2.73, 1.33) is 0.4 mm from its cell's centre (2.45, 1.05).
+    tp.rapid(P3::new(1.33, 1.33, 1.0));
+    tp.line(
+        P3::new(1.33, 1.33, -0.5),
+        crate::toolpath::MoveClass::Entry,
+        10.0,
+    );
+    tp.line(
+        P3::new(3.33, 1.33, -0.5),
+        crate::toolpath::MoveClass::Cut,
+        100.0,
+    );
+    tp.rapid(P3::new(3.33, 1.33, 0.5));
+    tp.rapid(P3::new(2.73, 1.33, 0.5));
+    tp.rapid(P3::new(2.73, 1.33, -0.45));
+    tp.rapid(P3::new(2.73, 1.33, 0.5));
+    tp.rapid(P3::new(1.33, 3.33, 0.5));
+    tp.rapid(P3::new(1.33, 3.33, -0.4));
+    let r = check_rapids(&tp, V2::new(0.0, 0.0), V2::new(4.0, 4.0), -1.0, &tool, &tol);
+    assert_eq!(r, vec![8]);
+}
+
 /// A helix down and a retract straight up: the simulation cuts descending feed moves at their
 /// higher end (so it never hides a rapid through stock), which left stock above the tool in its
 /// own column, and the retract out of the helix was reported as a rapid through stock (12 of

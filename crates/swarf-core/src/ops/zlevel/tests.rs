@@ -426,3 +426,37 @@ fn waterlines_never_rapid_into_uncut_stock() {
         assert!(gouges(&m, &r.toolpath, tool.radius_mm(), tol.path_mm).is_empty());
     }
 }
+
+/// A lens spacer (a solid of revolution): a tube with a flared lip over a tapered wall and a
+/// bore, a second tube (a pin) standing in the bore, a bore floor between them, a through hole
+/// and a wide flange at the foot. Layers below the lip keep out the lip; the pin's material
+/// inside the bore's hole must stay material when the sections are merged (it was taken for
+/// free space, and the lip lost, so the program cut 3.5 mm into the part).
+#[test]
+fn zlevel_on_a_spacer_with_a_pin_in_its_bore_stays_off_the_mesh() {
+    let m = crate::samples::revolved_mesh(
+        [0.0, 0.0],
+        &[
+            [1.5, -12.0],
+            [9.0, -12.0],
+            [9.0, -10.5],
+            [4.4, -10.5],
+            [4.0, -5.0],
+            [3.85, -1.5],
+            [4.25, 0.0],
+            [3.3, 0.0],
+            [3.1, -1.0],
+            [3.1, -6.5],
+            [2.5, -6.5],
+            [2.5, -3.0],
+            [1.5, -3.0],
+        ],
+        48,
+    );
+    assert_zlevel_clear_of(&m, &deep_tool(1.0), &params(11.0, 0.5));
+    let ball = Tool {
+        shape: ToolShape::Ball,
+        ..deep_tool(1.0)
+    };
+    assert_zlevel_clear_of(&m, &ball, &params(11.0, 0.5));
+}
