@@ -330,3 +330,64 @@ fn scaling_part_and_tool_by_1000_scales_the_path() {
         }
     }
 }
+
+/// A case proptest found: a small round-ish region (0.375 mm) with two arcs at its bottom and a
+/// 0.02 mm tool. The shape offset came back empty at one ring's depth (though the rings a
+/// little deeper are not), the rings stopped there, and the middle was left uncut.
+#[test]
+#[allow(clippy::unreadable_literal)] // proptest's values, as it printed them
+fn offset_pocket_covers_the_middle_of_a_small_lopsided_region() {
+    let mut o = Pline::new_closed();
+    for (x, y, b) in [
+        (0.1875, 0.0, 0.0),
+        (0.13258252147247768, 0.13258252147247765, 0.0),
+        (1.1481063742006436e-17, 0.1875, 0.0),
+        (-0.13258252147247765, 0.13258252147247768, 0.0),
+        (-0.1875, 2.296212748401287e-17, 0.0),
+        (-0.15155870723647236, -0.1515587072364723, 0.0),
+        (
+            -4.504097064620126e-17,
+            -0.2451916241077865,
+            0.2751705789546355,
+        ),
+        (
+            0.14399661445828021,
+            -0.1439966144582803,
+            0.18547175561559728,
+        ),
+    ] {
+        o.add(x, y, b);
+    }
+    let region = Region {
+        outer: o,
+        islands: Vec::new(),
+    };
+    let size = 0.25;
+    let tool = tool_for(size);
+    let tol = Tolerance::default();
+    let p = PocketParams {
+        stepover: Stepover::Fraction(0.45),
+        cut: swarf_core::ops::CutParams {
+            heights: heights(size),
+            ..PocketParams::default().cut
+        },
+        ..PocketParams::default()
+    };
+    let res = pocket(
+        std::slice::from_ref(&region),
+        &tool,
+        &p,
+        &tol,
+        &swarf_core::ops::Cancel::NEVER,
+    )
+    .unwrap();
+    let r = tool.radius_mm();
+    check_no_gouge(&region, &res.toolpath, r, tol.path_mm);
+    check_coverage(
+        &region,
+        &res.toolpath,
+        r,
+        -p.cut.heights.final_depth_mm,
+        &tol,
+    );
+}

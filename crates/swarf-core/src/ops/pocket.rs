@@ -224,6 +224,28 @@ pub fn pocket(
                     .map(|j| inset.at(d0 + j as f64 * s, tol))
                     .collect();
                 for c in rings {
+                    let c = if c.is_empty() {
+                        // The shape offset can come back empty at one distance though the
+                        // region goes on inward (a lopsided region of arcs did at one ring in
+                        // twenty, and its middle was left uncut): the last ring's own inset
+                        // says whether anything is left, and then a ring a little less deep
+                        // stands in (closer to the last one, so nothing is skipped). Left
+                        // means out of the tool's reach from the last ring.
+                        let level = d0 + k as f64 * s;
+                        let left = lv
+                            .last()
+                            .is_some_and(|last| last.iter().any(|c| out_of_reach(c, r, tol)));
+                        if left {
+                            (1..=8)
+                                .map(|t| inset.at(level - 0.05 * f64::from(t) * s, tol))
+                                .find(|c| !c.is_empty())
+                                .unwrap_or_default()
+                        } else {
+                            c
+                        }
+                    } else {
+                        c
+                    };
                     if c.is_empty() {
                         break 'rings;
                     }
@@ -708,6 +730,40 @@ pub(super) fn clip_line(comps: &[OffsetComponent], origin: V2, dir: V2, eps: f64
         }
     }
     out
+}
+
+/// Whether some point of the component lies farther than `r` from all its loops: points on the
+/// loops' offsets by `r` into the component, every `r / 4` along them, are tried (where such a
+/// point exists, the boundary of the set of them lies on those offsets).
+fn out_of_reach(c: &OffsetComponent, r: f64, tol: &Tolerance) -> bool {
+    use cavalier_contours::polyline::PlineSource;
+    let reach = r - tol.path_mm;
+    let loops: Vec<&Pline> = c.loops().collect();
+    let far = |p: V2| {
+        c.contains(p)
+            && loops.iter().all(|l| {
+                l.closest_point(p.into(), tol.equal_point_mm)
+                    .is_none_or(|q| q.distance >= reach - tol.path_mm)
+            })
+    };
+    for (k, l) in loops.iter().enumerate() {
+        let mut l = (*l).clone();
+        orient(&mut l, true);
+        // Into the component: inward from the outline, outward from a hole.
+        let d = if k == 0 { reach } else { -reach };
+        for o in crate::geometry::offset::offset_loop(&l, d, tol) {
+            for i in 0..o.vertex_count() {
+                let (v, w) = (o.at(i), o.at(o.next_wrapping_index(i)));
+                let n = ((crate::geometry::bulge::seg_len(v, w) / (0.25 * r)).ceil() as usize)
+                    .clamp(1, 64);
+                if (0..n).any(|t| far(crate::geometry::bulge::seg_point(v, w, t as f64 / n as f64)))
+                {
+                    return true;
+                }
+            }
+        }
+    }
+    false
 }
 
 #[cfg(test)]
