@@ -196,12 +196,7 @@ fn union_pair(p: &Pline, q: &Pline, tol: &Tolerance) -> Option<Pline> {
     }
     let mut bb = crate::geometry::pline_bbox(p);
     bb.union(&crate::geometry::pline_bbox(q));
-    let mut b = Pline::new_closed();
-    b.add(bb.min.x, bb.min.y, 0.0);
-    b.add(bb.max.x, bb.min.y, 0.0);
-    b.add(bb.max.x, bb.max.y, 0.0);
-    b.add(bb.min.x, bb.max.y, 0.0);
-    Some(b)
+    Some(box_loop(bb.min, bb.max))
 }
 
 /// Union of outer loops (counter-clockwise), pairwise with `cavalier_contours`.
@@ -298,6 +293,16 @@ fn drop_short(l: Pline, min_len: f64) -> Pline {
         }
     }
     if out.vertex_count() < 3 { l } else { out }
+}
+
+/// The counter-clockwise rectangle from `lo` to `hi`.
+fn box_loop(lo: V2, hi: V2) -> Pline {
+    let mut p = Pline::new_closed();
+    p.add(lo.x, lo.y, 0.0);
+    p.add(hi.x, lo.y, 0.0);
+    p.add(hi.x, hi.y, 0.0);
+    p.add(lo.x, hi.y, 0.0);
+    p
 }
 
 /// Whether two loops' boxes are apart.
@@ -418,11 +423,7 @@ fn union_material(a: &[Region], b: &[Region], tol: &Tolerance) -> Vec<Region> {
         bb.union(&crate::geometry::pline_bbox(&r.outer));
     }
     let m = 1000.0 * tol.path_mm + 0.1 * (bb.max.x - bb.min.x).max(bb.max.y - bb.min.y);
-    let mut frame = Pline::new_closed();
-    frame.add(bb.min.x - m, bb.min.y - m, 0.0);
-    frame.add(bb.max.x + m, bb.min.y - m, 0.0);
-    frame.add(bb.max.x + m, bb.max.y + m, 0.0);
-    frame.add(bb.min.x - m, bb.max.y + m, 0.0);
+    let frame = box_loop(bb.min - V2::new(m, m), bb.max + V2::new(m, m));
     let (fa, oa) = free_space(a, &frame, tol);
     let (fb, ob) = free_space(b, &frame, tol);
     let mut loops = Vec::new();
@@ -459,17 +460,8 @@ fn union_material(a: &[Region], b: &[Region], tol: &Tolerance) -> Vec<Region> {
         return solid;
     }
     // The booleans failed outright: the box around both (the most conservative keep-out).
-    let mut bb = crate::geometry::Bbox2::EMPTY;
-    for r in a.iter().chain(b) {
-        bb.union(&crate::geometry::pline_bbox(&r.outer));
-    }
-    let mut l = Pline::new_closed();
-    l.add(bb.min.x, bb.min.y, 0.0);
-    l.add(bb.max.x, bb.min.y, 0.0);
-    l.add(bb.max.x, bb.max.y, 0.0);
-    l.add(bb.min.x, bb.max.y, 0.0);
     vec![Region {
-        outer: l,
+        outer: box_loop(bb.min, bb.max),
         islands: Vec::new(),
     }]
 }
@@ -631,12 +623,7 @@ fn stock_loop(mesh: &Mesh, margin: f64) -> Pline {
         hi[0] + margin,
         hi[1] + margin,
     );
-    let mut p = Pline::new_closed();
-    p.add(x0, y0, 0.0);
-    p.add(x1, y0, 0.0);
-    p.add(x1, y1, 0.0);
-    p.add(x0, y1, 0.0);
-    p
+    box_loop(V2::new(x0, y0), V2::new(x1, y1))
 }
 
 /// The heights of layer `i`: its slab from the layer above (or the start depth) down to it,
@@ -795,12 +782,7 @@ fn waterline_passes(
     // A frame far enough out that its own inset never meets the material's (in proportion
     // to the part: results scale with it).
     let m = 4.0 * dist + 0.1 * bb.width().max(bb.height());
-    let mut frame = Pline::new_closed();
-    frame.add(bb.min.x - m, bb.min.y - m, 0.0);
-    frame.add(bb.max.x + m, bb.min.y - m, 0.0);
-    frame.add(bb.max.x + m, bb.max.y + m, 0.0);
-    frame.add(bb.min.x - m, bb.max.y + m, 0.0);
-    let mut loops = vec![frame];
+    let mut loops = vec![box_loop(bb.min - V2::new(m, m), bb.max + V2::new(m, m))];
     for r in &material {
         loops.push(crate::geometry::reversed(&r.outer));
         loops.extend(r.islands.iter().map(crate::geometry::reversed));
